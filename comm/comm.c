@@ -1,0 +1,119 @@
+#include "comm/comm.h"
+
+#include <limits.h>
+#include <mpi.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char *prog_name = "drnn";
+static int world_rank, world_size = 1, local_rank, local_size = 1;
+
+#define CHECK_MPI(call) check_mpi((call), #call, __FILE__, __LINE__)
+
+static void check_mpi(int rc, const char *what, const char *file, int line) {
+    if (rc == MPI_SUCCESS) return;
+    char msg[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(rc, msg, &len);
+    drnn_die(70, "MPI call %s failed at %s:%d: %s", what, file, line, msg);
+}
+
+void comm_init(int *argc, char ***argv, const char *prog) {
+    prog_name = prog;
+    int provided = 0;
+    if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+        fprintf(stderr, "%s: MPI_Init failed; run under mpirun/srun or alone\n", prog);
+        exit(70);
+    }
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &world_rank));
+    CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &world_size));
+    MPI_Comm node;
+    CHECK_MPI(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world_rank, MPI_INFO_NULL,
+                                  &node));
+    CHECK_MPI(MPI_Comm_rank(node, &local_rank));
+    CHECK_MPI(MPI_Comm_size(node, &local_size));
+    CHECK_MPI(MPI_Comm_free(&node));
+}
+
+void comm_finalize(void) {
+    int init = 0, fin = 0;
+    MPI_Initialized(&init);
+    MPI_Finalized(&fin);
+    if (init && !fin) MPI_Finalize();
+}
+
+int comm_rank(void) { return world_rank; }
+int comm_size(void) { return world_size; }
+int comm_local_size(void) { return local_size; }
+int comm_local_rank(void) { return local_rank; }
+double comm_wtime(void) { return MPI_Wtime(); }
+
+/* MPI counts are int: large buffers go in pieces of at most 2^30 elements. */
+#define CHUNK ((size_t)1 << 30)
+
+void comm_bcast_floats(float *buf, size_t n, int root) {
+    if (world_size == 1) return;
+    for (size_t off = 0; off < n; off += CHUNK) {
+        size_t len = n - off < CHUNK ? n - off : CHUNK;
+        CHECK_MPI(MPI_Bcast(buf + off, (int)len, MPI_FLOAT, root, MPI_COMM_WORLD));
+    }
+}
+
+void comm_allreduce_sum_floats(float *buf, size_t n) {
+    if (world_size == 1) return;
+    for (size_t off = 0; off < n; off += CHUNK) {
+        size_t len = n - off < CHUNK ? n - off : CHUNK;
+        CHECK_MPI(
+            MPI_Allreduce(MPI_IN_PLACE, buf + off, (int)len, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD));
+    }
+}
+
+void comm_allreduce_sum_doubles(double *buf, int n) {
+    if (world_size == 1) return;
+    CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
+}
+
+int comm_allreduce_max_int(int v) {
+    if (world_size == 1) return v;
+    CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD));
+    return v;
+}
+
+void comm_barrier(void) {
+    if (world_size > 1) CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
+}
+
+void drnn_die(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    if (world_size > 1) fprintf(stderr, "%s: rank %d: ", prog_name, world_rank);
+    else fprintf(stderr, "%s: ", prog_name);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    fflush(NULL);
+    if (world_size > 1) MPI_Abort(MPI_COMM_WORLD, code);
+    comm_finalize();
+    exit(code);
+}
+
+void comm_fail(int code, const char *fmt, ...) {
+    if (world_rank == 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        fprintf(stderr, "%s: ", prog_name);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+    }
+    fflush(NULL);
+    comm_exit(code);
+}
+
+void comm_exit(int code) {
+    fflush(NULL);
+    comm_finalize();
+    exit(code);
+}

@@ -1,0 +1,46 @@
+/* comm/comm.h — everything drnn does with MPI (DESIGN §2, §5, §8).
+ *
+ * Init that also works without mpirun (a singleton is one rank), broadcast of the initial
+ * parameters, the gradient all-reduce, small fp64 scalar reductions, and the two ways to end a
+ * job on an error. Every MPI call is checked. comm/ knows nothing about models; on one rank the
+ * reductions are cheap no-ops.
+ */
+#ifndef DRNN_COMM_H
+#define DRNN_COMM_H
+
+#include <stddef.h>
+
+/* MPI_Init_thread (funneled). Sets the program name used in messages. */
+void comm_init(int *argc, char ***argv, const char *prog);
+/* MPI_Finalize if initialized; safe to call twice. */
+void comm_finalize(void);
+
+int comm_rank(void);
+int comm_size(void);
+/* Ranks of this job on this node (MPI shared-memory split) and this rank's index among them. */
+int comm_local_size(void);
+int comm_local_rank(void);
+double comm_wtime(void);
+
+/* buf: [n] floats, root's values copied to every rank. */
+void comm_bcast_floats(float *buf, size_t n, int root);
+/* In-place elementwise sum over ranks of buf: [n] floats (one blocking all-reduce). */
+void comm_allreduce_sum_floats(float *buf, size_t n);
+/* In-place elementwise sum over ranks of buf: [n] doubles (scalars: loss, token count, flags). */
+void comm_allreduce_sum_doubles(double *buf, int n);
+/* Maximum over ranks of v. */
+int comm_allreduce_max_int(int v);
+void comm_barrier(void);
+
+/* An error this rank alone sees: prints "PROG: rank R: message" and ends the whole job with
+ * MPI_Abort(code) (plain exit on one rank). Never returns. */
+void drnn_die(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+
+/* An error every rank detects the same way: rank 0 prints "PROG: message", every rank finalizes
+ * MPI and exits with code. Must be called by all ranks. Never returns. */
+void comm_fail(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+
+/* Finalize and exit(code) on every rank (normal end). */
+void comm_exit(int code) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,56 @@
+/* io/corpus.h — reading drnn corpus files (DESIGN §6).
+ *
+ * A corpus is an HDF5 file written by drnn-prep: scalar attributes (format, version, tokenizer,
+ * vocab_size, uuid, <split>_tokens, <split>_crc32), /vocab (one string per id) and 1-D token
+ * datasets /train/tokens, /valid/tokens, /test/tokens. Readers trust the attributes and never
+ * re-read the data to verify it. This module makes no MPI calls.
+ */
+#ifndef DRNN_IO_CORPUS_H
+#define DRNN_IO_CORPUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CORPUS_FORMAT "drnn-corpus"
+#define CORPUS_VERSION 1
+
+enum { CORPUS_TRAIN = 0, CORPUS_VALID = 1, CORPUS_TEST = 2, CORPUS_NSPLITS = 3 };
+extern const char *const corpus_split_names[CORPUS_NSPLITS];
+
+typedef struct corpus corpus_t;
+
+/* Opens PATH read-only and checks format, version and attributes. Returns 0 and sets *out, or
+ * returns a sysexits code (66 missing/unreadable, 65 not a drnn corpus or damaged) with a
+ * one-line message naming the file in err. The caller owns *out (corpus_close). */
+int corpus_open(corpus_t **out, const char *path, char *err, size_t errlen);
+void corpus_close(corpus_t *c);
+
+const char *corpus_path(const corpus_t *c);
+const char *corpus_tokenizer(const corpus_t *c); /* "byte", "char" or "word" */
+int corpus_vocab_size(const corpus_t *c);
+const char *const *corpus_vocab(const corpus_t *c); /* vocab_size NUL-terminated strings */
+const char *corpus_uuid(const corpus_t *c);
+uint64_t corpus_split_tokens(const corpus_t *c, int split); /* 0 when the split is absent */
+uint32_t corpus_split_crc32(const corpus_t *c, int split);
+
+/* Reads N token ids of SPLIT starting at OFF into DST. Returns 0, or 65 with a message in err
+ * (out of range, read error, id >= vocab_size). */
+int corpus_read(corpus_t *c, int split, uint64_t off, uint64_t n, uint32_t *dst, char *err,
+                size_t errlen);
+
+/* --- Per-stream reader with read-ahead (DESIGN §5, §6) -------------------------------------
+ * Reading T+1 tokens per stream per step straight from deflated chunks would decompress the
+ * same chunk over and over; each stream keeps a window of `ahead` tokens instead. */
+typedef struct stream_reader stream_reader_t;
+
+/* Streams [first, first+count) of a split cut into `total` equal streams of length S each.
+ * Returns NULL on allocation failure. */
+stream_reader_t *stream_reader_new(corpus_t *c, int split, int total, int first, int count,
+                                   size_t ahead);
+void stream_reader_free(stream_reader_t *r);
+uint64_t stream_reader_stream_len(const stream_reader_t *r); /* S */
+/* dst[k] = token at position cursor + k of local stream s, k < n (n <= ahead). 0 or 65. */
+int stream_reader_get(stream_reader_t *r, int s, uint64_t cursor, size_t n, uint32_t *dst,
+                      char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,12 @@
+/* io/fsutil.h — durable file operations: HDF5 never fsyncs, so drnn does it after closing. */
+#ifndef DRNN_IO_FSUTIL_H
+#define DRNN_IO_FSUTIL_H
+
+/* open + fsync + close PATH. 0 or -1 (errno set). */
+int fs_fsync_path(const char *path);
+/* fsync the folder holding PATH (makes a rename durable). 0 or -1. */
+int fs_fsync_parent(const char *path);
+/* mkdir -p. 0 or -1 (errno set). */
+int fs_mkdirs(const char *path);
+
+#endif

@@ -1,0 +1,19 @@
+/* io/metrics.h — RUN/metrics.jsonl: one JSON object per line, floats with %.9g (DESIGN §10). */
+#ifndef DRNN_IO_METRICS_H
+#define DRNN_IO_METRICS_H
+
+#include <stdio.h>
+
+typedef struct {
+    FILE *f;
+} metrics_t;
+
+/* Opens RUN/metrics.jsonl for appending. 0, or 74 with a message in err. */
+int metrics_open(metrics_t *m, const char *run_dir, char *err, size_t errlen);
+void metrics_close(metrics_t *m);
+
+void metrics_train(metrics_t *m, long step, double tokens, double loss, double lr, double grad_norm,
+                   int clipped, double tok_per_s, double comm_frac, double time);
+void metrics_eval(metrics_t *m, long step, const char *split, double loss);
+
+#endif

@@ -1,0 +1,764 @@
+/* io/tokenize.c — see tokenize.h for the symbol and vocabulary rules. */
+#include "io/tokenize.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define SPLIT_CAP (64 * 1024) /* must exceed TOK_WORD_MAX so a carried word leaves room */
+#define READ_CAP (256 * 1024)
+
+static const char UTF8_REPLACEMENT[] = "\xEF\xBF\xBD"; /* U+FFFD */
+
+int tok_kind_parse(const char *name, tok_kind_t *out)
+{
+    static const char *const names[] = {"byte", "char", "word"};
+    for (int k = 0; k < 3; k++) {
+        if (strcmp(name, names[k]) == 0) {
+            *out = (tok_kind_t)k;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *tok_kind_name(tok_kind_t kind)
+{
+    return kind == TOK_BYTE ? "byte" : kind == TOK_CHAR ? "char" : "word";
+}
+
+size_t tok_num_specials(tok_kind_t kind) { return kind == TOK_BYTE ? 0 : kind == TOK_CHAR ? 1 : 2; }
+
+/* ============================================================================================
+ * Symbol table: open addressing, linear probing; keys live in one growing arena so a table of a
+ * million words costs a few allocations, not a million.
+ * ============================================================================================ */
+
+typedef struct {
+    uint64_t hash; /* 0 = empty slot (real hashes have the top bit set) */
+    size_t off;    /* key bytes at arena + off */
+    size_t len;
+    uint64_t val; /* a count (counter) or an id (vocab) */
+} sym_slot_t;
+
+typedef struct {
+    sym_slot_t *slots;
+    size_t cap; /* power of two */
+    size_t count;
+    unsigned char *arena;
+    size_t arena_len, arena_cap;
+} symtab_t;
+
+static uint64_t sym_hash(const unsigned char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < len; i++) h = (h ^ s[i]) * 1099511628211ull;
+    return h | (1ull << 63);
+}
+
+static int symtab_init(symtab_t *t)
+{
+    memset(t, 0, sizeof *t);
+    t->cap = 1024;
+    t->slots = calloc(t->cap, sizeof *t->slots);
+    return t->slots ? 0 : -1;
+}
+
+static void symtab_free(symtab_t *t)
+{
+    free(t->slots);
+    free(t->arena);
+    memset(t, 0, sizeof *t);
+}
+
+static sym_slot_t *symtab_probe(const symtab_t *t, const unsigned char *s, size_t len, uint64_t h)
+{
+    size_t mask = t->cap - 1;
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        sym_slot_t *e = &t->slots[i];
+        if (e->hash == 0) return e;
+        if (e->hash == h && e->len == len && memcmp(t->arena + e->off, s, len) == 0) return e;
+    }
+}
+
+static sym_slot_t *symtab_find(const symtab_t *t, const unsigned char *s, size_t len)
+{
+    sym_slot_t *e = symtab_probe(t, s, len, sym_hash(s, len));
+    return e->hash ? e : NULL;
+}
+
+static int symtab_grow(symtab_t *t)
+{
+    symtab_t bigger = *t;
+    bigger.cap = t->cap * 2;
+    bigger.slots = calloc(bigger.cap, sizeof *bigger.slots);
+    if (!bigger.slots) return -1;
+    for (size_t i = 0; i < t->cap; i++) {
+        const sym_slot_t *e = &t->slots[i];
+        if (e->hash) *symtab_probe(&bigger, t->arena + e->off, e->len, e->hash) = *e;
+    }
+    free(t->slots);
+    *t = bigger;
+    return 0;
+}
+
+static int arena_append(symtab_t *t, const unsigned char *s, size_t len)
+{
+    if (t->arena_len + len > t->arena_cap) {
+        size_t cap = t->arena_cap ? t->arena_cap : 64 * 1024;
+        while (cap < t->arena_len + len) cap *= 2;
+        unsigned char *a = realloc(t->arena, cap);
+        if (!a) return -1;
+        t->arena = a;
+        t->arena_cap = cap;
+    }
+    memcpy(t->arena + t->arena_len, s, len);
+    t->arena_len += len;
+    return 0;
+}
+
+/* Returns the slot of S, inserting it with val 0 (*added = 1) when absent; NULL when out of memory. */
+static sym_slot_t *symtab_insert(symtab_t *t, const unsigned char *s, size_t len, int *added)
+{
+    uint64_t h = sym_hash(s, len);
+    sym_slot_t *e = symtab_probe(t, s, len, h);
+    *added = e->hash == 0;
+    if (!*added) return e;
+    if (2 * (t->count + 1) > t->cap) { /* keep the load under 1/2: probes stay short */
+        if (symtab_grow(t) != 0) return NULL;
+        e = symtab_probe(t, s, len, h);
+    }
+    if (arena_append(t, s, len) != 0) return NULL;
+    e->hash = h;
+    e->off = t->arena_len - len;
+    e->len = len;
+    e->val = 0;
+    t->count++;
+    return e;
+}
+
+/* ============================================================================================
+ * Splitter
+ * ============================================================================================ */
+
+struct tok_splitter {
+    tok_kind_t kind;
+    int skipping; /* word: inside an overlong word whose bytes are being dropped */
+    size_t have;  /* bytes in buf not yet split (a carried partial symbol, then new input) */
+    unsigned char buf[SPLIT_CAP];
+};
+
+tok_splitter_t *tok_splitter_new(tok_kind_t kind)
+{
+    tok_splitter_t *s = malloc(sizeof *s);
+    if (!s) return NULL;
+    s->kind = kind;
+    s->skipping = 0;
+    s->have = 0;
+    return s;
+}
+
+void tok_splitter_free(tok_splitter_t *s) { free(s); }
+
+/* Length of the UTF-8 sequence at p[0..n): 1-4 when valid, 0 when p[0] starts no valid sequence,
+ * -1 when the n bytes are a valid but incomplete prefix. Ranges as in Unicode Table 3-7, which
+ * excludes overlong forms, surrogates and code points above U+10FFFF. */
+static int utf8_seq(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0], lo = 0x80, hi = 0xBF;
+    size_t need;
+    if (c < 0x80) return 1;
+    if (c < 0xC2) return 0;
+    if (c < 0xE0) {
+        need = 1;
+    } else if (c < 0xF0) {
+        need = 2;
+        lo = c == 0xE0 ? 0xA0 : 0x80;
+        hi = c == 0xED ? 0x9F : 0xBF;
+    } else if (c < 0xF5) {
+        need = 3;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+    for (size_t k = 1; k <= need; k++) {
+        if (k >= n) return -1;
+        unsigned b = p[k];
+        if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return 0;
+    }
+    return (int)need + 1;
+}
+
+static int is_word_space(unsigned char c)
+{
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Each split_* emits the symbols complete in p[0..n) and returns how many bytes they used; the
+ * rest is a partial symbol carried to the next call (none when FINAL). *stop gets emit's value. */
+static size_t split_bytes(const unsigned char *p, size_t n, tok_emit_fn emit, void *arg, int *stop)
+{
+    for (size_t i = 0; i < n; i++) {
+        if ((*stop = emit(arg, p + i, 1)) != 0) return i + 1;
+    }
+    return n;
+}
+
+static size_t split_chars(const unsigned char *p, size_t n, int final, tok_emit_fn emit, void *arg,
+                          int *stop)
+{
+    size_t i = 0;
+    while (i < n) {
+        int r = utf8_seq(p + i, n - i);
+        if (r < 0 && !final) break;
+        size_t len = r > 0 ? (size_t)r : 1; /* an invalid byte is a symbol of its own */
+        if ((*stop = emit(arg, p + i, len)) != 0) return i + len;
+        i += len;
+    }
+    return i;
+}
+
+static size_t split_words(tok_splitter_t *s, const unsigned char *p, size_t n, int final,
+                          tok_emit_fn emit, void *arg, int *stop)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (is_word_space(p[i])) {
+            if (p[i++] == '\n' && (*stop = emit(arg, p + i - 1, 1)) != 0) return i;
+            continue;
+        }
+        size_t start = i;
+        int has_nul = 0;
+        while (i < n && !is_word_space(p[i])) has_nul |= p[i++] == 0;
+        if (i == n && !final) {
+            if (!s->skipping && n - start <= TOK_WORD_MAX) return start; /* carry it */
+            s->skipping = 1; /* too long to carry: drop its bytes, emit <unk> at its end */
+            return n;
+        }
+        int unk = s->skipping || has_nul || i - start > TOK_WORD_MAX;
+        s->skipping = 0;
+        *stop = unk ? emit(arg, NULL, 0) : emit(arg, p + start, i - start);
+        if (*stop) return i;
+    }
+    return n;
+}
+
+static int split_buffer(tok_splitter_t *s, int final, tok_emit_fn emit, void *arg)
+{
+    int stop = 0;
+    size_t used;
+    if (s->kind == TOK_BYTE)
+        used = split_bytes(s->buf, s->have, emit, arg, &stop);
+    else if (s->kind == TOK_CHAR)
+        used = split_chars(s->buf, s->have, final, emit, arg, &stop);
+    else
+        used = split_words(s, s->buf, s->have, final, emit, arg, &stop);
+    memmove(s->buf, s->buf + used, s->have - used);
+    s->have -= used;
+    return stop;
+}
+
+int tok_splitter_feed(tok_splitter_t *s, const void *buf, size_t len, tok_emit_fn emit, void *arg)
+{
+    const unsigned char *src = buf;
+    while (len > 0) {
+        size_t take = SPLIT_CAP - s->have;
+        if (take > len) take = len;
+        memcpy(s->buf + s->have, src, take);
+        s->have += take;
+        src += take;
+        len -= take;
+        int stop = split_buffer(s, 0, emit, arg);
+        if (stop) return stop;
+    }
+    return 0;
+}
+
+int tok_splitter_finish(tok_splitter_t *s, tok_emit_fn emit, void *arg)
+{
+    int stop = split_buffer(s, 1, emit, arg);
+    s->have = 0;
+    s->skipping = 0;
+    return stop;
+}
+
+static gzFile open_input(const char *path)
+{
+    if (strcmp(path, "-") != 0) return gzopen(path, "rb");
+    int fd = dup(STDIN_FILENO); /* gzclose closes it; stdin itself stays open */
+    if (fd < 0) return NULL;
+    gzFile f = gzdopen(fd, "rb");
+    if (!f) close(fd);
+    return f;
+}
+
+/* Turns a failed or suspicious gzread into a sysexits code and message; 0 when all was well. */
+static int read_status(gzFile f, const char *path, char *err, size_t errlen)
+{
+    int zerr;
+    const char *msg = gzerror(f, &zerr);
+    if (zerr == Z_OK) return 0;
+    if (zerr == Z_ERRNO) {
+        int e = errno;
+        snprintf(err, errlen, "cannot read '%s': %s", path, strerror(e));
+        return e == EISDIR ? 66 : 74;
+    }
+    if (zerr == Z_MEM_ERROR) {
+        snprintf(err, errlen, "out of memory while reading '%s'", path);
+        return 70;
+    }
+    /* Z_BUF_ERROR after the last byte means the gzip stream ended early. */
+    snprintf(err, errlen, "'%s' has damaged gzip data (%s); re-create or re-download it", path,
+             zerr == Z_BUF_ERROR ? "truncated" : msg);
+    return 65;
+}
+
+int tok_feed_file(tok_splitter_t *s, const char *path, tok_emit_fn emit, void *arg, int *stop,
+                  char *err, size_t errlen)
+{
+    int rc = 0, dummy;
+    unsigned char *buf = NULL;
+    if (!stop) stop = &dummy;
+    *stop = 0;
+    errno = 0;
+    gzFile f = open_input(path);
+    if (!f) {
+        snprintf(err, errlen, "cannot open '%s': %s", path, errno ? strerror(errno) : "no memory");
+        return 66;
+    }
+    buf = malloc(READ_CAP);
+    if (!buf || gzbuffer(f, READ_CAP) != 0) {
+        snprintf(err, errlen, "out of memory reading '%s'", path);
+        rc = 70;
+        goto done;
+    }
+    for (;;) {
+        int got = gzread(f, buf, READ_CAP);
+        if (got <= 0) {
+            rc = read_status(f, path, err, errlen);
+            break;
+        }
+        if ((*stop = tok_splitter_feed(s, buf, (size_t)got, emit, arg)) != 0) break;
+    }
+done:
+    free(buf);
+    gzclose(f);
+    return rc;
+}
+
+/* ============================================================================================
+ * Counter
+ * ============================================================================================ */
+
+struct tok_counter {
+    tok_kind_t kind;
+    uint64_t single[256]; /* 1-byte symbols, most of a char corpus, skip the hash */
+    symtab_t tab;         /* longer symbols */
+};
+
+typedef struct {
+    const unsigned char *s;
+    size_t len;
+    uint64_t count;
+} vocab_cand_t;
+
+tok_counter_t *tok_counter_new(tok_kind_t kind)
+{
+    tok_counter_t *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->kind = kind;
+    if (symtab_init(&c->tab) != 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void tok_counter_free(tok_counter_t *c)
+{
+    if (!c) return;
+    symtab_free(&c->tab);
+    free(c);
+}
+
+int tok_counter_add(tok_counter_t *c, const unsigned char *sym, size_t len)
+{
+    if (!sym || len == 0 || (c->kind == TOK_WORD && len == 1 && sym[0] == '\n')) return 0;
+    if (len == 1) {
+        c->single[sym[0]]++;
+        return 0;
+    }
+    int added;
+    sym_slot_t *e = symtab_insert(&c->tab, sym, len, &added);
+    if (!e) return -1;
+    e->val++;
+    return 0;
+}
+
+static int is_special_word(const unsigned char *s, size_t len)
+{
+    return (len == 5 && memcmp(s, "<unk>", 5) == 0) || (len == 5 && memcmp(s, "<eos>", 5) == 0);
+}
+
+/* Candidates for ids after the specials: every counted symbol except literal special words. */
+static vocab_cand_t *counter_candidates(const tok_counter_t *c, size_t *n)
+{
+    static unsigned char bytes[256];
+    for (int b = 0; b < 256; b++) bytes[b] = (unsigned char)b;
+    vocab_cand_t *v = malloc((256 + c->tab.count + 1) * sizeof *v);
+    if (!v) return NULL;
+    size_t k = 0;
+    for (int b = 0; b < 256; b++) {
+        if (c->single[b]) v[k++] = (vocab_cand_t){bytes + b, 1, c->single[b]};
+    }
+    for (size_t i = 0; i < c->tab.cap; i++) {
+        const sym_slot_t *e = &c->tab.slots[i];
+        if (!e->hash) continue;
+        const unsigned char *s = c->tab.arena + e->off;
+        if (c->kind == TOK_WORD && is_special_word(s, e->len)) continue;
+        v[k++] = (vocab_cand_t){s, e->len, e->val};
+    }
+    *n = k;
+    return v;
+}
+
+size_t tok_counter_distinct(const tok_counter_t *c)
+{
+    size_t n = 0;
+    vocab_cand_t *v = counter_candidates(c, &n);
+    free(v);
+    return n;
+}
+
+static int cand_cmp(const void *pa, const void *pb)
+{
+    const vocab_cand_t *a = pa, *b = pb;
+    if (a->count != b->count) return a->count > b->count ? -1 : 1;
+    size_t m = a->len < b->len ? a->len : b->len;
+    int r = memcmp(a->s, b->s, m);
+    if (r) return r;
+    return (a->len > b->len) - (a->len < b->len);
+}
+
+/* Packs N strings (lens[i] bytes at s[i]) into one allocation: pointer array, then the bytes. */
+static char **pack_strings(const unsigned char *const *s, const size_t *lens, size_t n)
+{
+    size_t bytes = n * sizeof(char *);
+    for (size_t i = 0; i < n; i++) bytes += lens[i] + 1;
+    char **out = malloc(bytes ? bytes : 1);
+    if (!out) return NULL;
+    char *p = (char *)(out + n);
+    for (size_t i = 0; i < n; i++) {
+        out[i] = p;
+        memcpy(p, s[i], lens[i]);
+        p[lens[i]] = '\0';
+        p += lens[i] + 1;
+    }
+    return out;
+}
+
+static char **byte_vocab(size_t *n)
+{
+    static unsigned char bytes[256];
+    const unsigned char *s[256];
+    size_t lens[256];
+    for (int b = 0; b < 256; b++) {
+        bytes[b] = (unsigned char)b;
+        s[b] = bytes + b;
+        lens[b] = b != 0; /* the NUL byte is stored as "" */
+    }
+    *n = 256;
+    return pack_strings(s, lens, 256);
+}
+
+char **tok_counter_vocab(const tok_counter_t *c, size_t max_size, size_t *n)
+{
+    if (c->kind == TOK_BYTE) return byte_vocab(n);
+    size_t ncand = 0, nspec = tok_num_specials(c->kind);
+    char **out = NULL;
+    vocab_cand_t *cand = counter_candidates(c, &ncand);
+    if (!cand) return NULL;
+    qsort(cand, ncand, sizeof *cand, cand_cmp);
+    if (max_size && ncand > (max_size > nspec ? max_size - nspec : 0))
+        ncand = max_size > nspec ? max_size - nspec : 0;
+    const unsigned char **s = malloc((nspec + ncand) * sizeof *s);
+    size_t *lens = malloc((nspec + ncand) * sizeof *lens);
+    if (!s || !lens) goto done;
+    s[0] = (const unsigned char *)"<unk>";
+    lens[0] = 5;
+    if (nspec == 2) {
+        s[1] = (const unsigned char *)"<eos>";
+        lens[1] = 5;
+    }
+    for (size_t i = 0; i < ncand; i++) {
+        s[nspec + i] = cand[i].s;
+        lens[nspec + i] = cand[i].len == 1 && cand[i].s[0] == 0 ? 0 : cand[i].len; /* U+0000 */
+    }
+    out = pack_strings(s, lens, nspec + ncand);
+    if (out) *n = nspec + ncand;
+done:
+    free(s);
+    free(lens);
+    free(cand);
+    return out;
+}
+
+/* ============================================================================================
+ * Vocab
+ * ============================================================================================ */
+
+struct tok_vocab {
+    tok_kind_t kind;
+    size_t n;
+    char **str;          /* n strings, one allocation */
+    size_t *len;         /* their lengths */
+    uint32_t single[256]; /* id of each 1-byte symbol; 0 (<unk>) when absent */
+    symtab_t tab;        /* longer symbols -> id */
+};
+
+static int vocab_check_byte(const tok_vocab_t *v, char *err, size_t errlen)
+{
+    if (v->n != 256) {
+        snprintf(err, errlen, "a byte vocabulary has 256 entries, this one has %zu", v->n);
+        return -1;
+    }
+    for (size_t b = 0; b < 256; b++) {
+        if (v->len[b] != (b != 0) || (b && (unsigned char)v->str[b][0] != b)) {
+            snprintf(err, errlen, "byte vocabulary entry %zu is not the byte %zu", b, b);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int vocab_check_specials(const tok_vocab_t *v, char *err, size_t errlen)
+{
+    static const char *const specials[] = {"<unk>", "<eos>"};
+    size_t nspec = tok_num_specials(v->kind);
+    if (v->n < nspec || v->n > UINT32_MAX) {
+        snprintf(err, errlen, "a %s vocabulary cannot have %zu entries", tok_kind_name(v->kind), v->n);
+        return -1;
+    }
+    for (size_t i = 0; i < nspec; i++) {
+        if (strcmp(v->str[i], specials[i]) != 0) {
+            snprintf(err, errlen, "%s vocabulary entry %zu is '%s', expected '%s'",
+                     tok_kind_name(v->kind), i, v->str[i], specials[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Fills the lookup tables; fails on a duplicate (two ids for one symbol would be ambiguous). */
+static int vocab_index(tok_vocab_t *v, char *err, size_t errlen)
+{
+    for (size_t i = tok_num_specials(v->kind); i < v->n; i++) {
+        const unsigned char *s = (const unsigned char *)v->str[i];
+        int added = 1;
+        if (v->len[i] == 0 && v->kind == TOK_WORD) {
+            snprintf(err, errlen, "word vocabulary entry %zu is empty", i);
+            return -1;
+        }
+        if (v->len[i] <= 1) {
+            added = v->single[s[0]] == 0; /* "" is the NUL byte: s[0] == 0 */
+            v->single[s[0]] = (uint32_t)i;
+        } else {
+            sym_slot_t *e = symtab_insert(&v->tab, s, v->len[i], &added);
+            if (!e) {
+                snprintf(err, errlen, "out of memory indexing the vocabulary");
+                return -1;
+            }
+            e->val = i;
+        }
+        if (!added) {
+            snprintf(err, errlen, "vocabulary entry %zu ('%s') is a duplicate", i, v->str[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int vocab_fill(tok_vocab_t *v, const char *const *strings, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < v->n; i++) v->len[i] = strlen(strings[i]);
+    v->str = pack_strings((const unsigned char *const *)strings, v->len, v->n);
+    if (!v->str || symtab_init(&v->tab) != 0) {
+        snprintf(err, errlen, "out of memory loading the vocabulary");
+        return -1;
+    }
+    if (v->kind == TOK_BYTE) return vocab_check_byte(v, err, errlen);
+    if (vocab_check_specials(v, err, errlen) != 0) return -1;
+    if (v->kind == TOK_WORD) {
+        int added;
+        sym_slot_t *unk = symtab_insert(&v->tab, (const unsigned char *)"<unk>", 5, &added);
+        sym_slot_t *eos = symtab_insert(&v->tab, (const unsigned char *)"<eos>", 5, &added);
+        if (!unk || !eos) return -1;
+        unk->val = TOK_UNK;
+        eos->val = TOK_EOS;
+        v->single['\n'] = TOK_EOS;
+    }
+    return vocab_index(v, err, errlen);
+}
+
+tok_vocab_t *tok_vocab_new(tok_kind_t kind, const char *const *strings, size_t n, char *err,
+                           size_t errlen)
+{
+    tok_vocab_t *v = calloc(1, sizeof *v);
+    if (!v) {
+        snprintf(err, errlen, "out of memory loading the vocabulary");
+        return NULL;
+    }
+    v->kind = kind;
+    v->n = n;
+    v->len = malloc((n ? n : 1) * sizeof *v->len);
+    if (!v->len) {
+        snprintf(err, errlen, "out of memory loading the vocabulary");
+    } else if (vocab_fill(v, strings, err, errlen) == 0) {
+        return v;
+    }
+    tok_vocab_free(v);
+    return NULL;
+}
+
+void tok_vocab_free(tok_vocab_t *v)
+{
+    if (!v) return;
+    free(v->str);
+    free(v->len);
+    symtab_free(&v->tab);
+    free(v);
+}
+
+size_t tok_vocab_size(const tok_vocab_t *v) { return v->n; }
+tok_kind_t tok_vocab_kind(const tok_vocab_t *v) { return v->kind; }
+
+const char *tok_vocab_string(const tok_vocab_t *v, uint32_t id)
+{
+    return id < v->n ? v->str[id] : NULL;
+}
+
+uint32_t tok_vocab_id(const tok_vocab_t *v, const unsigned char *sym, size_t len)
+{
+    if (!sym || len == 0) return TOK_UNK;
+    if (v->kind == TOK_BYTE) return sym[0];
+    if (len == 1) return v->single[sym[0]];
+    const sym_slot_t *e = symtab_find(&v->tab, sym, len);
+    return e ? (uint32_t)e->val : TOK_UNK;
+}
+
+/* ============================================================================================
+ * Encode and decode
+ * ============================================================================================ */
+
+typedef struct {
+    const tok_vocab_t *v;
+    uint32_t *ids;
+    size_t n, cap, unknown;
+} encode_ctx_t;
+
+static int encode_emit(void *arg, const unsigned char *sym, size_t len)
+{
+    encode_ctx_t *e = arg;
+    if (e->n == e->cap) {
+        size_t cap = e->cap ? 2 * e->cap : 4096;
+        uint32_t *ids = realloc(e->ids, cap * sizeof *ids);
+        if (!ids) return -1;
+        e->ids = ids;
+        e->cap = cap;
+    }
+    uint32_t id = tok_vocab_id(e->v, sym, len);
+    e->unknown += id == TOK_UNK && e->v->kind != TOK_BYTE;
+    e->ids[e->n++] = id;
+    return 0;
+}
+
+static void encode_done(encode_ctx_t *e, uint32_t **ids, size_t *n, size_t *unknown)
+{
+    *ids = e->ids;
+    *n = e->n;
+    if (unknown) *unknown = e->unknown;
+}
+
+int tok_encode(const tok_vocab_t *v, const void *text, size_t len, uint32_t **ids, size_t *n,
+               size_t *unknown)
+{
+    encode_ctx_t e = {v, NULL, 0, 0, 0};
+    tok_splitter_t *s = tok_splitter_new(v->kind);
+    int rc = s ? tok_splitter_feed(s, text, len, encode_emit, &e) : -1;
+    if (rc == 0) rc = tok_splitter_finish(s, encode_emit, &e);
+    tok_splitter_free(s);
+    if (rc != 0) {
+        free(e.ids);
+        return -1;
+    }
+    encode_done(&e, ids, n, unknown);
+    return 0;
+}
+
+int tok_encode_file(const tok_vocab_t *v, const char *path, uint32_t **ids, size_t *n,
+                    size_t *unknown, char *err, size_t errlen)
+{
+    encode_ctx_t e = {v, NULL, 0, 0, 0};
+    int stop = 0, rc = 70;
+    tok_splitter_t *s = tok_splitter_new(v->kind);
+    if (s) rc = tok_feed_file(s, path, encode_emit, &e, &stop, err, errlen);
+    if (rc == 0 && stop == 0) stop = tok_splitter_finish(s, encode_emit, &e);
+    tok_splitter_free(s);
+    if (rc == 0 && stop != 0) rc = 70;
+    if (rc == 70 && stop != 0) snprintf(err, errlen, "out of memory tokenizing '%s'", path);
+    if (rc != 0) {
+        if (!s) snprintf(err, errlen, "out of memory tokenizing '%s'", path);
+        free(e.ids);
+        return rc;
+    }
+    encode_done(&e, ids, n, unknown);
+    return 0;
+}
+
+static int decode_one(const tok_vocab_t *v, uint32_t id, int *state, FILE *f)
+{
+    if (v->kind == TOK_BYTE) {
+        if (id < 256) return putc((int)id, f) == EOF ? -1 : 0;
+        return fputs(UTF8_REPLACEMENT, f) == EOF ? -1 : 0;
+    }
+    if (v->kind == TOK_CHAR) {
+        if (id == TOK_UNK || id >= v->n) return fputs(UTF8_REPLACEMENT, f) == EOF ? -1 : 0;
+        if (v->len[id] == 0) return putc(0, f) == EOF ? -1 : 0;
+        return fwrite(v->str[id], 1, v->len[id], f) == v->len[id] ? 0 : -1;
+    }
+    if (id == TOK_EOS) {
+        *state = 0;
+        return putc('\n', f) == EOF ? -1 : 0;
+    }
+    const char *w = id < v->n ? v->str[id] : "<unk>";
+    if (*state && putc(' ', f) == EOF) return -1;
+    *state = 1; /* a space is due before the next word of this line */
+    return fputs(w, f) == EOF ? -1 : 0;
+}
+
+int tok_decode_write(const tok_vocab_t *v, const uint32_t *ids, size_t n, int *state, FILE *f)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (decode_one(v, ids[i], state, f) != 0) return -1;
+    }
+    return 0;
+}
+
+char *tok_decode(const tok_vocab_t *v, const uint32_t *ids, size_t n, size_t *len)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    int state = 0;
+    FILE *f = open_memstream(&buf, &size);
+    if (!f) return NULL;
+    int rc = tok_decode_write(v, ids, n, &state, f);
+    if (fclose(f) != 0 || rc != 0) {
+        free(buf);
+        return NULL;
+    }
+    *len = size;
+    return buf;
+}

@@ -1,0 +1,30 @@
+/* model/kernels.h — dense kernels on row-major float32 matrices, all through cblas_sgemm.
+ *
+ * Argument order: outputs, then inputs, then sizes. Backward kernels accumulate (+=).
+ */
+#ifndef DRNN_MODEL_KERNELS_H
+#define DRNN_MODEL_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* x: [M, K], w: [N, K], b: [N] or NULL -> out: [M, N] = x w^T + b (beta=1 adds to out instead). */
+void linear_forward(float *out, const float *x, const float *w, const float *b, int M, int N, int K,
+                    int accumulate);
+
+/* dy: [M, N], x: [M, K] -> dw: [N, K] += dy^T x; db: [N] += sum_rows dy (db may be NULL). */
+void linear_backward_params(float *dw, float *db, const float *dy, const float *x, int M, int N,
+                            int K);
+
+/* dy: [M, N], w: [N, K] -> dx: [M, K] = dy w (accumulate: +=). */
+void linear_backward_input(float *dx, const float *dy, const float *w, int M, int N, int K,
+                           int accumulate);
+
+/* logits: [M, V] overwritten with softmax probabilities; returns sum over rows of
+ * -log p[target] in double. Rows with target == UINT32_MAX are skipped (left as probabilities). */
+double softmax_xent_forward(float *logits, const uint32_t *targets, int M, int V);
+
+/* probs: [M, V] (from softmax_xent_forward) overwritten with d(scale * loss)/d logits. */
+void softmax_xent_backward(float *probs, const uint32_t *targets, int M, int V, float scale);
+
+#endif

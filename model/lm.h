@@ -1,0 +1,58 @@
+/* model/lm.h — recurrent language model: embedding → L stacked recurrent layers → decoder →
+ * softmax cross-entropy (DESIGN §3, §4).
+ *
+ * Parameters are one flat buffer laid out by the model's param_table_t with PyTorch names
+ * (embedding.weight, rnn.weight_ih_l{k}, …, decoder.weight, decoder.bias). Activations for a
+ * window of up to Tmax steps and Bmax streams live in one arena allocated by lm_create; nothing
+ * is allocated by forward or backward. The model holds no globals and touches no files.
+ */
+#ifndef DRNN_MODEL_LM_H
+#define DRNN_MODEL_LM_H
+
+#include <stdint.h>
+
+#include "model/params.h"
+
+typedef enum { CELL_RNN_TANH = 0, CELL_RNN_RELU, CELL_GRU, CELL_LSTM } cell_kind_t;
+
+typedef struct {
+    int cell; /* cell_kind_t */
+    int vocab, embed, hidden, layers;
+} lm_config_t;
+
+typedef struct lm lm_t;
+
+/* Cell name ("rnn", "rnn_relu", "gru", "lstm") to cell_kind_t, or -1. */
+int lm_cell_parse(const char *name);
+const char *lm_cell_name(int cell);
+/* 1 when this build implements the cell's forward and backward. */
+int lm_cell_supported(int cell);
+
+/* Builds the parameter table and the activation arena for windows up to Tmax x Bmax.
+ * Dies (model_assert) on unsupported cells or out of memory. Free with lm_free. */
+lm_t *lm_create(const lm_config_t *cfg, int Tmax, int Bmax);
+void lm_free(lm_t *m);
+const param_table_t *lm_params(const lm_t *m);
+const lm_config_t *lm_config(const lm_t *m);
+/* Floats of carried hidden state per stream: layers * hidden (state buffers are [L, B, H]). */
+int lm_state_size(const lm_t *m);
+
+/* PyTorch-default initialization from Philox keyed by seed: embedding N(0, 1), recurrent and
+ * decoder tensors U(-1/sqrt(H), 1/sqrt(H)). params: [total]. */
+void lm_init_params(const lm_t *m, float *params, uint64_t seed);
+
+/* inputs, targets: [T*B] time-major token ids (targets may be NULL: no loss, raw logits kept).
+ * state: [L, B, H] carried-in hidden state, overwritten with the state after step T.
+ * Returns the sum over T*B positions of the cross-entropy in nats (double). */
+double lm_forward(lm_t *m, const float *params, const uint32_t *inputs, const uint32_t *targets,
+                  float *state, int T, int B);
+
+/* After lm_forward with targets on the same T, B: accumulates scale * d(loss sum)/d params into
+ * grads [total]. */
+void lm_backward(lm_t *m, const float *params, float *grads, const uint32_t *inputs,
+                 const uint32_t *targets, int T, int B, float scale);
+
+/* [T*B, V] rows of the last forward: softmax probabilities, or raw logits when targets was NULL. */
+const float *lm_logits(const lm_t *m);
+
+#endif

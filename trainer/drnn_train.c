@@ -1,0 +1,35 @@
+/* drnn-train — data-parallel training of recurrent language models (DESIGN §1, §5, §8). */
+#include <stdio.h>
+#include <string.h>
+
+#include "comm/comm.h"
+#include "trainer/lm_train.h"
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: drnn-train --data CORPUS.h5 --run-dir DIR [options]\n"
+               "       mpirun -n N drnn-train ...   (or srun, or alone as one rank)\n"
+               "       drnn-train --selftest        (gradient check + tiny run, one rank)\n\n"
+               "options:\n");
+    config_usage(f, train_opt_spec, train_opt_count);
+    fprintf(f, "\nexit codes: 0 done, 64 usage, 65 bad data, 66 input missing, 70 internal error "
+               "or non-finite loss, 74 write failure\n");
+}
+
+int main(int argc, char **argv) {
+    comm_init(&argc, &argv, "drnn-train");
+    train_opts_t o;
+    char err[8192];
+    int rc = config_parse(&o, train_opt_spec, train_opt_count, train_opt_reserved, argc, argv, err,
+                          sizeof err);
+    if (rc) comm_fail(rc, "%s", err);
+    if (o.help) {
+        if (comm_rank() == 0) usage(stdout);
+        comm_exit(0);
+    }
+    if (o.selftest) {
+        if (comm_size() != 1) comm_fail(64, "--selftest runs on one rank; start it without mpirun");
+        threads_configure(o.threads);
+        comm_exit(selftest_run(1));
+    }
+    comm_exit(lm_train_run(&o));
+}

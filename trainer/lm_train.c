@@ -1,0 +1,329 @@
+#include "trainer/lm_train.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "comm/comm.h"
+#include "io/corpus.h"
+#include "io/fsutil.h"
+#include "io/metrics.h"
+#include "io/weights.h"
+#include "model/lm.h"
+
+#define OFF(f) offsetof(train_opts_t, f)
+#define STR(f) OPT_STR, OFF(f), sizeof(((train_opts_t *)0)->f)
+
+const opt_spec_t train_opt_spec[] = {
+    {"data", STR(data), NULL, 0, 0, "corpus file from drnn-prep (required)", 1},
+    {"run-dir", STR(run_dir), NULL, 0, 0, "folder for config.txt, metrics.jsonl, model.h5 (required)", 1},
+    {"model", STR(model), "lm", 0, 0, "model kind: lm", 1},
+    {"cell", STR(cell), "gru", 0, 0, "recurrent cell: gru", 1},
+    {"embed", OPT_INT, OFF(embed), 0, "128", 1, 1 << 16, "embedding size E", 1},
+    {"hidden", OPT_INT, OFF(hidden), 0, "256", 1, 1 << 16, "hidden size H", 1},
+    {"layers", OPT_INT, OFF(layers), 0, "1", 1, 16, "stacked recurrent layers", 1},
+    {"seq-len", OPT_INT, OFF(seq_len), 0, "64", 1, 1 << 16, "BPTT window T", 1},
+    {"batch", OPT_INT, OFF(batch), 0, "32", 1, 1 << 20, "global batch B (streams), divisible by the rank count", 1},
+    {"lr", OPT_DOUBLE, OFF(lr), 0, "1", 0, 1e6, "SGD learning rate", 1},
+    {"momentum", OPT_DOUBLE, OFF(momentum), 0, "0", 0, 1, "SGD momentum (PyTorch form)", 1},
+    {"clip", OPT_DOUBLE, OFF(clip), 0, "5", 0, 1e12, "global gradient norm clip; 0 turns it off", 1},
+    {"steps", OPT_LONG, OFF(steps), 0, "0", 0, 1e15, "total optimizer steps (0: use --epochs)", 1},
+    {"epochs", OPT_LONG, OFF(epochs), 0, "1", 0, 1e9, "epochs when --steps is 0", 1},
+    {"log-every", OPT_INT, OFF(log_every), 0, "10", 1, 1 << 30, "steps between progress lines and metrics", 1},
+    {"eval-every", OPT_INT, OFF(eval_every), 0, "0", 0, 1 << 30, "steps between validations (0: only at the end)", 1},
+    {"seed", OPT_U64, OFF(seed), 0, "1", 0, 9e18, "random seed", 1},
+    {"threads", OPT_INT, OFF(threads), 0, "0", 0, 4096, "OpenBLAS threads per rank (0: CPUs / ranks sharing them)", 0},
+    {"config", STR(config), NULL, 0, 0, "read key = value options from FILE (flags win)", 0},
+    {"selftest", OPT_FLAG, OFF(selftest), 0, NULL, 0, 1, "gradient check and a tiny training run on one rank", 0},
+    {"help", OPT_FLAG, OFF(help), 0, NULL, 0, 1, "print this help", 0},
+};
+const int train_opt_count = sizeof train_opt_spec / sizeof train_opt_spec[0];
+
+const char *const train_opt_reserved[] = {
+    "bidirectional", "dropout", "attention", "checkpoint-every", "keep", "ckpt-deflate", "resume",
+    "init-from", "bucket-mb", "allreduce-dtype", "hang-timeout", "time-limit", "on-nonfinite", NULL};
+
+/* Everything one rank needs during the loop. */
+typedef struct {
+    const train_opts_t *o;
+    int rank, nranks, B, Bl, T;
+    corpus_t *corpus;
+    lm_t *lm;
+    float *params, *grads, *momentum;
+    size_t P;
+    float *state;      /* [L, Bl, H] carried across windows */
+    float *eval_state; /* [L, Bl, H] */
+    uint32_t *inputs, *targets, *window; /* [T*Bl], [T*Bl], [T+1] */
+    stream_reader_t *train, *valid;
+    long steps_per_epoch, total_steps;
+    metrics_t metrics;
+    double comm_time;
+} run_t;
+
+/* ---- setup ------------------------------------------------------------------------------- */
+
+static void validate(run_t *r) {
+    const train_opts_t *o = r->o;
+    if (!o->data[0]) comm_fail(64, "--data is required (a corpus from drnn-prep; see --help)");
+    if (!o->run_dir[0]) comm_fail(64, "--run-dir is required (see --help)");
+    if (strcmp(o->model, "lm") != 0)
+        comm_fail(64, "--model %s is not implemented in this version; use --model lm", o->model);
+    int cell = lm_cell_parse(o->cell);
+    if (cell < 0) comm_fail(64, "--cell %s: expected rnn, rnn_relu, gru or lstm", o->cell);
+    if (!lm_cell_supported(cell))
+        comm_fail(64, "--cell %s is not implemented in this version; use --cell gru", o->cell);
+    if (o->batch % r->nranks != 0)
+        comm_fail(64,
+                  "--batch %d is not divisible by the number of ranks %d; use a multiple of %d",
+                  o->batch, r->nranks, r->nranks);
+}
+
+static void open_corpus(run_t *r) {
+    char err[4400];
+    int rc = corpus_open(&r->corpus, r->o->data, err, sizeof err);
+    if (rc) comm_fail(rc, "--data: %s", err);
+    uint64_t L = corpus_split_tokens(r->corpus, CORPUS_TRAIN);
+    uint64_t S = L / (uint64_t)r->B;
+    if (S < (uint64_t)r->T + 1)
+        comm_fail(64,
+                  "--data %s: the train split has %llu tokens, too few for --batch %d x --seq-len "
+                  "%d (needs at least %llu); lower --batch or --seq-len",
+                  r->o->data, (unsigned long long)L, r->B, r->T,
+                  (unsigned long long)r->B * (r->T + 1));
+    r->steps_per_epoch = (long)((S - 1) / (uint64_t)r->T);
+    r->total_steps = r->o->steps > 0 ? r->o->steps : r->o->epochs * r->steps_per_epoch;
+    if (r->total_steps <= 0) comm_fail(64, "--steps or --epochs must be positive");
+    size_t ahead = 65536 > (size_t)r->T + 1 ? 65536 : (size_t)r->T + 1;
+    int first = r->rank * r->Bl;
+    r->train = stream_reader_new(r->corpus, CORPUS_TRAIN, r->B, first, r->Bl, ahead);
+    if (!r->train) drnn_die(70, "out of memory for the train readers");
+    uint64_t Lv = corpus_split_tokens(r->corpus, CORPUS_VALID);
+    if (Lv / (uint64_t)r->B >= 2) {
+        r->valid = stream_reader_new(r->corpus, CORPUS_VALID, r->B, first, r->Bl, ahead);
+        if (!r->valid) drnn_die(70, "out of memory for the valid readers");
+    } else if (r->rank == 0) {
+        fprintf(stderr, "drnn-train: warning: the valid split of %s has %llu tokens, fewer than 2 "
+                        "per stream; validation is off\n",
+                r->o->data, (unsigned long long)Lv);
+    }
+}
+
+/* Rank 0 creates the run folder and its files; every rank learns the outcome. */
+static void prepare_run_dir(run_t *r) {
+    char err[4400] = "";
+    int rc = 0;
+    if (r->rank == 0) {
+        char path[4200];
+        if (fs_mkdirs(r->o->run_dir) != 0) {
+            snprintf(err, sizeof err, "--run-dir %s: cannot create: %s", r->o->run_dir,
+                     strerror(errno));
+            rc = 74;
+        } else {
+            snprintf(path, sizeof path, "%s/config.txt", r->o->run_dir);
+            FILE *f = fopen(path, "w");
+            if (!f) {
+                snprintf(err, sizeof err, "%s: cannot write: %s", path, strerror(errno));
+                rc = 74;
+            } else {
+                config_write(f, r->o, train_opt_spec, train_opt_count);
+                if (fclose(f) != 0) rc = 74;
+            }
+            if (!rc) rc = metrics_open(&r->metrics, r->o->run_dir, err, sizeof err);
+        }
+    }
+    rc = comm_allreduce_max_int(rc);
+    if (rc) comm_fail(rc, "%s", err[0] ? err : "rank 0 could not prepare the run folder");
+}
+
+static void build_model(run_t *r) {
+    const train_opts_t *o = r->o;
+    lm_config_t cfg = {lm_cell_parse(o->cell), corpus_vocab_size(r->corpus), o->embed, o->hidden,
+                       o->layers};
+    r->lm = lm_create(&cfg, r->T, r->Bl);
+    r->P = lm_params(r->lm)->total;
+    r->params = calloc(r->P, sizeof(float));
+    r->grads = calloc(r->P, sizeof(float));
+    r->momentum = o->momentum > 0 ? calloc(r->P, sizeof(float)) : NULL;
+    size_t ns = (size_t)lm_state_size(r->lm) * r->Bl;
+    r->state = calloc(ns, sizeof(float));
+    r->eval_state = calloc(ns, sizeof(float));
+    r->inputs = calloc((size_t)r->T * r->Bl, sizeof(uint32_t));
+    r->targets = calloc((size_t)r->T * r->Bl, sizeof(uint32_t));
+    r->window = calloc((size_t)r->T + 1, sizeof(uint32_t));
+    if (!r->params || !r->grads || (o->momentum > 0 && !r->momentum) || !r->state ||
+        !r->eval_state || !r->inputs || !r->targets || !r->window)
+        drnn_die(70, "out of memory for a model of %zu parameters", r->P);
+    /* One rank draws the initial weights; every rank starts from its bytes. */
+    if (r->rank == 0) lm_init_params(r->lm, r->params, o->seed);
+    comm_bcast_floats(r->params, r->P, 0);
+}
+
+/* ---- one step ---------------------------------------------------------------------------- */
+
+/* Fills inputs/targets [T*Bl] time-major from local streams at cursor c. */
+static void load_window(run_t *r, stream_reader_t *rd, uint64_t c, int T) {
+    char err[4400];
+    for (int s = 0; s < r->Bl; s++) {
+        int rc = stream_reader_get(rd, s, c, (size_t)T + 1, r->window, err, sizeof err);
+        if (rc) drnn_die(rc, "%s", err);
+        for (int t = 0; t < T; t++) {
+            r->inputs[(size_t)t * r->Bl + s] = r->window[t];
+            r->targets[(size_t)t * r->Bl + s] = r->window[t + 1];
+        }
+    }
+}
+
+/* Global-norm clip as torch.nn.utils.clip_grad_norm_, then SGD (with momentum as torch.optim.SGD).
+ * Returns the norm before clipping. */
+static double clip_and_update(run_t *r, long step, int *clipped) {
+    double sq = 0.0;
+    for (size_t i = 0; i < r->P; i++) sq += (double)r->grads[i] * r->grads[i];
+    double norm = sqrt(sq);
+    float coef = 1.0f;
+    *clipped = 0;
+    if (r->o->clip > 0 && r->o->clip / (norm + 1e-6) < 1.0) {
+        coef = (float)(r->o->clip / (norm + 1e-6));
+        *clipped = 1;
+    }
+    const float lr = (float)r->o->lr, M = (float)r->o->momentum;
+    for (size_t i = 0; i < r->P; i++) {
+        float g = r->grads[i] * coef;
+        if (r->momentum) {
+            r->momentum[i] = step == 1 ? g : M * r->momentum[i] + g;
+            g = r->momentum[i];
+        }
+        r->params[i] -= lr * g;
+    }
+    return norm;
+}
+
+/* Mean loss over every window of the valid split (state from zero, all windows scored, the last
+ * one possibly shorter), identical for any rank count. */
+static double evaluate(run_t *r) {
+    uint64_t S = stream_reader_stream_len(r->valid);
+    size_t ns = (size_t)lm_state_size(r->lm) * r->Bl;
+    memset(r->eval_state, 0, ns * sizeof(float));
+    double sums[2] = {0.0, 0.0};
+    for (uint64_t c = 0; c + 1 < S; c += (uint64_t)r->T) {
+        int T = S - 1 - c < (uint64_t)r->T ? (int)(S - 1 - c) : r->T;
+        load_window(r, r->valid, c, T);
+        sums[0] += lm_forward(r->lm, r->params, r->inputs, r->targets, r->eval_state, T, r->Bl);
+        sums[1] += (double)T * r->Bl;
+    }
+    comm_allreduce_sum_doubles(sums, 2);
+    return sums[0] / sums[1];
+}
+
+static void fmt_duration(char *buf, size_t n, double s) {
+    if (s < 0 || !isfinite(s)) snprintf(buf, n, "?");
+    else if (s < 60) snprintf(buf, n, "%.0fs", s);
+    else if (s < 3600) snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else snprintf(buf, n, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
+}
+
+static void progress(run_t *r, long step, double loss, double norm, int clipped, double tps,
+                     double comm_frac, double elapsed) {
+    char eta[32];
+    fmt_duration(eta, sizeof eta, elapsed / step * (r->total_steps - step));
+    int tty = isatty(STDOUT_FILENO);
+    printf("%sstep %ld/%ld | epoch %ld | loss %.4f | ppl %.2f | lr %g | gnorm %.3f%s | %.0f tok/s | "
+           "comm %.1f%% | ETA %s%s",
+           tty ? "\r" : "", step, r->total_steps, (step - 1) / r->steps_per_epoch + 1, loss,
+           exp(loss), r->o->lr, norm, clipped ? " (clipped)" : "", tps, 100.0 * comm_frac, eta,
+           tty ? "\033[K" : "\n");
+    fflush(stdout);
+}
+
+static void report_eval(run_t *r, long step, double loss) {
+    if (r->rank != 0) return;
+    int tty = isatty(STDOUT_FILENO);
+    printf("%svalid step %ld | loss %.4f | ppl %.3f | bits/token %.4f\n", tty ? "\n" : "", step,
+           loss, exp(loss), loss / log(2.0));
+    fflush(stdout);
+    metrics_eval(&r->metrics, step, "valid", loss);
+}
+
+static void write_weights(run_t *r) {
+    char err[4400] = "", path[4200];
+    int rc = 0;
+    if (r->rank == 0) {
+        model_meta_t meta = {.embed = r->o->embed,
+                             .hidden = r->o->hidden,
+                             .layers = r->o->layers,
+                             .vocab_size = corpus_vocab_size(r->corpus)};
+        snprintf(meta.model, sizeof meta.model, "lm");
+        snprintf(meta.cell, sizeof meta.cell, "%s", r->o->cell);
+        snprintf(meta.tokenizer, sizeof meta.tokenizer, "%s", corpus_tokenizer(r->corpus));
+        snprintf(path, sizeof path, "%s/model.h5", r->o->run_dir);
+        rc = weights_write(path, lm_params(r->lm), r->params, &meta, corpus_vocab(r->corpus), err,
+                           sizeof err);
+        if (!rc) printf("wrote %s\n", path);
+    }
+    rc = comm_allreduce_max_int(rc);
+    if (rc) comm_fail(rc, "%s", err[0] ? err : "rank 0 could not write the weights");
+}
+
+int lm_train_run(const train_opts_t *o) {
+    run_t r = {.o = o, .rank = comm_rank(), .nranks = comm_size(), .B = o->batch, .T = o->seq_len};
+    validate(&r);
+    r.Bl = r.B / r.nranks;
+    open_corpus(&r);
+    int threads = threads_configure(o->threads);
+    prepare_run_dir(&r);
+    build_model(&r);
+    if (r.rank == 0) {
+        printf("drnn-train: %d rank%s x %d thread%s, %zu parameters, %ld steps of %d x %d tokens "
+               "(%ld per epoch)\n",
+               r.nranks, r.nranks > 1 ? "s" : "", threads, threads > 1 ? "s" : "", r.P,
+               r.total_steps, r.B, r.T, r.steps_per_epoch);
+        config_write(stdout, o, train_opt_spec, train_opt_count);
+        fflush(stdout);
+    }
+    const float scale = 1.0f / ((float)r.B * r.T);
+    double t0 = comm_wtime(), t_log = t0, comm_log = 0.0, tokens = 0.0;
+    long steps_log = 0;
+    for (long step = 1; step <= r.total_steps; step++) {
+        long k = (step - 1) % r.steps_per_epoch;
+        if (k == 0) memset(r.state, 0, sizeof(float) * (size_t)lm_state_size(r.lm) * r.Bl);
+        load_window(&r, r.train, (uint64_t)k * r.T, r.T);
+        memset(r.grads, 0, sizeof(float) * r.P);
+        double sums[2] = {lm_forward(r.lm, r.params, r.inputs, r.targets, r.state, r.T, r.Bl),
+                          (double)r.T * r.Bl};
+        lm_backward(r.lm, r.params, r.grads, r.inputs, r.targets, r.T, r.Bl, scale);
+        double tc = comm_wtime();
+        comm_allreduce_sum_floats(r.grads, r.P);
+        comm_allreduce_sum_doubles(sums, 2);
+        r.comm_time += comm_wtime() - tc;
+        double loss = sums[0] / sums[1];
+        if (!isfinite(loss))
+            comm_fail(70, "non-finite loss at step %ld; lower --lr or set --clip", step);
+        int clipped;
+        double norm = clip_and_update(&r, step, &clipped);
+        tokens += sums[1];
+        steps_log++;
+        if (r.rank == 0 && (step % o->log_every == 0 || step == r.total_steps)) {
+            double now = comm_wtime(), dt = now - t_log;
+            double tps = sums[1] * steps_log / (dt > 0 ? dt : 1e-9);
+            double cf = (r.comm_time - comm_log) / (dt > 0 ? dt : 1e-9);
+            progress(&r, step, loss, norm, clipped, tps, cf, now - t0);
+            metrics_train(&r.metrics, step, tokens, loss, o->lr, norm, clipped, tps, cf, now - t0);
+            t_log = now, comm_log = r.comm_time, steps_log = 0;
+        }
+        if (r.valid && o->eval_every > 0 && step % o->eval_every == 0 && step != r.total_steps)
+            report_eval(&r, step, evaluate(&r));
+    }
+    if (r.valid) report_eval(&r, r.total_steps, evaluate(&r));
+    write_weights(&r);
+    metrics_close(&r.metrics);
+    stream_reader_free(r.train);
+    stream_reader_free(r.valid);
+    corpus_close(r.corpus);
+    lm_free(r.lm);
+    free(r.params), free(r.grads), free(r.momentum), free(r.state), free(r.eval_state);
+    free(r.inputs), free(r.targets), free(r.window);
+    return 0;
+}
