@@ -23,6 +23,7 @@ int h5_attr_get_string(hid_t obj, const char *name, char *buf, size_t len) {
         char *s = NULL;
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(ft)); /* HDF5 does not convert between ASCII and UTF-8 */
         if (H5Aread(a, mt, &s) >= 0 && s) {
             if (strlen(s) < len) {
                 strcpy(buf, s);
@@ -37,6 +38,7 @@ int h5_attr_get_string(hid_t obj, const char *name, char *buf, size_t len) {
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, sz + 1);
         H5Tset_strpad(mt, H5T_STR_NULLTERM);
+        H5Tset_cset(mt, H5Tget_cset(ft));
         if (H5Aread(a, mt, buf) >= 0) {
             buf[sz] = '\0';
             rc = 0;
@@ -120,6 +122,7 @@ int h5_read_strings(hid_t file, const char *path, char ***out, int *n) {
         char **raw = calloc((size_t)count + 1, sizeof *raw);
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(ft));
         if (raw && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0) {
             rc = 0;
             for (hssize_t i = 0; i < count; i++) {
@@ -135,6 +138,7 @@ int h5_read_strings(hid_t file, const char *path, char ***out, int *n) {
         char *flat = calloc((size_t)count, sz + 1);
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, sz + 1);
+        H5Tset_cset(mt, H5Tget_cset(ft));
         if (flat && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, flat) >= 0) {
             rc = 0;
             for (hssize_t i = 0; i < count; i++) {

@@ -17,7 +17,7 @@ static const char selftest_text[] =
     "that it was good: and God divided the light from the darkness. And God called the light Day, "
     "and the darkness he called Night. And the evening and the morning were the first day.\n";
 
-#define GRADCHECK_TOL 2e-2
+#define GRADCHECK_TOL 1e-2
 
 static void report(const char *tensor, double err, void *ctx) {
     int *verbose = ctx;
