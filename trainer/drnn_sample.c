@@ -1,2 +1,141 @@
-/* placeholder until written */
-int main(void) { return 70; }
+/* drnn-sample — generate text from a trained language model (DESIGN §1, §8).
+ *
+ * Reads RUN/model.h5 (or a model.h5 named directly), feeds the prime text through the network
+ * and then draws --length tokens one at a time from softmax(logits / temperature), optionally
+ * restricted to the top-k. Draws come from Philox keyed by (--seed, position): the same seed gives
+ * the same text. */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "io/tokenize.h"
+#include "io/weights.h"
+#include "model/lm.h"
+#include "model/rng.h"
+#include "trainer/config.h"
+
+typedef struct {
+    char ckpt[4096], prime[4096];
+    long length, top_k;
+    double temperature;
+    uint64_t seed;
+    int help;
+} sample_opts_t;
+
+#define OFF(f) offsetof(sample_opts_t, f)
+static const opt_spec_t spec[] = {
+    {"ckpt", OPT_STR, OFF(ckpt), 4096, NULL, 0, 0, "run folder or model.h5 (required)", 0},
+    {"prime", OPT_STR, OFF(prime), 4096, "", 0, 0, "text to start from", 0},
+    {"length", OPT_LONG, OFF(length), 0, "500", 0, 1e9, "tokens to generate", 0},
+    {"temperature", OPT_DOUBLE, OFF(temperature), 0, "0.8", 1e-3, 100, "softmax temperature", 0},
+    {"top-k", OPT_LONG, OFF(top_k), 0, "0", 0, 1e9, "sample among the k likeliest (0: all)", 0},
+    {"seed", OPT_U64, OFF(seed), 0, "1", 0, 9e18, "random seed", 0},
+    {"help", OPT_FLAG, OFF(help), 0, NULL, 0, 1, "print this help", 0},
+};
+static const char *const reserved[] = {"input", "beam", NULL};
+#define NSPEC ((int)(sizeof spec / sizeof spec[0]))
+
+static int die(int code, const char *msg) {
+    fprintf(stderr, "drnn-sample: %s\n", msg);
+    return code;
+}
+
+/* Draws an id from logits [V] at temperature tau among the top k (k <= 0: all). */
+static uint32_t draw(const float *logits, int V, double tau, long k, double *p, uint64_t seed,
+                     long pos) {
+    double mx = -INFINITY;
+    for (int j = 0; j < V; j++) mx = fmax(mx, logits[j]);
+    double kth = -INFINITY;
+    if (k > 0 && k < V) {
+        /* k-th largest logit by repeated selection of the max below the previous one. */
+        double prev = INFINITY;
+        for (long r = 0; r < k; r++) {
+            double best = -INFINITY;
+            for (int j = 0; j < V; j++)
+                if (logits[j] < prev && logits[j] > best) best = logits[j];
+            prev = best;
+        }
+        kth = prev;
+    }
+    double sum = 0;
+    for (int j = 0; j < V; j++) {
+        p[j] = logits[j] >= kth ? exp((logits[j] - mx) / tau) : 0.0;
+        sum += p[j];
+    }
+    double u = rng_uniform(seed, RNG_SAMPLE, 0, 0, (uint64_t)pos) * sum, acc = 0;
+    for (int j = 0; j < V; j++) {
+        acc += p[j];
+        if (u < acc) return (uint32_t)j;
+    }
+    for (int j = V - 1; j >= 0; j--)
+        if (p[j] > 0) return (uint32_t)j;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    sample_opts_t o;
+    char err[8192], path[4200];
+    int rc = config_parse(&o, spec, NSPEC, reserved, argc, argv, err, sizeof err);
+    if (rc) return die(rc, err);
+    if (o.help) {
+        printf("usage: drnn-sample --ckpt RUN|MODEL.h5 [options]\n\noptions:\n");
+        config_usage(stdout, spec, NSPEC);
+        return 0;
+    }
+    if (!o.ckpt[0]) return die(64, "--ckpt is required (a run folder or a model.h5)");
+    struct stat st;
+    if (stat(o.ckpt, &st) == 0 && S_ISDIR(st.st_mode))
+        snprintf(path, sizeof path, "%s/model.h5", o.ckpt);
+    else snprintf(path, sizeof path, "%s", o.ckpt);
+
+    model_meta_t meta;
+    char **vocab = NULL;
+    int nv = 0;
+    if ((rc = weights_read_meta(path, &meta, &vocab, &nv, err, sizeof err))) return die(rc, err);
+    tok_kind_t kind;
+    int cell = lm_cell_parse(meta.cell);
+    if (strcmp(meta.model, "lm") != 0 || cell < 0 || !lm_cell_supported(cell) ||
+        tok_kind_parse(meta.tokenizer, &kind) != 0 || meta.layers < 1 || meta.embed < 1 ||
+        meta.hidden < 1) {
+        snprintf(err, sizeof err, "%s: model %s/%s/%s is not one this drnn-sample can run", path,
+                 meta.model, meta.cell, meta.tokenizer);
+        return die(65, err);
+    }
+    tok_vocab_t *tv = tok_vocab_new(kind, (const char *const *)vocab, (size_t)nv, err, sizeof err);
+    weights_free_vocab(vocab, nv);
+    if (!tv) return die(65, err);
+
+    lm_config_t cfg = {cell, nv, meta.embed, meta.hidden, meta.layers};
+    lm_t *m = lm_create(&cfg, 1, 1);
+    float *params = calloc(lm_params(m)->total, sizeof(float));
+    float *state = calloc((size_t)lm_state_size(m), sizeof(float));
+    double *p = calloc((size_t)nv, sizeof(double));
+    if (!params || !state || !p) return die(70, "out of memory");
+    if ((rc = weights_read_params(path, lm_params(m), params, err, sizeof err))) return die(rc, err);
+
+    uint32_t *ids = NULL;
+    size_t n = 0;
+    if (tok_encode(tv, o.prime, strlen(o.prime), &ids, &n, NULL) != 0) return die(70, "out of memory");
+    /* With no prime, start as if after a newline (<eos> for words). */
+    uint32_t start = kind == TOK_WORD ? TOK_EOS : tok_vocab_id(tv, (const unsigned char *)"\n", 1);
+    int dstate = 0;
+    tok_decode_write(tv, ids, n, &dstate, stdout);
+    uint32_t cur = n ? ids[0] : start;
+    for (size_t i = 1; i < n; i++) {
+        lm_forward(m, params, &cur, NULL, state, 1, 1);
+        cur = ids[i];
+    }
+    for (long pos = 0; pos < o.length; pos++) {
+        lm_forward(m, params, &cur, NULL, state, 1, 1);
+        cur = draw(lm_logits(m), nv, o.temperature, o.top_k, p, o.seed, pos);
+        if (tok_decode_write(tv, &cur, 1, &dstate, stdout) != 0) return die(74, "cannot write to stdout");
+    }
+    putchar('\n');
+    free(ids), free(params), free(state), free(p);
+    tok_vocab_free(tv);
+    lm_free(m);
+    return fflush(stdout) == 0 ? 0 : 74;
+}

@@ -225,11 +225,21 @@ static void fmt_duration(char *buf, size_t n, double s) {
     else snprintf(buf, n, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
 }
 
+/* One updating line only when run alone on a terminal: Open MPI gives ranks a pseudo-terminal
+ * even when mpirun's own output goes to a file or a pipe, so launched ranks print plain lines. */
+static int live_tty(void) {
+    static int tty = -1;
+    if (tty < 0)
+        tty = isatty(STDOUT_FILENO) && !getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMI_RANK") &&
+              !getenv("PMIX_RANK") && !getenv("SLURM_PROCID");
+    return tty;
+}
+
 static void progress(run_t *r, long step, double loss, double norm, int clipped, double tps,
                      double comm_frac, double elapsed) {
     char eta[32];
     fmt_duration(eta, sizeof eta, elapsed / step * (r->total_steps - step));
-    int tty = isatty(STDOUT_FILENO);
+    int tty = live_tty();
     printf("%sstep %ld/%ld | epoch %ld | loss %.4f | ppl %.2f | lr %g | gnorm %.3f%s | %.0f tok/s | "
            "comm %.1f%% | ETA %s%s",
            tty ? "\r" : "", step, r->total_steps, (step - 1) / r->steps_per_epoch + 1, loss,
@@ -240,7 +250,7 @@ static void progress(run_t *r, long step, double loss, double norm, int clipped,
 
 static void report_eval(run_t *r, long step, double loss) {
     if (r->rank != 0) return;
-    int tty = isatty(STDOUT_FILENO);
+    int tty = live_tty();
     printf("%svalid step %ld | loss %.4f | ppl %.3f | bits/token %.4f\n", tty ? "\n" : "", step,
            loss, exp(loss), loss / log(2.0));
     fflush(stdout);
