@@ -1,0 +1,54 @@
+# tests/lib.sh — shared helpers for the shell integration tests (sourced).
+# Usage in a test: source lib.sh; BUILD=<build dir> is the first argument of every test.
+set -uo pipefail
+BUILD=$(cd "$1" && pwd)
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+WORK=$(mktemp -d /tmp/drnn-test.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+FAILS=0
+
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+pass() { echo "ok: $*"; }
+
+# Small char corpus from the first N bytes (default 300000) of the bundled text.
+make_corpus() {
+    local out=$1 bytes=${2:-300000}
+    # zcat dies of SIGPIPE once head has enough: not an error here.
+    (set +o pipefail; zcat "$SRC/data/kjv.txt.gz" | head -c "$bytes") >"$WORK/text.txt"
+    "$BUILD/drnn-prep" --tokenizer char --valid-fraction 0.1 -o "$out" "$WORK/text.txt" \
+        2>"$WORK/prep.err" ||
+        { cat "$WORK/prep.err"; echo "FATAL: drnn-prep failed"; exit 1; }
+}
+
+# Training losses (one per logged step) of a run's metrics.jsonl, one per line.
+train_losses() { grep -v '"split"' "$1/metrics.jsonl" | sed -E 's/.*"loss": ([^,]+),.*/\1/'; }
+
+# max relative difference of two equal-length columns of numbers; "inf" if lengths differ.
+max_rel_diff() {
+    paste <(echo "$1") <(echo "$2") | awk -F'\t' '
+        NF != 2 || $1 == "" || $2 == "" { bad = 1 }
+        { d = $1 - $2; if (d < 0) d = -d; a = $1 < 0 ? -$1 : $1; r = a > 0 ? d / a : d;
+          if (r > m) m = r; n++ }
+        END { if (bad || n == 0) print "inf"; else printf "%.3g\n", m }'
+}
+
+# expect_exit CODE "description" cmd...: runs cmd, checks its exit status; stderr in $WORK/err.
+expect_exit() {
+    local want=$1 what=$2
+    shift 2
+    "$@" >"$WORK/out" 2>"$WORK/err"
+    local got=$?
+    if [[ $got -ne $want ]]; then
+        fail "$what: exit $got, expected $want; stderr: $(head -c 400 "$WORK/err")"
+        return 1
+    fi
+    return 0
+}
+
+finish() {
+    if ((FAILS)); then echo "$(basename "$0"): $FAILS failure(s)"; exit 1; fi
+    echo "$(basename "$0"): all passed"
+    exit 0
+}

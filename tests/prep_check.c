@@ -1,0 +1,423 @@
+/* tests/prep_check.c — checks drnn-prep's output by reading it with plain HDF5 calls, not with
+ * io/corpus.c, so a bug shared by the writer and the reader cannot hide itself.
+ *
+ *   prep_check verify CORPUS        every rule of DESIGN §6 that can be checked from the file alone
+ *   prep_check info CORPUS          key=value lines (tokenizer, vocab_size, SPLIT_tokens, ...)
+ *   prep_check vocab CORPUS         the vocabulary, one escaped entry per line
+ *   prep_check dump CORPUS SPLIT    the ids of SPLIT, one per line
+ *   prep_check encode CORPUS FILE   FILE tokenized with io/tokenize on the corpus vocabulary must
+ *                                   equal train | valid | test
+ *   prep_check decode CORPUS OUT    train | valid | test decoded to text into OUT
+ *   prep_check chunking KIND FILE   the splitter gives the same symbols whatever the sizes of the
+ *                                   pieces FILE is fed in (1 byte, 2, 3, ..., 64 KiB + 1); prints
+ *                                   the number of symbols
+ * Exit 0 when the check holds, 1 when it fails (with the reason on stderr), 2 on misuse.
+ */
+#include "io/tokenize.h"
+
+#include <hdf5.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+static const char *const splits[3] = {"train", "valid", "test"};
+
+static void fail(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("prep_check: FAIL: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+typedef struct {
+    hid_t file;
+    char tokenizer[16], format[32], uuid[64];
+    int version, vocab_size;
+    char **vocab; /* vocab_size strings, HDF5-allocated */
+    uint64_t tokens[3];
+    uint32_t crc[3];
+    int present[3];
+} corpus_info_t;
+
+static void read_string_attr(hid_t loc, const char *name, char *out, size_t cap)
+{
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0) fail("attribute %s is missing", name);
+    hid_t t = H5Aget_type(a);
+    if (H5Tget_class(t) != H5T_STRING) fail("attribute %s is not a string", name);
+    if (H5Tis_variable_str(t)) {
+        char *s = NULL;
+        if (H5Aread(a, t, &s) < 0) fail("cannot read attribute %s", name);
+        snprintf(out, cap, "%s", s);
+        H5free_memory(s);
+    } else {
+        size_t size = H5Tget_size(t);
+        char *buf = calloc(1, size + 1);
+        if (!buf || H5Aread(a, t, buf) < 0) fail("cannot read attribute %s", name);
+        snprintf(out, cap, "%s", buf);
+        free(buf);
+    }
+    H5Tclose(t);
+    H5Aclose(a);
+}
+
+/* Reads a scalar integer attribute, checking its stored type class, size and sign. */
+static void read_int_attr(hid_t loc, const char *name, size_t size, H5T_sign_t sign, hid_t mtype,
+                          void *out)
+{
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0) fail("attribute %s is missing", name);
+    hid_t t = H5Aget_type(a), s = H5Aget_space(a);
+    if (H5Tget_class(t) != H5T_INTEGER || H5Tget_size(t) != size || H5Tget_sign(t) != sign)
+        fail("attribute %s has the wrong type", name);
+    if (H5Sget_simple_extent_type(s) != H5S_SCALAR) fail("attribute %s is not scalar", name);
+    if (H5Aread(a, mtype, out) < 0) fail("cannot read attribute %s", name);
+    H5Sclose(s);
+    H5Tclose(t);
+    H5Aclose(a);
+}
+
+static void read_vocab(corpus_info_t *c)
+{
+    hid_t d = H5Dopen2(c->file, "vocab", H5P_DEFAULT);
+    if (d < 0) fail("/vocab is missing");
+    hid_t s = H5Dget_space(d);
+    hsize_t n = 0;
+    if (H5Sget_simple_extent_ndims(s) != 1) fail("/vocab is not 1-D");
+    H5Sget_simple_extent_dims(s, &n, NULL);
+    if (n != (hsize_t)c->vocab_size) fail("/vocab has %llu entries, vocab_size is %d", n, c->vocab_size);
+    hid_t ft = H5Dget_type(d), t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5Tget_cset(ft)); /* HDF5 converts no ASCII <-> UTF-8 */
+    H5Tclose(ft);
+    c->vocab = calloc(n, sizeof *c->vocab);
+    if (H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, c->vocab) < 0) fail("cannot read /vocab");
+    H5Tclose(t);
+    H5Sclose(s);
+    H5Dclose(d);
+}
+
+static void open_corpus(corpus_info_t *c, const char *path)
+{
+    memset(c, 0, sizeof *c);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    c->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (c->file < 0) fail("cannot open %s", path);
+    read_string_attr(c->file, "format", c->format, sizeof c->format);
+    read_string_attr(c->file, "tokenizer", c->tokenizer, sizeof c->tokenizer);
+    read_string_attr(c->file, "uuid", c->uuid, sizeof c->uuid);
+    read_int_attr(c->file, "version", 4, H5T_SGN_2, H5T_NATIVE_INT, &c->version);
+    read_int_attr(c->file, "vocab_size", 4, H5T_SGN_2, H5T_NATIVE_INT, &c->vocab_size);
+    for (int k = 0; k < 3; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s_tokens", splits[k]);
+        c->present[k] = H5Aexists(c->file, name) > 0;
+        if (!c->present[k]) continue;
+        read_int_attr(c->file, name, 8, H5T_SGN_NONE, H5T_NATIVE_UINT64, &c->tokens[k]);
+        snprintf(name, sizeof name, "%s_crc32", splits[k]);
+        read_int_attr(c->file, name, 4, H5T_SGN_NONE, H5T_NATIVE_UINT32, &c->crc[k]);
+    }
+    read_vocab(c);
+}
+
+/* Reads split K's ids as stored (raw little-endian bytes), checking the dataset's layout. */
+static unsigned char *read_split_raw(const corpus_info_t *c, int k, int *width, uint64_t *n)
+{
+    char name[32];
+    snprintf(name, sizeof name, "/%s/tokens", splits[k]);
+    hid_t d = H5Dopen2(c->file, name, H5P_DEFAULT);
+    if (d < 0) fail("%s is missing", name);
+    hid_t t = H5Dget_type(d), s = H5Dget_space(d), dcpl = H5Dget_create_plist(d);
+    hsize_t dims = 0, maxdims = 0, chunk = 0;
+    if (H5Sget_simple_extent_ndims(s) != 1) fail("%s is not 1-D", name);
+    H5Sget_simple_extent_dims(s, &dims, &maxdims);
+    if (maxdims != H5S_UNLIMITED) fail("%s is not extendible", name);
+    if (H5Tget_class(t) != H5T_INTEGER || H5Tget_sign(t) != H5T_SGN_NONE ||
+        H5Tget_order(t) != H5T_ORDER_LE)
+        fail("%s is not unsigned little-endian", name);
+    *width = (int)H5Tget_size(t);
+    int want = c->vocab_size <= 256 ? 1 : c->vocab_size <= 65536 ? 2 : 4;
+    if (*width != want) fail("%s has %d-byte ids, vocab_size %d needs %d", name, *width, c->vocab_size, want);
+    if (H5Pget_layout(dcpl) != H5D_CHUNKED || H5Pget_chunk(dcpl, 1, &chunk) != 1 || chunk < 1024)
+        fail("%s is not chunked", name);
+    if (H5Pget_nfilters(dcpl) != 2) fail("%s should have 2 filters", name);
+    unsigned flags, cd[8];
+    size_t ncd = 8;
+    if (H5Pget_filter2(dcpl, 0, &flags, &ncd, cd, 0, NULL, NULL) != H5Z_FILTER_SHUFFLE)
+        fail("%s: first filter is not shuffle", name);
+    ncd = 8;
+    if (H5Pget_filter2(dcpl, 1, &flags, &ncd, cd, 0, NULL, NULL) != H5Z_FILTER_DEFLATE)
+        fail("%s: second filter is not deflate", name);
+    *n = dims;
+    unsigned char *buf = malloc(dims * (size_t)*width + 1);
+    if (!buf || H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) fail("cannot read %s", name);
+    H5Pclose(dcpl);
+    H5Sclose(s);
+    H5Tclose(t);
+    H5Dclose(d);
+    return buf;
+}
+
+static uint32_t id_at(const unsigned char *raw, int width, uint64_t i)
+{
+    const unsigned char *p = raw + i * (uint64_t)width;
+    uint32_t v = p[0];
+    if (width > 1) v |= (uint32_t)p[1] << 8;
+    if (width > 2) v |= (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    return v;
+}
+
+/* All present splits concatenated (train | valid | test) as ids. */
+static uint32_t *read_all_ids(const corpus_info_t *c, uint64_t *total)
+{
+    uint64_t sum = 0;
+    for (int k = 0; k < 3; k++) sum += c->tokens[k];
+    uint32_t *ids = malloc((sum + 1) * sizeof *ids);
+    uint64_t at = 0;
+    for (int k = 0; k < 3; k++) {
+        if (!c->present[k]) continue;
+        int width;
+        uint64_t n;
+        unsigned char *raw = read_split_raw(c, k, &width, &n);
+        for (uint64_t i = 0; i < n; i++) ids[at++] = id_at(raw, width, i);
+        free(raw);
+    }
+    *total = at;
+    return ids;
+}
+
+static size_t num_specials(const corpus_info_t *c)
+{
+    tok_kind_t kind;
+    if (tok_kind_parse(c->tokenizer, &kind) != 0) fail("tokenizer '%s' is unknown", c->tokenizer);
+    return tok_num_specials(kind);
+}
+
+static int vocab_before(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), m = la < lb ? la : lb;
+    int r = memcmp(a, b, m);
+    return r < 0 || (r == 0 && la < lb);
+}
+
+/* Ids after the specials must be ordered by train frequency, ties by byte order, and all seen. */
+static void verify_order(const corpus_info_t *c)
+{
+    if (!strcmp(c->tokenizer, "byte")) return;
+    int width;
+    uint64_t n;
+    unsigned char *raw = read_split_raw(c, 0, &width, &n);
+    uint64_t *count = calloc((size_t)c->vocab_size, sizeof *count);
+    for (uint64_t i = 0; i < n; i++) count[id_at(raw, width, i)]++;
+    for (int id = (int)num_specials(c); id < c->vocab_size; id++) {
+        if (count[id] == 0) fail("vocab entry %d ('%s') never occurs in train", id, c->vocab[id]);
+        if (id == (int)num_specials(c)) continue;
+        if (count[id] > count[id - 1]) fail("id %d is more frequent than id %d", id, id - 1);
+        if (count[id] == count[id - 1] && !vocab_before(c->vocab[id - 1], c->vocab[id]))
+            fail("ids %d and %d have equal counts but are not in byte order", id - 1, id);
+    }
+    free(count);
+    free(raw);
+}
+
+static int verify(const char *path)
+{
+    corpus_info_t c;
+    open_corpus(&c, path);
+    if (strcmp(c.format, "drnn-corpus") || c.version != 1) fail("format/version wrong");
+    if (strlen(c.uuid) != 32 || strspn(c.uuid, "0123456789abcdef") != 32) fail("uuid '%s'", c.uuid);
+    char err[256];
+    tok_kind_t kind;
+    if (tok_kind_parse(c.tokenizer, &kind) != 0) fail("tokenizer '%s'", c.tokenizer);
+    tok_vocab_t *v = tok_vocab_new(kind, (const char *const *)c.vocab, (size_t)c.vocab_size, err, sizeof err);
+    if (!v) fail("vocabulary rejected: %s", err);
+    tok_vocab_free(v);
+    if (!c.present[0]) fail("no train split");
+    for (int k = 0; k < 3; k++) {
+        htri_t group = H5Lexists(c.file, splits[k], H5P_DEFAULT);
+        if (!c.present[k]) {
+            if (group > 0) fail("split %s has a group but no attributes", splits[k]);
+            continue;
+        }
+        int width;
+        uint64_t n;
+        unsigned char *raw = read_split_raw(&c, k, &width, &n);
+        if (n != c.tokens[k]) fail("%s: %llu ids, attribute says %llu", splits[k], n, c.tokens[k]);
+        if (n == 0) fail("%s is present but empty", splits[k]);
+        uint32_t crc = (uint32_t)crc32(0, raw, (uInt)(n * (uint64_t)width));
+        if (crc != c.crc[k]) fail("%s: crc32 %u, attribute says %u", splits[k], crc, c.crc[k]);
+        for (uint64_t i = 0; i < n; i++) {
+            if (id_at(raw, width, i) >= (uint32_t)c.vocab_size) fail("%s: id out of range", splits[k]);
+        }
+        free(raw);
+    }
+    verify_order(&c);
+    printf("ok\n");
+    return 0;
+}
+
+static int info(const char *path)
+{
+    corpus_info_t c;
+    open_corpus(&c, path);
+    printf("format=%s\nversion=%d\ntokenizer=%s\nvocab_size=%d\nuuid=%s\n", c.format, c.version,
+           c.tokenizer, c.vocab_size, c.uuid);
+    for (int k = 0; k < 3; k++)
+        printf("%s_tokens=%llu\n%s_crc32=%u\n", splits[k], (unsigned long long)c.tokens[k],
+               splits[k], c.crc[k]);
+    return 0;
+}
+
+static int vocab(const char *path)
+{
+    corpus_info_t c;
+    open_corpus(&c, path);
+    for (int i = 0; i < c.vocab_size; i++) {
+        for (const unsigned char *p = (const unsigned char *)c.vocab[i]; *p; p++) {
+            if (*p == '\n') fputs("\\n", stdout);
+            else if (*p == '\\') fputs("\\\\", stdout);
+            else if (*p < 0x20 || *p >= 0x7F) printf("\\x%02x", *p);
+            else putchar(*p);
+        }
+        putchar('\n');
+    }
+    return 0;
+}
+
+static int dump(const char *path, const char *split)
+{
+    corpus_info_t c;
+    open_corpus(&c, path);
+    for (int k = 0; k < 3; k++) {
+        if (strcmp(split, splits[k]) || !c.present[k]) continue;
+        int width;
+        uint64_t n;
+        unsigned char *raw = read_split_raw(&c, k, &width, &n);
+        for (uint64_t i = 0; i < n; i++) printf("%u\n", id_at(raw, width, i));
+        free(raw);
+    }
+    return 0;
+}
+
+static tok_vocab_t *load_vocab(const corpus_info_t *c)
+{
+    char err[256];
+    tok_kind_t kind;
+    if (tok_kind_parse(c->tokenizer, &kind) != 0) fail("tokenizer '%s'", c->tokenizer);
+    tok_vocab_t *v = tok_vocab_new(kind, (const char *const *)c->vocab, (size_t)c->vocab_size, err, sizeof err);
+    if (!v) fail("vocabulary rejected: %s", err);
+    return v;
+}
+
+static int encode(const char *path, const char *text)
+{
+    corpus_info_t c;
+    char err[512];
+    open_corpus(&c, path);
+    tok_vocab_t *v = load_vocab(&c);
+    uint64_t total;
+    uint32_t *stored = read_all_ids(&c, &total), *ids = NULL;
+    size_t n = 0, unknown = 0;
+    int rc = tok_encode_file(v, text, &ids, &n, &unknown, err, sizeof err);
+    if (rc) fail("tok_encode_file: %s (%d)", err, rc);
+    if (n != total) fail("%s encodes to %zu ids, the corpus holds %llu", text, n, total);
+    for (size_t i = 0; i < n; i++) {
+        if (ids[i] != stored[i]) fail("id %zu: encoded %u, stored %u", i, ids[i], stored[i]);
+    }
+    printf("ok %zu ids, %zu unknown\n", n, unknown);
+    return 0;
+}
+
+static int decode(const char *path, const char *out)
+{
+    corpus_info_t c;
+    open_corpus(&c, path);
+    tok_vocab_t *v = load_vocab(&c);
+    uint64_t total;
+    uint32_t *ids = read_all_ids(&c, &total);
+    FILE *f = fopen(out, "wb");
+    int state = 0;
+    if (!f || tok_decode_write(v, ids, total, &state, f) != 0 || fclose(f) != 0)
+        fail("cannot write %s", out);
+    size_t len = 0;
+    char *text = tok_decode(v, ids, total, &len); /* the buffer variant must agree */
+    FILE *g = fopen(out, "rb");
+    char *back = malloc(len + 1);
+    if (!text || !g || fread(back, 1, len + 1, g) != len || memcmp(back, text, len) != 0)
+        fail("tok_decode and tok_decode_write disagree");
+    fclose(g);
+    return 0;
+}
+
+typedef struct {
+    uint64_t n;
+    uint32_t crc; /* over each symbol's length and bytes */
+} symsum_t;
+
+static int sum_emit(void *arg, const unsigned char *sym, size_t len)
+{
+    symsum_t *s = arg;
+    unsigned char head[5] = {(unsigned char)len, (unsigned char)(len >> 8), (unsigned char)(len >> 16),
+                             (unsigned char)(len >> 24), sym ? 1 : 0};
+    s->crc = (uint32_t)crc32(s->crc, head, 5);
+    if (sym) s->crc = (uint32_t)crc32(s->crc, sym, (uInt)len);
+    s->n++;
+    return 0;
+}
+
+static symsum_t split_in_pieces(tok_kind_t kind, const unsigned char *text, size_t len, size_t piece)
+{
+    symsum_t sum = {0, 0};
+    tok_splitter_t *s = tok_splitter_new(kind);
+    for (size_t off = 0; off < len; off += piece)
+        tok_splitter_feed(s, text + off, len - off < piece ? len - off : piece, sum_emit, &sum);
+    tok_splitter_finish(s, sum_emit, &sum);
+    tok_splitter_free(s);
+    return sum;
+}
+
+static int chunking(const char *kind_name, const char *path)
+{
+    static const size_t pieces[] = {1, 2, 3, 5, 7, 13, 1000, 4096, 65535, 65536, 65537};
+    tok_kind_t kind;
+    if (tok_kind_parse(kind_name, &kind) != 0) fail("tokenizer '%s'", kind_name);
+    FILE *f = fopen(path, "rb");
+    if (!f) fail("cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    size_t len = (size_t)ftell(f);
+    rewind(f);
+    unsigned char *text = malloc(len + 1);
+    if (fread(text, 1, len, f) != len) fail("cannot read %s", path);
+    fclose(f);
+    symsum_t whole = split_in_pieces(kind, text, len, len ? len : 1);
+    for (size_t i = 0; i < sizeof pieces / sizeof *pieces; i++) {
+        symsum_t part = split_in_pieces(kind, text, len, pieces[i]);
+        if (part.n != whole.n || part.crc != whole.crc)
+            fail("%s fed in pieces of %zu: %llu symbols (crc %u), whole: %llu (crc %u)", path,
+                 pieces[i], part.n, part.crc, whole.n, whole.crc);
+    }
+    printf("symbols=%llu\n", (unsigned long long)whole.n);
+    free(text);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && !strcmp(argv[1], "verify")) return verify(argv[2]);
+    if (argc == 3 && !strcmp(argv[1], "info")) return info(argv[2]);
+    if (argc == 3 && !strcmp(argv[1], "vocab")) return vocab(argv[2]);
+    if (argc == 4 && !strcmp(argv[1], "dump")) return dump(argv[2], argv[3]);
+    if (argc == 4 && !strcmp(argv[1], "encode")) return encode(argv[2], argv[3]);
+    if (argc == 4 && !strcmp(argv[1], "decode")) return decode(argv[2], argv[3]);
+    if (argc == 4 && !strcmp(argv[1], "chunking")) return chunking(argv[2], argv[3]);
+    fprintf(stderr, "usage: prep_check verify|info|vocab CORPUS | dump CORPUS SPLIT | "
+                    "encode CORPUS TEXT | decode CORPUS OUT | chunking KIND FILE\n");
+    return 2;
+}

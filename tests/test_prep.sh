@@ -1,0 +1,369 @@
+#!/usr/bin/env bash
+# tests/test_prep.sh PREP CHECK GROUP [DATA_DIR] — drnn-prep integration tests, one GROUP per CTest
+# test: byte, char, word, splits, errors, signals, kjv. PREP is drnn-prep, CHECK is prep_check
+# (tests/prep_check.c, which reads the corpus with plain HDF5 calls). Exits 1 on the first failed
+# assertion, naming it.
+set -u
+PREP=$1
+CHECK=$2
+GROUP=$3
+DATA=${4:-}
+T=$(mktemp -d "${TMPDIR:-/tmp}/drnn-prep-test.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+mkdir o # outputs only: whatever else appears in o/ is a leftover temporary file
+
+fail() {
+    echo "FAIL [$GROUP]: $*" >&2
+    exit 1
+}
+pass() { echo "ok - $*"; }
+prep() { "$PREP" "$@" 2>prep.log || fail "drnn-prep $* exited $?: $(cat prep.log)"; }
+info() { "$CHECK" info "$1" | sed -n "s/^$2=//p"; } # info CORPUS KEY
+verify() { "$CHECK" verify "$1" >/dev/null || fail "prep_check verify $1"; }
+eq() { [ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"; }
+total_tokens() { echo $(($(info "$1" train_tokens) + $(info "$1" valid_tokens) + $(info "$1" test_tokens))); }
+# expect_exit CODE CMD...: CMD must exit with CODE; its stderr is kept in err.txt.
+expect_exit() {
+    local want=$1
+    shift
+    "$@" >out.txt 2>err.txt </dev/null
+    local got=$?
+    [ "$got" = "$want" ] || fail "'$*' exited $got, expected $want; stderr: $(cat err.txt)"
+    [ "$want" = 0 ] || grep -q '^drnn-prep: ' err.txt || fail "'$*': no 'drnn-prep: ' message"
+    [ "$want" = 0 ] || [ "$(wc -l <err.txt)" = 1 ] || fail "'$*': message is not one line"
+}
+# o/ must hold exactly the names given (no temporary or spool file left behind).
+only_outputs() {
+    local have want
+    have=$(ls -A o | sort | tr '\n' ' ')
+    want=$(printf '%s\n' "$@" | sed '/^$/d' | sort | tr '\n' ' ')
+    eq "$have" "$want" "files in the output folder"
+}
+# Same ids, CRCs, token counts and vocabulary; only the uuid may differ.
+same_data() {
+    cmp -s <("$CHECK" info "$1" | grep -v '^uuid=') <("$CHECK" info "$2" | grep -v '^uuid=') ||
+        fail "$1 and $2: attributes differ"
+    cmp -s <("$CHECK" vocab "$1") <("$CHECK" vocab "$2") || fail "$1 and $2: vocabularies differ"
+    for s in train valid test; do
+        cmp -s <("$CHECK" dump "$1" $s) <("$CHECK" dump "$2" $s) || fail "$1 and $2: $s differs"
+    done
+    [ "$(info "$1" uuid)" != "$(info "$2" uuid)" ] || fail "$1 and $2 share a uuid"
+}
+# zlib crc32 of a split computed without drnn code: h5dump's raw little-endian dump, and the CRC
+# that gzip stores in its trailer (the same CRC-32 as zlib's).
+h5dump_crc() {
+    h5dump -d "/$2/tokens" -b LE -o raw.bin "$1" >/dev/null || fail "h5dump $1 /$2/tokens"
+    gzip -c raw.bin | tail -c 8 | head -c 4 | od -An -tu4 | tr -d ' '
+}
+# doubles FILE N times in place (N=13: 8192 copies), so symbols straddle every buffer boundary
+double() {
+    for _ in $(seq "$2"); do cat "$1" "$1" >"$1.x" && mv "$1.x" "$1"; done
+}
+# Plain file, .gz, stdin and gzip on stdin must give the same corpus.
+check_input_forms() {
+    local text=$1
+    shift
+    gzip -c "$text" >"$text.gz"
+    prep "$@" -o o/plain.h5 "$text"
+    prep "$@" -o o/gz.h5 "$text.gz"
+    "$PREP" "$@" -o o/stdin.h5 - <"$text" 2>prep.log || fail "stdin: $(cat prep.log)"
+    "$PREP" "$@" -o o/stdingz.h5 - <"$text.gz" 2>prep.log || fail "gzip stdin: $(cat prep.log)"
+    for f in plain gz stdin stdingz; do verify o/$f.h5; done
+    same_data o/plain.h5 o/gz.h5
+    same_data o/plain.h5 o/stdin.h5
+    same_data o/plain.h5 o/stdingz.h5
+    only_outputs plain.h5 gz.h5 stdin.h5 stdingz.h5
+    for s in train valid; do
+        eq "$(h5dump_crc o/plain.h5 $s)" "$(info o/plain.h5 ${s}_crc32)" "$s crc32 (h5dump + gzip)"
+    done
+    rm -f o/*
+    pass "$GROUP: plain, .gz, stdin and gzip stdin give identical ids and CRCs"
+}
+
+test_byte() {
+    for i in $(seq 0 255); do printf "\\$(printf %03o "$i")"; done >all.bin
+    printf 'hello world\n' >>all.bin
+    double all.bin 10
+    local size
+    size=$(stat -c %s all.bin)
+    prep --tokenizer byte --valid-fraction 0 -o o/b.h5 all.bin
+    verify o/b.h5
+    eq "$(info o/b.h5 tokenizer)" byte tokenizer
+    eq "$(info o/b.h5 vocab_size)" 256 vocab_size
+    eq "$(info o/b.h5 train_tokens)" "$size" "train tokens = bytes"
+    "$CHECK" vocab o/b.h5 >vocab.txt
+    eq "$(sed -n 1p vocab.txt)" "" "entry 0 (NUL) is the empty string"
+    eq "$(sed -n 11p vocab.txt)" '\n' "entry 10"
+    eq "$(sed -n 66p vocab.txt)" A "entry 65"
+    eq "$(sed -n 256p vocab.txt)" '\xff' "entry 255"
+    "$CHECK" encode o/b.h5 all.bin >/dev/null || fail "tok_encode_file differs from the corpus"
+    "$CHECK" decode o/b.h5 back.bin || fail "decode"
+    cmp -s back.bin all.bin || fail "byte decode does not give the input back"
+    eq "$(h5dump_crc o/b.h5 train)" "$(info o/b.h5 train_crc32)" "train crc32 (h5dump + gzip)"
+    pass "byte: 256 entries, ids = bytes, round trip, CRC"
+    prep --tokenizer byte --vocab-size 256 -o o/b.h5 all.bin
+    eq "$(total_tokens o/b.h5)" "$size" "tokens over all splits"
+    eq "$(info o/b.h5 valid_tokens)" $(((size * 5 + 50) / 100)) "valid = 5% of the tokens"
+    rm -f o/*
+    check_input_forms all.bin --tokenizer byte
+}
+
+# One period: a é € 😀, then invalid bytes (stray FF 80, truncated E2 82, overlong C0 AF,
+# surrogate ED A0 80, above U+10FFFF F4 90 80 80), A NUL newline: 20 symbols, \x80 four times.
+CHAR_PERIOD='a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xff\x80\xe2\x82\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80A\x00\n'
+CHAR_VOCAB='<unk>
+\x80
+
+\n
+A
+a
+\x82
+\x90
+\xa0
+\xaf
+\xc0
+\xc3\xa9
+\xe2
+\xe2\x82\xac
+\xed
+\xf0\x9f\x98\x80
+\xf4
+\xff'
+
+test_char() {
+    printf "$CHAR_PERIOD" >c.txt
+    double c.txt 13
+    eq "$("$CHECK" chunking char c.txt)" "symbols=$((20 * 8192))" "char symbols, any feed size"
+    prep --valid-fraction 0 -o o/c.h5 c.txt # char is the default tokenizer
+    verify o/c.h5
+    eq "$(info o/c.h5 tokenizer)" char tokenizer
+    eq "$(info o/c.h5 train_tokens)" $((20 * 8192)) "train tokens"
+    eq "$("$CHECK" vocab o/c.h5)" "$CHAR_VOCAB" "char vocabulary (frequency, then byte order)"
+    "$CHECK" encode o/c.h5 c.txt >/dev/null || fail "tok_encode_file differs from the corpus"
+    "$CHECK" decode o/c.h5 back.txt || fail "decode"
+    cmp -s back.txt c.txt || fail "char decode does not give the input back"
+    only_outputs c.h5
+    pass "char: UTF-8, invalid bytes and NUL as symbols, vocab order, round trip"
+    prep --vocab-size 5 --valid-fraction 0 -o o/c5.h5 c.txt
+    verify o/c5.h5
+    eq "$("$CHECK" vocab o/c5.h5)" "$(printf '%s\n' "$CHAR_VOCAB" | head -5)" "top 5 entries"
+    grep -q 'train .* 106496 <unk>' prep.log || fail "13 of 20 symbols per period are <unk>: $(cat prep.log)"
+    pass "char: --vocab-size keeps the top entries, the rest is <unk>"
+    rm -f o/*
+    check_input_forms c.txt --tokenizer char --valid-fraction 0.1 --test-fraction 0.1
+}
+
+# One period: 20 tokens. The literal words <unk> and <eos> are the specials; a 2000-byte word and
+# a word with a NUL byte are <unk>; \r and \t separate words; every newline is <eos>.
+word_period() {
+    printf '  the cat\tsat on the mat\r\n'
+    printf 'the <unk> dog <eos> na\xc3\xafve\n\n'
+    printf '%02000d end\n' 0
+    printf 'x\x00y z\n'
+}
+WORD_VOCAB='<unk>
+<eos>
+the
+cat
+dog
+end
+mat
+na\xc3\xafve
+on
+sat
+z'
+
+test_word() {
+    word_period >w.txt
+    double w.txt 10
+    eq "$("$CHECK" chunking word w.txt)" "symbols=$((20 * 1024))" "word symbols, any feed size"
+    prep --tokenizer word --valid-fraction 0 -o o/w.h5 w.txt
+    verify o/w.h5
+    eq "$(info o/w.h5 tokenizer)" word tokenizer
+    eq "$(info o/w.h5 train_tokens)" $((20 * 1024)) "train tokens"
+    eq "$("$CHECK" vocab o/w.h5)" "$WORD_VOCAB" "word vocabulary"
+    grep -q "train .* $((3 * 1024)) <unk>" prep.log || fail "3 <unk> per period: $(cat prep.log)"
+    "$CHECK" encode o/w.h5 w.txt >/dev/null || fail "tok_encode_file differs from the corpus"
+    printf 'the cat sat on the mat\nthe <unk> dog\nna\xc3\xafve\n\n<unk> end\n<unk> z\n' >want.txt
+    double want.txt 10
+    "$CHECK" decode o/w.h5 back.txt || fail "decode"
+    cmp -s back.txt want.txt || fail "word decode: words joined by spaces, <eos> as newline"
+    pass "word: specials, whitespace, long and NUL words, vocab order, decode"
+    printf 'a %02000d' 0 >tail.txt # ends inside an overlong word
+    eq "$("$CHECK" chunking word tail.txt)" "symbols=2" "an overlong last word is one <unk>"
+    seq 70000 >n.txt # 70002 entries need 32-bit ids, 300 need 16-bit ones
+    prep --tokenizer word --valid-fraction 0.1 -o o/n32.h5 n.txt
+    prep --tokenizer word --vocab-size 300 --valid-fraction 0.1 -o o/n16.h5 n.txt
+    for f in n32 n16; do
+        verify o/$f.h5
+        for s in train valid; do
+            eq "$(h5dump_crc o/$f.h5 $s)" "$(info o/$f.h5 ${s}_crc32)" "$f $s crc32 (h5dump + gzip)"
+        done
+    done
+    h5dump -H o/n32.h5 | grep -q H5T_STD_U32LE || fail "70002 entries: 32-bit ids"
+    h5dump -H o/n16.h5 | grep -q H5T_STD_U16LE || fail "300 entries: 16-bit ids"
+    pass "word: 16- and 32-bit ids, CRC over the stored bytes"
+    prep --tokenizer word --vocab-size 4 --valid-fraction 0 -o o/w4.h5 w.txt
+    eq "$("$CHECK" vocab o/w4.h5)" "$(printf '<unk>\n<eos>\nthe\ncat')" "--vocab-size 4"
+    printf 'foo' >f1.txt
+    printf 'bar baz' >f2.txt
+    prep --tokenizer word --valid-fraction 0 -o o/cat.h5 f1.txt f2.txt
+    eq "$(info o/cat.h5 train_tokens)" 2 "inputs joined as by cat, no <eos> without a newline"
+    eq "$("$CHECK" vocab o/cat.h5)" "$(printf '<unk>\n<eos>\nbaz\nfoobar')" "vocab of joined inputs"
+    cat f1.txt f2.txt | "$PREP" --tokenizer word --valid-fraction 0 -o o/cat2.h5 - 2>prep.log ||
+        fail "stdin: $(cat prep.log)"
+    same_data o/cat.h5 o/cat2.h5
+    pass "word: several inputs equal their concatenation on stdin"
+    rm -f o/*
+    check_input_forms w.txt --tokenizer word --vocab-size 8
+}
+
+test_splits() {
+    # 1000 tokens: 700 of a/b, then 100 x, then 200 y — y is the most frequent symbol overall.
+    { for _ in $(seq 350); do printf ab; done
+      for _ in $(seq 100); do printf x; done
+      for _ in $(seq 200); do printf y; done; } >s.txt
+    prep --valid-fraction 0.1 --test-fraction 0.2 -o o/s.h5 s.txt
+    verify o/s.h5
+    eq "$(info o/s.h5 train_tokens)" 700 train
+    eq "$(info o/s.h5 valid_tokens)" 100 valid
+    eq "$(info o/s.h5 test_tokens)" 200 test
+    eq "$("$CHECK" vocab o/s.h5)" "$(printf '<unk>\na\nb')" "vocabulary from train only"
+    eq "$("$CHECK" dump o/s.h5 valid | sort -u)" 0 "valid (x, unseen in train) is <unk>"
+    eq "$("$CHECK" dump o/s.h5 test | sort -u)" 0 "test (y, unseen in train) is <unk>"
+    eq "$("$CHECK" dump o/s.h5 train | sort -u | tr '\n' ' ')" "1 2 " "train has no <unk>"
+    "$CHECK" encode o/s.h5 s.txt >/dev/null || fail "train | valid | test is the input in order"
+    pass "splits: train | valid | test in order, vocabulary from train only"
+    head -c 100 s.txt >h.txt
+    prep --valid-fraction 0.29 --test-fraction 0.3 -o o/h.h5 h.txt
+    eq "$(info o/h.h5 valid_tokens):$(info o/h.h5 test_tokens)" 29:30 "0.29 and 0.3 of 100 tokens"
+    printf 'yxaz' >v.txt # with all of s.txt as train: <unk> a b y x (a, b 350 each, y 200, x 100)
+    prep --valid v.txt -o o/v.h5 s.txt
+    verify o/v.h5
+    eq "$(info o/v.h5 train_tokens):$(info o/v.h5 valid_tokens)" 1000:4 "--valid FILE"
+    eq "$("$CHECK" dump o/v.h5 valid | tr '\n' ' ')" "3 4 1 0 " "--valid ids, z unseen in train"
+    prep --valid v.txt --test-fraction 0.1 -o o/vt.h5 s.txt
+    eq "$(info o/vt.h5 train_tokens):$(info o/vt.h5 valid_tokens):$(info o/vt.h5 test_tokens)" \
+        900:4:100 "--valid FILE with --test-fraction"
+    prep --valid-fraction 0 -o o/t.h5 s.txt
+    verify o/t.h5
+    h5ls o/t.h5 >ls.txt
+    grep -q '^valid' ls.txt && fail "an empty split must be left out"
+    eq "$(info o/t.h5 valid_tokens)" 0 "no valid attribute"
+    printf 'a' >one.txt
+    prep -o o/one.h5 one.txt
+    eq "$(info o/one.h5 train_tokens):$(info o/one.h5 valid_tokens)" 1:0 "1 token: 5% rounds to 0"
+    local uuid
+    uuid=$(info o/one.h5 uuid)
+    prep -o o/one.h5 one.txt
+    [ "$(info o/one.h5 uuid)" != "$uuid" ] || fail "a new file gets a new uuid"
+    only_outputs s.h5 h.h5 v.h5 vt.h5 t.h5 one.h5
+    pass "splits: rounding, --valid FILE, empty splits left out, rewrite"
+}
+
+test_errors() {
+    printf 'some text\n' >t.txt
+    expect_exit 64 "$PREP" --bogus -o o/x.h5 t.txt
+    grep -q -- '--bogus' err.txt || fail "the message names the unknown option"
+    expect_exit 64 "$PREP" --tokenizer bpe -o o/x.h5 t.txt
+    expect_exit 64 "$PREP" --vocab-size 0 -o o/x.h5 t.txt
+    expect_exit 64 "$PREP" --vocab-size 12x -o o/x.h5 t.txt
+    expect_exit 64 "$PREP" --tokenizer word --vocab-size 2 -o o/x.h5 t.txt
+    expect_exit 64 "$PREP" --tokenizer byte --vocab-size 100 -o o/x.h5 t.txt
+    expect_exit 64 "$PREP" --valid-fraction 1.5 -o o/x.h5 t.txt
+    expect_exit 64 "$PREP" --valid-fraction 0.6 --test-fraction 0.4 -o o/x.h5 t.txt
+    expect_exit 64 "$PREP" --valid t.txt --valid-fraction 0.1 -o o/x.h5 t.txt
+    expect_exit 64 "$PREP" --format pairs -o o/x.h5 t.txt
+    grep -q 'not supported yet' err.txt || fail "--format pairs says it is not supported yet"
+    expect_exit 64 "$PREP" --format labels -o o/x.h5 t.txt
+    expect_exit 64 "$PREP" --format csv -o o/x.h5 t.txt
+    expect_exit 64 "$PREP" t.txt
+    expect_exit 64 "$PREP" -o o/x.h5
+    expect_exit 64 "$PREP" t.txt -o
+    expect_exit 64 "$PREP" -o o/x.h5 - -
+    expect_exit 0 "$PREP" --help
+    grep -q '^usage: drnn-prep' out.txt || fail "--help prints the usage on stdout"
+    only_outputs
+    pass "errors: usage errors exit 64 with a one-line message"
+
+    expect_exit 66 "$PREP" -o o/x.h5 t.txt missing.txt
+    grep -q missing.txt err.txt || fail "the message names the missing input"
+    expect_exit 66 "$PREP" -o o/x.h5 o
+    expect_exit 66 "$PREP" --valid missing.txt -o o/x.h5 t.txt
+    : >empty.txt
+    expect_exit 65 "$PREP" -o o/x.h5 empty.txt
+    printf ' \t \r ' >blank.txt
+    expect_exit 65 "$PREP" --tokenizer word -o o/x.h5 blank.txt
+    expect_exit 65 "$PREP" --valid empty.txt -o o/x.h5 t.txt
+    "$PREP" -o o/x.h5 - <empty.txt 2>err.txt
+    eq "$?" 65 "empty stdin"
+    for _ in $(seq 2000); do echo "line of text to compress"; done | gzip -c >good.gz
+    head -c $(($(stat -c %s good.gz) / 2)) good.gz >truncated.gz
+    expect_exit 65 "$PREP" -o o/x.h5 truncated.gz
+    grep -q truncated.gz err.txt || fail "the message names the damaged file"
+    cp good.gz corrupt.gz
+    printf '\xff\xff\xff\xff' | dd of=corrupt.gz bs=1 seek=40 conv=notrunc 2>/dev/null
+    expect_exit 65 "$PREP" -o o/x.h5 corrupt.gz
+    "$PREP" -o o/x.h5 - <truncated.gz 2>err.txt
+    eq "$?" 65 "truncated gzip on stdin"
+    only_outputs
+    pass "errors: missing input 66, empty or damaged input 65, nothing left behind"
+
+    expect_exit 74 "$PREP" -o nowhere/x.h5 t.txt
+    expect_exit 74 "$PREP" -o /dev/null/x.h5 t.txt
+    expect_exit 74 "$PREP" -o o t.txt
+    if [ "$(id -u)" != 0 ]; then # root may write anywhere
+        mkdir ro && chmod 555 ro
+        expect_exit 74 "$PREP" -o ro/x.h5 t.txt
+        eq "$(ls -A ro)" "" "read-only folder stays empty"
+    fi
+    only_outputs
+    pass "errors: unwritable output 74"
+}
+
+test_signals() {
+    # drnn-prep spools a slow stdin next to the output; SIGTERM must remove the spool file.
+    { printf 'abc'; sleep 4; } | "$PREP" -o o/x.h5 - 2>err.txt &
+    local pid=$!
+    for _ in $(seq 50); do [ -n "$(ls -A o)" ] && break; sleep 0.1; done
+    [ -n "$(ls -A o)" ] || fail "no spool file appeared in the output folder"
+    kill -TERM "$pid"
+    wait "$pid"
+    eq "$?" 143 "exit status after SIGTERM"
+    only_outputs
+    pass "signals: SIGTERM removes the spool file"
+}
+
+# Prints the seconds a command took (bash's TIMEFORMAT), failing when the command fails.
+timed() {
+    local TIMEFORMAT=%R t
+    t=$( { time "$@" 2>prep.log >/dev/null; } 2>&1) || fail "$* failed: $(cat prep.log)"
+    echo "$t"
+}
+
+test_kjv() {
+    local gz=$DATA/kjv.txt.gz
+    [ -r "$gz" ] || fail "$gz is missing"
+    local bytes words lines t
+    bytes=$(zcat "$gz" | wc -c)
+    words=$(zcat "$gz" | wc -w)
+    lines=$(zcat "$gz" | wc -l)
+    t=$(timed "$PREP" --tokenizer char -o o/kjv_char.h5 "$gz")
+    verify o/kjv_char.h5
+    eq "$(total_tokens o/kjv_char.h5)" "$bytes" "KJV char tokens (ASCII text: one per byte)"
+    echo "kjv char: ${t} s, vocab $(info o/kjv_char.h5 vocab_size), train $(info o/kjv_char.h5 train_tokens) tokens"
+    t=$(timed "$PREP" --tokenizer word --vocab-size 10000 -o o/kjv_word.h5 "$gz")
+    verify o/kjv_word.h5
+    eq "$(info o/kjv_word.h5 vocab_size)" 10000 "KJV word vocab_size"
+    eq "$(total_tokens o/kjv_word.h5)" $((words + lines)) "KJV word tokens = words + newlines"
+    "$CHECK" encode o/kjv_word.h5 "$gz" >/dev/null || fail "KJV word: tok_encode_file differs"
+    echo "kjv word: ${t} s, vocab $(info o/kjv_word.h5 vocab_size), train $(info o/kjv_word.h5 train_tokens) tokens"
+    only_outputs kjv_char.h5 kjv_word.h5
+    pass "kjv: char and word --vocab-size 10000"
+}
+
+case "$GROUP" in
+byte | char | word | splits | errors | signals | kjv) "test_$GROUP" ;;
+*) fail "unknown group '$GROUP'" ;;
+esac

@@ -1,0 +1,353 @@
+/* drnn's LM against PyTorch on the same weights (DESIGN §3, §4): every case file written by
+ * tests/reference/lm_reference.py is replayed through lm_forward / lm_backward and the loss, the
+ * final hidden state and every gradient tensor are compared elementwise with
+ * |drnn - torch| <= max(1e-6, 1e-5 * |torch|).
+ *
+ * The case list is OUT_DIR/cases.txt (written by the generator, which dumps every cell PyTorch
+ * has). Cases whose cell drnn does not implement yet are reported as SKIPPED, never passed; a cell
+ * drnn implements without a 1-layer and a stacked case is a failure, so a new cell cannot go
+ * unchecked.
+ *
+ * Usage: test_reference OUT_DIR
+ */
+#include <hdf5.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/h5util.h"
+#include "model/lm.h"
+#include "tests/testutil.h"
+
+#define REF_FORMAT  "drnn-reference"
+#define REF_VERSION 1
+#define ABS_TOL     1e-6
+#define REL_TOL     1e-5
+#define N_CELLS     4
+
+typedef struct {
+    int passed, failed, skipped;
+    unsigned covered[N_CELLS]; /* bit 0: a 1-layer case ran, bit 1: a stacked case ran */
+} tally_t;
+
+static void *xcalloc(size_t n, size_t size) {
+    void *p = calloc(n ? n : 1, size);
+    if (!p) {
+        fprintf(stderr, "test_reference: out of memory (%zu x %zu bytes)\n", n, size);
+        exit(1);
+    }
+    return p;
+}
+
+/* Reads dataset PATH into buf as memtype after checking it has exactly ndim dims equal to dims
+ * (ndim 0: a scalar). Returns 0, or -1 with the reason in why. */
+static int read_dataset(hid_t f, const char *path, hid_t memtype, void *buf, int ndim,
+                        const hsize_t *dims, char *why, size_t whylen) {
+    int rc = -1;
+    hsize_t got[8] = {0};
+    if (!h5_exists(f, path)) {
+        snprintf(why, whylen, "missing from the PyTorch file");
+        return -1;
+    }
+    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+    hid_t sp = d >= 0 ? H5Dget_space(d) : -1;
+    int nd = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
+    if (nd < 0 || nd > 8) {
+        snprintf(why, whylen, "unreadable dataset");
+        goto done;
+    }
+    H5Sget_simple_extent_dims(sp, got, NULL);
+    int same = nd == ndim;
+    for (int i = 0; same && i < nd; i++) same = got[i] == dims[i];
+    if (!same) {
+        char *w = why;
+        size_t left = whylen;
+        int k = snprintf(w, left, "shape [");
+        for (int i = 0; i < nd && k > 0 && (size_t)k < left; i++) {
+            w += k, left -= k;
+            k = snprintf(w, left, i ? ",%llu" : "%llu", (unsigned long long)got[i]);
+        }
+        if (k > 0 && (size_t)k < left) snprintf(w + k, left - k, "] in the PyTorch file");
+        goto done;
+    }
+    if (H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+        snprintf(why, whylen, "read failed");
+        goto done;
+    }
+    rc = 0;
+done:
+    if (sp >= 0) H5Sclose(sp);
+    if (d >= 0) H5Dclose(d);
+    return rc;
+}
+
+/* fmax that keeps a NaN (fmax drops it), so a NaN shows in the printed maxima. */
+static double max_nan(double m, double v) {
+    return isnan(m) || isnan(v) ? NAN : fmax(m, v);
+}
+
+/* Prints one comparison line; returns the number of elements outside the tolerance. */
+static size_t compare(const char *label, const float *got, const float *want, size_t n) {
+    double max_abs = 0, max_rel = 0, worst = 0;
+    size_t bad = 0, first_bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - (double)want[i]), w = fabs((double)want[i]);
+        double tol = fmax(ABS_TOL, REL_TOL * w);
+        /* NaN on either side must fail: !(d <= tol) is true for NaN. */
+        if (!(d <= tol) && bad++ == 0) first_bad = i;
+        max_abs = max_nan(max_abs, d);
+        if (w > 0) max_rel = max_nan(max_rel, d / w);
+        worst = max_nan(worst, d / tol);
+    }
+    printf("    %-24s max abs %.2e  max rel %.2e  (worst %.3f of tolerance)  %s\n", label, max_abs,
+           max_rel, worst, bad ? "FAIL" : "ok");
+    if (bad)
+        printf("      %zu of %zu elements out of tolerance; first [%zu]: drnn %.9g torch %.9g\n",
+               bad, n, first_bad, got[first_bad], want[first_bad]);
+    return bad;
+}
+
+/* Checks both directions of the name mapping: every drnn tensor has a PyTorch tensor of the same
+ * shape (loaded into params), and every PyTorch state_dict key has a drnn tensor. */
+static int load_params(hid_t f, const param_table_t *tab, float *params, const char *file) {
+    int bad = 0;
+    char why[128];
+    for (int i = 0; i < tab->n; i++) {
+        const param_tensor_t *t = &tab->t[i];
+        hsize_t dims[2] = {t->shape[0], t->shape[1]};
+        if (read_dataset(f, t->name, H5T_NATIVE_FLOAT, params + t->offset, t->ndim, dims, why,
+                         sizeof why) < 0) {
+            EXPECT(0, "%s: drnn tensor %s: %s", file, t->name, why);
+            bad++;
+        }
+    }
+    char **keys = NULL;
+    int nk = 0;
+    if (h5_read_strings(f, "keys", &keys, &nk) < 0) {
+        EXPECT(0, "%s: no readable 'keys' dataset (regenerate with lm_reference.py)", file);
+        return bad + 1;
+    }
+    for (int i = 0; i < nk; i++) {
+        if (params_find(tab, keys[i]) < 0) {
+            EXPECT(0, "%s: PyTorch tensor %s has no drnn counterpart", file, keys[i]);
+            bad++;
+        }
+    }
+    h5_free_strings(keys, nk);
+    return bad;
+}
+
+/* Reads h0 (and c0 for lstm) into drnn's state buffer. drnn's state is [L, B, H] per stream for
+ * h-only cells; for lstm this assumes [h: L,B,H][c: L,B,H] (lm_state_size = 2*L*H) — adjust here
+ * if the lstm implementation lays it out otherwise. */
+static int load_state(hid_t f, const lm_t *m, float *state, int cell, int B, const char *file) {
+    const lm_config_t *c = lm_config(m);
+    size_t lbh = (size_t)c->layers * B * c->hidden;
+    int parts = cell == CELL_LSTM ? 2 : 1;
+    if ((size_t)lm_state_size(m) * B != parts * lbh) {
+        EXPECT(0, "%s: lm_state_size %d per stream, expected %d x layers x hidden", file,
+               lm_state_size(m), parts);
+        return -1;
+    }
+    hsize_t dims[3] = {(hsize_t)c->layers, (hsize_t)B, (hsize_t)c->hidden};
+    char why[128];
+    const char *names[2] = {"h0", "c0"};
+    for (int p = 0; p < parts; p++) {
+        if (read_dataset(f, names[p], H5T_NATIVE_FLOAT, state + p * lbh, 3, dims, why, sizeof why) <
+            0) {
+            EXPECT(0, "%s: %s: %s", file, names[p], why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int read_tokens(hid_t f, const char *name, uint32_t *tok, int T, int B, int V,
+                       const char *file) {
+    hsize_t dims[2] = {(hsize_t)T, (hsize_t)B};
+    char why[128];
+    if (read_dataset(f, name, H5T_NATIVE_UINT32, tok, 2, dims, why, sizeof why) < 0) {
+        EXPECT(0, "%s: %s: %s", file, name, why);
+        return -1;
+    }
+    for (int i = 0; i < T * B; i++) {
+        if (tok[i] >= (uint32_t)V) {
+            EXPECT(0, "%s: %s[%d] = %u is not below vocab %d", file, name, i, tok[i], V);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Compares the state after forward with hT (and cT). */
+static size_t check_state(hid_t f, const float *state, size_t lbh, int parts, const hsize_t *dims,
+                          const char *file) {
+    const char *names[2] = {"hT", "cT"};
+    size_t bad = 0;
+    char why[128];
+    float *want = xcalloc(lbh, sizeof(float));
+    for (int p = 0; p < parts; p++) {
+        if (read_dataset(f, names[p], H5T_NATIVE_FLOAT, want, 3, dims, why, sizeof why) < 0) {
+            EXPECT(0, "%s: %s: %s", file, names[p], why);
+            bad++;
+            continue;
+        }
+        size_t b = compare(names[p], state + p * lbh, want, lbh);
+        EXPECT(b == 0, "%s: final state %s differs from PyTorch", file, names[p]);
+        bad += b;
+    }
+    free(want);
+    return bad;
+}
+
+/* Every gradient tensor against grad/<name>. */
+static size_t check_grads(hid_t f, const param_table_t *tab, const float *grads, const char *file) {
+    size_t bad = 0;
+    char path[PARAM_NAME_MAX + 8], why[128];
+    for (int i = 0; i < tab->n; i++) {
+        const param_tensor_t *t = &tab->t[i];
+        hsize_t dims[2] = {t->shape[0], t->shape[1]};
+        float *want = xcalloc(t->size, sizeof(float));
+        snprintf(path, sizeof path, "grad/%s", t->name);
+        if (read_dataset(f, path, H5T_NATIVE_FLOAT, want, t->ndim, dims, why, sizeof why) < 0) {
+            EXPECT(0, "%s: %s: %s", file, path, why);
+            bad++;
+        } else {
+            size_t b = compare(path, grads + t->offset, want, t->size);
+            EXPECT(b == 0, "%s: gradient of %s differs from PyTorch", file, t->name);
+            bad += b;
+        }
+        free(want);
+    }
+    return bad;
+}
+
+/* Forward, state and backward of one model on the file's weights. Returns elements/tensors that
+ * failed (0 = pass). */
+static size_t run_model(hid_t f, const lm_config_t *cfg, int T, int B, const char *file) {
+    lm_t *m = lm_create(cfg, T, B);
+    const param_table_t *tab = lm_params(m);
+    int parts = cfg->cell == CELL_LSTM ? 2 : 1;
+    size_t lbh = (size_t)cfg->layers * B * cfg->hidden, N = (size_t)T * B;
+    float *params = xcalloc(tab->total, sizeof(float));
+    float *grads = xcalloc(tab->total, sizeof(float));
+    float *state = xcalloc((size_t)lm_state_size(m) * B, sizeof(float)); /* checked by load_state */
+    uint32_t *in = xcalloc(N, sizeof(uint32_t)), *tgt = xcalloc(N, sizeof(uint32_t));
+    size_t bad = (size_t)load_params(f, tab, params, file);
+    if (load_state(f, m, state, cfg->cell, B, file) < 0) bad++;
+    if (read_tokens(f, "inputs", in, T, B, cfg->vocab, file) < 0) bad++;
+    if (read_tokens(f, "targets", tgt, T, B, cfg->vocab, file) < 0) bad++;
+    double want_loss = 0;
+    char why[128];
+    if (read_dataset(f, "loss", H5T_NATIVE_DOUBLE, &want_loss, 0, NULL, why, sizeof why) < 0) {
+        EXPECT(0, "%s: loss: %s", file, why);
+        bad++;
+    }
+    if (bad) goto done; /* a model with missing weights proves nothing */
+
+    /* drnn returns the sum over T*B positions; PyTorch stored the mean. */
+    double loss = lm_forward(m, params, in, tgt, state, T, B) / (double)N;
+    double d = fabs(loss - want_loss), tol = fmax(ABS_TOL, REL_TOL * fabs(want_loss));
+    printf("    %-24s drnn %.9f  torch %.9f  abs %.2e  rel %.2e  %s\n", "loss (mean)", loss,
+           want_loss, d, d / fabs(want_loss), d <= tol ? "ok" : "FAIL");
+    EXPECT(d <= tol, "%s: loss differs from PyTorch", file);
+    bad += !(d <= tol);
+    hsize_t sdims[3] = {(hsize_t)cfg->layers, (hsize_t)B, (hsize_t)cfg->hidden};
+    bad += check_state(f, state, lbh, parts, sdims, file);
+
+    lm_backward(m, params, grads, in, tgt, T, B, 1.0f / (float)N);
+    bad += check_grads(f, tab, grads, file);
+done:
+    free(params), free(grads), free(state), free(in), free(tgt);
+    lm_free(m);
+    return bad;
+}
+
+static int attr_int(hid_t f, const char *name, const char *file) {
+    int64_t v = 0;
+    if (h5_attr_get_i64(f, name, &v) < 0 || v <= 0 || v > 1 << 20) {
+        EXPECT(0, "%s: attribute %s missing or not a positive size", file, name);
+        return -1;
+    }
+    return (int)v;
+}
+
+/* One case file: header checks, then SKIPPED (cell not in this build) or run_model. */
+static void run_case(const char *dir, const char *name, tally_t *tally) {
+    char path[4096], fmt[64] = "", cellname[32] = "";
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) {
+        EXPECT(0, "%s: cannot open (run tests/reference/lm_reference.py %s first)", path, dir);
+        tally->failed++;
+        return;
+    }
+    int64_t version = 0;
+    int ok = h5_attr_get_string(f, "format", fmt, sizeof fmt) == 0 &&
+             strcmp(fmt, REF_FORMAT) == 0 && h5_attr_get_i64(f, "version", &version) == 0 &&
+             version == REF_VERSION &&
+             h5_attr_get_string(f, "cell", cellname, sizeof cellname) == 0;
+    EXPECT(ok, "%s: not a %s version %d file with a cell attribute", name, REF_FORMAT, REF_VERSION);
+    int cell = ok ? lm_cell_parse(cellname) : -1;
+    EXPECT(!ok || cell >= 0, "%s: unknown cell '%s'", name, cellname);
+    lm_config_t cfg = {cell, attr_int(f, "vocab", name), attr_int(f, "embed", name),
+                       attr_int(f, "hidden", name), attr_int(f, "layers", name)};
+    int T = attr_int(f, "T", name), B = attr_int(f, "B", name);
+    if (cell < 0 || cfg.vocab < 0 || cfg.embed < 0 || cfg.hidden < 0 || cfg.layers < 0 || T < 0 ||
+        B < 0) {
+        tally->failed++;
+    } else if (!lm_cell_supported(cell)) {
+        printf("SKIPPED %s (cell %s, %d layer%s): drnn does not implement %s yet "
+               "(lm_cell_supported) -- NOT checked against PyTorch\n",
+               name, cellname, cfg.layers, cfg.layers > 1 ? "s" : "", cellname);
+        tally->skipped++;
+    } else {
+        printf("%s (cell %s, layers %d, V %d, E %d, H %d, T %d, B %d)\n", name, cellname,
+               cfg.layers, cfg.vocab, cfg.embed, cfg.hidden, T, B);
+        size_t bad = run_model(f, &cfg, T, B, name);
+        printf("  %s: %s\n", name, bad ? "FAILED" : "ok");
+        if (bad)
+            tally->failed++;
+        else
+            tally->passed++;
+        tally->covered[cell] |= cfg.layers > 1 ? 2u : 1u;
+    }
+    H5Fclose(f);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: test_reference OUT_DIR (written by tests/reference/"
+                        "lm_reference.py)\n");
+        return 64;
+    }
+    h5_quiet();
+    char list[4096], line[512];
+    snprintf(list, sizeof list, "%s/cases.txt", argv[1]);
+    FILE *fp = fopen(list, "r");
+    if (!fp) {
+        printf("FAIL: %s missing: run /usr/bin/python3 tests/reference/lm_reference.py %s\n", list,
+               argv[1]);
+        return 1;
+    }
+    tally_t tally = {0};
+    while (fgets(line, sizeof line, fp)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0]) run_case(argv[1], line, &tally);
+    }
+    fclose(fp);
+
+    /* A cell this build implements must be covered by a 1-layer and a stacked case. */
+    for (int c = 0; c < N_CELLS; c++) {
+        if (!lm_cell_supported(c)) continue;
+        EXPECT(tally.covered[c] & 1u, "drnn implements %s but no 1-layer %s case ran",
+               lm_cell_name(c), lm_cell_name(c));
+        EXPECT(tally.covered[c] & 2u, "drnn implements %s but no stacked %s case ran",
+               lm_cell_name(c), lm_cell_name(c));
+    }
+    printf("%d cases: %d passed, %d failed, %d SKIPPED\n",
+           tally.passed + tally.failed + tally.skipped, tally.passed, tally.failed, tally.skipped);
+    return TEST_RESULT("test_reference");
+}
