@@ -25,7 +25,7 @@ typedef struct lm lm_t;
 /* Cell name ("rnn", "rnn_relu", "gru", "lstm") to cell_kind_t, or -1. */
 int lm_cell_parse(const char *name);
 const char *lm_cell_name(int cell);
-/* 1 when this build implements the cell's forward and backward. */
+/* 1 when this build implements the cell's forward and backward (all four do). */
 int lm_cell_supported(int cell);
 
 /* Builds the parameter table and the activation arena for windows up to Tmax x Bmax.
@@ -34,8 +34,13 @@ lm_t *lm_create(const lm_config_t *cfg, int Tmax, int Bmax);
 void lm_free(lm_t *m);
 const param_table_t *lm_params(const lm_t *m);
 const lm_config_t *lm_config(const lm_t *m);
-/* Floats of carried hidden state per stream: layers * hidden (state buffers are [L, B, H]). */
+/* Floats of carried state per stream: layers * hidden, twice that for LSTM. State buffers hold
+ * [L, B, H] hidden states, then for LSTM [L, B, H] cell states (PyTorch's h_0, c_0). */
 int lm_state_size(const lm_t *m);
+
+/* Dropout p between stacked layers for the following training forwards (forwards without
+ * targets never drop); masks are keyed by (seed, step, global stream id stream0 + b). p = 0: off. */
+void lm_set_dropout(lm_t *m, float p, uint64_t seed, uint32_t step, uint32_t stream0);
 
 /* PyTorch-default initialization from Philox keyed by seed: embedding N(0, 1), recurrent and
  * decoder tensors U(-1/sqrt(H), 1/sqrt(H)). params: [total]. */

@@ -1,0 +1,197 @@
+#include "model/cells.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "model/kernels.h"
+#include "model/lm.h"
+#include "model/util.h"
+
+int cell_gates(int cell) { return cell == CELL_GRU ? 3 : cell == CELL_LSTM ? 4 : 1; }
+
+static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+/* ---- fused gate math for one step of B rows -------------------------------------------------
+ * xp: this time row's input projections, hp: the recurrent product (no bias yet). */
+
+static void rnn_step(float *ho, const float *xp, const float *hp, const float *b_hh, int B, int H,
+                     int relu) {
+    for (int b = 0; b < B; b++)
+        for (int j = 0; j < H; j++) {
+            float v = xp[(size_t)b * H + j] + hp[(size_t)b * H + j] + b_hh[j];
+            ho[(size_t)b * H + j] = relu ? (v > 0.0f ? v : 0.0f) : tanhf(v);
+        }
+}
+
+static void gru_step(float *ho, float *g, float *hn, const float *xp, const float *hp,
+                     const float *hprev, const float *b_hh, int B, int H) {
+    const int G = 3 * H;
+    for (int b = 0; b < B; b++) {
+        const float *x = xp + (size_t)b * G, *h = hp + (size_t)b * G, *hb = hprev + (size_t)b * H;
+        float *gg = g + (size_t)b * G, *hnb = hn + (size_t)b * H, *o = ho + (size_t)b * H;
+        for (int j = 0; j < H; j++) {
+            float r = sigmoidf(x[j] + h[j] + b_hh[j]);
+            float z = sigmoidf(x[H + j] + h[H + j] + b_hh[H + j]);
+            float hnj = h[2 * H + j] + b_hh[2 * H + j];
+            float n = tanhf(x[2 * H + j] + r * hnj);
+            gg[j] = r, gg[H + j] = z, gg[2 * H + j] = n, hnb[j] = hnj;
+            o[j] = (1.0f - z) * n + z * hb[j];
+        }
+    }
+}
+
+static void lstm_step(float *ho, float *co, float *g, float *tc, const float *xp, const float *hp,
+                      const float *cprev, const float *b_hh, int B, int H) {
+    const int G = 4 * H;
+    for (int b = 0; b < B; b++) {
+        const float *x = xp + (size_t)b * G, *h = hp + (size_t)b * G, *cb = cprev + (size_t)b * H;
+        float *gg = g + (size_t)b * G, *tcb = tc + (size_t)b * H;
+        float *o = ho + (size_t)b * H, *c = co + (size_t)b * H;
+        for (int j = 0; j < H; j++) {
+            float i = sigmoidf(x[j] + h[j] + b_hh[j]);
+            float f = sigmoidf(x[H + j] + h[H + j] + b_hh[H + j]);
+            float gc = tanhf(x[2 * H + j] + h[2 * H + j] + b_hh[2 * H + j]);
+            float og = sigmoidf(x[3 * H + j] + h[3 * H + j] + b_hh[3 * H + j]);
+            float cn = f * cb[j] + i * gc;
+            float t = tanhf(cn);
+            gg[j] = i, gg[H + j] = f, gg[2 * H + j] = gc, gg[3 * H + j] = og;
+            c[j] = cn, tcb[j] = t, o[j] = og * t;
+        }
+    }
+}
+
+void cell_forward(int cell, cell_acts_t *a, float *tmp, const float *x, const cell_weights_t *w,
+                  int T, int B, int In, int H, int reverse) {
+    const int G = cell_gates(cell) * H;
+    linear_forward(a->xproj, x, w->w_ih, w->b_ih, T * B, G, In, 0);
+    for (int k = 0; k < T; k++) {
+        int t = reverse ? T - 1 - k : k;
+        size_t row = (size_t)t * B;
+        const float *hprev = a->hs + (size_t)k * B * H;
+        float *hout = a->hs + (size_t)(k + 1) * B * H;
+        const float *xp = a->xproj + row * G;
+        linear_forward(tmp, hprev, w->w_hh, NULL, B, G, H, 0); /* [B, H] x [G, H]^T */
+        switch (cell) {
+        case CELL_RNN_TANH:
+        case CELL_RNN_RELU: rnn_step(hout, xp, tmp, w->b_hh, B, H, cell == CELL_RNN_RELU); break;
+        case CELL_GRU:
+            gru_step(hout, a->gates + row * G, a->aux + row * H, xp, tmp, hprev, w->b_hh, B, H);
+            break;
+        case CELL_LSTM:
+            lstm_step(hout, a->cs + (size_t)(k + 1) * B * H, a->gates + row * G, a->aux + row * H,
+                      xp, tmp, a->cs + (size_t)k * B * H, w->b_hh, B, H);
+            break;
+        default: DRNN_ASSERT(!"unknown cell");
+        }
+    }
+}
+
+/* ---- backward, one step: from d = dL/dh' (carry + output gradient) to the pre-activation
+ * gradients dxp (seen by W_ih) and dhp (seen by W_hh), and the direct part of dL/dh. ---------- */
+
+/* rnn: da = d f'(a), with f' = 1 − h'² (tanh) or [h' > 0] (relu). */
+static void rnn_step_back(float *dxp, float *dhp, float *dh, const float *dy, int ldy,
+                          const float *ho, int B, int H, int relu) {
+    for (int b = 0; b < B; b++)
+        for (int j = 0; j < H; j++) {
+            size_t i = (size_t)b * H + j;
+            float d = dh[i] + dy[(size_t)b * ldy + j], h = ho[i];
+            float da = relu ? (h > 0.0f ? d : 0.0f) : d * (1.0f - h * h);
+            dxp[i] = da, dhp[i] = da;
+            dh[i] = 0.0f; /* everything reaches h through W_hh */
+        }
+}
+
+/* gru, derived from the forward line by line (a_* are pre-activations):
+ *   dn = d (1 − z)          dz = d (h_prev − n)         dh_prev(direct) = d z
+ *   da_n = dn (1 − n²)      dr = da_n hn                d(hn) = da_n r
+ *   da_r = dr r (1 − r)     da_z = dz z (1 − z)
+ * W_ih sees (da_r, da_z, da_n); W_hh sees (da_r, da_z, da_n r). */
+static void gru_step_back(float *dxp, float *dhp, float *dh, const float *dy, int ldy,
+                          const float *g, const float *hn, const float *hprev, int B, int H) {
+    const int G = 3 * H;
+    for (int b = 0; b < B; b++) {
+        const float *gg = g + (size_t)b * G, *hnb = hn + (size_t)b * H;
+        const float *hb = hprev + (size_t)b * H, *dyb = dy + (size_t)b * ldy;
+        float *dhb = dh + (size_t)b * H, *dx = dxp + (size_t)b * G, *dr = dhp + (size_t)b * G;
+        for (int j = 0; j < H; j++) {
+            float r = gg[j], z = gg[H + j], n = gg[2 * H + j];
+            float d = dhb[j] + dyb[j];
+            float dn = d * (1.0f - z), dz = d * (hb[j] - n);
+            float dan = dn * (1.0f - n * n);
+            float dar = dan * hnb[j] * r * (1.0f - r);
+            float daz = dz * z * (1.0f - z);
+            dx[j] = dar, dx[H + j] = daz, dx[2 * H + j] = dan;
+            dr[j] = dar, dr[H + j] = daz, dr[2 * H + j] = dan * r;
+            dhb[j] = d * z;
+        }
+    }
+}
+
+/* lstm: with tc = tanh(c'),
+ *   dc = dc_carry + d o (1 − tc²)     do = d tc     di = dc g     dg = dc i     df = dc c_prev
+ *   dc_prev = dc f; pre-activations: σ' = s (1 − s), tanh' = 1 − g². */
+static void lstm_step_back(float *dxp, float *dhp, float *dh, float *dc, const float *dy, int ldy,
+                           const float *g, const float *tc, const float *cprev, int B, int H) {
+    const int G = 4 * H;
+    for (int b = 0; b < B; b++) {
+        const float *gg = g + (size_t)b * G, *tcb = tc + (size_t)b * H;
+        const float *cb = cprev + (size_t)b * H, *dyb = dy + (size_t)b * ldy;
+        float *dhb = dh + (size_t)b * H, *dcb = dc + (size_t)b * H;
+        float *dx = dxp + (size_t)b * G, *dr = dhp + (size_t)b * G;
+        for (int j = 0; j < H; j++) {
+            float i = gg[j], f = gg[H + j], gc = gg[2 * H + j], o = gg[3 * H + j], t = tcb[j];
+            float d = dhb[j] + dyb[j];
+            float dcn = dcb[j] + d * o * (1.0f - t * t);
+            float dai = dcn * gc * i * (1.0f - i);
+            float daf = dcn * cb[j] * f * (1.0f - f);
+            float dag = dcn * i * (1.0f - gc * gc);
+            float dao = d * t * o * (1.0f - o);
+            dx[j] = dr[j] = dai;
+            dx[H + j] = dr[H + j] = daf;
+            dx[2 * H + j] = dr[2 * H + j] = dag;
+            dx[3 * H + j] = dr[3 * H + j] = dao;
+            dcb[j] = dcn * f;
+            dhb[j] = 0.0f;
+        }
+    }
+}
+
+void cell_backward(int cell, float *dx, int dx_accumulate, const cell_grads_t *g,
+                   const cell_scratch_t *s, const float *dy, int ldy, const cell_acts_t *a,
+                   const float *x, const cell_weights_t *w, int T, int B, int In, int H,
+                   int reverse) {
+    const int G = cell_gates(cell) * H;
+    memset(s->dh, 0, sizeof(float) * (size_t)B * H);
+    if (cell == CELL_LSTM) memset(s->dc, 0, sizeof(float) * (size_t)B * H);
+    for (int k = T - 1; k >= 0; k--) {
+        int t = reverse ? T - 1 - k : k;
+        size_t row = (size_t)t * B, slot = (size_t)k * B;
+        float *dxp = s->dxp + row * G, *dhp = s->dhp + slot * G;
+        const float *dyt = dy + row * ldy;
+        switch (cell) {
+        case CELL_RNN_TANH:
+        case CELL_RNN_RELU:
+            rnn_step_back(dxp, dhp, s->dh, dyt, ldy, a->hs + slot * H + (size_t)B * H, B, H,
+                          cell == CELL_RNN_RELU);
+            break;
+        case CELL_GRU:
+            gru_step_back(dxp, dhp, s->dh, dyt, ldy, a->gates + row * G, a->aux + row * H,
+                          a->hs + slot * H, B, H);
+            break;
+        case CELL_LSTM:
+            lstm_step_back(dxp, dhp, s->dh, s->dc, dyt, ldy, a->gates + row * G, a->aux + row * H,
+                           a->cs + slot * H, B, H);
+            break;
+        default: DRNN_ASSERT(!"unknown cell");
+        }
+        if (k > 0) /* dh_{k-1} += dhp_k W_hh: [B, G] x [G, H] */
+            linear_backward_input(s->dh, dhp, w->w_hh, B, G, H, 1);
+    }
+    /* Weight gradients for all T steps at once: dhp rows pair with hs slots 0..T-1 (the state
+     * each step read), dxp rows with the time rows of x. */
+    linear_backward_params(g->w_hh, g->b_hh, s->dhp, a->hs, T * B, G, H);
+    linear_backward_params(g->w_ih, g->b_ih, s->dxp, x, T * B, G, In);
+    if (dx) linear_backward_input(dx, s->dxp, w->w_ih, T * B, G, In, dx_accumulate);
+}

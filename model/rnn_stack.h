@@ -1,0 +1,55 @@
+/* model/rnn_stack.h — L stacked recurrent layers, optionally bidirectional, with dropout between
+ * layers (DESIGN §3). Used by the LM (unidirectional, prefix "rnn") and by encoders
+ * ("encoder", bidirectional). Parameters are added to the caller's table under PyTorch's names:
+ * PREFIX.weight_ih_l{k}[_reverse], PREFIX.weight_hh_l{k}[_reverse], PREFIX.bias_ih_l{k}[...],
+ * PREFIX.bias_hh_l{k}[...], in torch.nn.GRU/LSTM/RNN's order (layer, then direction).
+ *
+ * Carried state: [L*dirs, B, H] hidden states (then as many cell states for LSTM), as PyTorch's
+ * h_0/c_0 with layer-major, direction-minor order. Dropout masks come from Philox keyed by
+ * (seed, step, global stream id, layer, position, unit): they do not depend on the rank count.
+ */
+#ifndef DRNN_MODEL_RNN_STACK_H
+#define DRNN_MODEL_RNN_STACK_H
+
+#include <stdint.h>
+
+#include "model/params.h"
+
+typedef struct {
+    int cell; /* cell_kind_t from model/lm.h */
+    int input, hidden, layers, bidirectional;
+} stack_config_t;
+
+/* Dropout for one forward pass: p = 0 (or a NULL context) turns it off, as at evaluation. */
+typedef struct {
+    float p;
+    uint64_t seed;
+    uint32_t step;    /* optimizer step: new masks every step */
+    uint32_t stream0; /* global id of local stream 0 */
+} dropout_ctx_t;
+
+typedef struct rnn_stack rnn_stack_t;
+
+/* Adds the stack's tensors to tab and allocates its arena for windows up to Tmax x Bmax. */
+rnn_stack_t *stack_create(const stack_config_t *cfg, param_table_t *tab, const char *prefix,
+                          int Tmax, int Bmax);
+void stack_free(rnn_stack_t *s);
+/* Output width D = H or 2H. */
+int stack_output_size(const rnn_stack_t *s);
+/* Floats of carried state per stream: L * dirs * H, times 2 for LSTM. */
+int stack_state_size(const rnn_stack_t *s);
+/* Indices in tab of layer k, direction dir: w_ih, w_hh, b_ih, b_hh (for initialization). */
+void stack_tensors(const rnn_stack_t *s, int k, int dir, int idx[4]);
+
+/* x: [T*B, input] time rows; state: carried-in state (layout above), overwritten with the state
+ * after the window (for the reverse direction: after processing position 0). Returns the
+ * outputs [T*B, D], valid until the next forward. drop may be NULL. */
+const float *stack_forward(rnn_stack_t *s, const float *params, const float *x, float *state,
+                           int T, int B, const dropout_ctx_t *drop);
+
+/* dy: [T*B, D] gradient of the outputs (may be overwritten). Accumulates into grads; writes
+ * dx: [T*B, input] unless NULL. After stack_forward with the same x, T, B. */
+void stack_backward(rnn_stack_t *s, const float *params, float *grads, float *dy, float *dx,
+                    const float *x, int T, int B);
+
+#endif
