@@ -12,7 +12,7 @@ typedef struct {
     char data[4096], run_dir[4096], config[4096];
     char model[16], cell[16];
     int embed, hidden, layers, seq_len, batch;
-    double lr, momentum, clip;
+    double lr, momentum, clip, dropout;
     long steps, epochs;
     int log_every, eval_every, threads;
     uint64_t seed;
