@@ -22,10 +22,11 @@ const opt_spec_t train_opt_spec[] = {
     {"data", STR(data), NULL, 0, 0, "corpus file from drnn-prep (required)", 1},
     {"run-dir", STR(run_dir), NULL, 0, 0, "folder for config.txt, metrics.jsonl, model.h5 (required)", 1},
     {"model", STR(model), "lm", 0, 0, "model kind: lm", 1},
-    {"cell", STR(cell), "gru", 0, 0, "recurrent cell: gru", 1},
+    {"cell", STR(cell), "gru", 0, 0, "recurrent cell: rnn, rnn_relu, gru or lstm", 1},
     {"embed", OPT_INT, OFF(embed), 0, "128", 1, 1 << 16, "embedding size E", 1},
     {"hidden", OPT_INT, OFF(hidden), 0, "256", 1, 1 << 16, "hidden size H", 1},
     {"layers", OPT_INT, OFF(layers), 0, "1", 1, 16, "stacked recurrent layers", 1},
+    {"dropout", OPT_DOUBLE, OFF(dropout), 0, "0", 0, 0.99, "dropout between stacked layers (training only)", 1},
     {"seq-len", OPT_INT, OFF(seq_len), 0, "64", 1, 1 << 16, "BPTT window T", 1},
     {"batch", OPT_INT, OFF(batch), 0, "32", 1, 1 << 20, "global batch B (streams), divisible by the rank count", 1},
     {"lr", OPT_DOUBLE, OFF(lr), 0, "1", 0, 1e6, "SGD learning rate", 1},
@@ -44,7 +45,7 @@ const opt_spec_t train_opt_spec[] = {
 const int train_opt_count = sizeof train_opt_spec / sizeof train_opt_spec[0];
 
 const char *const train_opt_reserved[] = {
-    "bidirectional", "dropout", "attention", "checkpoint-every", "keep", "ckpt-deflate", "resume",
+    "bidirectional", "attention", "checkpoint-every", "keep", "ckpt-deflate", "resume",
     "init-from", "bucket-mb", "allreduce-dtype", "hang-timeout", "time-limit", "on-nonfinite", NULL};
 
 /* Everything one rank needs during the loop. */
@@ -76,6 +77,8 @@ static void validate(run_t *r) {
     if (cell < 0) comm_fail(64, "--cell %s: expected rnn, rnn_relu, gru or lstm", o->cell);
     if (!lm_cell_supported(cell))
         comm_fail(64, "--cell %s is not implemented in this version; use --cell gru", o->cell);
+    if (o->dropout > 0 && o->layers < 2)
+        comm_fail(64, "--dropout %g acts between stacked layers; use --layers 2 or more", o->dropout);
     if (o->batch % r->nranks != 0)
         comm_fail(64,
                   "--batch %d is not divisible by the number of ranks %d; use a multiple of %d",
@@ -301,6 +304,7 @@ int lm_train_run(const train_opts_t *o) {
         if (k == 0) memset(r.state, 0, sizeof(float) * (size_t)lm_state_size(r.lm) * r.Bl);
         load_window(&r, r.train, (uint64_t)k * r.T, r.T);
         memset(r.grads, 0, sizeof(float) * r.P);
+        lm_set_dropout(r.lm, (float)o->dropout, o->seed, (uint32_t)step, (uint32_t)(r.rank * r.Bl));
         double sums[2] = {lm_forward(r.lm, r.params, r.inputs, r.targets, r.state, r.T, r.Bl),
                           (double)r.T * r.Bl};
         lm_backward(r.lm, r.params, r.grads, r.inputs, r.targets, r.T, r.Bl, scale);
