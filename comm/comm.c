@@ -44,11 +44,21 @@ void comm_finalize(void) {
     if (init && !fin) MPI_Finalize();
 }
 
-int comm_rank(void) { return world_rank; }
-int comm_size(void) { return world_size; }
-int comm_local_size(void) { return local_size; }
-int comm_local_rank(void) { return local_rank; }
-double comm_wtime(void) { return MPI_Wtime(); }
+int comm_rank(void) {
+    return world_rank;
+}
+int comm_size(void) {
+    return world_size;
+}
+int comm_local_size(void) {
+    return local_size;
+}
+int comm_local_rank(void) {
+    return local_rank;
+}
+double comm_wtime(void) {
+    return MPI_Wtime();
+}
 
 /* MPI counts are int: large buffers go in pieces of at most 2^30 elements. */
 #define CHUNK ((size_t)1 << 30)
@@ -88,8 +98,10 @@ void comm_barrier(void) {
 void drnn_die(int code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    if (world_size > 1) fprintf(stderr, "%s: rank %d: ", prog_name, world_rank);
-    else fprintf(stderr, "%s: ", prog_name);
+    if (world_size > 1)
+        fprintf(stderr, "%s: rank %d: ", prog_name, world_rank);
+    else
+        fprintf(stderr, "%s: ", prog_name);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);

@@ -41,12 +41,14 @@ static int open_split(corpus_t *c, int s, char *err, size_t errlen) {
     snprintf(attr, sizeof attr, "%s_tokens", corpus_split_names[s]);
     uint64_t crc = 0;
     if (h5_attr_get_u64(c->file, attr, &c->tokens[s]) < 0)
-        return fail(err, errlen, 65, "corpus %s: attribute %s is missing; re-create it with drnn-prep",
-                    c->path, attr);
+        return fail(err, errlen, 65,
+                    "corpus %s: attribute %s is missing; re-create it with drnn-prep", c->path,
+                    attr);
     snprintf(attr, sizeof attr, "%s_crc32", corpus_split_names[s]);
     if (h5_attr_get_u64(c->file, attr, &crc) < 0)
-        return fail(err, errlen, 65, "corpus %s: attribute %s is missing; re-create it with drnn-prep",
-                    c->path, attr);
+        return fail(err, errlen, 65,
+                    "corpus %s: attribute %s is missing; re-create it with drnn-prep", c->path,
+                    attr);
     c->crc[s] = (uint32_t)crc;
     hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
     H5Pset_chunk_cache(dapl, 12421, 64u << 20, 1.0);
@@ -73,11 +75,9 @@ int corpus_open(corpus_t **out, const char *path, char *err, size_t errlen) {
     if (stat(path, &st) != 0)
         return fail(err, errlen, 66, "corpus %s: %s; create one with drnn-prep", path,
                     strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return fail(err, errlen, 66, "corpus %s: not a regular file", path);
+    if (!S_ISREG(st.st_mode)) return fail(err, errlen, 66, "corpus %s: not a regular file", path);
     FILE *probe = fopen(path, "rb");
-    if (!probe)
-        return fail(err, errlen, 66, "corpus %s: %s", path, strerror(errno));
+    if (!probe) return fail(err, errlen, 66, "corpus %s: %s", path, strerror(errno));
     fclose(probe);
     h5_quiet();
     if (H5Fis_hdf5(path) <= 0)
@@ -93,7 +93,8 @@ int corpus_open(corpus_t **out, const char *path, char *err, size_t errlen) {
     int64_t version = 0, vsize = 0;
     c->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (c->file < 0) {
-        rc = fail(err, errlen, 65, "corpus %s: HDF5 cannot open it (damaged?); re-create it with drnn-prep", path);
+        rc = fail(err, errlen, 65,
+                  "corpus %s: HDF5 cannot open it (damaged?); re-create it with drnn-prep", path);
         goto out;
     }
     if (h5_attr_get_string(c->file, "format", fmt, sizeof fmt) < 0 ||
@@ -149,13 +150,27 @@ void corpus_close(corpus_t *c) {
     free(c);
 }
 
-const char *corpus_path(const corpus_t *c) { return c->path; }
-const char *corpus_tokenizer(const corpus_t *c) { return c->tokenizer; }
-int corpus_vocab_size(const corpus_t *c) { return c->vocab_size; }
-const char *const *corpus_vocab(const corpus_t *c) { return (const char *const *)c->vocab; }
-const char *corpus_uuid(const corpus_t *c) { return c->uuid; }
-uint64_t corpus_split_tokens(const corpus_t *c, int split) { return c->tokens[split]; }
-uint32_t corpus_split_crc32(const corpus_t *c, int split) { return c->crc[split]; }
+const char *corpus_path(const corpus_t *c) {
+    return c->path;
+}
+const char *corpus_tokenizer(const corpus_t *c) {
+    return c->tokenizer;
+}
+int corpus_vocab_size(const corpus_t *c) {
+    return c->vocab_size;
+}
+const char *const *corpus_vocab(const corpus_t *c) {
+    return (const char *const *)c->vocab;
+}
+const char *corpus_uuid(const corpus_t *c) {
+    return c->uuid;
+}
+uint64_t corpus_split_tokens(const corpus_t *c, int split) {
+    return c->tokens[split];
+}
+uint32_t corpus_split_crc32(const corpus_t *c, int split) {
+    return c->crc[split];
+}
 
 int corpus_read(corpus_t *c, int split, uint64_t off, uint64_t n, uint32_t *dst, char *err,
                 size_t errlen) {
@@ -177,9 +192,10 @@ int corpus_read(corpus_t *c, int split, uint64_t off, uint64_t n, uint32_t *dst,
                     corpus_split_names[split]);
     for (uint64_t i = 0; i < n; i++)
         if (dst[i] >= (uint32_t)c->vocab_size)
-            return fail(err, errlen, 65, "corpus %s: token id %u at %s position %llu >= vocab_size %d",
-                        c->path, dst[i], corpus_split_names[split],
-                        (unsigned long long)(off + i), c->vocab_size);
+            return fail(err, errlen, 65,
+                        "corpus %s: token id %u at %s position %llu >= vocab_size %d", c->path,
+                        dst[i], corpus_split_names[split], (unsigned long long)(off + i),
+                        c->vocab_size);
     return 0;
 }
 
@@ -223,7 +239,9 @@ void stream_reader_free(stream_reader_t *r) {
     free(r);
 }
 
-uint64_t stream_reader_stream_len(const stream_reader_t *r) { return r->S; }
+uint64_t stream_reader_stream_len(const stream_reader_t *r) {
+    return r->S;
+}
 
 int stream_reader_get(stream_reader_t *r, int s, uint64_t cursor, size_t n, uint32_t *dst,
                       char *err, size_t errlen) {

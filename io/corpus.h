@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CORPUS_FORMAT "drnn-corpus"
+#define CORPUS_FORMAT  "drnn-corpus"
 #define CORPUS_VERSION 1
 
 enum { CORPUS_TRAIN = 0, CORPUS_VALID = 1, CORPUS_TEST = 2, CORPUS_NSPLITS = 3 };

@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+void h5_quiet(void) {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
 
 hid_t h5_fapl_latest(void) {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);

@@ -33,7 +33,8 @@ void metrics_train(metrics_t *m, long step, double tokens, double loss, double l
 
 void metrics_eval(metrics_t *m, long step, const char *split, double loss) {
     if (!m->f) return;
-    fprintf(m->f, "{\"step\": %ld, \"split\": \"%s\", \"loss\": %.9g, \"ppl\": %.9g, \"bpt\": %.9g}\n",
+    fprintf(m->f,
+            "{\"step\": %ld, \"split\": \"%s\", \"loss\": %.9g, \"ppl\": %.9g, \"bpt\": %.9g}\n",
             step, split, loss, exp(loss), loss / log(2.0));
     fflush(m->f);
 }

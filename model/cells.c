@@ -8,9 +8,13 @@
 #include "model/lm.h"
 #include "model/util.h"
 
-int cell_gates(int cell) { return cell == CELL_GRU ? 3 : cell == CELL_LSTM ? 4 : 1; }
+int cell_gates(int cell) {
+    return cell == CELL_GRU ? 3 : cell == CELL_LSTM ? 4 : 1;
+}
 
-static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+static inline float sigmoidf(float x) {
+    return 1.0f / (1.0f + expf(-x));
+}
 
 /* ---- fused gate math for one step of B rows -------------------------------------------------
  * xp: this time row's input projections, hp: the recurrent product (no bias yet). */
@@ -74,7 +78,9 @@ void cell_forward(int cell, cell_acts_t *a, float *tmp, const float *x, const ce
         linear_forward(tmp, hprev, w->w_hh, NULL, B, G, H, 0); /* [B, H] x [G, H]^T */
         switch (cell) {
         case CELL_RNN_TANH:
-        case CELL_RNN_RELU: rnn_step(hout, xp, tmp, w->b_hh, B, H, cell == CELL_RNN_RELU); break;
+        case CELL_RNN_RELU:
+            rnn_step(hout, xp, tmp, w->b_hh, B, H, cell == CELL_RNN_RELU);
+            break;
         case CELL_GRU:
             gru_step(hout, a->gates + row * G, a->aux + row * H, xp, tmp, hprev, w->b_hh, B, H);
             break;
@@ -82,7 +88,8 @@ void cell_forward(int cell, cell_acts_t *a, float *tmp, const float *x, const ce
             lstm_step(hout, a->cs + (size_t)(k + 1) * B * H, a->gates + row * G, a->aux + row * H,
                       xp, tmp, a->cs + (size_t)k * B * H, w->b_hh, B, H);
             break;
-        default: DRNN_ASSERT(!"unknown cell");
+        default:
+            DRNN_ASSERT(!"unknown cell");
         }
     }
 }
@@ -184,7 +191,8 @@ void cell_backward(int cell, float *dx, int dx_accumulate, const cell_grads_t *g
             lstm_step_back(dxp, dhp, s->dh, s->dc, dyt, ldy, a->gates + row * G, a->aux + row * H,
                            a->cs + slot * H, B, H);
             break;
-        default: DRNN_ASSERT(!"unknown cell");
+        default:
+            DRNN_ASSERT(!"unknown cell");
         }
         if (k > 0) /* dh_{k-1} += dhp_k W_hh: [B, G] x [G, H] */
             linear_backward_input(s->dh, dhp, w->w_hh, B, G, H, 1);

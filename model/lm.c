@@ -17,12 +17,12 @@ struct lm {
     rnn_stack_t *rnn;
     int Tmax, Bmax;
     dropout_ctx_t drop;
-    const float *top;   /* [T*B, H] outputs of the last forward */
+    const float *top; /* [T*B, H] outputs of the last forward */
     float *arena;
-    float *x_emb;       /* [T*B, E] */
-    float *logits;      /* [T*B, V] */
-    float *dtop;        /* [T*B, H] */
-    float *demb;        /* [T*B, E] */
+    float *x_emb;  /* [T*B, E] */
+    float *logits; /* [T*B, V] */
+    float *dtop;   /* [T*B, H] */
+    float *demb;   /* [T*B, E] */
 };
 
 static const char *const cell_names[] = {"rnn", "rnn_relu", "gru", "lstm"};
@@ -33,9 +33,13 @@ int lm_cell_parse(const char *name) {
     return -1;
 }
 
-const char *lm_cell_name(int cell) { return cell >= 0 && cell < 4 ? cell_names[cell] : "?"; }
+const char *lm_cell_name(int cell) {
+    return cell >= 0 && cell < 4 ? cell_names[cell] : "?";
+}
 
-int lm_cell_supported(int cell) { return cell >= CELL_RNN_TANH && cell <= CELL_LSTM; }
+int lm_cell_supported(int cell) {
+    return cell >= CELL_RNN_TANH && cell <= CELL_LSTM;
+}
 
 lm_t *lm_create(const lm_config_t *cfg, int Tmax, int Bmax) {
     DRNN_ASSERT(lm_cell_supported(cfg->cell));
@@ -65,10 +69,18 @@ void lm_free(lm_t *m) {
     free(m);
 }
 
-const param_table_t *lm_params(const lm_t *m) { return &m->tab; }
-const lm_config_t *lm_config(const lm_t *m) { return &m->cfg; }
-int lm_state_size(const lm_t *m) { return stack_state_size(m->rnn); }
-const float *lm_logits(const lm_t *m) { return m->logits; }
+const param_table_t *lm_params(const lm_t *m) {
+    return &m->tab;
+}
+const lm_config_t *lm_config(const lm_t *m) {
+    return &m->cfg;
+}
+int lm_state_size(const lm_t *m) {
+    return stack_state_size(m->rnn);
+}
+const float *lm_logits(const lm_t *m) {
+    return m->logits;
+}
 
 void lm_set_dropout(lm_t *m, float p, uint64_t seed, uint32_t step, uint32_t stream0) {
     DRNN_ASSERT(p >= 0.0f && p < 1.0f);
@@ -81,13 +93,14 @@ void lm_init_params(const lm_t *m, float *params, uint64_t seed) {
     for (int i = 0; i < m->tab.n; i++) {
         const param_tensor_t *t = &m->tab.t[i];
         if (i == m->i_emb)
-            rng_fill_normal(params + t->offset, t->size, 0.0f, 1.0f, seed, RNG_INIT, (uint32_t)i, 0);
+            rng_fill_normal(params + t->offset, t->size, 0.0f, 1.0f, seed, RNG_INIT, (uint32_t)i,
+                            0);
         else
             rng_fill_uniform(params + t->offset, t->size, -k, k, seed, RNG_INIT, (uint32_t)i, 0);
     }
 }
 
-#define P(idx) (params + m->tab.t[(idx)].offset)
+#define P(idx)  (params + m->tab.t[(idx)].offset)
 #define GR(idx) (grads + m->tab.t[(idx)].offset)
 
 double lm_forward(lm_t *m, const float *params, const uint32_t *inputs, const uint32_t *targets,

@@ -39,7 +39,8 @@ const lm_config_t *lm_config(const lm_t *m);
 int lm_state_size(const lm_t *m);
 
 /* Dropout p between stacked layers for the following training forwards (forwards without
- * targets never drop); masks are keyed by (seed, step, global stream id stream0 + b). p = 0: off. */
+ * targets never drop); masks are keyed by (seed, step, global stream id stream0 + b). p = 0: off.
+ */
 void lm_set_dropout(lm_t *m, float p, uint64_t seed, uint32_t step, uint32_t stream0);
 
 /* PyTorch-default initialization from Philox keyed by seed: embedding N(0, 1), recurrent and

@@ -9,15 +9,15 @@
 
 #include <stddef.h>
 
-#define PARAM_NAME_MAX 64
+#define PARAM_NAME_MAX    64
 #define PARAM_MAX_TENSORS 64
 
 typedef struct {
     char name[PARAM_NAME_MAX];
-    int ndim;       /* 1 or 2 */
+    int ndim;        /* 1 or 2 */
     size_t shape[2]; /* row-major; shape[1] unused when ndim == 1 */
-    size_t offset;  /* in floats, into the flat buffer */
-    size_t size;    /* shape[0] * shape[1] (or shape[0]) */
+    size_t offset;   /* in floats, into the flat buffer */
+    size_t size;     /* shape[0] * shape[1] (or shape[0]) */
 } param_tensor_t;
 
 typedef struct {

@@ -19,18 +19,20 @@ struct rnn_stack {
     stack_config_t cfg;
     const param_table_t *tab;
     int dirs, G, D, Tmax, Bmax;
-    unit_t *u;      /* [L * dirs], layer-major */
-    float **out;    /* [L] layer outputs [T*B, D] (bidirectional only; else the hs rows) */
-    float **xdrop;  /* [L] dropped input of layer k > 0, [T*B, D] */
-    float **mask;   /* [L] dropout scale per element (0 or 1/(1-p)) */
-    int drop_on;    /* dropout applied in the last forward */
-    float *tmp;     /* [B, G] */
+    unit_t *u;     /* [L * dirs], layer-major */
+    float **out;   /* [L] layer outputs [T*B, D] (bidirectional only; else the hs rows) */
+    float **xdrop; /* [L] dropped input of layer k > 0, [T*B, D] */
+    float **mask;  /* [L] dropout scale per element (0 or 1/(1-p)) */
+    int drop_on;   /* dropout applied in the last forward */
+    float *tmp;    /* [B, G] */
     cell_scratch_t scr;
     float *dbuf[2]; /* [T*B, D] ping-pong gradients between layers */
     float *arena;
 };
 
-static int layer_input(const rnn_stack_t *s, int k) { return k == 0 ? s->cfg.input : s->D; }
+static int layer_input(const rnn_stack_t *s, int k) {
+    return k == 0 ? s->cfg.input : s->D;
+}
 
 static void add_tensors(rnn_stack_t *s, param_table_t *tab, const char *prefix) {
     char name[PARAM_NAME_MAX];
@@ -110,7 +112,9 @@ void stack_free(rnn_stack_t *s) {
     free(s);
 }
 
-int stack_output_size(const rnn_stack_t *s) { return s->D; }
+int stack_output_size(const rnn_stack_t *s) {
+    return s->D;
+}
 
 int stack_state_size(const rnn_stack_t *s) {
     return s->cfg.layers * s->dirs * s->cfg.hidden * (s->cfg.cell == CELL_LSTM ? 2 : 1);
@@ -138,8 +142,8 @@ static const float *apply_dropout(rnn_stack_t *s, int k, const float *x, int T, 
             size_t row = (size_t)t * B + b;
             uint64_t base = (((uint64_t)k << 20) + (uint64_t)t) * (uint64_t)D; /* T <= 2^16 */
             for (int j = 0; j < D; j++) {
-                float u = rng_uniform(drop->seed, RNG_DROPOUT, drop->step, drop->stream0 + b,
-                                      base + j);
+                float u =
+                    rng_uniform(drop->seed, RNG_DROPOUT, drop->step, drop->stream0 + b, base + j);
                 float m = u < drop->p ? 0.0f : keep;
                 s->mask[k][row * D + j] = m;
                 s->xdrop[k][row * D + j] = x[row * D + j] * m;
@@ -148,8 +152,8 @@ static const float *apply_dropout(rnn_stack_t *s, int k, const float *x, int T, 
     return s->xdrop[k];
 }
 
-const float *stack_forward(rnn_stack_t *s, const float *params, const float *x, float *state,
-                           int T, int B, const dropout_ctx_t *drop) {
+const float *stack_forward(rnn_stack_t *s, const float *params, const float *x, float *state, int T,
+                           int B, const dropout_ctx_t *drop) {
     DRNN_ASSERT(T > 0 && T <= s->Tmax && B > 0 && B <= s->Bmax);
     const int H = s->cfg.hidden, L = s->cfg.layers, lstm = s->cfg.cell == CELL_LSTM;
     const size_t BH = (size_t)B * H, nh = (size_t)L * s->dirs * BH;
@@ -188,20 +192,19 @@ void stack_backward(rnn_stack_t *s, const float *params, float *grads, float *dy
     const int H = s->cfg.hidden, L = s->cfg.layers, D = s->D;
     float *cur = dy;
     for (int k = L - 1; k >= 0; k--) {
-        const float *in = k == 0 ? x
-                          : s->drop_on ? s->xdrop[k]
+        const float *in = k == 0         ? x
+                          : s->drop_on   ? s->xdrop[k]
                           : s->dirs == 1 ? s->u[k - 1].acts.hs + (size_t)B * H
                                          : s->out[k - 1];
         float *dxk = k == 0 ? dx : (cur == s->dbuf[0] ? s->dbuf[1] : s->dbuf[0]);
         for (int d = 0; d < s->dirs; d++) {
             unit_t *u = &s->u[k * s->dirs + d];
             cell_weights_t w = weights_of(s, u, params);
-            cell_grads_t g = {grads + s->tab->t[u->t_ih].offset,
-                              grads + s->tab->t[u->t_hh].offset,
+            cell_grads_t g = {grads + s->tab->t[u->t_ih].offset, grads + s->tab->t[u->t_hh].offset,
                               grads + s->tab->t[u->t_bih].offset,
                               grads + s->tab->t[u->t_bhh].offset};
-            cell_backward(s->cfg.cell, dxk, d > 0, &g, &s->scr, cur + (size_t)d * H, D,
-                          &u->acts, in, &w, T, B, layer_input(s, k), H, d);
+            cell_backward(s->cfg.cell, dxk, d > 0, &g, &s->scr, cur + (size_t)d * H, D, &u->acts,
+                          in, &w, T, B, layer_input(s, k), H, d);
         }
         if (k > 0 && s->drop_on) {
             const float *m = s->mask[k];

@@ -44,8 +44,8 @@ void stack_tensors(const rnn_stack_t *s, int k, int dir, int idx[4]);
 /* x: [T*B, input] time rows; state: carried-in state (layout above), overwritten with the state
  * after the window (for the reverse direction: after processing position 0). Returns the
  * outputs [T*B, D], valid until the next forward. drop may be NULL. */
-const float *stack_forward(rnn_stack_t *s, const float *params, const float *x, float *state,
-                           int T, int B, const dropout_ctx_t *drop);
+const float *stack_forward(rnn_stack_t *s, const float *params, const float *x, float *state, int T,
+                           int B, const dropout_ctx_t *drop);
 
 /* dy: [T*B, D] gradient of the outputs (may be overwritten). Accumulates into grads; writes
  * dx: [T*B, input] unless NULL. After stack_forward with the same x, T, B. */

@@ -32,12 +32,14 @@ static void check_linear(int M, int N, int K, const char *what) {
         for (int i = 0; i < M; i++)
             for (int j = 0; j < N; j++) {
                 double s = b[j] + (pass ? out[(size_t)i * N + j] : 0.0);
-                for (int k = 0; k < K; k++) s += (double)x[(size_t)i * K + k] * w[(size_t)j * K + k];
+                for (int k = 0; k < K; k++)
+                    s += (double)x[(size_t)i * K + k] * w[(size_t)j * K + k];
                 ref[(size_t)i * N + j] = s;
             }
         linear_forward(out, x, w, b, M, N, K, pass);
         double e = max_rel(out, ref, (size_t)M * N);
-        EXPECT(e < 1e-5, "%s linear_forward(acc=%d) [%d,%d,%d]: rel err %g", what, pass, M, N, K, e);
+        EXPECT(e < 1e-5, "%s linear_forward(acc=%d) [%d,%d,%d]: rel err %g", what, pass, M, N, K,
+               e);
     }
     /* dW += dy^T x, db += colsum(dy) */
     for (int j = 0; j < N; j++)
@@ -61,7 +63,8 @@ static void check_linear(int M, int N, int K, const char *what) {
         for (int i = 0; i < M; i++)
             for (int k = 0; k < K; k++) {
                 double s = pass ? dx[(size_t)i * K + k] : 0.0;
-                for (int j = 0; j < N; j++) s += (double)dy[(size_t)i * N + j] * w[(size_t)j * K + k];
+                for (int j = 0; j < N; j++)
+                    s += (double)dy[(size_t)i * N + j] * w[(size_t)j * K + k];
                 ref[(size_t)i * K + k] = s;
             }
         linear_backward_input(dx, dy, w, M, N, K, pass);

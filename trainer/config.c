@@ -43,9 +43,13 @@ static int set_value(void *opts, const opt_spec_t *o, const char *value, const c
         return 0;
     case OPT_FLAG: {
         int v;
-        if (!strcmp(value, "1") || !strcmp(value, "true") || !strcmp(value, "yes")) v = 1;
-        else if (!strcmp(value, "0") || !strcmp(value, "false") || !strcmp(value, "no")) v = 0;
-        else return fail(err, errlen, "%s--%s: expected true or false, got '%s'", where, o->name, value);
+        if (!strcmp(value, "1") || !strcmp(value, "true") || !strcmp(value, "yes"))
+            v = 1;
+        else if (!strcmp(value, "0") || !strcmp(value, "false") || !strcmp(value, "no"))
+            v = 0;
+        else
+            return fail(err, errlen, "%s--%s: expected true or false, got '%s'", where, o->name,
+                        value);
         *(int *)dst = v;
         return 0;
     }
@@ -62,9 +66,12 @@ static int set_value(void *opts, const opt_spec_t *o, const char *value, const c
         if (end == value || *end || errno || (double)v < o->min || (double)v > o->max)
             return fail(err, errlen, "%s--%s: expected an integer in [%.0f, %.0f], got '%s'", where,
                         o->name, o->min, o->max, value);
-        if (o->type == OPT_INT) *(int *)dst = (int)v;
-        else if (o->type == OPT_LONG) *(long *)dst = (long)v;
-        else *(uint64_t *)dst = (uint64_t)v;
+        if (o->type == OPT_INT)
+            *(int *)dst = (int)v;
+        else if (o->type == OPT_LONG)
+            *(long *)dst = (long)v;
+        else
+            *(uint64_t *)dst = (uint64_t)v;
         return 0;
     }
     }
@@ -106,7 +113,8 @@ static int parse_file(void *opts, const opt_spec_t *spec, int n, opt_reserved_t 
         const opt_spec_t *o = find(spec, n, key, strlen(key));
         if (!o || !strcmp(key, "config"))
             rc = unknown(reserved, where, key, strlen(key), err, errlen);
-        else rc = set_value(opts, o, val, where, err, errlen);
+        else
+            rc = set_value(opts, o, val, where, err, errlen);
     }
     fclose(f);
     return rc;
@@ -138,16 +146,21 @@ int config_parse(void *opts, const opt_spec_t *spec, int nspec, opt_reserved_t r
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strncmp(a, "--", 2) != 0 || a[2] == '\0')
-            return fail(err, errlen, "unexpected argument '%s' (options start with --; see --help)", a);
+            return fail(err, errlen, "unexpected argument '%s' (options start with --; see --help)",
+                        a);
         const char *name = a + 2, *eq = strchr(name, '=');
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
         const opt_spec_t *o = find(spec, nspec, name, len);
         if (!o) return unknown(reserved, "", name, len, err, errlen);
         const char *val;
-        if (eq) val = eq + 1;
-        else if (o->type == OPT_FLAG) val = "1";
-        else if (i + 1 < argc) val = argv[++i];
-        else return fail(err, errlen, "--%s needs a value (see --help)", o->name);
+        if (eq)
+            val = eq + 1;
+        else if (o->type == OPT_FLAG)
+            val = "1";
+        else if (i + 1 < argc)
+            val = argv[++i];
+        else
+            return fail(err, errlen, "--%s needs a value (see --help)", o->name);
         if (!strcmp(o->name, "config")) continue;
         int rc = set_value(opts, o, val, "", err, errlen);
         if (rc) return rc;
@@ -161,12 +174,22 @@ void config_write(FILE *f, const void *opts, const opt_spec_t *spec, int nspec) 
         if (!o->saved) continue;
         const void *p = (const char *)opts + o->offset;
         switch (o->type) {
-        case OPT_STR: fprintf(f, "%s = %s\n", o->name, (const char *)p); break;
+        case OPT_STR:
+            fprintf(f, "%s = %s\n", o->name, (const char *)p);
+            break;
         case OPT_INT:
-        case OPT_FLAG: fprintf(f, "%s = %d\n", o->name, *(const int *)p); break;
-        case OPT_LONG: fprintf(f, "%s = %ld\n", o->name, *(const long *)p); break;
-        case OPT_U64: fprintf(f, "%s = %llu\n", o->name, (unsigned long long)*(const uint64_t *)p); break;
-        case OPT_DOUBLE: fprintf(f, "%s = %.17g\n", o->name, *(const double *)p); break;
+        case OPT_FLAG:
+            fprintf(f, "%s = %d\n", o->name, *(const int *)p);
+            break;
+        case OPT_LONG:
+            fprintf(f, "%s = %ld\n", o->name, *(const long *)p);
+            break;
+        case OPT_U64:
+            fprintf(f, "%s = %llu\n", o->name, (unsigned long long)*(const uint64_t *)p);
+            break;
+        case OPT_DOUBLE:
+            fprintf(f, "%s = %.17g\n", o->name, *(const double *)p);
+            break;
         }
     }
 }

@@ -13,14 +13,14 @@
 typedef enum { OPT_STR, OPT_INT, OPT_LONG, OPT_DOUBLE, OPT_FLAG, OPT_U64 } opt_type_t;
 
 typedef struct {
-    const char *name;     /* without "--" */
+    const char *name; /* without "--" */
     opt_type_t type;
-    size_t offset;        /* into the options struct */
-    size_t size;          /* buffer size for OPT_STR */
-    const char *defval;   /* NULL: no default (empty string / 0) */
-    double min, max;      /* numeric range, inclusive */
+    size_t offset;      /* into the options struct */
+    size_t size;        /* buffer size for OPT_STR */
+    const char *defval; /* NULL: no default (empty string / 0) */
+    double min, max;    /* numeric range, inclusive */
     const char *help;
-    int saved;            /* written to config.txt */
+    int saved; /* written to config.txt */
 } opt_spec_t;
 
 /* Names DESIGN §8 reserves that this build does not implement yet: using one is a usage error

@@ -75,6 +75,55 @@ static uint32_t draw(const float *logits, int V, double tau, long k, double *p, 
     return 0;
 }
 
+/* Loads the weights, runs the prime through the model and prints o->length drawn tokens.
+ * Returns the exit code. */
+static int generate(const sample_opts_t *o, const char *path, const tok_vocab_t *tv,
+                    const lm_config_t *cfg, tok_kind_t kind) {
+    char err[8192];
+    int rc = 0, dstate = 0;
+    uint32_t *ids = NULL;
+    size_t n = 0;
+    lm_t *m = lm_create(cfg, 1, 1);
+    float *params = calloc(lm_params(m)->total, sizeof(float));
+    float *state = calloc((size_t)lm_state_size(m), sizeof(float));
+    double *p = calloc((size_t)cfg->vocab, sizeof(double));
+    if (!params || !state || !p) {
+        rc = die(70, "out of memory");
+        goto out;
+    }
+    if ((rc = weights_read_params(path, lm_params(m), params, err, sizeof err))) {
+        die(rc, err);
+        goto out;
+    }
+    if (tok_encode(tv, o->prime, strlen(o->prime), &ids, &n, NULL) != 0) {
+        rc = die(70, "out of memory");
+        goto out;
+    }
+    /* With no prime, start as if after a newline (<eos> for words). */
+    uint32_t cur = n                  ? ids[0]
+                   : kind == TOK_WORD ? TOK_EOS
+                                      : tok_vocab_id(tv, (const unsigned char *)"\n", 1);
+    tok_decode_write(tv, ids, n, &dstate, stdout);
+    for (size_t i = 1; i < n; i++) {
+        lm_forward(m, params, &cur, NULL, state, 1, 1);
+        cur = ids[i];
+    }
+    for (long pos = 0; pos < o->length; pos++) {
+        lm_forward(m, params, &cur, NULL, state, 1, 1);
+        cur = draw(lm_logits(m), cfg->vocab, o->temperature, o->top_k, p, o->seed, pos);
+        if (tok_decode_write(tv, &cur, 1, &dstate, stdout) != 0) {
+            rc = die(74, "cannot write to stdout");
+            goto out;
+        }
+    }
+    putchar('\n');
+    if (fflush(stdout) != 0) rc = die(74, "cannot write to stdout");
+out:
+    free(ids), free(params), free(state), free(p);
+    lm_free(m);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     sample_opts_t o;
     char err[8192], path[4200];
@@ -89,7 +138,8 @@ int main(int argc, char **argv) {
     struct stat st;
     if (stat(o.ckpt, &st) == 0 && S_ISDIR(st.st_mode))
         snprintf(path, sizeof path, "%s/model.h5", o.ckpt);
-    else snprintf(path, sizeof path, "%s", o.ckpt);
+    else
+        snprintf(path, sizeof path, "%s", o.ckpt);
 
     model_meta_t meta;
     char **vocab = NULL;
@@ -109,33 +159,7 @@ int main(int argc, char **argv) {
     if (!tv) return die(65, err);
 
     lm_config_t cfg = {cell, nv, meta.embed, meta.hidden, meta.layers};
-    lm_t *m = lm_create(&cfg, 1, 1);
-    float *params = calloc(lm_params(m)->total, sizeof(float));
-    float *state = calloc((size_t)lm_state_size(m), sizeof(float));
-    double *p = calloc((size_t)nv, sizeof(double));
-    if (!params || !state || !p) return die(70, "out of memory");
-    if ((rc = weights_read_params(path, lm_params(m), params, err, sizeof err))) return die(rc, err);
-
-    uint32_t *ids = NULL;
-    size_t n = 0;
-    if (tok_encode(tv, o.prime, strlen(o.prime), &ids, &n, NULL) != 0) return die(70, "out of memory");
-    /* With no prime, start as if after a newline (<eos> for words). */
-    uint32_t start = kind == TOK_WORD ? TOK_EOS : tok_vocab_id(tv, (const unsigned char *)"\n", 1);
-    int dstate = 0;
-    tok_decode_write(tv, ids, n, &dstate, stdout);
-    uint32_t cur = n ? ids[0] : start;
-    for (size_t i = 1; i < n; i++) {
-        lm_forward(m, params, &cur, NULL, state, 1, 1);
-        cur = ids[i];
-    }
-    for (long pos = 0; pos < o.length; pos++) {
-        lm_forward(m, params, &cur, NULL, state, 1, 1);
-        cur = draw(lm_logits(m), nv, o.temperature, o.top_k, p, o.seed, pos);
-        if (tok_decode_write(tv, &cur, 1, &dstate, stdout) != 0) return die(74, "cannot write to stdout");
-    }
-    putchar('\n');
-    free(ids), free(params), free(state), free(p);
+    rc = generate(&o, path, tv, &cfg, kind);
     tok_vocab_free(tv);
-    lm_free(m);
-    return fflush(stdout) == 0 ? 0 : 74;
+    return rc;
 }
