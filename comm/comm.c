@@ -5,18 +5,39 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 static const char *prog_name = "drnn";
 static int world_rank, world_size = 1, local_rank, local_size = 1;
 
-#define CHECK_MPI(call) check_mpi((call), #call, __FILE__, __LINE__)
+#define CHECK_MPI(call) COMM_CHECK(call)
 
-static void check_mpi(int rc, const char *what, const char *file, int line) {
+void comm_check(int rc, const char *what, const char *file, int line) {
     if (rc == MPI_SUCCESS) return;
     char msg[MPI_MAX_ERROR_STRING];
     int len = 0;
     MPI_Error_string(rc, msg, &len);
     drnn_die(70, "MPI call %s failed at %s:%d: %s", what, file, line, msg);
+}
+
+void comm_poll_pause(unsigned *polls) {
+    unsigned k = (*polls)++;
+    if (k < 64) return;
+    /* 50 us doubling to 1 ms: latency stays small next to a step, the core goes to others. */
+    long ns = k < 128 ? 50000L : k < 256 ? 200000L : 1000000L;
+    struct timespec ts = {0, ns};
+    nanosleep(&ts, NULL);
+}
+
+/* Completes one request by polling (see comm_poll_pause). */
+static void wait_polling(MPI_Request *req) {
+    unsigned polls = 0;
+    for (;;) {
+        int done = 0;
+        CHECK_MPI(MPI_Test(req, &done, MPI_STATUS_IGNORE));
+        if (done) return;
+        comm_poll_pause(&polls);
+    }
 }
 
 void comm_init(int *argc, char ***argv, const char *prog) {
@@ -59,6 +80,9 @@ int comm_local_rank(void) {
 double comm_wtime(void) {
     return MPI_Wtime();
 }
+const char *comm_prog(void) {
+    return prog_name;
+}
 
 /* MPI counts are int: large buffers go in pieces of at most 2^30 elements. */
 #define CHUNK ((size_t)1 << 30)
@@ -82,12 +106,16 @@ void comm_allreduce_sum_floats(float *buf, size_t n) {
 
 void comm_allreduce_sum_doubles(double *buf, int n) {
     if (world_size == 1) return;
-    CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
+    MPI_Request req;
+    CHECK_MPI(MPI_Iallreduce(MPI_IN_PLACE, buf, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD, &req));
+    wait_polling(&req);
 }
 
 int comm_allreduce_max_int(int v) {
     if (world_size == 1) return v;
-    CHECK_MPI(MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD));
+    MPI_Request req;
+    CHECK_MPI(MPI_Iallreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &req));
+    wait_polling(&req);
     return v;
 }
 

@@ -21,16 +21,27 @@ int comm_size(void);
 int comm_local_size(void);
 int comm_local_rank(void);
 double comm_wtime(void);
+/* The program name given to comm_init ("drnn-train"), for messages. */
+const char *comm_prog(void);
 
 /* buf: [n] floats, root's values copied to every rank. */
 void comm_bcast_floats(float *buf, size_t n, int root);
 /* In-place elementwise sum over ranks of buf: [n] floats (one blocking all-reduce). */
 void comm_allreduce_sum_floats(float *buf, size_t n);
-/* In-place elementwise sum over ranks of buf: [n] doubles (scalars: loss, token count, flags). */
+/* In-place elementwise sum over ranks of buf: [n] doubles (scalars: loss, token count, flags).
+ * Non-blocking reduction completed by polling that yields the CPU (comm_poll_pause). */
 void comm_allreduce_sum_doubles(double *buf, int n);
-/* Maximum over ranks of v. */
+/* Maximum over ranks of v (polled like comm_allreduce_sum_doubles). */
 int comm_allreduce_max_int(int v);
 void comm_barrier(void);
+
+/* For comm/ sources: dies (drnn_die 70) naming the call and the site unless rc == MPI_SUCCESS. */
+void comm_check(int rc, const char *what, const char *file, int line);
+#define COMM_CHECK(call) comm_check((call), #call, __FILE__, __LINE__)
+/* Pause between two MPI_Test polls of a request: the first polls spin (a reply that is
+ * microseconds away costs no sleep), later ones sleep 50 us to 1 ms so a waiting rank leaves its
+ * core to the ranks still computing. *polls counts the polls of this wait; start it at 0. */
+void comm_poll_pause(unsigned *polls);
 
 /* An error this rank alone sees: prints "PROG: rank R: message" and ends the whole job with
  * MPI_Abort(code) (plain exit on one rank). Never returns. */

@@ -8,12 +8,11 @@
 #include <zlib.h>
 
 #define SPLIT_CAP (64 * 1024) /* must exceed TOK_WORD_MAX so a carried word leaves room */
-#define READ_CAP (256 * 1024)
+#define READ_CAP  (256 * 1024)
 
 static const char UTF8_REPLACEMENT[] = "\xEF\xBF\xBD"; /* U+FFFD */
 
-int tok_kind_parse(const char *name, tok_kind_t *out)
-{
+int tok_kind_parse(const char *name, tok_kind_t *out) {
     static const char *const names[] = {"byte", "char", "word"};
     for (int k = 0; k < 3; k++) {
         if (strcmp(name, names[k]) == 0) {
@@ -24,12 +23,13 @@ int tok_kind_parse(const char *name, tok_kind_t *out)
     return -1;
 }
 
-const char *tok_kind_name(tok_kind_t kind)
-{
+const char *tok_kind_name(tok_kind_t kind) {
     return kind == TOK_BYTE ? "byte" : kind == TOK_CHAR ? "char" : "word";
 }
 
-size_t tok_num_specials(tok_kind_t kind) { return kind == TOK_BYTE ? 0 : kind == TOK_CHAR ? 1 : 2; }
+size_t tok_num_specials(tok_kind_t kind) {
+    return kind == TOK_BYTE ? 0 : kind == TOK_CHAR ? 1 : 2;
+}
 
 /* ============================================================================================
  * Symbol table: open addressing, linear probing; keys live in one growing arena so a table of a
@@ -51,30 +51,26 @@ typedef struct {
     size_t arena_len, arena_cap;
 } symtab_t;
 
-static uint64_t sym_hash(const unsigned char *s, size_t len)
-{
+static uint64_t sym_hash(const unsigned char *s, size_t len) {
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
     for (size_t i = 0; i < len; i++) h = (h ^ s[i]) * 1099511628211ull;
     return h | (1ull << 63);
 }
 
-static int symtab_init(symtab_t *t)
-{
+static int symtab_init(symtab_t *t) {
     memset(t, 0, sizeof *t);
     t->cap = 1024;
     t->slots = calloc(t->cap, sizeof *t->slots);
     return t->slots ? 0 : -1;
 }
 
-static void symtab_free(symtab_t *t)
-{
+static void symtab_free(symtab_t *t) {
     free(t->slots);
     free(t->arena);
     memset(t, 0, sizeof *t);
 }
 
-static sym_slot_t *symtab_probe(const symtab_t *t, const unsigned char *s, size_t len, uint64_t h)
-{
+static sym_slot_t *symtab_probe(const symtab_t *t, const unsigned char *s, size_t len, uint64_t h) {
     size_t mask = t->cap - 1;
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
         sym_slot_t *e = &t->slots[i];
@@ -83,14 +79,12 @@ static sym_slot_t *symtab_probe(const symtab_t *t, const unsigned char *s, size_
     }
 }
 
-static sym_slot_t *symtab_find(const symtab_t *t, const unsigned char *s, size_t len)
-{
+static sym_slot_t *symtab_find(const symtab_t *t, const unsigned char *s, size_t len) {
     sym_slot_t *e = symtab_probe(t, s, len, sym_hash(s, len));
     return e->hash ? e : NULL;
 }
 
-static int symtab_grow(symtab_t *t)
-{
+static int symtab_grow(symtab_t *t) {
     symtab_t bigger = *t;
     bigger.cap = t->cap * 2;
     bigger.slots = calloc(bigger.cap, sizeof *bigger.slots);
@@ -104,8 +98,7 @@ static int symtab_grow(symtab_t *t)
     return 0;
 }
 
-static int arena_append(symtab_t *t, const unsigned char *s, size_t len)
-{
+static int arena_append(symtab_t *t, const unsigned char *s, size_t len) {
     if (t->arena_len + len > t->arena_cap) {
         size_t cap = t->arena_cap ? t->arena_cap : 64 * 1024;
         while (cap < t->arena_len + len) cap *= 2;
@@ -119,9 +112,9 @@ static int arena_append(symtab_t *t, const unsigned char *s, size_t len)
     return 0;
 }
 
-/* Returns the slot of S, inserting it with val 0 (*added = 1) when absent; NULL when out of memory. */
-static sym_slot_t *symtab_insert(symtab_t *t, const unsigned char *s, size_t len, int *added)
-{
+/* Returns the slot of S, inserting it with val 0 (*added = 1) when absent; NULL when out of
+ * memory. */
+static sym_slot_t *symtab_insert(symtab_t *t, const unsigned char *s, size_t len, int *added) {
     uint64_t h = sym_hash(s, len);
     sym_slot_t *e = symtab_probe(t, s, len, h);
     *added = e->hash == 0;
@@ -150,8 +143,7 @@ struct tok_splitter {
     unsigned char buf[SPLIT_CAP];
 };
 
-tok_splitter_t *tok_splitter_new(tok_kind_t kind)
-{
+tok_splitter_t *tok_splitter_new(tok_kind_t kind) {
     tok_splitter_t *s = malloc(sizeof *s);
     if (!s) return NULL;
     s->kind = kind;
@@ -160,13 +152,14 @@ tok_splitter_t *tok_splitter_new(tok_kind_t kind)
     return s;
 }
 
-void tok_splitter_free(tok_splitter_t *s) { free(s); }
+void tok_splitter_free(tok_splitter_t *s) {
+    free(s);
+}
 
 /* Length of the UTF-8 sequence at p[0..n): 1-4 when valid, 0 when p[0] starts no valid sequence,
  * -1 when the n bytes are a valid but incomplete prefix. Ranges as in Unicode Table 3-7, which
  * excludes overlong forms, surrogates and code points above U+10FFFF. */
-static int utf8_seq(const unsigned char *p, size_t n)
-{
+static int utf8_seq(const unsigned char *p, size_t n) {
     unsigned c = p[0], lo = 0x80, hi = 0xBF;
     size_t need;
     if (c < 0x80) return 1;
@@ -192,15 +185,14 @@ static int utf8_seq(const unsigned char *p, size_t n)
     return (int)need + 1;
 }
 
-static int is_word_space(unsigned char c)
-{
+static int is_word_space(unsigned char c) {
     return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
 /* Each split_* emits the symbols complete in p[0..n) and returns how many bytes they used; the
  * rest is a partial symbol carried to the next call (none when FINAL). *stop gets emit's value. */
-static size_t split_bytes(const unsigned char *p, size_t n, tok_emit_fn emit, void *arg, int *stop)
-{
+static size_t split_bytes(const unsigned char *p, size_t n, tok_emit_fn emit, void *arg,
+                          int *stop) {
     for (size_t i = 0; i < n; i++) {
         if ((*stop = emit(arg, p + i, 1)) != 0) return i + 1;
     }
@@ -208,8 +200,7 @@ static size_t split_bytes(const unsigned char *p, size_t n, tok_emit_fn emit, vo
 }
 
 static size_t split_chars(const unsigned char *p, size_t n, int final, tok_emit_fn emit, void *arg,
-                          int *stop)
-{
+                          int *stop) {
     size_t i = 0;
     while (i < n) {
         int r = utf8_seq(p + i, n - i);
@@ -222,15 +213,14 @@ static size_t split_chars(const unsigned char *p, size_t n, int final, tok_emit_
 }
 
 static size_t split_words(tok_splitter_t *s, const unsigned char *p, size_t n, int final,
-                          tok_emit_fn emit, void *arg, int *stop)
-{
+                          tok_emit_fn emit, void *arg, int *stop) {
     size_t i = 0;
     while (i < n) {
-        if (is_word_space(p[i])) {
+        if (is_word_space(p[i]) && !s->skipping) {
             if (p[i++] == '\n' && (*stop = emit(arg, p + i - 1, 1)) != 0) return i;
             continue;
         }
-        size_t start = i;
+        size_t start = i; /* when skipping, the dropped word may end right here (i == start) */
         int has_nul = 0;
         while (i < n && !is_word_space(p[i])) has_nul |= p[i++] == 0;
         if (i == n && !final) {
@@ -243,11 +233,14 @@ static size_t split_words(tok_splitter_t *s, const unsigned char *p, size_t n, i
         *stop = unk ? emit(arg, NULL, 0) : emit(arg, p + start, i - start);
         if (*stop) return i;
     }
+    if (final && s->skipping) { /* the input ended inside a dropped word */
+        s->skipping = 0;
+        *stop = emit(arg, NULL, 0);
+    }
     return n;
 }
 
-static int split_buffer(tok_splitter_t *s, int final, tok_emit_fn emit, void *arg)
-{
+static int split_buffer(tok_splitter_t *s, int final, tok_emit_fn emit, void *arg) {
     int stop = 0;
     size_t used;
     if (s->kind == TOK_BYTE)
@@ -261,8 +254,7 @@ static int split_buffer(tok_splitter_t *s, int final, tok_emit_fn emit, void *ar
     return stop;
 }
 
-int tok_splitter_feed(tok_splitter_t *s, const void *buf, size_t len, tok_emit_fn emit, void *arg)
-{
+int tok_splitter_feed(tok_splitter_t *s, const void *buf, size_t len, tok_emit_fn emit, void *arg) {
     const unsigned char *src = buf;
     while (len > 0) {
         size_t take = SPLIT_CAP - s->have;
@@ -277,16 +269,14 @@ int tok_splitter_feed(tok_splitter_t *s, const void *buf, size_t len, tok_emit_f
     return 0;
 }
 
-int tok_splitter_finish(tok_splitter_t *s, tok_emit_fn emit, void *arg)
-{
+int tok_splitter_finish(tok_splitter_t *s, tok_emit_fn emit, void *arg) {
     int stop = split_buffer(s, 1, emit, arg);
     s->have = 0;
     s->skipping = 0;
     return stop;
 }
 
-static gzFile open_input(const char *path)
-{
+static gzFile open_input(const char *path) {
     if (strcmp(path, "-") != 0) return gzopen(path, "rb");
     int fd = dup(STDIN_FILENO); /* gzclose closes it; stdin itself stays open */
     if (fd < 0) return NULL;
@@ -296,8 +286,7 @@ static gzFile open_input(const char *path)
 }
 
 /* Turns a failed or suspicious gzread into a sysexits code and message; 0 when all was well. */
-static int read_status(gzFile f, const char *path, char *err, size_t errlen)
-{
+static int read_status(gzFile f, const char *path, char *err, size_t errlen) {
     int zerr;
     const char *msg = gzerror(f, &zerr);
     if (zerr == Z_OK) return 0;
@@ -317,8 +306,7 @@ static int read_status(gzFile f, const char *path, char *err, size_t errlen)
 }
 
 int tok_feed_file(tok_splitter_t *s, const char *path, tok_emit_fn emit, void *arg, int *stop,
-                  char *err, size_t errlen)
-{
+                  char *err, size_t errlen) {
     int rc = 0, dummy;
     unsigned char *buf = NULL;
     if (!stop) stop = &dummy;
@@ -355,8 +343,9 @@ done:
 
 struct tok_counter {
     tok_kind_t kind;
-    uint64_t single[256]; /* 1-byte symbols, most of a char corpus, skip the hash */
-    symtab_t tab;         /* longer symbols */
+    uint64_t single[256];     /* 1-byte symbols, most of a char corpus, skip the hash */
+    symtab_t tab;             /* longer symbols */
+    unsigned char bytes[256]; /* bytes[b] == b: the key bytes of single[b] */
 };
 
 typedef struct {
@@ -365,11 +354,11 @@ typedef struct {
     uint64_t count;
 } vocab_cand_t;
 
-tok_counter_t *tok_counter_new(tok_kind_t kind)
-{
+tok_counter_t *tok_counter_new(tok_kind_t kind) {
     tok_counter_t *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->kind = kind;
+    for (int b = 0; b < 256; b++) c->bytes[b] = (unsigned char)b;
     if (symtab_init(&c->tab) != 0) {
         free(c);
         return NULL;
@@ -377,15 +366,13 @@ tok_counter_t *tok_counter_new(tok_kind_t kind)
     return c;
 }
 
-void tok_counter_free(tok_counter_t *c)
-{
+void tok_counter_free(tok_counter_t *c) {
     if (!c) return;
     symtab_free(&c->tab);
     free(c);
 }
 
-int tok_counter_add(tok_counter_t *c, const unsigned char *sym, size_t len)
-{
+int tok_counter_add(tok_counter_t *c, const unsigned char *sym, size_t len) {
     if (!sym || len == 0 || (c->kind == TOK_WORD && len == 1 && sym[0] == '\n')) return 0;
     if (len == 1) {
         c->single[sym[0]]++;
@@ -398,21 +385,17 @@ int tok_counter_add(tok_counter_t *c, const unsigned char *sym, size_t len)
     return 0;
 }
 
-static int is_special_word(const unsigned char *s, size_t len)
-{
+static int is_special_word(const unsigned char *s, size_t len) {
     return (len == 5 && memcmp(s, "<unk>", 5) == 0) || (len == 5 && memcmp(s, "<eos>", 5) == 0);
 }
 
 /* Candidates for ids after the specials: every counted symbol except literal special words. */
-static vocab_cand_t *counter_candidates(const tok_counter_t *c, size_t *n)
-{
-    static unsigned char bytes[256];
-    for (int b = 0; b < 256; b++) bytes[b] = (unsigned char)b;
+static vocab_cand_t *counter_candidates(const tok_counter_t *c, size_t *n) {
     vocab_cand_t *v = malloc((256 + c->tab.count + 1) * sizeof *v);
     if (!v) return NULL;
     size_t k = 0;
     for (int b = 0; b < 256; b++) {
-        if (c->single[b]) v[k++] = (vocab_cand_t){bytes + b, 1, c->single[b]};
+        if (c->single[b]) v[k++] = (vocab_cand_t){c->bytes + b, 1, c->single[b]};
     }
     for (size_t i = 0; i < c->tab.cap; i++) {
         const sym_slot_t *e = &c->tab.slots[i];
@@ -425,16 +408,17 @@ static vocab_cand_t *counter_candidates(const tok_counter_t *c, size_t *n)
     return v;
 }
 
-size_t tok_counter_distinct(const tok_counter_t *c)
-{
-    size_t n = 0;
-    vocab_cand_t *v = counter_candidates(c, &n);
-    free(v);
+size_t tok_counter_distinct(const tok_counter_t *c) {
+    size_t n = c->tab.count;
+    for (int b = 0; b < 256; b++) n += c->single[b] != 0;
+    if (c->kind == TOK_WORD) {
+        n -= symtab_find(&c->tab, (const unsigned char *)"<unk>", 5) != NULL;
+        n -= symtab_find(&c->tab, (const unsigned char *)"<eos>", 5) != NULL;
+    }
     return n;
 }
 
-static int cand_cmp(const void *pa, const void *pb)
-{
+static int cand_cmp(const void *pa, const void *pb) {
     const vocab_cand_t *a = pa, *b = pb;
     if (a->count != b->count) return a->count > b->count ? -1 : 1;
     size_t m = a->len < b->len ? a->len : b->len;
@@ -444,8 +428,7 @@ static int cand_cmp(const void *pa, const void *pb)
 }
 
 /* Packs N strings (lens[i] bytes at s[i]) into one allocation: pointer array, then the bytes. */
-static char **pack_strings(const unsigned char *const *s, const size_t *lens, size_t n)
-{
+static char **pack_strings(const unsigned char *const *s, const size_t *lens, size_t n) {
     size_t bytes = n * sizeof(char *);
     for (size_t i = 0; i < n; i++) bytes += lens[i] + 1;
     char **out = malloc(bytes ? bytes : 1);
@@ -460,9 +443,8 @@ static char **pack_strings(const unsigned char *const *s, const size_t *lens, si
     return out;
 }
 
-static char **byte_vocab(size_t *n)
-{
-    static unsigned char bytes[256];
+static char **byte_vocab(size_t *n) {
+    unsigned char bytes[256];
     const unsigned char *s[256];
     size_t lens[256];
     for (int b = 0; b < 256; b++) {
@@ -474,16 +456,15 @@ static char **byte_vocab(size_t *n)
     return pack_strings(s, lens, 256);
 }
 
-char **tok_counter_vocab(const tok_counter_t *c, size_t max_size, size_t *n)
-{
+char **tok_counter_vocab(const tok_counter_t *c, size_t max_size, size_t *n) {
     if (c->kind == TOK_BYTE) return byte_vocab(n);
     size_t ncand = 0, nspec = tok_num_specials(c->kind);
     char **out = NULL;
     vocab_cand_t *cand = counter_candidates(c, &ncand);
     if (!cand) return NULL;
     qsort(cand, ncand, sizeof *cand, cand_cmp);
-    if (max_size && ncand > (max_size > nspec ? max_size - nspec : 0))
-        ncand = max_size > nspec ? max_size - nspec : 0;
+    size_t room = max_size > nspec ? max_size - nspec : 0; /* entries left after the specials */
+    if (max_size && ncand > room) ncand = room;
     const unsigned char **s = malloc((nspec + ncand) * sizeof *s);
     size_t *lens = malloc((nspec + ncand) * sizeof *lens);
     if (!s || !lens) goto done;
@@ -513,20 +494,19 @@ done:
 struct tok_vocab {
     tok_kind_t kind;
     size_t n;
-    char **str;          /* n strings, one allocation */
-    size_t *len;         /* their lengths */
+    char **str;           /* n strings, one allocation */
+    size_t *len;          /* their lengths */
     uint32_t single[256]; /* id of each 1-byte symbol; 0 (<unk>) when absent */
-    symtab_t tab;        /* longer symbols -> id */
+    symtab_t tab;         /* longer symbols -> id */
 };
 
-static int vocab_check_byte(const tok_vocab_t *v, char *err, size_t errlen)
-{
+static int vocab_check_byte(const tok_vocab_t *v, char *err, size_t errlen) {
     if (v->n != 256) {
         snprintf(err, errlen, "a byte vocabulary has 256 entries, this one has %zu", v->n);
         return -1;
     }
     for (size_t b = 0; b < 256; b++) {
-        if (v->len[b] != (b != 0) || (b && (unsigned char)v->str[b][0] != b)) {
+        if (v->len[b] != (size_t)(b != 0) || (b && (unsigned char)v->str[b][0] != b)) {
             snprintf(err, errlen, "byte vocabulary entry %zu is not the byte %zu", b, b);
             return -1;
         }
@@ -534,12 +514,12 @@ static int vocab_check_byte(const tok_vocab_t *v, char *err, size_t errlen)
     return 0;
 }
 
-static int vocab_check_specials(const tok_vocab_t *v, char *err, size_t errlen)
-{
+static int vocab_check_specials(const tok_vocab_t *v, char *err, size_t errlen) {
     static const char *const specials[] = {"<unk>", "<eos>"};
     size_t nspec = tok_num_specials(v->kind);
     if (v->n < nspec || v->n > UINT32_MAX) {
-        snprintf(err, errlen, "a %s vocabulary cannot have %zu entries", tok_kind_name(v->kind), v->n);
+        snprintf(err, errlen, "a %s vocabulary cannot have %zu entries", tok_kind_name(v->kind),
+                 v->n);
         return -1;
     }
     for (size_t i = 0; i < nspec; i++) {
@@ -553,8 +533,7 @@ static int vocab_check_specials(const tok_vocab_t *v, char *err, size_t errlen)
 }
 
 /* Fills the lookup tables; fails on a duplicate (two ids for one symbol would be ambiguous). */
-static int vocab_index(tok_vocab_t *v, char *err, size_t errlen)
-{
+static int vocab_index(tok_vocab_t *v, char *err, size_t errlen) {
     for (size_t i = tok_num_specials(v->kind); i < v->n; i++) {
         const unsigned char *s = (const unsigned char *)v->str[i];
         int added = 1;
@@ -581,8 +560,7 @@ static int vocab_index(tok_vocab_t *v, char *err, size_t errlen)
     return 0;
 }
 
-static int vocab_fill(tok_vocab_t *v, const char *const *strings, char *err, size_t errlen)
-{
+static int vocab_fill(tok_vocab_t *v, const char *const *strings, char *err, size_t errlen) {
     for (size_t i = 0; i < v->n; i++) v->len[i] = strlen(strings[i]);
     v->str = pack_strings((const unsigned char *const *)strings, v->len, v->n);
     if (!v->str || symtab_init(&v->tab) != 0) {
@@ -595,7 +573,10 @@ static int vocab_fill(tok_vocab_t *v, const char *const *strings, char *err, siz
         int added;
         sym_slot_t *unk = symtab_insert(&v->tab, (const unsigned char *)"<unk>", 5, &added);
         sym_slot_t *eos = symtab_insert(&v->tab, (const unsigned char *)"<eos>", 5, &added);
-        if (!unk || !eos) return -1;
+        if (!unk || !eos) {
+            snprintf(err, errlen, "out of memory loading the vocabulary");
+            return -1;
+        }
         unk->val = TOK_UNK;
         eos->val = TOK_EOS;
         v->single['\n'] = TOK_EOS;
@@ -604,8 +585,7 @@ static int vocab_fill(tok_vocab_t *v, const char *const *strings, char *err, siz
 }
 
 tok_vocab_t *tok_vocab_new(tok_kind_t kind, const char *const *strings, size_t n, char *err,
-                           size_t errlen)
-{
+                           size_t errlen) {
     tok_vocab_t *v = calloc(1, sizeof *v);
     if (!v) {
         snprintf(err, errlen, "out of memory loading the vocabulary");
@@ -623,8 +603,7 @@ tok_vocab_t *tok_vocab_new(tok_kind_t kind, const char *const *strings, size_t n
     return NULL;
 }
 
-void tok_vocab_free(tok_vocab_t *v)
-{
+void tok_vocab_free(tok_vocab_t *v) {
     if (!v) return;
     free(v->str);
     free(v->len);
@@ -632,16 +611,18 @@ void tok_vocab_free(tok_vocab_t *v)
     free(v);
 }
 
-size_t tok_vocab_size(const tok_vocab_t *v) { return v->n; }
-tok_kind_t tok_vocab_kind(const tok_vocab_t *v) { return v->kind; }
+size_t tok_vocab_size(const tok_vocab_t *v) {
+    return v->n;
+}
+tok_kind_t tok_vocab_kind(const tok_vocab_t *v) {
+    return v->kind;
+}
 
-const char *tok_vocab_string(const tok_vocab_t *v, uint32_t id)
-{
+const char *tok_vocab_string(const tok_vocab_t *v, uint32_t id) {
     return id < v->n ? v->str[id] : NULL;
 }
 
-uint32_t tok_vocab_id(const tok_vocab_t *v, const unsigned char *sym, size_t len)
-{
+uint32_t tok_vocab_id(const tok_vocab_t *v, const unsigned char *sym, size_t len) {
     if (!sym || len == 0) return TOK_UNK;
     if (v->kind == TOK_BYTE) return sym[0];
     if (len == 1) return v->single[sym[0]];
@@ -659,8 +640,7 @@ typedef struct {
     size_t n, cap, unknown;
 } encode_ctx_t;
 
-static int encode_emit(void *arg, const unsigned char *sym, size_t len)
-{
+static int encode_emit(void *arg, const unsigned char *sym, size_t len) {
     encode_ctx_t *e = arg;
     if (e->n == e->cap) {
         size_t cap = e->cap ? 2 * e->cap : 4096;
@@ -675,16 +655,14 @@ static int encode_emit(void *arg, const unsigned char *sym, size_t len)
     return 0;
 }
 
-static void encode_done(encode_ctx_t *e, uint32_t **ids, size_t *n, size_t *unknown)
-{
+static void encode_done(encode_ctx_t *e, uint32_t **ids, size_t *n, size_t *unknown) {
     *ids = e->ids;
     *n = e->n;
     if (unknown) *unknown = e->unknown;
 }
 
 int tok_encode(const tok_vocab_t *v, const void *text, size_t len, uint32_t **ids, size_t *n,
-               size_t *unknown)
-{
+               size_t *unknown) {
     encode_ctx_t e = {v, NULL, 0, 0, 0};
     tok_splitter_t *s = tok_splitter_new(v->kind);
     int rc = s ? tok_splitter_feed(s, text, len, encode_emit, &e) : -1;
@@ -699,18 +677,16 @@ int tok_encode(const tok_vocab_t *v, const void *text, size_t len, uint32_t **id
 }
 
 int tok_encode_file(const tok_vocab_t *v, const char *path, uint32_t **ids, size_t *n,
-                    size_t *unknown, char *err, size_t errlen)
-{
+                    size_t *unknown, char *err, size_t errlen) {
     encode_ctx_t e = {v, NULL, 0, 0, 0};
-    int stop = 0, rc = 70;
+    int stop = -1, rc = 70;
     tok_splitter_t *s = tok_splitter_new(v->kind);
     if (s) rc = tok_feed_file(s, path, encode_emit, &e, &stop, err, errlen);
     if (rc == 0 && stop == 0) stop = tok_splitter_finish(s, encode_emit, &e);
     tok_splitter_free(s);
-    if (rc == 0 && stop != 0) rc = 70;
-    if (rc == 70 && stop != 0) snprintf(err, errlen, "out of memory tokenizing '%s'", path);
+    if (rc == 0 && stop != 0) rc = 70; /* encode_emit stops only when out of memory */
+    if (rc == 70) snprintf(err, errlen, "out of memory tokenizing '%s'", path);
     if (rc != 0) {
-        if (!s) snprintf(err, errlen, "out of memory tokenizing '%s'", path);
         free(e.ids);
         return rc;
     }
@@ -718,8 +694,7 @@ int tok_encode_file(const tok_vocab_t *v, const char *path, uint32_t **ids, size
     return 0;
 }
 
-static int decode_one(const tok_vocab_t *v, uint32_t id, int *state, FILE *f)
-{
+static int decode_one(const tok_vocab_t *v, uint32_t id, int *state, FILE *f) {
     if (v->kind == TOK_BYTE) {
         if (id < 256) return putc((int)id, f) == EOF ? -1 : 0;
         return fputs(UTF8_REPLACEMENT, f) == EOF ? -1 : 0;
@@ -739,16 +714,14 @@ static int decode_one(const tok_vocab_t *v, uint32_t id, int *state, FILE *f)
     return fputs(w, f) == EOF ? -1 : 0;
 }
 
-int tok_decode_write(const tok_vocab_t *v, const uint32_t *ids, size_t n, int *state, FILE *f)
-{
+int tok_decode_write(const tok_vocab_t *v, const uint32_t *ids, size_t n, int *state, FILE *f) {
     for (size_t i = 0; i < n; i++) {
         if (decode_one(v, ids[i], state, f) != 0) return -1;
     }
     return 0;
 }
 
-char *tok_decode(const tok_vocab_t *v, const uint32_t *ids, size_t n, size_t *len)
-{
+char *tok_decode(const tok_vocab_t *v, const uint32_t *ids, size_t n, size_t *len) {
     char *buf = NULL;
     size_t size = 0;
     int state = 0;

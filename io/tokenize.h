@@ -39,8 +39,8 @@
 
 typedef enum { TOK_BYTE = 0, TOK_CHAR = 1, TOK_WORD = 2 } tok_kind_t;
 
-#define TOK_UNK 0u      /* <unk> id for char and word */
-#define TOK_EOS 1u      /* <eos> id for word */
+#define TOK_UNK      0u   /* <unk> id for char and word */
+#define TOK_EOS      1u   /* <eos> id for word */
 #define TOK_WORD_MAX 1024 /* longer words become <unk> */
 
 /* "byte", "char", "word" -> *out. Returns 0, or -1 for any other name. */

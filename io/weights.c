@@ -12,6 +12,7 @@
 
 #include "io/fsutil.h"
 #include "io/h5util.h"
+#include "io/isolate.h"
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...) {
     va_list ap;
@@ -25,9 +26,8 @@ static int write_tensor(hid_t f, const param_tensor_t *t, const float *data) {
     hsize_t dims[2] = {t->shape[0], t->shape[1]};
     hid_t sp = H5Screate_simple(t->ndim, dims, NULL);
     hid_t d = H5Dcreate2(f, t->name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = d >= 0 && H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0
-                 ? 0
-                 : -1;
+    int rc =
+        d >= 0 && H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0 ? 0 : -1;
     if (d >= 0) H5Dclose(d);
     H5Sclose(sp);
     return rc;
@@ -59,7 +59,8 @@ int weights_write(const char *path, const param_table_t *tab, const float *param
     H5Pclose(fapl);
     if (f < 0) return fail(err, errlen, 74, "%s: cannot create (is the folder writable?)", tmp);
     int bad = write_meta(f, meta);
-    for (int i = 0; i < tab->n && !bad; i++) bad |= write_tensor(f, &tab->t[i], params + tab->t[i].offset);
+    for (int i = 0; i < tab->n && !bad; i++)
+        bad |= write_tensor(f, &tab->t[i], params + tab->t[i].offset);
     if (!bad) bad |= h5_write_strings(f, "vocab", vocab, meta->vocab_size);
     if (H5Fclose(f) < 0) bad = 1;
     if (bad || fs_fsync_path(tmp) != 0 || rename(tmp, path) != 0 || fs_fsync_parent(path) != 0) {
@@ -73,84 +74,156 @@ int weights_write(const char *path, const param_table_t *tab, const float *param
 
 static int open_model(const char *path, hid_t *f, char *err, size_t errlen) {
     struct stat st;
-    if (stat(path, &st) != 0)
-        return fail(err, errlen, 66, "weights %s: %s", path, strerror(errno));
+    if (stat(path, &st) != 0) return fail(err, errlen, 66, "weights %s: %s", path, strerror(errno));
     h5_quiet();
-    if (H5Fis_hdf5(path) <= 0)
-        return fail(err, errlen, 65, "weights %s: not an HDF5 file", path);
+    if (H5Fis_hdf5(path) <= 0) return fail(err, errlen, 65, "weights %s: not an HDF5 file", path);
     *f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (*f < 0) return fail(err, errlen, 65, "weights %s: HDF5 cannot open it (damaged?)", path);
     return 0;
 }
 
-void weights_free_vocab(char **vocab, int nv) { h5_free_strings(vocab, nv); }
+void weights_free_vocab(char **vocab, int nv) {
+    h5_free_strings(vocab, nv);
+}
 
-int weights_read_meta(const char *path, model_meta_t *meta, char ***vocab, int *nv, char *err,
-                      size_t errlen) {
-    hid_t f = -1;
-    int rc = open_model(path, &f, err, errlen);
-    if (rc) return rc;
+/* Reads the drnn-model attributes and /vocab of the open file f. allow_absent: a file with no
+ * format attribute at all gives 0 with *has_meta = 0. */
+static int read_meta(hid_t f, const char *path, int allow_absent, model_meta_t *meta, char ***vocab,
+                     int *nv, int *has_meta, char *err, size_t errlen) {
     char fmt[64];
     int64_t v[6] = {0};
     memset(meta, 0, sizeof *meta);
     *vocab = NULL;
     *nv = 0;
-    if (h5_attr_get_string(f, "format", fmt, sizeof fmt) < 0 || strcmp(fmt, WEIGHTS_FORMAT) != 0) {
-        rc = fail(err, errlen, 65, "weights %s: not a drnn model (format attribute is not \"%s\")",
-                  path, WEIGHTS_FORMAT);
-        goto out;
-    }
+    *has_meta = 0;
+    if (allow_absent && H5Aexists(f, "format") == 0) return 0;
+    if (h5_attr_get_string(f, "format", fmt, sizeof fmt) < 0 || strcmp(fmt, WEIGHTS_FORMAT) != 0)
+        return fail(err, errlen, 65,
+                    "weights %s: not a drnn model (format attribute is not \"%s\")", path,
+                    WEIGHTS_FORMAT);
     if (h5_attr_get_i64(f, "version", &v[0]) < 0 || v[0] != WEIGHTS_VERSION ||
         h5_attr_get_string(f, "model", meta->model, sizeof meta->model) < 0 ||
         h5_attr_get_string(f, "cell", meta->cell, sizeof meta->cell) < 0 ||
         h5_attr_get_string(f, "tokenizer", meta->tokenizer, sizeof meta->tokenizer) < 0 ||
         h5_attr_get_i64(f, "embed", &v[1]) < 0 || h5_attr_get_i64(f, "hidden", &v[2]) < 0 ||
         h5_attr_get_i64(f, "layers", &v[3]) < 0 || h5_attr_get_i64(f, "bidirectional", &v[4]) < 0 ||
-        h5_attr_get_i64(f, "vocab_size", &v[5]) < 0) {
-        rc = fail(err, errlen, 65, "weights %s: model attributes missing or of another version",
-                  path);
-        goto out;
-    }
+        h5_attr_get_i64(f, "vocab_size", &v[5]) < 0)
+        return fail(err, errlen, 65, "weights %s: model attributes missing or of another version",
+                    path);
     for (int i = 1; i < 6; i++)
-        if (v[i] < 0 || v[i] > (1 << 26)) {
-            rc = fail(err, errlen, 65, "weights %s: model attribute out of range", path);
-            goto out;
-        }
+        if (v[i] < 0 || v[i] > (1 << 26))
+            return fail(err, errlen, 65, "weights %s: model attribute out of range", path);
     meta->embed = (int)v[1], meta->hidden = (int)v[2], meta->layers = (int)v[3];
     meta->bidirectional = (int)v[4], meta->vocab_size = (int)v[5];
     if (h5_read_strings(f, "vocab", vocab, nv) < 0 || *nv != meta->vocab_size) {
-        rc = fail(err, errlen, 65, "weights %s: /vocab missing or not vocab_size entries", path);
-        goto out;
+        weights_free_vocab(*vocab, *nv);
+        *vocab = NULL, *nv = 0;
+        return fail(err, errlen, 65, "weights %s: /vocab missing or not vocab_size entries", path);
     }
-out:
+    *has_meta = 1;
+    return 0;
+}
+
+int weights_read_meta_any(const char *path, model_meta_t *meta, char ***vocab, int *nv,
+                          int *has_meta, char *err, size_t errlen) {
+    hid_t f = -1;
+    int rc = open_model(path, &f, err, errlen);
+    if (rc) return rc;
+    rc = read_meta(f, path, 1, meta, vocab, nv, has_meta, err, errlen);
     H5Fclose(f);
     return rc;
 }
 
+int weights_read_meta(const char *path, model_meta_t *meta, char ***vocab, int *nv, char *err,
+                      size_t errlen) {
+    hid_t f = -1;
+    int has_meta = 0;
+    int rc = open_model(path, &f, err, errlen);
+    if (rc) return rc;
+    rc = read_meta(f, path, 0, meta, vocab, nv, &has_meta, err, errlen);
+    H5Fclose(f);
+    return rc;
+}
+
+/* Copies an untrusted name into buf for a one-line message (control bytes become '?'). */
+static const char *printable(const char *name, char *buf, size_t len) {
+    size_t i = 0;
+    for (; name[i] && i + 1 < len; i++)
+        buf[i] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
+    buf[i] = '\0';
+    return buf;
+}
+
+/* "int32", "uint8", "float16", "a string", ... for a message. */
+static const char *type_str(char *buf, size_t len, hid_t ty) {
+    H5T_class_t cls = ty >= 0 ? H5Tget_class(ty) : H5T_NO_CLASS;
+    size_t bits = ty >= 0 ? 8 * H5Tget_size(ty) : 0;
+    if (cls == H5T_INTEGER)
+        snprintf(buf, len, "%sint%zu", H5Tget_sign(ty) == H5T_SGN_NONE ? "u" : "", bits);
+    else if (cls == H5T_FLOAT) snprintf(buf, len, "float%zu", bits);
+    else if (cls == H5T_STRING) snprintf(buf, len, "a string");
+    else snprintf(buf, len, "not a number type");
+    return buf;
+}
+
+/* "[d0, d1, ...]" (at most 4 dims shown). */
+static void shape_str(char *buf, size_t len, const hsize_t *dims, int nd) {
+    size_t k = (size_t)snprintf(buf, len, "[");
+    for (int i = 0; i < nd && i < 4 && k < len; i++)
+        k += (size_t)snprintf(buf + k, len - k, "%s%llu", i ? ", " : "",
+                              (unsigned long long)dims[i]);
+    if (k < len) snprintf(buf + k, len - k, "%s]", nd > 4 ? ", ..." : "");
+}
+
+/* Reads tensor t into dst [t->size], or into a scratch buffer when dst is NULL (a check only). */
 static int read_tensor(hid_t f, const char *path, const param_tensor_t *t, float *dst, char *err,
                        size_t errlen) {
     if (!h5_exists(f, t->name))
         return fail(err, errlen, 65, "weights %s: tensor %s is missing", path, t->name);
     int rc = 0;
+    float *scratch = NULL;
     hid_t d = H5Dopen2(f, t->name, H5P_DEFAULT);
     hid_t ty = d >= 0 ? H5Dget_type(d) : -1, sp = d >= 0 ? H5Dget_space(d) : -1;
     hsize_t dims[H5S_MAX_RANK] = {0};
     int nd = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
     if (nd >= 0 && nd <= H5S_MAX_RANK) H5Sget_simple_extent_dims(sp, dims, NULL);
     if (ty < 0 || H5Tget_class(ty) != H5T_FLOAT || (H5Tget_size(ty) != 4 && H5Tget_size(ty) != 8)) {
-        rc = fail(err, errlen, 65, "weights %s: tensor %s is not float32 or float64", path, t->name);
+        char ts[32];
+        rc = fail(err, errlen, 65, "weights %s: tensor %s is %s, expected float32 or float64", path,
+                  t->name, type_str(ts, sizeof ts, ty));
     } else if (nd != t->ndim || dims[0] != t->shape[0] || (nd == 2 && dims[1] != t->shape[1])) {
-        rc = fail(err, errlen, 65, "weights %s: tensor %s has shape [%llu%s%llu], expected [%zu%s%zu]",
-                  path, t->name, (unsigned long long)dims[0], nd == 2 ? ", " : "",
-                  nd == 2 ? (unsigned long long)dims[1] : 0ull, t->shape[0], t->ndim == 2 ? ", " : "",
-                  t->ndim == 2 ? t->shape[1] : 0);
+        char got[96], want[64];
+        shape_str(got, sizeof got, dims, nd);
+        hsize_t w[2] = {t->shape[0], t->shape[1]};
+        shape_str(want, sizeof want, w, t->ndim);
+        rc = fail(err, errlen, 65, "weights %s: tensor %s has shape %s, expected %s", path, t->name,
+                  got, want);
+    } else if (!dst && !(dst = scratch = malloc(t->size ? t->size * sizeof(float) : 1))) {
+        rc = fail(err, errlen, 70, "weights %s: out of memory for tensor %s", path, t->name);
     } else if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0) {
-        rc = fail(err, errlen, 65, "weights %s: cannot read tensor %s", path, t->name);
+        rc = fail(err, errlen, 65, "weights %s: cannot read tensor %s (damaged file?)", path,
+                  t->name);
     }
+    free(scratch);
     if (sp >= 0) H5Sclose(sp);
     if (ty >= 0) H5Tclose(ty);
     if (d >= 0) H5Dclose(d);
     return rc;
+}
+
+typedef struct {
+    const param_table_t *tab;
+    char extra[PARAM_NAME_MAX + 16]; /* first unexpected root link, "" if none */
+} extras_t;
+
+static herr_t find_extra(hid_t g, const char *name, const H5L_info_t *info, void *arg) {
+    (void)g, (void)info;
+    extras_t *x = arg;
+    if (strcmp(name, "vocab") == 0) return 0;
+    for (int i = 0; i < x->tab->n; i++)
+        if (strcmp(name, x->tab->t[i].name) == 0) return 0;
+    printable(name, x->extra, sizeof x->extra);
+    return 1;
 }
 
 int weights_read_params(const char *path, const param_table_t *tab, float *params, char *err,
@@ -158,7 +231,67 @@ int weights_read_params(const char *path, const param_table_t *tab, float *param
     hid_t f = -1;
     int rc = open_model(path, &f, err, errlen);
     for (int i = 0; i < tab->n && rc == 0; i++)
-        rc = read_tensor(f, path, &tab->t[i], params + tab->t[i].offset, err, errlen);
+        rc = read_tensor(f, path, &tab->t[i], params ? params + tab->t[i].offset : NULL, err,
+                         errlen);
+    if (rc == 0) {
+        extras_t x = {.tab = tab, .extra = ""};
+        hsize_t idx = 0;
+        if (H5Literate(f, H5_INDEX_NAME, H5_ITER_INC, &idx, find_extra, &x) < 0)
+            rc =
+                fail(err, errlen, 65, "weights %s: cannot list its datasets (damaged file?)", path);
+        else if (x.extra[0])
+            rc = fail(err, errlen, 65,
+                      "weights %s: unexpected tensor %s (not part of the model the options "
+                      "describe: check --cell, --layers)",
+                      path, x.extra);
+    }
     if (f >= 0) H5Fclose(f);
     return rc;
+}
+
+/* ---- isolated validation ----------------------------------------------------------------- */
+
+typedef struct {
+    const char *path;
+    const param_table_t *tab;
+} check_job_t;
+
+/* Runs in the child: everything the parent is about to do with the file. */
+static int check_file(void *arg, char *err, size_t errlen) {
+    const check_job_t *job = arg;
+    model_meta_t meta;
+    char **vocab = NULL;
+    int nv = 0, has_meta = 0;
+    int rc = weights_read_meta_any(job->path, &meta, &vocab, &nv, &has_meta, err, errlen);
+    weights_free_vocab(vocab, nv);
+    if (rc == 0 && job->tab) rc = weights_read_params(job->path, job->tab, NULL, err, errlen);
+    return rc;
+}
+
+int weights_validate_isolated(const char *path, const param_table_t *tab, char *err,
+                              size_t errlen) {
+    struct stat st;
+    if (stat(path, &st) != 0) return fail(err, errlen, 66, "weights %s: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode)) return fail(err, errlen, 66, "weights %s: is a folder", path);
+    check_job_t job = {path, tab};
+    double timeout = WEIGHTS_CHECK_TIMEOUT + (double)st.st_size / 50e6;
+    isolate_result_t res;
+    int rc = isolate_run(&res, check_file, &job, timeout, err, errlen);
+    if (rc) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", err);
+        return fail(err, errlen, 70, "weights %s: cannot check it: %s", path, why);
+    }
+    if (res.status == ISOLATE_CRASHED)
+        return fail(err, errlen, 65,
+                    "weights %s: the file is damaged (libhdf5 died reading it, signal %d)", path,
+                    res.signal);
+    if (res.status == ISOLATE_TIMEOUT)
+        return fail(err, errlen, 65,
+                    "weights %s: the file is damaged (libhdf5 still reading it after %.0f s)", path,
+                    timeout);
+    if (res.code != 0 && !err[0])
+        return fail(err, errlen, 65, "weights %s: the file is damaged (check exited with %d)", path,
+                    res.code);
+    return res.code;
 }

@@ -31,11 +31,32 @@ int weights_write(const char *path, const param_table_t *tab, const float *param
  * Returns 0, 66 (missing) or 65 (not a drnn model, damaged) with a message in err. */
 int weights_read_meta(const char *path, model_meta_t *meta, char ***vocab, int *nv, char *err,
                       size_t errlen);
+/* As weights_read_meta, but a file with no format attribute (only tensors, as h5py writes a
+ * PyTorch state_dict) is not an error: then *has_meta = 0, *meta is zeroed, *vocab NULL, *nv 0.
+ * A format attribute naming anything but "drnn-model" is 65. */
+int weights_read_meta_any(const char *path, model_meta_t *meta, char ***vocab, int *nv,
+                          int *has_meta, char *err, size_t errlen);
 void weights_free_vocab(char **vocab, int nv);
 
 /* Fills params from the datasets named as tab's tensors; checks every name, shape and dtype
- * (float32, or float64 converted). Returns 0, 66, or 65 naming the tensor in err. */
+ * (float32, or float64 converted) and that the file holds nothing else at its root but /vocab:
+ * an unexpected tensor (say rnn.weight_ih_l1 for a 1-layer model) is an error, as with PyTorch's
+ * load_state_dict(strict=True). params NULL: read and check only (one tensor at a time).
+ * Returns 0, 66, or 65 naming the tensor in err. */
 int weights_read_params(const char *path, const param_table_t *tab, float *params, char *err,
                         size_t errlen);
+
+/* Checks PATH in a child process before this process parses it (DESIGN §7): libhdf5 can crash or
+ * hang on a damaged file, and a file without a CRC (a PyTorch model.h5) cannot be verified before
+ * it is parsed. The child (fork; it never calls MPI and ends with _exit, so it may run after
+ * MPI_Init) does what this process will do next: opens the file, reads the model attributes and
+ * /vocab when there is a format attribute (weights_read_meta_any), and with tab != NULL reads
+ * every tensor as weights_read_params does. The parent waits at most WEIGHTS_CHECK_TIMEOUT
+ * seconds plus one per 50 MB of file, then kills the child.
+ * Returns 0 when those reads succeeded in the child; the child's 65 or 66 with its message; 65
+ * ("damaged") when the child crashed or timed out; 70 when fork or pipe fail. */
+#define WEIGHTS_CHECK_TIMEOUT 30
+int weights_validate_isolated(const char *path, const param_table_t *tab, char *err,
+                              size_t errlen);
 
 #endif

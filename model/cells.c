@@ -168,7 +168,7 @@ static void lstm_step_back(float *dxp, float *dhp, float *dh, float *dc, const f
 void cell_backward(int cell, float *dx, int dx_accumulate, const cell_grads_t *g,
                    const cell_scratch_t *s, const float *dy, int ldy, const cell_acts_t *a,
                    const float *x, const cell_weights_t *w, int T, int B, int In, int H,
-                   int reverse) {
+                   int reverse, const backward_hooks_t *hooks) {
     const int G = cell_gates(cell) * H;
     memset(s->dh, 0, sizeof(float) * (size_t)B * H);
     if (cell == CELL_LSTM) memset(s->dc, 0, sizeof(float) * (size_t)B * H);
@@ -196,6 +196,8 @@ void cell_backward(int cell, float *dx, int dx_accumulate, const cell_grads_t *g
         }
         if (k > 0) /* dh_{k-1} += dhp_k W_hh: [B, G] x [G, H] */
             linear_backward_input(s->dh, dhp, w->w_hh, B, G, H, 1);
+        /* Lets the caller's reductions of finished gradients move while BPTT runs. */
+        if (hooks && hooks->progress) hooks->progress(hooks->ctx);
     }
     /* Weight gradients for all T steps at once: dhp rows pair with hs slots 0..T-1 (the state
      * each step read), dxp rows with the time rows of x. */

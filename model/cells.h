@@ -15,6 +15,8 @@
 
 #include <stddef.h>
 
+#include "model/params.h"
+
 /* Number of stacked gates: 1, 3 or 4. */
 int cell_gates(int cell);
 
@@ -51,11 +53,12 @@ void cell_forward(int cell, cell_acts_t *a, float *tmp, const float *x, const ce
 
 /* dy: [T*B, ldy] time rows, columns [0, H) = dL/d(outputs) of this direction; no gradient flows
  * into the carried-in state (truncated BPTT). Accumulates into g; dx: [T*B, In] written
- * (dx_accumulate = 0) or added to (1); dx may be NULL. */
+ * (dx_accumulate = 0) or added to (1); dx may be NULL. hooks (may be NULL): progress is called
+ * once per time step. */
 void cell_backward(int cell, float *dx, int dx_accumulate, const cell_grads_t *g,
                    const cell_scratch_t *s, const float *dy, int ldy, const cell_acts_t *a,
                    const float *x, const cell_weights_t *w, int T, int B, int In, int H,
-                   int reverse);
+                   int reverse, const backward_hooks_t *hooks);
 
 /* Row of the hidden state after time t: the output at time t. [B, H] */
 static inline float *cell_output_at(const cell_acts_t *a, int t, int T, int B, int H, int reverse) {

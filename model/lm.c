@@ -17,6 +17,7 @@ struct lm {
     rnn_stack_t *rnn;
     int Tmax, Bmax;
     dropout_ctx_t drop;
+    backward_hooks_t hooks;
     const float *top; /* [T*B, H] outputs of the last forward */
     float *arena;
     float *x_emb;  /* [T*B, E] */
@@ -87,6 +88,19 @@ void lm_set_dropout(lm_t *m, float p, uint64_t seed, uint32_t step, uint32_t str
     m->drop.p = p, m->drop.seed = seed, m->drop.step = step, m->drop.stream0 = stream0;
 }
 
+void lm_set_backward_hooks(lm_t *m, void (*ready)(void *ctx, size_t offset, size_t count),
+                           void (*progress)(void *ctx), void *ctx) {
+    m->hooks.ready = ready, m->hooks.progress = progress, m->hooks.ctx = ctx;
+    stack_set_hooks(m->rnn, &m->hooks);
+}
+
+/* Tells the hooks that tensors first..last (contiguous in the table) are final. */
+static void tensors_ready(const lm_t *m, int first, int last) {
+    if (!m->hooks.ready) return;
+    const param_tensor_t *a = &m->tab.t[first], *z = &m->tab.t[last];
+    m->hooks.ready(m->hooks.ctx, a->offset, z->offset + z->size - a->offset);
+}
+
 void lm_init_params(const lm_t *m, float *params, uint64_t seed) {
     /* PyTorch: nn.Embedding N(0, 1); nn.RNN/GRU/LSTM and nn.Linear(H, V) U(±1/sqrt(H)). */
     float k = 1.0f / sqrtf((float)m->cfg.hidden);
@@ -126,6 +140,7 @@ void lm_backward(lm_t *m, const float *params, float *grads, const uint32_t *inp
     const int N = T * B, E = c->embed, H = c->hidden, V = c->vocab;
     softmax_xent_backward(m->logits, targets, N, V, scale);
     linear_backward_params(GR(m->i_dec_w), GR(m->i_dec_b), m->logits, m->top, N, V, H);
+    tensors_ready(m, m->i_dec_w, m->i_dec_b); /* its reduction overlaps everything below */
     linear_backward_input(m->dtop, m->logits, P(m->i_dec_w), N, V, H, 0);
     stack_backward(m->rnn, params, grads, m->dtop, m->demb, m->x_emb, T, B);
     /* Scatter-add dL/d(embedded inputs) into the embedding rows. */
@@ -135,4 +150,5 @@ void lm_backward(lm_t *m, const float *params, float *grads, const uint32_t *inp
         const float *g = m->demb + (size_t)i * E;
         for (int j = 0; j < E; j++) row[j] += g[j];
     }
+    tensors_ready(m, m->i_emb, m->i_emb);
 }

@@ -9,6 +9,7 @@
 #ifndef DRNN_MODEL_LM_H
 #define DRNN_MODEL_LM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model/params.h"
@@ -52,6 +53,13 @@ void lm_init_params(const lm_t *m, float *params, uint64_t seed);
  * Returns the sum over T*B positions of the cross-entropy in nats (double). */
 double lm_forward(lm_t *m, const float *params, const uint32_t *inputs, const uint32_t *targets,
                   float *state, int T, int B);
+
+/* Callbacks for the following lm_backward calls (see backward_hooks_t in model/params.h; all may
+ * be NULL): ready(ctx, offset, count) for [decoder.weight, decoder.bias] right after the decoder,
+ * for each recurrent layer's tensors as it finishes (top layer first), for embedding.weight last
+ * — decreasing offsets; progress(ctx) once per BPTT time step. Numerics do not change. */
+void lm_set_backward_hooks(lm_t *m, void (*ready)(void *ctx, size_t offset, size_t count),
+                           void (*progress)(void *ctx), void *ctx);
 
 /* After lm_forward with targets on the same T, B: accumulates scale * d(loss sum)/d params into
  * grads [total]. */

@@ -32,4 +32,15 @@ int params_add(param_table_t *tab, const char *name, int ndim, size_t d0, size_t
 /* Index of the tensor called NAME, or -1. */
 int params_find(const param_table_t *tab, const char *name);
 
+/* Callbacks a backward pass makes so its caller can overlap communication with it (DESIGN §11);
+ * model/ stays free of MPI. Every member may be NULL. ready(ctx, offset, count): gradients
+ * [offset, offset + count) of the flat buffer are final for this backward and will not be written
+ * again by it. progress(ctx): once per BPTT time step; must be cheap and must not touch the
+ * gradients still being computed. */
+typedef struct {
+    void (*ready)(void *ctx, size_t offset, size_t count);
+    void (*progress)(void *ctx);
+    void *ctx;
+} backward_hooks_t;
+
 #endif

@@ -1,5 +1,6 @@
 #include "model/rnn_stack.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ struct rnn_stack {
     cell_scratch_t scr;
     float *dbuf[2]; /* [T*B, D] ping-pong gradients between layers */
     float *arena;
+    backward_hooks_t hooks; /* for backward: progress per time step, ready per layer */
 };
 
 static int layer_input(const rnn_stack_t *s, int k) {
@@ -187,6 +189,31 @@ const float *stack_forward(rnn_stack_t *s, const float *params, const float *x, 
     return in;
 }
 
+void stack_set_hooks(rnn_stack_t *s, const backward_hooks_t *hooks) {
+    if (hooks)
+        s->hooks = *hooks;
+    else
+        memset(&s->hooks, 0, sizeof s->hooks);
+}
+
+/* Tells the hooks that layer k's tensors are final: all its directions, one contiguous range. */
+static void layer_ready(const rnn_stack_t *s, int k) {
+    if (!s->hooks.ready) return;
+    size_t first = SIZE_MAX, end = 0, total = 0;
+    for (int d = 0; d < s->dirs; d++) {
+        int idx[4];
+        stack_tensors(s, k, d, idx);
+        for (int j = 0; j < 4; j++) {
+            const param_tensor_t *t = &s->tab->t[idx[j]];
+            first = t->offset < first ? t->offset : first;
+            end = t->offset + t->size > end ? t->offset + t->size : end;
+            total += t->size;
+        }
+    }
+    DRNN_ASSERT(end - first == total);
+    s->hooks.ready(s->hooks.ctx, first, total);
+}
+
 void stack_backward(rnn_stack_t *s, const float *params, float *grads, float *dy, float *dx,
                     const float *x, int T, int B) {
     const int H = s->cfg.hidden, L = s->cfg.layers, D = s->D;
@@ -204,8 +231,9 @@ void stack_backward(rnn_stack_t *s, const float *params, float *grads, float *dy
                               grads + s->tab->t[u->t_bih].offset,
                               grads + s->tab->t[u->t_bhh].offset};
             cell_backward(s->cfg.cell, dxk, d > 0, &g, &s->scr, cur + (size_t)d * H, D, &u->acts,
-                          in, &w, T, B, layer_input(s, k), H, d);
+                          in, &w, T, B, layer_input(s, k), H, d, &s->hooks);
         }
+        layer_ready(s, k);
         if (k > 0 && s->drop_on) {
             const float *m = s->mask[k];
             for (size_t i = 0; i < (size_t)T * B * D; i++) dxk[i] *= m[i];

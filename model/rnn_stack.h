@@ -47,6 +47,11 @@ void stack_tensors(const rnn_stack_t *s, int k, int dir, int idx[4]);
 const float *stack_forward(rnn_stack_t *s, const float *params, const float *x, float *state, int T,
                            int B, const dropout_ctx_t *drop);
 
+/* Callbacks for the following backwards (copied; NULL turns them off): progress once per time
+ * step, ready for each layer's tensors (all its directions) as soon as that layer is done, top
+ * layer first. */
+void stack_set_hooks(rnn_stack_t *s, const backward_hooks_t *hooks);
+
 /* dy: [T*B, D] gradient of the outputs (may be overwritten). Accumulates into grads; writes
  * dx: [T*B, input] unless NULL. After stack_forward with the same x, T, B. */
 void stack_backward(rnn_stack_t *s, const float *params, float *grads, float *dy, float *dx,

@@ -25,8 +25,8 @@
 
 static const char *const splits[3] = {"train", "valid", "test"};
 
-static void fail(const char *fmt, ...)
-{
+static void fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void fail(const char *fmt, ...) {
     va_list ap;
     fputs("prep_check: FAIL: ", stderr);
     va_start(ap, fmt);
@@ -46,8 +46,7 @@ typedef struct {
     int present[3];
 } corpus_info_t;
 
-static void read_string_attr(hid_t loc, const char *name, char *out, size_t cap)
-{
+static void read_string_attr(hid_t loc, const char *name, char *out, size_t cap) {
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
     if (a < 0) fail("attribute %s is missing", name);
     hid_t t = H5Aget_type(a);
@@ -70,8 +69,7 @@ static void read_string_attr(hid_t loc, const char *name, char *out, size_t cap)
 
 /* Reads a scalar integer attribute, checking its stored type class, size and sign. */
 static void read_int_attr(hid_t loc, const char *name, size_t size, H5T_sign_t sign, hid_t mtype,
-                          void *out)
-{
+                          void *out) {
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
     if (a < 0) fail("attribute %s is missing", name);
     hid_t t = H5Aget_type(a), s = H5Aget_space(a);
@@ -84,15 +82,15 @@ static void read_int_attr(hid_t loc, const char *name, size_t size, H5T_sign_t s
     H5Aclose(a);
 }
 
-static void read_vocab(corpus_info_t *c)
-{
+static void read_vocab(corpus_info_t *c) {
     hid_t d = H5Dopen2(c->file, "vocab", H5P_DEFAULT);
     if (d < 0) fail("/vocab is missing");
     hid_t s = H5Dget_space(d);
     hsize_t n = 0;
     if (H5Sget_simple_extent_ndims(s) != 1) fail("/vocab is not 1-D");
     H5Sget_simple_extent_dims(s, &n, NULL);
-    if (n != (hsize_t)c->vocab_size) fail("/vocab has %llu entries, vocab_size is %d", n, c->vocab_size);
+    if (n != (hsize_t)c->vocab_size)
+        fail("/vocab has %llu entries, vocab_size is %d", n, c->vocab_size);
     hid_t ft = H5Dget_type(d), t = H5Tcopy(H5T_C_S1);
     H5Tset_size(t, H5T_VARIABLE);
     H5Tset_cset(t, H5Tget_cset(ft)); /* HDF5 converts no ASCII <-> UTF-8 */
@@ -104,8 +102,7 @@ static void read_vocab(corpus_info_t *c)
     H5Dclose(d);
 }
 
-static void open_corpus(corpus_info_t *c, const char *path)
-{
+static void open_corpus(corpus_info_t *c, const char *path) {
     memset(c, 0, sizeof *c);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     c->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -127,9 +124,14 @@ static void open_corpus(corpus_info_t *c, const char *path)
     read_vocab(c);
 }
 
+static void close_corpus(corpus_info_t *c) {
+    for (int i = 0; i < c->vocab_size; i++) H5free_memory(c->vocab[i]);
+    free(c->vocab);
+    H5Fclose(c->file);
+}
+
 /* Reads split K's ids as stored (raw little-endian bytes), checking the dataset's layout. */
-static unsigned char *read_split_raw(const corpus_info_t *c, int k, int *width, uint64_t *n)
-{
+static unsigned char *read_split_raw(const corpus_info_t *c, int k, int *width, uint64_t *n) {
     char name[32];
     snprintf(name, sizeof name, "/%s/tokens", splits[k]);
     hid_t d = H5Dopen2(c->file, name, H5P_DEFAULT);
@@ -144,7 +146,8 @@ static unsigned char *read_split_raw(const corpus_info_t *c, int k, int *width, 
         fail("%s is not unsigned little-endian", name);
     *width = (int)H5Tget_size(t);
     int want = c->vocab_size <= 256 ? 1 : c->vocab_size <= 65536 ? 2 : 4;
-    if (*width != want) fail("%s has %d-byte ids, vocab_size %d needs %d", name, *width, c->vocab_size, want);
+    if (*width != want)
+        fail("%s has %d-byte ids, vocab_size %d needs %d", name, *width, c->vocab_size, want);
     if (H5Pget_layout(dcpl) != H5D_CHUNKED || H5Pget_chunk(dcpl, 1, &chunk) != 1 || chunk < 1024)
         fail("%s is not chunked", name);
     if (H5Pget_nfilters(dcpl) != 2) fail("%s should have 2 filters", name);
@@ -165,8 +168,7 @@ static unsigned char *read_split_raw(const corpus_info_t *c, int k, int *width, 
     return buf;
 }
 
-static uint32_t id_at(const unsigned char *raw, int width, uint64_t i)
-{
+static uint32_t id_at(const unsigned char *raw, int width, uint64_t i) {
     const unsigned char *p = raw + i * (uint64_t)width;
     uint32_t v = p[0];
     if (width > 1) v |= (uint32_t)p[1] << 8;
@@ -175,8 +177,7 @@ static uint32_t id_at(const unsigned char *raw, int width, uint64_t i)
 }
 
 /* All present splits concatenated (train | valid | test) as ids. */
-static uint32_t *read_all_ids(const corpus_info_t *c, uint64_t *total)
-{
+static uint32_t *read_all_ids(const corpus_info_t *c, uint64_t *total) {
     uint64_t sum = 0;
     for (int k = 0; k < 3; k++) sum += c->tokens[k];
     uint32_t *ids = malloc((sum + 1) * sizeof *ids);
@@ -193,23 +194,20 @@ static uint32_t *read_all_ids(const corpus_info_t *c, uint64_t *total)
     return ids;
 }
 
-static size_t num_specials(const corpus_info_t *c)
-{
+static size_t num_specials(const corpus_info_t *c) {
     tok_kind_t kind;
     if (tok_kind_parse(c->tokenizer, &kind) != 0) fail("tokenizer '%s' is unknown", c->tokenizer);
     return tok_num_specials(kind);
 }
 
-static int vocab_before(const char *a, const char *b)
-{
+static int vocab_before(const char *a, const char *b) {
     size_t la = strlen(a), lb = strlen(b), m = la < lb ? la : lb;
     int r = memcmp(a, b, m);
     return r < 0 || (r == 0 && la < lb);
 }
 
 /* Ids after the specials must be ordered by train frequency, ties by byte order, and all seen. */
-static void verify_order(const corpus_info_t *c)
-{
+static void verify_order(const corpus_info_t *c) {
     if (!strcmp(c->tokenizer, "byte")) return;
     int width;
     uint64_t n;
@@ -227,18 +225,22 @@ static void verify_order(const corpus_info_t *c)
     free(raw);
 }
 
-static int verify(const char *path)
-{
+static tok_vocab_t *load_vocab(const corpus_info_t *c) {
+    char err[256];
+    tok_kind_t kind;
+    if (tok_kind_parse(c->tokenizer, &kind) != 0) fail("tokenizer '%s'", c->tokenizer);
+    tok_vocab_t *v =
+        tok_vocab_new(kind, (const char *const *)c->vocab, (size_t)c->vocab_size, err, sizeof err);
+    if (!v) fail("vocabulary rejected: %s", err);
+    return v;
+}
+
+static int verify(const char *path) {
     corpus_info_t c;
     open_corpus(&c, path);
     if (strcmp(c.format, "drnn-corpus") || c.version != 1) fail("format/version wrong");
     if (strlen(c.uuid) != 32 || strspn(c.uuid, "0123456789abcdef") != 32) fail("uuid '%s'", c.uuid);
-    char err[256];
-    tok_kind_t kind;
-    if (tok_kind_parse(c.tokenizer, &kind) != 0) fail("tokenizer '%s'", c.tokenizer);
-    tok_vocab_t *v = tok_vocab_new(kind, (const char *const *)c.vocab, (size_t)c.vocab_size, err, sizeof err);
-    if (!v) fail("vocabulary rejected: %s", err);
-    tok_vocab_free(v);
+    tok_vocab_free(load_vocab(&c)); /* tok_vocab_new checks specials, duplicates, byte table */
     if (!c.present[0]) fail("no train split");
     for (int k = 0; k < 3; k++) {
         htri_t group = H5Lexists(c.file, splits[k], H5P_DEFAULT);
@@ -249,22 +251,25 @@ static int verify(const char *path)
         int width;
         uint64_t n;
         unsigned char *raw = read_split_raw(&c, k, &width, &n);
-        if (n != c.tokens[k]) fail("%s: %llu ids, attribute says %llu", splits[k], n, c.tokens[k]);
+        if (n != c.tokens[k])
+            fail("%s: %llu ids, attribute says %llu", splits[k], (unsigned long long)n,
+                 (unsigned long long)c.tokens[k]);
         if (n == 0) fail("%s is present but empty", splits[k]);
         uint32_t crc = (uint32_t)crc32(0, raw, (uInt)(n * (uint64_t)width));
         if (crc != c.crc[k]) fail("%s: crc32 %u, attribute says %u", splits[k], crc, c.crc[k]);
         for (uint64_t i = 0; i < n; i++) {
-            if (id_at(raw, width, i) >= (uint32_t)c.vocab_size) fail("%s: id out of range", splits[k]);
+            if (id_at(raw, width, i) >= (uint32_t)c.vocab_size)
+                fail("%s: id out of range", splits[k]);
         }
         free(raw);
     }
     verify_order(&c);
+    close_corpus(&c);
     printf("ok\n");
     return 0;
 }
 
-static int info(const char *path)
-{
+static int info(const char *path) {
     corpus_info_t c;
     open_corpus(&c, path);
     printf("format=%s\nversion=%d\ntokenizer=%s\nvocab_size=%d\nuuid=%s\n", c.format, c.version,
@@ -272,27 +277,31 @@ static int info(const char *path)
     for (int k = 0; k < 3; k++)
         printf("%s_tokens=%llu\n%s_crc32=%u\n", splits[k], (unsigned long long)c.tokens[k],
                splits[k], c.crc[k]);
+    close_corpus(&c);
     return 0;
 }
 
-static int vocab(const char *path)
-{
+static int vocab(const char *path) {
     corpus_info_t c;
     open_corpus(&c, path);
     for (int i = 0; i < c.vocab_size; i++) {
         for (const unsigned char *p = (const unsigned char *)c.vocab[i]; *p; p++) {
-            if (*p == '\n') fputs("\\n", stdout);
-            else if (*p == '\\') fputs("\\\\", stdout);
-            else if (*p < 0x20 || *p >= 0x7F) printf("\\x%02x", *p);
-            else putchar(*p);
+            if (*p == '\n')
+                fputs("\\n", stdout);
+            else if (*p == '\\')
+                fputs("\\\\", stdout);
+            else if (*p < 0x20 || *p >= 0x7F)
+                printf("\\x%02x", *p);
+            else
+                putchar(*p);
         }
         putchar('\n');
     }
+    close_corpus(&c);
     return 0;
 }
 
-static int dump(const char *path, const char *split)
-{
+static int dump(const char *path, const char *split) {
     corpus_info_t c;
     open_corpus(&c, path);
     for (int k = 0; k < 3; k++) {
@@ -303,21 +312,11 @@ static int dump(const char *path, const char *split)
         for (uint64_t i = 0; i < n; i++) printf("%u\n", id_at(raw, width, i));
         free(raw);
     }
+    close_corpus(&c);
     return 0;
 }
 
-static tok_vocab_t *load_vocab(const corpus_info_t *c)
-{
-    char err[256];
-    tok_kind_t kind;
-    if (tok_kind_parse(c->tokenizer, &kind) != 0) fail("tokenizer '%s'", c->tokenizer);
-    tok_vocab_t *v = tok_vocab_new(kind, (const char *const *)c->vocab, (size_t)c->vocab_size, err, sizeof err);
-    if (!v) fail("vocabulary rejected: %s", err);
-    return v;
-}
-
-static int encode(const char *path, const char *text)
-{
+static int encode(const char *path, const char *text) {
     corpus_info_t c;
     char err[512];
     open_corpus(&c, path);
@@ -327,16 +326,20 @@ static int encode(const char *path, const char *text)
     size_t n = 0, unknown = 0;
     int rc = tok_encode_file(v, text, &ids, &n, &unknown, err, sizeof err);
     if (rc) fail("tok_encode_file: %s (%d)", err, rc);
-    if (n != total) fail("%s encodes to %zu ids, the corpus holds %llu", text, n, total);
+    if (n != total)
+        fail("%s encodes to %zu ids, the corpus holds %llu", text, n, (unsigned long long)total);
     for (size_t i = 0; i < n; i++) {
         if (ids[i] != stored[i]) fail("id %zu: encoded %u, stored %u", i, ids[i], stored[i]);
     }
     printf("ok %zu ids, %zu unknown\n", n, unknown);
+    free(ids);
+    free(stored);
+    tok_vocab_free(v);
+    close_corpus(&c);
     return 0;
 }
 
-static int decode(const char *path, const char *out)
-{
+static int decode(const char *path, const char *out) {
     corpus_info_t c;
     open_corpus(&c, path);
     tok_vocab_t *v = load_vocab(&c);
@@ -353,6 +356,11 @@ static int decode(const char *path, const char *out)
     if (!text || !g || fread(back, 1, len + 1, g) != len || memcmp(back, text, len) != 0)
         fail("tok_decode and tok_decode_write disagree");
     fclose(g);
+    free(back);
+    free(text);
+    free(ids);
+    tok_vocab_free(v);
+    close_corpus(&c);
     return 0;
 }
 
@@ -361,19 +369,18 @@ typedef struct {
     uint32_t crc; /* over each symbol's length and bytes */
 } symsum_t;
 
-static int sum_emit(void *arg, const unsigned char *sym, size_t len)
-{
+static int sum_emit(void *arg, const unsigned char *sym, size_t len) {
     symsum_t *s = arg;
-    unsigned char head[5] = {(unsigned char)len, (unsigned char)(len >> 8), (unsigned char)(len >> 16),
-                             (unsigned char)(len >> 24), sym ? 1 : 0};
+    unsigned char head[5] = {(unsigned char)len, (unsigned char)(len >> 8),
+                             (unsigned char)(len >> 16), (unsigned char)(len >> 24), sym ? 1 : 0};
     s->crc = (uint32_t)crc32(s->crc, head, 5);
     if (sym) s->crc = (uint32_t)crc32(s->crc, sym, (uInt)len);
     s->n++;
     return 0;
 }
 
-static symsum_t split_in_pieces(tok_kind_t kind, const unsigned char *text, size_t len, size_t piece)
-{
+static symsum_t split_in_pieces(tok_kind_t kind, const unsigned char *text, size_t len,
+                                size_t piece) {
     symsum_t sum = {0, 0};
     tok_splitter_t *s = tok_splitter_new(kind);
     for (size_t off = 0; off < len; off += piece)
@@ -383,8 +390,7 @@ static symsum_t split_in_pieces(tok_kind_t kind, const unsigned char *text, size
     return sum;
 }
 
-static int chunking(const char *kind_name, const char *path)
-{
+static int chunking(const char *kind_name, const char *path) {
     static const size_t pieces[] = {1, 2, 3, 5, 7, 13, 1000, 4096, 65535, 65536, 65537};
     tok_kind_t kind;
     if (tok_kind_parse(kind_name, &kind) != 0) fail("tokenizer '%s'", kind_name);
@@ -401,15 +407,15 @@ static int chunking(const char *kind_name, const char *path)
         symsum_t part = split_in_pieces(kind, text, len, pieces[i]);
         if (part.n != whole.n || part.crc != whole.crc)
             fail("%s fed in pieces of %zu: %llu symbols (crc %u), whole: %llu (crc %u)", path,
-                 pieces[i], part.n, part.crc, whole.n, whole.crc);
+                 pieces[i], (unsigned long long)part.n, part.crc, (unsigned long long)whole.n,
+                 whole.crc);
     }
     printf("symbols=%llu\n", (unsigned long long)whole.n);
     free(text);
     return 0;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     if (argc == 3 && !strcmp(argv[1], "verify")) return verify(argv[2]);
     if (argc == 3 && !strcmp(argv[1], "info")) return info(argv[2]);
     if (argc == 3 && !strcmp(argv[1], "vocab")) return vocab(argv[2]);

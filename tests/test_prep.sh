@@ -36,7 +36,7 @@ expect_exit() {
 # o/ must hold exactly the names given (no temporary or spool file left behind).
 only_outputs() {
     local have want
-    have=$(ls -A o | sort | tr '\n' ' ')
+    have=$(find o -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ')
     want=$(printf '%s\n' "$@" | sed '/^$/d' | sort | tr '\n' ' ')
     eq "$have" "$want" "files in the output folder"
 }
@@ -69,19 +69,22 @@ check_input_forms() {
     prep "$@" -o o/gz.h5 "$text.gz"
     "$PREP" "$@" -o o/stdin.h5 - <"$text" 2>prep.log || fail "stdin: $(cat prep.log)"
     "$PREP" "$@" -o o/stdingz.h5 - <"$text.gz" 2>prep.log || fail "gzip stdin: $(cat prep.log)"
-    for f in plain gz stdin stdingz; do verify o/$f.h5; done
+    prep "$@" -o o/pipe.h5 <(cat "$text.gz")
+    for f in plain gz stdin stdingz pipe; do verify o/$f.h5; done
     same_data o/plain.h5 o/gz.h5
     same_data o/plain.h5 o/stdin.h5
     same_data o/plain.h5 o/stdingz.h5
-    only_outputs plain.h5 gz.h5 stdin.h5 stdingz.h5
+    same_data o/plain.h5 o/pipe.h5
+    only_outputs plain.h5 gz.h5 stdin.h5 stdingz.h5 pipe.h5
     for s in train valid; do
         eq "$(h5dump_crc o/plain.h5 $s)" "$(info o/plain.h5 ${s}_crc32)" "$s crc32 (h5dump + gzip)"
     done
     rm -f o/*
-    pass "$GROUP: plain, .gz, stdin and gzip stdin give identical ids and CRCs"
+    pass "$GROUP: plain, .gz, stdin, gzip stdin and a pipe give identical ids and CRCs"
 }
 
 test_byte() {
+    # shellcheck disable=SC2059 # the octal escape must be in the format to become a byte
     for i in $(seq 0 255); do printf "\\$(printf %03o "$i")"; done >all.bin
     printf 'hello world\n' >>all.bin
     double all.bin 10
@@ -132,6 +135,7 @@ a
 \xff'
 
 test_char() {
+    # shellcheck disable=SC2059 # the \x escapes must be in the format to become bytes
     printf "$CHAR_PERIOD" >c.txt
     double c.txt 13
     eq "$("$CHECK" chunking char c.txt)" "symbols=$((20 * 8192))" "char symbols, any feed size"
@@ -318,21 +322,35 @@ test_errors() {
         expect_exit 74 "$PREP" -o ro/x.h5 t.txt
         eq "$(ls -A ro)" "" "read-only folder stays empty"
     fi
+    seq 300000 >big.txt # ~2 MB: its corpus and its spool copy exceed a 200 KiB file size limit
+    (trap '' XFSZ; ulimit -f 200; exec "$PREP" -o o/x.h5 big.txt) 2>err.txt
+    eq "$?" 74 "a failed HDF5 write"
+    grep -q 'File too large' err.txt || fail "the message gives the reason: $(cat err.txt)"
+    (trap '' XFSZ; ulimit -f 200; exec "$PREP" -o o/x.h5 - <big.txt) 2>err.txt
+    eq "$?" 74 "a failed spool write"
     only_outputs
-    pass "errors: unwritable output 74"
+    pass "errors: unwritable output 74, also when a write fails midway"
 }
 
 test_signals() {
-    # drnn-prep spools a slow stdin next to the output; SIGTERM must remove the spool file.
-    { printf 'abc'; sleep 4; } | "$PREP" -o o/x.h5 - 2>err.txt &
-    local pid=$!
-    for _ in $(seq 50); do [ -n "$(ls -A o)" ] && break; sleep 0.1; done
-    [ -n "$(ls -A o)" ] || fail "no spool file appeared in the output folder"
-    kill -TERM "$pid"
-    wait "$pid"
-    eq "$?" 143 "exit status after SIGTERM"
-    only_outputs
-    pass "signals: SIGTERM removes the spool file"
+    # drnn-prep spools a named pipe that stays open next to the output; SIGTERM (and SIGINT) must
+    # remove the spool file.
+    mkfifo in.fifo
+    for sig in TERM INT; do
+        "$PREP" -o o/x.h5 in.fifo 2>err.txt &
+        local pid=$!
+        exec 3<>in.fifo # read-write: never blocks, even if drnn-prep died before opening it
+        printf 'abc' >&3
+        for _ in $(seq 50); do [ -n "$(ls -A o)" ] && break; sleep 0.1; done
+        [ -n "$(ls -A o)" ] || fail "no spool file appeared in the output folder"
+        kill -"$sig" "$pid"
+        wait "$pid"
+        local rc=$?
+        exec 3>&-
+        eq "$rc" $((128 + $(kill -l "$sig"))) "exit status after SIG$sig"
+        only_outputs
+    done
+    pass "signals: SIGTERM and SIGINT remove the spool file"
 }
 
 # Prints the seconds a command took (bash's TIMEFORMAT), failing when the command fails.

@@ -1,12 +1,15 @@
-/* drnn's LM against PyTorch on the same weights (DESIGN §3, §4): every case file written by
- * tests/reference/lm_reference.py is replayed through lm_forward / lm_backward and the loss, the
- * final hidden state and every gradient tensor are compared elementwise with
- * |drnn - torch| <= max(1e-6, 1e-5 * |torch|).
+/* drnn against PyTorch on the same weights (DESIGN §3, §4): every case file written by
+ * tests/reference/lm_reference.py is replayed through drnn and compared elementwise with
+ * |drnn - torch| <= max(1e-6, 1e-5 * |torch|). Two kinds of case (attribute "kind"):
+ *   lm       lm_forward / lm_backward: mean cross-entropy, final state, every gradient tensor;
+ *   encoder  stack_forward / stack_backward on a float input x, with the loss sum(R * outputs)
+ *            for the file's random R: the loss, final state (both directions), every parameter
+ *            gradient and dx.
  *
  * The case list is OUT_DIR/cases.txt (written by the generator, which dumps every cell PyTorch
  * has). Cases whose cell drnn does not implement yet are reported as SKIPPED, never passed; a cell
- * drnn implements without a 1-layer and a stacked case is a failure, so a new cell cannot go
- * unchecked.
+ * drnn implements without a 1-layer and a stacked case of each kind (bidirectional for encoders)
+ * is a failure, so a new cell cannot go unchecked.
  *
  * Usage: test_reference OUT_DIR
  */
@@ -19,17 +22,22 @@
 
 #include "io/h5util.h"
 #include "model/lm.h"
+#include "model/rnn_stack.h"
 #include "tests/testutil.h"
 
 #define REF_FORMAT  "drnn-reference"
-#define REF_VERSION 1
+#define REF_VERSION 2
 #define ABS_TOL     1e-6
 #define REL_TOL     1e-5
 #define N_CELLS     4
 
+enum { KIND_LM, KIND_ENCODER, N_KINDS };
+static const char *const kind_names[N_KINDS] = {"lm", "encoder"};
+
 typedef struct {
     int passed, failed, skipped;
-    unsigned covered[N_CELLS]; /* bit 0: a 1-layer case ran, bit 1: a stacked case ran */
+    /* bit 0: a 1-layer case ran, bit 1: a stacked case ran (encoders: bidirectional ones) */
+    unsigned covered[N_KINDS][N_CELLS];
 } tally_t;
 
 static void *xcalloc(size_t n, size_t size) {
@@ -139,19 +147,17 @@ static int load_params(hid_t f, const param_table_t *tab, float *params, const c
     return bad;
 }
 
-/* Reads h0 (and c0 for lstm) into drnn's state buffer. drnn's state is [L, B, H] per stream for
- * h-only cells; for lstm this assumes [h: L,B,H][c: L,B,H] (lm_state_size = 2*L*H) — adjust here
- * if the lstm implementation lays it out otherwise. */
-static int load_state(hid_t f, const lm_t *m, float *state, int cell, int B, const char *file) {
-    const lm_config_t *c = lm_config(m);
-    size_t lbh = (size_t)c->layers * B * c->hidden;
-    int parts = cell == CELL_LSTM ? 2 : 1;
-    if ((size_t)lm_state_size(m) * B != parts * lbh) {
-        EXPECT(0, "%s: lm_state_size %d per stream, expected %d x layers x hidden", file,
-               lm_state_size(m), parts);
+/* Reads h0 (and c0 for lstm) into drnn's state buffer: dims = {rows, B, H} with rows = L (LM) or
+ * L*dirs (encoder), state = [h: rows,B,H] then for lstm [c: rows,B,H], as PyTorch's (h_0, c_0).
+ * per_stream is drnn's own state size per stream, checked against that layout first. */
+static int load_state(hid_t f, float *state, int per_stream, const hsize_t *dims, int parts,
+                      const char *file) {
+    size_t lbh = (size_t)(dims[0] * dims[1] * dims[2]);
+    if ((size_t)per_stream * dims[1] != parts * lbh) {
+        EXPECT(0, "%s: drnn state size %d per stream, expected %d x %llu x hidden", file,
+               per_stream, parts, (unsigned long long)dims[0]);
         return -1;
     }
-    hsize_t dims[3] = {(hsize_t)c->layers, (hsize_t)B, (hsize_t)c->hidden};
     char why[128];
     const char *names[2] = {"h0", "c0"};
     for (int p = 0; p < parts; p++) {
@@ -162,6 +168,32 @@ static int load_state(hid_t f, const lm_t *m, float *state, int cell, int B, con
         }
     }
     return 0;
+}
+
+/* Reads float dataset NAME of shape dims[ndim]; 0 or -1 (counted as a failure). */
+static int read_floats(hid_t f, const char *name, float *buf, int ndim, const hsize_t *dims,
+                       const char *file) {
+    char why[128];
+    if (read_dataset(f, name, H5T_NATIVE_FLOAT, buf, ndim, dims, why, sizeof why) < 0) {
+        EXPECT(0, "%s: %s: %s", file, name, why);
+        return -1;
+    }
+    return 0;
+}
+
+/* Compares a loss (double) with the file's "loss"; returns 1 on a mismatch. */
+static int check_loss(hid_t f, const char *label, double loss, const char *file) {
+    double want = 0;
+    char why[128];
+    if (read_dataset(f, "loss", H5T_NATIVE_DOUBLE, &want, 0, NULL, why, sizeof why) < 0) {
+        EXPECT(0, "%s: loss: %s", file, why);
+        return 1;
+    }
+    double d = fabs(loss - want), tol = fmax(ABS_TOL, REL_TOL * fabs(want));
+    printf("    %-24s drnn %.9f  torch %.9f  abs %.2e  rel %.2e  %s\n", label, loss, want, d,
+           d / fabs(want), d <= tol ? "ok" : "FAIL");
+    EXPECT(d <= tol, "%s: loss differs from PyTorch", file);
+    return !(d <= tol);
 }
 
 static int read_tokens(hid_t f, const char *name, uint32_t *tok, int T, int B, int V,
@@ -224,37 +256,27 @@ static size_t check_grads(hid_t f, const param_table_t *tab, const float *grads,
     return bad;
 }
 
-/* Forward, state and backward of one model on the file's weights. Returns elements/tensors that
+/* LM case: forward, state and backward on the file's weights. Returns elements/tensors that
  * failed (0 = pass). */
-static size_t run_model(hid_t f, const lm_config_t *cfg, int T, int B, const char *file) {
+static size_t run_lm(hid_t f, const lm_config_t *cfg, int T, int B, const char *file) {
     lm_t *m = lm_create(cfg, T, B);
     const param_table_t *tab = lm_params(m);
     int parts = cfg->cell == CELL_LSTM ? 2 : 1;
     size_t lbh = (size_t)cfg->layers * B * cfg->hidden, N = (size_t)T * B;
+    hsize_t sdims[3] = {(hsize_t)cfg->layers, (hsize_t)B, (hsize_t)cfg->hidden};
     float *params = xcalloc(tab->total, sizeof(float));
     float *grads = xcalloc(tab->total, sizeof(float));
     float *state = xcalloc((size_t)lm_state_size(m) * B, sizeof(float)); /* checked by load_state */
     uint32_t *in = xcalloc(N, sizeof(uint32_t)), *tgt = xcalloc(N, sizeof(uint32_t));
     size_t bad = (size_t)load_params(f, tab, params, file);
-    if (load_state(f, m, state, cfg->cell, B, file) < 0) bad++;
+    if (load_state(f, state, lm_state_size(m), sdims, parts, file) < 0) bad++;
     if (read_tokens(f, "inputs", in, T, B, cfg->vocab, file) < 0) bad++;
     if (read_tokens(f, "targets", tgt, T, B, cfg->vocab, file) < 0) bad++;
-    double want_loss = 0;
-    char why[128];
-    if (read_dataset(f, "loss", H5T_NATIVE_DOUBLE, &want_loss, 0, NULL, why, sizeof why) < 0) {
-        EXPECT(0, "%s: loss: %s", file, why);
-        bad++;
-    }
     if (bad) goto done; /* a model with missing weights proves nothing */
 
     /* drnn returns the sum over T*B positions; PyTorch stored the mean. */
-    double loss = lm_forward(m, params, in, tgt, state, T, B) / (double)N;
-    double d = fabs(loss - want_loss), tol = fmax(ABS_TOL, REL_TOL * fabs(want_loss));
-    printf("    %-24s drnn %.9f  torch %.9f  abs %.2e  rel %.2e  %s\n", "loss (mean)", loss,
-           want_loss, d, d / fabs(want_loss), d <= tol ? "ok" : "FAIL");
-    EXPECT(d <= tol, "%s: loss differs from PyTorch", file);
-    bad += !(d <= tol);
-    hsize_t sdims[3] = {(hsize_t)cfg->layers, (hsize_t)B, (hsize_t)cfg->hidden};
+    bad +=
+        check_loss(f, "loss (mean)", lm_forward(m, params, in, tgt, state, T, B) / (double)N, file);
     bad += check_state(f, state, lbh, parts, sdims, file);
 
     lm_backward(m, params, grads, in, tgt, T, B, 1.0f / (float)N);
@@ -262,6 +284,50 @@ static size_t run_model(hid_t f, const lm_config_t *cfg, int T, int B, const cha
 done:
     free(params), free(grads), free(state), free(in), free(tgt);
     lm_free(m);
+    return bad;
+}
+
+/* Encoder case: the stack alone under the prefix "encoder" on the file's x, with
+ * loss = sum(R * outputs) in double, so d loss / d outputs = R. Compares the loss, the final state
+ * ([L*dirs, B, H]: the reverse direction's is the state after position 0, as PyTorch's h_n),
+ * every parameter gradient and dx. Returns elements/tensors that failed (0 = pass). */
+static size_t run_encoder(hid_t f, const stack_config_t *cfg, int T, int B, const char *file) {
+    param_table_t tab = {0};
+    rnn_stack_t *s = stack_create(cfg, &tab, "encoder", T, B);
+    const int dirs = cfg->bidirectional ? 2 : 1, D = stack_output_size(s);
+    int parts = cfg->cell == CELL_LSTM ? 2 : 1;
+    size_t N = (size_t)T * B, lbh = (size_t)cfg->layers * dirs * B * cfg->hidden;
+    hsize_t sdims[3] = {(hsize_t)cfg->layers * dirs, (hsize_t)B, (hsize_t)cfg->hidden};
+    hsize_t xdims[3] = {(hsize_t)T, (hsize_t)B, (hsize_t)cfg->input};
+    hsize_t rdims[3] = {(hsize_t)T, (hsize_t)B, (hsize_t)D};
+    float *params = xcalloc(tab.total, sizeof(float));
+    float *grads = xcalloc(tab.total, sizeof(float));
+    float *state = xcalloc((size_t)stack_state_size(s) * B, sizeof(float)); /* load_state checks */
+    float *x = xcalloc(N * cfg->input, sizeof(float)), *dx = xcalloc(N * cfg->input, sizeof(float));
+    float *want_dx = xcalloc(N * cfg->input, sizeof(float));
+    float *R = xcalloc(N * D, sizeof(float)), *dy = xcalloc(N * D, sizeof(float));
+    size_t bad = (size_t)load_params(f, &tab, params, file);
+    if (load_state(f, state, stack_state_size(s), sdims, parts, file) < 0) bad++;
+    if (read_floats(f, "x", x, 3, xdims, file) < 0) bad++;
+    if (read_floats(f, "R", R, 3, rdims, file) < 0) bad++;
+    if (read_floats(f, "grad/x", want_dx, 3, xdims, file) < 0) bad++;
+    if (bad) goto done;
+
+    const float *out = stack_forward(s, params, x, state, T, B, NULL);
+    double loss = 0.0;
+    for (size_t i = 0; i < N * D; i++) loss += (double)R[i] * (double)out[i];
+    bad += check_loss(f, "loss (sum R*out)", loss, file);
+    bad += check_state(f, state, lbh, parts, sdims, file);
+
+    memcpy(dy, R, sizeof(float) * N * D); /* stack_backward may overwrite dy */
+    stack_backward(s, params, grads, dy, dx, x, T, B);
+    bad += check_grads(f, &tab, grads, file);
+    size_t b = compare("grad/x", dx, want_dx, N * cfg->input);
+    EXPECT(b == 0, "%s: gradient of x differs from PyTorch", file);
+    bad += b;
+done:
+    free(params), free(grads), free(state), free(x), free(dx), free(want_dx), free(R), free(dy);
+    stack_free(s);
     return bad;
 }
 
@@ -274,9 +340,9 @@ static int attr_int(hid_t f, const char *name, const char *file) {
     return (int)v;
 }
 
-/* One case file: header checks, then SKIPPED (cell not in this build) or run_model. */
+/* One case file: header checks, then SKIPPED (cell not in this build), run_lm or run_encoder. */
 static void run_case(const char *dir, const char *name, tally_t *tally) {
-    char path[4096], fmt[64] = "", cellname[32] = "";
+    char path[4096], fmt[64] = "", cellname[32] = "", kindname[32] = "";
     snprintf(path, sizeof path, "%s/%s", dir, name);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) {
@@ -288,31 +354,60 @@ static void run_case(const char *dir, const char *name, tally_t *tally) {
     int ok = h5_attr_get_string(f, "format", fmt, sizeof fmt) == 0 &&
              strcmp(fmt, REF_FORMAT) == 0 && h5_attr_get_i64(f, "version", &version) == 0 &&
              version == REF_VERSION &&
-             h5_attr_get_string(f, "cell", cellname, sizeof cellname) == 0;
-    EXPECT(ok, "%s: not a %s version %d file with a cell attribute", name, REF_FORMAT, REF_VERSION);
-    int cell = ok ? lm_cell_parse(cellname) : -1;
+             h5_attr_get_string(f, "cell", cellname, sizeof cellname) == 0 &&
+             h5_attr_get_string(f, "kind", kindname, sizeof kindname) == 0;
+    EXPECT(ok,
+           "%s: not a %s version %d file with cell and kind attributes (regenerate it with "
+           "tests/reference/lm_reference.py)",
+           name, REF_FORMAT, REF_VERSION);
+    int cell = ok ? lm_cell_parse(cellname) : -1, kind = -1;
+    for (int k = 0; ok && k < N_KINDS; k++)
+        if (strcmp(kindname, kind_names[k]) == 0) kind = k;
     EXPECT(!ok || cell >= 0, "%s: unknown cell '%s'", name, cellname);
-    lm_config_t cfg = {cell, attr_int(f, "vocab", name), attr_int(f, "embed", name),
-                       attr_int(f, "hidden", name), attr_int(f, "layers", name)};
-    int T = attr_int(f, "T", name), B = attr_int(f, "B", name);
-    if (cell < 0 || cfg.vocab < 0 || cfg.embed < 0 || cfg.hidden < 0 || cfg.layers < 0 || T < 0 ||
-        B < 0) {
+    EXPECT(!ok || kind >= 0, "%s: unknown kind '%s'", name, kindname);
+    int layers = attr_int(f, "layers", name), hidden = attr_int(f, "hidden", name);
+    int T = attr_int(f, "T", name), B = attr_int(f, "B", name), bi = 0;
+    lm_config_t lcfg = {0};
+    stack_config_t scfg = {0};
+    int sizes_ok = layers > 0 && hidden > 0 && T > 0 && B > 0;
+    if (kind == KIND_LM) {
+        lcfg = (lm_config_t){cell, attr_int(f, "vocab", name), attr_int(f, "embed", name), hidden,
+                             layers};
+        sizes_ok = sizes_ok && lcfg.vocab > 0 && lcfg.embed > 0;
+    } else if (kind == KIND_ENCODER) {
+        int64_t v = -1;
+        int bi_ok = h5_attr_get_i64(f, "bidirectional", &v) == 0 && (v == 0 || v == 1);
+        EXPECT(bi_ok, "%s: attribute bidirectional missing or not 0/1", name);
+        bi = (int)v;
+        scfg = (stack_config_t){cell, attr_int(f, "input", name), hidden, layers, bi};
+        sizes_ok = sizes_ok && bi_ok && scfg.input > 0;
+    }
+    if (cell < 0 || kind < 0 || !sizes_ok) {
         tally->failed++;
     } else if (!lm_cell_supported(cell)) {
-        printf("SKIPPED %s (cell %s, %d layer%s): drnn does not implement %s yet "
+        printf("SKIPPED %s (%s, cell %s, %d layer%s): drnn does not implement %s yet "
                "(lm_cell_supported) -- NOT checked against PyTorch\n",
-               name, cellname, cfg.layers, cfg.layers > 1 ? "s" : "", cellname);
+               name, kindname, cellname, layers, layers > 1 ? "s" : "", cellname);
         tally->skipped++;
     } else {
-        printf("%s (cell %s, layers %d, V %d, E %d, H %d, T %d, B %d)\n", name, cellname,
-               cfg.layers, cfg.vocab, cfg.embed, cfg.hidden, T, B);
-        size_t bad = run_model(f, &cfg, T, B, name);
+        size_t bad;
+        if (kind == KIND_LM) {
+            printf("%s (lm, cell %s, layers %d, V %d, E %d, H %d, T %d, B %d)\n", name, cellname,
+                   layers, lcfg.vocab, lcfg.embed, hidden, T, B);
+            bad = run_lm(f, &lcfg, T, B, name);
+        } else {
+            printf("%s (encoder, cell %s, layers %d, %s, E %d, H %d, T %d, B %d)\n", name, cellname,
+                   layers, bi ? "bidirectional" : "unidirectional", scfg.input, hidden, T, B);
+            bad = run_encoder(f, &scfg, T, B, name);
+        }
         printf("  %s: %s\n", name, bad ? "FAILED" : "ok");
         if (bad)
             tally->failed++;
         else
             tally->passed++;
-        tally->covered[cell] |= cfg.layers > 1 ? 2u : 1u;
+        /* Encoders are bidirectional where it matters (classifier, seq2seq): those must be
+         * covered; unidirectional encoder cases are extra. */
+        if (kind == KIND_LM || bi) tally->covered[kind][cell] |= layers > 1 ? 2u : 1u;
     }
     H5Fclose(f);
 }
@@ -339,14 +434,17 @@ int main(int argc, char **argv) {
     }
     fclose(fp);
 
-    /* A cell this build implements must be covered by a 1-layer and a stacked case. */
-    for (int c = 0; c < N_CELLS; c++) {
-        if (!lm_cell_supported(c)) continue;
-        EXPECT(tally.covered[c] & 1u, "drnn implements %s but no 1-layer %s case ran",
-               lm_cell_name(c), lm_cell_name(c));
-        EXPECT(tally.covered[c] & 2u, "drnn implements %s but no stacked %s case ran",
-               lm_cell_name(c), lm_cell_name(c));
-    }
+    /* A cell this build implements must be covered by a 1-layer and a stacked case of each
+     * kind (bidirectional for encoders). */
+    for (int k = 0; k < N_KINDS; k++)
+        for (int c = 0; c < N_CELLS; c++) {
+            if (!lm_cell_supported(c)) continue;
+            const char *kn = k == KIND_LM ? "LM" : "bidirectional encoder";
+            EXPECT(tally.covered[k][c] & 1u, "drnn implements %s but no 1-layer %s %s case ran",
+                   lm_cell_name(c), kn, lm_cell_name(c));
+            EXPECT(tally.covered[k][c] & 2u, "drnn implements %s but no stacked %s %s case ran",
+                   lm_cell_name(c), kn, lm_cell_name(c));
+        }
     printf("%d cases: %d passed, %d failed, %d SKIPPED\n",
            tally.passed + tally.failed + tally.skipped, tally.passed, tally.failed, tally.skipped);
     return TEST_RESULT("test_reference");

@@ -9,11 +9,15 @@
 #include <unistd.h>
 
 #include "comm/comm.h"
+#include "comm/reduce.h"
+#include "comm/watchdog.h"
 #include "io/corpus.h"
 #include "io/fsutil.h"
 #include "io/metrics.h"
 #include "io/weights.h"
 #include "model/lm.h"
+#include "trainer/lm_ckpt.h"
+#include "trainer/lm_eval.h"
 
 #define OFF(f) offsetof(train_opts_t, f)
 #define STR(f) OPT_STR, OFF(f), sizeof(((train_opts_t *)0)->f)
@@ -36,8 +40,16 @@ const opt_spec_t train_opt_spec[] = {
     {"epochs", OPT_LONG, OFF(epochs), 0, "1", 0, 1e9, "epochs when --steps is 0", 1},
     {"log-every", OPT_INT, OFF(log_every), 0, "10", 1, 1 << 30, "steps between progress lines and metrics", 1},
     {"eval-every", OPT_INT, OFF(eval_every), 0, "0", 0, 1 << 30, "steps between validations (0: only at the end)", 1},
+    {"init-from", STR(init_from), NULL, 0, 0, "start from the weights in MODEL.h5 (drnn's, or only the tensors from PyTorch) instead of random init", 1},
+    {"checkpoint-every", OPT_LONG, OFF(checkpoint_every), 0, "0", 0, 1e15, "steps between checkpoints (0: only the final one)", 1},
+    {"keep", OPT_INT, OFF(keep), 0, "3", 1, 1 << 20, "complete checkpoints to keep", 1},
+    {"ckpt-deflate", OPT_INT, OFF(ckpt_deflate), 0, "1", 0, 9, "zlib level for checkpoints (0: no compression)", 1},
+    {"resume", STR(resume), NULL, 0, 0, "auto (newest checkpoint of --run-dir, or start fresh) or a run/step-N folder", 1},
     {"seed", OPT_U64, OFF(seed), 0, "1", 0, 9e18, "random seed", 1},
     {"threads", OPT_INT, OFF(threads), 0, "0", 0, 4096, "OpenBLAS threads per rank (0: CPUs / ranks sharing them)", 0},
+    {"bucket-mb", OPT_DOUBLE, OFF(bucket_mb), 0, "4", 1e-4, 1024, "gradient all-reduce bucket size in MiB (reductions start as backward finishes each bucket)", 1},
+    {"allreduce-dtype", STR(allreduce_dtype), "fp32", 0, 0, "gradients travel as fp32 or bf16 (half the bytes, each element rounded at most twice)", 1},
+    {"hang-timeout", OPT_DOUBLE, OFF(hang_timeout), 0, "600", 0.1, 1e9, "seconds a collective or checkpoint phase may wait before the job ends with exit 70", 1},
     {"config", STR(config), NULL, 0, 0, "read key = value options from FILE (flags win)", 0},
     {"selftest", OPT_FLAG, OFF(selftest), 0, NULL, 0, 1, "gradient check and a tiny training run on one rank", 0},
     {"help", OPT_FLAG, OFF(help), 0, NULL, 0, 1, "print this help", 0},
@@ -45,8 +57,7 @@ const opt_spec_t train_opt_spec[] = {
 const int train_opt_count = sizeof train_opt_spec / sizeof train_opt_spec[0];
 
 const char *const train_opt_reserved[] = {
-    "bidirectional", "attention", "checkpoint-every", "keep", "ckpt-deflate", "resume",
-    "init-from", "bucket-mb", "allreduce-dtype", "hang-timeout", "time-limit", "on-nonfinite", NULL};
+    "bidirectional", "attention", "time-limit", "on-nonfinite", NULL};
 
 /* Everything one rank needs during the loop. */
 typedef struct {
@@ -55,6 +66,7 @@ typedef struct {
     corpus_t *corpus;
     lm_t *lm;
     float *params, *grads, *momentum;
+    int has_momentum; /* the momentum buffer holds state (PyTorch: v = g on its first step) */
     size_t P;
     float *state;      /* [L, Bl, H] carried across windows */
     float *eval_state; /* [L, Bl, H] */
@@ -62,7 +74,8 @@ typedef struct {
     stream_reader_t *train, *valid;
     long steps_per_epoch, total_steps;
     metrics_t metrics;
-    double comm_time;
+    comm_reduce_t *red; /* bucketed gradient all-reduce over grads */
+    double comm_time;   /* exposed: waiting for the gradients and the step's scalars */
 } run_t;
 
 /* ---- setup ------------------------------------------------------------------------------- */
@@ -83,6 +96,8 @@ static void validate(run_t *r) {
         comm_fail(64,
                   "--batch %d is not divisible by the number of ranks %d; use a multiple of %d",
                   o->batch, r->nranks, r->nranks);
+    if (strcmp(o->allreduce_dtype, "fp32") != 0 && strcmp(o->allreduce_dtype, "bf16") != 0)
+        comm_fail(64, "--allreduce-dtype %s: expected fp32 or bf16", o->allreduce_dtype);
 }
 
 static void open_corpus(run_t *r) {
@@ -160,9 +175,35 @@ static void build_model(run_t *r) {
     if (!r->params || !r->grads || (o->momentum > 0 && !r->momentum) || !r->state ||
         !r->eval_state || !r->inputs || !r->targets || !r->window)
         drnn_die(70, "out of memory for a model of %zu parameters", r->P);
-    /* One rank draws the initial weights; every rank starts from its bytes. */
-    if (r->rank == 0) lm_init_params(r->lm, r->params, o->seed);
+    /* One rank draws or reads the initial weights; every rank starts from its bytes. */
+    char err[4400] = "";
+    int rc = 0;
+    if (r->rank == 0 && o->init_from[0])
+        rc = lm_init_from_file(r->params, lm_params(r->lm), o, r->corpus, err, sizeof err);
+    else if (r->rank == 0)
+        lm_init_params(r->lm, r->params, o->seed);
+    rc = comm_allreduce_max_int(rc);
+    if (rc) comm_fail(rc, "%s", err[0] ? err : "rank 0 could not read --init-from");
+    comm_phase_begin(0, "broadcast");
     comm_bcast_floats(r->params, r->P, 0);
+    comm_phase_end();
+}
+
+/* Backward reports finished gradient ranges and asks for progress once per time step; the
+ * bucketed all-reduce (comm/reduce.h) overlaps them with the rest of BPTT. */
+static void grads_ready(void *ctx, size_t offset, size_t count) {
+    comm_reduce_ready(ctx, offset, count);
+}
+static void grads_progress(void *ctx) {
+    comm_reduce_progress(ctx);
+}
+
+static void setup_reduce(run_t *r) {
+    comm_reduce_dtype_t dt =
+        strcmp(r->o->allreduce_dtype, "bf16") == 0 ? COMM_REDUCE_BF16 : COMM_REDUCE_FP32;
+    size_t bytes = (size_t)(r->o->bucket_mb * 1048576.0);
+    r->red = comm_reduce_create(r->grads, r->P, bytes, dt, MPI_COMM_WORLD);
+    lm_set_backward_hooks(r->lm, grads_ready, grads_progress, r->red);
 }
 
 /* ---- one step ---------------------------------------------------------------------------- */
@@ -170,19 +211,13 @@ static void build_model(run_t *r) {
 /* Fills inputs/targets [T*Bl] time-major from local streams at cursor c. */
 static void load_window(run_t *r, stream_reader_t *rd, uint64_t c, int T) {
     char err[4400];
-    for (int s = 0; s < r->Bl; s++) {
-        int rc = stream_reader_get(rd, s, c, (size_t)T + 1, r->window, err, sizeof err);
-        if (rc) drnn_die(rc, "%s", err);
-        for (int t = 0; t < T; t++) {
-            r->inputs[(size_t)t * r->Bl + s] = r->window[t];
-            r->targets[(size_t)t * r->Bl + s] = r->window[t + 1];
-        }
-    }
+    int rc = lm_window_load(r->inputs, r->targets, r->window, rd, r->Bl, c, T, err, sizeof err);
+    if (rc) drnn_die(rc, "%s", err);
 }
 
 /* Global-norm clip as torch.nn.utils.clip_grad_norm_, then SGD (with momentum as torch.optim.SGD).
  * Returns the norm before clipping. */
-static double clip_and_update(run_t *r, long step, int *clipped) {
+static double clip_and_update(run_t *r, int *clipped) {
     double sq = 0.0;
     for (size_t i = 0; i < r->P; i++) sq += (double)r->grads[i] * r->grads[i];
     double norm = sqrt(sq);
@@ -196,28 +231,35 @@ static double clip_and_update(run_t *r, long step, int *clipped) {
     for (size_t i = 0; i < r->P; i++) {
         float g = r->grads[i] * coef;
         if (r->momentum) {
-            r->momentum[i] = step == 1 ? g : M * r->momentum[i] + g;
+            r->momentum[i] = r->has_momentum ? M * r->momentum[i] + g : g;
             g = r->momentum[i];
         }
         r->params[i] -= lr * g;
     }
+    if (r->momentum) r->has_momentum = 1;
     return norm;
 }
 
-/* Mean loss over every window of the valid split (state from zero, all windows scored, the last
- * one possibly shorter), identical for any rank count. */
+/* Mean loss over every window of the valid split (trainer/lm_eval.h: state from zero, all
+ * windows scored, the last one possibly shorter), identical for any rank count. */
 static double evaluate(run_t *r) {
-    uint64_t S = stream_reader_stream_len(r->valid);
-    size_t ns = (size_t)lm_state_size(r->lm) * r->Bl;
-    memset(r->eval_state, 0, ns * sizeof(float));
-    double sums[2] = {0.0, 0.0};
-    for (uint64_t c = 0; c + 1 < S; c += (uint64_t)r->T) {
-        int T = S - 1 - c < (uint64_t)r->T ? (int)(S - 1 - c) : r->T;
-        load_window(r, r->valid, c, T);
-        sums[0] += lm_forward(r->lm, r->params, r->inputs, r->targets, r->eval_state, T, r->Bl);
-        sums[1] += (double)T * r->Bl;
-    }
+    char err[4400];
+    lm_score_t sc = {0};
+    lm_eval_t e = {.lm = r->lm,
+                   .params = r->params,
+                   .B = r->Bl,
+                   .T = r->T,
+                   .state = r->eval_state,
+                   .inputs = r->inputs,
+                   .targets = r->targets,
+                   .window = r->window,
+                   .unk_id = -1};
+    int rc = lm_eval_streams(&sc, &e, r->valid, err, sizeof err);
+    if (rc) drnn_die(rc, "%s", err);
+    double sums[2] = {sc.loss, sc.targets};
+    comm_phase_begin(0, "eval-reduce");
     comm_allreduce_sum_doubles(sums, 2);
+    comm_phase_end();
     return sums[0] / sums[1];
 }
 
@@ -263,6 +305,7 @@ static void report_eval(run_t *r, long step, double loss) {
 static void write_weights(run_t *r) {
     char err[4400] = "", path[4200];
     int rc = 0;
+    comm_phase_begin(r->total_steps, "write-weights");
     if (r->rank == 0) {
         model_meta_t meta = {.embed = r->o->embed,
                              .hidden = r->o->hidden,
@@ -277,46 +320,67 @@ static void write_weights(run_t *r) {
         if (!rc) printf("wrote %s\n", path);
     }
     rc = comm_allreduce_max_int(rc);
+    comm_phase_end();
     if (rc) comm_fail(rc, "%s", err[0] ? err : "rank 0 could not write the weights");
 }
 
 int lm_train_run(const train_opts_t *o) {
     run_t r = {.o = o, .rank = comm_rank(), .nranks = comm_size(), .B = o->batch, .T = o->seq_len};
     validate(&r);
+    comm_watchdog_start(o->hang_timeout);
     r.Bl = r.B / r.nranks;
     open_corpus(&r);
     int threads = threads_configure(o->threads);
+    lm_ckpt_guard(o);
+    build_model(&r); /* before the run folder: a bad --init-from leaves nothing behind */
+    setup_reduce(&r);
+    lm_ckpt_ctx_t ck = {o, r.corpus, r.lm, r.rank, r.nranks, r.B, r.Bl, r.params, r.momentum,
+                        &r.has_momentum, r.P, r.state};
+    double tokens = 0.0;
+    long start = lm_ckpt_resume(&ck, &tokens);
+    if (r.rank == 0 && o->resume[0]) lm_ckpt_trim_metrics(o->run_dir, start);
     prepare_run_dir(&r);
-    build_model(&r);
     if (r.rank == 0) {
         printf("drnn-train: %d rank%s x %d thread%s, %zu parameters, %ld steps of %d x %d tokens "
                "(%ld per epoch)\n",
                r.nranks, r.nranks > 1 ? "s" : "", threads, threads > 1 ? "s" : "", r.P,
                r.total_steps, r.B, r.T, r.steps_per_epoch);
         config_write(stdout, o, train_opt_spec, train_opt_count);
+        if (r.nranks > 1)
+            printf("drnn-train: gradient all-reduce: %s in %d bucket%s of at most %g MiB, "
+                   "comm_bytes %.0f per rank per step\n",
+                   o->allreduce_dtype, comm_reduce_buckets(r.red),
+                   comm_reduce_buckets(r.red) > 1 ? "s" : "", o->bucket_mb,
+                   comm_reduce_bytes_per_step(r.red));
         fflush(stdout);
     }
     const float scale = 1.0f / ((float)r.B * r.T);
-    double t0 = comm_wtime(), t_log = t0, comm_log = 0.0, tokens = 0.0;
+    double t0 = comm_wtime(), t_log = t0, comm_log = 0.0;
     long steps_log = 0;
-    for (long step = 1; step <= r.total_steps; step++) {
+    for (long step = start + 1; step <= r.total_steps; step++) {
         long k = (step - 1) % r.steps_per_epoch;
         if (k == 0) memset(r.state, 0, sizeof(float) * (size_t)lm_state_size(r.lm) * r.Bl);
         load_window(&r, r.train, (uint64_t)k * r.T, r.T);
         memset(r.grads, 0, sizeof(float) * r.P);
         lm_set_dropout(r.lm, (float)o->dropout, o->seed, (uint32_t)step, (uint32_t)(r.rank * r.Bl));
-        double sums[2] = {lm_forward(r.lm, r.params, r.inputs, r.targets, r.state, r.T, r.Bl),
-                          (double)r.T * r.Bl};
+        /* The step's scalars travel together in one fp64 reduction: loss sum, target count, and
+         * the stop flag (0 until signals set it). */
+        double sums[3] = {lm_forward(r.lm, r.params, r.inputs, r.targets, r.state, r.T, r.Bl),
+                          (double)r.T * r.Bl, 0.0};
+        /* Starts each gradient bucket's reduction as soon as backward has finished it. */
         lm_backward(r.lm, r.params, r.grads, r.inputs, r.targets, r.T, r.Bl, scale);
         double tc = comm_wtime();
-        comm_allreduce_sum_floats(r.grads, r.P);
-        comm_allreduce_sum_doubles(sums, 2);
+        comm_phase_begin(step, "grad-allreduce");
+        comm_reduce_wait(r.red);
+        comm_phase_begin(step, "scalar-reduce");
+        comm_allreduce_sum_doubles(sums, 3);
+        comm_phase_end();
         r.comm_time += comm_wtime() - tc;
         double loss = sums[0] / sums[1];
         if (!isfinite(loss))
             comm_fail(70, "non-finite loss at step %ld; lower --lr or set --clip", step);
         int clipped;
-        double norm = clip_and_update(&r, step, &clipped);
+        double norm = clip_and_update(&r, &clipped);
         tokens += sums[1];
         steps_log++;
         if (r.rank == 0 && (step % o->log_every == 0 || step == r.total_steps)) {
@@ -329,9 +393,14 @@ int lm_train_run(const train_opts_t *o) {
         }
         if (r.valid && o->eval_every > 0 && step % o->eval_every == 0 && step != r.total_steps)
             report_eval(&r, step, evaluate(&r));
+        if (step == r.total_steps ||
+            (o->checkpoint_every > 0 && step % o->checkpoint_every == 0))
+            lm_ckpt_save(&ck, step, (step - 1) / r.steps_per_epoch, tokens);
     }
     if (r.valid) report_eval(&r, r.total_steps, evaluate(&r));
     write_weights(&r);
+    comm_reduce_free(r.red);
+    comm_watchdog_stop();
     metrics_close(&r.metrics);
     stream_reader_free(r.train);
     stream_reader_free(r.valid);

@@ -1,12 +1,14 @@
 #!/usr/bin/python3
-"""PyTorch reference dumps for drnn's language model (DESIGN §3, §4).
+"""PyTorch reference dumps for drnn's language model and encoders (DESIGN §3, §4).
 
-For every case in CASES this builds Embedding(V, E) -> nn.RNN/GRU/LSTM(E, H, num_layers=L)
-(seq-first) -> Linear(H, V) in float32 from a fixed torch seed, runs one window from a random
-carried-in state, takes the mean cross-entropy over all T*B positions and its backward, and writes
-one HDF5 file per case that tests/test_reference.c replays through drnn:
+Two kinds of case, one HDF5 file each, replayed through drnn by tests/test_reference.c. Both run
+one window of float32 math from a fixed torch seed and a random carried-in state.
 
-  attributes   format="drnn-reference", version, cell, layers, vocab, embed, hidden, T, B, torch
+kind "lm" (LM_CASES): Embedding(V, E) -> nn.RNN/GRU/LSTM(E, H, num_layers=L) (seq-first) ->
+Linear(H, V); loss = mean cross-entropy over all T*B positions.
+
+  attributes   format="drnn-reference", version, kind, cell, layers, vocab, embed, hidden, T, B,
+               torch
   <key>        every state_dict tensor under its state_dict key (embedding.weight, rnn.*, decoder.*)
   keys         the state_dict keys in order (so the C side can see tensors drnn lacks)
   inputs       uint32 [T, B] time-major token ids; targets likewise
@@ -14,9 +16,23 @@ one HDF5 file per case that tests/test_reference.c replays through drnn:
   loss         float64 scalar: the float32 mean cross-entropy in nats
   grad/<key>   d loss / d tensor
 
+kind "encoder" (ENC_CASES): nn.RNN/GRU/LSTM(E, H, num_layers=L, bidirectional=...) alone (drnn's
+rnn_stack, DESIGN §3 "Bidirectional") on a random float input x; loss = sum(R * outputs) for a
+fixed random R, so d loss / d outputs = R reaches every output position of both directions.
+
+  attributes   format, version, kind, cell, layers, bidirectional (0/1), input, hidden, T, B, torch
+  <key>        the state_dict under the prefix "encoder." (encoder.weight_ih_l0_reverse, ...)
+  keys         as above
+  x            float32 [T, B, E] input; grad/x its gradient
+  R            float32 [T, B, D] loss weights, D = H or 2H ([fwd; bwd] as PyTorch concatenates)
+  h0, hT       [L*dirs, B, H] carried-in and final state (c0, cT too for lstm); for the reverse
+               direction hT is the state after processing position 0, as PyTorch's h_n
+  loss         float64 scalar: sum(R * outputs) in double over the float32 outputs
+  grad/<key>   d loss / d tensor
+
 The file list goes to OUT/cases.txt. Every cell PyTorch has is generated whether or not drnn
 implements it yet; the C test reports the ones drnn lacks as SKIPPED. A new case is one more
-entry in CASES.
+entry in LM_CASES or ENC_CASES.
 
 Usage: /usr/bin/python3 tests/reference/lm_reference.py OUT_DIR
 """
@@ -29,15 +45,32 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-FORMAT, VERSION = "drnn-reference", 1
+FORMAT, VERSION = "drnn-reference", 2  # 2: kind attribute, encoder cases
 
-# (cell, layers): drnn cell names as on the --cell flag.
-CASES = [(cell, layers) for cell in ("rnn", "rnn_relu", "gru", "lstm") for layers in (1, 2)]
+CELLS = ("rnn", "rnn_relu", "gru", "lstm")  # drnn cell names as on the --cell flag
+# (cell, layers)
+LM_CASES = [(cell, layers) for cell in CELLS for layers in (1, 2)]
+# (cell, layers, bidirectional): bidirectional is what encoders use; unidirectional as a check
+# that the encoder path and the LM path agree on the plain stack.
+ENC_CASES = [(cell, layers, bi) for cell in CELLS for layers in (1, 2) for bi in (True, False)]
 
 # Small but with every dimension distinct (E != H != V, T != B) so shape or transpose mix-ups
 # cannot cancel out.
 T, B, V, E, H = 7, 3, 11, 5, 6
 SEED = 1234
+ENC_SEED = 98765
+
+
+def make_rnn(cell, layers, bidirectional=False):
+    """torch's recurrent module for a drnn cell name (seq-first, float32)."""
+    if cell == "gru":
+        return nn.GRU(E, H, num_layers=layers, bidirectional=bidirectional)
+    if cell == "lstm":
+        return nn.LSTM(E, H, num_layers=layers, bidirectional=bidirectional)
+    if cell in ("rnn", "rnn_relu"):
+        nl = "relu" if cell == "rnn_relu" else "tanh"
+        return nn.RNN(E, H, num_layers=layers, nonlinearity=nl, bidirectional=bidirectional)
+    raise ValueError(f"unknown cell {cell!r}")
 
 
 class LM(nn.Module):
@@ -46,15 +79,7 @@ class LM(nn.Module):
     def __init__(self, cell, layers):
         super().__init__()
         self.embedding = nn.Embedding(V, E)
-        if cell == "gru":
-            self.rnn = nn.GRU(E, H, num_layers=layers)
-        elif cell == "lstm":
-            self.rnn = nn.LSTM(E, H, num_layers=layers)
-        elif cell in ("rnn", "rnn_relu"):
-            nl = "relu" if cell == "rnn_relu" else "tanh"
-            self.rnn = nn.RNN(E, H, num_layers=layers, nonlinearity=nl)
-        else:
-            raise ValueError(f"unknown cell {cell!r}")
+        self.rnn = make_rnn(cell, layers)
         self.decoder = nn.Linear(H, V)
 
     def forward(self, inputs, state):
@@ -62,13 +87,61 @@ class LM(nn.Module):
         return self.decoder(out), state
 
 
+class Encoder(nn.Module):
+    """The encoder part of the classifier and seq2seq models: state_dict keys encoder.* (§4)."""
+
+    def __init__(self, cell, layers, bidirectional):
+        super().__init__()
+        self.encoder = make_rnn(cell, layers, bidirectional)
+
+    def forward(self, x, state):
+        return self.encoder(x, state)
+
+
 def case_name(cell, layers):
     return f"lm_{cell}_l{layers}.h5"
 
 
+def enc_case_name(cell, layers, bi):
+    return f"enc_{cell}_l{layers}_{'bi' if bi else 'uni'}.h5"
+
+
+def write_header(f, kind, cell, layers, sizes):
+    f.attrs["format"] = FORMAT
+    f.attrs["version"] = VERSION
+    f.attrs["kind"] = kind
+    f.attrs["cell"] = cell
+    f.attrs["layers"] = layers
+    for k, v in sizes:
+        f.attrs[k] = v
+    f.attrs["torch"] = str(torch.__version__)  # a str subclass h5py rejects
+
+
+def write_params(f, model, name):
+    """state_dict tensors, their key list and grad/<key> for each."""
+    sd = model.state_dict()
+    named = dict(model.named_parameters())
+    f.create_dataset("keys", data=list(sd.keys()), dtype=h5py.string_dtype())
+    for key, tensor in sd.items():
+        f.create_dataset(key, data=tensor.detach().numpy().astype(np.float32))
+        grad = named[key].grad
+        if grad is None:
+            raise RuntimeError(f"{name}: {key} got no gradient")
+        f.create_dataset("grad/" + key, data=grad.numpy().astype(np.float32))
+
+
+def write_state(f, cell, h0, c0, final):
+    h_t = final[0] if cell == "lstm" else final
+    f.create_dataset("h0", data=h0.numpy())
+    f.create_dataset("hT", data=h_t.detach().numpy())
+    if cell == "lstm":
+        f.create_dataset("c0", data=c0.numpy())
+        f.create_dataset("cT", data=final[1].detach().numpy())
+
+
 def make_case(cell, layers, path):
     # One seed per case, so adding or reordering cases leaves the others' numbers unchanged.
-    torch.manual_seed(SEED + 100 * CASES.index((cell, layers)))
+    torch.manual_seed(SEED + 100 * LM_CASES.index((cell, layers)))
     model = LM(cell, layers).float()
     inputs = torch.randint(0, V, (T, B))
     targets = torch.randint(0, V, (T, B))
@@ -82,33 +155,43 @@ def make_case(cell, layers, path):
     loss = nn.functional.cross_entropy(logits.reshape(T * B, V), targets.reshape(T * B))
     loss.backward()
 
-    sd = model.state_dict()
-    named = dict(model.named_parameters())
     with h5py.File(path, "w") as f:
-        f.attrs["format"] = FORMAT
-        f.attrs["version"] = VERSION
-        f.attrs["cell"] = cell
-        f.attrs["layers"] = layers
-        for k, v in (("vocab", V), ("embed", E), ("hidden", H), ("T", T), ("B", B)):
-            f.attrs[k] = v
-        f.attrs["torch"] = str(torch.__version__)  # a str subclass h5py rejects
-        f.create_dataset("keys", data=list(sd.keys()), dtype=h5py.string_dtype())
-        for key, tensor in sd.items():
-            f.create_dataset(key, data=tensor.detach().numpy().astype(np.float32))
-            grad = named[key].grad
-            if grad is None:
-                raise RuntimeError(f"{case_name(cell, layers)}: {key} got no gradient")
-            f.create_dataset("grad/" + key, data=grad.numpy().astype(np.float32))
+        sizes = (("vocab", V), ("embed", E), ("hidden", H), ("T", T), ("B", B))
+        write_header(f, "lm", cell, layers, sizes)
+        write_params(f, model, case_name(cell, layers))
         f.create_dataset("inputs", data=inputs.numpy().astype(np.uint32))
         f.create_dataset("targets", data=targets.numpy().astype(np.uint32))
-        h_t = final[0] if cell == "lstm" else final
-        f.create_dataset("h0", data=h0.numpy())
-        f.create_dataset("hT", data=h_t.detach().numpy())
-        if cell == "lstm":
-            f.create_dataset("c0", data=c0.numpy())
-            f.create_dataset("cT", data=final[1].detach().numpy())
+        write_state(f, cell, h0, c0, final)
         f.create_dataset("loss", data=np.float64(loss.item()))
     return loss.item()
+
+
+def make_enc_case(cell, layers, bi, path):
+    torch.manual_seed(ENC_SEED + 100 * ENC_CASES.index((cell, layers, bi)))
+    model = Encoder(cell, layers, bi).float()
+    dirs = 2 if bi else 1
+    x = (torch.rand(T, B, E) - 0.5).requires_grad_()
+    h0 = torch.rand(layers * dirs, B, H) - 0.5
+    c0 = torch.rand(layers * dirs, B, H) - 0.5
+    R = torch.randn(T, B, dirs * H)
+    state = (h0, c0) if cell == "lstm" else h0
+
+    out, final = model(x, state)
+    # Backward from the float32 sum (d/d out = R either way); the stored loss is the same sum
+    # taken in double over the float32 outputs, as drnn's test takes it.
+    (R * out).sum().backward()
+    loss = (R.double() * out.detach().double()).sum().item()
+
+    with h5py.File(path, "w") as f:
+        sizes = (("bidirectional", int(bi)), ("input", E), ("hidden", H), ("T", T), ("B", B))
+        write_header(f, "encoder", cell, layers, sizes)
+        write_params(f, model, enc_case_name(cell, layers, bi))
+        f.create_dataset("x", data=x.detach().numpy())
+        f.create_dataset("grad/x", data=x.grad.numpy())
+        f.create_dataset("R", data=R.numpy())
+        write_state(f, cell, h0, c0, final)
+        f.create_dataset("loss", data=np.float64(loss))
+    return loss
 
 
 def main():
@@ -118,9 +201,14 @@ def main():
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(1)  # deterministic sums, and gentle on shared machines
     names = []
-    for cell, layers in CASES:
+    for cell, layers in LM_CASES:
         name = case_name(cell, layers)
         loss = make_case(cell, layers, os.path.join(out, name))
+        print(f"{name}: loss {loss:.7f}")
+        names.append(name)
+    for cell, layers, bi in ENC_CASES:
+        name = enc_case_name(cell, layers, bi)
+        loss = make_enc_case(cell, layers, bi, os.path.join(out, name))
         print(f"{name}: loss {loss:.7f}")
         names.append(name)
     with open(os.path.join(out, "cases.txt"), "w") as f:

@@ -1,0 +1,112 @@
+/* io/ckpt.h — sharded HDF5 checkpoints (DESIGN §7). No MPI here: the trainer runs the protocol
+ * (every rank writes its shard, all agree, rank 0 commits) through comm/.
+ *
+ *   RUN/ckpt/step-00001000/manifest.h5                 rank 0: options, vocab, tensor table,
+ *   RUN/ckpt/step-00001000/manifest.crc32              shard slices and whole-file CRC32s
+ *   RUN/ckpt/step-00001000/shard-00003-of-00016.h5     rank 3: /params, /momentum slices,
+ *                                                      /streams/{id,cursor,h,c}
+ *   RUN/ckpt/latest                                    "step-00001000 <manifest crc32>"
+ *
+ * Commit: shards go to step-N.tmp/, are closed and fsynced; after every rank succeeded rank 0
+ * writes the manifest, fsyncs it, renames step-N.tmp to step-N, fsyncs ckpt/, then replaces
+ * latest by rename (and fsyncs again). A crash at any moment leaves the previous checkpoint
+ * loadable and `latest` pointing at a complete one.
+ *
+ * Integrity before parsing: readers check the manifest's CRC32 (from latest or manifest.crc32)
+ * and each shard's CRC32 (from the manifest) over the whole file before libhdf5 sees a byte.
+ * Datasets are chunked with shuffle + deflate (level 0 leaves the filter out) + Fletcher32.
+ */
+#ifndef DRNN_IO_CKPT_H
+#define DRNN_IO_CKPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/params.h"
+
+#define CKPT_FORMAT "drnn-checkpoint"
+#define CKPT_SHARD_FORMAT "drnn-checkpoint-shard"
+#define CKPT_VERSION 1
+
+/* Everything the manifest records besides tensors, vocabulary and shards. */
+typedef struct {
+    long step, epoch;
+    double tokens; /* tokens seen */
+    int world, batch, seq_len;
+    char model[16], cell[16], tokenizer[16];
+    int embed, hidden, layers, bidirectional, vocab_size;
+    double lr, momentum, clip, dropout;
+    uint64_t seed;
+    char corpus_uuid[64];
+    uint64_t train_tokens, valid_tokens;
+    uint32_t train_crc32, valid_crc32;
+    int has_momentum;  /* the optimizer state exists (momentum > 0 and a step was taken) */
+    int state_floats;  /* hidden (+ cell) state floats per stream */
+} ckpt_meta_t;
+
+/* What one rank writes. Slices are [lo, hi) of the flat buffer; streams are global ids. */
+typedef struct {
+    int rank, world;
+    size_t lo, hi;
+    const float *params;   /* [hi - lo] */
+    const float *momentum; /* [hi - lo] or NULL */
+    int nstreams;
+    const uint64_t *stream_ids; /* [nstreams] */
+    const uint64_t *cursors;    /* [nstreams] */
+    const float *h;             /* [nstreams, hfloats] */
+    const float *c;             /* [nstreams, hfloats] or NULL */
+    int hfloats;
+} ckpt_shard_t;
+
+/* Slice of rank r of world N over P floats: [P*r/N, P*(r+1)/N). */
+void ckpt_slice(size_t P, int r, int N, size_t *lo, size_t *hi);
+
+/* "RUN/ckpt/step-%08ld" (tmp: with ".tmp"). */
+void ckpt_step_dir(char *out, size_t n, const char *run_dir, long step, int tmp);
+
+/* 1 if RUN/ckpt/latest exists. */
+int ckpt_exists(const char *run_dir);
+
+/* Rank 0, before the shards: creates RUN/ckpt/ and an empty step-N.tmp/ (removing a stale one).
+ * 0 or 74 with a message. */
+int ckpt_begin(const char *run_dir, long step, char *err, size_t errlen);
+
+/* Every rank: writes its shard into step-N.tmp/, closes and fsyncs it, and returns the file's
+ * CRC32 in *crc. 0 or 74. deflate: 0..9 (0 leaves the filter out). */
+int ckpt_write_shard(const char *run_dir, long step, const ckpt_shard_t *s, int deflate,
+                     uint32_t *crc, char *err, size_t errlen);
+
+/* Rank 0, after every shard succeeded: writes the manifest (tab: tensor table; vocab: vocab_size
+ * strings; lo/hi/crc: per shard, world entries), commits as described above and prunes to the
+ * newest `keep` complete checkpoints (and stale .tmp folders). 0 or 74. */
+int ckpt_commit(const char *run_dir, const ckpt_meta_t *meta, const param_table_t *tab,
+                const char *const *vocab, const size_t *lo, const size_t *hi, const uint32_t *crc,
+                int deflate, int keep, char *err, size_t errlen);
+
+/* ---- reading --------------------------------------------------------------------------- */
+
+typedef struct ckpt ckpt_t;
+
+/* PATH: a run folder (its latest), or a step-N folder. Verifies the manifest's CRC32 and reads
+ * it. Returns 0; 66 when there is no checkpoint; 65 when a file is damaged or not a drnn
+ * checkpoint (naming the file). The caller owns *out (ckpt_close). */
+int ckpt_open(ckpt_t **out, const char *path, char *err, size_t errlen);
+void ckpt_close(ckpt_t *c);
+const ckpt_meta_t *ckpt_meta(const ckpt_t *c);
+const char *ckpt_dir(const ckpt_t *c);
+const char *const *ckpt_vocab(const ckpt_t *c);
+
+/* Checks that the checkpoint's tensor table equals tab (names, shapes, offsets). 0 or 64 naming
+ * the first tensor that differs. */
+int ckpt_check_table(const ckpt_t *c, const param_table_t *tab, char *err, size_t errlen);
+
+/* Reads every shard (verifying its CRC32 first): params [P]; momentum [P] if not NULL and the
+ * checkpoint has one; h, c: [batch, state_floats/(c ? 2 : 1)] by global stream id (c may be NULL
+ * when the cell has no cell state). 0 or 65 naming the file. */
+int ckpt_read(ckpt_t *c, float *params, float *momentum, float *h, float *cst, char *err,
+              size_t errlen);
+
+/* CRC32 (zlib) of a whole file. 0, or -1 with errno. */
+int ckpt_file_crc32(const char *path, uint32_t *crc);
+
+#endif

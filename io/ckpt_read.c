@@ -1,0 +1,359 @@
+/* io/ckpt_read.c — verifying and reading sharded checkpoints (see io/ckpt.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include "io/ckpt.h"
+#include "io/ckpt_internal.h"
+#include "io/h5util.h"
+
+struct ckpt {
+    char dir[4200];
+    ckpt_meta_t meta;
+    char **vocab;
+    int nvocab;
+    int ntensors;
+    char **tnames;
+    uint64_t (*tshape)[2];
+    uint64_t *toff;
+    uint64_t *lo, *hi;
+    uint32_t *crc;
+};
+
+int ckpt_fail(char *err, size_t errlen, int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int ckpt_attr_set_f64(hid_t obj, const char *name, double v) {
+    if (H5Aexists(obj, name) > 0) H5Adelete(obj, name);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = a >= 0 && H5Awrite(a, H5T_NATIVE_DOUBLE, &v) >= 0 ? 0 : -1;
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    return rc;
+}
+
+int ckpt_attr_get_f64(hid_t obj, const char *name, double *v) {
+    if (H5Aexists(obj, name) <= 0) return -1;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) return -1;
+    hid_t ft = H5Aget_type(a), sp = H5Aget_space(a);
+    int ok = ft >= 0 && sp >= 0 && H5Tget_class(ft) == H5T_FLOAT &&
+             H5Sget_simple_extent_npoints(sp) == 1 && H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0;
+    if (sp >= 0) H5Sclose(sp);
+    if (ft >= 0) H5Tclose(ft);
+    H5Aclose(a);
+    return ok ? 0 : -1;
+}
+
+int ckpt_file_crc32(const char *path, uint32_t *crc) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    static unsigned char buf[1 << 20];
+    uLong c = crc32(0L, Z_NULL, 0);
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) c = crc32(c, buf, (uInt)n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) return -1;
+    *crc = (uint32_t)c;
+    return 0;
+}
+
+/* Reads the first line of a small text file into buf. 0 or -1. */
+static int read_line(const char *path, char *buf, size_t n) {
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    int ok = fgets(buf, (int)n, f) != NULL;
+    fclose(f);
+    return ok ? 0 : -1;
+}
+
+/* Finds the step folder and the manifest CRC that PATH names. */
+static int resolve(const char *path, char *dir, size_t n, uint32_t *mcrc, char *err, size_t errlen) {
+    char p[4400], line[256], name[64];
+    unsigned crc = 0;
+    snprintf(p, sizeof p, "%s/ckpt/latest", path);
+    if (read_line(p, line, sizeof line) == 0) {
+        if (sscanf(line, "%63s %8x", name, &crc) != 2 || strncmp(name, "step-", 5) ||
+            strchr(name, '/'))
+            return ckpt_fail(err, errlen, 65, "%s: damaged (expected \"step-N CRC32\")", p);
+        snprintf(dir, n, "%s/ckpt/%s", path, name);
+        *mcrc = crc;
+        return 0;
+    }
+    snprintf(p, sizeof p, "%s/manifest.crc32", path);
+    if (read_line(p, line, sizeof line) == 0) {
+        if (sscanf(line, "%8x", &crc) != 1)
+            return ckpt_fail(err, errlen, 65, "%s: damaged (expected a CRC32)", p);
+        snprintf(dir, n, "%s", path);
+        *mcrc = crc;
+        return 0;
+    }
+    snprintf(p, sizeof p, "%s/manifest.h5", path);
+    struct stat st;
+    if (stat(p, &st) == 0)
+        return ckpt_fail(err, errlen, 65, "%s/manifest.crc32 is missing: incomplete checkpoint",
+                         path);
+    return ckpt_fail(err, errlen, 66,
+                     "%s: no checkpoint (neither a run folder with ckpt/latest nor a step-N "
+                     "folder)",
+                     path);
+}
+
+/* Whole-file CRC32 against the expected value, before any HDF5 call. */
+static int verify_crc(const char *path, uint32_t want, char *err, size_t errlen) {
+    uint32_t got = 0;
+    if (ckpt_file_crc32(path, &got) != 0)
+        return ckpt_fail(err, errlen, errno == ENOENT ? 65 : 65, "%s: cannot read: %s", path,
+                         strerror(errno));
+    if (got != want)
+        return ckpt_fail(err, errlen, 65,
+                         "%s: CRC32 %08x, expected %08x: the file is damaged; resume from an "
+                         "older checkpoint (--resume RUN/ckpt/step-N)",
+                         path, got, want);
+    return 0;
+}
+
+/* 1-D or 2-D dataset NAME of exactly n elements into dst. 0 or -1. */
+static int read_array(hid_t f, const char *name, hid_t memtype, hsize_t n, void *dst) {
+    if (!h5_exists(f, name)) return -1;
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    if (d < 0) return -1;
+    hid_t sp = H5Dget_space(d);
+    int ok = sp >= 0 && H5Sget_simple_extent_npoints(sp) == (hssize_t)n &&
+             (n == 0 || H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) >= 0);
+    if (sp >= 0) H5Sclose(sp);
+    H5Dclose(d);
+    return ok ? 0 : -1;
+}
+
+static int read_meta(hid_t f, ckpt_meta_t *m) {
+    int64_t v[12];
+    uint64_t u[6];
+    const char *ni[] = {"version", "step",       "epoch",         "world_size",
+                        "batch",   "seq_len",    "embed",         "hidden",
+                        "layers",  "bidirectional", "vocab_size", "state_floats"};
+    for (int i = 0; i < 12; i++)
+        if (h5_attr_get_i64(f, ni[i], &v[i]) < 0) return -1;
+    if (v[0] != CKPT_VERSION) return -2;
+    const char *nu[] = {"tokens_seen", "seed", "train_tokens", "valid_tokens", "train_crc32",
+                        "valid_crc32"};
+    for (int i = 0; i < 6; i++)
+        if (h5_attr_get_u64(f, nu[i], &u[i]) < 0) return -1;
+    int64_t hm = 0;
+    if (h5_attr_get_i64(f, "has_momentum", &hm) < 0) return -1;
+    for (int i = 1; i < 12; i++)
+        if (v[i] < 0 || v[i] > (1LL << 40)) return -1;
+    if (v[3] < 1 || v[3] > (1 << 20) || v[4] < 1 || v[10] < 1 || v[10] > (1 << 26)) return -1;
+    m->step = (long)v[1], m->epoch = (long)v[2], m->world = (int)v[3], m->batch = (int)v[4];
+    m->seq_len = (int)v[5], m->embed = (int)v[6], m->hidden = (int)v[7], m->layers = (int)v[8];
+    m->bidirectional = (int)v[9], m->vocab_size = (int)v[10], m->state_floats = (int)v[11];
+    m->tokens = (double)u[0], m->seed = u[1], m->train_tokens = u[2], m->valid_tokens = u[3];
+    m->train_crc32 = (uint32_t)u[4], m->valid_crc32 = (uint32_t)u[5];
+    m->has_momentum = hm != 0;
+    if (h5_attr_get_string(f, "model", m->model, sizeof m->model) < 0 ||
+        h5_attr_get_string(f, "cell", m->cell, sizeof m->cell) < 0 ||
+        h5_attr_get_string(f, "tokenizer", m->tokenizer, sizeof m->tokenizer) < 0 ||
+        h5_attr_get_string(f, "corpus_uuid", m->corpus_uuid, sizeof m->corpus_uuid) < 0 ||
+        ckpt_attr_get_f64(f, "lr", &m->lr) < 0 || ckpt_attr_get_f64(f, "momentum", &m->momentum) < 0 ||
+        ckpt_attr_get_f64(f, "clip", &m->clip) < 0 ||
+        ckpt_attr_get_f64(f, "dropout", &m->dropout) < 0)
+        return -1;
+    return 0;
+}
+
+static int read_tables(ckpt_t *c, hid_t f) {
+    int nt = 0;
+    if (h5_read_strings(f, "tensors/name", &c->tnames, &nt) < 0) return -1;
+    c->ntensors = nt;
+    if (nt < 1 || nt > PARAM_MAX_TENSORS) return -1;
+    c->tshape = calloc((size_t)nt, sizeof *c->tshape);
+    c->toff = calloc((size_t)nt, sizeof *c->toff);
+    int W = c->meta.world;
+    c->lo = calloc((size_t)W, sizeof *c->lo);
+    c->hi = calloc((size_t)W, sizeof *c->hi);
+    c->crc = calloc((size_t)W, sizeof *c->crc);
+    if (!c->tshape || !c->toff || !c->lo || !c->hi || !c->crc) return -1;
+    if (read_array(f, "tensors/shape", H5T_NATIVE_UINT64, (hsize_t)nt * 2, c->tshape) < 0 ||
+        read_array(f, "tensors/offset", H5T_NATIVE_UINT64, (hsize_t)nt, c->toff) < 0 ||
+        read_array(f, "shards/lo", H5T_NATIVE_UINT64, (hsize_t)W, c->lo) < 0 ||
+        read_array(f, "shards/hi", H5T_NATIVE_UINT64, (hsize_t)W, c->hi) < 0 ||
+        read_array(f, "shards/crc32", H5T_NATIVE_UINT32, (hsize_t)W, c->crc) < 0)
+        return -1;
+    /* Slices must tile [0, P) in rank order. */
+    for (int r = 0; r < W; r++)
+        if (c->lo[r] > c->hi[r] || (r > 0 && c->lo[r] != c->hi[r - 1]) || (r == 0 && c->lo[0]))
+            return -1;
+    return 0;
+}
+
+int ckpt_open(ckpt_t **out, const char *path, char *err, size_t errlen) {
+    *out = NULL;
+    ckpt_t *c = calloc(1, sizeof *c);
+    if (!c) return ckpt_fail(err, errlen, 70, "out of memory");
+    uint32_t mcrc = 0;
+    char mpath[4400];
+    int rc = resolve(path, c->dir, sizeof c->dir, &mcrc, err, errlen);
+    if (rc) goto fail;
+    snprintf(mpath, sizeof mpath, "%s/manifest.h5", c->dir);
+    if ((rc = verify_crc(mpath, mcrc, err, errlen))) goto fail;
+    h5_quiet();
+    hid_t f = H5Fopen(mpath, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) {
+        rc = ckpt_fail(err, errlen, 65, "%s: HDF5 cannot open it", mpath);
+        goto fail;
+    }
+    char fmt[64];
+    int mr = -1;
+    if (h5_attr_get_string(f, "format", fmt, sizeof fmt) < 0 || strcmp(fmt, CKPT_FORMAT) != 0)
+        rc = ckpt_fail(err, errlen, 65, "%s: not a drnn checkpoint manifest", mpath);
+    else if ((mr = read_meta(f, &c->meta)) != 0)
+        rc = ckpt_fail(err, errlen, 65,
+                       mr == -2 ? "%s: checkpoint format version is not %d; use the drnn that "
+                                  "wrote it"
+                                : "%s: manifest attributes missing or invalid (version %d)",
+                       mpath, CKPT_VERSION);
+    else if (h5_read_strings(f, "vocab", &c->vocab, &c->nvocab) < 0 ||
+             c->nvocab != c->meta.vocab_size)
+        rc = ckpt_fail(err, errlen, 65, "%s: /vocab missing or not vocab_size entries", mpath);
+    else if (read_tables(c, f) < 0)
+        rc = ckpt_fail(err, errlen, 65, "%s: tensor or shard table missing or inconsistent",
+                       mpath);
+    H5Fclose(f);
+    if (rc) goto fail;
+    *out = c;
+    return 0;
+fail:
+    ckpt_close(c);
+    return rc;
+}
+
+void ckpt_close(ckpt_t *c) {
+    if (!c) return;
+    h5_free_strings(c->vocab, c->nvocab);
+    h5_free_strings(c->tnames, c->ntensors);
+    free(c->tshape), free(c->toff), free(c->lo), free(c->hi), free(c->crc);
+    free(c);
+}
+
+const ckpt_meta_t *ckpt_meta(const ckpt_t *c) { return &c->meta; }
+const char *ckpt_dir(const ckpt_t *c) { return c->dir; }
+const char *const *ckpt_vocab(const ckpt_t *c) { return (const char *const *)c->vocab; }
+
+int ckpt_check_table(const ckpt_t *c, const param_table_t *tab, char *err, size_t errlen) {
+    if (c->ntensors != tab->n)
+        return ckpt_fail(err, errlen, 64, "checkpoint %s has %d tensors, this model %d", c->dir,
+                         c->ntensors, tab->n);
+    for (int i = 0; i < tab->n; i++) {
+        const param_tensor_t *t = &tab->t[i];
+        uint64_t d1 = t->ndim == 2 ? t->shape[1] : 0;
+        if (strcmp(c->tnames[i], t->name) || c->tshape[i][0] != t->shape[0] ||
+            c->tshape[i][1] != d1 || c->toff[i] != t->offset)
+            return ckpt_fail(err, errlen, 64,
+                             "checkpoint %s: tensor %d is %s [%llu, %llu], this model has %s; "
+                             "use the model options the checkpoint was written with",
+                             c->dir, i, c->tnames[i], (unsigned long long)c->tshape[i][0],
+                             (unsigned long long)c->tshape[i][1], t->name);
+    }
+    if (c->hi[c->meta.world - 1] != (uint64_t)tab->t[tab->n - 1].offset + tab->t[tab->n - 1].size)
+        return ckpt_fail(err, errlen, 65, "checkpoint %s: shard slices do not cover the model",
+                         c->dir);
+    return 0;
+}
+
+/* Reads shard r into the caller's buffers; seen[id] marks streams already filled. */
+static int read_shard(ckpt_t *c, int r, float *params, float *momentum, float *h, float *cst,
+                      unsigned char *seen, char *err, size_t errlen) {
+    char path[4600];
+    const ckpt_meta_t *m = &c->meta;
+    snprintf(path, sizeof path, "%s/shard-%05d-of-%05d.h5", c->dir, r, m->world);
+    int rc = verify_crc(path, c->crc[r], err, errlen);
+    if (rc) return rc;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return ckpt_fail(err, errlen, 65, "%s: HDF5 cannot open it", path);
+    char fmt[64];
+    int64_t rank = -1, world = -1;
+    uint64_t lo = 1, hi = 0;
+    hsize_t n = c->hi[r] - c->lo[r];
+    int hf = m->state_floats / (cst ? 2 : 1);
+    uint64_t *ids = NULL, *cur = NULL;
+    float *hb = NULL, *cb = NULL;
+    hssize_t ns = -1;
+    rc = 65;
+    if (h5_attr_get_string(f, "format", fmt, sizeof fmt) < 0 || strcmp(fmt, CKPT_SHARD_FORMAT) ||
+        h5_attr_get_i64(f, "rank", &rank) < 0 || h5_attr_get_i64(f, "world_size", &world) < 0 ||
+        h5_attr_get_u64(f, "slice_lo", &lo) < 0 || h5_attr_get_u64(f, "slice_hi", &hi) < 0 ||
+        rank != r || world != m->world || lo != c->lo[r] || hi != c->hi[r]) {
+        ckpt_fail(err, errlen, 65, "%s: shard attributes do not match the manifest", path);
+        goto out;
+    }
+    if (read_array(f, "params", H5T_NATIVE_FLOAT, n, params + c->lo[r]) < 0 ||
+        (momentum && m->has_momentum &&
+         read_array(f, "momentum", H5T_NATIVE_FLOAT, n, momentum + c->lo[r]) < 0)) {
+        ckpt_fail(err, errlen, 65, "%s: cannot read params/momentum (Fletcher32 or size error)",
+                  path);
+        goto out;
+    }
+    hid_t d = h5_exists(f, "streams/id") ? H5Dopen2(f, "streams/id", H5P_DEFAULT) : -1;
+    if (d >= 0) {
+        hid_t sp = H5Dget_space(d);
+        ns = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+        if (sp >= 0) H5Sclose(sp);
+        H5Dclose(d);
+    }
+    if (ns < 0 || ns > m->batch) {
+        ckpt_fail(err, errlen, 65, "%s: /streams/id missing or too long", path);
+        goto out;
+    }
+    ids = calloc((size_t)ns + 1, sizeof *ids);
+    cur = calloc((size_t)ns + 1, sizeof *cur);
+    hb = calloc((size_t)ns * hf + 1, sizeof *hb);
+    cb = cst ? calloc((size_t)ns * hf + 1, sizeof *cb) : NULL;
+    if (!ids || !cur || !hb || (cst && !cb) ||
+        read_array(f, "streams/id", H5T_NATIVE_UINT64, (hsize_t)ns, ids) < 0 ||
+        read_array(f, "streams/cursor", H5T_NATIVE_UINT64, (hsize_t)ns, cur) < 0 ||
+        read_array(f, "streams/h", H5T_NATIVE_FLOAT, (hsize_t)ns * hf, hb) < 0 ||
+        (cst && read_array(f, "streams/c", H5T_NATIVE_FLOAT, (hsize_t)ns * hf, cb) < 0)) {
+        ckpt_fail(err, errlen, 65, "%s: cannot read /streams (Fletcher32 or size error)", path);
+        goto out;
+    }
+    for (hssize_t i = 0; i < ns; i++) {
+        if (ids[i] >= (uint64_t)m->batch || seen[ids[i]]) {
+            ckpt_fail(err, errlen, 65, "%s: stream id %llu invalid or duplicated", path,
+                      (unsigned long long)ids[i]);
+            goto out;
+        }
+        seen[ids[i]] = 1;
+        memcpy(h + ids[i] * hf, hb + i * hf, sizeof(float) * hf);
+        if (cst) memcpy(cst + ids[i] * hf, cb + i * hf, sizeof(float) * hf);
+    }
+    rc = 0;
+out:
+    free(ids), free(cur), free(hb), free(cb);
+    H5Fclose(f);
+    return rc;
+}
+
+int ckpt_read(ckpt_t *c, float *params, float *momentum, float *h, float *cst, char *err,
+              size_t errlen) {
+    unsigned char *seen = calloc((size_t)c->meta.batch, 1);
+    if (!seen) return ckpt_fail(err, errlen, 70, "out of memory");
+    int rc = 0;
+    for (int r = 0; r < c->meta.world && rc == 0; r++)
+        rc = read_shard(c, r, params, momentum, h, cst, seen, err, errlen);
+    for (int i = 0; rc == 0 && i < c->meta.batch; i++)
+        if (!seen[i])
+            rc = ckpt_fail(err, errlen, 65, "checkpoint %s: no shard holds stream %d", c->dir, i);
+    free(seen);
+    return rc;
+}

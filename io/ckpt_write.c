@@ -1,0 +1,303 @@
+/* io/ckpt_write.c — writing and committing sharded checkpoints (see io/ckpt.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io/ckpt.h"
+#include "io/ckpt_internal.h"
+#include "io/fsutil.h"
+#include "io/h5util.h"
+
+void ckpt_slice(size_t P, int r, int N, size_t *lo, size_t *hi) {
+    *lo = (size_t)((unsigned __int128)P * (unsigned)r / (unsigned)N);
+    *hi = (size_t)((unsigned __int128)P * (unsigned)(r + 1) / (unsigned)N);
+}
+
+void ckpt_step_dir(char *out, size_t n, const char *run_dir, long step, int tmp) {
+    snprintf(out, n, "%s/ckpt/step-%08ld%s", run_dir, step, tmp ? ".tmp" : "");
+}
+
+int ckpt_exists(const char *run_dir) {
+    char p[4200];
+    snprintf(p, sizeof p, "%s/ckpt/latest", run_dir);
+    return access(p, F_OK) == 0;
+}
+
+/* rm -r of a checkpoint folder: its files, then the folder (no deeper levels exist). */
+static int remove_dir(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT ? 0 : -1;
+    struct dirent *e;
+    char p[4400];
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    return rmdir(dir);
+}
+
+int ckpt_begin(const char *run_dir, long step, char *err, size_t errlen) {
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/ckpt", run_dir);
+    if (fs_mkdirs(dir) != 0)
+        return ckpt_fail(err, errlen, 74, "%s: cannot create: %s", dir, strerror(errno));
+    ckpt_step_dir(dir, sizeof dir, run_dir, step, 1);
+    remove_dir(dir);
+    if (mkdir(dir, 0777) != 0)
+        return ckpt_fail(err, errlen, 74, "%s: cannot create: %s", dir, strerror(errno));
+    return 0;
+}
+
+/* Test knob: DRNN_TEST_CKPT_DELAY_MS sleeps between datasets so that crash tests can kill the
+ * job while a checkpoint is being written. */
+static void test_delay(void) {
+    static long ms = -1;
+    if (ms < 0) {
+        const char *v = getenv("DRNN_TEST_CKPT_DELAY_MS");
+        ms = v ? atol(v) : 0;
+    }
+    if (ms > 0) usleep((useconds_t)ms * 1000);
+}
+
+/* Chunked dataset with shuffle + deflate + Fletcher32 of a 1-D or 2-D array. */
+static int write_array(hid_t f, const char *name, hid_t filetype, hid_t memtype, int ndim,
+                       const hsize_t *dims, const void *data, int deflate) {
+    test_delay();
+    hsize_t n = ndim == 1 ? dims[0] : dims[0] * dims[1];
+    if (n == 0) { /* filters need chunks; an empty array is stored without them */
+        hid_t sp = H5Screate_simple(ndim, dims, NULL);
+        hid_t d = H5Dcreate2(f, name, filetype, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        int rc = d >= 0 ? 0 : -1;
+        if (d >= 0) H5Dclose(d);
+        H5Sclose(sp);
+        return rc;
+    }
+    hsize_t chunk[2] = {dims[0], ndim == 2 ? dims[1] : 1};
+    const hsize_t max_chunk = 1 << 18; /* elements: 1 MiB of float32 */
+    if (ndim == 1 && chunk[0] > max_chunk) chunk[0] = max_chunk;
+    if (ndim == 2 && chunk[0] * chunk[1] > max_chunk) {
+        chunk[0] = max_chunk / chunk[1] ? max_chunk / chunk[1] : 1;
+    }
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, ndim, chunk);
+    H5Pset_shuffle(dcpl);
+    if (deflate > 0) H5Pset_deflate(dcpl, (unsigned)deflate);
+    H5Pset_fletcher32(dcpl);
+    hid_t sp = H5Screate_simple(ndim, dims, NULL);
+    hid_t d = H5Dcreate2(f, name, filetype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    int rc = d >= 0 && H5Dwrite(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0 ? 0 : -1;
+    if (d >= 0) H5Dclose(d);
+    H5Sclose(sp);
+    H5Pclose(dcpl);
+    return rc;
+}
+
+/* Closes F, fsyncs PATH and returns its CRC32. */
+static int finish_file(hid_t f, const char *path, uint32_t *crc) {
+    if (H5Fclose(f) < 0) return -1;
+    if (fs_fsync_path(path) != 0) return -1;
+    return crc ? ckpt_file_crc32(path, crc) : 0;
+}
+
+int ckpt_write_shard(const char *run_dir, long step, const ckpt_shard_t *s, int deflate,
+                     uint32_t *crc, char *err, size_t errlen) {
+    char dir[4200], path[4400];
+    ckpt_step_dir(dir, sizeof dir, run_dir, step, 1);
+    snprintf(path, sizeof path, "%s/shard-%05d-of-%05d.h5", dir, s->rank, s->world);
+    h5_quiet();
+    hid_t fapl = h5_fapl_latest();
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    if (f < 0) return ckpt_fail(err, errlen, 74, "%s: cannot create", path);
+    int bad = h5_attr_set_string(f, "format", CKPT_SHARD_FORMAT);
+    bad |= h5_attr_set_i64(f, "version", CKPT_VERSION);
+    bad |= h5_attr_set_i64(f, "rank", s->rank);
+    bad |= h5_attr_set_i64(f, "world_size", s->world);
+    bad |= h5_attr_set_i64(f, "step", step);
+    bad |= h5_attr_set_u64(f, "slice_lo", s->lo);
+    bad |= h5_attr_set_u64(f, "slice_hi", s->hi);
+    hsize_t n = s->hi - s->lo;
+    bad |= write_array(f, "params", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &n, s->params, deflate);
+    if (s->momentum)
+        bad |= write_array(f, "momentum", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &n, s->momentum,
+                           deflate);
+    hid_t g = H5Gcreate2(f, "streams", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    bad |= g < 0;
+    if (g >= 0) H5Gclose(g);
+    hsize_t ns = (hsize_t)s->nstreams, hd[2] = {ns, (hsize_t)s->hfloats};
+    bad |= write_array(f, "streams/id", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &ns, s->stream_ids,
+                       deflate);
+    bad |= write_array(f, "streams/cursor", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &ns, s->cursors,
+                       deflate);
+    bad |= write_array(f, "streams/h", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, hd, s->h, deflate);
+    if (s->c) bad |= write_array(f, "streams/c", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, hd, s->c, deflate);
+    if (bad) {
+        H5Fclose(f);
+        return ckpt_fail(err, errlen, 74, "%s: write failed; check free space", path);
+    }
+    if (finish_file(f, path, crc) != 0)
+        return ckpt_fail(err, errlen, 74, "%s: close/fsync failed: %s", path, strerror(errno));
+    return 0;
+}
+
+static int write_meta(hid_t f, const ckpt_meta_t *m) {
+    int bad = h5_attr_set_string(f, "format", CKPT_FORMAT);
+    bad |= h5_attr_set_i64(f, "version", CKPT_VERSION);
+    bad |= h5_attr_set_i64(f, "step", m->step);
+    bad |= h5_attr_set_i64(f, "epoch", m->epoch);
+    bad |= h5_attr_set_u64(f, "tokens_seen", (uint64_t)m->tokens);
+    bad |= h5_attr_set_i64(f, "world_size", m->world);
+    bad |= h5_attr_set_i64(f, "batch", m->batch);
+    bad |= h5_attr_set_i64(f, "seq_len", m->seq_len);
+    bad |= h5_attr_set_string(f, "model", m->model);
+    bad |= h5_attr_set_string(f, "cell", m->cell);
+    bad |= h5_attr_set_string(f, "tokenizer", m->tokenizer);
+    bad |= h5_attr_set_i64(f, "embed", m->embed);
+    bad |= h5_attr_set_i64(f, "hidden", m->hidden);
+    bad |= h5_attr_set_i64(f, "layers", m->layers);
+    bad |= h5_attr_set_i64(f, "bidirectional", m->bidirectional);
+    bad |= h5_attr_set_i64(f, "vocab_size", m->vocab_size);
+    bad |= ckpt_attr_set_f64(f, "lr", m->lr);
+    bad |= ckpt_attr_set_f64(f, "momentum", m->momentum);
+    bad |= ckpt_attr_set_f64(f, "clip", m->clip);
+    bad |= ckpt_attr_set_f64(f, "dropout", m->dropout);
+    bad |= h5_attr_set_u64(f, "seed", m->seed);
+    bad |= h5_attr_set_string(f, "corpus_uuid", m->corpus_uuid);
+    bad |= h5_attr_set_u64(f, "train_tokens", m->train_tokens);
+    bad |= h5_attr_set_u64(f, "valid_tokens", m->valid_tokens);
+    bad |= h5_attr_set_u64(f, "train_crc32", m->train_crc32);
+    bad |= h5_attr_set_u64(f, "valid_crc32", m->valid_crc32);
+    bad |= h5_attr_set_i64(f, "has_momentum", m->has_momentum);
+    bad |= h5_attr_set_i64(f, "state_floats", m->state_floats);
+    return bad;
+}
+
+/* /tensors/{name, shape, offset} and /shards/{lo, hi, crc32}. */
+static int write_tables(hid_t f, const param_table_t *tab, const size_t *lo, const size_t *hi,
+                        const uint32_t *crc, int world, int deflate) {
+    int bad = 0;
+    const char *names[PARAM_MAX_TENSORS];
+    uint64_t shape[PARAM_MAX_TENSORS][2], off[PARAM_MAX_TENSORS];
+    for (int i = 0; i < tab->n; i++) {
+        names[i] = tab->t[i].name;
+        shape[i][0] = tab->t[i].shape[0];
+        shape[i][1] = tab->t[i].ndim == 2 ? tab->t[i].shape[1] : 0;
+        off[i] = tab->t[i].offset;
+    }
+    hid_t g = H5Gcreate2(f, "tensors", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    bad |= g < 0;
+    if (g >= 0) H5Gclose(g);
+    bad |= h5_write_strings(f, "tensors/name", names, tab->n);
+    hsize_t n = (hsize_t)tab->n, sd[2] = {n, 2};
+    bad |= write_array(f, "tensors/shape", H5T_STD_U64LE, H5T_NATIVE_UINT64, 2, sd, shape, deflate);
+    bad |= write_array(f, "tensors/offset", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &n, off, deflate);
+    g = H5Gcreate2(f, "shards", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    bad |= g < 0;
+    if (g >= 0) H5Gclose(g);
+    uint64_t *l = calloc((size_t)world, sizeof *l), *h = calloc((size_t)world, sizeof *h);
+    uint32_t *c = calloc((size_t)world, sizeof *c);
+    if (!l || !h || !c) bad = 1;
+    for (int r = 0; !bad && r < world; r++) l[r] = lo[r], h[r] = hi[r], c[r] = crc[r];
+    hsize_t w = (hsize_t)world;
+    if (!bad) {
+        bad |= write_array(f, "shards/lo", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &w, l, deflate);
+        bad |= write_array(f, "shards/hi", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &w, h, deflate);
+        bad |= write_array(f, "shards/crc32", H5T_STD_U32LE, H5T_NATIVE_UINT32, 1, &w, c, deflate);
+    }
+    free(l), free(h), free(c);
+    return bad;
+}
+
+/* Writes a small text file durably: tmp name, fsync, rename, fsync folder. */
+static int write_text_atomic(const char *path, const char *text) {
+    char tmp[4400];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return -1;
+    int ok = fputs(text, f) >= 0;
+    ok &= fflush(f) == 0 && fsync(fileno(f)) == 0;
+    ok &= fclose(f) == 0;
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return fs_fsync_parent(path);
+}
+
+static int cmp_names(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Keeps the newest `keep` complete step-* folders, always including the one just committed
+ * (NEWEST, which may not be the highest step when a run was resumed from an older one), and
+ * removes leftover step-*.tmp folders of crashed writes. */
+static void prune(const char *run_dir, long newest, int keep) {
+    char dir[4200], p[4400];
+    snprintf(dir, sizeof dir, "%s/ckpt", run_dir);
+    DIR *d = opendir(dir);
+    if (!d) return;
+    char *names[4096];
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 4096)
+        if (!strncmp(e->d_name, "step-", 5)) names[n++] = strdup(e->d_name);
+    closedir(d);
+    qsort(names, (size_t)n, sizeof *names, cmp_names);
+    int kept = 1; /* the newest */
+    for (int i = n - 1; i >= 0; i--) {
+        if (!names[i]) continue;
+        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+        if (strstr(names[i], ".tmp")) remove_dir(p);
+        else if (atol(names[i] + 5) == newest) { /* kept */
+        }
+        else if (kept < keep) kept++;
+        else remove_dir(p);
+        free(names[i]);
+    }
+}
+
+int ckpt_commit(const char *run_dir, const ckpt_meta_t *meta, const param_table_t *tab,
+                const char *const *vocab, const size_t *lo, const size_t *hi, const uint32_t *crc,
+                int deflate, int keep, char *err, size_t errlen) {
+    char tmpdir[4200], dir[4200], path[4400], line[128];
+    ckpt_step_dir(tmpdir, sizeof tmpdir, run_dir, meta->step, 1);
+    ckpt_step_dir(dir, sizeof dir, run_dir, meta->step, 0);
+    snprintf(path, sizeof path, "%s/manifest.h5", tmpdir);
+    hid_t fapl = h5_fapl_latest();
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    if (f < 0) return ckpt_fail(err, errlen, 74, "%s: cannot create", path);
+    int bad = write_meta(f, meta);
+    bad |= h5_write_strings(f, "vocab", vocab, meta->vocab_size);
+    bad |= write_tables(f, tab, lo, hi, crc, meta->world, deflate);
+    uint32_t mcrc = 0;
+    if (bad) {
+        H5Fclose(f);
+        return ckpt_fail(err, errlen, 74, "%s: write failed; check free space", path);
+    }
+    if (finish_file(f, path, &mcrc) != 0)
+        return ckpt_fail(err, errlen, 74, "%s: close/fsync failed: %s", path, strerror(errno));
+    snprintf(path, sizeof path, "%s/manifest.crc32", tmpdir);
+    snprintf(line, sizeof line, "%08x\n", mcrc);
+    if (write_text_atomic(path, line) != 0)
+        return ckpt_fail(err, errlen, 74, "%s: write failed: %s", path, strerror(errno));
+    test_delay();
+    /* A folder of the same step left by an earlier crashed run is replaced. */
+    remove_dir(dir);
+    if (rename(tmpdir, dir) != 0 || fs_fsync_parent(dir) != 0)
+        return ckpt_fail(err, errlen, 74, "%s: cannot commit: %s", dir, strerror(errno));
+    test_delay();
+    snprintf(path, sizeof path, "%s/ckpt/latest", run_dir);
+    snprintf(line, sizeof line, "step-%08ld %08x\n", meta->step, mcrc);
+    if (write_text_atomic(path, line) != 0)
+        return ckpt_fail(err, errlen, 74, "%s: cannot replace: %s", path, strerror(errno));
+    prune(run_dir, meta->step, keep);
+    return 0;
+}

@@ -1,0 +1,193 @@
+/* drnn-eval — loss, perplexity and bits per token of a trained language model (DESIGN §1, §8).
+ *
+ * --data CORPUS --split S scores a split with the validation layout of drnn-train
+ * (trainer/lm_eval.h): B = --batch streams, carried state, every window scored, so with the
+ * run's --batch it gives the trainer's validation figure. --text FILE tokenizes FILE with the
+ * model's vocabulary and scores it as one continuous stream: the cross-entropy of every token
+ * given all tokens before it (windows of --seq-len with carried state; the result does not
+ * depend on the window length beyond float rounding). A plain single process: no mpirun, no MPI
+ * calls. */
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/corpus.h"
+#include "io/tokenize.h"
+#include "trainer/config.h"
+#include "trainer/lm_eval.h"
+#include "trainer/lm_train.h"
+#include "trainer/model_load.h"
+
+typedef struct {
+    char ckpt[4096], data[4096], text[4096], split[16];
+    int batch, seq_len, threads, json, help;
+} eval_opts_t;
+
+#define OFF(f) offsetof(eval_opts_t, f)
+#define STR(f) OPT_STR, OFF(f), sizeof(((eval_opts_t *)0)->f)
+static const opt_spec_t spec[] = {
+    {"ckpt", STR(ckpt), NULL, 0, 0, "run folder or model.h5 (required)", 0},
+    {"data", STR(data), NULL, 0, 0, "score a split of this corpus (drnn-prep output)", 0},
+    {"split", STR(split), "valid", 0, 0, "split of --data: valid or test", 0},
+    {"text", STR(text), NULL, 0, 0, "score this text file (plain, .gz or - for stdin) as one stream", 0},
+    {"batch", OPT_INT, OFF(batch), 0, "32", 1, 1 << 20, "--data: streams B (use the run's --batch to match its validation)", 0},
+    {"seq-len", OPT_INT, OFF(seq_len), 0, "256", 1, 1 << 16, "window length (changes only float rounding)", 0},
+    {"threads", OPT_INT, OFF(threads), 0, "0", 0, 4096, "OpenBLAS threads (0: the CPUs this process may use)", 0},
+    {"json", OPT_FLAG, OFF(json), 0, NULL, 0, 1, "print one JSON object on stdout, everything else on stderr", 0},
+    {"help", OPT_FLAG, OFF(help), 0, NULL, 0, 1, "print this help", 0},
+};
+#define NSPEC ((int)(sizeof spec / sizeof spec[0]))
+
+static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int die(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "drnn-eval: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
+}
+
+static void usage(void) {
+    printf("usage: drnn-eval --ckpt RUN|MODEL.h5 (--data CORPUS.h5 [--split valid|test] | --text "
+           "FILE) [--json]\n\noptions:\n");
+    config_usage(stdout, spec, NSPEC);
+    printf("\nPrints the mean cross-entropy (loss, nats), perplexity exp(loss), bits per token\n"
+           "loss/ln 2, the number of scored targets (tokens) and how many of them are <unk>\n"
+           "(unknown). --data cuts the split into --batch streams as drnn-train's validation\n"
+           "does: B matters only through where streams are cut (the first token of each stream\n"
+           "has no target and no context). --text scores FILE as one stream: every token but\n"
+           "the first, given all tokens before it; symbols not in the vocabulary become <unk>.\n"
+           "Exit codes: 0 done, 64 usage, 65 bad model, corpus or text, 66 input missing,\n"
+           "70 internal error or non-finite loss.\n");
+}
+
+/* The corpus must use the model's tokenizer and vocabulary, or ids would mean other tokens. */
+static int check_vocab(const model_file_t *m, const corpus_t *c, char *err, size_t errlen) {
+    int same = strcmp(m->meta.tokenizer, corpus_tokenizer(c)) == 0 &&
+               corpus_vocab_size(c) == m->nv;
+    for (int i = 0; same && i < m->nv; i++) same = strcmp(m->vocab[i], corpus_vocab(c)[i]) == 0;
+    if (same) return 0;
+    snprintf(err, errlen,
+             "--data %s: its vocabulary (%s, %d tokens) is not the model's %s (%s, %d tokens); "
+             "score a corpus prepared with the same vocabulary, or use --text",
+             corpus_path(c), corpus_tokenizer(c), corpus_vocab_size(c), m->path,
+             m->meta.tokenizer, m->nv);
+    return 65;
+}
+
+static int score_data(lm_score_t *sc, const eval_opts_t *o, model_file_t *m, char *err,
+                      size_t errlen) {
+    int split = !strcmp(o->split, "valid") ? CORPUS_VALID : !strcmp(o->split, "test") ? CORPUS_TEST : -1;
+    if (split < 0) {
+        snprintf(err, errlen, "--split %s: expected valid or test", o->split);
+        return 64;
+    }
+    corpus_t *c = NULL;
+    int rc = corpus_open(&c, o->data, err, errlen);
+    if (rc) return rc;
+    uint64_t L = corpus_split_tokens(c, split);
+    stream_reader_t *rd = NULL;
+    lm_eval_t e = {.params = m->params, .B = o->batch, .T = o->seq_len};
+    if ((rc = check_vocab(m, c, err, errlen))) goto out;
+    if (L / (uint64_t)o->batch < 2) {
+        snprintf(err, errlen,
+                 "--split %s: the %s split of %s has %llu tokens, fewer than 2 per stream for "
+                 "--batch %d; lower --batch",
+                 o->split, o->split, o->data, (unsigned long long)L, o->batch);
+        rc = 64;
+        goto out;
+    }
+    e.lm = m->lm;
+    e.unk_id = strcmp(corpus_tokenizer(c), "byte") ? (int64_t)TOK_UNK : -1;
+    size_t ahead = 65536 > (size_t)e.T + 1 ? 65536 : (size_t)e.T + 1;
+    rd = stream_reader_new(c, split, e.B, 0, e.B, ahead);
+    e.state = calloc((size_t)lm_state_size(e.lm) * e.B, sizeof(float));
+    e.inputs = calloc((size_t)e.T * e.B, sizeof(uint32_t));
+    e.targets = calloc((size_t)e.T * e.B, sizeof(uint32_t));
+    e.window = calloc((size_t)e.T + 1, sizeof(uint32_t));
+    if (!rd || !e.state || !e.inputs || !e.targets || !e.window) {
+        snprintf(err, errlen, "out of memory for %d streams of %d tokens", e.B, e.T);
+        rc = 70;
+        goto out;
+    }
+    rc = lm_eval_streams(sc, &e, rd, err, errlen);
+out:
+    free(e.state), free(e.inputs), free(e.targets), free(e.window);
+    stream_reader_free(rd);
+    corpus_close(c);
+    return rc;
+}
+
+static int score_text(lm_score_t *sc, const eval_opts_t *o, model_file_t *m, char *err,
+                      size_t errlen) {
+    tok_kind_t kind;
+    if (tok_kind_parse(m->meta.tokenizer, &kind) != 0) {
+        snprintf(err, errlen, "%s: unknown tokenizer", m->path);
+        return 65;
+    }
+    tok_vocab_t *tv = tok_vocab_new(kind, (const char *const *)m->vocab, (size_t)m->nv, err, errlen);
+    if (!tv) return 65;
+    uint32_t *ids = NULL;
+    size_t n = 0;
+    int rc = tok_encode_file(tv, o->text, &ids, &n, NULL, err, errlen);
+    tok_vocab_free(tv);
+    if (rc) return rc;
+    lm_eval_t e = {.lm = m->lm, .params = m->params, .B = 1, .T = o->seq_len};
+    e.unk_id = tok_num_specials(kind) > 0 ? (int64_t)TOK_UNK : -1;
+    e.state = calloc((size_t)lm_state_size(e.lm), sizeof(float));
+    if (n < 2) {
+        snprintf(err, errlen, "--text %s: %zu token%s, at least 2 are needed to score one", o->text,
+                 n, n == 1 ? "" : "s");
+        rc = 65;
+    } else if (!e.state) {
+        snprintf(err, errlen, "out of memory");
+        rc = 70;
+    } else {
+        lm_eval_sequence(sc, &e, ids, n);
+    }
+    free(e.state);
+    free(ids);
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    eval_opts_t o;
+    char err[8192];
+    int rc = config_parse(&o, spec, NSPEC, NULL, argc, argv, err, sizeof err);
+    if (rc) return die(rc, "%s", err);
+    if (o.help) {
+        usage();
+        return 0;
+    }
+    if (!o.ckpt[0]) return die(64, "--ckpt is required (a run folder or a model.h5)");
+    if (!o.data[0] == !o.text[0])
+        return die(64, "give exactly one of --data CORPUS.h5 and --text FILE");
+    threads_configure(o.threads);
+    model_file_t m;
+    int B = o.data[0] ? o.batch : 1;
+    if ((rc = model_load(&m, o.ckpt, o.seq_len, B, err, sizeof err))) return die(rc, "%s", err);
+    lm_score_t sc = {0};
+    rc = o.data[0] ? score_data(&sc, &o, &m, err, sizeof err) : score_text(&sc, &o, &m, err, sizeof err);
+    const char *what = o.data[0] ? o.data : o.text;
+    char model_path[4200];
+    snprintf(model_path, sizeof model_path, "%s", m.path);
+    model_unload(&m);
+    if (rc) return die(rc, "%s", err);
+    double loss = sc.loss / sc.targets;
+    if (!isfinite(loss))
+        return die(70, "%s: non-finite loss on %s (does the model hold NaN or Inf?)", model_path,
+                   what);
+    fprintf(o.json ? stderr : stdout,
+            "%s on %s%s%s: loss %.4f | ppl %.3f | bits/token %.4f | %.0f tokens | %.0f unknown\n",
+            model_path, what, o.data[0] ? " " : "", o.data[0] ? o.split : "", loss, exp(loss),
+            loss / log(2.0), sc.targets, sc.unknown);
+    if (o.json)
+        printf("{\"loss\": %.9g, \"ppl\": %.9g, \"bpt\": %.9g, \"tokens\": %.0f, \"unknown\": %.0f}\n",
+               loss, exp(loss), loss / log(2.0), sc.targets, sc.unknown);
+    return fflush(stdout) == 0 && fflush(stderr) == 0 ? 0 : 74;
+}

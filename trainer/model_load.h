@@ -1,0 +1,37 @@
+/* trainer/model_load.h — finding and loading a trained model for the programs that use one
+ * (drnn-eval, drnn-export, drnn-train --init-from; drnn-sample can switch to it).
+ *
+ * model_resolve_path is the one place that turns a RUN|CKPT|MODEL.h5 argument into a file: today
+ * a run folder means RUN/model.h5; when checkpoints land, RUN will mean its newest complete
+ * checkpoint and a step-N folder that checkpoint (DESIGN §8), and only this function changes.
+ * Files are checked in a child process before this process parses them (DESIGN §7). No MPI.
+ */
+#ifndef DRNN_TRAINER_MODEL_LOAD_H
+#define DRNN_TRAINER_MODEL_LOAD_H
+
+#include <stddef.h>
+
+#include "io/weights.h"
+#include "model/lm.h"
+
+/* ARG (a run folder or a model file) -> PATH [len]. Returns 0, or 66 (nothing there, a run
+ * folder with no model yet) or 64 (path too long) with a one-line message in err. */
+int model_resolve_path(const char *arg, char *path, size_t len, char *err, size_t errlen);
+
+typedef struct {
+    char path[4200];   /* the resolved file */
+    model_meta_t meta; /* its attributes */
+    char **vocab;      /* [nv] token strings */
+    int nv;
+    lm_t *lm;          /* built for windows up to Tmax x Bmax */
+    float *params;     /* [lm_params(lm)->total] */
+} model_file_t;
+
+/* Resolves ARG, checks the file in isolation, reads its attributes, builds the LM they describe
+ * and reads every tensor. Returns 0 with *m filled (free with model_unload), or 66, 65 (not a
+ * drnn LM this build can run, damaged, wrong tensors) or 70 (out of memory) with a one-line
+ * message naming the file in err; *m then holds nothing to free. */
+int model_load(model_file_t *m, const char *arg, int Tmax, int Bmax, char *err, size_t errlen);
+void model_unload(model_file_t *m);
+
+#endif
