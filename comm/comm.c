@@ -2,6 +2,7 @@
 
 #include <limits.h>
 #include <mpi.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,23 +21,28 @@ void comm_check(int rc, const char *what, const char *file, int line) {
     drnn_die(70, "MPI call %s failed at %s:%d: %s", what, file, line, msg);
 }
 
-void comm_poll_pause(unsigned *polls) {
-    unsigned k = (*polls)++;
-    if (k < 64) return;
-    /* 50 us doubling to 1 ms: latency stays small next to a step, the core goes to others. */
-    long ns = k < 128 ? 50000L : k < 256 ? 200000L : 1000000L;
-    struct timespec ts = {0, ns};
+void comm_poll_pause(comm_poll_t *p) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double t = (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+    if (p->start == 0.0) p->start = t;
+    double waited = t - p->start;
+    if (waited < 2e-3) {
+        sched_yield();
+        return;
+    }
+    struct timespec ts = {0, waited < 0.02 ? 50000L : waited < 0.2 ? 200000L : 1000000L};
     nanosleep(&ts, NULL);
 }
 
 /* Completes one request by polling (see comm_poll_pause). */
 static void wait_polling(MPI_Request *req) {
-    unsigned polls = 0;
+    comm_poll_t poll = {0};
     for (;;) {
         int done = 0;
         CHECK_MPI(MPI_Test(req, &done, MPI_STATUS_IGNORE));
         if (done) return;
-        comm_poll_pause(&polls);
+        comm_poll_pause(&poll);
     }
 }
 

@@ -38,10 +38,16 @@ void comm_barrier(void);
 /* For comm/ sources: dies (drnn_die 70) naming the call and the site unless rc == MPI_SUCCESS. */
 void comm_check(int rc, const char *what, const char *file, int line);
 #define COMM_CHECK(call) comm_check((call), #call, __FILE__, __LINE__)
-/* Pause between two MPI_Test polls of a request: the first polls spin (a reply that is
- * microseconds away costs no sleep), later ones sleep 50 us to 1 ms so a waiting rank leaves its
- * core to the ranks still computing. *polls counts the polls of this wait; start it at 0. */
-void comm_poll_pause(unsigned *polls);
+/* Pause between two MPI_Test polls of a request. Open MPI moves a collective only while its
+ * ranks call into MPI, and a collective takes several rounds, so the first 2 ms of a wait only
+ * sched_yield (a core another process wants is handed over; the next round is seen at once);
+ * longer waits — a rank far behind, stopped or dead — sleep 50 us, then 200 us after 20 ms, then
+ * 1 ms after 200 ms, so the waiting rank leaves its core to the ranks still computing. Start each
+ * wait with a zeroed comm_poll_t. */
+typedef struct {
+    double start; /* monotonic seconds of the first pause; 0 before */
+} comm_poll_t;
+void comm_poll_pause(comm_poll_t *p);
 
 /* An error this rank alone sees: prints "PROG: rank R: message" and ends the whole job with
  * MPI_Abort(code) (plain exit on one rank). Never returns. */

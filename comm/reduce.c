@@ -217,11 +217,11 @@ void comm_reduce_wait(comm_reduce_t *r) {
     if (r->size == 1) return;
     for (int i = 0; i < r->nb; i++)
         if (r->b[i].state == B_IDLE) start(r, i);
-    unsigned polls = 0;
+    comm_poll_t poll = {0};
     for (;;) {
         comm_reduce_progress(r);
         if (r->first_live == r->nb) break;
-        comm_poll_pause(&polls);
+        comm_poll_pause(&poll);
     }
     for (int i = 0; i < r->nb; i++) r->b[i].ready = 0, r->b[i].state = B_IDLE;
     r->nstarted = r->ngathered = r->first_live = 0;

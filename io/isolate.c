@@ -33,7 +33,7 @@ static void run_child(int fd, isolate_fn fn, void *arg) {
  * it closes the pipe by exiting, or the deadline passes. Returns 1 on end of file, 0 on timeout. */
 static int read_until_eof(int fd, char *buf, size_t len, double deadline) {
     size_t got = 0;
-    char trash[256];
+    char trash[256] = {0};
     int eof = 0;
     while (!eof) {
         double left = deadline - now();
@@ -70,7 +70,7 @@ int isolate_run(isolate_result_t *res, isolate_fn fn, void *arg, double timeout,
                 size_t errlen) {
     int fds[2];
     memset(res, 0, sizeof *res);
-    char scratch[1];
+    char scratch[1] = "";
     if (errlen == 0) err = scratch, errlen = 1;
     err[0] = '\0';
     if (pipe(fds) != 0) {

@@ -160,9 +160,12 @@ static const char *type_str(char *buf, size_t len, hid_t ty) {
     size_t bits = ty >= 0 ? 8 * H5Tget_size(ty) : 0;
     if (cls == H5T_INTEGER)
         snprintf(buf, len, "%sint%zu", H5Tget_sign(ty) == H5T_SGN_NONE ? "u" : "", bits);
-    else if (cls == H5T_FLOAT) snprintf(buf, len, "float%zu", bits);
-    else if (cls == H5T_STRING) snprintf(buf, len, "a string");
-    else snprintf(buf, len, "not a number type");
+    else if (cls == H5T_FLOAT)
+        snprintf(buf, len, "float%zu", bits);
+    else if (cls == H5T_STRING)
+        snprintf(buf, len, "a string");
+    else
+        snprintf(buf, len, "not a number type");
     return buf;
 }
 

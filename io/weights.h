@@ -11,7 +11,7 @@
 
 #include "model/params.h"
 
-#define WEIGHTS_FORMAT "drnn-model"
+#define WEIGHTS_FORMAT  "drnn-model"
 #define WEIGHTS_VERSION 1
 
 typedef struct {
@@ -56,7 +56,6 @@ int weights_read_params(const char *path, const param_table_t *tab, float *param
  * Returns 0 when those reads succeeded in the child; the child's 65 or 66 with its message; 65
  * ("damaged") when the child crashed or timed out; 70 when fork or pipe fail. */
 #define WEIGHTS_CHECK_TIMEOUT 30
-int weights_validate_isolated(const char *path, const param_table_t *tab, char *err,
-                              size_t errlen);
+int weights_validate_isolated(const char *path, const param_table_t *tab, char *err, size_t errlen);
 
 #endif

@@ -89,6 +89,13 @@ make_corpus "$WORK/small.h5" 3000
 "$BUILD/drnn-train" --data "$WORK/small.h5" "${shape[@]}" --batch 2 --seq-len 8 --steps 1 \
     --run-dir "$WORK/small" >/dev/null 2>&1 || fail "tiny run on the small corpus failed"
 bad 65 "vocab_size mismatch" "vocab_size" "$WORK/small/model.h5"
+# PyTorch tensors for another vocabulary: the embedding's shape says so.
+if expect_exit 65 "tensors for another vocabulary" "$BUILD/drnn-train" --data "$WORK/small.h5" \
+    "${shape[@]}" --batch 2 --seq-len 8 --steps 1 --init-from "$WORK/ref/init.h5" \
+    --run-dir "$WORK/small2"; then
+    grep -q "embedding.weight has shape" "$WORK/err" || fail "other vocabulary: $(cat "$WORK/err")"
+fi
+[[ ! -e "$WORK/small2" ]] || fail "other vocabulary: left the run folder behind"
 
 # Damaged metadata must never take drnn-train down: 65 (or 0 when the flips hit only float data).
 for seed in 1 2 3 4 5 6; do

@@ -32,11 +32,16 @@ static const opt_spec_t spec[] = {
     {"ckpt", STR(ckpt), NULL, 0, 0, "run folder or model.h5 (required)", 0},
     {"data", STR(data), NULL, 0, 0, "score a split of this corpus (drnn-prep output)", 0},
     {"split", STR(split), "valid", 0, 0, "split of --data: valid or test", 0},
-    {"text", STR(text), NULL, 0, 0, "score this text file (plain, .gz or - for stdin) as one stream", 0},
-    {"batch", OPT_INT, OFF(batch), 0, "32", 1, 1 << 20, "--data: streams B (use the run's --batch to match its validation)", 0},
-    {"seq-len", OPT_INT, OFF(seq_len), 0, "256", 1, 1 << 16, "window length (changes only float rounding)", 0},
-    {"threads", OPT_INT, OFF(threads), 0, "0", 0, 4096, "OpenBLAS threads (0: the CPUs this process may use)", 0},
-    {"json", OPT_FLAG, OFF(json), 0, NULL, 0, 1, "print one JSON object on stdout, everything else on stderr", 0},
+    {"text", STR(text), NULL, 0, 0,
+     "score this text file (plain, .gz or - for stdin) as one stream", 0},
+    {"batch", OPT_INT, OFF(batch), 0, "32", 1, 1 << 20,
+     "--data: streams B (use the run's --batch to match its validation)", 0},
+    {"seq-len", OPT_INT, OFF(seq_len), 0, "256", 1, 1 << 16,
+     "window length (changes only float rounding)", 0},
+    {"threads", OPT_INT, OFF(threads), 0, "0", 0, 4096,
+     "OpenBLAS threads (0: the CPUs this process may use)", 0},
+    {"json", OPT_FLAG, OFF(json), 0, NULL, 0, 1,
+     "print one JSON object on stdout, everything else on stderr", 0},
     {"help", OPT_FLAG, OFF(help), 0, NULL, 0, 1, "print this help", 0},
 };
 #define NSPEC ((int)(sizeof spec / sizeof spec[0]))
@@ -68,21 +73,22 @@ static void usage(void) {
 
 /* The corpus must use the model's tokenizer and vocabulary, or ids would mean other tokens. */
 static int check_vocab(const model_file_t *m, const corpus_t *c, char *err, size_t errlen) {
-    int same = strcmp(m->meta.tokenizer, corpus_tokenizer(c)) == 0 &&
-               corpus_vocab_size(c) == m->nv;
+    int same = strcmp(m->meta.tokenizer, corpus_tokenizer(c)) == 0 && corpus_vocab_size(c) == m->nv;
     for (int i = 0; same && i < m->nv; i++) same = strcmp(m->vocab[i], corpus_vocab(c)[i]) == 0;
     if (same) return 0;
     snprintf(err, errlen,
              "--data %s: its vocabulary (%s, %d tokens) is not the model's %s (%s, %d tokens); "
              "score a corpus prepared with the same vocabulary, or use --text",
-             corpus_path(c), corpus_tokenizer(c), corpus_vocab_size(c), m->path,
-             m->meta.tokenizer, m->nv);
+             corpus_path(c), corpus_tokenizer(c), corpus_vocab_size(c), m->path, m->meta.tokenizer,
+             m->nv);
     return 65;
 }
 
 static int score_data(lm_score_t *sc, const eval_opts_t *o, model_file_t *m, char *err,
                       size_t errlen) {
-    int split = !strcmp(o->split, "valid") ? CORPUS_VALID : !strcmp(o->split, "test") ? CORPUS_TEST : -1;
+    int split = !strcmp(o->split, "valid")  ? CORPUS_VALID
+                : !strcmp(o->split, "test") ? CORPUS_TEST
+                                            : -1;
     if (split < 0) {
         snprintf(err, errlen, "--split %s: expected valid or test", o->split);
         return 64;
@@ -94,6 +100,13 @@ static int score_data(lm_score_t *sc, const eval_opts_t *o, model_file_t *m, cha
     stream_reader_t *rd = NULL;
     lm_eval_t e = {.params = m->params, .B = o->batch, .T = o->seq_len};
     if ((rc = check_vocab(m, c, err, errlen))) goto out;
+    if (L == 0) {
+        snprintf(err, errlen,
+                 "--split %s: %s has no %s split (drnn-prep makes one with --%s-fraction)",
+                 o->split, o->data, o->split, o->split);
+        rc = 64;
+        goto out;
+    }
     if (L / (uint64_t)o->batch < 2) {
         snprintf(err, errlen,
                  "--split %s: the %s split of %s has %llu tokens, fewer than 2 per stream for "
@@ -130,7 +143,8 @@ static int score_text(lm_score_t *sc, const eval_opts_t *o, model_file_t *m, cha
         snprintf(err, errlen, "%s: unknown tokenizer", m->path);
         return 65;
     }
-    tok_vocab_t *tv = tok_vocab_new(kind, (const char *const *)m->vocab, (size_t)m->nv, err, errlen);
+    tok_vocab_t *tv =
+        tok_vocab_new(kind, (const char *const *)m->vocab, (size_t)m->nv, err, errlen);
     if (!tv) return 65;
     uint32_t *ids = NULL;
     size_t n = 0;
@@ -172,7 +186,8 @@ int main(int argc, char **argv) {
     int B = o.data[0] ? o.batch : 1;
     if ((rc = model_load(&m, o.ckpt, o.seq_len, B, err, sizeof err))) return die(rc, "%s", err);
     lm_score_t sc = {0};
-    rc = o.data[0] ? score_data(&sc, &o, &m, err, sizeof err) : score_text(&sc, &o, &m, err, sizeof err);
+    rc = o.data[0] ? score_data(&sc, &o, &m, err, sizeof err)
+                   : score_text(&sc, &o, &m, err, sizeof err);
     const char *what = o.data[0] ? o.data : o.text;
     char model_path[4200];
     snprintf(model_path, sizeof model_path, "%s", m.path);
@@ -187,7 +202,8 @@ int main(int argc, char **argv) {
             model_path, what, o.data[0] ? " " : "", o.data[0] ? o.split : "", loss, exp(loss),
             loss / log(2.0), sc.targets, sc.unknown);
     if (o.json)
-        printf("{\"loss\": %.9g, \"ppl\": %.9g, \"bpt\": %.9g, \"tokens\": %.0f, \"unknown\": %.0f}\n",
-               loss, exp(loss), loss / log(2.0), sc.targets, sc.unknown);
+        printf(
+            "{\"loss\": %.9g, \"ppl\": %.9g, \"bpt\": %.9g, \"tokens\": %.0f, \"unknown\": %.0f}\n",
+            loss, exp(loss), loss / log(2.0), sc.targets, sc.unknown);
     return fflush(stdout) == 0 && fflush(stderr) == 0 ? 0 : 74;
 }

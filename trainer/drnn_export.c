@@ -57,9 +57,12 @@ static int parse_args(int argc, char **argv, const char **in, const char **out, 
             *in = a;
         }
     }
-    if (!*in) snprintf(err, errlen, "name the run folder or model.h5 to export; see --help");
-    else if (!*out || !(*out)[0]) snprintf(err, errlen, "missing -o OUT.h5; see --help");
-    else return 0;
+    if (!*in)
+        snprintf(err, errlen, "name the run folder or model.h5 to export; see --help");
+    else if (!*out || !(*out)[0])
+        snprintf(err, errlen, "missing -o OUT.h5; see --help");
+    else
+        return 0;
     return 64;
 }
 

@@ -26,14 +26,14 @@ typedef struct {
 
 /* Buffers and sizes of a scoring pass; the caller allocates them. */
 typedef struct {
-    lm_t *lm;                 /* created with Tmax >= T, Bmax >= B */
-    const float *params;      /* [lm_params(lm)->total] */
-    int B, T;                 /* local streams, window length */
-    float *state;             /* [lm_state_size(lm) * B] */
-    uint32_t *inputs;         /* [T*B] */
-    uint32_t *targets;        /* [T*B] */
-    uint32_t *window;         /* [T+1] */
-    int64_t unk_id;           /* id counted in lm_score_t.unknown; -1: none (byte tokenizer) */
+    lm_t *lm;            /* created with Tmax >= T, Bmax >= B */
+    const float *params; /* [lm_params(lm)->total] */
+    int B, T;            /* local streams, window length */
+    float *state;        /* [lm_state_size(lm) * B] */
+    uint32_t *inputs;    /* [T*B] */
+    uint32_t *targets;   /* [T*B] */
+    uint32_t *window;    /* [T+1] */
+    int64_t unk_id;      /* id counted in lm_score_t.unknown; -1: none (byte tokenizer) */
 } lm_eval_t;
 
 /* Fills inputs/targets [T*B] time-major from the B local streams of rd at cursor c, using

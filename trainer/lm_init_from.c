@@ -28,8 +28,8 @@ static const char *shown(const char *s, char *buf, size_t len) {
 }
 
 /* A drnn file's attributes against the options (64, naming the option) and the corpus (65). */
-static int check_meta(const char *path, const model_meta_t *m, char **vocab,
-                      const train_opts_t *o, const corpus_t *c, char *err, size_t errlen) {
+static int check_meta(const char *path, const model_meta_t *m, char **vocab, const train_opts_t *o,
+                      const corpus_t *c, char *err, size_t errlen) {
     char a[48], b[48];
     if (strcmp(m->model, o->model) != 0)
         return fail(err, errlen, 64, "--init-from %s holds a %s model but --model is %s", path,

@@ -44,8 +44,7 @@ static int check_meta(const model_file_t *m, char *err, size_t errlen) {
         return fail(err, errlen, 65,
                     "%s: model=%.15s cell=%.15s tokenizer=%.15s bidirectional=%d is not a model "
                     "this drnn can run",
-                    m->path, m->meta.model, m->meta.cell, m->meta.tokenizer,
-                    m->meta.bidirectional);
+                    m->path, m->meta.model, m->meta.cell, m->meta.tokenizer, m->meta.bidirectional);
     return 0;
 }
 

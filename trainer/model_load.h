@@ -23,8 +23,8 @@ typedef struct {
     model_meta_t meta; /* its attributes */
     char **vocab;      /* [nv] token strings */
     int nv;
-    lm_t *lm;          /* built for windows up to Tmax x Bmax */
-    float *params;     /* [lm_params(lm)->total] */
+    lm_t *lm;      /* built for windows up to Tmax x Bmax */
+    float *params; /* [lm_params(lm)->total] */
 } model_file_t;
 
 /* Resolves ARG, checks the file in isolation, reads its attributes, builds the LM they describe
