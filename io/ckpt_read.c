@@ -69,17 +69,21 @@ int ckpt_file_crc32(const char *path, uint32_t *crc) {
     return 0;
 }
 
-/* Reads the first line of a small text file into buf. 0 or -1. */
+/* Reads the first line of a small text file into buf: 0; -1 when there is no such file; an
+ * existing file that holds no line (empty, unreadable) gives an empty buf and 0, which the
+ * caller's parse then rejects as damaged. */
 static int read_line(const char *path, char *buf, size_t n) {
+    buf[0] = '\0';
     FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    int ok = fgets(buf, (int)n, f) != NULL;
+    if (!f) return errno == ENOENT || errno == ENOTDIR ? -1 : 0;
+    if (!fgets(buf, (int)n, f)) buf[0] = '\0';
     fclose(f);
-    return ok ? 0 : -1;
+    return 0;
 }
 
 /* Finds the step folder and the manifest CRC that PATH names. */
-static int resolve(const char *path, char *dir, size_t n, uint32_t *mcrc, char *err, size_t errlen) {
+static int resolve(const char *path, char *dir, size_t n, uint32_t *mcrc, char *err,
+                   size_t errlen) {
     char p[4400], line[256], name[64];
     unsigned crc = 0;
     snprintf(p, sizeof p, "%s/ckpt/latest", path);
@@ -140,14 +144,14 @@ static int read_array(hid_t f, const char *name, hid_t memtype, hsize_t n, void 
 static int read_meta(hid_t f, ckpt_meta_t *m) {
     int64_t v[12];
     uint64_t u[6];
-    const char *ni[] = {"version", "step",       "epoch",         "world_size",
-                        "batch",   "seq_len",    "embed",         "hidden",
+    const char *ni[] = {"version", "step",          "epoch",      "world_size",
+                        "batch",   "seq_len",       "embed",      "hidden",
                         "layers",  "bidirectional", "vocab_size", "state_floats"};
     for (int i = 0; i < 12; i++)
         if (h5_attr_get_i64(f, ni[i], &v[i]) < 0) return -1;
     if (v[0] != CKPT_VERSION) return -2;
-    const char *nu[] = {"tokens_seen", "seed", "train_tokens", "valid_tokens", "train_crc32",
-                        "valid_crc32"};
+    const char *nu[] = {"tokens_seen",  "seed",        "train_tokens",
+                        "valid_tokens", "train_crc32", "valid_crc32"};
     for (int i = 0; i < 6; i++)
         if (h5_attr_get_u64(f, nu[i], &u[i]) < 0) return -1;
     int64_t hm = 0;
@@ -165,7 +169,8 @@ static int read_meta(hid_t f, ckpt_meta_t *m) {
         h5_attr_get_string(f, "cell", m->cell, sizeof m->cell) < 0 ||
         h5_attr_get_string(f, "tokenizer", m->tokenizer, sizeof m->tokenizer) < 0 ||
         h5_attr_get_string(f, "corpus_uuid", m->corpus_uuid, sizeof m->corpus_uuid) < 0 ||
-        ckpt_attr_get_f64(f, "lr", &m->lr) < 0 || ckpt_attr_get_f64(f, "momentum", &m->momentum) < 0 ||
+        ckpt_attr_get_f64(f, "lr", &m->lr) < 0 ||
+        ckpt_attr_get_f64(f, "momentum", &m->momentum) < 0 ||
         ckpt_attr_get_f64(f, "clip", &m->clip) < 0 ||
         ckpt_attr_get_f64(f, "dropout", &m->dropout) < 0)
         return -1;
@@ -227,8 +232,7 @@ int ckpt_open(ckpt_t **out, const char *path, char *err, size_t errlen) {
              c->nvocab != c->meta.vocab_size)
         rc = ckpt_fail(err, errlen, 65, "%s: /vocab missing or not vocab_size entries", mpath);
     else if (read_tables(c, f) < 0)
-        rc = ckpt_fail(err, errlen, 65, "%s: tensor or shard table missing or inconsistent",
-                       mpath);
+        rc = ckpt_fail(err, errlen, 65, "%s: tensor or shard table missing or inconsistent", mpath);
     H5Fclose(f);
     if (rc) goto fail;
     *out = c;
@@ -246,9 +250,15 @@ void ckpt_close(ckpt_t *c) {
     free(c);
 }
 
-const ckpt_meta_t *ckpt_meta(const ckpt_t *c) { return &c->meta; }
-const char *ckpt_dir(const ckpt_t *c) { return c->dir; }
-const char *const *ckpt_vocab(const ckpt_t *c) { return (const char *const *)c->vocab; }
+const ckpt_meta_t *ckpt_meta(const ckpt_t *c) {
+    return &c->meta;
+}
+const char *ckpt_dir(const ckpt_t *c) {
+    return c->dir;
+}
+const char *const *ckpt_vocab(const ckpt_t *c) {
+    return (const char *const *)c->vocab;
+}
 
 int ckpt_check_table(const ckpt_t *c, const param_table_t *tab, char *err, size_t errlen) {
     if (c->ntensors != tab->n)

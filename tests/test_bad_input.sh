@@ -24,11 +24,11 @@ expect_exit 65 "garbage corpus" train --data "$WORK/garbage.h5" --run-dir "$WORK
     one_line "garbage corpus" "$WORK/garbage.h5"
 no_run_dir r2 "garbage corpus"
 
-# An HDF5 file that is not a drnn corpus: a model.h5 from a real run.
+# An HDF5 file that is not a drnn corpus: a checkpoint manifest from a real run.
 "$BUILD/drnn-train" --data "$WORK/c.h5" --run-dir "$WORK/ok" --hidden 8 --embed 4 --steps 1 \
     --batch 4 --seq-len 8 >/dev/null 2>&1 || fail "a valid tiny run failed"
-expect_exit 65 "HDF5 file that is not a corpus" train --data "$WORK/ok/model.h5" --run-dir "$WORK/r3" &&
-    one_line "not a corpus" "$WORK/ok/model.h5"
+expect_exit 65 "HDF5 file that is not a corpus" train --data "$WORK/ok/ckpt/step-00000001/manifest.h5" --run-dir "$WORK/r3" &&
+    one_line "not a corpus" "$WORK/ok/ckpt/step-00000001/manifest.h5"
 no_run_dir r3 "not a corpus"
 
 # A truncated corpus.

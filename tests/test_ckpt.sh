@@ -72,6 +72,40 @@ expect_exit 65 "different corpus" run 1 --steps 50 --run-dir "$WORK/split1" --re
     --data "$WORK/other.h5" && grep -q "corpus" "$WORK/err" || fail "message does not name the corpus"
 expect_exit 66 "missing --resume folder" run 1 --steps 50 --run-dir "$WORK/new" --resume "$WORK/nope"
 [[ $(cat "$WORK/split1/ckpt/latest") == "$before" ]] || fail "a refused resume changed latest"
+# Damaged files (DESIGN §7): 65, one line naming the damaged file; the run folder untouched.
+flip_byte() { # file offset: inverts one byte in place
+    local b
+    b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+    printf "$(printf '\\%03o' $((255 - b)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+damaged() { # what file-relative-to-step-folder action
+    local what=$1 rel=$2 action=$3
+    rm -rf "$WORK/dmg"
+    cp -r "$WORK/split2" "$WORK/dmg"
+    local name f
+    read -r name _ <"$WORK/dmg/ckpt/latest"
+    f="$WORK/dmg/ckpt/$name/$rel"
+    case $action in
+        truncate) truncate -s $(($(stat -c %s "$f") / 2)) "$f" ;;
+        flip) flip_byte "$f" $(($(stat -c %s "$f") * 2 / 3)) ;;
+    esac
+    local before
+    before=$(cat "$WORK/dmg/ckpt/latest")
+    if expect_exit 65 "$what" run 2 --steps 50 --run-dir "$WORK/dmg" --resume auto; then
+        [[ $(wc -l <"$WORK/err") -eq 1 ]] || fail "$what: expected one line: $(cat "$WORK/err")"
+        grep -qF "$f" "$WORK/err" && pass "$what: 65, $(cat "$WORK/err")" ||
+            fail "$what: message does not name $f: $(cat "$WORK/err")"
+    fi
+    [[ $(cat "$WORK/dmg/ckpt/latest") == "$before" ]] || fail "$what: latest changed"
+    # The other readers say the same.
+    expect_exit 65 "$what (drnn-export)" "$BUILD/drnn-export" "$WORK/dmg" -o "$WORK/dmg.h5"
+    [[ ! -e "$WORK/dmg.h5" ]] || fail "$what: drnn-export left an output file"
+}
+damaged "truncated shard" shard-00001-of-00002.h5 truncate
+damaged "bit-flipped shard" shard-00000-of-00002.h5 flip
+damaged "truncated manifest" manifest.h5 truncate
+damaged "bit-flipped manifest" manifest.h5 flip
+
 # --resume auto on an empty folder starts fresh.
 run 1 --steps 3 --run-dir "$WORK/fresh" --resume auto >"$WORK/log" 2>&1 && grep -q "starting fresh" "$WORK/log" ||
     fail "--resume auto without checkpoints did not start fresh"

@@ -23,8 +23,11 @@ args=(--data "$WORK/c.h5" "${shape[@]}" "${optim[@]}" --steps 1 --threads 1)
     >"$WORK/ref.log" 2>&1 || { cat "$WORK/ref.log"; echo "FATAL: $REF make failed"; exit 1; }
 pass "PyTorch step: $(cat "$WORK/ref.log")"
 
-# compare RUN LABEL: RUN/model.h5 equals torch's weights after the step.
+# compare RUN LABEL: the run's final checkpoint, exported to RUN/model.h5, equals torch's weights
+# after the step.
 compare() {
+    "$BUILD/drnn-export" "$1" -o "$1/model.h5" >/dev/null 2>"$WORK/export.err" ||
+        fail "$2: drnn-export failed: $(cat "$WORK/export.err")"
     if "$PY" "$REF" compare "$1/model.h5" "$WORK/ref/expect.h5" 1e-5 >"$WORK/cmp.log" 2>&1; then
         pass "$2: one step from PyTorch's weights equals torch: $(tail -1 "$WORK/cmp.log")"
     else
@@ -48,10 +51,11 @@ done
 compare "$WORK/f64" "float64 tensors" "$WORK/ref/init64.h5"
 # The comparison must be able to fail: drnn's own random init gives other weights.
 "$BUILD/drnn-train" "${args[@]}" --run-dir "$WORK/random" >/dev/null 2>&1
+"$BUILD/drnn-export" "$WORK/random" -o "$WORK/random/model.h5" >/dev/null 2>&1
 "$PY" "$REF" compare "$WORK/random/model.h5" "$WORK/ref/expect.h5" 1e-5 >/dev/null 2>&1 &&
     fail "a run without --init-from also matched torch's weights: the comparison proves nothing"
 
-# A drnn model.h5 (with attributes): accepted as a run folder; options must agree with it.
+# A run folder: its newest checkpoint's weights start the run; options must agree with it.
 mpirun -q -n 2 "$BUILD/drnn-train" "${args[@]}" --init-from "$WORK/n1" --run-dir "$WORK/again" \
     >"$WORK/again.log" 2>&1 || fail "init from a drnn run folder failed: $(tail -3 "$WORK/again.log")"
 
@@ -88,6 +92,8 @@ bad 64 "drnn file, other --cell" "--cell" "$WORK/n1/model.h5" --cell lstm
 make_corpus "$WORK/small.h5" 3000
 "$BUILD/drnn-train" --data "$WORK/small.h5" "${shape[@]}" --batch 2 --seq-len 8 --steps 1 \
     --run-dir "$WORK/small" >/dev/null 2>&1 || fail "tiny run on the small corpus failed"
+"$BUILD/drnn-export" "$WORK/small" -o "$WORK/small/model.h5" >/dev/null 2>&1 ||
+    fail "export of the small run failed"
 bad 65 "vocab_size mismatch" "vocab_size" "$WORK/small/model.h5"
 # PyTorch tensors for another vocabulary: the embedding's shape says so.
 if expect_exit 65 "tensors for another vocabulary" "$BUILD/drnn-train" --data "$WORK/small.h5" \

@@ -9,7 +9,7 @@ args=(--data "$WORK/c.h5" --hidden 48 --embed 24 --batch 8 --seq-len 20 --steps 
 
 "$BUILD/drnn-train" "${args[@]}" --run-dir "$WORK/single" >"$WORK/single.log" 2>&1 ||
     fail "drnn-train without mpirun failed: $(tail -3 "$WORK/single.log")"
-[[ -s "$WORK/single/model.h5" ]] || fail "singleton run wrote no model.h5"
+[[ -s "$WORK/single/ckpt/latest" ]] || fail "singleton run wrote no final checkpoint"
 grep -q "1 rank x" "$WORK/single.log" || fail "singleton run did not report 1 rank"
 
 for n in 1 2 4; do

@@ -10,7 +10,13 @@ grep -q '^steps = 60$' "$WORK/run/config.txt" || fail "config.txt lacks the reso
 
 "$BUILD/drnn-sample" --ckpt "$WORK/run" --prime "And God" --length 120 --seed 5 >"$WORK/s1" ||
     fail "drnn-sample failed"
-"$BUILD/drnn-sample" --ckpt "$WORK/run/model.h5" --prime "And God" --length 120 --seed 5 >"$WORK/s2"
+# The same model through a step folder and through an exported model.h5.
+"$BUILD/drnn-sample" --ckpt "$WORK/run/ckpt/step-00000060" --prime "And God" --length 120 --seed 5 \
+    >"$WORK/s2" || fail "drnn-sample of a step folder failed"
+"$BUILD/drnn-export" "$WORK/run" -o "$WORK/model.h5" >/dev/null || fail "drnn-export failed"
+"$BUILD/drnn-sample" --ckpt "$WORK/model.h5" --prime "And God" --length 120 --seed 5 >"$WORK/s4" ||
+    fail "drnn-sample of a model.h5 failed"
+cmp -s "$WORK/s1" "$WORK/s4" || fail "run folder and exported model.h5 gave different samples"
 head -c 7 "$WORK/s1" | grep -q "And God" || fail "sample does not start with the prime"
 n=$(tr -d '\n' <"$WORK/s1" | wc -m)
 ((n >= 120 && n <= 128)) || fail "sample has $n characters, expected prime + 120"

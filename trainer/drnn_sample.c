@@ -1,9 +1,9 @@
 /* drnn-sample — generate text from a trained language model (DESIGN §1, §8).
  *
- * Reads RUN/model.h5 (or a model.h5 named directly), feeds the prime text through the network
- * and then draws --length tokens one at a time from softmax(logits / temperature), optionally
- * restricted to the top-k. Draws come from Philox keyed by (--seed, position): the same seed gives
- * the same text. */
+ * Loads a run's newest checkpoint, a step-N checkpoint or a model.h5 (trainer/model_load.h), feeds
+ * the prime text through the network and then draws --length tokens one at a time from
+ * softmax(logits / temperature), optionally restricted to the top-k. Draws come from Philox keyed
+ * by (--seed, position): the same seed gives the same text. */
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -16,6 +16,7 @@
 #include "model/lm.h"
 #include "model/rng.h"
 #include "trainer/config.h"
+#include "trainer/model_load.h"
 
 typedef struct {
     char ckpt[4096], prime[4096];
@@ -27,7 +28,8 @@ typedef struct {
 
 #define OFF(f) offsetof(sample_opts_t, f)
 static const opt_spec_t spec[] = {
-    {"ckpt", OPT_STR, OFF(ckpt), 4096, NULL, 0, 0, "run folder or model.h5 (required)", 0},
+    {"ckpt", OPT_STR, OFF(ckpt), 4096, NULL, 0, 0,
+     "run folder, step-N checkpoint or model.h5 (required)", 0},
     {"prime", OPT_STR, OFF(prime), 4096, "", 0, 0, "text to start from", 0},
     {"length", OPT_LONG, OFF(length), 0, "500", 0, 1e9, "tokens to generate", 0},
     {"temperature", OPT_DOUBLE, OFF(temperature), 0, "0.8", 1e-3, 100, "softmax temperature", 0},
@@ -75,27 +77,17 @@ static uint32_t draw(const float *logits, int V, double tau, long k, double *p, 
     return 0;
 }
 
-/* Loads the weights, runs the prime through the model and prints o->length drawn tokens.
- * Returns the exit code. */
-static int generate(const sample_opts_t *o, const char *path, const tok_vocab_t *tv,
-                    const lm_config_t *cfg, tok_kind_t kind) {
-    char err[8192];
+/* Runs the prime through the model and prints o->length drawn tokens. Returns the exit code. */
+static int generate(const sample_opts_t *o, const model_file_t *mf, const tok_vocab_t *tv,
+                    tok_kind_t kind) {
     int rc = 0, dstate = 0;
     uint32_t *ids = NULL;
     size_t n = 0;
-    lm_t *m = lm_create(cfg, 1, 1);
-    float *params = calloc(lm_params(m)->total, sizeof(float));
+    lm_t *m = mf->lm;
+    const int V = lm_config(m)->vocab;
     float *state = calloc((size_t)lm_state_size(m), sizeof(float));
-    double *p = calloc((size_t)cfg->vocab, sizeof(double));
-    if (!params || !state || !p) {
-        rc = die(70, "out of memory");
-        goto out;
-    }
-    if ((rc = weights_read_params(path, lm_params(m), params, err, sizeof err))) {
-        die(rc, err);
-        goto out;
-    }
-    if (tok_encode(tv, o->prime, strlen(o->prime), &ids, &n, NULL) != 0) {
+    double *p = calloc((size_t)V, sizeof(double));
+    if (!state || !p || tok_encode(tv, o->prime, strlen(o->prime), &ids, &n, NULL) != 0) {
         rc = die(70, "out of memory");
         goto out;
     }
@@ -105,12 +97,12 @@ static int generate(const sample_opts_t *o, const char *path, const tok_vocab_t 
                                       : tok_vocab_id(tv, (const unsigned char *)"\n", 1);
     tok_decode_write(tv, ids, n, &dstate, stdout);
     for (size_t i = 1; i < n; i++) {
-        lm_forward(m, params, &cur, NULL, state, 1, 1);
+        lm_forward(m, mf->params, &cur, NULL, state, 1, 1);
         cur = ids[i];
     }
     for (long pos = 0; pos < o->length; pos++) {
-        lm_forward(m, params, &cur, NULL, state, 1, 1);
-        cur = draw(lm_logits(m), cfg->vocab, o->temperature, o->top_k, p, o->seed, pos);
+        lm_forward(m, mf->params, &cur, NULL, state, 1, 1);
+        cur = draw(lm_logits(m), V, o->temperature, o->top_k, p, o->seed, pos);
         if (tok_decode_write(tv, &cur, 1, &dstate, stdout) != 0) {
             rc = die(74, "cannot write to stdout");
             goto out;
@@ -119,47 +111,34 @@ static int generate(const sample_opts_t *o, const char *path, const tok_vocab_t 
     putchar('\n');
     if (fflush(stdout) != 0) rc = die(74, "cannot write to stdout");
 out:
-    free(ids), free(params), free(state), free(p);
-    lm_free(m);
+    free(ids), free(state), free(p);
     return rc;
 }
 
 int main(int argc, char **argv) {
     sample_opts_t o;
-    char err[8192], path[4200];
+    char err[8192];
     int rc = config_parse(&o, spec, NSPEC, reserved, argc, argv, err, sizeof err);
     if (rc) return die(rc, err);
     if (o.help) {
-        printf("usage: drnn-sample --ckpt RUN|MODEL.h5 [options]\n\noptions:\n");
+        printf("usage: drnn-sample --ckpt RUN|CKPT|MODEL.h5 [options]\n\noptions:\n");
         config_usage(stdout, spec, NSPEC);
         return 0;
     }
-    if (!o.ckpt[0]) return die(64, "--ckpt is required (a run folder or a model.h5)");
-    struct stat st;
-    if (stat(o.ckpt, &st) == 0 && S_ISDIR(st.st_mode))
-        snprintf(path, sizeof path, "%s/model.h5", o.ckpt);
-    else
-        snprintf(path, sizeof path, "%s", o.ckpt);
-
-    model_meta_t meta;
-    char **vocab = NULL;
-    int nv = 0;
-    if ((rc = weights_read_meta(path, &meta, &vocab, &nv, err, sizeof err))) return die(rc, err);
+    if (!o.ckpt[0]) return die(64, "--ckpt is required (a run folder, a checkpoint or a model.h5)");
+    model_file_t m;
+    if ((rc = model_load(&m, o.ckpt, 1, 1, err, sizeof err))) return die(rc, err);
     tok_kind_t kind;
-    int cell = lm_cell_parse(meta.cell);
-    if (strcmp(meta.model, "lm") != 0 || cell < 0 || !lm_cell_supported(cell) ||
-        tok_kind_parse(meta.tokenizer, &kind) != 0 || meta.layers < 1 || meta.embed < 1 ||
-        meta.hidden < 1) {
-        snprintf(err, sizeof err, "%s: model %s/%s/%s is not one this drnn-sample can run", path,
-                 meta.model, meta.cell, meta.tokenizer);
-        return die(65, err);
-    }
-    tok_vocab_t *tv = tok_vocab_new(kind, (const char *const *)vocab, (size_t)nv, err, sizeof err);
-    weights_free_vocab(vocab, nv);
-    if (!tv) return die(65, err);
-
-    lm_config_t cfg = {cell, nv, meta.embed, meta.hidden, meta.layers};
-    rc = generate(&o, path, tv, &cfg, kind);
+    tok_vocab_t *tv = NULL;
+    if (tok_kind_parse(m.meta.tokenizer, &kind) != 0) {
+        snprintf(err, sizeof err, "%s: unknown tokenizer %s", m.path, m.meta.tokenizer);
+        rc = die(65, err);
+    } else if (!(tv = tok_vocab_new(kind, (const char *const *)m.vocab, (size_t)m.nv, err,
+                                    sizeof err)))
+        rc = die(65, err);
+    else
+        rc = generate(&o, &m, tv, kind);
     tok_vocab_free(tv);
+    model_unload(&m);
     return rc;
 }

@@ -29,7 +29,9 @@ void lm_ckpt_guard(const train_opts_t *o) {
                   o->run_dir);
 }
 
-static int is_lstm(const lm_t *lm) { return lm_config(lm)->cell == CELL_LSTM; }
+static int is_lstm(const lm_t *lm) {
+    return lm_config(lm)->cell == CELL_LSTM;
+}
 
 /* Per-stream state vectors [n, hf] <-> the model's [L*dirs, Bl, H] layout (h, then c). */
 static void pack_state(float *h, float *c, const float *state, int Bl, int Ld, int H) {
@@ -89,8 +91,14 @@ void lm_ckpt_save(const lm_ckpt_ctx_t *c, long step, long epoch, double tokens) 
     if (!ids || !cur || !h || (lstm && !cs) || !crcs) drnn_die(70, "out of memory (checkpoint)");
     pack_state(h, cs, c->state, c->Bl, Ld, H);
     for (int s = 0; s < c->Bl; s++) ids[s] = (uint64_t)c->rank * c->Bl + s, cur[s] = 0;
-    ckpt_shard_t sh = {.rank = c->rank, .world = c->nranks, .nstreams = c->Bl,
-                       .stream_ids = ids, .cursors = cur, .h = h, .c = cs, .hfloats = hf};
+    ckpt_shard_t sh = {.rank = c->rank,
+                       .world = c->nranks,
+                       .nstreams = c->Bl,
+                       .stream_ids = ids,
+                       .cursors = cur,
+                       .h = h,
+                       .c = cs,
+                       .hfloats = hf};
     ckpt_slice(c->P, c->rank, c->nranks, &sh.lo, &sh.hi);
     sh.params = c->params + sh.lo;
     sh.momentum = c->momentum && *c->has_momentum ? c->momentum + sh.lo : NULL;
@@ -103,7 +111,8 @@ void lm_ckpt_save(const lm_ckpt_ctx_t *c, long step, long epoch, double tokens) 
     if (c->rank == 0) {
         ckpt_meta_t m;
         fill_meta(&m, c, step, epoch, tokens);
-        size_t *lo = calloc((size_t)c->nranks, sizeof *lo), *hi = calloc((size_t)c->nranks, sizeof *hi);
+        size_t *lo = calloc((size_t)c->nranks, sizeof *lo),
+               *hi = calloc((size_t)c->nranks, sizeof *hi);
         uint32_t *cc = calloc((size_t)c->nranks, sizeof *cc);
         if (!lo || !hi || !cc) drnn_die(70, "out of memory (checkpoint)");
         for (int r = 0; r < c->nranks; r++) {
@@ -115,8 +124,7 @@ void lm_ckpt_save(const lm_ckpt_ctx_t *c, long step, long epoch, double tokens) 
         free(lo), free(hi), free(cc);
     }
     agree_or_fail(rc, err, "committing the checkpoint");
-    if (c->rank == 0)
-        printf("checkpoint step-%08ld written in %.2f s\n", step, comm_wtime() - t0);
+    if (c->rank == 0) printf("checkpoint step-%08ld written in %.2f s\n", step, comm_wtime() - t0);
     free(ids), free(cur), free(h), free(cs), free(crcs);
 }
 
@@ -189,6 +197,7 @@ static int load_rank0(const lm_ckpt_ctx_t *c, float *h_all, float *c_all, long *
 
 long lm_ckpt_resume(const lm_ckpt_ctx_t *c, double *tokens) {
     if (c->o->resume[0] == '\0') return 0;
+    double t0 = comm_wtime();
     char err[ERRLEN] = "";
     const int H = lm_config(c->lm)->hidden, lstm = is_lstm(c->lm);
     const int hf = lm_state_size(c->lm) / (lstm ? 2 : 1), Ld = hf / H;
@@ -206,7 +215,8 @@ long lm_ckpt_resume(const lm_ckpt_ctx_t *c, double *tokens) {
     }
     if (comm_allreduce_max_int(rc == -1)) { /* auto, nothing to resume */
         free(h_all), free(c_all);
-        if (c->rank == 0) printf("--resume auto: no checkpoint in %s, starting fresh\n", c->o->run_dir);
+        if (c->rank == 0)
+            printf("--resume auto: no checkpoint in %s, starting fresh\n", c->o->run_dir);
         return 0;
     }
     if (c->rank == 0) scal[0] = (double)step, scal[1] = *tokens, scal[2] = has_mom;
@@ -223,6 +233,9 @@ long lm_ckpt_resume(const lm_ckpt_ctx_t *c, double *tokens) {
     size_t first = (size_t)c->rank * c->Bl * hf;
     unpack_state(c->state, h_all + first, lstm ? c_all + first : NULL, c->Bl, Ld, H);
     free(h_all), free(c_all);
+    if (c->rank == 0)
+        printf("checkpoint step-%08ld verified, read and distributed in %.2f s\n", step,
+               comm_wtime() - t0);
     return step;
 }
 

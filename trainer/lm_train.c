@@ -24,40 +24,58 @@
 
 const opt_spec_t train_opt_spec[] = {
     {"data", STR(data), NULL, 0, 0, "corpus file from drnn-prep (required)", 1},
-    {"run-dir", STR(run_dir), NULL, 0, 0, "folder for config.txt, metrics.jsonl, model.h5 (required)", 1},
+    {"run-dir", STR(run_dir), NULL, 0, 0, "folder for config.txt, metrics.jsonl, ckpt/ (required)",
+     1},
     {"model", STR(model), "lm", 0, 0, "model kind: lm", 1},
     {"cell", STR(cell), "gru", 0, 0, "recurrent cell: rnn, rnn_relu, gru or lstm", 1},
     {"embed", OPT_INT, OFF(embed), 0, "128", 1, 1 << 16, "embedding size E", 1},
     {"hidden", OPT_INT, OFF(hidden), 0, "256", 1, 1 << 16, "hidden size H", 1},
     {"layers", OPT_INT, OFF(layers), 0, "1", 1, 16, "stacked recurrent layers", 1},
-    {"dropout", OPT_DOUBLE, OFF(dropout), 0, "0", 0, 0.99, "dropout between stacked layers (training only)", 1},
+    {"dropout", OPT_DOUBLE, OFF(dropout), 0, "0", 0, 0.99,
+     "dropout between stacked layers (training only)", 1},
     {"seq-len", OPT_INT, OFF(seq_len), 0, "64", 1, 1 << 16, "BPTT window T", 1},
-    {"batch", OPT_INT, OFF(batch), 0, "32", 1, 1 << 20, "global batch B (streams), divisible by the rank count", 1},
+    {"batch", OPT_INT, OFF(batch), 0, "32", 1, 1 << 20,
+     "global batch B (streams), divisible by the rank count", 1},
     {"lr", OPT_DOUBLE, OFF(lr), 0, "1", 0, 1e6, "SGD learning rate", 1},
     {"momentum", OPT_DOUBLE, OFF(momentum), 0, "0", 0, 1, "SGD momentum (PyTorch form)", 1},
-    {"clip", OPT_DOUBLE, OFF(clip), 0, "5", 0, 1e12, "global gradient norm clip; 0 turns it off", 1},
+    {"clip", OPT_DOUBLE, OFF(clip), 0, "5", 0, 1e12, "global gradient norm clip; 0 turns it off",
+     1},
     {"steps", OPT_LONG, OFF(steps), 0, "0", 0, 1e15, "total optimizer steps (0: use --epochs)", 1},
     {"epochs", OPT_LONG, OFF(epochs), 0, "1", 0, 1e9, "epochs when --steps is 0", 1},
-    {"log-every", OPT_INT, OFF(log_every), 0, "10", 1, 1 << 30, "steps between progress lines and metrics", 1},
-    {"eval-every", OPT_INT, OFF(eval_every), 0, "0", 0, 1 << 30, "steps between validations (0: only at the end)", 1},
-    {"init-from", STR(init_from), NULL, 0, 0, "start from the weights in MODEL.h5 (drnn's, or only the tensors from PyTorch) instead of random init", 1},
-    {"checkpoint-every", OPT_LONG, OFF(checkpoint_every), 0, "0", 0, 1e15, "steps between checkpoints (0: only the final one)", 1},
+    {"log-every", OPT_INT, OFF(log_every), 0, "10", 1, 1 << 30,
+     "steps between progress lines and metrics", 1},
+    {"eval-every", OPT_INT, OFF(eval_every), 0, "0", 0, 1 << 30,
+     "steps between validations (0: only at the end)", 1},
+    {"init-from", STR(init_from), NULL, 0, 0,
+     "start from the weights in MODEL.h5 (drnn's, or only the tensors from PyTorch) instead of "
+     "random init",
+     1},
+    {"checkpoint-every", OPT_LONG, OFF(checkpoint_every), 0, "0", 0, 1e15,
+     "steps between checkpoints (0: only the final one)", 1},
     {"keep", OPT_INT, OFF(keep), 0, "3", 1, 1 << 20, "complete checkpoints to keep", 1},
-    {"ckpt-deflate", OPT_INT, OFF(ckpt_deflate), 0, "1", 0, 9, "zlib level for checkpoints (0: no compression)", 1},
-    {"resume", STR(resume), NULL, 0, 0, "auto (newest checkpoint of --run-dir, or start fresh) or a run/step-N folder", 1},
+    {"ckpt-deflate", OPT_INT, OFF(ckpt_deflate), 0, "1", 0, 9,
+     "zlib level for checkpoints (0: no compression)", 1},
+    {"resume", STR(resume), NULL, 0, 0,
+     "auto (newest checkpoint of --run-dir, or start fresh) or a run/step-N folder", 1},
     {"seed", OPT_U64, OFF(seed), 0, "1", 0, 9e18, "random seed", 1},
-    {"threads", OPT_INT, OFF(threads), 0, "0", 0, 4096, "OpenBLAS threads per rank (0: CPUs / ranks sharing them)", 0},
-    {"bucket-mb", OPT_DOUBLE, OFF(bucket_mb), 0, "4", 1e-4, 1024, "gradient all-reduce bucket size in MiB (reductions start as backward finishes each bucket)", 1},
-    {"allreduce-dtype", STR(allreduce_dtype), "fp32", 0, 0, "gradients travel as fp32 or bf16 (half the bytes, each element rounded at most twice)", 1},
-    {"hang-timeout", OPT_DOUBLE, OFF(hang_timeout), 0, "600", 0.1, 1e9, "seconds a collective or checkpoint phase may wait before the job ends with exit 70", 1},
+    {"threads", OPT_INT, OFF(threads), 0, "0", 0, 4096,
+     "OpenBLAS threads per rank (0: CPUs / ranks sharing them)", 0},
+    {"bucket-mb", OPT_DOUBLE, OFF(bucket_mb), 0, "4", 1e-4, 1024,
+     "gradient all-reduce bucket size in MiB (reductions start as backward finishes each bucket)",
+     1},
+    {"allreduce-dtype", STR(allreduce_dtype), "fp32", 0, 0,
+     "gradients travel as fp32 or bf16 (half the bytes, each element rounded at most twice)", 1},
+    {"hang-timeout", OPT_DOUBLE, OFF(hang_timeout), 0, "600", 0.1, 1e9,
+     "seconds a collective or checkpoint phase may wait before the job ends with exit 70", 1},
     {"config", STR(config), NULL, 0, 0, "read key = value options from FILE (flags win)", 0},
-    {"selftest", OPT_FLAG, OFF(selftest), 0, NULL, 0, 1, "gradient check and a tiny training run on one rank", 0},
+    {"selftest", OPT_FLAG, OFF(selftest), 0, NULL, 0, 1,
+     "gradient check and a tiny training run on one rank", 0},
     {"help", OPT_FLAG, OFF(help), 0, NULL, 0, 1, "print this help", 0},
 };
 const int train_opt_count = sizeof train_opt_spec / sizeof train_opt_spec[0];
 
-const char *const train_opt_reserved[] = {
-    "bidirectional", "attention", "time-limit", "on-nonfinite", NULL};
+const char *const train_opt_reserved[] = {"bidirectional", "attention", "time-limit",
+                                          "on-nonfinite", NULL};
 
 /* Everything one rank needs during the loop. */
 typedef struct {
@@ -68,8 +86,8 @@ typedef struct {
     float *params, *grads, *momentum;
     int has_momentum; /* the momentum buffer holds state (PyTorch: v = g on its first step) */
     size_t P;
-    float *state;      /* [L, Bl, H] carried across windows */
-    float *eval_state; /* [L, Bl, H] */
+    float *state;                        /* [L, Bl, H] carried across windows */
+    float *eval_state;                   /* [L, Bl, H] */
     uint32_t *inputs, *targets, *window; /* [T*Bl], [T*Bl], [T+1] */
     stream_reader_t *train, *valid;
     long steps_per_epoch, total_steps;
@@ -91,10 +109,10 @@ static void validate(run_t *r) {
     if (!lm_cell_supported(cell))
         comm_fail(64, "--cell %s is not implemented in this version; use --cell gru", o->cell);
     if (o->dropout > 0 && o->layers < 2)
-        comm_fail(64, "--dropout %g acts between stacked layers; use --layers 2 or more", o->dropout);
+        comm_fail(64, "--dropout %g acts between stacked layers; use --layers 2 or more",
+                  o->dropout);
     if (o->batch % r->nranks != 0)
-        comm_fail(64,
-                  "--batch %d is not divisible by the number of ranks %d; use a multiple of %d",
+        comm_fail(64, "--batch %d is not divisible by the number of ranks %d; use a multiple of %d",
                   o->batch, r->nranks, r->nranks);
     if (strcmp(o->allreduce_dtype, "fp32") != 0 && strcmp(o->allreduce_dtype, "bf16") != 0)
         comm_fail(64, "--allreduce-dtype %s: expected fp32 or bf16", o->allreduce_dtype);
@@ -124,8 +142,9 @@ static void open_corpus(run_t *r) {
         r->valid = stream_reader_new(r->corpus, CORPUS_VALID, r->B, first, r->Bl, ahead);
         if (!r->valid) drnn_die(70, "out of memory for the valid readers");
     } else if (r->rank == 0) {
-        fprintf(stderr, "drnn-train: warning: the valid split of %s has %llu tokens, fewer than 2 "
-                        "per stream; validation is off\n",
+        fprintf(stderr,
+                "drnn-train: warning: the valid split of %s has %llu tokens, fewer than 2 "
+                "per stream; validation is off\n",
                 r->o->data, (unsigned long long)Lv);
     }
 }
@@ -264,10 +283,14 @@ static double evaluate(run_t *r) {
 }
 
 static void fmt_duration(char *buf, size_t n, double s) {
-    if (s < 0 || !isfinite(s)) snprintf(buf, n, "?");
-    else if (s < 60) snprintf(buf, n, "%.0fs", s);
-    else if (s < 3600) snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
-    else snprintf(buf, n, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
+    if (s < 0 || !isfinite(s))
+        snprintf(buf, n, "?");
+    else if (s < 60)
+        snprintf(buf, n, "%.0fs", s);
+    else if (s < 3600)
+        snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else
+        snprintf(buf, n, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
 }
 
 /* One updating line only when run alone on a terminal: Open MPI gives ranks a pseudo-terminal
@@ -285,11 +308,12 @@ static void progress(run_t *r, long step, double loss, double norm, int clipped,
     char eta[32];
     fmt_duration(eta, sizeof eta, elapsed / step * (r->total_steps - step));
     int tty = live_tty();
-    printf("%sstep %ld/%ld | epoch %ld | loss %.4f | ppl %.2f | lr %g | gnorm %.3f%s | %.0f tok/s | "
-           "comm %.1f%% | ETA %s%s",
-           tty ? "\r" : "", step, r->total_steps, (step - 1) / r->steps_per_epoch + 1, loss,
-           exp(loss), r->o->lr, norm, clipped ? " (clipped)" : "", tps, 100.0 * comm_frac, eta,
-           tty ? "\033[K" : "\n");
+    printf(
+        "%sstep %ld/%ld | epoch %ld | loss %.4f | ppl %.2f | lr %g | gnorm %.3f%s | %.0f tok/s | "
+        "comm %.1f%% | ETA %s%s",
+        tty ? "\r" : "", step, r->total_steps, (step - 1) / r->steps_per_epoch + 1, loss, exp(loss),
+        r->o->lr, norm, clipped ? " (clipped)" : "", tps, 100.0 * comm_frac, eta,
+        tty ? "\033[K" : "\n");
     fflush(stdout);
 }
 
@@ -302,28 +326,6 @@ static void report_eval(run_t *r, long step, double loss) {
     metrics_eval(&r->metrics, step, "valid", loss);
 }
 
-static void write_weights(run_t *r) {
-    char err[4400] = "", path[4200];
-    int rc = 0;
-    comm_phase_begin(r->total_steps, "write-weights");
-    if (r->rank == 0) {
-        model_meta_t meta = {.embed = r->o->embed,
-                             .hidden = r->o->hidden,
-                             .layers = r->o->layers,
-                             .vocab_size = corpus_vocab_size(r->corpus)};
-        snprintf(meta.model, sizeof meta.model, "lm");
-        snprintf(meta.cell, sizeof meta.cell, "%s", r->o->cell);
-        snprintf(meta.tokenizer, sizeof meta.tokenizer, "%s", corpus_tokenizer(r->corpus));
-        snprintf(path, sizeof path, "%s/model.h5", r->o->run_dir);
-        rc = weights_write(path, lm_params(r->lm), r->params, &meta, corpus_vocab(r->corpus), err,
-                           sizeof err);
-        if (!rc) printf("wrote %s\n", path);
-    }
-    rc = comm_allreduce_max_int(rc);
-    comm_phase_end();
-    if (rc) comm_fail(rc, "%s", err[0] ? err : "rank 0 could not write the weights");
-}
-
 int lm_train_run(const train_opts_t *o) {
     run_t r = {.o = o, .rank = comm_rank(), .nranks = comm_size(), .B = o->batch, .T = o->seq_len};
     validate(&r);
@@ -334,8 +336,8 @@ int lm_train_run(const train_opts_t *o) {
     lm_ckpt_guard(o);
     build_model(&r); /* before the run folder: a bad --init-from leaves nothing behind */
     setup_reduce(&r);
-    lm_ckpt_ctx_t ck = {o, r.corpus, r.lm, r.rank, r.nranks, r.B, r.Bl, r.params, r.momentum,
-                        &r.has_momentum, r.P, r.state};
+    lm_ckpt_ctx_t ck = {o,    r.corpus, r.lm,       r.rank,          r.nranks, r.B,
+                        r.Bl, r.params, r.momentum, &r.has_momentum, r.P,      r.state};
     double tokens = 0.0;
     long start = lm_ckpt_resume(&ck, &tokens);
     if (r.rank == 0 && o->resume[0]) lm_ckpt_trim_metrics(o->run_dir, start);
@@ -393,12 +395,10 @@ int lm_train_run(const train_opts_t *o) {
         }
         if (r.valid && o->eval_every > 0 && step % o->eval_every == 0 && step != r.total_steps)
             report_eval(&r, step, evaluate(&r));
-        if (step == r.total_steps ||
-            (o->checkpoint_every > 0 && step % o->checkpoint_every == 0))
+        if (step == r.total_steps || (o->checkpoint_every > 0 && step % o->checkpoint_every == 0))
             lm_ckpt_save(&ck, step, (step - 1) / r.steps_per_epoch, tokens);
     }
     if (r.valid) report_eval(&r, r.total_steps, evaluate(&r));
-    write_weights(&r);
     comm_reduce_free(r.red);
     comm_watchdog_stop();
     metrics_close(&r.metrics);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "io/ckpt.h"
 #include "io/tokenize.h"
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...) {
@@ -17,19 +18,40 @@ static int fail(char *err, size_t errlen, int code, const char *fmt, ...) {
     return code;
 }
 
-int model_resolve_path(const char *arg, char *path, size_t len, char *err, size_t errlen) {
+/* 1 when DIR holds a checkpoint: a run folder with ckpt/latest, or a step-N folder. */
+static int is_ckpt_dir(const char *dir) {
+    char p[4400];
     struct stat st;
-    if (!arg[0]) return fail(err, errlen, 64, "no model named: give a run folder or a model.h5");
+    snprintf(p, sizeof p, "%s/ckpt/latest", dir);
+    if (stat(p, &st) == 0) return 1;
+    snprintf(p, sizeof p, "%s/manifest.crc32", dir);
+    if (stat(p, &st) == 0) return 1;
+    snprintf(p, sizeof p, "%s/manifest.h5", dir);
+    return stat(p, &st) == 0; /* an incomplete step folder: ckpt_open says so */
+}
+
+int model_resolve_path(const char *arg, char *path, size_t len, int *is_ckpt, char *err,
+                       size_t errlen) {
+    struct stat st;
+    *is_ckpt = 0;
+    if (!arg[0])
+        return fail(err, errlen, 64,
+                    "no model named: give a run folder, a checkpoint or a model.h5");
     if (stat(arg, &st) != 0) return fail(err, errlen, 66, "%s: %s", arg, strerror(errno));
-    if (!S_ISDIR(st.st_mode)) {
-        if (snprintf(path, len, "%s", arg) >= (int)len)
-            return fail(err, errlen, 64, "%s: path too long", arg);
+    if (snprintf(path, len, "%s", arg) >= (int)len)
+        return fail(err, errlen, 64, "%s: path too long", arg);
+    if (!S_ISDIR(st.st_mode)) return 0;
+    if (is_ckpt_dir(arg)) {
+        *is_ckpt = 1;
         return 0;
     }
+    /* Runs of drnn before checkpoints ended with RUN/model.h5. */
     if (snprintf(path, len, "%s/model.h5", arg) >= (int)len)
         return fail(err, errlen, 64, "%s: path too long", arg);
     if (stat(path, &st) != 0)
-        return fail(err, errlen, 66, "%s: the run folder has no model.h5 (has the run finished?)",
+        return fail(err, errlen, 66,
+                    "%s: no checkpoint in this folder (has the run written one? see "
+                    "--checkpoint-every)",
                     arg);
     return 0;
 }
@@ -48,9 +70,66 @@ static int check_meta(const model_file_t *m, char *err, size_t errlen) {
     return 0;
 }
 
+/* The checkpoint DIR (CRCs verified before libhdf5 parses a byte) into *m. */
+static int load_ckpt(model_file_t *m, const char *dir, int Tmax, int Bmax, char *err,
+                     size_t errlen) {
+    ckpt_t *ck = NULL;
+    float *h = NULL, *c = NULL;
+    int rc = ckpt_open(&ck, dir, err, errlen);
+    if (rc) return rc;
+    const ckpt_meta_t *cm = ckpt_meta(ck);
+    snprintf(m->path, sizeof m->path, "%s", ckpt_dir(ck));
+    snprintf(m->meta.model, sizeof m->meta.model, "%s", cm->model);
+    snprintf(m->meta.cell, sizeof m->meta.cell, "%s", cm->cell);
+    snprintf(m->meta.tokenizer, sizeof m->meta.tokenizer, "%s", cm->tokenizer);
+    m->meta.embed = cm->embed, m->meta.hidden = cm->hidden, m->meta.layers = cm->layers;
+    m->meta.bidirectional = cm->bidirectional, m->meta.vocab_size = cm->vocab_size;
+    m->vocab = calloc((size_t)cm->vocab_size + 1, sizeof *m->vocab);
+    if (!m->vocab) {
+        rc = fail(err, errlen, 70, "out of memory");
+        goto out;
+    }
+    const char *const *v = ckpt_vocab(ck);
+    for (m->nv = 0; m->nv < cm->vocab_size; m->nv++)
+        if (!(m->vocab[m->nv] = strdup(v[m->nv]))) {
+            rc = fail(err, errlen, 70, "out of memory");
+            goto out;
+        }
+    if ((rc = check_meta(m, err, errlen))) goto out;
+    lm_config_t cfg = {lm_cell_parse(cm->cell), m->nv, cm->embed, cm->hidden, cm->layers};
+    m->lm = lm_create(&cfg, Tmax, Bmax);
+    /* A tensor table that does not describe the model its own attributes name: damaged. */
+    if (ckpt_check_table(ck, lm_params(m->lm), err, errlen) != 0) {
+        rc = 65;
+        goto out;
+    }
+    size_t sf = cm->state_floats > 0 ? (size_t)cm->state_floats : 1;
+    m->params = malloc(lm_params(m->lm)->total * sizeof(float));
+    h = calloc((size_t)cm->batch * sf, sizeof *h);
+    c = calloc((size_t)cm->batch * sf, sizeof *c);
+    if (!m->params || !h || !c) {
+        rc = fail(err, errlen, 70, "%s: out of memory for %zu parameters", m->path,
+                  lm_params(m->lm)->total);
+        goto out;
+    }
+    rc = ckpt_read(ck, m->params, NULL, h, cfg.cell == CELL_LSTM ? c : NULL, err, errlen);
+out:
+    free(h), free(c);
+    ckpt_close(ck);
+    return rc;
+}
+
 int model_load(model_file_t *m, const char *arg, int Tmax, int Bmax, char *err, size_t errlen) {
     memset(m, 0, sizeof *m);
-    int rc = model_resolve_path(arg, m->path, sizeof m->path, err, errlen);
+    int is_ckpt = 0;
+    int rc = model_resolve_path(arg, m->path, sizeof m->path, &is_ckpt, err, errlen);
+    if (!rc && is_ckpt) {
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s", m->path);
+        rc = load_ckpt(m, dir, Tmax, Bmax, err, errlen);
+        if (rc) model_unload(m);
+        return rc;
+    }
     if (!rc) rc = weights_validate_isolated(m->path, NULL, err, errlen);
     if (!rc) rc = weights_read_meta(m->path, &m->meta, &m->vocab, &m->nv, err, errlen);
     if (!rc) rc = check_meta(m, err, errlen);

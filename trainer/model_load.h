@@ -1,10 +1,10 @@
 /* trainer/model_load.h — finding and loading a trained model for the programs that use one
  * (drnn-eval, drnn-export, drnn-train --init-from; drnn-sample can switch to it).
  *
- * model_resolve_path is the one place that turns a RUN|CKPT|MODEL.h5 argument into a file: today
- * a run folder means RUN/model.h5; when checkpoints land, RUN will mean its newest complete
- * checkpoint and a step-N folder that checkpoint (DESIGN §8), and only this function changes.
- * Files are checked in a child process before this process parses them (DESIGN §7). No MPI.
+ * model_resolve_path is the one place that turns a RUN|CKPT|MODEL.h5 argument into a file: a run
+ * folder means its newest complete checkpoint, a step-N folder that checkpoint (DESIGN §8), a file
+ * a model.h5. Checkpoints are CRC-verified before libhdf5 parses them; model files, which carry
+ * no CRC, are checked in a child process first (DESIGN §7). No MPI.
  */
 #ifndef DRNN_TRAINER_MODEL_LOAD_H
 #define DRNN_TRAINER_MODEL_LOAD_H
@@ -14,9 +14,12 @@
 #include "io/weights.h"
 #include "model/lm.h"
 
-/* ARG (a run folder or a model file) -> PATH [len]. Returns 0, or 66 (nothing there, a run
- * folder with no model yet) or 64 (path too long) with a one-line message in err. */
-int model_resolve_path(const char *arg, char *path, size_t len, char *err, size_t errlen);
+/* ARG -> PATH [len]: a model file as it is; a run folder with checkpoints or a step-N folder as
+ * it is, with *is_ckpt = 1 (its newest complete checkpoint, or that one, is what it means); a run
+ * folder from before checkpoints: RUN/model.h5. Returns 0, or 66 (nothing there, a run folder with
+ * no checkpoint yet) or 64 (path too long) with a one-line message in err. */
+int model_resolve_path(const char *arg, char *path, size_t len, int *is_ckpt, char *err,
+                       size_t errlen);
 
 typedef struct {
     char path[4200];   /* the resolved file */

@@ -88,6 +88,10 @@ drnn_run() {
     mark "$name" "$probe"
     recs=$(grep -v '"split"' "$dir/metrics.jsonl" | sed -E 's/.*"tok_per_s": ([^,]+),.*/\1/' |
         tail -n +$((skip + 1)))
+    # Exposed communication: the share of wall time spent waiting in the all-reduces (after
+    # backward, i.e. what the overlap did not hide), median over the same segments.
+    grep -v '"split"' "$dir/metrics.jsonl" | sed -E 's/.*"comm_frac": ([^,]+),.*/\1/' |
+        tail -n +$((skip + 1)) | median >"$WORK/$name.comm"
     # The last record can be a partial segment when steps % every != 0: callers avoid that.
     printf '  %-28s %2d segments of %d steps: min %.0f  max %.0f tok/s  (%s)\n' "$name" \
         "$(echo "$recs" | wc -l)" "$every" "$(echo "$recs" | sort -g | head -n 1)" \
@@ -158,16 +162,18 @@ for c in "${CONFIGS[@]}"; do
     # shellcheck disable=SC2086
     t2=$(torch_run "torchddp2_$tag" 2 "$tsteps" "$twarm" $margs)
     [[ $t2 == fail ]] && DDP_FAILED=1
-    ROWS+=("$(printf '%-18s %10s %10s %8s %10s %10s %8s %9s' "$name" "$(fmt "$d1" "drnn1_$tag")" \
+    ROWS+=("$(printf '%-18s %10s %10s %8s %10s %10s %8s %9s %8s' "$name" "$(fmt "$d1" "drnn1_$tag")" \
         "$(fmt "$t1" "torch1_$tag")" "$(ratio "$d1" "$t1")" "$(fmt "$d2" "drnn2_$tag")" \
         "$(fmt "$t2" "torchddp2_$tag")" \
-        "$(ratio "$d2" "$t2")" "$(ratio "$d2" "$d1")")")
+        "$(ratio "$d2" "$t2")" "$(ratio "$d2" "$d1")" \
+        "$(awk -v c="$(cat "$WORK/drnn2_$tag.comm" 2>/dev/null)" 'BEGIN { if (c == "") print "n/a"; else printf "%.1f%%", 100 * c }')")")
 done
 
 echo
-echo "tokens/s (global, median of steady-state segments; ratio > 1: drnn faster)"
-printf '%-18s %10s %10s %8s %10s %10s %8s %9s\n' config "drnn 1r" "torch 1p" "d/t" \
-    "drnn 2r" "torch DDP2" "d/t" "drnn 2r/1r"
+echo "tokens/s (global, median of steady-state segments; ratio > 1: drnn faster);"
+echo "comm 2r: exposed communication, share of drnn's 2-rank step time spent waiting on all-reduces"
+printf '%-18s %10s %10s %8s %10s %10s %8s %9s %8s\n' config "drnn 1r" "torch 1p" "d/t" \
+    "drnn 2r" "torch DDP2" "d/t" "drnn 2r/1r" "comm 2r"
 for r in "${ROWS[@]}"; do echo "$r"; done
 if compgen -G "$WORK/*.noisy" >/dev/null; then
     echo "* other work used more than 0.25 CPUs during that run (see raw measurements): rerun"
