@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,8 @@ const opt_spec_t train_opt_spec[] = {
      "gradients travel as fp32 or bf16 (half the bytes, each element rounded at most twice)", 1},
     {"hang-timeout", OPT_DOUBLE, OFF(hang_timeout), 0, "600", 0.1, 1e9,
      "seconds a collective or checkpoint phase may wait before the job ends with exit 70", 1},
+    {"time-limit", OPT_DOUBLE, OFF(time_limit), 0, "0", 0, 1e9,
+     "seconds of training after which the run checkpoints and exits 75 (0: none)", 0},
     {"config", STR(config), NULL, 0, 0, "read key = value options from FILE (flags win)", 0},
     {"selftest", OPT_FLAG, OFF(selftest), 0, NULL, 0, 1,
      "gradient check and a tiny training run on one rank", 0},
@@ -74,8 +77,26 @@ const opt_spec_t train_opt_spec[] = {
 };
 const int train_opt_count = sizeof train_opt_spec / sizeof train_opt_spec[0];
 
-const char *const train_opt_reserved[] = {"bidirectional", "attention", "time-limit",
-                                          "on-nonfinite", NULL};
+const char *const train_opt_reserved[] = {"bidirectional", "attention", "on-nonfinite", NULL};
+
+/* Graceful stop (DESIGN §9): SIGUSR1 (mpirun forwards it to every rank), and SIGTERM or SIGINT
+ * received by a rank itself (srun, scancel), set a flag that rides along the next step's scalar
+ * reduction; every rank then finishes that step, checkpoints, and exits 75. SA_RESTART: a signal
+ * during a checkpoint write does not fail the write. */
+static volatile sig_atomic_t stop_signal;
+static void on_stop_signal(int sig) {
+    stop_signal = sig;
+}
+static void install_stop_handlers(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
 
 /* Everything one rank needs during the loop. */
 typedef struct {
@@ -359,16 +380,19 @@ int lm_train_run(const train_opts_t *o) {
     const float scale = 1.0f / ((float)r.B * r.T);
     double t0 = comm_wtime(), t_log = t0, comm_log = 0.0;
     long steps_log = 0;
-    for (long step = start + 1; step <= r.total_steps; step++) {
+    int stopped = 0;
+    install_stop_handlers();
+    for (long step = start + 1; step <= r.total_steps && !stopped; step++) {
         long k = (step - 1) % r.steps_per_epoch;
         if (k == 0) memset(r.state, 0, sizeof(float) * (size_t)lm_state_size(r.lm) * r.Bl);
         load_window(&r, r.train, (uint64_t)k * r.T, r.T);
         memset(r.grads, 0, sizeof(float) * r.P);
         lm_set_dropout(r.lm, (float)o->dropout, o->seed, (uint32_t)step, (uint32_t)(r.rank * r.Bl));
         /* The step's scalars travel together in one fp64 reduction: loss sum, target count, and
-         * the stop flag (0 until signals set it). */
+         * the stop flag (ranks that saw a stop signal; rank 0 adds the time limit). */
+        int over_time = r.rank == 0 && o->time_limit > 0 && comm_wtime() - t0 >= o->time_limit;
         double sums[3] = {lm_forward(r.lm, r.params, r.inputs, r.targets, r.state, r.T, r.Bl),
-                          (double)r.T * r.Bl, 0.0};
+                          (double)r.T * r.Bl, (stop_signal != 0) + over_time};
         /* Starts each gradient bucket's reduction as soon as backward has finished it. */
         lm_backward(r.lm, r.params, r.grads, r.inputs, r.targets, r.T, r.Bl, scale);
         double tc = comm_wtime();
@@ -385,7 +409,8 @@ int lm_train_run(const train_opts_t *o) {
         double norm = clip_and_update(&r, &clipped);
         tokens += sums[1];
         steps_log++;
-        if (r.rank == 0 && (step % o->log_every == 0 || step == r.total_steps)) {
+        stopped = sums[2] > 0.0;
+        if (r.rank == 0 && (step % o->log_every == 0 || step == r.total_steps || stopped)) {
             double now = comm_wtime(), dt = now - t_log;
             double tps = sums[1] * steps_log / (dt > 0 ? dt : 1e-9);
             double cf = (r.comm_time - comm_log) / (dt > 0 ? dt : 1e-9);
@@ -393,12 +418,19 @@ int lm_train_run(const train_opts_t *o) {
             metrics_train(&r.metrics, step, tokens, loss, o->lr, norm, clipped, tps, cf, now - t0);
             t_log = now, comm_log = r.comm_time, steps_log = 0;
         }
-        if (r.valid && o->eval_every > 0 && step % o->eval_every == 0 && step != r.total_steps)
+        if (!stopped && r.valid && o->eval_every > 0 && step % o->eval_every == 0 &&
+            step != r.total_steps)
             report_eval(&r, step, evaluate(&r));
-        if (step == r.total_steps || (o->checkpoint_every > 0 && step % o->checkpoint_every == 0))
+        if (step == r.total_steps || stopped ||
+            (o->checkpoint_every > 0 && step % o->checkpoint_every == 0))
             lm_ckpt_save(&ck, step, (step - 1) / r.steps_per_epoch, tokens);
+        if (stopped && r.rank == 0) {
+            printf("drnn-train: stopped after step %ld (%s); resume with --resume auto\n", step,
+                   over_time ? "--time-limit reached" : "stop signal");
+            fflush(stdout);
+        }
     }
-    if (r.valid) report_eval(&r, r.total_steps, evaluate(&r));
+    if (r.valid && !stopped) report_eval(&r, r.total_steps, evaluate(&r));
     comm_reduce_free(r.red);
     comm_watchdog_stop();
     metrics_close(&r.metrics);
@@ -408,5 +440,5 @@ int lm_train_run(const train_opts_t *o) {
     lm_free(r.lm);
     free(r.params), free(r.grads), free(r.momentum), free(r.state), free(r.eval_state);
     free(r.inputs), free(r.targets), free(r.window);
-    return 0;
+    return stopped ? 75 : 0;
 }

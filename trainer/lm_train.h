@@ -19,6 +19,7 @@ typedef struct {
     int keep, ckpt_deflate;
     int log_every, eval_every, threads;
     double bucket_mb, hang_timeout; /* gradient bucket size (MiB); watchdog timeout (s) */
+    double time_limit;              /* seconds of training before a graceful stop; 0: none */
     char allreduce_dtype[8];        /* fp32 or bf16 */
     uint64_t seed;
     int selftest, help;

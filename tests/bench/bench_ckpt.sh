@@ -20,7 +20,7 @@ WORK=$(mktemp -d "${BENCH_DIR:-/tmp}/drnn-bench-ckpt.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
 "$BUILD/drnn-prep" --tokenizer char --valid-fraction 0 -o "$WORK/c.h5" "$SRC/data/kjv.txt.gz" \
-    >/dev/null || { echo "bench_ckpt.sh: drnn-prep failed" >&2; exit 65; }
+    >/dev/null 2>&1 || { echo "bench_ckpt.sh: drnn-prep failed" >&2; exit 65; }
 # embed 512, hidden 1792, 3 layers: 50.9M parameters with the KJV character vocabulary.
 model=(--cell gru --embed 512 --hidden 1792 --layers 3 --batch 2 --seq-len 4 --momentum 0.9)
 median() { sort -g | awk '{ a[NR] = $1 } END { print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }

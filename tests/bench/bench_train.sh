@@ -4,9 +4,9 @@
 # For each config (GRU LM on the bundled KJV corpus, char tokenizer) it measures steady-state
 # tokens/s of:
 #   drnn 1 rank        build/drnn-train --threads 1
-#   drnn 2 ranks       mpirun -q -n 2 build/drnn-train --threads 1
+#   drnn 2 ranks       mpirun -q -n 2 build/drnn-train --threads 1, global batch 2B (same per rank)
 #   torch 1 proc       tests/bench/torch_lm.py (same model, step and data layout), 1 thread
-#   torch DDP 2 procs  tests/bench/torch_lm.py --nprocs 2 (gloo on 127.0.0.1), 1 thread each
+#   torch DDP 2 procs  tests/bench/torch_lm.py --nprocs 2 (gloo on 127.0.0.1), 1 thread each, 2B
 # drnn figure: median of metrics.jsonl tok_per_s records (one per --log-every segment), the first
 # few records (warm-up) dropped. torch figure: median per-step time, first steps dropped.
 # A benchmark prints figures and ratios; it asserts nothing about time and is not part of ctest.
@@ -153,14 +153,18 @@ for c in "${CONFIGS[@]}"; do
     read -r dsteps devery dskip <<<"$dspec"
     read -r tsteps twarm <<<"$tspec"
     tag=${name// /_}
+    # 2 ranks / 2 processes keep the per-rank batch: global batch 2B (weak scaling, as DDP users
+    # scale), so 2r/1r is the global throughput gain of adding a rank.
+    b1=$(sed -nE 's/.*--batch ([0-9]+).*/\1/p' <<<"$margs")
+    margs2=${margs/--batch $b1/--batch $((2 * b1))}
     # shellcheck disable=SC2086  # margs is a word list by design
     d1=$(drnn_run "drnn1_$tag" 1 "$dsteps" "$devery" "$dskip" $margs)
     # shellcheck disable=SC2086
-    d2=$(drnn_run "drnn2_$tag" 2 "$dsteps" "$devery" "$dskip" $margs)
+    d2=$(drnn_run "drnn2_$tag" 2 "$dsteps" "$devery" "$dskip" $margs2)
     # shellcheck disable=SC2086
     t1=$(torch_run "torch1_$tag" 1 "$tsteps" "$twarm" $margs)
     # shellcheck disable=SC2086
-    t2=$(torch_run "torchddp2_$tag" 2 "$tsteps" "$twarm" $margs)
+    t2=$(torch_run "torchddp2_$tag" 2 "$tsteps" "$twarm" $margs2)
     [[ $t2 == fail ]] && DDP_FAILED=1
     ROWS+=("$(printf '%-18s %10s %10s %8s %10s %10s %8s %9s %8s' "$name" "$(fmt "$d1" "drnn1_$tag")" \
         "$(fmt "$t1" "torch1_$tag")" "$(ratio "$d1" "$t1")" "$(fmt "$d2" "drnn2_$tag")" \
@@ -170,7 +174,8 @@ for c in "${CONFIGS[@]}"; do
 done
 
 echo
-echo "tokens/s (global, median of steady-state segments; ratio > 1: drnn faster);"
+echo "tokens/s (global, median of steady-state segments; ratio > 1: drnn faster); 2 ranks run"
+echo "the same per-rank batch as 1 (global batch 2B);"
 echo "comm 2r: exposed communication, share of drnn's 2-rank step time spent waiting on all-reduces"
 printf '%-18s %10s %10s %8s %10s %10s %8s %9s %8s\n' config "drnn 1r" "torch 1p" "d/t" \
     "drnn 2r" "torch DDP2" "d/t" "drnn 2r/1r" "comm 2r"
