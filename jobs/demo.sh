@@ -17,8 +17,8 @@ if [[ ! -s $corpus || data/kjv.txt.gz -nt $corpus ]]; then
 fi
 rm -rf runs/demo
 mpirun -q -n 2 build/drnn-train --data "$corpus" --run-dir runs/demo --cell gru --embed 64 \
-    --hidden 256 --seq-len 64 --batch 32 --lr 1 --clip 5 --steps "${STEPS:-1400}" \
-    --log-every 50 --eval-every 700
+    --hidden 256 --seq-len 64 --batch 32 --lr 1 --clip 5 --steps "${STEPS:-3500}" \
+    --log-every 100 --eval-every 1000
 echo
 echo "--- sample (drnn-sample --ckpt runs/demo --prime 'And it came to pass') ---"
 build/drnn-sample --ckpt runs/demo --prime "And it came to pass" --length 400 --temperature 0.7
