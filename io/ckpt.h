@@ -24,9 +24,9 @@
 
 #include "model/params.h"
 
-#define CKPT_FORMAT "drnn-checkpoint"
+#define CKPT_FORMAT       "drnn-checkpoint"
 #define CKPT_SHARD_FORMAT "drnn-checkpoint-shard"
-#define CKPT_VERSION 1
+#define CKPT_VERSION      1
 
 /* Everything the manifest records besides tensors, vocabulary and shards. */
 typedef struct {
@@ -40,8 +40,8 @@ typedef struct {
     char corpus_uuid[64];
     uint64_t train_tokens, valid_tokens;
     uint32_t train_crc32, valid_crc32;
-    int has_momentum;  /* the optimizer state exists (momentum > 0 and a step was taken) */
-    int state_floats;  /* hidden (+ cell) state floats per stream */
+    int has_momentum; /* the optimizer state exists (momentum > 0 and a step was taken) */
+    int state_floats; /* hidden (+ cell) state floats per stream */
 } ckpt_meta_t;
 
 /* What one rank writes. Slices are [lo, hi) of the flat buffer; streams are global ids. */

@@ -137,7 +137,8 @@ int ckpt_write_shard(const char *run_dir, long step, const ckpt_shard_t *s, int 
     bad |= write_array(f, "streams/cursor", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &ns, s->cursors,
                        deflate);
     bad |= write_array(f, "streams/h", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, hd, s->h, deflate);
-    if (s->c) bad |= write_array(f, "streams/c", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, hd, s->c, deflate);
+    if (s->c)
+        bad |= write_array(f, "streams/c", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, hd, s->c, deflate);
     if (bad) {
         H5Fclose(f);
         return ckpt_fail(err, errlen, 74, "%s: write failed; check free space", path);
@@ -254,11 +255,13 @@ static void prune(const char *run_dir, long newest, int keep) {
     for (int i = n - 1; i >= 0; i--) {
         if (!names[i]) continue;
         snprintf(p, sizeof p, "%s/%s", dir, names[i]);
-        if (strstr(names[i], ".tmp")) remove_dir(p);
+        if (strstr(names[i], ".tmp"))
+            remove_dir(p);
         else if (atol(names[i] + 5) == newest) { /* kept */
-        }
-        else if (kept < keep) kept++;
-        else remove_dir(p);
+        } else if (kept < keep)
+            kept++;
+        else
+            remove_dir(p);
         free(names[i]);
     }
 }

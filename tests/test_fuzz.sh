@@ -11,7 +11,8 @@ mpirun -q -n 2 "$BUILD/drnn-train" --data "$WORK/c.h5" --run-dir "$WORK/run" --h
     { cat "$WORK/train.log"; echo "FATAL: the run to fuzz failed"; exit 1; }
 "$BUILD/drnn-export" "$WORK/run" -o "$WORK/run/model.h5" >/dev/null 2>"$WORK/export.err" ||
     { cat "$WORK/export.err"; echo "FATAL: drnn-export failed"; exit 1; }
-seed=${DRNN_FUZZ_SEED:-$(date +%s)}
+# A fixed seed keeps CI repeatable; DRNN_FUZZ_SEED=$(date +%s) explores other mutations.
+seed=${DRNN_FUZZ_SEED:-20261129}
 echo "fuzz seed $seed (DRNN_FUZZ_SEED=$seed reproduces it)"
 mkdir -p "$WORK/fuzz"
 # Some damaged files make libhdf5 loop forever; the child that checks them is killed after this

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # DESIGN §9 graceful stop: SIGUSR1 to mpirun (which forwards it to every rank), SIGTERM to the
 # ranks themselves (as srun/scancel deliver it) and --time-limit each make every rank finish the
-# step, write a checkpoint and exit 75; `--resume auto` then continues bit-identically to a run
-# that was never stopped (same rank count).
+# step, write a checkpoint and RUN/stopped, and exit 75; `--resume auto` then continues
+# bit-identically to a run that was never stopped (same rank count): losses, final parameters and
+# momentum. A stop signal during the last step just finishes the run (exit 0).
 source "$(dirname "$0")/lib.sh"
+PY=/usr/bin/python3
 make_corpus "$WORK/c.h5" 200000
 args=(--data "$WORK/c.h5" --hidden 24 --embed 12 --batch 4 --seq-len 16 --log-every 1 --threads 1
       --momentum 0.5)
@@ -19,10 +21,15 @@ stop_run() {
         [[ -s "$WORK/$name/metrics.jsonl" && $(wc -l <"$WORK/$name/metrics.jsonl") -ge 5 ]] && break
         sleep 0.05
     done
+    local ranks
+    ranks=$(pgrep -P "$job") # the ranks: mpirun's children
     if [[ $target == mpirun ]]; then
         kill -"$sig" "$job"
+    elif [[ -n $ranks ]]; then
+        kill -"$sig" $ranks
     else
-        kill -"$sig" $(pgrep -P "$job") # the ranks: mpirun's children
+        fail "no rank processes under mpirun $job"
+        kill -9 "$job"
     fi
     wait "$job"
     STOP_RC=$?
@@ -38,6 +45,8 @@ for how in "USR1 mpirun" "TERM ranks"; do
         continue
     fi
     [[ -n $STOP_STEP ]] || { fail "SIG$sig: no checkpoint written"; continue; }
+    [[ $(cat "$WORK/$name/stopped" 2>/dev/null) == "step $STOP_STEP" ]] ||
+        fail "SIG$sig: RUN/stopped does not say 'step $STOP_STEP'"
     grep -q "stopped after step $STOP_STEP" "$WORK/$name.log" ||
         fail "SIG$sig: no 'stopped after step $STOP_STEP' line: $(tail -2 "$WORK/$name.log")"
     last=$(train_losses "$WORK/$name" | wc -l)
@@ -55,6 +64,9 @@ for how in "USR1 mpirun" "TERM ranks"; do
     else
         fail "SIG$sig: stopped + resumed losses differ from the straight run"
     fi
+    $PY "$SRC/tests/ckpt_compare.py" "$WORK/straight_$sig" "$WORK/$name" 0 >/dev/null ||
+        fail "SIG$sig: final parameters or momentum differ from the straight run"
+    [[ ! -e "$WORK/$name/stopped" ]] || fail "SIG$sig: the resumed run left RUN/stopped behind"
 done
 
 # --time-limit: alone (one rank), checkpoint and 75.
@@ -63,4 +75,7 @@ expect_exit 75 "--time-limit 1" "$BUILD/drnn-train" "${args[@]}" --steps 1000000
     { grep -q "time-limit reached" "$WORK/out" && [[ -s "$WORK/tl/ckpt/latest" ]] &&
         pass "--time-limit 1: exit 75 after a checkpoint ($(cat "$WORK/tl/ckpt/latest"))" ||
         fail "--time-limit: no message or no checkpoint: $(tail -2 "$WORK/out")"; }
+# A stop that arrives at the last step is no stop: the run finishes, exit 0.
+expect_exit 0 "--time-limit 0.000001 with --steps 1" "$BUILD/drnn-train" "${args[@]}" --steps 1 \
+    --run-dir "$WORK/tl1" --time-limit 0.000001 && pass "stop at the last step: exit 0"
 finish

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "io/corpus.h"
+#include "io/tokenize.h"
 #include "io/weights.h"
 #include "trainer/lm_train.h"
 #include "trainer/model_load.h"
@@ -32,7 +33,18 @@ static const char *shown(const char *s, char *buf, size_t len) {
 /* A drnn file's attributes against the options (64, naming the option) and the corpus (65). */
 static int check_meta(const char *path, const model_meta_t *m, char **vocab, const train_opts_t *o,
                       const corpus_t *c, char *err, size_t errlen) {
-    char a[48], b[48];
+    char a[48], b[48], t[48];
+    /* Values no drnn writes: a damaged file (attribute strings live in HDF5's global heap, which
+     * carries no checksum), not a request for other options. */
+    tok_kind_t kind;
+    if (strcmp(m->model, "lm") != 0 || lm_cell_parse(m->cell) < 0 ||
+        tok_kind_parse(m->tokenizer, &kind) != 0 || m->embed < 1 || m->hidden < 1 ||
+        m->layers < 1 || m->layers > 64 || (m->bidirectional != 0 && m->bidirectional != 1))
+        return fail(err, errlen, 65,
+                    "--init-from %s: attributes model=%s cell=%s tokenizer=%s layers=%d are not "
+                    "a drnn model's; the file is damaged or not drnn's",
+                    path, shown(m->model, a, sizeof a), shown(m->cell, b, sizeof b),
+                    shown(m->tokenizer, t, sizeof t), m->layers);
     if (strcmp(m->model, o->model) != 0)
         return fail(err, errlen, 64, "--init-from %s holds a %s model but --model is %s", path,
                     shown(m->model, a, sizeof a), o->model);

@@ -81,10 +81,15 @@ const char *const train_opt_reserved[] = {"bidirectional", "attention", "on-nonf
 
 /* Graceful stop (DESIGN §9): SIGUSR1 (mpirun forwards it to every rank), and SIGTERM or SIGINT
  * received by a rank itself (srun, scancel), set a flag that rides along the next step's scalar
- * reduction; every rank then finishes that step, checkpoints, and exits 75. SA_RESTART: a signal
- * during a checkpoint write does not fail the write. */
+ * reduction; every rank then finishes that step, checkpoints, writes RUN/stopped (rank 0) and
+ * exits 75. SA_RESTART: a signal during a checkpoint write does not fail the write. A second
+ * SIGTERM or SIGINT takes the default action: Ctrl-C twice ends a run that cannot reach a step. */
 static volatile sig_atomic_t stop_signal;
 static void on_stop_signal(int sig) {
+    if (stop_signal && sig != SIGUSR1) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
     stop_signal = sig;
 }
 static void install_stop_handlers(void) {
@@ -171,6 +176,17 @@ static void open_corpus(run_t *r) {
 }
 
 /* Rank 0 creates the run folder and its files; every rank learns the outcome. */
+/* RUN/stopped: "step N", written after the checkpoint of a graceful stop. Job scripts requeue on
+ * it when the launcher's exit code is not 75 (srun --kill-on-bad-exit can turn it into a kill). */
+static void write_stopped(const char *run_dir, long step) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/stopped", run_dir);
+    FILE *f = fopen(path, "w");
+    int ok = f && fprintf(f, "step %ld\n", step) >= 0;
+    if (f && fclose(f) != 0) ok = 0;
+    if (!ok) fprintf(stderr, "drnn-train: warning: cannot write %s: %s\n", path, strerror(errno));
+}
+
 static void prepare_run_dir(run_t *r) {
     char err[4400] = "";
     int rc = 0;
@@ -191,6 +207,11 @@ static void prepare_run_dir(run_t *r) {
                 if (fclose(f) != 0) rc = 74;
             }
             if (!rc) rc = metrics_open(&r->metrics, r->o->run_dir, err, sizeof err);
+            snprintf(path, sizeof path, "%s/stopped", r->o->run_dir);
+            if (!rc && unlink(path) != 0 && errno != ENOENT) {
+                snprintf(err, sizeof err, "%s: cannot remove: %s", path, strerror(errno));
+                rc = 74;
+            }
         }
     }
     rc = comm_allreduce_max_int(rc);
@@ -350,6 +371,7 @@ static void report_eval(run_t *r, long step, double loss) {
 int lm_train_run(const train_opts_t *o) {
     run_t r = {.o = o, .rank = comm_rank(), .nranks = comm_size(), .B = o->batch, .T = o->seq_len};
     validate(&r);
+    install_stop_handlers(); /* before the long setup: a signal then stops after the first step */
     comm_watchdog_start(o->hang_timeout);
     r.Bl = r.B / r.nranks;
     open_corpus(&r);
@@ -381,7 +403,6 @@ int lm_train_run(const train_opts_t *o) {
     double t0 = comm_wtime(), t_log = t0, comm_log = 0.0;
     long steps_log = 0;
     int stopped = 0;
-    install_stop_handlers();
     for (long step = start + 1; step <= r.total_steps && !stopped; step++) {
         long k = (step - 1) % r.steps_per_epoch;
         if (k == 0) memset(r.state, 0, sizeof(float) * (size_t)lm_state_size(r.lm) * r.Bl);
@@ -409,7 +430,7 @@ int lm_train_run(const train_opts_t *o) {
         double norm = clip_and_update(&r, &clipped);
         tokens += sums[1];
         steps_log++;
-        stopped = sums[2] > 0.0;
+        stopped = sums[2] > 0.0 && step < r.total_steps; /* at the last step: just finish */
         if (r.rank == 0 && (step % o->log_every == 0 || step == r.total_steps || stopped)) {
             double now = comm_wtime(), dt = now - t_log;
             double tps = sums[1] * steps_log / (dt > 0 ? dt : 1e-9);
@@ -418,19 +439,20 @@ int lm_train_run(const train_opts_t *o) {
             metrics_train(&r.metrics, step, tokens, loss, o->lr, norm, clipped, tps, cf, now - t0);
             t_log = now, comm_log = r.comm_time, steps_log = 0;
         }
-        if (!stopped && r.valid && o->eval_every > 0 && step % o->eval_every == 0 &&
-            step != r.total_steps)
+        if (r.valid && o->eval_every > 0 && step % o->eval_every == 0 && step != r.total_steps)
             report_eval(&r, step, evaluate(&r));
         if (step == r.total_steps || stopped ||
             (o->checkpoint_every > 0 && step % o->checkpoint_every == 0))
             lm_ckpt_save(&ck, step, (step - 1) / r.steps_per_epoch, tokens);
         if (stopped && r.rank == 0) {
+            write_stopped(o->run_dir, step);
             printf("drnn-train: stopped after step %ld (%s); resume with --resume auto\n", step,
                    over_time ? "--time-limit reached" : "stop signal");
             fflush(stdout);
         }
     }
-    if (r.valid && !stopped) report_eval(&r, r.total_steps, evaluate(&r));
+    /* A resumed run that was already at --steps trained nothing: its last evaluation stands. */
+    if (r.valid && !stopped && start < r.total_steps) report_eval(&r, r.total_steps, evaluate(&r));
     comm_reduce_free(r.red);
     comm_watchdog_stop();
     metrics_close(&r.metrics);
