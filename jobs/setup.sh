@@ -2,7 +2,8 @@
 # Installs the Debian packages drnn needs (only the missing ones) and builds into build/.
 # Idempotent and quiet when everything is in place.
 #   bash jobs/setup.sh            toolchain + libraries, build
-#   bash jobs/setup.sh --tests    also PyTorch, h5py, NumPy for the reference tests
+#   bash jobs/setup.sh --tests    also PyTorch, h5py, NumPy for the reference tests, and Slurm
+#                                 (slurm-wlm, munge) for the local Slurm test
 # CI=true turns warnings into errors (-DDRNN_WERROR=ON).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ cd "$(dirname "$0")/.."
 pkgs=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libopenblas-dev libhdf5-dev
       hdf5-tools zlib1g-dev)
 if [[ "${1:-}" == "--tests" ]]; then
-    pkgs+=(python3 python3-torch python3-h5py python3-numpy)
+    pkgs+=(python3 python3-torch python3-h5py python3-numpy slurm-wlm munge)
 fi
 
 missing=()
