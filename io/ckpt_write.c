@@ -244,7 +244,7 @@ static void prune(const char *run_dir, long newest, int keep) {
     snprintf(dir, sizeof dir, "%s/ckpt", run_dir);
     DIR *d = opendir(dir);
     if (!d) return;
-    char *names[4096];
+    char *names[4096] = {0};
     int n = 0;
     struct dirent *e;
     while ((e = readdir(d)) && n < 4096)

@@ -147,7 +147,7 @@ int main(int argc, char **argv) {
     }
 
     /* The run's checkpoint files, in memory. */
-    blob_t files[64];
+    blob_t files[64] = {0};
     int nfiles = 0;
     snprintf(p, sizeof p, "%s/ckpt/latest", run);
     FILE *lf = fopen(p, "r");
