@@ -3,7 +3,9 @@
 # - kill -9 of one rank mid-training: the job ends within 30 s, non-zero, and mpirun says which
 #   rank died (this case runs mpirun without -q: -q hides that message);
 # - SIGSTOP of one rank with --hang-timeout 3: the job ends with exit 70 within 3 + 15 s and
-#   stderr has drnn's line naming the step and the phase.
+#   stderr has drnn's line naming the step and the phase;
+# - a checkpoint stuck on storage (the test knob DRNN_TEST_CKPT_DELAY_MS sleeps 5 s per dataset)
+#   with --hang-timeout 2: exit 70 naming phase checkpoint, and `latest` never names it.
 # Every mpirun runs under `timeout 60`, and a trap resumes and kills any rank left over, so the
 # test itself cannot hang.
 source "$(dirname "$0")/lib.sh"
@@ -77,4 +79,18 @@ if start stop -q -- --hang-timeout 3; then
         fail "no hang message naming step and phase: $(head -c 600 "$WORK/stop.err")"
     fi
 fi
+# ---- a checkpoint stuck on storage ------------------------------------------------------------
+t0=$(date +%s.%N)
+DRNN_TEST_CKPT_DELAY_MS=5000 timeout 60 mpirun -q -n 2 "$BUILD/drnn-train" "${args[@]}" \
+    --steps 3 --run-dir "$WORK/slowckpt" --hang-timeout 2 >"$WORK/slow.out" 2>"$WORK/slow.err"
+rc=$?
+dt=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+[[ $rc -eq 70 ]] || fail "stuck checkpoint: exit $rc after ${dt}s, expected 70: $(tail -2 "$WORK/slow.err")"
+re='^drnn-train: rank [01]: hang: step 3, phase checkpoint waited more than 2 s; aborting$'
+if grep -qE "$re" "$WORK/slow.err"; then
+    pass "stuck checkpoint: exit $rc after ${dt}s: $(grep -m1 -E "$re" "$WORK/slow.err")"
+else
+    fail "stuck checkpoint: no hang message naming phase checkpoint: $(head -c 600 "$WORK/slow.err")"
+fi
+[[ ! -e "$WORK/slowckpt/ckpt/latest" ]] || fail "stuck checkpoint: latest was written"
 finish

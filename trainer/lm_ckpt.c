@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "comm/comm.h"
+#include "comm/watchdog.h"
 #include "io/ckpt.h"
 
 #define ERRLEN 4600
@@ -79,6 +80,8 @@ void lm_ckpt_save(const lm_ckpt_ctx_t *c, long step, long epoch, double tokens) 
     char err[ERRLEN] = "";
     const train_opts_t *o = c->o;
     double t0 = comm_wtime();
+    /* The whole commit is one watched phase: a rank stuck on storage ends the job (70). */
+    comm_phase_begin(step, "checkpoint");
     int rc = c->rank == 0 ? ckpt_begin(o->run_dir, step, err, sizeof err) : 0;
     agree_or_fail(rc, err, "preparing the checkpoint folder");
 
@@ -124,6 +127,7 @@ void lm_ckpt_save(const lm_ckpt_ctx_t *c, long step, long epoch, double tokens) 
         free(lo), free(hi), free(cc);
     }
     agree_or_fail(rc, err, "committing the checkpoint");
+    comm_phase_end();
     if (c->rank == 0) printf("checkpoint step-%08ld written in %.2f s\n", step, comm_wtime() - t0);
     free(ids), free(cur), free(h), free(cs), free(crcs);
 }
@@ -198,6 +202,7 @@ static int load_rank0(const lm_ckpt_ctx_t *c, float *h_all, float *c_all, long *
 long lm_ckpt_resume(const lm_ckpt_ctx_t *c, double *tokens) {
     if (c->o->resume[0] == '\0') return 0;
     double t0 = comm_wtime();
+    comm_phase_begin(0, "resume"); /* rank 0 reads while the others wait in a collective */
     char err[ERRLEN] = "";
     const int H = lm_config(c->lm)->hidden, lstm = is_lstm(c->lm);
     const int hf = lm_state_size(c->lm) / (lstm ? 2 : 1), Ld = hf / H;
@@ -217,6 +222,7 @@ long lm_ckpt_resume(const lm_ckpt_ctx_t *c, double *tokens) {
         free(h_all), free(c_all);
         if (c->rank == 0)
             printf("--resume auto: no checkpoint in %s, starting fresh\n", c->o->run_dir);
+        comm_phase_end();
         return 0;
     }
     if (c->rank == 0) scal[0] = (double)step, scal[1] = *tokens, scal[2] = has_mom;
@@ -236,6 +242,7 @@ long lm_ckpt_resume(const lm_ckpt_ctx_t *c, double *tokens) {
     if (c->rank == 0)
         printf("checkpoint step-%08ld verified, read and distributed in %.2f s\n", step,
                comm_wtime() - t0);
+    comm_phase_end();
     return step;
 }
 
