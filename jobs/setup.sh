@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 pkgs=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libopenblas-dev libhdf5-dev
       hdf5-tools zlib1g-dev)
 if [[ "${1:-}" == "--tests" ]]; then
-    pkgs+=(python3 python3-torch python3-h5py python3-numpy slurm-wlm munge)
+    pkgs+=(python3 python3-torch python3-h5py python3-numpy python3-matplotlib slurm-wlm munge)
 fi
 
 missing=()
