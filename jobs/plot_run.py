@@ -33,6 +33,8 @@ def read_metrics(path):
                     float(rec["step"]), float(rec["loss"])
                 except (ValueError, KeyError, TypeError) as e:
                     die(65, f"{path}:{n}: not a drnn metrics record ({e}); is this a drnn run folder?")
+    except UnicodeDecodeError as e:
+        die(65, f"{path}: not UTF-8 text ({e.reason}); is this a drnn run folder?")
     except FileNotFoundError:
         die(66, f"{path}: no such file; give a drnn run folder (drnn-train --run-dir)")
     except OSError as e:
@@ -44,14 +46,17 @@ def read_metrics(path):
 
 def main():
     ap = argparse.ArgumentParser(description="plot a drnn run's metrics.jsonl to PNG")
+    ap.error = lambda msg: die(64, f"{msg}; see --help")
     ap.add_argument("run", help="run folder (holds metrics.jsonl)")
     ap.add_argument("-o", "--output", help="PNG to write (default RUN/curves.png)")
     a = ap.parse_args()
     train, valid = read_metrics(os.path.join(a.run, "metrics.jsonl"))
     out = a.output or os.path.join(a.run, "curves.png")
 
-    import matplotlib
-
+    try:
+        import matplotlib
+    except ImportError:
+        die(70, "matplotlib is missing: apt-get install python3-matplotlib")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -1,12 +1,30 @@
 # tests/slurm_local.sh — a real Slurm (slurmctld + slurmd + munged) on localhost for the tests,
 # without systemd or cgroups (../shared/PLATFORM.md). Sourced; needs root and the Debian packages
 # slurm-wlm and munge. slurm_start DIR writes DIR/slurm.conf, exports SLURM_CONF, starts the
-# daemons and waits until the node is idle; slurm_stop ends what slurm_start started.
+# daemons and waits until the node is idle; slurm_stop cancels the jobs and ends what
+# slurm_start started, waiting for the daemons to go. Daemon pids are also kept in a fixed file,
+# so that a test killed by CTest's timeout (its EXIT trap never ran) does not leave daemons that
+# break the next run: slurm_start ends those first.
 SLURM_STARTED_MUNGE=0
+SLURM_DIR=""
+SLURM_PIDS=/tmp/drnn-test-slurm.pids
+
+# kill_wait PID...: TERM, then up to 10 s for each to go, then KILL.
+kill_wait() {
+    local p i
+    for p in "$@"; do
+        kill "$p" 2>/dev/null || continue
+        for i in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null
+    done
+    return 0
+}
 
 slurm_start() {
     local dir=$1 host i
     host=$(hostname -s)
+    # shellcheck disable=SC2046  # pids, one per word
+    [[ -s $SLURM_PIDS ]] && kill_wait $(cat "$SLURM_PIDS") && rm -f "$SLURM_PIDS"
     mkdir -p "$dir"/{state,spool,log}
     if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
         [[ -s /etc/munge/munge.key ]] || mungekey --create --keyfile=/etc/munge/munge.key ||
@@ -18,7 +36,7 @@ slurm_start() {
     fi
     cat >"$dir/slurm.conf" <<CONF
 ClusterName=drnntest
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 AuthType=auth/munge
 CredType=cred/munge
@@ -44,13 +62,15 @@ SlurmctldLogFile=$dir/log/slurmctld.log
 SlurmdLogFile=$dir/log/slurmd.log
 SlurmctldPort=16817
 SlurmdPort=16818
-NodeName=$host CPUs=4 RealMemory=1000 State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=4 RealMemory=1000 State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
     export SLURM_CONF=$dir/slurm.conf
     SLURM_DIR=$dir
     slurmctld -f "$SLURM_CONF" || return 1
     slurmd -f "$SLURM_CONF" || return 1
+    for i in $(seq 1 20); do [[ -s $dir/slurmctld.pid && -s $dir/slurmd.pid ]] && break; sleep 0.1; done
+    cat "$dir/slurmctld.pid" "$dir/slurmd.pid" >"$SLURM_PIDS" 2>/dev/null
     for i in $(seq 1 60); do
         sinfo -h -o %t 2>/dev/null | grep -q idle && return 0
         sleep 0.5
@@ -60,12 +80,18 @@ CONF
 }
 
 slurm_stop() {
-    local f
+    local f i
+    [[ -n $SLURM_DIR ]] || return 0
+    if [[ -n ${SLURM_CONF:-} ]]; then # jobs first: their steps and ranks must not outlive the test
+        scancel --full --user=root 2>/dev/null
+        for i in $(seq 1 100); do [[ -z $(squeue -h 2>/dev/null) ]] && break; sleep 0.1; done
+    fi
     for f in "$SLURM_DIR/slurmd.pid" "$SLURM_DIR/slurmctld.pid"; do
-        [[ -s $f ]] && kill "$(cat "$f")" 2>/dev/null
+        [[ -s $f ]] && kill_wait "$(cat "$f")"
     done
+    rm -f "$SLURM_PIDS"
     if ((SLURM_STARTED_MUNGE)) && [[ -s /run/munge/munged.pid ]]; then
-        kill "$(cat /run/munge/munged.pid)" 2>/dev/null
+        kill_wait "$(cat /run/munge/munged.pid)"
     fi
     return 0
 }

@@ -6,6 +6,7 @@
 # same config bit for bit. Needs root and slurm-wlm + munge (jobs/setup.sh --tests installs them).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/slurm_local.sh"
+[[ $(id -u) -eq 0 ]] || { echo "FAIL: the local Slurm test needs root (sudo bash jobs/test.sh)"; exit 1; }
 for b in slurmctld slurmd sbatch scontrol munged; do
     command -v "$b" >/dev/null || { echo "FAIL: $b missing: apt-get install slurm-wlm munge"; exit 1; }
 done
@@ -25,7 +26,7 @@ for i in $(seq 1 600); do
     [[ -s $RUN/metrics.jsonl && $(wc -l <"$RUN/metrics.jsonl") -ge 5 ]] && break
     sleep 0.1
 done
-[[ -s $RUN/metrics.jsonl ]] || { fail "the job never trained: $(state); $(tail -5 "$WORK/job.out")"; finish; }
+[[ -s $RUN/metrics.jsonl && $(wc -l <"$RUN/metrics.jsonl") -ge 5 ]] || { fail "the job never trained: $(state); $(tail -5 "$WORK/job.out")"; finish; }
 scancel -b -s USR1 "$job" || fail "scancel -b -s USR1 failed"
 # The requeued job reruns after cred_expire; wait for it to complete.
 for i in $(seq 1 240); do
@@ -40,10 +41,10 @@ out=$(cat "$WORK/job.out")
 stop=$(sed -nE 's/^drnn-train: stopped after step ([0-9]+).*/\1/p' <<<"$out" | head -1)
 [[ -n $stop ]] || fail "no 'stopped after step' in the job output"
 grep -q "requeueing" <<<"$out" || fail "the script did not requeue"
-grep -q "resuming from .*step-0*$stop" <<<"$out" || fail "the rerun did not resume from step $stop"
+grep -q "resuming from .*/step-0*$stop (step $stop," <<<"$out" || fail "the rerun did not resume from step $stop"
 ((stop < 1500)) || fail "the stop came after the last step ($stop); the test proves nothing"
 # Uninterrupted reference, same ranks and binary.
-mpirun -q -n 2 "$BUILD/drnn-train" --data "$DATA" --run-dir "$WORK/straight" "${train[@]}" \
+timeout 120 mpirun -q -n 2 "$BUILD/drnn-train" --data "$DATA" --run-dir "$WORK/straight" "${train[@]}" \
     >"$WORK/straight.log" 2>&1 || fail "straight run failed: $(tail -2 "$WORK/straight.log")"
 if cmp -s <(train_losses "$RUN") <(train_losses "$WORK/straight"); then
     pass "Slurm: stopped at step $stop by USR1, requeued ($restarts), resumed, 1500 steps bit-identical to a straight run"

@@ -4,9 +4,9 @@
  *     sd = {k: torch.from_numpy(f[k][...]) for k in f if k != "vocab"}
  *     model.load_state_dict(sd, strict=True)
  *
- * works on the equivalent torch module. The input is a run folder or a model.h5 (checkpoints
- * once they exist: trainer/model_load.c resolves the argument). Written under a temporary name,
- * fsynced and renamed. */
+ * works on the equivalent torch module. The input is a run folder (its newest complete checkpoint),
+ * a step-N checkpoint folder or a model.h5 (trainer/model_load.c resolves the argument). Written
+ * under a temporary name, fsynced and renamed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +15,10 @@
 #include "trainer/model_load.h"
 
 static const char USAGE[] =
-    "usage: drnn-export RUN|MODEL.h5 -o OUT.h5\n"
+    "usage: drnn-export RUN|CKPT|MODEL.h5 -o OUT.h5\n"
     "\n"
-    "Writes the model of a run folder (RUN/model.h5) or of a model file as one HDF5 file for\n"
+    "Writes the model of a run folder (its newest complete checkpoint), of a checkpoint\n"
+    "(RUN/ckpt/step-00001000) or of a model file as one HDF5 file for\n"
     "PyTorch: a float32 dataset per tensor named by its state_dict key (embedding.weight,\n"
     "rnn.weight_ih_l0, ..., decoder.weight, decoder.bias), /vocab, and the attributes format,\n"
     "version, model, cell, embed, hidden, layers, bidirectional, tokenizer, vocab_size.\n"
