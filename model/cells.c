@@ -12,6 +12,15 @@ int cell_gates(int cell) {
     return cell == CELL_GRU ? 3 : cell == CELL_LSTM ? 4 : 1;
 }
 
+/* The gate loops below vectorize into glibc's libmvec (_ZGVbN4v_expf, _ZGVbN4v_tanhf: 4 floats
+ * per call, within 4 ulp): GCC does that for calls declared simd, which math.h only declares
+ * under -ffast-math. This file is built with -ftree-vectorize -fno-math-errno instead (see
+ * CMakeLists.txt), keeping IEEE semantics; other compilers and libcs get the scalar calls. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
+extern float expf(float) __attribute__((simd("notinbranch")));
+extern float tanhf(float) __attribute__((simd("notinbranch")));
+#endif
+
 static inline float sigmoidf(float x) {
     return 1.0f / (1.0f + expf(-x));
 }
@@ -19,8 +28,8 @@ static inline float sigmoidf(float x) {
 /* ---- fused gate math for one step of B rows -------------------------------------------------
  * xp: this time row's input projections, hp: the recurrent product (no bias yet). */
 
-static void rnn_step(float *ho, const float *xp, const float *hp, const float *b_hh, int B, int H,
-                     int relu) {
+static void rnn_step(float *restrict ho, const float *restrict xp, const float *restrict hp,
+                     const float *restrict b_hh, int B, int H, int relu) {
     for (int b = 0; b < B; b++)
         for (int j = 0; j < H; j++) {
             float v = xp[(size_t)b * H + j] + hp[(size_t)b * H + j] + b_hh[j];
@@ -28,8 +37,9 @@ static void rnn_step(float *ho, const float *xp, const float *hp, const float *b
         }
 }
 
-static void gru_step(float *ho, float *g, float *hn, const float *xp, const float *hp,
-                     const float *hprev, const float *b_hh, int B, int H) {
+static void gru_step(float *restrict ho, float *restrict g, float *restrict hn,
+                     const float *restrict xp, const float *restrict hp,
+                     const float *restrict hprev, const float *restrict b_hh, int B, int H) {
     const int G = 3 * H;
     for (int b = 0; b < B; b++) {
         const float *x = xp + (size_t)b * G, *h = hp + (size_t)b * G, *hb = hprev + (size_t)b * H;
@@ -45,8 +55,9 @@ static void gru_step(float *ho, float *g, float *hn, const float *xp, const floa
     }
 }
 
-static void lstm_step(float *ho, float *co, float *g, float *tc, const float *xp, const float *hp,
-                      const float *cprev, const float *b_hh, int B, int H) {
+static void lstm_step(float *restrict ho, float *restrict co, float *restrict g, float *restrict tc,
+                      const float *restrict xp, const float *restrict hp,
+                      const float *restrict cprev, const float *restrict b_hh, int B, int H) {
     const int G = 4 * H;
     for (int b = 0; b < B; b++) {
         const float *x = xp + (size_t)b * G, *h = hp + (size_t)b * G, *cb = cprev + (size_t)b * H;
