@@ -27,11 +27,11 @@ void comm_poll_pause(comm_poll_t *p) {
     double t = (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
     if (p->start == 0.0) p->start = t;
     double waited = t - p->start;
-    if (waited < 2e-3) {
+    if (waited < 50e-3) {
         sched_yield();
         return;
     }
-    struct timespec ts = {0, waited < 0.02 ? 50000L : waited < 0.2 ? 200000L : 1000000L};
+    struct timespec ts = {0, waited < 0.2 ? 200000L : 1000000L};
     nanosleep(&ts, NULL);
 }
 

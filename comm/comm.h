@@ -39,11 +39,11 @@ void comm_barrier(void);
 void comm_check(int rc, const char *what, const char *file, int line);
 #define COMM_CHECK(call) comm_check((call), #call, __FILE__, __LINE__)
 /* Pause between two MPI_Test polls of a request. Open MPI moves a collective only while its
- * ranks call into MPI, and a collective takes several rounds, so the first 2 ms of a wait only
- * sched_yield (a core another process wants is handed over; the next round is seen at once);
- * longer waits — a rank far behind, stopped or dead — sleep 50 us, then 200 us after 20 ms, then
- * 1 ms after 200 ms, so the waiting rank leaves its core to the ranks still computing. Start each
- * wait with a zeroed comm_poll_t. */
+ * ranks call into MPI, and a large all-reduce takes dozens of rounds, so the first 50 ms of a wait
+ * only sched_yield (a core another process wants is handed over; the next round is seen at once;
+ * sleeping here cost up to 5 % of a step at H=512 on 2 ranks, measured); longer waits — a rank
+ * far behind, stopped or dead — sleep 200 us, then 1 ms after 200 ms, so the waiting rank leaves
+ * its core to the ranks still computing. Start each wait with a zeroed comm_poll_t. */
 typedef struct {
     double start; /* monotonic seconds of the first pause; 0 before */
 } comm_poll_t;
