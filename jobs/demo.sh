@@ -17,7 +17,7 @@ if [[ ! -s $corpus || data/kjv.txt.gz -nt $corpus ]]; then
 fi
 rm -rf runs/demo
 mpirun -q -n 2 build/drnn-train --data "$corpus" --run-dir runs/demo --cell gru --embed 64 \
-    --hidden 256 --seq-len 64 --batch 32 --lr 1 --clip 5 --steps "${STEPS:-3500}" \
+    --hidden 256 --seq-len 64 --batch 32 --lr 1 --clip 5 --steps "${STEPS:-4500}" \
     --log-every 100 --eval-every 1000
 echo
 echo "--- sample (drnn-sample --ckpt runs/demo --prime 'And it came to pass') ---"
