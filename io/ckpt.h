@@ -66,6 +66,15 @@ void ckpt_step_dir(char *out, size_t n, const char *run_dir, long step, int tmp)
 
 /* 1 if RUN/ckpt/latest exists. */
 int ckpt_exists(const char *run_dir);
+/* 1 if PATH is what ckpt_open takes: a run folder with RUN/ckpt/latest, or a step folder
+ * (manifest.crc32 or manifest.h5, complete or not: ckpt_open then says which). */
+int ckpt_is_checkpoint(const char *path);
+
+/* RUN/stopped ("step N"), written by rank 0 after the checkpoint of a graceful stop, so that job
+ * scripts can requeue when the launcher's exit code was lost; cleared when a run starts.
+ * 0, or -1 with errno. */
+int ckpt_mark_stopped(const char *run_dir, long step);
+int ckpt_clear_stopped(const char *run_dir);
 
 /* Rank 0, before the shards: creates RUN/ckpt/ and an empty step-N.tmp/ (removing a stale one).
  * 0 or 74 with a message. */
@@ -102,7 +111,8 @@ int ckpt_check_table(const ckpt_t *c, const param_table_t *tab, char *err, size_
 
 /* Reads every shard (verifying its CRC32 first): params [P]; momentum [P] if not NULL and the
  * checkpoint has one; h, c: [batch, state_floats/(c ? 2 : 1)] by global stream id (c may be NULL
- * when the cell has no cell state). 0 or 65 naming the file. */
+ * when the cell has no cell state; h NULL: the weights only, streams are not read). 0 or 65
+ * naming the file. */
 int ckpt_read(ckpt_t *c, float *params, float *momentum, float *h, float *cst, char *err,
               size_t errlen);
 

@@ -314,6 +314,10 @@ static int read_shard(ckpt_t *c, int r, float *params, float *momentum, float *h
                   path);
         goto out;
     }
+    if (!h) { /* weights only */
+        rc = 0;
+        goto out;
+    }
     hid_t d = h5_exists(f, "streams/id") ? H5Dopen2(f, "streams/id", H5P_DEFAULT) : -1;
     if (d >= 0) {
         hid_t sp = H5Dget_space(d);
@@ -361,7 +365,7 @@ int ckpt_read(ckpt_t *c, float *params, float *momentum, float *h, float *cst, c
     int rc = 0;
     for (int r = 0; r < c->meta.world && rc == 0; r++)
         rc = read_shard(c, r, params, momentum, h, cst, seen, err, errlen);
-    for (int i = 0; rc == 0 && i < c->meta.batch; i++)
+    for (int i = 0; rc == 0 && h && i < c->meta.batch; i++)
         if (!seen[i])
             rc = ckpt_fail(err, errlen, 65, "checkpoint %s: no shard holds stream %d", c->dir, i);
     free(seen);

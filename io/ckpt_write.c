@@ -28,6 +28,30 @@ int ckpt_exists(const char *run_dir) {
     return access(p, F_OK) == 0;
 }
 
+int ckpt_is_checkpoint(const char *path) {
+    char p[4200];
+    if (ckpt_exists(path)) return 1;
+    snprintf(p, sizeof p, "%s/manifest.crc32", path);
+    if (access(p, F_OK) == 0) return 1;
+    snprintf(p, sizeof p, "%s/manifest.h5", path);
+    return access(p, F_OK) == 0;
+}
+
+int ckpt_mark_stopped(const char *run_dir, long step) {
+    char p[4200];
+    snprintf(p, sizeof p, "%s/stopped", run_dir);
+    FILE *f = fopen(p, "w");
+    if (!f) return -1;
+    int ok = fprintf(f, "step %ld\n", step) >= 0;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+int ckpt_clear_stopped(const char *run_dir) {
+    char p[4200];
+    snprintf(p, sizeof p, "%s/stopped", run_dir);
+    return unlink(p) == 0 || errno == ENOENT ? 0 : -1;
+}
+
 /* rm -r of a checkpoint folder: its files, then the folder (no deeper levels exist). */
 static int remove_dir(const char *dir) {
     DIR *d = opendir(dir);

@@ -86,6 +86,19 @@ static int check_meta(const char *path, const model_meta_t *m, char **vocab, con
     return 0;
 }
 
+/* Another run's checkpoint: its weights, not its optimizer state or data position. */
+static int init_from_ckpt(float *params, const param_table_t *tab, const char *path,
+                          const train_opts_t *o, const corpus_t *c, char *err, size_t errlen) {
+    model_file_t m;
+    int rc = model_load(&m, path, 1, 1, err, errlen);
+    if (rc) return rc;
+    rc = check_meta(m.path, &m.meta, m.vocab, o, c, err, errlen);
+    /* Equal options and vocabulary give the same tensor table. */
+    if (!rc) memcpy(params, m.params, tab->total * sizeof *params);
+    model_unload(&m);
+    return rc;
+}
+
 int lm_init_from_file(float *params, const param_table_t *tab, const train_opts_t *o,
                       const corpus_t *c, char *err, size_t errlen) {
     char path[4200];
@@ -93,23 +106,16 @@ int lm_init_from_file(float *params, const param_table_t *tab, const train_opts_
     char **vocab = NULL;
     int nv = 0, has_meta = 0, is_ckpt = 0;
     int rc = model_resolve_path(o->init_from, path, sizeof path, &is_ckpt, err, errlen);
-    if (!rc && is_ckpt) { /* another run's checkpoint: its weights, not its optimizer or data */
-        model_file_t m;
-        rc = model_load(&m, path, 1, 1, err, errlen);
-        if (!rc) rc = check_meta(m.path, &m.meta, m.vocab, o, c, err, errlen);
-        if (!rc && lm_params(m.lm)->total != tab->total)
-            rc = fail(err, errlen, 64, "--init-from %s: %zu parameters, the model has %zu", m.path,
-                      lm_params(m.lm)->total, tab->total);
-        if (!rc) memcpy(params, m.params, tab->total * sizeof *params);
-        model_unload(&m);
+    if (!rc && is_ckpt) {
+        rc = init_from_ckpt(params, tab, path, o, c, err, errlen);
+    } else if (!rc) {
+        rc = weights_validate_isolated(path, NULL, err, errlen);
+        if (!rc) rc = weights_read_meta_any(path, &meta, &vocab, &nv, &has_meta, err, errlen);
+        if (!rc && has_meta) rc = check_meta(path, &meta, vocab, o, c, err, errlen);
+        weights_free_vocab(vocab, nv);
+        if (!rc) rc = weights_validate_isolated(path, tab, err, errlen);
+        if (!rc) rc = weights_read_params(path, tab, params, err, errlen);
     }
-    if (!rc && !is_ckpt) rc = weights_validate_isolated(path, NULL, err, errlen);
-    if (!rc && !is_ckpt)
-        rc = weights_read_meta_any(path, &meta, &vocab, &nv, &has_meta, err, errlen);
-    if (!rc && !is_ckpt && has_meta) rc = check_meta(path, &meta, vocab, o, c, err, errlen);
-    weights_free_vocab(vocab, nv);
-    if (!rc && !is_ckpt) rc = weights_validate_isolated(path, tab, err, errlen);
-    if (!rc && !is_ckpt) rc = weights_read_params(path, tab, params, err, errlen);
     for (int i = 0; i < tab->n && !rc; i++) {
         const param_tensor_t *t = &tab->t[i];
         for (size_t j = 0; j < t->size && !rc; j++)

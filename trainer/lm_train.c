@@ -12,10 +12,10 @@
 #include "comm/comm.h"
 #include "comm/reduce.h"
 #include "comm/watchdog.h"
+#include "io/ckpt.h"
 #include "io/corpus.h"
 #include "io/fsutil.h"
 #include "io/metrics.h"
-#include "io/weights.h"
 #include "model/lm.h"
 #include "trainer/lm_ckpt.h"
 #include "trainer/lm_eval.h"
@@ -176,17 +176,6 @@ static void open_corpus(run_t *r) {
 }
 
 /* Rank 0 creates the run folder and its files; every rank learns the outcome. */
-/* RUN/stopped: "step N", written after the checkpoint of a graceful stop. Job scripts requeue on
- * it when the launcher's exit code is not 75 (srun --kill-on-bad-exit can turn it into a kill). */
-static void write_stopped(const char *run_dir, long step) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/stopped", run_dir);
-    FILE *f = fopen(path, "w");
-    int ok = f && fprintf(f, "step %ld\n", step) >= 0;
-    if (f && fclose(f) != 0) ok = 0;
-    if (!ok) fprintf(stderr, "drnn-train: warning: cannot write %s: %s\n", path, strerror(errno));
-}
-
 static void prepare_run_dir(run_t *r) {
     char err[4400] = "";
     int rc = 0;
@@ -207,9 +196,9 @@ static void prepare_run_dir(run_t *r) {
                 if (fclose(f) != 0) rc = 74;
             }
             if (!rc) rc = metrics_open(&r->metrics, r->o->run_dir, err, sizeof err);
-            snprintf(path, sizeof path, "%s/stopped", r->o->run_dir);
-            if (!rc && unlink(path) != 0 && errno != ENOENT) {
-                snprintf(err, sizeof err, "%s: cannot remove: %s", path, strerror(errno));
+            if (!rc && ckpt_clear_stopped(r->o->run_dir) != 0) {
+                snprintf(err, sizeof err, "%s/stopped: cannot remove: %s", r->o->run_dir,
+                         strerror(errno));
                 rc = 74;
             }
         }
@@ -445,7 +434,9 @@ int lm_train_run(const train_opts_t *o) {
             (o->checkpoint_every > 0 && step % o->checkpoint_every == 0))
             lm_ckpt_save(&ck, step, (step - 1) / r.steps_per_epoch, tokens);
         if (stopped && r.rank == 0) {
-            write_stopped(o->run_dir, step);
+            if (ckpt_mark_stopped(o->run_dir, step) != 0)
+                fprintf(stderr, "drnn-train: warning: cannot write %s/stopped: %s\n", o->run_dir,
+                        strerror(errno));
             printf("drnn-train: stopped after step %ld (%s); resume with --resume auto\n", step,
                    over_time ? "--time-limit reached" : "stop signal");
             fflush(stdout);

@@ -1,5 +1,5 @@
 /* trainer/lm_train.h — drnn-train for language models: options, the data-parallel training loop
- * (DESIGN §5), validation, progress and the end-of-run weights.
+ * (DESIGN §5), validation, progress, graceful stop; checkpoints through trainer/lm_ckpt.h.
  */
 #ifndef DRNN_TRAINER_LM_TRAIN_H
 #define DRNN_TRAINER_LM_TRAIN_H

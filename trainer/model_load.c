@@ -18,18 +18,6 @@ static int fail(char *err, size_t errlen, int code, const char *fmt, ...) {
     return code;
 }
 
-/* 1 when DIR holds a checkpoint: a run folder with ckpt/latest, or a step-N folder. */
-static int is_ckpt_dir(const char *dir) {
-    char p[4400];
-    struct stat st;
-    snprintf(p, sizeof p, "%s/ckpt/latest", dir);
-    if (stat(p, &st) == 0) return 1;
-    snprintf(p, sizeof p, "%s/manifest.crc32", dir);
-    if (stat(p, &st) == 0) return 1;
-    snprintf(p, sizeof p, "%s/manifest.h5", dir);
-    return stat(p, &st) == 0; /* an incomplete step folder: ckpt_open says so */
-}
-
 int model_resolve_path(const char *arg, char *path, size_t len, int *is_ckpt, char *err,
                        size_t errlen) {
     struct stat st;
@@ -41,7 +29,7 @@ int model_resolve_path(const char *arg, char *path, size_t len, int *is_ckpt, ch
     if (snprintf(path, len, "%s", arg) >= (int)len)
         return fail(err, errlen, 64, "%s: path too long", arg);
     if (!S_ISDIR(st.st_mode)) return 0;
-    if (is_ckpt_dir(arg)) {
+    if (ckpt_is_checkpoint(arg)) {
         *is_ckpt = 1;
         return 0;
     }
@@ -70,11 +58,10 @@ static int check_meta(const model_file_t *m, char *err, size_t errlen) {
     return 0;
 }
 
-/* The checkpoint DIR (CRCs verified before libhdf5 parses a byte) into *m. */
+/* The weights of checkpoint DIR (CRCs verified before libhdf5 parses a byte) into *m. */
 static int load_ckpt(model_file_t *m, const char *dir, int Tmax, int Bmax, char *err,
                      size_t errlen) {
     ckpt_t *ck = NULL;
-    float *h = NULL, *c = NULL;
     int rc = ckpt_open(&ck, dir, err, errlen);
     if (rc) return rc;
     const ckpt_meta_t *cm = ckpt_meta(ck);
@@ -103,18 +90,14 @@ static int load_ckpt(model_file_t *m, const char *dir, int Tmax, int Bmax, char 
         rc = 65;
         goto out;
     }
-    size_t sf = cm->state_floats > 0 ? (size_t)cm->state_floats : 1;
     m->params = malloc(lm_params(m->lm)->total * sizeof(float));
-    h = calloc((size_t)cm->batch * sf, sizeof *h);
-    c = calloc((size_t)cm->batch * sf, sizeof *c);
-    if (!m->params || !h || !c) {
+    if (!m->params) {
         rc = fail(err, errlen, 70, "%s: out of memory for %zu parameters", m->path,
                   lm_params(m->lm)->total);
         goto out;
     }
-    rc = ckpt_read(ck, m->params, NULL, h, cfg.cell == CELL_LSTM ? c : NULL, err, errlen);
+    rc = ckpt_read(ck, m->params, NULL, NULL, NULL, err, errlen);
 out:
-    free(h), free(c);
     ckpt_close(ck);
     return rc;
 }
@@ -124,9 +107,7 @@ int model_load(model_file_t *m, const char *arg, int Tmax, int Bmax, char *err, 
     int is_ckpt = 0;
     int rc = model_resolve_path(arg, m->path, sizeof m->path, &is_ckpt, err, errlen);
     if (!rc && is_ckpt) {
-        char dir[4200];
-        snprintf(dir, sizeof dir, "%s", m->path);
-        rc = load_ckpt(m, dir, Tmax, Bmax, err, errlen);
+        rc = load_ckpt(m, arg, Tmax, Bmax, err, errlen);
         if (rc) model_unload(m);
         return rc;
     }
