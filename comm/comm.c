@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *prog_name = "drnn";
 static int world_rank, world_size = 1, local_rank, local_size = 1;
@@ -44,6 +45,10 @@ static void wait_polling(MPI_Request *req) {
         if (done) return;
         comm_poll_pause(&poll);
     }
+}
+
+void comm_set_prog(const char *prog) {
+    prog_name = prog;
 }
 
 void comm_init(int *argc, char ***argv, const char *prog) {
@@ -142,7 +147,7 @@ void drnn_die(int code, const char *fmt, ...) {
     fflush(NULL);
     if (world_size > 1) MPI_Abort(MPI_COMM_WORLD, code);
     comm_finalize();
-    exit(code);
+    _exit(code); /* no exit handlers: libhdf5's would close a file whose close just failed */
 }
 
 void comm_fail(int code, const char *fmt, ...) {
@@ -155,7 +160,8 @@ void comm_fail(int code, const char *fmt, ...) {
         va_end(ap);
     }
     fflush(NULL);
-    comm_exit(code);
+    comm_finalize();
+    _exit(code); /* as drnn_die */
 }
 
 void comm_exit(int code) {

@@ -12,6 +12,9 @@
 
 /* MPI_Init_thread (funneled). Sets the program name used in messages. */
 void comm_init(int *argc, char ***argv, const char *prog);
+/* Sets the program name of messages without initializing MPI (drnn-prep, drnn-eval, ... are
+ * plain processes; drnn_die works for them too). */
+void comm_set_prog(const char *prog);
 /* MPI_Finalize if initialized; safe to call twice. */
 void comm_finalize(void);
 
@@ -49,8 +52,10 @@ typedef struct {
 } comm_poll_t;
 void comm_poll_pause(comm_poll_t *p);
 
-/* An error this rank alone sees: prints "PROG: rank R: message" and ends the whole job with
- * MPI_Abort(code) (plain exit on one rank). Never returns. */
+/* The one program-level way to end on an error. An error this rank alone sees (or any error of
+ * a program that runs as one process): prints "PROG: rank R: message" ("PROG: message" on one
+ * rank) and ends the whole job with MPI_Abort(code), or _exit(code) on one rank (exit handlers
+ * are skipped: libhdf5's would touch a file whose close just failed). Never returns. */
 void drnn_die(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 
 /* An error every rank detects the same way: rank 0 prints "PROG: message", every rank finalizes

@@ -1,5 +1,6 @@
 #include "model/util.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -16,4 +17,12 @@ void *model_calloc_at(size_t n, size_t size, const char *file, int line) {
         abort();
     }
     return p;
+}
+
+int drnn_errf(char *err, size_t errlen, int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    if (err && errlen) vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return code;
 }

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The LM on the model-kind seam trains exactly as the LM loop did before it: per-step losses
+# (metrics.jsonl, %.9g), validation losses and a SHA-256 of the final parameters (every shard's
+# /params, raw little-endian float32) of three fixed-seed runs equal the figures the old loop
+# produced, committed in tests/fixtures/lm_losses.txt. DRNN_FIXTURE_WRITE=1 rewrites the fixture.
+source "$(dirname "$0")/lib.sh"
+make_corpus "$WORK/c.h5" 200000
+fixture="$SRC/tests/fixtures/lm_losses.txt"
+common=(--data "$WORK/c.h5" --embed 16 --hidden 32 --batch 8 --seq-len 16 --log-every 1
+        --threads 1 --eval-every 10)
+run() { # name nranks args...
+    local name=$1 n=$2
+    shift 2
+    mpirun -q -n "$n" "$BUILD/drnn-train" "${common[@]}" "$@" --run-dir "$WORK/$name" \
+        >"$WORK/$name.log" 2>&1 || { fail "$name: drnn-train failed: $(tail -3 "$WORK/$name.log")"; return; }
+    grep -v '"split"' "$WORK/$name/metrics.jsonl" | sed -E "s/.*\"step\": ([0-9]+),.*\"loss\": ([^,]+),.*/$name train \1 \2/"
+    grep '"split"' "$WORK/$name/metrics.jsonl" | sed -E "s/.*\"step\": ([0-9]+),.*\"loss\": ([^,]+),.*/$name valid \1 \2/"
+    local sum
+    sum=$(for s in "$WORK/$name"/ckpt/step-*/shard-*.h5; do
+              h5dump -d /params -b LE -o "$WORK/p.bin" "$s" >/dev/null && cat "$WORK/p.bin"
+          done | sha256sum | cut -c1-64)
+    echo "$name params $sum"
+}
+{
+    run gru 1 --cell gru --steps 30 --momentum 0.9 --seed 5
+    run lstm2 2 --cell lstm --layers 2 --dropout 0.2 --steps 25 --seed 7 --lr 0.5
+    run rnn 2 --cell rnn_relu --steps 20 --clip 0.5 --seed 9
+} >"$WORK/now.txt"
+if [[ "${DRNN_FIXTURE_WRITE:-}" == 1 ]]; then
+    cp "$WORK/now.txt" "$fixture"
+    echo "wrote $fixture ($(wc -l <"$fixture") lines)"
+    finish
+fi
+n=$(wc -l <"$fixture")
+((n > 70)) || fail "fixture $fixture has only $n lines"
+if diff "$fixture" "$WORK/now.txt" >"$WORK/diff"; then
+    pass "$n figures (per-step losses, validation losses, parameter hashes) bit-identical to the fixture"
+else
+    fail "differs from the fixture: $(head -20 "$WORK/diff")"
+fi
+finish
