@@ -82,10 +82,16 @@ int model_desc_compare(const model_desc_t *mine, const model_desc_t *theirs, con
     SAME_NAME("pool", pool, model_pool_name);
 #undef SAME_INT
 #undef SAME_NAME
-    if (mine->vocab != theirs->vocab || mine->classes != theirs->classes)
+    if (mine->vocab != theirs->vocab)
+        return drnn_errf(
+            err, errlen, 65,
+            "%s: vocab_size %d, but the corpus has %d tokens; its ids would mean other "
+            "tokens: use the corpus the model was trained on",
+            where, theirs->vocab, mine->vocab);
+    if (mine->classes != theirs->classes)
         return drnn_errf(err, errlen, 65,
-                         "%s: vocabulary %d / classes %d, but the data has %d / %d; use the corpus "
-                         "the model was trained on",
-                         where, theirs->vocab, theirs->classes, mine->vocab, mine->classes);
+                         "%s: %d classes, but the corpus has %d labels; use the corpus the model "
+                         "was trained on",
+                         where, theirs->classes, mine->classes);
     return 0;
 }

@@ -149,12 +149,24 @@ static void validate(run_t *r) {
         comm_fail(64, "--allreduce-dtype %s: expected fp32 or bf16", o->allreduce_dtype);
 }
 
+/* Test-only fault injection: DRNN_TEST_FAIL="WHAT:RANK" makes rank RANK fail at WHAT ("open":
+ * opening the corpus, "step3": reading the batch of step 3), so tests can show that an error one
+ * rank alone sees ends the whole job with that rank's message and exit code. */
+static int injected_fault(const run_t *r, const char *what) {
+    const char *v = getenv("DRNN_TEST_FAIL");
+    size_t n = strlen(what);
+    return v && strncmp(v, what, n) == 0 && v[n] == ':' && atoi(v + n + 1) == r->rank;
+}
+
 /* Every rank opens the corpus and builds its part of the model kind; any rank's failure ends
  * the job on every rank with that rank's message. */
 static void open_data_and_model(run_t *r) {
     char err[4400] = "";
     comm_phase_begin(0, "open-corpus");
     int rc = corpus_open(&r->corpus, r->o->data, err, sizeof err);
+    if (!rc && injected_fault(r, "open"))
+        rc = drnn_errf(err, sizeof err, 65, "corpus %s: cannot read it on this rank (injected)",
+                       r->o->data);
     if (!rc && strcmp(corpus_data_kind(r->corpus), r->kind->data) != 0)
         rc = drnn_errf(err, sizeof err, 64,
                        "--data %s holds %s data; --model %s trains on %s data (drnn-prep "
@@ -382,6 +394,9 @@ int train_run(const train_opts_t *o) {
     char err[4400] = "";
     for (long step = start + 1; step <= r.total_steps && !stopped; step++) {
         int rc = r.kind->load_batch(r.k, step, err, sizeof err);
+        if (!rc && step == 3 && injected_fault(&r, "step3"))
+            rc = drnn_errf(err, sizeof err, 65, "corpus %s: read failed at step 3 (injected)",
+                           o->data);
         if (rc) drnn_die(rc, "%s", err); /* this rank's corpus read: MPI_Abort ends the job */
         const float scale = 1.0f / (float)r.kind->batch_norm(r.k);
         memset(r.grads, 0, sizeof(float) * r.P);
