@@ -130,6 +130,19 @@ int comm_allreduce_max_int(int v) {
     return v;
 }
 
+void comm_agree(int rc, const char *err) {
+    int worst = comm_allreduce_max_int(rc);
+    if (worst == 0) return;
+    int best = -comm_allreduce_max_int(-rc);
+    if (best == worst) comm_fail(rc, "%s", err); /* every rank saw it: rank 0 tells */
+    if (rc != 0) drnn_die(rc, "%s", err);        /* this rank's own error: ends the whole job */
+    /* Only other ranks failed: they are ending the job with their messages. */
+    for (;;) {
+        struct timespec ts = {0, 10000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 void comm_barrier(void) {
     if (world_size > 1) CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
 }

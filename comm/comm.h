@@ -62,6 +62,13 @@ void drnn_die(int code, const char *fmt, ...) __attribute__((noreturn, format(pr
  * MPI and exits with code. Must be called by all ranks. Never returns. */
 void comm_fail(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 
+/* Every rank passes its outcome rc (0 or an exit code, message in err) of a step that may fail
+ * on some ranks only — opening the corpus, reading a checkpoint, writing a shard. Returns when
+ * every rank succeeded. When every rank failed alike, ends as comm_fail; otherwise each failing
+ * rank ends the whole job through drnn_die with its own message and the others wait for the
+ * abort: no rank is ever left waiting in a collective. */
+void comm_agree(int rc, const char *err);
+
 /* Finalize and exit(code) on every rank (normal end). */
 void comm_exit(int code) __attribute__((noreturn));
 

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/desc.h"
 #include "model/params.h"
 
 #define CKPT_FORMAT       "drnn-checkpoint"
@@ -31,10 +32,11 @@
 /* Everything the manifest records besides tensors, vocabulary and shards. */
 typedef struct {
     long step, epoch;
-    double tokens; /* tokens seen */
+    long batch_in_epoch; /* data position: batches of `epoch` already taken */
+    double tokens;       /* tokens seen */
     int world, batch, seq_len;
-    char model[16], cell[16], tokenizer[16];
-    int embed, hidden, layers, bidirectional, vocab_size;
+    model_desc_t desc;
+    char tokenizer[16];
     double lr, momentum, clip, dropout;
     uint64_t seed;
     char corpus_uuid[64];
@@ -42,6 +44,7 @@ typedef struct {
     uint32_t train_crc32, valid_crc32;
     int has_momentum; /* the optimizer state exists (momentum > 0 and a step was taken) */
     int state_floats; /* hidden (+ cell) state floats per stream */
+    int streams;      /* streams of carried state over all shards (LM: batch; classifier: 0) */
 } ckpt_meta_t;
 
 /* What one rank writes. Slices are [lo, hi) of the flat buffer; streams are global ids. */
@@ -85,12 +88,14 @@ int ckpt_begin(const char *run_dir, long step, char *err, size_t errlen);
 int ckpt_write_shard(const char *run_dir, long step, const ckpt_shard_t *s, int deflate,
                      uint32_t *crc, char *err, size_t errlen);
 
-/* Rank 0, after every shard succeeded: writes the manifest (tab: tensor table; vocab: vocab_size
- * strings; lo/hi/crc: per shard, world entries), commits as described above and prunes to the
- * newest `keep` complete checkpoints (and stale .tmp folders). 0 or 74. */
+/* Rank 0, after every shard succeeded: writes the manifest (tab: tensor table; vocab:
+ * desc.vocab strings; labels: desc.classes strings or NULL; lo/hi/crc: per shard, world entries),
+ * commits as described above and prunes to the newest `keep` complete checkpoints (and stale .tmp
+ * folders). 0 or 74. */
 int ckpt_commit(const char *run_dir, const ckpt_meta_t *meta, const param_table_t *tab,
-                const char *const *vocab, const size_t *lo, const size_t *hi, const uint32_t *crc,
-                int deflate, int keep, char *err, size_t errlen);
+                const char *const *vocab, const char *const *labels, const size_t *lo,
+                const size_t *hi, const uint32_t *crc, int deflate, int keep, char *err,
+                size_t errlen);
 
 /* ---- reading --------------------------------------------------------------------------- */
 
@@ -104,6 +109,7 @@ void ckpt_close(ckpt_t *c);
 const ckpt_meta_t *ckpt_meta(const ckpt_t *c);
 const char *ckpt_dir(const ckpt_t *c);
 const char *const *ckpt_vocab(const ckpt_t *c);
+const char *const *ckpt_labels(const ckpt_t *c); /* NULL unless a classifier */
 
 /* Checks that the checkpoint's tensor table equals tab (names, shapes, offsets). 0 or 64 naming
  * the first tensor that differs. */

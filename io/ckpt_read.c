@@ -10,12 +10,12 @@
 #include "io/ckpt.h"
 #include "io/ckpt_internal.h"
 #include "io/h5util.h"
+#include "io/model_attrs.h"
 
 struct ckpt {
     char dir[4200];
     ckpt_meta_t meta;
-    char **vocab;
-    int nvocab;
+    model_info_t mi; /* description, tokenizer, vocab, labels */
     int ntensors;
     char **tnames;
     uint64_t (*tshape)[2];
@@ -142,12 +142,11 @@ static int read_array(hid_t f, const char *name, hid_t memtype, hsize_t n, void 
 }
 
 static int read_meta(hid_t f, ckpt_meta_t *m) {
-    int64_t v[12];
+    int64_t v[9];
     uint64_t u[6];
-    const char *ni[] = {"version", "step",          "epoch",      "world_size",
-                        "batch",   "seq_len",       "embed",      "hidden",
-                        "layers",  "bidirectional", "vocab_size", "state_floats"};
-    for (int i = 0; i < 12; i++)
+    const char *ni[] = {"version", "step",         "epoch",          "world_size", "batch",
+                        "seq_len", "state_floats", "batch_in_epoch", "streams"};
+    for (int i = 0; i < 9; i++)
         if (h5_attr_get_i64(f, ni[i], &v[i]) < 0) return -1;
     if (v[0] != CKPT_VERSION) return -2;
     const char *nu[] = {"tokens_seen",  "seed",        "train_tokens",
@@ -156,19 +155,16 @@ static int read_meta(hid_t f, ckpt_meta_t *m) {
         if (h5_attr_get_u64(f, nu[i], &u[i]) < 0) return -1;
     int64_t hm = 0;
     if (h5_attr_get_i64(f, "has_momentum", &hm) < 0) return -1;
-    for (int i = 1; i < 12; i++)
+    for (int i = 1; i < 9; i++)
         if (v[i] < 0 || v[i] > (1LL << 40)) return -1;
-    if (v[3] < 1 || v[3] > (1 << 20) || v[4] < 1 || v[10] < 1 || v[10] > (1 << 26)) return -1;
+    if (v[3] < 1 || v[3] > (1 << 20) || v[4] < 1 || v[6] > (1 << 26) || v[8] > (1 << 30)) return -1;
+    m->streams = (int)v[8];
     m->step = (long)v[1], m->epoch = (long)v[2], m->world = (int)v[3], m->batch = (int)v[4];
-    m->seq_len = (int)v[5], m->embed = (int)v[6], m->hidden = (int)v[7], m->layers = (int)v[8];
-    m->bidirectional = (int)v[9], m->vocab_size = (int)v[10], m->state_floats = (int)v[11];
+    m->seq_len = (int)v[5], m->state_floats = (int)v[6], m->batch_in_epoch = (long)v[7];
     m->tokens = (double)u[0], m->seed = u[1], m->train_tokens = u[2], m->valid_tokens = u[3];
     m->train_crc32 = (uint32_t)u[4], m->valid_crc32 = (uint32_t)u[5];
     m->has_momentum = hm != 0;
-    if (h5_attr_get_string(f, "model", m->model, sizeof m->model) < 0 ||
-        h5_attr_get_string(f, "cell", m->cell, sizeof m->cell) < 0 ||
-        h5_attr_get_string(f, "tokenizer", m->tokenizer, sizeof m->tokenizer) < 0 ||
-        h5_attr_get_string(f, "corpus_uuid", m->corpus_uuid, sizeof m->corpus_uuid) < 0 ||
+    if (h5_attr_get_string(f, "corpus_uuid", m->corpus_uuid, sizeof m->corpus_uuid) < 0 ||
         ckpt_attr_get_f64(f, "lr", &m->lr) < 0 ||
         ckpt_attr_get_f64(f, "momentum", &m->momentum) < 0 ||
         ckpt_attr_get_f64(f, "clip", &m->clip) < 0 ||
@@ -228,13 +224,14 @@ int ckpt_open(ckpt_t **out, const char *path, char *err, size_t errlen) {
                                   "wrote it"
                                 : "%s: manifest attributes missing or invalid (version %d)",
                        mpath, CKPT_VERSION);
-    else if (h5_read_strings(f, "vocab", &c->vocab, &c->nvocab) < 0 ||
-             c->nvocab != c->meta.vocab_size)
-        rc = ckpt_fail(err, errlen, 65, "%s: /vocab missing or not vocab_size entries", mpath);
+    else if ((rc = model_attrs_read(f, mpath, &c->mi, err, errlen)) != 0)
+        ;
     else if (read_tables(c, f) < 0)
         rc = ckpt_fail(err, errlen, 65, "%s: tensor or shard table missing or inconsistent", mpath);
     H5Fclose(f);
     if (rc) goto fail;
+    c->meta.desc = c->mi.desc;
+    snprintf(c->meta.tokenizer, sizeof c->meta.tokenizer, "%s", c->mi.tokenizer);
     *out = c;
     return 0;
 fail:
@@ -244,7 +241,7 @@ fail:
 
 void ckpt_close(ckpt_t *c) {
     if (!c) return;
-    h5_free_strings(c->vocab, c->nvocab);
+    model_info_free(&c->mi);
     h5_free_strings(c->tnames, c->ntensors);
     free(c->tshape), free(c->toff), free(c->lo), free(c->hi), free(c->crc);
     free(c);
@@ -256,8 +253,11 @@ const ckpt_meta_t *ckpt_meta(const ckpt_t *c) {
 const char *ckpt_dir(const ckpt_t *c) {
     return c->dir;
 }
+const char *const *ckpt_labels(const ckpt_t *c) {
+    return (const char *const *)c->mi.labels;
+}
 const char *const *ckpt_vocab(const ckpt_t *c) {
-    return (const char *const *)c->vocab;
+    return (const char *const *)c->mi.vocab;
 }
 
 int ckpt_check_table(const ckpt_t *c, const param_table_t *tab, char *err, size_t errlen) {
@@ -314,7 +314,7 @@ static int read_shard(ckpt_t *c, int r, float *params, float *momentum, float *h
                   path);
         goto out;
     }
-    if (!h) { /* weights only */
+    if (!h || m->streams == 0) { /* weights only, or a model without carried state */
         rc = 0;
         goto out;
     }
@@ -325,7 +325,7 @@ static int read_shard(ckpt_t *c, int r, float *params, float *momentum, float *h
         if (sp >= 0) H5Sclose(sp);
         H5Dclose(d);
     }
-    if (ns < 0 || ns > m->batch) {
+    if (ns < 0 || ns > m->streams) {
         ckpt_fail(err, errlen, 65, "%s: /streams/id missing or too long", path);
         goto out;
     }
@@ -342,7 +342,7 @@ static int read_shard(ckpt_t *c, int r, float *params, float *momentum, float *h
         goto out;
     }
     for (hssize_t i = 0; i < ns; i++) {
-        if (ids[i] >= (uint64_t)m->batch || seen[ids[i]]) {
+        if (ids[i] >= (uint64_t)m->streams || seen[ids[i]]) {
             ckpt_fail(err, errlen, 65, "%s: stream id %llu invalid or duplicated", path,
                       (unsigned long long)ids[i]);
             goto out;
@@ -360,12 +360,12 @@ out:
 
 int ckpt_read(ckpt_t *c, float *params, float *momentum, float *h, float *cst, char *err,
               size_t errlen) {
-    unsigned char *seen = calloc((size_t)c->meta.batch, 1);
+    unsigned char *seen = calloc((size_t)c->meta.streams + 1, 1);
     if (!seen) return ckpt_fail(err, errlen, 70, "out of memory");
     int rc = 0;
     for (int r = 0; r < c->meta.world && rc == 0; r++)
         rc = read_shard(c, r, params, momentum, h, cst, seen, err, errlen);
-    for (int i = 0; rc == 0 && h && i < c->meta.batch; i++)
+    for (int i = 0; rc == 0 && h && i < c->meta.streams; i++)
         if (!seen[i])
             rc = ckpt_fail(err, errlen, 65, "checkpoint %s: no shard holds stream %d", c->dir, i);
     free(seen);

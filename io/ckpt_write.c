@@ -12,6 +12,7 @@
 #include "io/ckpt_internal.h"
 #include "io/fsutil.h"
 #include "io/h5util.h"
+#include "io/model_attrs.h"
 
 void ckpt_slice(size_t P, int r, int N, size_t *lo, size_t *hi) {
     *lo = (size_t)((unsigned __int128)P * (unsigned)r / (unsigned)N);
@@ -152,17 +153,20 @@ int ckpt_write_shard(const char *run_dir, long step, const ckpt_shard_t *s, int 
     if (s->momentum)
         bad |= write_array(f, "momentum", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &n, s->momentum,
                            deflate);
-    hid_t g = H5Gcreate2(f, "streams", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    bad |= g < 0;
-    if (g >= 0) H5Gclose(g);
-    hsize_t ns = (hsize_t)s->nstreams, hd[2] = {ns, (hsize_t)s->hfloats};
-    bad |= write_array(f, "streams/id", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &ns, s->stream_ids,
-                       deflate);
-    bad |= write_array(f, "streams/cursor", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &ns, s->cursors,
-                       deflate);
-    bad |= write_array(f, "streams/h", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, hd, s->h, deflate);
-    if (s->c)
-        bad |= write_array(f, "streams/c", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, hd, s->c, deflate);
+    if (s->nstreams > 0) { /* a model with no carried state (the classifier) has no streams */
+        hid_t g = H5Gcreate2(f, "streams", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        bad |= g < 0;
+        if (g >= 0) H5Gclose(g);
+        hsize_t ns = (hsize_t)s->nstreams, hd[2] = {ns, (hsize_t)s->hfloats};
+        bad |= write_array(f, "streams/id", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &ns, s->stream_ids,
+                           deflate);
+        bad |= write_array(f, "streams/cursor", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &ns,
+                           s->cursors, deflate);
+        bad |= write_array(f, "streams/h", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, hd, s->h, deflate);
+        if (s->c)
+            bad |=
+                write_array(f, "streams/c", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, hd, s->c, deflate);
+    }
     if (bad) {
         H5Fclose(f);
         return ckpt_fail(err, errlen, 74, "%s: write failed; check free space", path);
@@ -181,14 +185,8 @@ static int write_meta(hid_t f, const ckpt_meta_t *m) {
     bad |= h5_attr_set_i64(f, "world_size", m->world);
     bad |= h5_attr_set_i64(f, "batch", m->batch);
     bad |= h5_attr_set_i64(f, "seq_len", m->seq_len);
-    bad |= h5_attr_set_string(f, "model", m->model);
-    bad |= h5_attr_set_string(f, "cell", m->cell);
-    bad |= h5_attr_set_string(f, "tokenizer", m->tokenizer);
-    bad |= h5_attr_set_i64(f, "embed", m->embed);
-    bad |= h5_attr_set_i64(f, "hidden", m->hidden);
-    bad |= h5_attr_set_i64(f, "layers", m->layers);
-    bad |= h5_attr_set_i64(f, "bidirectional", m->bidirectional);
-    bad |= h5_attr_set_i64(f, "vocab_size", m->vocab_size);
+    bad |= h5_attr_set_i64(f, "batch_in_epoch", m->batch_in_epoch);
+    bad |= h5_attr_set_i64(f, "streams", m->streams);
     bad |= ckpt_attr_set_f64(f, "lr", m->lr);
     bad |= ckpt_attr_set_f64(f, "momentum", m->momentum);
     bad |= ckpt_attr_set_f64(f, "clip", m->clip);
@@ -291,8 +289,9 @@ static void prune(const char *run_dir, long newest, int keep) {
 }
 
 int ckpt_commit(const char *run_dir, const ckpt_meta_t *meta, const param_table_t *tab,
-                const char *const *vocab, const size_t *lo, const size_t *hi, const uint32_t *crc,
-                int deflate, int keep, char *err, size_t errlen) {
+                const char *const *vocab, const char *const *labels, const size_t *lo,
+                const size_t *hi, const uint32_t *crc, int deflate, int keep, char *err,
+                size_t errlen) {
     char tmpdir[4200], dir[4200], path[4400], line[128];
     ckpt_step_dir(tmpdir, sizeof tmpdir, run_dir, meta->step, 1);
     ckpt_step_dir(dir, sizeof dir, run_dir, meta->step, 0);
@@ -302,7 +301,7 @@ int ckpt_commit(const char *run_dir, const ckpt_meta_t *meta, const param_table_
     H5Pclose(fapl);
     if (f < 0) return ckpt_fail(err, errlen, 74, "%s: cannot create", path);
     int bad = write_meta(f, meta);
-    bad |= h5_write_strings(f, "vocab", vocab, meta->vocab_size);
+    bad |= model_attrs_write(f, &meta->desc, meta->tokenizer, vocab, labels);
     bad |= write_tables(f, tab, lo, hi, crc, meta->world, deflate);
     uint32_t mcrc = 0;
     if (bad) {

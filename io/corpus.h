@@ -33,6 +33,14 @@ const char *corpus_uuid(const corpus_t *c);
 uint64_t corpus_split_tokens(const corpus_t *c, int split); /* 0 when the split is absent */
 uint32_t corpus_split_crc32(const corpus_t *c, int split);
 
+const char *corpus_data_kind(const corpus_t *c);              /* "text" or "labels" */
+int corpus_num_labels(const corpus_t *c);                      /* 0 for text */
+const char *const *corpus_label_names(const corpus_t *c);      /* [num_labels], NULL for text */
+uint64_t corpus_split_examples(const corpus_t *c, int split);  /* 0 when absent or text */
+/* offsets [n+1] and labels [n] of a whole labelled split (n = corpus_split_examples). 0 or 65. */
+int corpus_read_examples(corpus_t *c, int split, uint64_t *offsets, uint32_t *labels, char *err,
+                         size_t errlen);
+
 /* Reads N token ids of SPLIT starting at OFF into DST. Returns 0, or 65 with a message in err
  * (out of range, read error, id >= vocab_size). */
 int corpus_read(corpus_t *c, int split, uint64_t off, uint64_t n, uint32_t *dst, char *err,

@@ -38,3 +38,11 @@ void metrics_eval(metrics_t *m, long step, const char *split, double loss) {
             step, split, loss, exp(loss), loss / log(2.0));
     fflush(m->f);
 }
+
+void metrics_eval_accuracy(metrics_t *m, long step, const char *split, double loss,
+                           double accuracy) {
+    if (!m->f) return;
+    fprintf(m->f, "{\"step\": %ld, \"split\": \"%s\", \"loss\": %.9g, \"accuracy\": %.9g}\n", step,
+            split, loss, accuracy);
+    fflush(m->f);
+}

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,14 +12,7 @@
 #include "io/fsutil.h"
 #include "io/h5util.h"
 #include "io/isolate.h"
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return code;
-}
+#include "model/util.h"
 
 static int write_tensor(hid_t f, const param_tensor_t *t, const float *data) {
     hsize_t dims[2] = {t->shape[0], t->shape[1]};
@@ -33,114 +25,89 @@ static int write_tensor(hid_t f, const param_tensor_t *t, const float *data) {
     return rc;
 }
 
-static int write_meta(hid_t f, const model_meta_t *m) {
-    int bad = 0;
-    bad |= h5_attr_set_string(f, "format", WEIGHTS_FORMAT);
-    bad |= h5_attr_set_i64(f, "version", WEIGHTS_VERSION);
-    bad |= h5_attr_set_string(f, "model", m->model);
-    bad |= h5_attr_set_string(f, "cell", m->cell);
-    bad |= h5_attr_set_string(f, "tokenizer", m->tokenizer);
-    bad |= h5_attr_set_i64(f, "embed", m->embed);
-    bad |= h5_attr_set_i64(f, "hidden", m->hidden);
-    bad |= h5_attr_set_i64(f, "layers", m->layers);
-    bad |= h5_attr_set_i64(f, "bidirectional", m->bidirectional);
-    bad |= h5_attr_set_i64(f, "vocab_size", m->vocab_size);
-    return bad;
-}
-
 int weights_write(const char *path, const param_table_t *tab, const float *params,
-                  const model_meta_t *meta, const char *const *vocab, char *err, size_t errlen) {
+                  const model_info_t *mi, char *err, size_t errlen) {
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return fail(err, errlen, 74, "%s: path too long", path);
+        return drnn_errf(err, errlen, 74, "%s: path too long", path);
     h5_quiet();
     hid_t fapl = h5_fapl_latest();
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
-    if (f < 0) return fail(err, errlen, 74, "%s: cannot create (is the folder writable?)", tmp);
-    int bad = write_meta(f, meta);
+    if (f < 0)
+        return drnn_errf(err, errlen, 74, "%s: cannot create (is the folder writable?)", tmp);
+    int bad = h5_attr_set_string(f, "format", WEIGHTS_FORMAT);
+    bad |= h5_attr_set_i64(f, "version", WEIGHTS_VERSION);
+    bad |= model_attrs_write(f, &mi->desc, mi->tokenizer, (const char *const *)mi->vocab,
+                             (const char *const *)mi->labels);
     for (int i = 0; i < tab->n && !bad; i++)
         bad |= write_tensor(f, &tab->t[i], params + tab->t[i].offset);
-    if (!bad) bad |= h5_write_strings(f, "vocab", vocab, meta->vocab_size);
     if (H5Fclose(f) < 0) bad = 1;
     if (bad || fs_fsync_path(tmp) != 0 || rename(tmp, path) != 0 || fs_fsync_parent(path) != 0) {
         int e = errno;
         unlink(tmp);
-        return fail(err, errlen, 74, "%s: write failed (%s); check free space and permissions",
-                    path, e ? strerror(e) : "HDF5 error");
+        return drnn_errf(err, errlen, 74, "%s: write failed (%s); check free space and permissions",
+                         path, e ? strerror(e) : "HDF5 error");
     }
     return 0;
 }
 
 static int open_model(const char *path, hid_t *f, char *err, size_t errlen) {
     struct stat st;
-    if (stat(path, &st) != 0) return fail(err, errlen, 66, "weights %s: %s", path, strerror(errno));
+    if (stat(path, &st) != 0)
+        return drnn_errf(err, errlen, 66, "weights %s: %s", path, strerror(errno));
     h5_quiet();
-    if (H5Fis_hdf5(path) <= 0) return fail(err, errlen, 65, "weights %s: not an HDF5 file", path);
+    if (H5Fis_hdf5(path) <= 0)
+        return drnn_errf(err, errlen, 65, "weights %s: not an HDF5 file", path);
     *f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (*f < 0) return fail(err, errlen, 65, "weights %s: HDF5 cannot open it (damaged?)", path);
+    if (*f < 0)
+        return drnn_errf(err, errlen, 65, "weights %s: HDF5 cannot open it (damaged?)", path);
     return 0;
 }
 
-void weights_free_vocab(char **vocab, int nv) {
-    h5_free_strings(vocab, nv);
-}
-
-/* Reads the drnn-model attributes and /vocab of the open file f. allow_absent: a file with no
- * format attribute at all gives 0 with *has_meta = 0. */
-static int read_meta(hid_t f, const char *path, int allow_absent, model_meta_t *meta, char ***vocab,
-                     int *nv, int *has_meta, char *err, size_t errlen) {
-    char fmt[64];
-    int64_t v[6] = {0};
-    memset(meta, 0, sizeof *meta);
-    *vocab = NULL;
-    *nv = 0;
+/* Reads the drnn-model attributes, /vocab and /labels of the open file f. allow_absent: a file
+ * with no format attribute at all gives 0 with *has_meta = 0. */
+static int read_meta(hid_t f, const char *path, int allow_absent, model_info_t *mi, int *has_meta,
+                     char *err, size_t errlen) {
+    char fmt[64], where[4200];
+    int64_t version = 0;
+    memset(mi, 0, sizeof *mi);
     *has_meta = 0;
     if (allow_absent && H5Aexists(f, "format") == 0) return 0;
     if (h5_attr_get_string(f, "format", fmt, sizeof fmt) < 0 || strcmp(fmt, WEIGHTS_FORMAT) != 0)
-        return fail(err, errlen, 65,
-                    "weights %s: not a drnn model (format attribute is not \"%s\")", path,
-                    WEIGHTS_FORMAT);
-    if (h5_attr_get_i64(f, "version", &v[0]) < 0 || v[0] != WEIGHTS_VERSION ||
-        h5_attr_get_string(f, "model", meta->model, sizeof meta->model) < 0 ||
-        h5_attr_get_string(f, "cell", meta->cell, sizeof meta->cell) < 0 ||
-        h5_attr_get_string(f, "tokenizer", meta->tokenizer, sizeof meta->tokenizer) < 0 ||
-        h5_attr_get_i64(f, "embed", &v[1]) < 0 || h5_attr_get_i64(f, "hidden", &v[2]) < 0 ||
-        h5_attr_get_i64(f, "layers", &v[3]) < 0 || h5_attr_get_i64(f, "bidirectional", &v[4]) < 0 ||
-        h5_attr_get_i64(f, "vocab_size", &v[5]) < 0)
-        return fail(err, errlen, 65, "weights %s: model attributes missing or of another version",
-                    path);
-    for (int i = 1; i < 6; i++)
-        if (v[i] < 0 || v[i] > (1 << 26))
-            return fail(err, errlen, 65, "weights %s: model attribute out of range", path);
-    meta->embed = (int)v[1], meta->hidden = (int)v[2], meta->layers = (int)v[3];
-    meta->bidirectional = (int)v[4], meta->vocab_size = (int)v[5];
-    if (h5_read_strings(f, "vocab", vocab, nv) < 0 || *nv != meta->vocab_size) {
-        weights_free_vocab(*vocab, *nv);
-        *vocab = NULL, *nv = 0;
-        return fail(err, errlen, 65, "weights %s: /vocab missing or not vocab_size entries", path);
+        return drnn_errf(err, errlen, 65,
+                         "weights %s: not a drnn model (format attribute is not \"%s\")", path,
+                         WEIGHTS_FORMAT);
+    if (h5_attr_get_i64(f, "version", &version) < 0 || version != WEIGHTS_VERSION)
+        return drnn_errf(err, errlen, 65, "weights %s: model file of another version", path);
+    snprintf(where, sizeof where, "weights %s", path);
+    int rc = model_attrs_read(f, where, mi, err, errlen);
+    if (rc) {
+        model_info_free(mi);
+        return rc;
     }
     *has_meta = 1;
     return 0;
 }
 
-int weights_read_meta_any(const char *path, model_meta_t *meta, char ***vocab, int *nv,
-                          int *has_meta, char *err, size_t errlen) {
+int weights_read_meta_any(const char *path, model_info_t *mi, int *has_meta, char *err,
+                          size_t errlen) {
     hid_t f = -1;
+    memset(mi, 0, sizeof *mi);
     int rc = open_model(path, &f, err, errlen);
     if (rc) return rc;
-    rc = read_meta(f, path, 1, meta, vocab, nv, has_meta, err, errlen);
+    rc = read_meta(f, path, 1, mi, has_meta, err, errlen);
     H5Fclose(f);
     return rc;
 }
 
-int weights_read_meta(const char *path, model_meta_t *meta, char ***vocab, int *nv, char *err,
-                      size_t errlen) {
+int weights_read_meta(const char *path, model_info_t *mi, char *err, size_t errlen) {
     hid_t f = -1;
     int has_meta = 0;
+    memset(mi, 0, sizeof *mi);
     int rc = open_model(path, &f, err, errlen);
     if (rc) return rc;
-    rc = read_meta(f, path, 0, meta, vocab, nv, &has_meta, err, errlen);
+    rc = read_meta(f, path, 0, mi, &has_meta, err, errlen);
     H5Fclose(f);
     return rc;
 }
@@ -182,7 +149,7 @@ static void shape_str(char *buf, size_t len, const hsize_t *dims, int nd) {
 static int read_tensor(hid_t f, const char *path, const param_tensor_t *t, float *dst, char *err,
                        size_t errlen) {
     if (!h5_exists(f, t->name))
-        return fail(err, errlen, 65, "weights %s: tensor %s is missing", path, t->name);
+        return drnn_errf(err, errlen, 65, "weights %s: tensor %s is missing", path, t->name);
     int rc = 0;
     float *scratch = NULL;
     hid_t d = H5Dopen2(f, t->name, H5P_DEFAULT);
@@ -192,20 +159,20 @@ static int read_tensor(hid_t f, const char *path, const param_tensor_t *t, float
     if (nd >= 0 && nd <= H5S_MAX_RANK) H5Sget_simple_extent_dims(sp, dims, NULL);
     if (ty < 0 || H5Tget_class(ty) != H5T_FLOAT || (H5Tget_size(ty) != 4 && H5Tget_size(ty) != 8)) {
         char ts[32];
-        rc = fail(err, errlen, 65, "weights %s: tensor %s is %s, expected float32 or float64", path,
-                  t->name, type_str(ts, sizeof ts, ty));
+        rc = drnn_errf(err, errlen, 65, "weights %s: tensor %s is %s, expected float32 or float64",
+                       path, t->name, type_str(ts, sizeof ts, ty));
     } else if (nd != t->ndim || dims[0] != t->shape[0] || (nd == 2 && dims[1] != t->shape[1])) {
         char got[96], want[64];
         shape_str(got, sizeof got, dims, nd);
         hsize_t w[2] = {t->shape[0], t->shape[1]};
         shape_str(want, sizeof want, w, t->ndim);
-        rc = fail(err, errlen, 65, "weights %s: tensor %s has shape %s, expected %s", path, t->name,
-                  got, want);
+        rc = drnn_errf(err, errlen, 65, "weights %s: tensor %s has shape %s, expected %s", path,
+                       t->name, got, want);
     } else if (!dst && !(dst = scratch = malloc(t->size ? t->size * sizeof(float) : 1))) {
-        rc = fail(err, errlen, 70, "weights %s: out of memory for tensor %s", path, t->name);
+        rc = drnn_errf(err, errlen, 70, "weights %s: out of memory for tensor %s", path, t->name);
     } else if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0) {
-        rc = fail(err, errlen, 65, "weights %s: cannot read tensor %s (damaged file?)", path,
-                  t->name);
+        rc = drnn_errf(err, errlen, 65, "weights %s: cannot read tensor %s (damaged file?)", path,
+                       t->name);
     }
     free(scratch);
     if (sp >= 0) H5Sclose(sp);
@@ -222,7 +189,7 @@ typedef struct {
 static herr_t find_extra(hid_t g, const char *name, const H5L_info_t *info, void *arg) {
     (void)g, (void)info;
     extras_t *x = arg;
-    if (strcmp(name, "vocab") == 0) return 0;
+    if (strcmp(name, "vocab") == 0 || strcmp(name, "labels") == 0) return 0;
     for (int i = 0; i < x->tab->n; i++)
         if (strcmp(name, x->tab->t[i].name) == 0) return 0;
     printable(name, x->extra, sizeof x->extra);
@@ -240,13 +207,13 @@ int weights_read_params(const char *path, const param_table_t *tab, float *param
         extras_t x = {.tab = tab, .extra = ""};
         hsize_t idx = 0;
         if (H5Literate(f, H5_INDEX_NAME, H5_ITER_INC, &idx, find_extra, &x) < 0)
-            rc =
-                fail(err, errlen, 65, "weights %s: cannot list its datasets (damaged file?)", path);
+            rc = drnn_errf(err, errlen, 65, "weights %s: cannot list its datasets (damaged file?)",
+                           path);
         else if (x.extra[0])
-            rc = fail(err, errlen, 65,
-                      "weights %s: unexpected tensor %s (not part of the model the options "
-                      "describe: check --cell, --layers)",
-                      path, x.extra);
+            rc = drnn_errf(err, errlen, 65,
+                           "weights %s: unexpected tensor %s (not part of the model the options "
+                           "describe: check --cell, --layers)",
+                           path, x.extra);
     }
     if (f >= 0) H5Fclose(f);
     return rc;
@@ -262,11 +229,10 @@ typedef struct {
 /* Runs in the child: everything the parent is about to do with the file. */
 static int check_file(void *arg, char *err, size_t errlen) {
     const check_job_t *job = arg;
-    model_meta_t meta;
-    char **vocab = NULL;
-    int nv = 0, has_meta = 0;
-    int rc = weights_read_meta_any(job->path, &meta, &vocab, &nv, &has_meta, err, errlen);
-    weights_free_vocab(vocab, nv);
+    model_info_t mi;
+    int has_meta = 0;
+    int rc = weights_read_meta_any(job->path, &mi, &has_meta, err, errlen);
+    model_info_free(&mi);
     if (rc == 0 && job->tab) rc = weights_read_params(job->path, job->tab, NULL, err, errlen);
     return rc;
 }
@@ -274,8 +240,9 @@ static int check_file(void *arg, char *err, size_t errlen) {
 int weights_validate_isolated(const char *path, const param_table_t *tab, char *err,
                               size_t errlen) {
     struct stat st;
-    if (stat(path, &st) != 0) return fail(err, errlen, 66, "weights %s: %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode)) return fail(err, errlen, 66, "weights %s: is a folder", path);
+    if (stat(path, &st) != 0)
+        return drnn_errf(err, errlen, 66, "weights %s: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode)) return drnn_errf(err, errlen, 66, "weights %s: is a folder", path);
     check_job_t job = {path, tab};
     double timeout = WEIGHTS_CHECK_TIMEOUT + (double)st.st_size / 50e6;
     /* Test-only knob: the fuzz test meets files that hang libhdf5 and need not wait 30 s each. */
@@ -286,18 +253,18 @@ int weights_validate_isolated(const char *path, const param_table_t *tab, char *
     if (rc) {
         char why[256];
         snprintf(why, sizeof why, "%s", err);
-        return fail(err, errlen, 70, "weights %s: cannot check it: %s", path, why);
+        return drnn_errf(err, errlen, 70, "weights %s: cannot check it: %s", path, why);
     }
     if (res.status == ISOLATE_CRASHED)
-        return fail(err, errlen, 65,
-                    "weights %s: the file is damaged (libhdf5 died reading it, signal %d)", path,
-                    res.signal);
+        return drnn_errf(err, errlen, 65,
+                         "weights %s: the file is damaged (libhdf5 died reading it, signal %d)",
+                         path, res.signal);
     if (res.status == ISOLATE_TIMEOUT)
-        return fail(err, errlen, 65,
-                    "weights %s: the file is damaged (libhdf5 still reading it after %.0f s)", path,
-                    timeout);
+        return drnn_errf(err, errlen, 65,
+                         "weights %s: the file is damaged (libhdf5 still reading it after %.0f s)",
+                         path, timeout);
     if (res.code != 0 && !err[0])
-        return fail(err, errlen, 65, "weights %s: the file is damaged (check exited with %d)", path,
-                    res.code);
+        return drnn_errf(err, errlen, 65, "weights %s: the file is damaged (check exited with %d)",
+                         path, res.code);
     return res.code;
 }

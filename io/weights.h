@@ -9,39 +9,31 @@
 
 #include <stddef.h>
 
+#include "io/model_attrs.h"
 #include "model/params.h"
 
 #define WEIGHTS_FORMAT  "drnn-model"
 #define WEIGHTS_VERSION 1
 
-typedef struct {
-    char model[16];     /* "lm" */
-    char cell[16];      /* "gru", ... */
-    char tokenizer[16]; /* "byte", "char", "word" */
-    int embed, hidden, layers, bidirectional, vocab_size;
-} model_meta_t;
-
-/* Writes params (laid out by tab), meta and vocab [meta->vocab_size] to PATH.
+/* Writes params (laid out by tab), the description, tokenizer, vocab and labels of mi to PATH.
  * Returns 0, or 74 with a message naming the file in err. */
 int weights_write(const char *path, const param_table_t *tab, const float *params,
-                  const model_meta_t *meta, const char *const *vocab, char *err, size_t errlen);
+                  const model_info_t *mi, char *err, size_t errlen);
 
-/* Reads the attributes and vocabulary of a drnn-model file. *vocab: malloc'd array of *nv
- * strings (free with h5_free_strings from io/h5util.h, or weights_free_vocab).
- * Returns 0, 66 (missing) or 65 (not a drnn model, damaged) with a message in err. */
-int weights_read_meta(const char *path, model_meta_t *meta, char ***vocab, int *nv, char *err,
-                      size_t errlen);
+/* Reads the attributes, /vocab and /labels of a drnn-model file into *mi (free with
+ * model_info_free). Returns 0, 66 (missing) or 65 (not a drnn model, damaged, a description this
+ * build cannot build) with a message in err. */
+int weights_read_meta(const char *path, model_info_t *mi, char *err, size_t errlen);
 /* As weights_read_meta, but a file with no format attribute (only tensors, as h5py writes a
- * PyTorch state_dict) is not an error: then *has_meta = 0, *meta is zeroed, *vocab NULL, *nv 0.
+ * PyTorch state_dict) is not an error: then *has_meta = 0 and *mi is zeroed.
  * A format attribute naming anything but "drnn-model" is 65. */
-int weights_read_meta_any(const char *path, model_meta_t *meta, char ***vocab, int *nv,
-                          int *has_meta, char *err, size_t errlen);
-void weights_free_vocab(char **vocab, int nv);
+int weights_read_meta_any(const char *path, model_info_t *mi, int *has_meta, char *err,
+                          size_t errlen);
 
 /* Fills params from the datasets named as tab's tensors; checks every name, shape and dtype
- * (float32, or float64 converted) and that the file holds nothing else at its root but /vocab:
- * an unexpected tensor (say rnn.weight_ih_l1 for a 1-layer model) is an error, as with PyTorch's
- * load_state_dict(strict=True). params NULL: read and check only (one tensor at a time).
+ * (float32, or float64 converted) and that the file holds nothing else at its root but /vocab and
+ * /labels: an unexpected tensor (say rnn.weight_ih_l1 for a 1-layer model) is an error, as with
+ * PyTorch's load_state_dict(strict=True). params NULL: read and check only (one tensor at a time).
  * Returns 0, 66, or 65 naming the tensor in err. */
 int weights_read_params(const char *path, const param_table_t *tab, float *params, char *err,
                         size_t errlen);

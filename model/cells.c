@@ -5,8 +5,19 @@
 #include <string.h>
 
 #include "model/kernels.h"
-#include "model/lm.h"
 #include "model/util.h"
+
+static const char *const cell_names[] = {"rnn", "rnn_relu", "gru", "lstm"};
+
+int cell_parse(const char *name) {
+    for (int i = 0; i < 4; i++)
+        if (strcmp(name, cell_names[i]) == 0) return i;
+    return -1;
+}
+
+const char *cell_name(int cell) {
+    return cell >= 0 && cell < 4 ? cell_names[cell] : "?";
+}
 
 int cell_gates(int cell) {
     return cell == CELL_GRU ? 3 : cell == CELL_LSTM ? 4 : 1;
@@ -76,6 +87,17 @@ static void lstm_step(float *restrict ho, float *restrict co, float *restrict g,
     }
 }
 
+/* Padded rows (t >= lens[b]) keep the state they had: pack_padded_sequence semantics. */
+static void hold_padded(const cell_acts_t *a, int k, int t, int B, int H) {
+    const size_t BH = (size_t)B * H;
+    for (int b = 0; b < B; b++) {
+        if (t < a->lens[b]) continue;
+        size_t o = (size_t)b * H;
+        memcpy(a->hs + (k + 1) * BH + o, a->hs + k * BH + o, sizeof(float) * H);
+        if (a->cs) memcpy(a->cs + (k + 1) * BH + o, a->cs + k * BH + o, sizeof(float) * H);
+    }
+}
+
 void cell_forward(int cell, cell_acts_t *a, float *tmp, const float *x, const cell_weights_t *w,
                   int T, int B, int In, int H, int reverse) {
     const int G = cell_gates(cell) * H;
@@ -102,6 +124,7 @@ void cell_forward(int cell, cell_acts_t *a, float *tmp, const float *x, const ce
         default:
             DRNN_ASSERT(!"unknown cell");
         }
+        if (a->lens) hold_padded(a, k, t, B, H);
     }
 }
 
@@ -188,6 +211,16 @@ void cell_backward(int cell, float *dx, int dx_accumulate, const cell_grads_t *g
         size_t row = (size_t)t * B, slot = (size_t)k * B;
         float *dxp = s->dxp + row * G, *dhp = s->dhp + slot * G;
         const float *dyt = dy + row * ldy;
+        /* A padded step was the identity h' = h (and c' = c): its carry passes through whole. */
+        if (a->lens)
+            for (int b = 0; b < B; b++) {
+                if (t < a->lens[b]) continue;
+                float *kh = s->keep_h + (size_t)b * H;
+                const float *dyb = dyt + (size_t)b * ldy, *dhb = s->dh + (size_t)b * H;
+                for (int j = 0; j < H; j++) kh[j] = dhb[j] + dyb[j];
+                if (cell == CELL_LSTM)
+                    memcpy(s->keep_c + (size_t)b * H, s->dc + (size_t)b * H, sizeof(float) * H);
+            }
         switch (cell) {
         case CELL_RNN_TANH:
         case CELL_RNN_RELU:
@@ -205,6 +238,15 @@ void cell_backward(int cell, float *dx, int dx_accumulate, const cell_grads_t *g
         default:
             DRNN_ASSERT(!"unknown cell");
         }
+        if (a->lens)
+            for (int b = 0; b < B; b++) {
+                if (t < a->lens[b]) continue;
+                memset(dxp + (size_t)b * G, 0, sizeof(float) * G);
+                memset(dhp + (size_t)b * G, 0, sizeof(float) * G);
+                memcpy(s->dh + (size_t)b * H, s->keep_h + (size_t)b * H, sizeof(float) * H);
+                if (cell == CELL_LSTM)
+                    memcpy(s->dc + (size_t)b * H, s->keep_c + (size_t)b * H, sizeof(float) * H);
+            }
         if (k > 0) /* dh_{k-1} += dhp_k W_hh: [B, G] x [G, H] */
             linear_backward_input(s->dh, dhp, w->w_hh, B, G, H, 1);
         /* Lets the caller's reductions of finished gradients move while BPTT runs. */

@@ -17,6 +17,12 @@
 
 #include "model/params.h"
 
+typedef enum { CELL_RNN_TANH = 0, CELL_RNN_RELU, CELL_GRU, CELL_LSTM } cell_kind_t;
+
+/* Cell name ("rnn", "rnn_relu", "gru", "lstm") to cell_kind_t, or -1. */
+int cell_parse(const char *name);
+const char *cell_name(int cell); /* "?" when unknown */
+
 /* Number of stacked gates: 1, 3 or 4. */
 int cell_gates(int cell);
 
@@ -38,13 +44,18 @@ typedef struct {
     float *aux;   /* [T*B, H]   gru: W_hn h + b_hn; lstm: tanh(c'); unused by rnn */
     float *hs;    /* [(T+1)*B, H] processing-order hidden states, slot 0 set by the caller */
     float *cs;    /* [(T+1)*B, H] lstm cell states, slot 0 set by the caller; else NULL */
+    /* Per-row lengths [B] (NULL: every row has T steps). Steps at t >= lens[b] leave row b's
+     * state unchanged and get no gradient (pack_padded_sequence semantics); the reverse direction
+     * thus starts at each row's own last token. */
+    const int *lens;
 } cell_acts_t;
 
 typedef struct {
-    float *dxp; /* [T*B, G*H] gradient of the pre-activations seen by W_ih, time rows */
-    float *dhp; /* [T*B, G*H] gradient seen by W_hh, processing-order rows */
-    float *dh;  /* [B, H] */
-    float *dc;  /* [B, H] (lstm) */
+    float *dxp;             /* [T*B, G*H] gradient of the pre-activations seen by W_ih, time rows */
+    float *dhp;             /* [T*B, G*H] gradient seen by W_hh, processing-order rows */
+    float *dh;              /* [B, H] */
+    float *dc;              /* [B, H] (lstm) */
+    float *keep_h, *keep_c; /* [B, H] each: carries of padded rows (used when lens is set) */
 } cell_scratch_t;
 
 /* x: [T*B, In]; tmp: [B, G*H] scratch. Fills every field of a from hs/cs slot 0. */

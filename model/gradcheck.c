@@ -1,5 +1,7 @@
 #include "model/gradcheck.h"
 
+#include "model/classifier.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +69,7 @@ static double window_loss(const float *params, void *ctx) {
     return lm_forward(w->m, params, w->in, w->tgt, w->state, w->T, w->B) / ((double)w->T * w->B);
 }
 
-double lm_gradcheck(const lm_config_t *cfg, int T, int B, uint64_t seed, int samples, float eps,
+double lm_gradcheck(const model_desc_t *cfg, int T, int B, uint64_t seed, int samples, float eps,
                     float dropout, gradcheck_report_fn report, void *ctx) {
     lm_t *m = lm_create(cfg, T, B);
     const param_table_t *tab = lm_params(m);
@@ -91,5 +93,47 @@ double lm_gradcheck(const lm_config_t *cfg, int T, int B, uint64_t seed, int sam
     double worst = gradcheck_params(tab, params, grads, window_loss, &w, &opt, report, ctx);
     free(params), free(grads), free(state0), free(state), free(in), free(tgt);
     lm_free(m);
+    return worst;
+}
+
+/* ---- classifier: padded rows of mixed lengths ---- */
+typedef struct {
+    classifier_t *m;
+    const uint32_t *tokens, *labels;
+    const int *lens;
+    int T, B;
+} cls_batch_t;
+
+static double cls_loss(const float *params, void *ctx) {
+    cls_batch_t *w = ctx;
+    return classifier_forward(w->m, params, w->tokens, w->lens, w->labels, w->T, w->B) / w->B;
+}
+
+double classifier_gradcheck(const model_desc_t *d, int T, int B, uint64_t seed, int samples,
+                            float eps, float dropout, gradcheck_report_fn report, void *ctx) {
+    classifier_t *m = classifier_create(d, T, B);
+    const param_table_t *tab = classifier_params(m);
+    float *params = model_calloc(tab->total, sizeof(float));
+    float *grads = model_calloc(tab->total, sizeof(float));
+    uint32_t *tok = model_calloc((size_t)T * B, sizeof(uint32_t));
+    uint32_t *lab = model_calloc((size_t)B, sizeof(uint32_t));
+    int *lens = model_calloc((size_t)B, sizeof(int));
+    classifier_init_params(m, params, seed);
+    if (dropout > 0.0f) classifier_set_dropout(m, dropout, seed, 1, 0);
+    for (int b = 0; b < B; b++) {
+        /* Mixed lengths, always including a full row and a row of one token. */
+        lens[b] = b == 0 ? T : b == 1 ? 1 : 1 + (int)(rng_u32(seed, RNG_SAMPLE, 3, 0, b) % T);
+        lab[b] = rng_u32(seed, RNG_SAMPLE, 4, 0, b) % (uint32_t)d->classes;
+    }
+    for (int i = 0; i < T * B; i++)
+        tok[i] = rng_u32(seed, RNG_SAMPLE, 1, 0, i) % (uint32_t)d->vocab;
+    cls_batch_t w = {m, tok, lab, lens, T, B};
+    cls_loss(params, &w);
+    classifier_backward(m, params, grads, 1.0f / (float)B);
+    /* max pooling has kinks too (the argmax changes), like relu */
+    gradcheck_opts_t opt = {seed, samples, eps, d->cell == CELL_RNN_RELU || d->pool == POOL_MAX};
+    double worst = gradcheck_params(tab, params, grads, cls_loss, &w, &opt, report, ctx);
+    free(params), free(grads), free(tok), free(lab), free(lens);
+    classifier_free(m);
     return worst;
 }

@@ -47,7 +47,13 @@ double gradcheck_params(const param_table_t *tab, float *params, const float *gr
  * state (so the h_0 path is exercised), loss = mean cross-entropy. dropout > 0 sets
  * lm_set_dropout(dropout, seed, step 1, stream 0): the masks are the same at every evaluation, so
  * finite differences still apply. rnn_relu is checked as kinked. Returns as gradcheck_params. */
-double lm_gradcheck(const lm_config_t *cfg, int T, int B, uint64_t seed, int samples, float eps,
+double lm_gradcheck(const model_desc_t *cfg, int T, int B, uint64_t seed, int samples, float eps,
                     float dropout, gradcheck_report_fn report, void *ctx);
+
+/* The classifier of d from classifier_init_params(seed) on a batch of B random rows of mixed
+ * lengths (one of T tokens, one of 1), loss = mean cross-entropy over the rows; dropout as
+ * lm_gradcheck. rnn_relu and pool max are checked as kinked. Returns as gradcheck_params. */
+double classifier_gradcheck(const model_desc_t *d, int T, int B, uint64_t seed, int samples,
+                            float eps, float dropout, gradcheck_report_fn report, void *ctx);
 
 #endif

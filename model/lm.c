@@ -11,7 +11,7 @@
 #include "model/util.h"
 
 struct lm {
-    lm_config_t cfg;
+    model_desc_t cfg;
     param_table_t tab;
     int i_emb, i_dec_w, i_dec_b;
     rnn_stack_t *rnn;
@@ -26,24 +26,9 @@ struct lm {
     float *demb;   /* [T*B, E] */
 };
 
-static const char *const cell_names[] = {"rnn", "rnn_relu", "gru", "lstm"};
-
-int lm_cell_parse(const char *name) {
-    for (int i = 0; i < 4; i++)
-        if (strcmp(name, cell_names[i]) == 0) return i;
-    return -1;
-}
-
-const char *lm_cell_name(int cell) {
-    return cell >= 0 && cell < 4 ? cell_names[cell] : "?";
-}
-
-int lm_cell_supported(int cell) {
-    return cell >= CELL_RNN_TANH && cell <= CELL_LSTM;
-}
-
-lm_t *lm_create(const lm_config_t *cfg, int Tmax, int Bmax) {
-    DRNN_ASSERT(lm_cell_supported(cfg->cell));
+lm_t *lm_create(const model_desc_t *cfg, int Tmax, int Bmax) {
+    DRNN_ASSERT(model_desc_validate(cfg, "lm_create", NULL, 0) == 0);
+    DRNN_ASSERT(strcmp(cfg->kind, "lm") == 0);
     DRNN_ASSERT(cfg->vocab > 0 && cfg->embed > 0 && cfg->hidden > 0 && cfg->layers > 0);
     DRNN_ASSERT(Tmax > 0 && Bmax > 0);
     lm_t *m = model_calloc(1, sizeof *m);
@@ -73,7 +58,7 @@ void lm_free(lm_t *m) {
 const param_table_t *lm_params(const lm_t *m) {
     return &m->tab;
 }
-const lm_config_t *lm_config(const lm_t *m) {
+const model_desc_t *lm_desc(const lm_t *m) {
     return &m->cfg;
 }
 int lm_state_size(const lm_t *m) {
@@ -119,7 +104,7 @@ void lm_init_params(const lm_t *m, float *params, uint64_t seed) {
 
 double lm_forward(lm_t *m, const float *params, const uint32_t *inputs, const uint32_t *targets,
                   float *state, int T, int B) {
-    const lm_config_t *c = &m->cfg;
+    const model_desc_t *c = &m->cfg;
     DRNN_ASSERT(T > 0 && T <= m->Tmax && B > 0 && B <= m->Bmax);
     const int N = T * B, E = c->embed, H = c->hidden, V = c->vocab;
     const float *emb = P(m->i_emb);
@@ -128,7 +113,7 @@ double lm_forward(lm_t *m, const float *params, const uint32_t *inputs, const ui
         memcpy(m->x_emb + (size_t)i * E, emb + (size_t)inputs[i] * E, sizeof(float) * E);
     }
     /* Dropout only where there is a loss to train on. */
-    m->top = stack_forward(m->rnn, params, m->x_emb, state, T, B, targets ? &m->drop : NULL);
+    m->top = stack_forward(m->rnn, params, m->x_emb, NULL, state, T, B, targets ? &m->drop : NULL);
     /* Output layer over all T*B positions in one sgemm. */
     linear_forward(m->logits, m->top, P(m->i_dec_w), P(m->i_dec_b), N, V, H, 0);
     return targets ? softmax_xent_forward(m->logits, targets, N, V) : 0.0;
@@ -136,7 +121,7 @@ double lm_forward(lm_t *m, const float *params, const uint32_t *inputs, const ui
 
 void lm_backward(lm_t *m, const float *params, float *grads, const uint32_t *inputs,
                  const uint32_t *targets, int T, int B, float scale) {
-    const lm_config_t *c = &m->cfg;
+    const model_desc_t *c = &m->cfg;
     const int N = T * B, E = c->embed, H = c->hidden, V = c->vocab;
     softmax_xent_backward(m->logits, targets, N, V, scale);
     linear_backward_params(GR(m->i_dec_w), GR(m->i_dec_b), m->logits, m->top, N, V, H);

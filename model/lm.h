@@ -12,29 +12,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/desc.h"
 #include "model/params.h"
-
-typedef enum { CELL_RNN_TANH = 0, CELL_RNN_RELU, CELL_GRU, CELL_LSTM } cell_kind_t;
-
-typedef struct {
-    int cell; /* cell_kind_t */
-    int vocab, embed, hidden, layers;
-} lm_config_t;
 
 typedef struct lm lm_t;
 
-/* Cell name ("rnn", "rnn_relu", "gru", "lstm") to cell_kind_t, or -1. */
-int lm_cell_parse(const char *name);
-const char *lm_cell_name(int cell);
-/* 1 when this build implements the cell's forward and backward (all four do). */
-int lm_cell_supported(int cell);
-
-/* Builds the parameter table and the activation arena for windows up to Tmax x Bmax.
- * Dies (model_assert) on unsupported cells or out of memory. Free with lm_free. */
-lm_t *lm_create(const lm_config_t *cfg, int Tmax, int Bmax);
+/* Builds the parameter table and the activation arena for windows up to Tmax x Bmax from a
+ * description of kind "lm" (model/desc.h; cell, vocab, embed, hidden, layers are used).
+ * Dies (model_assert) on an invalid description or out of memory. Free with lm_free. */
+lm_t *lm_create(const model_desc_t *d, int Tmax, int Bmax);
 void lm_free(lm_t *m);
 const param_table_t *lm_params(const lm_t *m);
-const lm_config_t *lm_config(const lm_t *m);
+const model_desc_t *lm_desc(const lm_t *m);
 /* Floats of carried state per stream: layers * hidden, twice that for LSTM. State buffers hold
  * [L, B, H] hidden states, then for LSTM [L, B, H] cell states (PyTorch's h_0, c_0). */
 int lm_state_size(const lm_t *m);

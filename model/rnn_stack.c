@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "model/cells.h"
-#include "model/lm.h"
 #include "model/rng.h"
 #include "model/util.h"
 
@@ -60,7 +59,7 @@ static void build_arena(rnn_stack_t *s) {
     int lstm = s->cfg.cell == CELL_LSTM;
     size_t per_unit = 2 * N * G + N * H + (N + B) * H * (lstm ? 2 : 1);
     size_t total = L * s->dirs * per_unit + (s->dirs == 2 ? L * N * D : 0) +
-                   (L > 1 ? 2 * (L - 1) * N * D : 0) + B * G + 2 * N * G + 2 * B * H + 2 * N * W;
+                   (L > 1 ? 2 * (L - 1) * N * D : 0) + B * G + 2 * N * G + 4 * B * H + 2 * N * W;
     s->arena = model_calloc(total, sizeof(float));
     float *p = s->arena;
 #define TAKE(n) (p += (n), p - (n))
@@ -82,6 +81,8 @@ static void build_arena(rnn_stack_t *s) {
     s->scr.dhp = TAKE(N * G);
     s->scr.dh = TAKE(B * H);
     s->scr.dc = TAKE(B * H);
+    s->scr.keep_h = TAKE(B * H);
+    s->scr.keep_c = TAKE(B * H);
     s->dbuf[0] = TAKE(N * W);
     s->dbuf[1] = TAKE(N * W);
 #undef TAKE
@@ -154,9 +155,10 @@ static const float *apply_dropout(rnn_stack_t *s, int k, const float *x, int T, 
     return s->xdrop[k];
 }
 
-const float *stack_forward(rnn_stack_t *s, const float *params, const float *x, float *state, int T,
-                           int B, const dropout_ctx_t *drop) {
+const float *stack_forward(rnn_stack_t *s, const float *params, const float *x, const int *lens,
+                           float *state, int T, int B, const dropout_ctx_t *drop) {
     DRNN_ASSERT(T > 0 && T <= s->Tmax && B > 0 && B <= s->Bmax);
+    for (int b = 0; lens && b < B; b++) DRNN_ASSERT(lens[b] >= 1 && lens[b] <= T);
     const int H = s->cfg.hidden, L = s->cfg.layers, lstm = s->cfg.cell == CELL_LSTM;
     const size_t BH = (size_t)B * H, nh = (size_t)L * s->dirs * BH;
     s->drop_on = drop && drop->p > 0.0f && L > 1;
@@ -169,6 +171,7 @@ const float *stack_forward(rnn_stack_t *s, const float *params, const float *x, 
             memcpy(u->acts.hs, state + si, sizeof(float) * BH);
             if (lstm) memcpy(u->acts.cs, state + nh + si, sizeof(float) * BH);
             cell_weights_t w = weights_of(s, u, params);
+            u->acts.lens = lens;
             cell_forward(s->cfg.cell, &u->acts, s->tmp, in, &w, T, B, layer_input(s, k), H, d);
             memcpy(state + si, u->acts.hs + (size_t)T * BH, sizeof(float) * BH);
             if (lstm) memcpy(state + nh + si, u->acts.cs + (size_t)T * BH, sizeof(float) * BH);

@@ -16,7 +16,7 @@
 #include "model/params.h"
 
 typedef struct {
-    int cell; /* cell_kind_t from model/lm.h */
+    int cell; /* cell_kind_t (model/cells.h) */
     int input, hidden, layers, bidirectional;
 } stack_config_t;
 
@@ -41,19 +41,22 @@ int stack_state_size(const rnn_stack_t *s);
 /* Indices in tab of layer k, direction dir: w_ih, w_hh, b_ih, b_hh (for initialization). */
 void stack_tensors(const rnn_stack_t *s, int k, int dir, int idx[4]);
 
-/* x: [T*B, input] time rows; state: carried-in state (layout above), overwritten with the state
- * after the window (for the reverse direction: after processing position 0). Returns the
- * outputs [T*B, D], valid until the next forward. drop may be NULL. */
-const float *stack_forward(rnn_stack_t *s, const float *params, const float *x, float *state, int T,
-                           int B, const dropout_ctx_t *drop);
+/* x: [T*B, input] time rows; lens: [B] per-row lengths in [1, T], or NULL (every row has T);
+ * state: carried-in state (layout above), overwritten with the state after the window (for the
+ * reverse direction: after processing position 0) — with lens, each row's state after its own
+ * last token, as PyTorch's h_n over a packed sequence. Returns the outputs [T*B, D], valid until
+ * the next forward; rows at padded positions (t >= lens[b]) hold the last real state and must
+ * not be used. drop may be NULL. lens must stay valid until the matching backward. */
+const float *stack_forward(rnn_stack_t *s, const float *params, const float *x, const int *lens,
+                           float *state, int T, int B, const dropout_ctx_t *drop);
 
 /* Callbacks for the following backwards (copied; NULL turns them off): progress once per time
  * step, ready for each layer's tensors (all its directions) as soon as that layer is done, top
  * layer first. */
 void stack_set_hooks(rnn_stack_t *s, const backward_hooks_t *hooks);
 
-/* dy: [T*B, D] gradient of the outputs (may be overwritten). Accumulates into grads; writes
- * dx: [T*B, input] unless NULL. After stack_forward with the same x, T, B. */
+/* dy: [T*B, D] gradient of the outputs (may be overwritten; zero at padded positions). Accumulates
+ * into grads; writes dx: [T*B, input] unless NULL. After stack_forward with the same x, T, B. */
 void stack_backward(rnn_stack_t *s, const float *params, float *grads, float *dy, float *dx,
                     const float *x, int T, int B);
 

@@ -21,7 +21,8 @@
 #include <unistd.h>
 
 #include "io/corpus.h"
-#include "trainer/lm_train.h"
+#include "model/lm.h"
+#include "trainer/train.h"
 #include "trainer/model_load.h"
 
 typedef struct {
@@ -182,7 +183,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "fuzz_load: the clean checkpoint does not load: %s\n", err);
         return 1;
     }
-    const size_t P = lm_params(ref.lm)->total;
+    const size_t P = model_file_params(&ref)->total;
 
     size_t maxlen = 0;
     for (int i = 0; i < nfiles; i++) maxlen = files[i].len > maxlen ? files[i].len : maxlen;
@@ -204,7 +205,8 @@ int main(int argc, char **argv) {
         err[0] = '\0';
         int rc = model_load(&m, it % 2 ? target : copy, 1, 1, err, sizeof err);
         if (rc == 0) {
-            if (lm_params(m.lm)->total != P || memcmp(m.params, ref.params, P * sizeof(float)))
+            if (model_file_params(&m)->total != P ||
+                memcmp(m.params, ref.params, P * sizeof(float)))
                 FAIL("%s of %s (iteration %ld): loaded, with other parameters", kind, files[fi].rel,
                      it);
             harmless++, harmless_of[fi]++;
@@ -246,7 +248,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "fuzz_load: %s\n", err);
         return 2;
     }
-    lm_config_t cfg = {lm_cell_parse(o.cell), corpus_vocab_size(c), o.embed, o.hidden, o.layers};
+    model_desc_t cfg = {.kind = "lm",
+                        .cell = cell_parse(o.cell),
+                        .vocab = corpus_vocab_size(c),
+                        .embed = o.embed,
+                        .hidden = o.hidden,
+                        .layers = o.layers};
     lm_t *lm = lm_create(&cfg, 1, 1);
     float *params = malloc(lm_params(lm)->total * sizeof(float));
     unsigned char *mbuf = malloc(model.len + 64);
@@ -260,7 +267,7 @@ int main(int argc, char **argv) {
         mutate(&model, mbuf, &len, &kind, 0);
         spill(mpath, mbuf, len);
         err[0] = '\0';
-        int rc = lm_init_from_file(params, lm_params(lm), &o, c, err, sizeof err);
+        int rc = init_from_file(params, lm_params(lm), &cfg, &o, c, err, sizeof err);
         if (rc == 65 && strstr(err, mpath)) {
             m65++;
         } else if (rc == 0) {

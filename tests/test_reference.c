@@ -151,7 +151,7 @@ static size_t check_grads(hid_t f, const param_table_t *tab, const float *grads,
 
 /* LM case: forward, state and backward on the file's weights. Returns elements/tensors that
  * failed (0 = pass). */
-static size_t run_lm(hid_t f, const lm_config_t *cfg, int T, int B, const char *file) {
+static size_t run_lm(hid_t f, const model_desc_t *cfg, int T, int B, const char *file) {
     lm_t *m = lm_create(cfg, T, B);
     const param_table_t *tab = lm_params(m);
     int parts = cfg->cell == CELL_LSTM ? 2 : 1;
@@ -209,7 +209,7 @@ static size_t run_encoder(hid_t f, const stack_config_t *cfg, int T, int B, cons
     if (read_floats(f, "grad/x", want_dx, 3, xdims, file) < 0) bad++;
     if (bad) goto done;
 
-    const float *out = stack_forward(s, params, x, state, T, B, NULL);
+    const float *out = stack_forward(s, params, x, NULL, state, T, B, NULL);
     double loss = 0.0;
     for (size_t i = 0; i < N * D; i++) loss += (double)R[i] * (double)out[i];
     bad += check_loss(f, "loss (sum R*out)", loss, file);
@@ -256,19 +256,23 @@ static void run_case(const char *dir, const char *name, tally_t *tally) {
            "%s: not a %s version %d file with cell and kind attributes (regenerate it with "
            "tests/reference/lm_reference.py)",
            name, REF_FORMAT, REF_VERSION);
-    int cell = ok ? lm_cell_parse(cellname) : -1, kind = -1;
+    int cell = ok ? cell_parse(cellname) : -1, kind = -1;
     for (int k = 0; ok && k < N_KINDS; k++)
         if (strcmp(kindname, kind_names[k]) == 0) kind = k;
     EXPECT(!ok || cell >= 0, "%s: unknown cell '%s'", name, cellname);
     EXPECT(!ok || kind >= 0, "%s: unknown kind '%s'", name, kindname);
     int layers = attr_int(f, "layers", name), hidden = attr_int(f, "hidden", name);
     int T = attr_int(f, "T", name), B = attr_int(f, "B", name), bi = 0;
-    lm_config_t lcfg = {0};
+    model_desc_t lcfg = {0};
     stack_config_t scfg = {0};
     int sizes_ok = layers > 0 && hidden > 0 && T > 0 && B > 0;
     if (kind == KIND_LM) {
-        lcfg = (lm_config_t){cell, attr_int(f, "vocab", name), attr_int(f, "embed", name), hidden,
-                             layers};
+        lcfg = (model_desc_t){.kind = "lm",
+                              .cell = cell,
+                              .vocab = attr_int(f, "vocab", name),
+                              .embed = attr_int(f, "embed", name),
+                              .hidden = hidden,
+                              .layers = layers};
         sizes_ok = sizes_ok && lcfg.vocab > 0 && lcfg.embed > 0;
     } else if (kind == KIND_ENCODER) {
         int64_t v = -1;
@@ -280,11 +284,6 @@ static void run_case(const char *dir, const char *name, tally_t *tally) {
     }
     if (cell < 0 || kind < 0 || !sizes_ok) {
         tally->failed++;
-    } else if (!lm_cell_supported(cell)) {
-        printf("SKIPPED %s (%s, cell %s, %d layer%s): drnn does not implement %s yet "
-               "(lm_cell_supported) -- NOT checked against PyTorch\n",
-               name, kindname, cellname, layers, layers > 1 ? "s" : "", cellname);
-        tally->skipped++;
     } else {
         size_t bad;
         if (kind == KIND_LM) {
@@ -334,12 +333,11 @@ int main(int argc, char **argv) {
      * kind (bidirectional for encoders). */
     for (int k = 0; k < N_KINDS; k++)
         for (int c = 0; c < N_CELLS; c++) {
-            if (!lm_cell_supported(c)) continue;
             const char *kn = k == KIND_LM ? "LM" : "bidirectional encoder";
             EXPECT(tally.covered[k][c] & 1u, "drnn implements %s but no 1-layer %s %s case ran",
-                   lm_cell_name(c), kn, lm_cell_name(c));
+                   cell_name(c), kn, cell_name(c));
             EXPECT(tally.covered[k][c] & 2u, "drnn implements %s but no stacked %s %s case ran",
-                   lm_cell_name(c), kn, lm_cell_name(c));
+                   cell_name(c), kn, cell_name(c));
         }
     printf("%d cases: %d passed, %d failed, %d SKIPPED\n",
            tally.passed + tally.failed + tally.skipped, tally.passed, tally.failed, tally.skipped);

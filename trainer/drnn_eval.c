@@ -1,4 +1,9 @@
-/* drnn-eval — loss, perplexity and bits per token of a trained language model (DESIGN §1, §8).
+/* drnn-eval — loss, perplexity and bits per token of a trained language model; accuracy,
+ * macro-F1 and the confusion matrix of a trained classifier (DESIGN §1, §8).
+ *
+ * Classifier: --data CORPUS --split S scores every example of a labelled split (drnn-prep
+ * --format labels) in batches of --batch; macro-F1 averages the per-class F1 over the classes
+ * that occur in the labels or the predictions.
  *
  * --data CORPUS --split S scores a split with the validation layout of drnn-train
  * (trainer/lm_eval.h): B = --batch streams, carried state, every window scored, so with the
@@ -8,7 +13,6 @@
  * depend on the window length beyond float rounding). A plain single process: no mpirun, no MPI
  * calls. */
 #include <math.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +20,11 @@
 
 #include "io/corpus.h"
 #include "io/tokenize.h"
+#include "comm/comm.h"
+#include "trainer/cls_eval.h"
 #include "trainer/config.h"
 #include "trainer/lm_eval.h"
-#include "trainer/lm_train.h"
+#include "trainer/train.h"
 #include "trainer/model_load.h"
 
 typedef struct {
@@ -46,17 +52,6 @@ static const opt_spec_t spec[] = {
 };
 #define NSPEC ((int)(sizeof spec / sizeof spec[0]))
 
-static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int die(int code, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "drnn-eval: ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return code;
-}
-
 static void usage(void) {
     printf("usage: drnn-eval --ckpt RUN|MODEL.h5 (--data CORPUS.h5 [--split valid|test] | --text "
            "FILE) [--json]\n\noptions:\n");
@@ -72,15 +67,16 @@ static void usage(void) {
 }
 
 /* The corpus must use the model's tokenizer and vocabulary, or ids would mean other tokens. */
-static int check_vocab(const model_file_t *m, const corpus_t *c, char *err, size_t errlen) {
-    int same = strcmp(m->meta.tokenizer, corpus_tokenizer(c)) == 0 && corpus_vocab_size(c) == m->nv;
-    for (int i = 0; same && i < m->nv; i++) same = strcmp(m->vocab[i], corpus_vocab(c)[i]) == 0;
+int eval_check_vocab(const model_file_t *m, const corpus_t *c, char *err, size_t errlen) {
+    int nv = m->info.desc.vocab;
+    int same = strcmp(m->info.tokenizer, corpus_tokenizer(c)) == 0 && corpus_vocab_size(c) == nv;
+    for (int i = 0; same && i < nv; i++) same = strcmp(m->info.vocab[i], corpus_vocab(c)[i]) == 0;
     if (same) return 0;
     snprintf(err, errlen,
              "--data %s: its vocabulary (%s, %d tokens) is not the model's %s (%s, %d tokens); "
              "score a corpus prepared with the same vocabulary, or use --text",
-             corpus_path(c), corpus_tokenizer(c), corpus_vocab_size(c), m->path, m->meta.tokenizer,
-             m->nv);
+             corpus_path(c), corpus_tokenizer(c), corpus_vocab_size(c), m->path, m->info.tokenizer,
+             m->info.desc.vocab);
     return 65;
 }
 
@@ -99,7 +95,7 @@ static int score_data(lm_score_t *sc, const eval_opts_t *o, model_file_t *m, cha
     uint64_t L = corpus_split_tokens(c, split);
     stream_reader_t *rd = NULL;
     lm_eval_t e = {.params = m->params, .B = o->batch, .T = o->seq_len};
-    if ((rc = check_vocab(m, c, err, errlen))) goto out;
+    if ((rc = eval_check_vocab(m, c, err, errlen))) goto out;
     if (L == 0) {
         snprintf(err, errlen,
                  "--split %s: %s has no %s split (drnn-prep makes one with --%s-fraction)",
@@ -115,7 +111,7 @@ static int score_data(lm_score_t *sc, const eval_opts_t *o, model_file_t *m, cha
         rc = 64;
         goto out;
     }
-    e.lm = m->lm;
+    e.lm = m->model;
     e.unk_id = strcmp(corpus_tokenizer(c), "byte") ? (int64_t)TOK_UNK : -1;
     size_t ahead = 65536 > (size_t)e.T + 1 ? 65536 : (size_t)e.T + 1;
     rd = stream_reader_new(c, split, e.B, 0, e.B, ahead);
@@ -139,19 +135,19 @@ out:
 static int score_text(lm_score_t *sc, const eval_opts_t *o, model_file_t *m, char *err,
                       size_t errlen) {
     tok_kind_t kind;
-    if (tok_kind_parse(m->meta.tokenizer, &kind) != 0) {
+    if (tok_kind_parse(m->info.tokenizer, &kind) != 0) {
         snprintf(err, errlen, "%s: unknown tokenizer", m->path);
         return 65;
     }
-    tok_vocab_t *tv =
-        tok_vocab_new(kind, (const char *const *)m->vocab, (size_t)m->nv, err, errlen);
+    tok_vocab_t *tv = tok_vocab_new(kind, (const char *const *)m->info.vocab,
+                                    (size_t)m->info.desc.vocab, err, errlen);
     if (!tv) return 65;
     uint32_t *ids = NULL;
     size_t n = 0;
     int rc = tok_encode_file(tv, o->text, &ids, &n, NULL, err, errlen);
     tok_vocab_free(tv);
     if (rc) return rc;
-    lm_eval_t e = {.lm = m->lm, .params = m->params, .B = 1, .T = o->seq_len};
+    lm_eval_t e = {.lm = m->model, .params = m->params, .B = 1, .T = o->seq_len};
     e.unk_id = tok_num_specials(kind) > 0 ? (int64_t)TOK_UNK : -1;
     e.state = calloc((size_t)lm_state_size(e.lm), sizeof(float));
     if (n < 2) {
@@ -169,41 +165,63 @@ static int score_text(lm_score_t *sc, const eval_opts_t *o, model_file_t *m, cha
     return rc;
 }
 
+static int eval_lm(const eval_opts_t *o, model_file_t *m) {
+    char err[8192];
+    lm_score_t sc = {0};
+    int rc = o->data[0] ? score_data(&sc, o, m, err, sizeof err)
+                        : score_text(&sc, o, m, err, sizeof err);
+    const char *what = o->data[0] ? o->data : o->text;
+    if (rc) drnn_die(rc, "%s", err);
+    double loss = sc.loss / sc.targets;
+    if (!isfinite(loss))
+        drnn_die(70, "%s: non-finite loss on %s (does the model hold NaN or Inf?)", m->path, what);
+    fprintf(o->json ? stderr : stdout,
+            "%s on %s%s%s: loss %.4f | ppl %.3f | bits/token %.4f | %.0f tokens | %.0f unknown\n",
+            m->path, what, o->data[0] ? " " : "", o->data[0] ? o->split : "", loss, exp(loss),
+            loss / log(2.0), sc.targets, sc.unknown);
+    if (o->json)
+        printf(
+            "{\"loss\": %.9g, \"ppl\": %.9g, \"bpt\": %.9g, \"tokens\": %.0f, \"unknown\": %.0f}\n",
+            loss, exp(loss), loss / log(2.0), sc.targets, sc.unknown);
+    return 0;
+}
+
+static int eval_classifier(const eval_opts_t *o, model_file_t *m) {
+    if (!o->data[0])
+        drnn_die(64,
+                 "--text scores language models; %s is a classifier: use --data CORPUS.h5 "
+                 "(drnn-prep --format labels)",
+                 m->path);
+    return cls_eval_run(m, o->data, o->split, o->batch, o->json);
+}
+
+/* What drnn-eval does with each model kind (one row per kind). */
+static const struct {
+    const char *kind;
+    int (*run)(const eval_opts_t *, model_file_t *);
+} evaluators[] = {{"lm", eval_lm}, {"classifier", eval_classifier}};
+
 int main(int argc, char **argv) {
+    comm_set_prog("drnn-eval");
     eval_opts_t o;
     char err[8192];
     int rc = config_parse(&o, spec, NSPEC, NULL, argc, argv, err, sizeof err);
-    if (rc) return die(rc, "%s", err);
+    if (rc) drnn_die(rc, "%s", err);
     if (o.help) {
         usage();
         return 0;
     }
-    if (!o.ckpt[0]) return die(64, "--ckpt is required (a run folder or a model.h5)");
+    if (!o.ckpt[0]) drnn_die(64, "--ckpt is required (a run folder or a model.h5)");
     if (!o.data[0] == !o.text[0])
-        return die(64, "give exactly one of --data CORPUS.h5 and --text FILE");
+        drnn_die(64, "give exactly one of --data CORPUS.h5 and --text FILE");
     threads_configure(o.threads);
     model_file_t m;
     int B = o.data[0] ? o.batch : 1;
-    if ((rc = model_load(&m, o.ckpt, o.seq_len, B, err, sizeof err))) return die(rc, "%s", err);
-    lm_score_t sc = {0};
-    rc = o.data[0] ? score_data(&sc, &o, &m, err, sizeof err)
-                   : score_text(&sc, &o, &m, err, sizeof err);
-    const char *what = o.data[0] ? o.data : o.text;
-    char model_path[4200];
-    snprintf(model_path, sizeof model_path, "%s", m.path);
+    if ((rc = model_load(&m, o.ckpt, o.seq_len, B, err, sizeof err))) drnn_die(rc, "%s", err);
+    rc = 70;
+    for (size_t i = 0; i < sizeof evaluators / sizeof evaluators[0]; i++)
+        if (strcmp(evaluators[i].kind, m.info.desc.kind) == 0) rc = evaluators[i].run(&o, &m);
     model_unload(&m);
-    if (rc) return die(rc, "%s", err);
-    double loss = sc.loss / sc.targets;
-    if (!isfinite(loss))
-        return die(70, "%s: non-finite loss on %s (does the model hold NaN or Inf?)", model_path,
-                   what);
-    fprintf(o.json ? stderr : stdout,
-            "%s on %s%s%s: loss %.4f | ppl %.3f | bits/token %.4f | %.0f tokens | %.0f unknown\n",
-            model_path, what, o.data[0] ? " " : "", o.data[0] ? o.split : "", loss, exp(loss),
-            loss / log(2.0), sc.targets, sc.unknown);
-    if (o.json)
-        printf(
-            "{\"loss\": %.9g, \"ppl\": %.9g, \"bpt\": %.9g, \"tokens\": %.0f, \"unknown\": %.0f}\n",
-            loss, exp(loss), loss / log(2.0), sc.targets, sc.unknown);
+    if (rc) return rc;
     return fflush(stdout) == 0 && fflush(stderr) == 0 ? 0 : 74;
 }

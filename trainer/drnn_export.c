@@ -79,11 +79,11 @@ int main(int argc, char **argv) {
     if (rc) return die(rc, err);
     model_file_t m;
     if ((rc = model_load(&m, in, 1, 1, err, sizeof err))) return die(rc, err);
-    const param_table_t *tab = lm_params(m.lm);
-    rc = weights_write(out, tab, m.params, &m.meta, (const char *const *)m.vocab, err, sizeof err);
+    const param_table_t *tab = model_file_params(&m);
+    rc = weights_write(out, tab, m.params, &m.info, err, sizeof err);
     if (!rc)
-        printf("wrote %s: %s %s, %d tensors, %zu parameters\n", out, m.meta.model, m.meta.cell,
-               tab->n, tab->total);
+        printf("wrote %s: %s %s, %d tensors, %zu parameters\n", out, m.info.desc.kind,
+               cell_name(m.info.desc.cell), tab->n, tab->total);
     model_unload(&m);
     if (rc) return die(rc, err);
     return fflush(stdout) == 0 ? 0 : 74;

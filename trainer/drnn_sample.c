@@ -1,4 +1,8 @@
-/* drnn-sample — generate text from a trained language model (DESIGN §1, §8).
+/* drnn-sample — generate text from a trained language model, or label lines with a trained
+ * classifier (DESIGN §1, §8).
+ *
+ * Classifier (--input FILE, plain, .gz or - for stdin): one line out per line in, "LABEL<TAB>P"
+ * with the most probable label and its probability.
  *
  * Loads a run's newest checkpoint, a step-N checkpoint or a model.h5 (trainer/model_load.h), feeds
  * the prime text through the network and then draws --length tokens one at a time from
@@ -11,15 +15,20 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <zlib.h>
+
+#include "comm/comm.h"
 #include "io/tokenize.h"
 #include "io/weights.h"
+#include "model/classifier.h"
 #include "model/lm.h"
 #include "model/rng.h"
 #include "trainer/config.h"
 #include "trainer/model_load.h"
 
 typedef struct {
-    char ckpt[4096], prime[4096];
+    char ckpt[4096], prime[4096], input[4096];
     long length, top_k;
     double temperature;
     uint64_t seed;
@@ -35,15 +44,12 @@ static const opt_spec_t spec[] = {
     {"temperature", OPT_DOUBLE, OFF(temperature), 0, "0.8", 1e-3, 100, "softmax temperature", 0},
     {"top-k", OPT_LONG, OFF(top_k), 0, "0", 0, 1e9, "sample among the k likeliest (0: all)", 0},
     {"seed", OPT_U64, OFF(seed), 0, "1", 0, 9e18, "random seed", 0},
+    {"input", OPT_STR, OFF(input), 4096, "", 0, 0,
+     "classifier: label each line of FILE (plain, .gz or - for stdin)", 0},
     {"help", OPT_FLAG, OFF(help), 0, NULL, 0, 1, "print this help", 0},
 };
-static const char *const reserved[] = {"input", "beam", NULL};
+static const char *const reserved[] = {"beam", NULL};
 #define NSPEC ((int)(sizeof spec / sizeof spec[0]))
-
-static int die(int code, const char *msg) {
-    fprintf(stderr, "drnn-sample: %s\n", msg);
-    return code;
-}
 
 /* Draws an id from logits [V] at temperature tau among the top k (k <= 0: all). */
 static uint32_t draw(const float *logits, int V, double tau, long k, double *p, uint64_t seed,
@@ -83,13 +89,12 @@ static int generate(const sample_opts_t *o, const model_file_t *mf, const tok_vo
     int rc = 0, dstate = 0;
     uint32_t *ids = NULL;
     size_t n = 0;
-    lm_t *m = mf->lm;
-    const int V = lm_config(m)->vocab;
+    lm_t *m = mf->model;
+    const int V = lm_desc(m)->vocab;
     float *state = calloc((size_t)lm_state_size(m), sizeof(float));
     double *p = calloc((size_t)V, sizeof(double));
     if (!state || !p || tok_encode(tv, o->prime, strlen(o->prime), &ids, &n, NULL) != 0) {
-        rc = die(70, "out of memory");
-        goto out;
+        drnn_die(70, "out of memory");
     }
     /* With no prime, start as if after a newline (<eos> for words). */
     uint32_t cur = n                  ? ids[0]
@@ -103,41 +108,102 @@ static int generate(const sample_opts_t *o, const model_file_t *mf, const tok_vo
     for (long pos = 0; pos < o->length; pos++) {
         lm_forward(m, mf->params, &cur, NULL, state, 1, 1);
         cur = draw(lm_logits(m), V, o->temperature, o->top_k, p, o->seed, pos);
-        if (tok_decode_write(tv, &cur, 1, &dstate, stdout) != 0) {
-            rc = die(74, "cannot write to stdout");
-            goto out;
-        }
+        if (tok_decode_write(tv, &cur, 1, &dstate, stdout) != 0)
+            drnn_die(74, "cannot write to stdout");
     }
     putchar('\n');
-    if (fflush(stdout) != 0) rc = die(74, "cannot write to stdout");
-out:
+    if (fflush(stdout) != 0) drnn_die(74, "cannot write to stdout");
     free(ids), free(state), free(p);
     return rc;
 }
 
+/* Labels every line of o->input: "LABEL<TAB>P". Returns the exit code. */
+static int label_lines(const sample_opts_t *o, const model_file_t *mf, const tok_vocab_t *tv) {
+    const model_desc_t *d = &mf->info.desc;
+    gzFile in = strcmp(o->input, "-") == 0 ? gzdopen(0, "rb") : gzopen(o->input, "rb");
+    if (!in) drnn_die(66, "--input %s: cannot open: %s", o->input, strerror(errno));
+    classifier_t *m = NULL;
+    int Tmax = 0;
+    char line[1 << 16];
+    for (long no = 1; gzgets(in, line, sizeof line); no++) {
+        size_t len = strlen(line);
+        if (len && line[len - 1] == '\n') line[--len] = '\0';
+        if (len && line[len - 1] == '\r') line[--len] = '\0';
+        uint32_t *ids = NULL;
+        size_t n = 0;
+        if (tok_encode(tv, line, len, &ids, &n, NULL) != 0) drnn_die(70, "out of memory");
+        if (n == 0)
+            drnn_die(65, "--input %s:%ld: empty line; every line needs text to label", o->input,
+                     no);
+        if ((int)n > Tmax) { /* grow the arena to the longest line so far */
+            classifier_free(m);
+            Tmax = (int)n * 2;
+            m = classifier_create(d, Tmax, 1);
+        }
+        int lens[1] = {(int)n};
+        classifier_forward(m, mf->params, ids, lens, NULL, (int)n, 1);
+        const float *p = classifier_probs(m);
+        int best = 0;
+        for (int c = 1; c < d->classes; c++)
+            if (p[c] > p[best]) best = c;
+        printf("%s\t%.6f\n", mf->info.labels[best], p[best]);
+        free(ids);
+    }
+    int ok = gzeof(in);
+    gzclose(in);
+    classifier_free(m);
+    if (!ok) drnn_die(65, "--input %s: read error (damaged .gz?)", o->input);
+    if (fflush(stdout) != 0) drnn_die(74, "cannot write to stdout");
+    return 0;
+}
+
+/* What drnn-sample does with each model kind (one row per kind). */
+static int run_lm(const sample_opts_t *o, const model_file_t *m, const tok_vocab_t *tv,
+                  tok_kind_t kind) {
+    if (o->input[0])
+        drnn_die(64, "--input labels lines with a classifier; %s is a language model (use --prime)",
+                 m->path);
+    return generate(o, m, tv, kind);
+}
+static int run_classifier(const sample_opts_t *o, const model_file_t *m, const tok_vocab_t *tv,
+                          tok_kind_t kind) {
+    (void)kind;
+    if (!o->input[0])
+        drnn_die(64, "%s is a classifier: give --input FILE (or - for stdin) with lines to label",
+                 m->path);
+    return label_lines(o, m, tv);
+}
+static const struct {
+    const char *kind;
+    int (*run)(const sample_opts_t *, const model_file_t *, const tok_vocab_t *, tok_kind_t);
+} runners[] = {{"lm", run_lm}, {"classifier", run_classifier}};
+
 int main(int argc, char **argv) {
+    comm_set_prog("drnn-sample");
     sample_opts_t o;
     char err[8192];
     int rc = config_parse(&o, spec, NSPEC, reserved, argc, argv, err, sizeof err);
-    if (rc) return die(rc, err);
+    if (rc) drnn_die(rc, "%s", err);
     if (o.help) {
-        printf("usage: drnn-sample --ckpt RUN|CKPT|MODEL.h5 [options]\n\noptions:\n");
+        printf("usage: drnn-sample --ckpt RUN|CKPT|MODEL.h5 [--prime TEXT] [options]   (LM)\n"
+               "       drnn-sample --ckpt RUN|CKPT|MODEL.h5 --input FILE|-          "
+               "(classifier)\n\noptions:\n");
         config_usage(stdout, spec, NSPEC);
         return 0;
     }
-    if (!o.ckpt[0]) return die(64, "--ckpt is required (a run folder, a checkpoint or a model.h5)");
+    if (!o.ckpt[0]) drnn_die(64, "--ckpt is required (a run folder, a checkpoint or a model.h5)");
     model_file_t m;
-    if ((rc = model_load(&m, o.ckpt, 1, 1, err, sizeof err))) return die(rc, err);
+    if ((rc = model_load(&m, o.ckpt, 1, 1, err, sizeof err))) drnn_die(rc, "%s", err);
     tok_kind_t kind;
     tok_vocab_t *tv = NULL;
-    if (tok_kind_parse(m.meta.tokenizer, &kind) != 0) {
-        snprintf(err, sizeof err, "%s: unknown tokenizer %s", m.path, m.meta.tokenizer);
-        rc = die(65, err);
-    } else if (!(tv = tok_vocab_new(kind, (const char *const *)m.vocab, (size_t)m.nv, err,
-                                    sizeof err)))
-        rc = die(65, err);
-    else
-        rc = generate(&o, &m, tv, kind);
+    if (tok_kind_parse(m.info.tokenizer, &kind) != 0)
+        drnn_die(65, "%s: unknown tokenizer %s", m.path, m.info.tokenizer);
+    if (!(tv = tok_vocab_new(kind, (const char *const *)m.info.vocab, (size_t)m.info.desc.vocab,
+                             err, sizeof err)))
+        drnn_die(65, "%s", err);
+    rc = 70;
+    for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++)
+        if (strcmp(runners[i].kind, m.info.desc.kind) == 0) rc = runners[i].run(&o, &m, tv, kind);
     tok_vocab_free(tv);
     model_unload(&m);
     return rc;

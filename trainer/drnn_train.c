@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "comm/comm.h"
-#include "trainer/lm_train.h"
+#include "trainer/train.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: drnn-train --data CORPUS.h5 --run-dir DIR [options]\n"
@@ -32,5 +32,5 @@ int main(int argc, char **argv) {
         threads_configure(o.threads);
         comm_exit(selftest_run(1));
     }
-    comm_exit(lm_train_run(&o));
+    comm_exit(train_run(&o));
 }

@@ -1,33 +1,26 @@
 #include "trainer/model_load.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "io/ckpt.h"
+#include "io/h5util.h"
 #include "io/tokenize.h"
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return code;
-}
+#include "model/util.h"
 
 int model_resolve_path(const char *arg, char *path, size_t len, int *is_ckpt, char *err,
                        size_t errlen) {
     struct stat st;
     *is_ckpt = 0;
     if (!arg[0])
-        return fail(err, errlen, 64,
-                    "no model named: give a run folder, a checkpoint or a model.h5");
-    if (stat(arg, &st) != 0) return fail(err, errlen, 66, "%s: %s", arg, strerror(errno));
+        return drnn_errf(err, errlen, 64,
+                         "no model named: give a run folder, a checkpoint or a model.h5");
+    if (stat(arg, &st) != 0) return drnn_errf(err, errlen, 66, "%s: %s", arg, strerror(errno));
     if (snprintf(path, len, "%s", arg) >= (int)len)
-        return fail(err, errlen, 64, "%s: path too long", arg);
+        return drnn_errf(err, errlen, 64, "%s: path too long", arg);
     if (!S_ISDIR(st.st_mode)) return 0;
     if (ckpt_is_checkpoint(arg)) {
         *is_ckpt = 1;
@@ -35,26 +28,43 @@ int model_resolve_path(const char *arg, char *path, size_t len, int *is_ckpt, ch
     }
     /* Runs of drnn before checkpoints ended with RUN/model.h5. */
     if (snprintf(path, len, "%s/model.h5", arg) >= (int)len)
-        return fail(err, errlen, 64, "%s: path too long", arg);
+        return drnn_errf(err, errlen, 64, "%s: path too long", arg);
     if (stat(path, &st) != 0)
-        return fail(err, errlen, 66,
-                    "%s: no checkpoint in this folder (has the run written one? see "
-                    "--checkpoint-every)",
-                    arg);
+        return drnn_errf(err, errlen, 66,
+                         "%s: no checkpoint in this folder (has the run written one? see "
+                         "--checkpoint-every)",
+                         arg);
     return 0;
 }
 
-/* The attributes describe an LM this build can run. */
-static int check_meta(const model_file_t *m, char *err, size_t errlen) {
-    tok_kind_t kind;
-    int cell = lm_cell_parse(m->meta.cell);
-    if (strcmp(m->meta.model, "lm") != 0 || cell < 0 || !lm_cell_supported(cell) ||
-        m->meta.bidirectional || tok_kind_parse(m->meta.tokenizer, &kind) != 0 ||
-        m->meta.layers < 1 || m->meta.embed < 1 || m->meta.hidden < 1 || m->meta.vocab_size < 1)
-        return fail(err, errlen, 65,
-                    "%s: model=%.15s cell=%.15s tokenizer=%.15s bidirectional=%d is not a model "
-                    "this drnn can run",
-                    m->path, m->meta.model, m->meta.cell, m->meta.tokenizer, m->meta.bidirectional);
+/* A malloc'd copy of n strings (NULL when n is 0 or out of memory). */
+static char **copy_strings(const char *const *src, int n) {
+    if (n <= 0 || !src) return NULL;
+    char **out = calloc((size_t)n, sizeof *out);
+    for (int i = 0; out && i < n; i++)
+        if (!(out[i] = strdup(src[i]))) {
+            h5_free_strings(out, i);
+            return NULL;
+        }
+    return out;
+}
+
+/* Builds the model m->info describes and allocates its parameters. */
+static int build(model_file_t *m, int Tmax, int Bmax, char *err, size_t errlen) {
+    int rc = model_desc_validate(&m->info.desc, m->path, err, errlen);
+    if (rc) return rc;
+    m->ops = model_ops_find(m->info.desc.kind);
+    tok_kind_t tk;
+    if (!m->ops || tok_kind_parse(m->info.tokenizer, &tk) != 0)
+        return drnn_errf(err, errlen, 65,
+                         "%s: model=%.15s tokenizer=%.15s is not a model this "
+                         "drnn can run",
+                         m->path, m->info.desc.kind, m->info.tokenizer);
+    m->model = m->ops->create(&m->info.desc, Tmax, Bmax);
+    size_t P = model_file_params(m)->total;
+    m->params = malloc(P * sizeof(float));
+    if (!m->params)
+        return drnn_errf(err, errlen, 70, "%s: out of memory for %zu parameters", m->path, P);
     return 0;
 }
 
@@ -66,34 +76,18 @@ static int load_ckpt(model_file_t *m, const char *dir, int Tmax, int Bmax, char 
     if (rc) return rc;
     const ckpt_meta_t *cm = ckpt_meta(ck);
     snprintf(m->path, sizeof m->path, "%s", ckpt_dir(ck));
-    snprintf(m->meta.model, sizeof m->meta.model, "%s", cm->model);
-    snprintf(m->meta.cell, sizeof m->meta.cell, "%s", cm->cell);
-    snprintf(m->meta.tokenizer, sizeof m->meta.tokenizer, "%s", cm->tokenizer);
-    m->meta.embed = cm->embed, m->meta.hidden = cm->hidden, m->meta.layers = cm->layers;
-    m->meta.bidirectional = cm->bidirectional, m->meta.vocab_size = cm->vocab_size;
-    m->vocab = calloc((size_t)cm->vocab_size + 1, sizeof *m->vocab);
-    if (!m->vocab) {
-        rc = fail(err, errlen, 70, "out of memory");
+    m->info.desc = cm->desc;
+    snprintf(m->info.tokenizer, sizeof m->info.tokenizer, "%s", cm->tokenizer);
+    m->info.vocab = copy_strings(ckpt_vocab(ck), cm->desc.vocab);
+    m->info.labels = copy_strings(ckpt_labels(ck), cm->desc.classes);
+    if (!m->info.vocab || (cm->desc.classes && !m->info.labels)) {
+        rc = drnn_errf(err, errlen, 70, "out of memory");
         goto out;
     }
-    const char *const *v = ckpt_vocab(ck);
-    for (m->nv = 0; m->nv < cm->vocab_size; m->nv++)
-        if (!(m->vocab[m->nv] = strdup(v[m->nv]))) {
-            rc = fail(err, errlen, 70, "out of memory");
-            goto out;
-        }
-    if ((rc = check_meta(m, err, errlen))) goto out;
-    lm_config_t cfg = {lm_cell_parse(cm->cell), m->nv, cm->embed, cm->hidden, cm->layers};
-    m->lm = lm_create(&cfg, Tmax, Bmax);
+    if ((rc = build(m, Tmax, Bmax, err, errlen))) goto out;
     /* A tensor table that does not describe the model its own attributes name: damaged. */
-    if (ckpt_check_table(ck, lm_params(m->lm), err, errlen) != 0) {
+    if (ckpt_check_table(ck, model_file_params(m), err, errlen) != 0) {
         rc = 65;
-        goto out;
-    }
-    m->params = malloc(lm_params(m->lm)->total * sizeof(float));
-    if (!m->params) {
-        rc = fail(err, errlen, 70, "%s: out of memory for %zu parameters", m->path,
-                  lm_params(m->lm)->total);
         goto out;
     }
     rc = ckpt_read(ck, m->params, NULL, NULL, NULL, err, errlen);
@@ -112,31 +106,28 @@ int model_load(model_file_t *m, const char *arg, int Tmax, int Bmax, char *err, 
         return rc;
     }
     if (!rc) rc = weights_validate_isolated(m->path, NULL, err, errlen);
-    if (!rc) rc = weights_read_meta(m->path, &m->meta, &m->vocab, &m->nv, err, errlen);
-    if (!rc) rc = check_meta(m, err, errlen);
-    if (rc) goto fail;
-    lm_config_t cfg = {lm_cell_parse(m->meta.cell), m->nv, m->meta.embed, m->meta.hidden,
-                       m->meta.layers};
-    m->lm = lm_create(&cfg, Tmax, Bmax);
-    rc = weights_validate_isolated(m->path, lm_params(m->lm), err, errlen);
-    if (rc) goto fail;
-    m->params = malloc(lm_params(m->lm)->total * sizeof(float));
-    if (!m->params) {
-        rc = fail(err, errlen, 70, "%s: out of memory for %zu parameters", m->path,
-                  lm_params(m->lm)->total);
-        goto fail;
-    }
-    rc = weights_read_params(m->path, lm_params(m->lm), m->params, err, errlen);
-    if (rc) goto fail;
-    return 0;
-fail:
-    model_unload(m);
+    if (!rc) rc = weights_read_meta(m->path, &m->info, err, errlen);
+    if (!rc) rc = build(m, Tmax, Bmax, err, errlen);
+    if (!rc) rc = weights_validate_isolated(m->path, model_file_params(m), err, errlen);
+    if (!rc) rc = weights_read_params(m->path, model_file_params(m), m->params, err, errlen);
+    if (rc) model_unload(m);
     return rc;
 }
 
 void model_unload(model_file_t *m) {
-    weights_free_vocab(m->vocab, m->nv);
-    lm_free(m->lm);
+    model_info_free(&m->info);
+    if (m->ops && m->model) m->ops->destroy(m->model);
     free(m->params);
     memset(m, 0, sizeof *m);
+}
+
+const param_table_t *model_file_params(const model_file_t *m) {
+    return m->ops->params(m->model);
+}
+
+int model_file_expect(const model_file_t *m, const char *kind, const char *what, char *err,
+                      size_t errlen) {
+    if (strcmp(m->info.desc.kind, kind) == 0) return 0;
+    return drnn_errf(err, errlen, 65, "%s holds a model of kind '%s'; %s needs a '%s' model",
+                     m->path, m->info.desc.kind, what, kind);
 }

@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #include "io/weights.h"
-#include "model/lm.h"
+#include "model/model.h"
 
 /* ARG -> PATH [len]: a model file as it is; a run folder with checkpoints or a step-N folder as
  * it is, with *is_ckpt = 1 (its newest complete checkpoint, or that one, is what it means); a run
@@ -23,18 +23,24 @@ int model_resolve_path(const char *arg, char *path, size_t len, int *is_ckpt, ch
 
 typedef struct {
     char path[4200];   /* the resolved file */
-    model_meta_t meta; /* its attributes */
-    char **vocab;      /* [nv] token strings */
-    int nv;
-    lm_t *lm;      /* built for windows up to Tmax x Bmax */
-    float *params; /* [lm_params(lm)->total] */
+    model_info_t info; /* description, tokenizer, vocab, labels */
+    const model_ops_t *ops;
+    void *model;   /* built by ops->create for windows up to Tmax x Bmax (lm_t, classifier_t) */
+    float *params; /* [ops->params(model)->total] */
 } model_file_t;
 
-/* Resolves ARG, checks the file in isolation, reads its attributes, builds the LM they describe
- * and reads every tensor. Returns 0 with *m filled (free with model_unload), or 66, 65 (not a
- * drnn LM this build can run, damaged, wrong tensors) or 70 (out of memory) with a one-line
- * message naming the file in err; *m then holds nothing to free. */
+/* Resolves ARG, checks the file in isolation, reads its description, builds the model it
+ * describes (any kind) and reads every tensor. Returns 0 with *m filled (free with model_unload),
+ * or 66, 65 (not a drnn model this build can run, damaged, wrong tensors) or 70 (out of memory)
+ * with a one-line message naming the file in err; *m then holds nothing to free. */
 int model_load(model_file_t *m, const char *arg, int Tmax, int Bmax, char *err, size_t errlen);
 void model_unload(model_file_t *m);
+/* The loaded model's parameter table. */
+const param_table_t *model_file_params(const model_file_t *m);
+
+/* For a program that runs one kind only: 0 when the loaded model is of kind KIND, else 65 with
+ * "PATH holds a KIND' model; PROGRAM ... needs KIND" naming both kinds. */
+int model_file_expect(const model_file_t *m, const char *kind, const char *what, char *err,
+                      size_t errlen);
 
 #endif

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "comm/comm.h"
-#include "trainer/lm_train.h"
+#include "trainer/train.h"
 
 int threads_configure(int requested) {
     int n = requested;

@@ -1,4 +1,4 @@
-#include "trainer/lm_train.h"
+#include "trainer/train.h"
 
 #include <errno.h>
 #include <math.h>
@@ -16,9 +16,10 @@
 #include "io/corpus.h"
 #include "io/fsutil.h"
 #include "io/metrics.h"
-#include "model/lm.h"
-#include "trainer/lm_ckpt.h"
-#include "trainer/lm_eval.h"
+#include "model/model.h"
+#include "model/util.h"
+#include "trainer/kind.h"
+#include "trainer/train_ckpt.h"
 
 #define OFF(f) offsetof(train_opts_t, f)
 #define STR(f) OPT_STR, OFF(f), sizeof(((train_opts_t *)0)->f)
@@ -27,16 +28,20 @@ const opt_spec_t train_opt_spec[] = {
     {"data", STR(data), NULL, 0, 0, "corpus file from drnn-prep (required)", 1},
     {"run-dir", STR(run_dir), NULL, 0, 0, "folder for config.txt, metrics.jsonl, ckpt/ (required)",
      1},
-    {"model", STR(model), "lm", 0, 0, "model kind: lm", 1},
+    {"model", STR(model), "lm", 0, 0, "model kind: lm or classifier", 1},
     {"cell", STR(cell), "gru", 0, 0, "recurrent cell: rnn, rnn_relu, gru or lstm", 1},
     {"embed", OPT_INT, OFF(embed), 0, "128", 1, 1 << 16, "embedding size E", 1},
     {"hidden", OPT_INT, OFF(hidden), 0, "256", 1, 1 << 16, "hidden size H", 1},
     {"layers", OPT_INT, OFF(layers), 0, "1", 1, 16, "stacked recurrent layers", 1},
+    {"bidirectional", OPT_FLAG, OFF(bidirectional), 0, NULL, 0, 1,
+     "classifier: a reverse direction too, outputs concatenated", 1},
+    {"pool", STR(pool), "last", 0, 0,
+     "classifier sentence vector: last (final states), mean or max over the outputs", 1},
     {"dropout", OPT_DOUBLE, OFF(dropout), 0, "0", 0, 0.99,
      "dropout between stacked layers (training only)", 1},
-    {"seq-len", OPT_INT, OFF(seq_len), 0, "64", 1, 1 << 16, "BPTT window T", 1},
+    {"seq-len", OPT_INT, OFF(seq_len), 0, "64", 1, 1 << 16, "LM: BPTT window T", 1},
     {"batch", OPT_INT, OFF(batch), 0, "32", 1, 1 << 20,
-     "global batch B (streams), divisible by the rank count", 1},
+     "global batch B (LM: streams; classifier: examples), divisible by the rank count", 1},
     {"lr", OPT_DOUBLE, OFF(lr), 0, "1", 0, 1e6, "SGD learning rate", 1},
     {"momentum", OPT_DOUBLE, OFF(momentum), 0, "0", 0, 1, "SGD momentum (PyTorch form)", 1},
     {"clip", OPT_DOUBLE, OFF(clip), 0, "5", 0, 1e12, "global gradient norm clip; 0 turns it off",
@@ -77,7 +82,8 @@ const opt_spec_t train_opt_spec[] = {
 };
 const int train_opt_count = sizeof train_opt_spec / sizeof train_opt_spec[0];
 
-const char *const train_opt_reserved[] = {"bidirectional", "attention", "on-nonfinite", NULL};
+const char *const train_opt_reserved[] = {"attention", "on-nonfinite", "input-feed", "optimizer",
+                                          "warmup",    "early-stop",   NULL};
 
 /* Graceful stop (DESIGN §9): SIGUSR1 (mpirun forwards it to every rank), and SIGTERM or SIGINT
  * received by a rank itself (srun, scancel), set a flag that rides along the next step's scalar
@@ -106,16 +112,15 @@ static void install_stop_handlers(void) {
 /* Everything one rank needs during the loop. */
 typedef struct {
     const train_opts_t *o;
-    int rank, nranks, B, Bl, T;
+    int rank, nranks, B, Bl;
     corpus_t *corpus;
-    lm_t *lm;
+    const train_kind_t *kind;
+    const model_ops_t *mops;
+    kind_ctx_t *k;
+    model_desc_t desc;
     float *params, *grads, *momentum;
     int has_momentum; /* the momentum buffer holds state (PyTorch: v = g on its first step) */
     size_t P;
-    float *state;                        /* [L, Bl, H] carried across windows */
-    float *eval_state;                   /* [L, Bl, H] */
-    uint32_t *inputs, *targets, *window; /* [T*Bl], [T*Bl], [T+1] */
-    stream_reader_t *train, *valid;
     long steps_per_epoch, total_steps;
     metrics_t metrics;
     comm_reduce_t *red; /* bucketed gradient all-reduce over grads */
@@ -128,12 +133,12 @@ static void validate(run_t *r) {
     const train_opts_t *o = r->o;
     if (!o->data[0]) comm_fail(64, "--data is required (a corpus from drnn-prep; see --help)");
     if (!o->run_dir[0]) comm_fail(64, "--run-dir is required (see --help)");
-    if (strcmp(o->model, "lm") != 0)
-        comm_fail(64, "--model %s is not implemented in this version; use --model lm", o->model);
-    int cell = lm_cell_parse(o->cell);
-    if (cell < 0) comm_fail(64, "--cell %s: expected rnn, rnn_relu, gru or lstm", o->cell);
-    if (!lm_cell_supported(cell))
-        comm_fail(64, "--cell %s is not implemented in this version; use --cell gru", o->cell);
+    r->kind = train_kind_find(o->model);
+    r->mops = model_ops_find(o->model);
+    if (!r->kind || !r->mops)
+        comm_fail(64, "--model %s: expected one of %s", o->model, train_kind_names());
+    if (cell_parse(o->cell) < 0)
+        comm_fail(64, "--cell %s: expected rnn, rnn_relu, gru or lstm", o->cell);
     if (o->dropout > 0 && o->layers < 2)
         comm_fail(64, "--dropout %g acts between stacked layers; use --layers 2 or more",
                   o->dropout);
@@ -144,35 +149,32 @@ static void validate(run_t *r) {
         comm_fail(64, "--allreduce-dtype %s: expected fp32 or bf16", o->allreduce_dtype);
 }
 
-static void open_corpus(run_t *r) {
-    char err[4400];
+/* Every rank opens the corpus and builds its part of the model kind; any rank's failure ends
+ * the job on every rank with that rank's message. */
+static void open_data_and_model(run_t *r) {
+    char err[4400] = "";
+    comm_phase_begin(0, "open-corpus");
     int rc = corpus_open(&r->corpus, r->o->data, err, sizeof err);
-    if (rc) comm_fail(rc, "--data: %s", err);
-    uint64_t L = corpus_split_tokens(r->corpus, CORPUS_TRAIN);
-    uint64_t S = L / (uint64_t)r->B;
-    if (S < (uint64_t)r->T + 1)
-        comm_fail(64,
-                  "--data %s: the train split has %llu tokens, too few for --batch %d x --seq-len "
-                  "%d (needs at least %llu); lower --batch or --seq-len",
-                  r->o->data, (unsigned long long)L, r->B, r->T,
-                  (unsigned long long)r->B * (r->T + 1));
-    r->steps_per_epoch = (long)((S - 1) / (uint64_t)r->T);
+    if (!rc && strcmp(corpus_data_kind(r->corpus), r->kind->data) != 0)
+        rc = drnn_errf(err, sizeof err, 64,
+                       "--data %s holds %s data; --model %s trains on %s data (drnn-prep "
+                       "--format %s)",
+                       r->o->data, corpus_data_kind(r->corpus), r->kind->name, r->kind->data,
+                       r->kind->data);
+    if (!rc) rc = r->kind->describe(&r->desc, r->o, r->corpus, err, sizeof err);
+    if (!rc) rc = model_desc_validate(&r->desc, "options", err, sizeof err) ? 64 : 0;
+    kind_env_t env = {r->o, r->corpus, r->rank, r->nranks, r->B, r->Bl};
+    if (!rc) rc = r->kind->open(&r->k, &r->desc, &env, err, sizeof err);
+    if (rc && !strstr(err, "--data") && !strstr(err, "corpus")) {
+        char msg[4300];
+        snprintf(msg, sizeof msg, "%s", err);
+        snprintf(err, sizeof err, "--data: %s", msg);
+    }
+    comm_agree(rc, err);
+    comm_phase_end();
+    r->steps_per_epoch = r->kind->steps_per_epoch(r->k);
     r->total_steps = r->o->steps > 0 ? r->o->steps : r->o->epochs * r->steps_per_epoch;
     if (r->total_steps <= 0) comm_fail(64, "--steps or --epochs must be positive");
-    size_t ahead = 65536 > (size_t)r->T + 1 ? 65536 : (size_t)r->T + 1;
-    int first = r->rank * r->Bl;
-    r->train = stream_reader_new(r->corpus, CORPUS_TRAIN, r->B, first, r->Bl, ahead);
-    if (!r->train) drnn_die(70, "out of memory for the train readers");
-    uint64_t Lv = corpus_split_tokens(r->corpus, CORPUS_VALID);
-    if (Lv / (uint64_t)r->B >= 2) {
-        r->valid = stream_reader_new(r->corpus, CORPUS_VALID, r->B, first, r->Bl, ahead);
-        if (!r->valid) drnn_die(70, "out of memory for the valid readers");
-    } else if (r->rank == 0) {
-        fprintf(stderr,
-                "drnn-train: warning: the valid split of %s has %llu tokens, fewer than 2 "
-                "per stream; validation is off\n",
-                r->o->data, (unsigned long long)Lv);
-    }
 }
 
 /* Rank 0 creates the run folder and its files; every rank learns the outcome. */
@@ -182,59 +184,47 @@ static void prepare_run_dir(run_t *r) {
     if (r->rank == 0) {
         char path[4200];
         if (fs_mkdirs(r->o->run_dir) != 0) {
-            snprintf(err, sizeof err, "--run-dir %s: cannot create: %s", r->o->run_dir,
-                     strerror(errno));
-            rc = 74;
+            rc = drnn_errf(err, sizeof err, 74, "--run-dir %s: cannot create: %s", r->o->run_dir,
+                           strerror(errno));
         } else {
             snprintf(path, sizeof path, "%s/config.txt", r->o->run_dir);
             FILE *f = fopen(path, "w");
             if (!f) {
-                snprintf(err, sizeof err, "%s: cannot write: %s", path, strerror(errno));
-                rc = 74;
+                rc = drnn_errf(err, sizeof err, 74, "%s: cannot write: %s", path, strerror(errno));
             } else {
                 config_write(f, r->o, train_opt_spec, train_opt_count);
-                if (fclose(f) != 0) rc = 74;
+                if (fclose(f) != 0)
+                    rc = drnn_errf(err, sizeof err, 74, "%s: cannot write: %s", path,
+                                   strerror(errno));
             }
             if (!rc) rc = metrics_open(&r->metrics, r->o->run_dir, err, sizeof err);
-            if (!rc && ckpt_clear_stopped(r->o->run_dir) != 0) {
-                snprintf(err, sizeof err, "%s/stopped: cannot remove: %s", r->o->run_dir,
-                         strerror(errno));
-                rc = 74;
-            }
+            if (!rc && ckpt_clear_stopped(r->o->run_dir) != 0)
+                rc = drnn_errf(err, sizeof err, 74, "%s/stopped: cannot remove: %s", r->o->run_dir,
+                               strerror(errno));
         }
     }
-    rc = comm_allreduce_max_int(rc);
-    if (rc) comm_fail(rc, "%s", err[0] ? err : "rank 0 could not prepare the run folder");
+    comm_agree(rc, err);
 }
 
 static void build_model(run_t *r) {
     const train_opts_t *o = r->o;
-    lm_config_t cfg = {lm_cell_parse(o->cell), corpus_vocab_size(r->corpus), o->embed, o->hidden,
-                       o->layers};
-    r->lm = lm_create(&cfg, r->T, r->Bl);
-    r->P = lm_params(r->lm)->total;
+    void *m = r->kind->model(r->k);
+    const param_table_t *tab = r->mops->params(m);
+    r->P = tab->total;
     r->params = calloc(r->P, sizeof(float));
     r->grads = calloc(r->P, sizeof(float));
     r->momentum = o->momentum > 0 ? calloc(r->P, sizeof(float)) : NULL;
-    size_t ns = (size_t)lm_state_size(r->lm) * r->Bl;
-    r->state = calloc(ns, sizeof(float));
-    r->eval_state = calloc(ns, sizeof(float));
-    r->inputs = calloc((size_t)r->T * r->Bl, sizeof(uint32_t));
-    r->targets = calloc((size_t)r->T * r->Bl, sizeof(uint32_t));
-    r->window = calloc((size_t)r->T + 1, sizeof(uint32_t));
-    if (!r->params || !r->grads || (o->momentum > 0 && !r->momentum) || !r->state ||
-        !r->eval_state || !r->inputs || !r->targets || !r->window)
+    if (!r->params || !r->grads || (o->momentum > 0 && !r->momentum))
         drnn_die(70, "out of memory for a model of %zu parameters", r->P);
     /* One rank draws or reads the initial weights; every rank starts from its bytes. */
     char err[4400] = "";
     int rc = 0;
     if (r->rank == 0 && o->init_from[0])
-        rc = lm_init_from_file(r->params, lm_params(r->lm), o, r->corpus, err, sizeof err);
+        rc = init_from_file(r->params, tab, &r->desc, o, r->corpus, err, sizeof err);
     else if (r->rank == 0)
-        lm_init_params(r->lm, r->params, o->seed);
-    rc = comm_allreduce_max_int(rc);
-    if (rc) comm_fail(rc, "%s", err[0] ? err : "rank 0 could not read --init-from");
+        r->mops->init_params(m, r->params, o->seed);
     comm_phase_begin(0, "broadcast");
+    comm_agree(rc, err);
     comm_bcast_floats(r->params, r->P, 0);
     comm_phase_end();
 }
@@ -253,17 +243,11 @@ static void setup_reduce(run_t *r) {
         strcmp(r->o->allreduce_dtype, "bf16") == 0 ? COMM_REDUCE_BF16 : COMM_REDUCE_FP32;
     size_t bytes = (size_t)(r->o->bucket_mb * 1048576.0);
     r->red = comm_reduce_create(r->grads, r->P, bytes, dt, MPI_COMM_WORLD);
-    lm_set_backward_hooks(r->lm, grads_ready, grads_progress, r->red);
+    backward_hooks_t hooks = {grads_ready, grads_progress, r->red};
+    r->mops->set_hooks(r->kind->model(r->k), &hooks);
 }
 
 /* ---- one step ---------------------------------------------------------------------------- */
-
-/* Fills inputs/targets [T*Bl] time-major from local streams at cursor c. */
-static void load_window(run_t *r, stream_reader_t *rd, uint64_t c, int T) {
-    char err[4400];
-    int rc = lm_window_load(r->inputs, r->targets, r->window, rd, r->Bl, c, T, err, sizeof err);
-    if (rc) drnn_die(rc, "%s", err);
-}
 
 /* Global-norm clip as torch.nn.utils.clip_grad_norm_, then SGD (with momentum as torch.optim.SGD).
  * Returns the norm before clipping. */
@@ -290,27 +274,18 @@ static double clip_and_update(run_t *r, int *clipped) {
     return norm;
 }
 
-/* Mean loss over every window of the valid split (trainer/lm_eval.h: state from zero, all
- * windows scored, the last one possibly shorter), identical for any rank count. */
-static double evaluate(run_t *r) {
-    char err[4400];
-    lm_score_t sc = {0};
-    lm_eval_t e = {.lm = r->lm,
-                   .params = r->params,
-                   .B = r->Bl,
-                   .T = r->T,
-                   .state = r->eval_state,
-                   .inputs = r->inputs,
-                   .targets = r->targets,
-                   .window = r->window,
-                   .unk_id = -1};
-    int rc = lm_eval_streams(&sc, &e, r->valid, err, sizeof err);
-    if (rc) drnn_die(rc, "%s", err);
-    double sums[2] = {sc.loss, sc.targets};
+/* The kind's validation figures over every rank's part: identical for any rank count. */
+static kind_sums_t evaluate(run_t *r) {
+    char err[4400] = "";
+    kind_sums_t s = {0};
+    int rc = r->kind->evaluate(r->k, r->params, &s, err, sizeof err);
     comm_phase_begin(0, "eval-reduce");
-    comm_allreduce_sum_doubles(sums, 2);
+    comm_agree(rc, err);
+    double sums[4] = {s.loss, s.count, s.tokens, s.correct};
+    comm_allreduce_sum_doubles(sums, 4);
     comm_phase_end();
-    return sums[0] / sums[1];
+    kind_sums_t g = {sums[0], sums[1], sums[2], sums[3]};
+    return g;
 }
 
 static void fmt_duration(char *buf, size_t n, double s) {
@@ -334,82 +309,94 @@ static int live_tty(void) {
     return tty;
 }
 
-static void progress(run_t *r, long step, double loss, double norm, int clipped, double tps,
-                     double comm_frac, double elapsed) {
-    char eta[32];
+static void progress(run_t *r, long step, double loss, double acc, double norm, int clipped,
+                     double tps, double comm_frac, double elapsed) {
+    char eta[32], fig[32];
     fmt_duration(eta, sizeof eta, elapsed / step * (r->total_steps - step));
+    if (r->kind->has_accuracy)
+        snprintf(fig, sizeof fig, "acc %.3f", acc);
+    else
+        snprintf(fig, sizeof fig, "ppl %.2f", exp(loss));
     int tty = live_tty();
-    printf(
-        "%sstep %ld/%ld | epoch %ld | loss %.4f | ppl %.2f | lr %g | gnorm %.3f%s | %.0f tok/s | "
-        "comm %.1f%% | ETA %s%s",
-        tty ? "\r" : "", step, r->total_steps, (step - 1) / r->steps_per_epoch + 1, loss, exp(loss),
-        r->o->lr, norm, clipped ? " (clipped)" : "", tps, 100.0 * comm_frac, eta,
-        tty ? "\033[K" : "\n");
+    printf("%sstep %ld/%ld | epoch %ld | loss %.4f | %s | lr %g | gnorm %.3f%s | %.0f tok/s | "
+           "comm %.1f%% | ETA %s%s",
+           tty ? "\r" : "", step, r->total_steps, (step - 1) / r->steps_per_epoch + 1, loss, fig,
+           r->o->lr, norm, clipped ? " (clipped)" : "", tps, 100.0 * comm_frac, eta,
+           tty ? "\033[K" : "\n");
     fflush(stdout);
 }
 
-static void report_eval(run_t *r, long step, double loss) {
+static void report_eval(run_t *r, long step, const kind_sums_t *s) {
     if (r->rank != 0) return;
     int tty = live_tty();
-    printf("%svalid step %ld | loss %.4f | ppl %.3f | bits/token %.4f\n", tty ? "\n" : "", step,
-           loss, exp(loss), loss / log(2.0));
+    double loss = s->loss / s->count;
+    if (r->kind->has_accuracy) {
+        double acc = s->correct / s->count;
+        printf("%svalid step %ld | loss %.4f | accuracy %.4f (%.0f examples)\n", tty ? "\n" : "",
+               step, loss, acc, s->count);
+        metrics_eval_accuracy(&r->metrics, step, "valid", loss, acc);
+    } else {
+        printf("%svalid step %ld | loss %.4f | ppl %.3f | bits/token %.4f\n", tty ? "\n" : "", step,
+               loss, exp(loss), loss / log(2.0));
+        metrics_eval(&r->metrics, step, "valid", loss);
+    }
     fflush(stdout);
-    metrics_eval(&r->metrics, step, "valid", loss);
 }
 
-int lm_train_run(const train_opts_t *o) {
-    run_t r = {.o = o, .rank = comm_rank(), .nranks = comm_size(), .B = o->batch, .T = o->seq_len};
+static void print_start(const run_t *r, int threads) {
+    if (r->rank != 0) return;
+    printf("drnn-train: %s, %d rank%s x %d thread%s, %zu parameters, %ld steps of batch %d "
+           "(%ld per epoch)\n",
+           r->kind->name, r->nranks, r->nranks > 1 ? "s" : "", threads, threads > 1 ? "s" : "",
+           r->P, r->total_steps, r->B, r->steps_per_epoch);
+    config_write(stdout, r->o, train_opt_spec, train_opt_count);
+    if (r->nranks > 1)
+        printf("drnn-train: gradient all-reduce: %s in %d bucket%s of at most %g MiB, "
+               "comm_bytes %.0f per rank per step\n",
+               r->o->allreduce_dtype, comm_reduce_buckets(r->red),
+               comm_reduce_buckets(r->red) > 1 ? "s" : "", r->o->bucket_mb,
+               comm_reduce_bytes_per_step(r->red));
+    fflush(stdout);
+}
+
+int train_run(const train_opts_t *o) {
+    run_t r = {.o = o, .rank = comm_rank(), .nranks = comm_size(), .B = o->batch};
     validate(&r);
     install_stop_handlers(); /* before the long setup: a signal then stops after the first step */
     comm_watchdog_start(o->hang_timeout);
     r.Bl = r.B / r.nranks;
-    open_corpus(&r);
+    open_data_and_model(&r);
     int threads = threads_configure(o->threads);
-    lm_ckpt_guard(o);
+    ckpt_guard(o);
     build_model(&r); /* before the run folder: a bad --init-from leaves nothing behind */
     setup_reduce(&r);
-    lm_ckpt_ctx_t ck = {o,    r.corpus, r.lm,       r.rank,          r.nranks, r.B,
-                        r.Bl, r.params, r.momentum, &r.has_momentum, r.P,      r.state};
+    train_ckpt_ctx_t ck = {o,        r.corpus, r.kind,   r.k,        &r.desc,         r.rank,
+                           r.nranks, r.B,      r.params, r.momentum, &r.has_momentum, r.P};
     double tokens = 0.0;
-    long start = lm_ckpt_resume(&ck, &tokens);
-    if (r.rank == 0 && o->resume[0]) lm_ckpt_trim_metrics(o->run_dir, start);
+    long start = train_ckpt_resume(&ck, &tokens);
+    if (r.rank == 0 && o->resume[0]) ckpt_trim_metrics(o->run_dir, start);
     prepare_run_dir(&r);
-    if (r.rank == 0) {
-        printf("drnn-train: %d rank%s x %d thread%s, %zu parameters, %ld steps of %d x %d tokens "
-               "(%ld per epoch)\n",
-               r.nranks, r.nranks > 1 ? "s" : "", threads, threads > 1 ? "s" : "", r.P,
-               r.total_steps, r.B, r.T, r.steps_per_epoch);
-        config_write(stdout, o, train_opt_spec, train_opt_count);
-        if (r.nranks > 1)
-            printf("drnn-train: gradient all-reduce: %s in %d bucket%s of at most %g MiB, "
-                   "comm_bytes %.0f per rank per step\n",
-                   o->allreduce_dtype, comm_reduce_buckets(r.red),
-                   comm_reduce_buckets(r.red) > 1 ? "s" : "", o->bucket_mb,
-                   comm_reduce_bytes_per_step(r.red));
-        fflush(stdout);
-    }
-    const float scale = 1.0f / ((float)r.B * r.T);
-    double t0 = comm_wtime(), t_log = t0, comm_log = 0.0;
-    long steps_log = 0;
+    print_start(&r, threads);
+    double t0 = comm_wtime(), t_log = t0, comm_log = 0.0, tok_log = 0.0;
     int stopped = 0;
+    char err[4400] = "";
     for (long step = start + 1; step <= r.total_steps && !stopped; step++) {
-        long k = (step - 1) % r.steps_per_epoch;
-        if (k == 0) memset(r.state, 0, sizeof(float) * (size_t)lm_state_size(r.lm) * r.Bl);
-        load_window(&r, r.train, (uint64_t)k * r.T, r.T);
+        int rc = r.kind->load_batch(r.k, step, err, sizeof err);
+        if (rc) drnn_die(rc, "%s", err); /* this rank's corpus read: MPI_Abort ends the job */
+        const float scale = 1.0f / (float)r.kind->batch_norm(r.k);
         memset(r.grads, 0, sizeof(float) * r.P);
-        lm_set_dropout(r.lm, (float)o->dropout, o->seed, (uint32_t)step, (uint32_t)(r.rank * r.Bl));
-        /* The step's scalars travel together in one fp64 reduction: loss sum, target count, and
-         * the stop flag (ranks that saw a stop signal; rank 0 adds the time limit). */
+        /* The step's scalars travel together in one fp64 reduction: loss sum, its count, the stop
+         * flag (ranks that saw a stop signal; rank 0 adds the time limit), tokens, correct. */
         int over_time = r.rank == 0 && o->time_limit > 0 && comm_wtime() - t0 >= o->time_limit;
-        double sums[3] = {lm_forward(r.lm, r.params, r.inputs, r.targets, r.state, r.T, r.Bl),
-                          (double)r.T * r.Bl, (stop_signal != 0) + over_time};
+        kind_sums_t ks = {0};
         /* Starts each gradient bucket's reduction as soon as backward has finished it. */
-        lm_backward(r.lm, r.params, r.grads, r.inputs, r.targets, r.T, r.Bl, scale);
+        r.kind->forward_backward(r.k, r.params, r.grads, step, scale, &ks);
+        double sums[5] = {ks.loss, ks.count, (stop_signal != 0) + over_time, ks.tokens, ks.correct};
         double tc = comm_wtime();
         comm_phase_begin(step, "grad-allreduce");
         comm_reduce_wait(r.red);
         comm_phase_begin(step, "scalar-reduce");
-        comm_allreduce_sum_doubles(sums, 3);
+        comm_allreduce_sum_doubles(sums, 5);
         comm_phase_end();
         r.comm_time += comm_wtime() - tc;
         double loss = sums[0] / sums[1];
@@ -417,22 +404,27 @@ int lm_train_run(const train_opts_t *o) {
             comm_fail(70, "non-finite loss at step %ld; lower --lr or set --clip", step);
         int clipped;
         double norm = clip_and_update(&r, &clipped);
-        tokens += sums[1];
-        steps_log++;
+        tokens += sums[3];
+        tok_log += sums[3];
         stopped = sums[2] > 0.0 && step < r.total_steps; /* at the last step: just finish */
         if (r.rank == 0 && (step % o->log_every == 0 || step == r.total_steps || stopped)) {
             double now = comm_wtime(), dt = now - t_log;
-            double tps = sums[1] * steps_log / (dt > 0 ? dt : 1e-9);
+            double tps = tok_log / (dt > 0 ? dt : 1e-9);
             double cf = (r.comm_time - comm_log) / (dt > 0 ? dt : 1e-9);
-            progress(&r, step, loss, norm, clipped, tps, cf, now - t0);
+            double acc = sums[4] / sums[1];
+            progress(&r, step, loss, acc, norm, clipped, tps, cf, now - t0);
             metrics_train(&r.metrics, step, tokens, loss, o->lr, norm, clipped, tps, cf, now - t0);
-            t_log = now, comm_log = r.comm_time, steps_log = 0;
+            t_log = now, comm_log = r.comm_time, tok_log = 0.0;
         }
-        if (r.valid && o->eval_every > 0 && step % o->eval_every == 0 && step != r.total_steps)
-            report_eval(&r, step, evaluate(&r));
+        if (r.kind->has_valid(r.k) && o->eval_every > 0 && step % o->eval_every == 0 &&
+            step != r.total_steps) {
+            kind_sums_t v = evaluate(&r);
+            report_eval(&r, step, &v);
+        }
         if (step == r.total_steps || stopped ||
             (o->checkpoint_every > 0 && step % o->checkpoint_every == 0))
-            lm_ckpt_save(&ck, step, (step - 1) / r.steps_per_epoch, tokens);
+            train_ckpt_save(&ck, step, (step - 1) / r.steps_per_epoch,
+                            (step - 1) % r.steps_per_epoch + 1, tokens);
         if (stopped && r.rank == 0) {
             if (ckpt_mark_stopped(o->run_dir, step) != 0)
                 fprintf(stderr, "drnn-train: warning: cannot write %s/stopped: %s\n", o->run_dir,
@@ -443,15 +435,15 @@ int lm_train_run(const train_opts_t *o) {
         }
     }
     /* A resumed run that was already at --steps trained nothing: its last evaluation stands. */
-    if (r.valid && !stopped && start < r.total_steps) report_eval(&r, r.total_steps, evaluate(&r));
+    if (r.kind->has_valid(r.k) && !stopped && start < r.total_steps) {
+        kind_sums_t v = evaluate(&r);
+        report_eval(&r, r.total_steps, &v);
+    }
     comm_reduce_free(r.red);
     comm_watchdog_stop();
     metrics_close(&r.metrics);
-    stream_reader_free(r.train);
-    stream_reader_free(r.valid);
+    r.kind->close(r.k);
     corpus_close(r.corpus);
-    lm_free(r.lm);
-    free(r.params), free(r.grads), free(r.momentum), free(r.state), free(r.eval_state);
-    free(r.inputs), free(r.targets), free(r.window);
+    free(r.params), free(r.grads), free(r.momentum);
     return stopped ? 75 : 0;
 }

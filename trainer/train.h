@@ -1,19 +1,21 @@
-/* trainer/lm_train.h — drnn-train for language models: options, the data-parallel training loop
- * (DESIGN §5), validation, progress, graceful stop; checkpoints through trainer/lm_ckpt.h.
+/* trainer/train.h — drnn-train: options, the one data-parallel training loop for every model
+ * kind (DESIGN §5; kinds plug in through trainer/kind.h), validation, progress, graceful stop;
+ * checkpoints through trainer/train_ckpt.h.
  */
-#ifndef DRNN_TRAINER_LM_TRAIN_H
-#define DRNN_TRAINER_LM_TRAIN_H
+#ifndef DRNN_TRAINER_TRAIN_H
+#define DRNN_TRAINER_TRAIN_H
 
 #include <stdint.h>
 
 #include "io/corpus.h"
+#include "model/desc.h"
 #include "model/params.h"
 #include "trainer/config.h"
 
 typedef struct {
     char data[4096], run_dir[4096], config[4096], init_from[4096], resume[4096];
-    char model[16], cell[16];
-    int embed, hidden, layers, seq_len, batch;
+    char model[16], cell[16], pool[16];
+    int embed, hidden, layers, bidirectional, seq_len, batch;
     double lr, momentum, clip, dropout;
     long steps, epochs, checkpoint_every;
     int keep, ckpt_deflate;
@@ -31,16 +33,16 @@ extern const char *const train_opt_reserved[];
 
 /* Runs training on every rank (after comm_init). Returns the exit code (0 on success); errors
  * that every rank sees end the job through comm_fail. */
-int lm_train_run(const train_opts_t *o);
+int train_run(const train_opts_t *o);
 
 /* --init-from (rank-local; the caller broadcasts): resolves o->init_from (a model.h5 or a run
  * folder), checks it in a child process, compares drnn attributes, if the file has them, with the
- * options (64, naming the option) and the corpus c (tokenizer, vocabulary: 65), then reads every
- * tensor of tab into params [tab->total], checking names, shapes, dtypes, that no other tensor
- * is in the file, and that all values are finite (65, naming the file and the tensor).
- * Returns 0, 64, 65, 66 or 70 with a one-line message in err. */
-int lm_init_from_file(float *params, const param_table_t *tab, const train_opts_t *o,
-                      const corpus_t *c, char *err, size_t errlen);
+ * model the options describe (d: 64, naming the option) and the corpus c (tokenizer, vocabulary,
+ * labels: 65), then reads every tensor of tab into params [tab->total], checking names, shapes,
+ * dtypes, that no other tensor is in the file, and that all values are finite (65, naming the
+ * file and the tensor). Returns 0, 64, 65, 66 or 70 with a one-line message in err. */
+int init_from_file(float *params, const param_table_t *tab, const model_desc_t *d,
+                   const train_opts_t *o, const corpus_t *c, char *err, size_t errlen);
 
 /* The built-in operator check (gradient check + tiny training run), one rank. 0 if all passed. */
 int selftest_run(int verbose);

@@ -1,0 +1,73 @@
+#include "io/model_attrs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/h5util.h"
+#include "model/util.h"
+
+void model_info_free(model_info_t *mi) {
+    if (!mi) return;
+    h5_free_strings(mi->vocab, mi->desc.vocab);
+    h5_free_strings(mi->labels, mi->desc.classes);
+    mi->vocab = mi->labels = NULL;
+}
+
+int model_attrs_write(hid_t f, const model_desc_t *d, const char *tokenizer,
+                      const char *const *vocab, const char *const *labels) {
+    int bad = h5_attr_set_string(f, "model", d->kind);
+    bad |= h5_attr_set_string(f, "cell", cell_name(d->cell));
+    bad |= h5_attr_set_string(f, "tokenizer", tokenizer);
+    bad |= h5_attr_set_i64(f, "embed", d->embed);
+    bad |= h5_attr_set_i64(f, "hidden", d->hidden);
+    bad |= h5_attr_set_i64(f, "layers", d->layers);
+    bad |= h5_attr_set_i64(f, "bidirectional", d->bidirectional);
+    bad |= h5_attr_set_i64(f, "vocab_size", d->vocab);
+    bad |= h5_write_strings(f, "vocab", vocab, d->vocab);
+    if (d->classes > 0) {
+        bad |= h5_attr_set_i64(f, "classes", d->classes);
+        bad |= h5_attr_set_string(f, "pool", model_pool_name(d->pool));
+        bad |= h5_write_strings(f, "labels", labels, d->classes);
+    }
+    return bad ? -1 : 0;
+}
+
+int model_attrs_read(hid_t f, const char *path, model_info_t *mi, char *err, size_t errlen) {
+    char cell[16] = "", pool[16] = "last";
+    int64_t v[6] = {0}, classes = 0;
+    memset(mi, 0, sizeof *mi);
+    if (h5_attr_get_string(f, "model", mi->desc.kind, sizeof mi->desc.kind) < 0 ||
+        h5_attr_get_string(f, "cell", cell, sizeof cell) < 0 ||
+        h5_attr_get_string(f, "tokenizer", mi->tokenizer, sizeof mi->tokenizer) < 0 ||
+        h5_attr_get_i64(f, "embed", &v[0]) < 0 || h5_attr_get_i64(f, "hidden", &v[1]) < 0 ||
+        h5_attr_get_i64(f, "layers", &v[2]) < 0 || h5_attr_get_i64(f, "bidirectional", &v[3]) < 0 ||
+        h5_attr_get_i64(f, "vocab_size", &v[4]) < 0 ||
+        (H5Aexists(f, "classes") > 0 && h5_attr_get_i64(f, "classes", &classes) < 0) ||
+        (H5Aexists(f, "pool") > 0 && h5_attr_get_string(f, "pool", pool, sizeof pool) < 0))
+        return drnn_errf(err, errlen, 65, "%s: model attributes missing or damaged", path);
+    for (int i = 0; i < 5; i++)
+        if (v[i] < 0 || v[i] > (1 << 26))
+            return drnn_errf(err, errlen, 65, "%s: model attribute out of range", path);
+    if (classes < 0 || classes > (1 << 24))
+        return drnn_errf(err, errlen, 65, "%s: classes out of range", path);
+    mi->desc.cell = cell_parse(cell);
+    mi->desc.embed = (int)v[0], mi->desc.hidden = (int)v[1], mi->desc.layers = (int)v[2];
+    mi->desc.bidirectional = (int)v[3];
+    mi->desc.classes = (int)classes;
+    mi->desc.pool = model_pool_parse(pool);
+    int nv = 0, nl = 0, rc = 0;
+    /* vocab stays 0 until /vocab is read, so model_info_free frees what was read. */
+    if (h5_read_strings(f, "vocab", &mi->vocab, &nv) < 0 || nv != (int)v[4]) {
+        h5_free_strings(mi->vocab, nv);
+        mi->vocab = NULL;
+        return drnn_errf(err, errlen, 65, "%s: /vocab missing or not vocab_size entries", path);
+    }
+    mi->desc.vocab = nv;
+    if (classes > 0 && (h5_read_strings(f, "labels", &mi->labels, &nl) < 0 || nl != classes)) {
+        h5_free_strings(mi->labels, nl);
+        mi->labels = NULL, mi->desc.classes = 0;
+        return drnn_errf(err, errlen, 65, "%s: /labels missing or not 'classes' entries", path);
+    }
+    rc = model_desc_validate(&mi->desc, path, err, errlen);
+    return rc;
+}

@@ -1,0 +1,37 @@
+/* io/model_attrs.h — a model's description (model/desc.h) as HDF5 attributes, plus its /vocab
+ * and /labels string datasets: the one encoding shared by checkpoint manifests and model.h5
+ * files (DESIGN §7, §8). No MPI.
+ *
+ * Attributes: model (kind), cell, tokenizer, embed, hidden, layers, bidirectional, vocab_size,
+ * and for a classifier classes and pool. Files written before the classifier have neither:
+ * they read as classes 0, pool "last".
+ */
+#ifndef DRNN_IO_MODEL_ATTRS_H
+#define DRNN_IO_MODEL_ATTRS_H
+
+#include <hdf5.h>
+
+#include "model/desc.h"
+
+/* What a trained model carries besides its tensors. vocab [desc.vocab] and labels
+ * [desc.classes] (NULL for an LM) are owned (model_info_free). */
+typedef struct {
+    model_desc_t desc;
+    char tokenizer[16];
+    char **vocab;
+    char **labels;
+} model_info_t;
+
+void model_info_free(model_info_t *mi);
+
+/* Writes the attributes and /vocab (and /labels when desc.classes > 0). 0, or -1. */
+int model_attrs_write(hid_t f, const model_desc_t *d, const char *tokenizer,
+                      const char *const *vocab, const char *const *labels);
+
+/* Reads what model_attrs_write wrote into *mi (zeroed first; free with model_info_free even on
+ * failure). 0, or 65 with a message naming PATH: attributes missing, of another type, out of
+ * range, a description this build cannot build (model_desc_validate), or /vocab, /labels of
+ * the wrong length. */
+int model_attrs_read(hid_t f, const char *path, model_info_t *mi, char *err, size_t errlen);
+
+#endif

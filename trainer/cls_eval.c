@@ -1,0 +1,127 @@
+#include "trainer/cls_eval.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "comm/comm.h"
+#include "model/classifier.h"
+#include "model/util.h"
+
+/* Per-class F1 averaged over the classes that occur in the labels or the predictions. */
+static double macro_f1(const uint64_t *conf, int C) {
+    double sum = 0.0;
+    int n = 0;
+    for (int c = 0; c < C; c++) {
+        uint64_t tp = conf[(size_t)c * C + c], row = 0, col = 0;
+        for (int j = 0; j < C; j++) row += conf[(size_t)c * C + j], col += conf[(size_t)j * C + c];
+        if (row == 0 && col == 0) continue;
+        sum += 2.0 * (double)tp / (double)(row + col);
+        n++;
+    }
+    return n ? sum / n : 0.0;
+}
+
+int cls_eval_run(const model_file_t *m, const char *data, const char *split_name, int batch,
+                 int json) {
+    char err[8192];
+    const model_desc_t *d = &m->info.desc;
+    const int C = d->classes;
+    int split = !strcmp(split_name, "valid")  ? CORPUS_VALID
+                : !strcmp(split_name, "test") ? CORPUS_TEST
+                                              : -1;
+    if (split < 0) drnn_die(64, "--split %s: expected valid or test", split_name);
+    corpus_t *c = NULL;
+    int rc = corpus_open(&c, data, err, sizeof err);
+    if (rc) drnn_die(rc, "%s", err);
+    if (strcmp(corpus_data_kind(c), "labels") != 0)
+        drnn_die(65,
+                 "--data %s holds %s data; a classifier is scored on labelled data (drnn-prep "
+                 "--format labels)",
+                 data, corpus_data_kind(c));
+    if ((rc = eval_check_vocab(m, c, err, sizeof err))) drnn_die(rc, "%s", err);
+    const char *const *cl = corpus_label_names(c);
+    if (corpus_num_labels(c) != C)
+        drnn_die(65, "--data %s has %d labels, the model %d", data, corpus_num_labels(c), C);
+    for (int i = 0; i < C; i++)
+        if (strcmp(cl[i], m->info.labels[i]) != 0)
+            drnn_die(65, "--data %s: label %d is \"%s\", the model's is \"%s\"", data, i, cl[i],
+                     m->info.labels[i]);
+    uint64_t n = corpus_split_examples(c, split);
+    if (n == 0) drnn_die(64, "--split %s: %s has no %s split", split_name, data, split_name);
+    uint64_t *off = malloc((n + 1) * sizeof *off);
+    uint32_t *lab = malloc(n * sizeof *lab);
+    if (!off || !lab) drnn_die(70, "out of memory for %llu examples", (unsigned long long)n);
+    if ((rc = corpus_read_examples(c, split, off, lab, err, sizeof err))) drnn_die(rc, "%s", err);
+    int Tmax = 1;
+    for (uint64_t i = 0; i < n; i++)
+        if (off[i + 1] - off[i] > (uint64_t)Tmax) Tmax = (int)(off[i + 1] - off[i]);
+    classifier_t *cm = classifier_create(d, Tmax, batch);
+    uint32_t *tok = model_calloc((size_t)Tmax * batch, sizeof *tok), *row = model_calloc(Tmax, 4);
+    int *lens = model_calloc((size_t)batch, sizeof *lens);
+    uint64_t *conf = model_calloc((size_t)C * C, sizeof *conf);
+    double loss = 0.0;
+    for (uint64_t i = 0; i < n; i += (uint64_t)batch) {
+        int B = n - i < (uint64_t)batch ? (int)(n - i) : batch, T = 0;
+        for (int b = 0; b < B; b++) {
+            lens[b] = (int)(off[i + b + 1] - off[i + b]);
+            T = lens[b] > T ? lens[b] : T;
+        }
+        for (int b = 0; b < B; b++) {
+            if (lens[b] < 1)
+                drnn_die(65, "--data %s: example %llu is empty", data, (unsigned long long)(i + b));
+            if ((rc = corpus_read(c, split, off[i + b], (uint64_t)lens[b], row, err, sizeof err)))
+                drnn_die(rc, "%s", err);
+            for (int t = 0; t < T; t++) tok[(size_t)t * B + b] = t < lens[b] ? row[t] : 0;
+        }
+        loss += classifier_forward(cm, m->params, tok, lens, lab + i, T, B);
+        const float *p = classifier_probs(cm);
+        for (int b = 0; b < B; b++) {
+            int best = 0;
+            for (int k = 1; k < C; k++)
+                if (p[(size_t)b * C + k] > p[(size_t)b * C + best]) best = k;
+            conf[(size_t)lab[i + b] * C + best]++;
+        }
+    }
+    uint64_t right = 0;
+    for (int k = 0; k < C; k++) right += conf[(size_t)k * C + k];
+    double acc = (double)right / (double)n, f1 = macro_f1(conf, C);
+    loss /= (double)n;
+    if (!isfinite(loss)) drnn_die(70, "%s: non-finite loss on %s", m->path, data);
+    FILE *h = json ? stderr : stdout;
+    fprintf(h, "%s on %s %s: accuracy %.4f | macro-F1 %.4f | loss %.4f | %llu examples\n", m->path,
+            data, split_name, acc, f1, loss, (unsigned long long)n);
+    fprintf(h, "confusion matrix (rows: label, columns: prediction):\n");
+    for (int k = 0; k < C; k++) {
+        fprintf(h, "  %-16.16s", m->info.labels[k]);
+        for (int j = 0; j < C; j++)
+            fprintf(h, " %8llu", (unsigned long long)conf[(size_t)k * C + j]);
+        fputc('\n', h);
+    }
+    if (json) {
+        printf("{\"accuracy\": %.9g, \"macro_f1\": %.9g, \"loss\": %.9g, \"examples\": %llu, "
+               "\"labels\": [",
+               acc, f1, loss, (unsigned long long)n);
+        for (int k = 0; k < C; k++) {
+            printf("%s\"", k ? ", " : "");
+            for (const char *q = m->info.labels[k]; *q; q++) {
+                if (*q == '"' || *q == '\\') putchar('\\');
+                putchar((unsigned char)*q < 0x20 ? '?' : *q);
+            }
+            printf("\"");
+        }
+        printf("], \"confusion\": [");
+        for (int k = 0; k < C; k++) {
+            printf("%s[", k ? ", " : "");
+            for (int j = 0; j < C; j++)
+                printf("%s%llu", j ? ", " : "", (unsigned long long)conf[(size_t)k * C + j]);
+            printf("]");
+        }
+        printf("]}\n");
+    }
+    free(off), free(lab), free(tok), free(row), free(lens), free(conf);
+    classifier_free(cm);
+    corpus_close(c);
+    return 0;
+}

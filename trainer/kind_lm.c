@@ -1,0 +1,185 @@
+/* The language model on the training seam (trainer/kind.h, DESIGN §5): B contiguous streams of
+ * the train split, rank r owning streams [r*Bl, (r+1)*Bl); step n reads window (n-1) % spe of
+ * every stream, carries the hidden state across windows and resets it at each epoch's start. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/lm.h"
+#include "model/util.h"
+#include "trainer/kind.h"
+#include "trainer/lm_eval.h"
+
+struct kind_ctx {
+    kind_env_t env;
+    lm_t *lm;
+    int T;
+    long spe; /* steps per epoch */
+    stream_reader_t *train, *valid;
+    float *state, *eval_state; /* [L, Bl, H] (+ c for LSTM) */
+    uint32_t *inputs, *targets, *window;
+};
+
+static int lm_describe(model_desc_t *d, const train_opts_t *o, const corpus_t *c, char *err,
+                       size_t errlen) {
+    memset(d, 0, sizeof *d);
+    snprintf(d->kind, sizeof d->kind, "lm");
+    d->cell = cell_parse(o->cell);
+    d->vocab = corpus_vocab_size(c);
+    d->embed = o->embed, d->hidden = o->hidden, d->layers = o->layers;
+    if (o->bidirectional)
+        return drnn_errf(err, errlen, 64,
+                         "--bidirectional: a language model cannot read ahead of the token it "
+                         "predicts; use it with --model classifier");
+    return 0;
+}
+
+static void lm_close(kind_ctx_t *k) {
+    if (!k) return;
+    stream_reader_free(k->train), stream_reader_free(k->valid);
+    lm_free(k->lm);
+    free(k->state), free(k->eval_state), free(k->inputs), free(k->targets), free(k->window);
+    free(k);
+}
+
+static int lm_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *env, char *err,
+                   size_t errlen) {
+    const int B = env->B, T = env->o->seq_len;
+    uint64_t L = corpus_split_tokens(env->corpus, CORPUS_TRAIN), S = L / (uint64_t)B;
+    if (S < (uint64_t)T + 1)
+        return drnn_errf(err, errlen, 64,
+                         "--data %s: the train split has %llu tokens, too few for --batch %d x "
+                         "--seq-len %d (needs at least %llu); lower --batch or --seq-len",
+                         env->o->data, (unsigned long long)L, B, T,
+                         (unsigned long long)B * (T + 1));
+    kind_ctx_t *k = model_calloc(1, sizeof *k);
+    *out = k;
+    k->env = *env, k->T = T;
+    k->spe = (long)((S - 1) / (uint64_t)T);
+    size_t ahead = 65536 > (size_t)T + 1 ? 65536 : (size_t)T + 1;
+    int first = env->rank * env->Bl;
+    k->train = stream_reader_new(env->corpus, CORPUS_TRAIN, B, first, env->Bl, ahead);
+    if (!k->train) return drnn_errf(err, errlen, 70, "out of memory for the train readers");
+    uint64_t Lv = corpus_split_tokens(env->corpus, CORPUS_VALID);
+    if (Lv / (uint64_t)B >= 2) {
+        k->valid = stream_reader_new(env->corpus, CORPUS_VALID, B, first, env->Bl, ahead);
+        if (!k->valid) return drnn_errf(err, errlen, 70, "out of memory for the valid readers");
+    } else if (env->rank == 0) {
+        fprintf(stderr,
+                "drnn-train: warning: the valid split of %s has %llu tokens, fewer than 2 per "
+                "stream; validation is off\n",
+                env->o->data, (unsigned long long)Lv);
+    }
+    k->lm = lm_create(d, T, env->Bl);
+    size_t ns = (size_t)lm_state_size(k->lm) * env->Bl;
+    k->state = model_calloc(ns, sizeof(float));
+    k->eval_state = model_calloc(ns, sizeof(float));
+    k->inputs = model_calloc((size_t)T * env->Bl, sizeof(uint32_t));
+    k->targets = model_calloc((size_t)T * env->Bl, sizeof(uint32_t));
+    k->window = model_calloc((size_t)T + 1, sizeof(uint32_t));
+    return 0;
+}
+
+static void *lm_model(kind_ctx_t *k) {
+    return k->lm;
+}
+
+static long lm_spe(const kind_ctx_t *k) {
+    return k->spe;
+}
+
+static int lm_load_batch(kind_ctx_t *k, long step, char *err, size_t errlen) {
+    long w = (step - 1) % k->spe;
+    if (w == 0) memset(k->state, 0, sizeof(float) * (size_t)lm_state_size(k->lm) * k->env.Bl);
+    return lm_window_load(k->inputs, k->targets, k->window, k->train, k->env.Bl, (uint64_t)w * k->T,
+                          k->T, err, errlen);
+}
+
+static double lm_batch_norm(const kind_ctx_t *k) {
+    return (double)k->env.B * k->T;
+}
+
+static void lm_step(kind_ctx_t *k, const float *params, float *grads, long step, float scale,
+                    kind_sums_t *s) {
+    const int Bl = k->env.Bl, T = k->T;
+    const train_opts_t *o = k->env.o;
+    lm_set_dropout(k->lm, (float)o->dropout, o->seed, (uint32_t)step, (uint32_t)(k->env.rank * Bl));
+    s->loss = lm_forward(k->lm, params, k->inputs, k->targets, k->state, T, Bl);
+    s->count = s->tokens = (double)T * Bl;
+    lm_backward(k->lm, params, grads, k->inputs, k->targets, T, Bl, scale);
+}
+
+static int lm_has_valid(const kind_ctx_t *k) {
+    return k->valid != NULL;
+}
+
+/* Every window of the valid split (trainer/lm_eval.h): the same figure on any rank count. */
+static int lm_evaluate(kind_ctx_t *k, const float *params, kind_sums_t *s, char *err,
+                       size_t errlen) {
+    lm_score_t sc = {0};
+    lm_eval_t e = {.lm = k->lm,
+                   .params = params,
+                   .B = k->env.Bl,
+                   .T = k->T,
+                   .state = k->eval_state,
+                   .inputs = k->inputs,
+                   .targets = k->targets,
+                   .window = k->window,
+                   .unk_id = -1};
+    int rc = lm_eval_streams(&sc, &e, k->valid, err, errlen);
+    s->loss = sc.loss, s->count = s->tokens = sc.targets;
+    return rc;
+}
+
+static int lm_state_items(const kind_ctx_t *k) {
+    return k->env.B;
+}
+static int lm_state_has_c(const kind_ctx_t *k) {
+    return lm_desc(k->lm)->cell == CELL_LSTM;
+}
+static int lm_state_floats(const kind_ctx_t *k) {
+    return lm_state_size(k->lm) / (lm_state_has_c(k) ? 2 : 1);
+}
+
+/* Per-stream vectors [Bl, Ld*H] <-> the model's [Ld, Bl, H] layout (h, then c). */
+static void lm_state_pack(const kind_ctx_t *k, float *h, float *c) {
+    const int Bl = k->env.Bl, H = lm_desc(k->lm)->hidden, Ld = lm_state_floats(k) / H;
+    for (int s = 0; s < Bl; s++)
+        for (int l = 0; l < Ld; l++) {
+            size_t src = ((size_t)l * Bl + s) * H, dst = ((size_t)s * Ld + l) * H;
+            memcpy(h + dst, k->state + src, sizeof(float) * H);
+            if (c) memcpy(c + dst, k->state + (size_t)Ld * Bl * H + src, sizeof(float) * H);
+        }
+}
+
+static void lm_state_unpack(kind_ctx_t *k, const float *h, const float *c) {
+    const int Bl = k->env.Bl, H = lm_desc(k->lm)->hidden, Ld = lm_state_floats(k) / H;
+    for (int s = 0; s < Bl; s++)
+        for (int l = 0; l < Ld; l++) {
+            size_t dst = ((size_t)l * Bl + s) * H, src = ((size_t)s * Ld + l) * H;
+            memcpy(k->state + dst, h + src, sizeof(float) * H);
+            if (c) memcpy(k->state + (size_t)Ld * Bl * H + dst, c + src, sizeof(float) * H);
+        }
+}
+
+const train_kind_t train_kind_lm = {
+    .name = "lm",
+    .data = "text",
+    .has_accuracy = 0,
+    .uses_seq_len = 1,
+    .describe = lm_describe,
+    .open = lm_open,
+    .close = lm_close,
+    .model = lm_model,
+    .steps_per_epoch = lm_spe,
+    .load_batch = lm_load_batch,
+    .batch_norm = lm_batch_norm,
+    .forward_backward = lm_step,
+    .has_valid = lm_has_valid,
+    .evaluate = lm_evaluate,
+    .state_items = lm_state_items,
+    .state_floats = lm_state_floats,
+    .state_has_c = lm_state_has_c,
+    .state_pack = lm_state_pack,
+    .state_unpack = lm_state_unpack,
+};

@@ -1,0 +1,250 @@
+#include "trainer/train_ckpt.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "comm/comm.h"
+#include "comm/watchdog.h"
+#include "io/ckpt.h"
+#include "model/model.h"
+#include "model/util.h"
+
+#define ERRLEN 4600
+
+void ckpt_guard(const train_opts_t *o) {
+    if (o->resume[0] == '\0' && ckpt_exists(o->run_dir))
+        comm_fail(64,
+                  "--run-dir %s already has checkpoints; continue it with --resume auto, or "
+                  "choose another --run-dir (nothing was overwritten)",
+                  o->run_dir);
+}
+
+static const param_table_t *table_of(const train_ckpt_ctx_t *c) {
+    return model_ops_find(c->desc->kind)->params(c->kind->model(c->k));
+}
+
+/* Carried state of the kind: global items, floats per item (h part), whether a c part exists. */
+typedef struct {
+    int items, local, hf, has_c;
+} state_shape_t;
+
+static state_shape_t state_shape(const train_ckpt_ctx_t *c) {
+    state_shape_t s = {c->kind->state_items(c->k), 0, 0, 0};
+    if (s.items) {
+        s.local = s.items / c->nranks;
+        s.hf = c->kind->state_floats(c->k);
+        s.has_c = c->kind->state_has_c(c->k);
+    }
+    return s;
+}
+
+static void fill_meta(ckpt_meta_t *m, const train_ckpt_ctx_t *c, long step, long epoch,
+                      long batch_in_epoch, double tokens) {
+    const train_opts_t *o = c->o;
+    state_shape_t ss = state_shape(c);
+    memset(m, 0, sizeof *m);
+    m->step = step, m->epoch = epoch, m->batch_in_epoch = batch_in_epoch, m->tokens = tokens;
+    m->world = c->nranks, m->batch = c->B, m->seq_len = o->seq_len;
+    m->desc = *c->desc;
+    snprintf(m->tokenizer, sizeof m->tokenizer, "%s", corpus_tokenizer(c->corpus));
+    m->lr = o->lr, m->momentum = o->momentum, m->clip = o->clip, m->dropout = o->dropout;
+    m->seed = o->seed;
+    snprintf(m->corpus_uuid, sizeof m->corpus_uuid, "%s", corpus_uuid(c->corpus));
+    m->train_tokens = corpus_split_tokens(c->corpus, CORPUS_TRAIN);
+    m->valid_tokens = corpus_split_tokens(c->corpus, CORPUS_VALID);
+    m->train_crc32 = corpus_split_crc32(c->corpus, CORPUS_TRAIN);
+    m->valid_crc32 = corpus_split_crc32(c->corpus, CORPUS_VALID);
+    m->has_momentum = c->momentum && *c->has_momentum;
+    m->streams = ss.items;
+    m->state_floats = ss.hf * (ss.has_c ? 2 : 1);
+}
+
+void train_ckpt_save(const train_ckpt_ctx_t *c, long step, long epoch, long batch_in_epoch,
+                     double tokens) {
+    char err[ERRLEN] = "";
+    const train_opts_t *o = c->o;
+    double t0 = comm_wtime();
+    /* The whole commit is one watched phase: a rank stuck on storage ends the job (70). */
+    comm_phase_begin(step, "checkpoint");
+    int rc = c->rank == 0 ? ckpt_begin(o->run_dir, step, err, sizeof err) : 0;
+    comm_agree(rc, err);
+
+    state_shape_t ss = state_shape(c);
+    uint64_t *ids = calloc((size_t)ss.local + 1, sizeof *ids);
+    uint64_t *cur = calloc((size_t)ss.local + 1, sizeof *cur);
+    float *h = calloc((size_t)ss.local * ss.hf + 1, sizeof *h);
+    float *cs = ss.has_c ? calloc((size_t)ss.local * ss.hf, sizeof *cs) : NULL;
+    double *crcs = calloc((size_t)c->nranks, sizeof *crcs);
+    if (!ids || !cur || !h || (ss.has_c && !cs) || !crcs)
+        drnn_die(70, "out of memory (checkpoint)");
+    if (ss.items) c->kind->state_pack(c->k, h, cs);
+    for (int s = 0; s < ss.local; s++) ids[s] = (uint64_t)c->rank * ss.local + s, cur[s] = 0;
+    ckpt_shard_t sh = {.rank = c->rank,
+                       .world = c->nranks,
+                       .nstreams = ss.local,
+                       .stream_ids = ids,
+                       .cursors = cur,
+                       .h = h,
+                       .c = cs,
+                       .hfloats = ss.hf};
+    ckpt_slice(c->P, c->rank, c->nranks, &sh.lo, &sh.hi);
+    sh.params = c->params + sh.lo;
+    sh.momentum = c->momentum && *c->has_momentum ? c->momentum + sh.lo : NULL;
+    uint32_t crc = 0;
+    rc = ckpt_write_shard(o->run_dir, step, &sh, o->ckpt_deflate, &crc, err, sizeof err);
+    comm_agree(rc, err);
+    crcs[c->rank] = crc; /* exact in a double; the sum gathers them */
+    comm_allreduce_sum_doubles(crcs, c->nranks);
+
+    if (c->rank == 0) {
+        ckpt_meta_t m;
+        fill_meta(&m, c, step, epoch, batch_in_epoch, tokens);
+        size_t *lo = calloc((size_t)c->nranks, sizeof *lo);
+        size_t *hi = calloc((size_t)c->nranks, sizeof *hi);
+        uint32_t *cc = calloc((size_t)c->nranks, sizeof *cc);
+        if (!lo || !hi || !cc) drnn_die(70, "out of memory (checkpoint)");
+        for (int r = 0; r < c->nranks; r++) {
+            ckpt_slice(c->P, r, c->nranks, &lo[r], &hi[r]);
+            cc[r] = (uint32_t)crcs[r];
+        }
+        rc = ckpt_commit(o->run_dir, &m, table_of(c), corpus_vocab(c->corpus),
+                         corpus_label_names(c->corpus), lo, hi, cc, o->ckpt_deflate, o->keep, err,
+                         sizeof err);
+        free(lo), free(hi), free(cc);
+    }
+    comm_agree(rc, err);
+    comm_phase_end();
+    if (c->rank == 0) printf("checkpoint step-%08ld written in %.2f s\n", step, comm_wtime() - t0);
+    free(ids), free(cur), free(h), free(cs), free(crcs);
+}
+
+/* Options that shape the model or the data layout must match the checkpoint. */
+static int check_options(const ckpt_meta_t *m, const train_ckpt_ctx_t *c, const char *dir,
+                         char *err, size_t n) {
+    const train_opts_t *o = c->o;
+    char where[4300];
+    snprintf(where, sizeof where, "the checkpoint %s", dir);
+    int rc = model_desc_compare(c->desc, &m->desc, where, err, n);
+    if (rc == 65 || (!rc && (strcmp(corpus_uuid(c->corpus), m->corpus_uuid) != 0 ||
+                             corpus_split_crc32(c->corpus, CORPUS_TRAIN) != m->train_crc32 ||
+                             corpus_split_tokens(c->corpus, CORPUS_TRAIN) != m->train_tokens)))
+        return drnn_errf(err, n, 65,
+                         "--data %s is not the corpus the checkpoint %s was trained on (uuid %s, "
+                         "train crc32 %08x); resume with that corpus",
+                         o->data, dir, m->corpus_uuid, m->train_crc32);
+    if (rc) return rc;
+    if (c->B != m->batch)
+        return drnn_errf(err, n, 64,
+                         "--batch %d differs from the checkpoint %s (%d); resume with --batch %d",
+                         c->B, dir, m->batch, m->batch);
+    if (c->kind->uses_seq_len && o->seq_len != m->seq_len)
+        return drnn_errf(err, n, 64,
+                         "--seq-len %d differs from the checkpoint %s (%d); resume with --seq-len "
+                         "%d",
+                         o->seq_len, dir, m->seq_len, m->seq_len);
+    state_shape_t ss = state_shape(c);
+    int sf = ss.hf * (ss.has_c ? 2 : 1);
+    if (m->streams != ss.items || m->state_floats != sf)
+        return drnn_errf(err, n, 65, "checkpoint %s: carried state %d x %d, model %d x %d", dir,
+                         m->streams, m->state_floats, ss.items, sf);
+    return 0;
+}
+
+/* Rank 0: open, verify, check, read everything. rc -1: no checkpoint and --resume auto. */
+static int load_rank0(const train_ckpt_ctx_t *c, float *h_all, float *c_all, long *step,
+                      double *tokens, int *has_mom, char *err, size_t n) {
+    const train_opts_t *o = c->o;
+    int autom = strcmp(o->resume, "auto") == 0;
+    if (autom && !ckpt_exists(o->run_dir)) return -1;
+    ckpt_t *ck = NULL;
+    int rc = ckpt_open(&ck, autom ? o->run_dir : o->resume, err, n);
+    if (rc) return rc;
+    const ckpt_meta_t *m = ckpt_meta(ck);
+    rc = check_options(m, c, ckpt_dir(ck), err, n);
+    if (!rc) rc = ckpt_check_table(ck, table_of(c), err, n);
+    if (!rc) rc = ckpt_read(ck, c->params, c->momentum, h_all, c_all, err, n);
+    if (!rc) {
+        *step = m->step, *tokens = m->tokens;
+        *has_mom = m->has_momentum && c->momentum;
+        printf("resuming from %s (step %ld: epoch %ld, %ld batches of it taken; written by %d "
+               "rank%s)\n",
+               ckpt_dir(ck), m->step, m->epoch + 1, m->batch_in_epoch, m->world,
+               m->world > 1 ? "s" : "");
+    }
+    ckpt_close(ck);
+    return rc;
+}
+
+long train_ckpt_resume(const train_ckpt_ctx_t *c, double *tokens) {
+    if (c->o->resume[0] == '\0') return 0;
+    double t0 = comm_wtime();
+    comm_phase_begin(0, "resume"); /* rank 0 reads while the others wait in a collective */
+    char err[ERRLEN] = "";
+    state_shape_t ss = state_shape(c);
+    float *h_all = calloc((size_t)ss.items * ss.hf + 1, sizeof *h_all);
+    float *c_all = ss.has_c ? calloc((size_t)ss.items * ss.hf, sizeof *c_all) : NULL;
+    if (!h_all || (ss.has_c && !c_all)) drnn_die(70, "out of memory (resume)");
+    long step = 0;
+    int has_mom = 0, rc = 0;
+    double scal[3] = {0, 0, 0};
+    if (c->rank == 0) rc = load_rank0(c, h_all, c_all, &step, tokens, &has_mom, err, sizeof err);
+    if (rc > 0) {
+        char msg[ERRLEN];
+        snprintf(msg, sizeof msg, "--resume: %s", err);
+        snprintf(err, sizeof err, "%s", msg);
+    }
+    comm_agree(rc > 0 ? rc : 0, err);
+    if (comm_allreduce_max_int(rc == -1)) { /* auto, nothing to resume */
+        free(h_all), free(c_all);
+        if (c->rank == 0)
+            printf("--resume auto: no checkpoint in %s, starting fresh\n", c->o->run_dir);
+        comm_phase_end();
+        return 0;
+    }
+    if (c->rank == 0) scal[0] = (double)step, scal[1] = *tokens, scal[2] = has_mom;
+    comm_allreduce_sum_doubles(scal, 3);
+    step = (long)scal[0], *tokens = scal[1];
+    comm_bcast_floats(c->params, c->P, 0);
+    if (c->momentum) {
+        *c->has_momentum = scal[2] != 0.0;
+        if (*c->has_momentum) comm_bcast_floats(c->momentum, c->P, 0);
+    }
+    if (ss.items) {
+        comm_bcast_floats(h_all, (size_t)ss.items * ss.hf, 0);
+        if (ss.has_c) comm_bcast_floats(c_all, (size_t)ss.items * ss.hf, 0);
+        /* This rank's items, re-assigned by global id. */
+        size_t first = (size_t)c->rank * ss.local * ss.hf;
+        c->kind->state_unpack(c->k, h_all + first, ss.has_c ? c_all + first : NULL);
+    }
+    free(h_all), free(c_all);
+    if (c->rank == 0)
+        printf("checkpoint step-%08ld verified, read and distributed in %.2f s\n", step,
+               comm_wtime() - t0);
+    comm_phase_end();
+    return step;
+}
+
+void ckpt_trim_metrics(const char *run_dir, long step) {
+    char path[4200], tmp[4300], line[8192];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *in = fopen(path, "r");
+    if (!in) return;
+    FILE *out = fopen(tmp, "w");
+    if (!out) {
+        fclose(in);
+        drnn_die(74, "%s: cannot write: %s", tmp, strerror(errno));
+    }
+    while (fgets(line, sizeof line, in)) {
+        const char *p = strstr(line, "\"step\": ");
+        if (p && atol(p + 8) > step) continue;
+        fputs(line, out);
+    }
+    fclose(in);
+    if (fflush(out) != 0 || fsync(fileno(out)) != 0 || fclose(out) != 0 || rename(tmp, path) != 0)
+        drnn_die(74, "%s: cannot rewrite: %s", path, strerror(errno));
+}

@@ -1,0 +1,46 @@
+/* trainer/train_ckpt.h — the checkpoint protocol of drnn-train (DESIGN §7) on top of io/ckpt.h,
+ * for every model kind: every rank writes its shard at the same time, all ranks agree, rank 0
+ * commits; resume verifies, checks options and corpus, and reassembles parameters, optimizer
+ * state and the kind's carried state (trainer/kind.h) for any rank count that divides the
+ * batch. Collective: every function but ckpt_guard's check is called by all ranks.
+ */
+#ifndef DRNN_TRAINER_TRAIN_CKPT_H
+#define DRNN_TRAINER_TRAIN_CKPT_H
+
+#include <stddef.h>
+
+#include "io/corpus.h"
+#include "trainer/kind.h"
+#include "trainer/train.h"
+
+typedef struct {
+    const train_opts_t *o;
+    corpus_t *corpus;
+    const train_kind_t *kind;
+    kind_ctx_t *k;
+    const model_desc_t *desc;
+    int rank, nranks, B;
+    float *params;   /* [P] */
+    float *momentum; /* [P] or NULL when --momentum is 0 */
+    int *has_momentum;
+    size_t P;
+} train_ckpt_ctx_t;
+
+/* Refuses (64) a run folder that has checkpoints when --resume is not given. */
+void ckpt_guard(const train_opts_t *o);
+
+/* With --resume: loads the checkpoint into the context's buffers on every rank and returns its
+ * step (0 when --resume auto finds none). Dies with 64 (options differ, naming the option),
+ * 65 (damaged, other corpus) or 66 (no such checkpoint). *tokens gets the tokens seen. */
+long train_ckpt_resume(const train_ckpt_ctx_t *c, double *tokens);
+
+/* Writes the checkpoint of `step` (the state after that many updates; data position: `epoch`
+ * and `batch_in_epoch` batches of it taken). Dies with 74 on a write failure on any rank
+ * (nothing is committed then). */
+void train_ckpt_save(const train_ckpt_ctx_t *c, long step, long epoch, long batch_in_epoch,
+                     double tokens);
+
+/* Rank 0 after resuming: drops metrics.jsonl records past `step`. */
+void ckpt_trim_metrics(const char *run_dir, long step);
+
+#endif
