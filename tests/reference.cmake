@@ -12,3 +12,13 @@ add_test(NAME ref_lm
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_reference.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}
           $<TARGET_FILE:test_reference>)
 set_tests_properties(ref_lm PROPERTIES LABELS "reference" TIMEOUT 300)
+
+# ref_classifier: test_ref_classifier replays the cases written by
+# reference/classifier_reference.py through model/classifier.h (every cell x 1, 2 layers x uni/bi x
+# pool last/mean/max): summed loss, class probabilities, every gradient of the sum and the mean.
+add_executable(test_ref_classifier test_ref_classifier.c)
+target_link_libraries(test_ref_classifier drnn_refutil)
+add_test(NAME ref_classifier
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_reference.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}
+          $<TARGET_FILE:test_ref_classifier> classifier_reference.py)
+set_tests_properties(ref_classifier PROPERTIES LABELS "reference" TIMEOUT 300)

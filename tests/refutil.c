@@ -73,7 +73,10 @@ static void stats_add(ref_stats_t *s, double got, double want, size_t i) {
     }
     s->max_abs = max_nan(s->max_abs, d);
     if (w > 0) s->max_rel = max_nan(s->max_rel, d / w);
-    if (!(w < REF_ABS_TOL / REF_REL_TOL)) s->max_rel_tol = max_nan(s->max_rel_tol, d / w);
+    if (!(w < REF_ABS_TOL / REF_REL_TOL)) {
+        s->max_rel_tol = max_nan(s->max_rel_tol, d / w);
+        s->n_rel_tol++;
+    }
     s->worst = max_nan(s->worst, d / tol);
     s->n++;
 }
@@ -95,7 +98,7 @@ void ref_stats_merge(ref_stats_t *dst, const ref_stats_t *src) {
         dst->first_bad = src->first_bad;
         dst->got_bad = src->got_bad, dst->want_bad = src->want_bad;
     }
-    dst->n += src->n, dst->bad += src->bad;
+    dst->n += src->n, dst->bad += src->bad, dst->n_rel_tol += src->n_rel_tol;
     dst->max_abs = max_nan(dst->max_abs, src->max_abs);
     dst->max_rel = max_nan(dst->max_rel, src->max_rel);
     dst->max_rel_tol = max_nan(dst->max_rel_tol, src->max_rel_tol);

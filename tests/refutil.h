@@ -22,8 +22,9 @@ typedef struct {
     double max_abs;     /* max |drnn - torch| */
     double max_rel;     /* max |drnn - torch| / |torch| over torch != 0 */
     double max_rel_tol; /* the same over |torch| >= REF_ABS_TOL / REF_REL_TOL, where the relative
-                         * tolerance is the one that applies */
-    double worst;       /* max |drnn - torch| / tolerance: above 1 fails */
+                         * tolerance is the one that applies; n_rel_tol such elements */
+    size_t n_rel_tol;
+    double worst;            /* max |drnn - torch| / tolerance: above 1 fails */
     float got_bad, want_bad; /* the first element out of tolerance */
 } ref_stats_t;
 

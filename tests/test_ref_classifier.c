@@ -145,7 +145,7 @@ static size_t check_loss(ref_stats_t *kind, double got, double want, int verbose
 static size_t check_grads(ref_stats_t *kind, hid_t f, const char *prefix, const param_table_t *tab,
                           const float *grads, int verbose, const char *file) {
     size_t bad = ref_check_grads(f, prefix, tab, grads, file, verbose, kind);
-    EXPECT(bad == 0, "%s: %s gradients differ from PyTorch", file, prefix);
+    EXPECT(bad == 0, "%s: gradients (%s*) differ from PyTorch", file, prefix);
     return bad;
 }
 
@@ -201,6 +201,15 @@ done:
     return bad;
 }
 
+/* "%.1e" of s's max_rel_tol into buf, or "-" when no element was in the relative range. */
+static const char *rel_str(char *buf, size_t len, const ref_stats_t *s) {
+    if (s->n_rel_tol)
+        snprintf(buf, len, "%.1e", s->max_rel_tol);
+    else
+        snprintf(buf, len, "-");
+    return buf;
+}
+
 static void run_case(const char *dir, const char *name, int index, int verbose, tally_t *tally) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -231,10 +240,12 @@ static void run_case(const char *dir, const char *name, int index, int verbose, 
         ref_stats_merge(&all, &st[k]);
         ref_stats_merge(&tally->worst[k], &st[k]);
     }
-    printf("%-4s %-34s worst %.3f of tol  max rel: loss %.1e  probs %.1e  grad %.1e  "
-           "grad_mean %.1e\n",
-           bad ? "FAIL" : "ok", name, all.worst, st[K_LOSS].max_rel_tol, st[K_PROBS].max_rel_tol,
-           st[K_GRAD].max_rel_tol, st[K_GRAD_MEAN].max_rel_tol);
+    char r[N_CHECKS][16];
+    printf("%-4s %-34s worst %.3f of tol  max rel: loss %-7s  probs %-7s  grad %-7s  "
+           "grad_mean %s\n",
+           bad ? "FAIL" : "ok", name, all.worst, rel_str(r[0], 16, &st[K_LOSS]),
+           rel_str(r[1], 16, &st[K_PROBS]), rel_str(r[2], 16, &st[K_GRAD]),
+           rel_str(r[3], 16, &st[K_GRAD_MEAN]));
     if (bad) {
         tally->failed++;
     } else {
@@ -284,8 +295,11 @@ int main(int argc, char **argv) {
            REF_ABS_TOL / REF_REL_TOL);
     for (int k = 0; k < N_CHECKS; k++) {
         const ref_stats_t *s = &tally.worst[k];
-        printf("  %-10s %6zu values  max abs %.2e  max rel %.2e  worst %.3f of tolerance%s\n",
-               check_names[k], s->n, s->max_abs, s->max_rel_tol, s->worst, s->bad ? "  FAIL" : "");
+        char r[16];
+        printf("  %-10s %6zu values  max abs %.2e  max rel %-7s (over %zu)  worst %.3f of "
+               "tolerance%s\n",
+               check_names[k], s->n, s->max_abs, rel_str(r, sizeof r, s), s->n_rel_tol, s->worst,
+               s->bad ? "  FAIL" : "");
     }
     printf("%d cases: %d passed, %d failed\n", tally.passed + tally.failed, tally.passed,
            tally.failed);
