@@ -23,12 +23,11 @@
 #include "io/h5util.h"
 #include "model/lm.h"
 #include "model/rnn_stack.h"
+#include "tests/refutil.h"
 #include "tests/testutil.h"
 
 #define REF_FORMAT  "drnn-reference"
 #define REF_VERSION 2
-#define ABS_TOL     1e-6
-#define REL_TOL     1e-5
 #define N_CELLS     4
 
 enum { KIND_LM, KIND_ENCODER, N_KINDS };
@@ -40,110 +39,19 @@ typedef struct {
     unsigned covered[N_KINDS][N_CELLS];
 } tally_t;
 
-static void *xcalloc(size_t n, size_t size) {
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fprintf(stderr, "test_reference: out of memory (%zu x %zu bytes)\n", n, size);
-        exit(1);
-    }
-    return p;
-}
-
-/* Reads dataset PATH into buf as memtype after checking it has exactly ndim dims equal to dims
- * (ndim 0: a scalar). Returns 0, or -1 with the reason in why. */
-static int read_dataset(hid_t f, const char *path, hid_t memtype, void *buf, int ndim,
-                        const hsize_t *dims, char *why, size_t whylen) {
-    int rc = -1;
-    hsize_t got[8] = {0};
-    if (!h5_exists(f, path)) {
-        snprintf(why, whylen, "missing from the PyTorch file");
-        return -1;
-    }
-    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
-    hid_t sp = d >= 0 ? H5Dget_space(d) : -1;
-    int nd = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
-    if (nd < 0 || nd > 8) {
-        snprintf(why, whylen, "unreadable dataset");
-        goto done;
-    }
-    H5Sget_simple_extent_dims(sp, got, NULL);
-    int same = nd == ndim;
-    for (int i = 0; same && i < nd; i++) same = got[i] == dims[i];
-    if (!same) {
-        char *w = why;
-        size_t left = whylen;
-        int k = snprintf(w, left, "shape [");
-        for (int i = 0; i < nd && k > 0 && (size_t)k < left; i++) {
-            w += k, left -= k;
-            k = snprintf(w, left, i ? ",%llu" : "%llu", (unsigned long long)got[i]);
-        }
-        if (k > 0 && (size_t)k < left) snprintf(w + k, left - k, "] in the PyTorch file");
-        goto done;
-    }
-    if (H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
-        snprintf(why, whylen, "read failed");
-        goto done;
-    }
-    rc = 0;
-done:
-    if (sp >= 0) H5Sclose(sp);
-    if (d >= 0) H5Dclose(d);
-    return rc;
-}
-
-/* fmax that keeps a NaN (fmax drops it), so a NaN shows in the printed maxima. */
-static double max_nan(double m, double v) {
-    return isnan(m) || isnan(v) ? NAN : fmax(m, v);
-}
-
-/* Prints one comparison line; returns the number of elements outside the tolerance. */
+/* One comparison line; returns the number of elements outside the tolerance. */
 static size_t compare(const char *label, const float *got, const float *want, size_t n) {
-    double max_abs = 0, max_rel = 0, worst = 0;
-    size_t bad = 0, first_bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)got[i] - (double)want[i]), w = fabs((double)want[i]);
-        double tol = fmax(ABS_TOL, REL_TOL * w);
-        /* NaN on either side must fail: !(d <= tol) is true for NaN. */
-        if (!(d <= tol) && bad++ == 0) first_bad = i;
-        max_abs = max_nan(max_abs, d);
-        if (w > 0) max_rel = max_nan(max_rel, d / w);
-        worst = max_nan(worst, d / tol);
-    }
-    printf("    %-24s max abs %.2e  max rel %.2e  (worst %.3f of tolerance)  %s\n", label, max_abs,
-           max_rel, worst, bad ? "FAIL" : "ok");
-    if (bad)
-        printf("      %zu of %zu elements out of tolerance; first [%zu]: drnn %.9g torch %.9g\n",
-               bad, n, first_bad, got[first_bad], want[first_bad]);
+    ref_stats_t s;
+    size_t bad = ref_compare(&s, got, want, n);
+    ref_stats_print(label, &s);
     return bad;
 }
 
-/* Checks both directions of the name mapping: every drnn tensor has a PyTorch tensor of the same
- * shape (loaded into params), and every PyTorch state_dict key has a drnn tensor. */
+/* Both directions of the name mapping (ref_load_params); returns the problems found. */
 static int load_params(hid_t f, const param_table_t *tab, float *params, const char *file) {
-    int bad = 0;
-    char why[128];
-    for (int i = 0; i < tab->n; i++) {
-        const param_tensor_t *t = &tab->t[i];
-        hsize_t dims[2] = {t->shape[0], t->shape[1]};
-        if (read_dataset(f, t->name, H5T_NATIVE_FLOAT, params + t->offset, t->ndim, dims, why,
-                         sizeof why) < 0) {
-            EXPECT(0, "%s: drnn tensor %s: %s", file, t->name, why);
-            bad++;
-        }
-    }
-    char **keys = NULL;
-    int nk = 0;
-    if (h5_read_strings(f, "keys", &keys, &nk) < 0) {
-        EXPECT(0, "%s: no readable 'keys' dataset (regenerate with lm_reference.py)", file);
-        return bad + 1;
-    }
-    for (int i = 0; i < nk; i++) {
-        if (params_find(tab, keys[i]) < 0) {
-            EXPECT(0, "%s: PyTorch tensor %s has no drnn counterpart", file, keys[i]);
-            bad++;
-        }
-    }
-    h5_free_strings(keys, nk);
+    int bad = ref_load_params(f, tab, params, file);
+    EXPECT(bad == 0, "%s: %d tensor%s missing or misshapen between drnn and PyTorch", file, bad,
+           bad == 1 ? "" : "s");
     return bad;
 }
 
@@ -161,8 +69,8 @@ static int load_state(hid_t f, float *state, int per_stream, const hsize_t *dims
     char why[128];
     const char *names[2] = {"h0", "c0"};
     for (int p = 0; p < parts; p++) {
-        if (read_dataset(f, names[p], H5T_NATIVE_FLOAT, state + p * lbh, 3, dims, why, sizeof why) <
-            0) {
+        if (ref_read_dataset(f, names[p], H5T_NATIVE_FLOAT, state + p * lbh, 3, dims, why,
+                             sizeof why) < 0) {
             EXPECT(0, "%s: %s: %s", file, names[p], why);
             return -1;
         }
@@ -174,7 +82,7 @@ static int load_state(hid_t f, float *state, int per_stream, const hsize_t *dims
 static int read_floats(hid_t f, const char *name, float *buf, int ndim, const hsize_t *dims,
                        const char *file) {
     char why[128];
-    if (read_dataset(f, name, H5T_NATIVE_FLOAT, buf, ndim, dims, why, sizeof why) < 0) {
+    if (ref_read_dataset(f, name, H5T_NATIVE_FLOAT, buf, ndim, dims, why, sizeof why) < 0) {
         EXPECT(0, "%s: %s: %s", file, name, why);
         return -1;
     }
@@ -185,11 +93,11 @@ static int read_floats(hid_t f, const char *name, float *buf, int ndim, const hs
 static int check_loss(hid_t f, const char *label, double loss, const char *file) {
     double want = 0;
     char why[128];
-    if (read_dataset(f, "loss", H5T_NATIVE_DOUBLE, &want, 0, NULL, why, sizeof why) < 0) {
+    if (ref_read_dataset(f, "loss", H5T_NATIVE_DOUBLE, &want, 0, NULL, why, sizeof why) < 0) {
         EXPECT(0, "%s: loss: %s", file, why);
         return 1;
     }
-    double d = fabs(loss - want), tol = fmax(ABS_TOL, REL_TOL * fabs(want));
+    double d = fabs(loss - want), tol = fmax(REF_ABS_TOL, REF_REL_TOL * fabs(want));
     printf("    %-24s drnn %.9f  torch %.9f  abs %.2e  rel %.2e  %s\n", label, loss, want, d,
            d / fabs(want), d <= tol ? "ok" : "FAIL");
     EXPECT(d <= tol, "%s: loss differs from PyTorch", file);
@@ -200,7 +108,7 @@ static int read_tokens(hid_t f, const char *name, uint32_t *tok, int T, int B, i
                        const char *file) {
     hsize_t dims[2] = {(hsize_t)T, (hsize_t)B};
     char why[128];
-    if (read_dataset(f, name, H5T_NATIVE_UINT32, tok, 2, dims, why, sizeof why) < 0) {
+    if (ref_read_dataset(f, name, H5T_NATIVE_UINT32, tok, 2, dims, why, sizeof why) < 0) {
         EXPECT(0, "%s: %s: %s", file, name, why);
         return -1;
     }
@@ -219,9 +127,9 @@ static size_t check_state(hid_t f, const float *state, size_t lbh, int parts, co
     const char *names[2] = {"hT", "cT"};
     size_t bad = 0;
     char why[128];
-    float *want = xcalloc(lbh, sizeof(float));
+    float *want = ref_calloc(lbh, sizeof(float));
     for (int p = 0; p < parts; p++) {
-        if (read_dataset(f, names[p], H5T_NATIVE_FLOAT, want, 3, dims, why, sizeof why) < 0) {
+        if (ref_read_dataset(f, names[p], H5T_NATIVE_FLOAT, want, 3, dims, why, sizeof why) < 0) {
             EXPECT(0, "%s: %s: %s", file, names[p], why);
             bad++;
             continue;
@@ -236,23 +144,8 @@ static size_t check_state(hid_t f, const float *state, size_t lbh, int parts, co
 
 /* Every gradient tensor against grad/<name>. */
 static size_t check_grads(hid_t f, const param_table_t *tab, const float *grads, const char *file) {
-    size_t bad = 0;
-    char path[PARAM_NAME_MAX + 8], why[128];
-    for (int i = 0; i < tab->n; i++) {
-        const param_tensor_t *t = &tab->t[i];
-        hsize_t dims[2] = {t->shape[0], t->shape[1]};
-        float *want = xcalloc(t->size, sizeof(float));
-        snprintf(path, sizeof path, "grad/%s", t->name);
-        if (read_dataset(f, path, H5T_NATIVE_FLOAT, want, t->ndim, dims, why, sizeof why) < 0) {
-            EXPECT(0, "%s: %s: %s", file, path, why);
-            bad++;
-        } else {
-            size_t b = compare(path, grads + t->offset, want, t->size);
-            EXPECT(b == 0, "%s: gradient of %s differs from PyTorch", file, t->name);
-            bad += b;
-        }
-        free(want);
-    }
+    size_t bad = ref_check_grads(f, "grad/", tab, grads, file, 1, NULL);
+    EXPECT(bad == 0, "%s: gradients differ from PyTorch", file);
     return bad;
 }
 
@@ -264,10 +157,11 @@ static size_t run_lm(hid_t f, const model_desc_t *cfg, int T, int B, const char 
     int parts = cfg->cell == CELL_LSTM ? 2 : 1;
     size_t lbh = (size_t)cfg->layers * B * cfg->hidden, N = (size_t)T * B;
     hsize_t sdims[3] = {(hsize_t)cfg->layers, (hsize_t)B, (hsize_t)cfg->hidden};
-    float *params = xcalloc(tab->total, sizeof(float));
-    float *grads = xcalloc(tab->total, sizeof(float));
-    float *state = xcalloc((size_t)lm_state_size(m) * B, sizeof(float)); /* checked by load_state */
-    uint32_t *in = xcalloc(N, sizeof(uint32_t)), *tgt = xcalloc(N, sizeof(uint32_t));
+    float *params = ref_calloc(tab->total, sizeof(float));
+    float *grads = ref_calloc(tab->total, sizeof(float));
+    /* size checked by load_state */
+    float *state = ref_calloc((size_t)lm_state_size(m) * B, sizeof(float));
+    uint32_t *in = ref_calloc(N, sizeof(uint32_t)), *tgt = ref_calloc(N, sizeof(uint32_t));
     size_t bad = (size_t)load_params(f, tab, params, file);
     if (load_state(f, state, lm_state_size(m), sdims, parts, file) < 0) bad++;
     if (read_tokens(f, "inputs", in, T, B, cfg->vocab, file) < 0) bad++;
@@ -300,12 +194,14 @@ static size_t run_encoder(hid_t f, const stack_config_t *cfg, int T, int B, cons
     hsize_t sdims[3] = {(hsize_t)cfg->layers * dirs, (hsize_t)B, (hsize_t)cfg->hidden};
     hsize_t xdims[3] = {(hsize_t)T, (hsize_t)B, (hsize_t)cfg->input};
     hsize_t rdims[3] = {(hsize_t)T, (hsize_t)B, (hsize_t)D};
-    float *params = xcalloc(tab.total, sizeof(float));
-    float *grads = xcalloc(tab.total, sizeof(float));
-    float *state = xcalloc((size_t)stack_state_size(s) * B, sizeof(float)); /* load_state checks */
-    float *x = xcalloc(N * cfg->input, sizeof(float)), *dx = xcalloc(N * cfg->input, sizeof(float));
-    float *want_dx = xcalloc(N * cfg->input, sizeof(float));
-    float *R = xcalloc(N * D, sizeof(float)), *dy = xcalloc(N * D, sizeof(float));
+    float *params = ref_calloc(tab.total, sizeof(float));
+    float *grads = ref_calloc(tab.total, sizeof(float));
+    /* size checked by load_state */
+    float *state = ref_calloc((size_t)stack_state_size(s) * B, sizeof(float));
+    float *x = ref_calloc(N * cfg->input, sizeof(float));
+    float *dx = ref_calloc(N * cfg->input, sizeof(float));
+    float *want_dx = ref_calloc(N * cfg->input, sizeof(float));
+    float *R = ref_calloc(N * D, sizeof(float)), *dy = ref_calloc(N * D, sizeof(float));
     size_t bad = (size_t)load_params(f, &tab, params, file);
     if (load_state(f, state, stack_state_size(s), sdims, parts, file) < 0) bad++;
     if (read_floats(f, "x", x, 3, xdims, file) < 0) bad++;

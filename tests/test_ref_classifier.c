@@ -1,0 +1,307 @@
+/* drnn's sentence classifier against PyTorch on the same weights (DESIGN §3, §4,
+ * model/classifier.h): every case file written by tests/reference/classifier_reference.py is
+ * replayed through classifier_forward / classifier_backward and compared elementwise with
+ * |drnn - torch| <= max(1e-6, 1e-5 * |torch|):
+ *   loss       the forward's sum over rows of the cross-entropy (nats, double);
+ *   probs      classifier_probs [B, C] against softmax(logits), after a forward with labels and
+ *              again after one without;
+ *   grad       every tensor of classifier_params after backward with scale 1 (d loss sum);
+ *   grad_mean  the same after a second forward and a backward with scale 1/B into zeroed
+ *              gradients (PyTorch's reduction='mean').
+ * Odd-numbered cases run in an arena larger than their batch (Tmax = T + 2, Bmax = B + 3).
+ *
+ * Prints one line per case (its worst error as a fraction of the tolerance, and the largest
+ * relative error of each kind where the relative tolerance applies, |torch| >= 0.1), every tensor
+ * with -v or when it fails, then the worst of each kind over all cases. Nothing is skipped: a
+ * missing file, tensor or cell fails, and every cell x layers 1, 2 x uni-/bidirectional x pool
+ * must have run.
+ *
+ * Usage: test_ref_classifier [-v] OUT_DIR
+ */
+#include <hdf5.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/h5util.h"
+#include "model/cells.h"
+#include "model/classifier.h"
+#include "model/desc.h"
+#include "tests/refutil.h"
+#include "tests/testutil.h"
+
+#define REF_FORMAT  "drnn-classifier-reference"
+#define REF_VERSION 1
+#define N_CELLS     4
+#define N_POOLS     3
+
+enum { K_LOSS, K_PROBS, K_GRAD, K_GRAD_MEAN, N_CHECKS };
+static const char *const check_names[N_CHECKS] = {"loss", "probs", "grad", "grad_mean"};
+
+typedef struct {
+    int passed, failed;
+    ref_stats_t worst[N_CHECKS];                   /* over all cases */
+    unsigned char covered[N_CELLS][2][2][N_POOLS]; /* [cell][layers - 1][bi][pool] */
+} tally_t;
+
+typedef struct {
+    model_desc_t d;
+    int T, B;
+} case_hdr_t;
+
+static int attr_int(hid_t f, const char *name, int lo, const char *file) {
+    int64_t v = 0;
+    if (h5_attr_get_i64(f, name, &v) < 0 || v < lo || v > 1 << 20) {
+        EXPECT(0, "%s: attribute %s missing or not an integer >= %d", file, name, lo);
+        return -1;
+    }
+    return (int)v;
+}
+
+/* The file's attributes as a model description; 0, or -1 after EXPECTing why. */
+static int read_header(hid_t f, case_hdr_t *h, const char *file) {
+    char fmt[64] = "", kind[32] = "", cell[32] = "", pool[32] = "", err[256];
+    int64_t version = 0;
+    int ok = h5_attr_get_string(f, "format", fmt, sizeof fmt) == 0 &&
+             strcmp(fmt, REF_FORMAT) == 0 && h5_attr_get_i64(f, "version", &version) == 0 &&
+             version == REF_VERSION && h5_attr_get_string(f, "kind", kind, sizeof kind) == 0 &&
+             strcmp(kind, "classifier") == 0 &&
+             h5_attr_get_string(f, "cell", cell, sizeof cell) == 0 &&
+             h5_attr_get_string(f, "pool", pool, sizeof pool) == 0;
+    EXPECT(ok,
+           "%s: not a %s version %d classifier file with cell and pool attributes (regenerate "
+           "it with tests/reference/classifier_reference.py)",
+           file, REF_FORMAT, REF_VERSION);
+    if (!ok) return -1;
+    *h = (case_hdr_t){0};
+    model_desc_t *d = &h->d;
+    snprintf(d->kind, sizeof d->kind, "classifier");
+    d->cell = cell_parse(cell);
+    d->pool = model_pool_parse(pool);
+    EXPECT(d->cell >= 0, "%s: unknown cell '%s'", file, cell);
+    EXPECT(d->pool >= 0, "%s: unknown pool '%s'", file, pool);
+    d->layers = attr_int(f, "layers", 1, file);
+    d->bidirectional = attr_int(f, "bidirectional", 0, file);
+    EXPECT(d->bidirectional <= 1, "%s: attribute bidirectional is not 0 or 1", file);
+    d->vocab = attr_int(f, "vocab", 1, file);
+    d->embed = attr_int(f, "embed", 1, file);
+    d->hidden = attr_int(f, "hidden", 1, file);
+    d->classes = attr_int(f, "classes", 2, file);
+    h->T = attr_int(f, "T", 1, file);
+    h->B = attr_int(f, "B", 1, file);
+    if (d->cell < 0 || d->pool < 0 || d->layers < 0 || d->bidirectional < 0 ||
+        d->bidirectional > 1 || d->vocab < 0 || d->embed < 0 || d->hidden < 0 || d->classes < 0 ||
+        h->T < 0 || h->B < 0)
+        return -1;
+    int rc = model_desc_validate(d, file, err, sizeof err);
+    EXPECT(rc == 0, "%s: drnn rejects the description: %s", file, err);
+    return rc == 0 ? 0 : -1;
+}
+
+/* tokens [T, B] (< V), lens [B] (in [1, T]), labels [B] (< C); 0 or -1 after EXPECTing why. */
+static int read_batch(hid_t f, const case_hdr_t *h, uint32_t *tokens, int *lens, uint32_t *labels,
+                      const char *file) {
+    const int T = h->T, B = h->B;
+    hsize_t tb[2] = {(hsize_t)T, (hsize_t)B}, b[1] = {(hsize_t)B};
+    char why[128];
+    if (ref_read_dataset(f, "tokens", H5T_NATIVE_UINT32, tokens, 2, tb, why, sizeof why) < 0 ||
+        ref_read_dataset(f, "lens", H5T_NATIVE_INT, lens, 1, b, why, sizeof why) < 0 ||
+        ref_read_dataset(f, "labels", H5T_NATIVE_UINT32, labels, 1, b, why, sizeof why) < 0) {
+        EXPECT(0, "%s: tokens, lens or labels: %s", file, why);
+        return -1;
+    }
+    int ok = 1;
+    for (int i = 0; i < T * B; i++) ok &= tokens[i] < (uint32_t)h->d.vocab;
+    for (int i = 0; i < B; i++) ok &= lens[i] >= 1 && lens[i] <= T;
+    for (int i = 0; i < B; i++) ok &= labels[i] < (uint32_t)h->d.classes;
+    EXPECT(ok, "%s: a token, length or label out of range", file);
+    return ok ? 0 : -1;
+}
+
+/* One comparison folded into *kind; prints it when verbose or failing. Returns elements bad. */
+static size_t check(ref_stats_t *kind, const char *label, const float *got, const float *want,
+                    size_t n, int verbose, const char *file) {
+    ref_stats_t s;
+    size_t bad = ref_compare(&s, got, want, n);
+    if (verbose || bad) ref_stats_print(label, &s);
+    EXPECT(bad == 0, "%s: %s differs from PyTorch", file, label);
+    ref_stats_merge(kind, &s);
+    return bad;
+}
+
+static size_t check_loss(ref_stats_t *kind, double got, double want, int verbose,
+                         const char *file) {
+    ref_stats_t s;
+    size_t bad = ref_compare_double(&s, got, want);
+    if (verbose || bad)
+        printf("    %-24s drnn %.9f  torch %.9f  abs %.2e  %s\n", "loss (sum)", got, want,
+               s.max_abs, bad ? "FAIL" : "ok");
+    EXPECT(bad == 0, "%s: loss differs from PyTorch", file);
+    ref_stats_merge(kind, &s);
+    return bad;
+}
+
+static size_t check_grads(ref_stats_t *kind, hid_t f, const char *prefix, const param_table_t *tab,
+                          const float *grads, int verbose, const char *file) {
+    size_t bad = ref_check_grads(f, prefix, tab, grads, file, verbose, kind);
+    EXPECT(bad == 0, "%s: gradients (%s*) differ from PyTorch", file, prefix);
+    return bad;
+}
+
+/* Forward, probabilities and both backwards on the file's weights and batch; fills st.
+ * Returns elements/tensors that failed (0 = pass). */
+static size_t run_classifier(hid_t f, const case_hdr_t *h, int roomy, int verbose, const char *file,
+                             ref_stats_t st[N_CHECKS]) {
+    const int T = h->T, B = h->B, C = h->d.classes;
+    classifier_t *m = classifier_create(&h->d, T + (roomy ? 2 : 0), B + (roomy ? 3 : 0));
+    const param_table_t *tab = classifier_params(m);
+    float *params = ref_calloc(tab->total, sizeof(float));
+    float *grads = ref_calloc(tab->total, sizeof(float));
+    float *want_probs = ref_calloc((size_t)B * C, sizeof(float));
+    uint32_t *tokens = ref_calloc((size_t)T * B, sizeof(uint32_t));
+    uint32_t *labels = ref_calloc(B, sizeof(uint32_t));
+    int *lens = ref_calloc(B, sizeof(int));
+    double want_loss = 0.0;
+    hsize_t bc[2] = {(hsize_t)B, (hsize_t)C};
+    char why[128];
+
+    size_t bad = (size_t)ref_load_params(f, tab, params, file);
+    EXPECT(bad == 0, "%s: %zu tensors missing or misshapen between drnn and PyTorch", file, bad);
+    if (read_batch(f, h, tokens, lens, labels, file) < 0) bad++;
+    if (ref_read_dataset(f, "probs", H5T_NATIVE_FLOAT, want_probs, 2, bc, why, sizeof why) < 0 ||
+        ref_read_dataset(f, "loss", H5T_NATIVE_DOUBLE, &want_loss, 0, NULL, why, sizeof why) < 0) {
+        EXPECT(0, "%s: probs or loss: %s", file, why);
+        bad++;
+    }
+    if (bad) goto done; /* a model with missing weights proves nothing */
+
+    classifier_set_dropout(m, 0.0f, 0, 0, 0);
+    double loss = classifier_forward(m, params, tokens, lens, labels, T, B);
+    bad += check_loss(&st[K_LOSS], loss, want_loss, verbose, file);
+    bad +=
+        check(&st[K_PROBS], "probs", classifier_probs(m), want_probs, (size_t)B * C, verbose, file);
+    classifier_backward(m, params, grads, 1.0f);
+    bad += check_grads(&st[K_GRAD], f, "grad/", tab, grads, verbose, file);
+
+    /* PyTorch's mean loss: a fresh forward, then scale 1/B into zeroed gradients. */
+    memset(grads, 0, sizeof(float) * tab->total);
+    loss = classifier_forward(m, params, tokens, lens, labels, T, B);
+    bad += check_loss(&st[K_LOSS], loss, want_loss, verbose, file);
+    classifier_backward(m, params, grads, 1.0f / (float)B);
+    bad += check_grads(&st[K_GRAD_MEAN], f, "grad_mean/", tab, grads, verbose, file);
+
+    /* Without labels: no loss, the same probabilities. */
+    classifier_forward(m, params, tokens, lens, NULL, T, B);
+    bad += check(&st[K_PROBS], "probs (no labels)", classifier_probs(m), want_probs, (size_t)B * C,
+                 verbose, file);
+done:
+    free(params), free(grads), free(want_probs), free(tokens), free(labels), free(lens);
+    classifier_free(m);
+    return bad;
+}
+
+/* "%.1e" of s's max_rel_tol into buf, or "-" when no element was in the relative range. */
+static const char *rel_str(char *buf, size_t len, const ref_stats_t *s) {
+    if (s->n_rel_tol)
+        snprintf(buf, len, "%.1e", s->max_rel_tol);
+    else
+        snprintf(buf, len, "-");
+    return buf;
+}
+
+static void run_case(const char *dir, const char *name, int index, int verbose, tally_t *tally) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) {
+        EXPECT(0, "%s: cannot open (run tests/reference/classifier_reference.py %s first)", path,
+               dir);
+        tally->failed++;
+        return;
+    }
+    case_hdr_t h;
+    if (read_header(f, &h, name) < 0) {
+        tally->failed++;
+        H5Fclose(f);
+        return;
+    }
+    const model_desc_t *d = &h.d;
+    int roomy = index % 2;
+    if (verbose)
+        printf("%s (cell %s, layers %d, %s, pool %s, V %d, E %d, H %d, C %d, T %d, B %d%s)\n", name,
+               cell_name(d->cell), d->layers, d->bidirectional ? "bi" : "uni",
+               model_pool_name(d->pool), d->vocab, d->embed, d->hidden, d->classes, h.T, h.B,
+               roomy ? ", larger arena" : "");
+    ref_stats_t st[N_CHECKS] = {{0}};
+    size_t bad = run_classifier(f, &h, roomy, verbose, name, st);
+    ref_stats_t all = {0};
+    for (int k = 0; k < N_CHECKS; k++) {
+        ref_stats_merge(&all, &st[k]);
+        ref_stats_merge(&tally->worst[k], &st[k]);
+    }
+    char r[N_CHECKS][16];
+    printf("%-4s %-34s worst %.3f of tol  max rel: loss %-7s  probs %-7s  grad %-7s  "
+           "grad_mean %s\n",
+           bad ? "FAIL" : "ok", name, all.worst, rel_str(r[0], 16, &st[K_LOSS]),
+           rel_str(r[1], 16, &st[K_PROBS]), rel_str(r[2], 16, &st[K_GRAD]),
+           rel_str(r[3], 16, &st[K_GRAD_MEAN]));
+    if (bad) {
+        tally->failed++;
+    } else {
+        tally->passed++;
+        if (d->layers <= 2) tally->covered[d->cell][d->layers - 1][d->bidirectional][d->pool] = 1;
+    }
+    H5Fclose(f);
+}
+
+int main(int argc, char **argv) {
+    int verbose = argc == 3 && strcmp(argv[1], "-v") == 0;
+    if (argc != 2 + verbose) {
+        fprintf(stderr, "usage: test_ref_classifier [-v] OUT_DIR (written by tests/reference/"
+                        "classifier_reference.py)\n");
+        return 64;
+    }
+    const char *dir = argv[1 + verbose];
+    h5_quiet();
+    char list[4096], line[512];
+    snprintf(list, sizeof list, "%s/cases.txt", dir);
+    FILE *fp = fopen(list, "r");
+    if (!fp) {
+        printf("FAIL: %s missing: run /usr/bin/python3 tests/reference/classifier_reference.py "
+               "%s\n",
+               list, dir);
+        return 1;
+    }
+    tally_t tally = {0};
+    int index = 0;
+    while (fgets(line, sizeof line, fp)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0]) run_case(dir, line, index++, verbose, &tally);
+    }
+    fclose(fp);
+
+    /* Every combination must have passed; a shrunken generator cannot pass by omission. */
+    for (int c = 0; c < N_CELLS; c++)
+        for (int l = 0; l < 2; l++)
+            for (int bi = 0; bi < 2; bi++)
+                for (int p = 0; p < N_POOLS; p++)
+                    EXPECT(tally.covered[c][l][bi][p],
+                           "no passing case for cell %s, %d layer%s, %s, pool %s", cell_name(c),
+                           l + 1, l ? "s" : "", bi ? "bidirectional" : "unidirectional",
+                           model_pool_name(p));
+
+    printf("worst over all cases (max rel: where |torch| >= %g, the relative tolerance's range):\n",
+           REF_ABS_TOL / REF_REL_TOL);
+    for (int k = 0; k < N_CHECKS; k++) {
+        const ref_stats_t *s = &tally.worst[k];
+        char r[16];
+        printf("  %-10s %6zu values  max abs %.2e  max rel %-7s (over %zu)  worst %.3f of "
+               "tolerance%s\n",
+               check_names[k], s->n, s->max_abs, rel_str(r, sizeof r, s), s->n_rel_tol, s->worst,
+               s->bad ? "  FAIL" : "");
+    }
+    printf("%d cases: %d passed, %d failed\n", tally.passed + tally.failed, tally.passed,
+           tally.failed);
+    return TEST_RESULT("test_ref_classifier");
+}
