@@ -1,13 +1,13 @@
 #include "io/corpus.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "io/h5util.h"
+#include "model/util.h"
 
 const char *const corpus_split_names[CORPUS_NSPLITS] = {"train", "valid", "test"};
 
@@ -23,14 +23,6 @@ struct corpus {
     char **vocab;
 };
 
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
 /* Checks split s's attributes against its dataset and opens it (with a larger chunk cache: B
  * streams read from different chunks of the same dataset). */
 static int open_split(corpus_t *c, int s, char *err, size_t errlen) {
@@ -41,20 +33,21 @@ static int open_split(corpus_t *c, int s, char *err, size_t errlen) {
     snprintf(attr, sizeof attr, "%s_tokens", corpus_split_names[s]);
     uint64_t crc = 0;
     if (h5_attr_get_u64(c->file, attr, &c->tokens[s]) < 0)
-        return fail(err, errlen, 65,
-                    "corpus %s: attribute %s is missing; re-create it with drnn-prep", c->path,
-                    attr);
+        return drnn_errf(err, errlen, 65,
+                         "corpus %s: attribute %s is missing; re-create it with drnn-prep", c->path,
+                         attr);
     snprintf(attr, sizeof attr, "%s_crc32", corpus_split_names[s]);
     if (h5_attr_get_u64(c->file, attr, &crc) < 0)
-        return fail(err, errlen, 65,
-                    "corpus %s: attribute %s is missing; re-create it with drnn-prep", c->path,
-                    attr);
+        return drnn_errf(err, errlen, 65,
+                         "corpus %s: attribute %s is missing; re-create it with drnn-prep", c->path,
+                         attr);
     c->crc[s] = (uint32_t)crc;
     hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
     H5Pset_chunk_cache(dapl, 12421, 64u << 20, 1.0);
     c->dset[s] = H5Dopen2(c->file, path, dapl);
     H5Pclose(dapl);
-    if (c->dset[s] < 0) return fail(err, errlen, 65, "corpus %s: cannot open %s", c->path, path);
+    if (c->dset[s] < 0)
+        return drnn_errf(err, errlen, 65, "corpus %s: cannot open %s", c->path, path);
     hid_t sp = H5Dget_space(c->dset[s]), ty = H5Dget_type(c->dset[s]);
     hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
     int ndims = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
@@ -62,10 +55,11 @@ static int open_split(corpus_t *c, int s, char *err, size_t errlen) {
     if (sp >= 0) H5Sclose(sp);
     if (ty >= 0) H5Tclose(ty);
     if (ndims != 1 || !is_uint || n < 0 || (uint64_t)n != c->tokens[s])
-        return fail(err, errlen, 65,
-                    "corpus %s: %s does not match its attributes (damaged file?); re-create it "
-                    "with drnn-prep",
-                    c->path, path);
+        return drnn_errf(
+            err, errlen, 65,
+            "corpus %s: %s does not match its attributes (damaged file?); re-create it "
+            "with drnn-prep",
+            c->path, path);
     return 0;
 }
 
@@ -73,19 +67,20 @@ int corpus_open(corpus_t **out, const char *path, char *err, size_t errlen) {
     struct stat st;
     *out = NULL;
     if (stat(path, &st) != 0)
-        return fail(err, errlen, 66, "corpus %s: %s; create one with drnn-prep", path,
-                    strerror(errno));
-    if (!S_ISREG(st.st_mode)) return fail(err, errlen, 66, "corpus %s: not a regular file", path);
+        return drnn_errf(err, errlen, 66, "corpus %s: %s; create one with drnn-prep", path,
+                         strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return drnn_errf(err, errlen, 66, "corpus %s: not a regular file", path);
     FILE *probe = fopen(path, "rb");
-    if (!probe) return fail(err, errlen, 66, "corpus %s: %s", path, strerror(errno));
+    if (!probe) return drnn_errf(err, errlen, 66, "corpus %s: %s", path, strerror(errno));
     fclose(probe);
     h5_quiet();
     if (H5Fis_hdf5(path) <= 0)
-        return fail(err, errlen, 65,
-                    "corpus %s: not a drnn corpus (not an HDF5 file); create one with drnn-prep",
-                    path);
+        return drnn_errf(
+            err, errlen, 65,
+            "corpus %s: not a drnn corpus (not an HDF5 file); create one with drnn-prep", path);
     corpus_t *c = calloc(1, sizeof *c);
-    if (!c) return fail(err, errlen, 70, "out of memory");
+    if (!c) return drnn_errf(err, errlen, 70, "out of memory");
     for (int s = 0; s < CORPUS_NSPLITS; s++) c->dset[s] = -1;
     c->path = strdup(path);
     int rc = 0;
@@ -93,41 +88,44 @@ int corpus_open(corpus_t **out, const char *path, char *err, size_t errlen) {
     int64_t version = 0, vsize = 0;
     c->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (c->file < 0) {
-        rc = fail(err, errlen, 65,
-                  "corpus %s: HDF5 cannot open it (damaged?); re-create it with drnn-prep", path);
+        rc = drnn_errf(err, errlen, 65,
+                       "corpus %s: HDF5 cannot open it (damaged?); re-create it with drnn-prep",
+                       path);
         goto out;
     }
     if (h5_attr_get_string(c->file, "format", fmt, sizeof fmt) < 0 ||
         strcmp(fmt, CORPUS_FORMAT) != 0) {
-        rc = fail(err, errlen, 65,
-                  "corpus %s: not a drnn corpus (no format=\"drnn-corpus\" attribute); create one "
-                  "with drnn-prep",
-                  path);
+        rc = drnn_errf(
+            err, errlen, 65,
+            "corpus %s: not a drnn corpus (no format=\"drnn-corpus\" attribute); create one "
+            "with drnn-prep",
+            path);
         goto out;
     }
     if (h5_attr_get_i64(c->file, "version", &version) < 0 || version != CORPUS_VERSION) {
-        rc = fail(err, errlen, 65,
-                  "corpus %s: format version %lld, this drnn reads version %d; re-create it with "
-                  "this drnn-prep",
-                  path, (long long)version, CORPUS_VERSION);
+        rc = drnn_errf(
+            err, errlen, 65,
+            "corpus %s: format version %lld, this drnn reads version %d; re-create it with "
+            "this drnn-prep",
+            path, (long long)version, CORPUS_VERSION);
         goto out;
     }
     if (h5_attr_get_string(c->file, "tokenizer", c->tokenizer, sizeof c->tokenizer) < 0 ||
         h5_attr_get_i64(c->file, "vocab_size", &vsize) < 0 || vsize <= 0 || vsize > (1 << 26) ||
         h5_attr_get_string(c->file, "uuid", c->uuid, sizeof c->uuid) < 0) {
-        rc = fail(err, errlen, 65,
-                  "corpus %s: attribute tokenizer, vocab_size or uuid missing or invalid; "
-                  "re-create it with drnn-prep",
-                  path);
+        rc = drnn_errf(err, errlen, 65,
+                       "corpus %s: attribute tokenizer, vocab_size or uuid missing or invalid; "
+                       "re-create it with drnn-prep",
+                       path);
         goto out;
     }
     c->vocab_size = (int)vsize;
     int nv = 0;
     if (h5_read_strings(c->file, "/vocab", &c->vocab, &nv) < 0 || nv != c->vocab_size) {
-        rc = fail(err, errlen, 65,
-                  "corpus %s: /vocab is missing or does not have vocab_size=%d entries; "
-                  "re-create it with drnn-prep",
-                  path, c->vocab_size);
+        rc = drnn_errf(err, errlen, 65,
+                       "corpus %s: /vocab is missing or does not have vocab_size=%d entries; "
+                       "re-create it with drnn-prep",
+                       path, c->vocab_size);
         goto out;
     }
     for (int s = 0; s < CORPUS_NSPLITS && rc == 0; s++) rc = open_split(c, s, err, errlen);
@@ -175,9 +173,9 @@ uint32_t corpus_split_crc32(const corpus_t *c, int split) {
 int corpus_read(corpus_t *c, int split, uint64_t off, uint64_t n, uint32_t *dst, char *err,
                 size_t errlen) {
     if (c->dset[split] < 0 || off + n > c->tokens[split] || off + n < off)
-        return fail(err, errlen, 65, "corpus %s: read of %s tokens [%llu, %llu) out of range",
-                    c->path, corpus_split_names[split], (unsigned long long)off,
-                    (unsigned long long)(off + n));
+        return drnn_errf(err, errlen, 65, "corpus %s: read of %s tokens [%llu, %llu) out of range",
+                         c->path, corpus_split_names[split], (unsigned long long)off,
+                         (unsigned long long)(off + n));
     if (n == 0) return 0;
     hsize_t start[1] = {off}, count[1] = {n};
     hid_t fsp = H5Dget_space(c->dset[split]);
@@ -188,14 +186,14 @@ int corpus_read(corpus_t *c, int split, uint64_t off, uint64_t n, uint32_t *dst,
     if (msp >= 0) H5Sclose(msp);
     if (fsp >= 0) H5Sclose(fsp);
     if (!ok)
-        return fail(err, errlen, 65, "corpus %s: cannot read /%s/tokens (damaged file?)", c->path,
-                    corpus_split_names[split]);
+        return drnn_errf(err, errlen, 65, "corpus %s: cannot read /%s/tokens (damaged file?)",
+                         c->path, corpus_split_names[split]);
     for (uint64_t i = 0; i < n; i++)
         if (dst[i] >= (uint32_t)c->vocab_size)
-            return fail(err, errlen, 65,
-                        "corpus %s: token id %u at %s position %llu >= vocab_size %d", c->path,
-                        dst[i], corpus_split_names[split], (unsigned long long)(off + i),
-                        c->vocab_size);
+            return drnn_errf(err, errlen, 65,
+                             "corpus %s: token id %u at %s position %llu >= vocab_size %d", c->path,
+                             dst[i], corpus_split_names[split], (unsigned long long)(off + i),
+                             c->vocab_size);
     return 0;
 }
 
@@ -246,8 +244,8 @@ uint64_t stream_reader_stream_len(const stream_reader_t *r) {
 int stream_reader_get(stream_reader_t *r, int s, uint64_t cursor, size_t n, uint32_t *dst,
                       char *err, size_t errlen) {
     if (n > r->ahead || cursor + n > r->S)
-        return fail(err, errlen, 70, "stream read [%llu, +%zu) beyond stream length %llu",
-                    (unsigned long long)cursor, n, (unsigned long long)r->S);
+        return drnn_errf(err, errlen, 70, "stream read [%llu, +%zu) beyond stream length %llu",
+                         (unsigned long long)cursor, n, (unsigned long long)r->S);
     uint32_t *b = r->buf + (size_t)s * r->ahead;
     if (cursor < r->base[s] || cursor + n > r->base[s] + r->have[s]) {
         uint64_t len = r->S - cursor < r->ahead ? r->S - cursor : r->ahead;

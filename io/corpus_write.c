@@ -2,6 +2,7 @@
 #include "io/corpus_write.h"
 
 #include "io/corpus.h"
+#include "model/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,14 +67,13 @@ static int h5_fail(const corpus_writer_t *w, const char *what, char *err, size_t
     char why[256] = "";
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, last_h5_error, why);
     H5Eclear2(H5E_DEFAULT);
-    snprintf(err, errlen, "cannot write '%s' (%s%s%s); check free space and permissions", w->tmp,
-             what, why[0] ? ": " : "", why);
-    return 74;
+    return drnn_errf(err, errlen, 74,
+                     "cannot write '%s' (%s%s%s); check free space and permissions", w->tmp, what,
+                     why[0] ? ": " : "", why);
 }
 
 static int sys_fail(const char *what, const char *path, char *err, size_t errlen) {
-    snprintf(err, errlen, "cannot %s '%s': %s", what, path, strerror(errno));
-    return 74;
+    return drnn_errf(err, errlen, 74, "cannot %s '%s': %s", what, path, strerror(errno));
 }
 
 /* ---- small helpers -------------------------------------------------------------------------- */
@@ -173,8 +173,7 @@ static int split_create(corpus_writer_t *w, int k, char *err, size_t errlen) {
     hid_t space = -1, dcpl = -1;
     s->buf = malloc((size_t)CORPUS_WRITE_CHUNK * (size_t)w->width);
     if (!s->buf) {
-        snprintf(err, errlen, "out of memory writing '%s'", w->tmp);
-        return 70;
+        return drnn_errf(err, errlen, 70, "out of memory writing '%s'", w->tmp);
     }
     s->group = H5Gcreate2(w->file, split_names[k], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     space = H5Screate_simple(1, &dims, &maxdims); /* empty, extended at every flush */
@@ -243,11 +242,9 @@ static int writer_init(corpus_writer_t *w, const char *path, const char *tokeniz
 static int writer_create_file(corpus_writer_t *w, char *err, size_t errlen) {
     /* A plain open first: its errno names the problem (no folder, no permission) clearly. */
     int fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot create '%s': %s; choose a writable output folder", w->tmp,
-                 strerror(errno));
-        return 74;
-    }
+    if (fd < 0)
+        return drnn_errf(err, errlen, 74, "cannot create '%s': %s; choose a writable output folder",
+                         w->tmp, strerror(errno));
     close(fd);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     /* The latest format checksums its metadata, so damaged attributes fail loudly. */
@@ -262,18 +259,15 @@ int corpus_writer_open(corpus_writer_t **out, const char *path, const char *toke
     int rc = 64;
     *out = NULL;
     if (strcmp(tokenizer, "byte") && strcmp(tokenizer, "char") && strcmp(tokenizer, "word")) {
-        snprintf(err, errlen, "unknown tokenizer '%s' (byte, char or word)", tokenizer);
-        return 64;
+        return drnn_errf(err, errlen, 64, "unknown tokenizer '%s' (byte, char or word)", tokenizer);
     }
     if (vocab_size < 1 || vocab_size > INT32_MAX) {
-        snprintf(err, errlen, "vocabulary size %zu is out of range", vocab_size);
-        return 64;
+        return drnn_errf(err, errlen, 64, "vocabulary size %zu is out of range", vocab_size);
     }
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported by us, in one line */
     corpus_writer_t *w = calloc(1, sizeof *w);
     if (!w || writer_init(w, path, tokenizer, vocab_size) != 0) {
-        snprintf(err, errlen, "out of memory opening '%s'", path);
-        rc = 70;
+        rc = drnn_errf(err, errlen, 70, "out of memory opening '%s'", path);
         goto fail;
     }
     if ((rc = writer_create_file(w, err, errlen)) != 0) goto fail;
@@ -288,8 +282,7 @@ fail:
 int corpus_writer_append(corpus_writer_t *w, int split, const uint32_t *ids, size_t n, char *err,
                          size_t errlen) {
     if (split < 0 || split >= CORPUS_NSPLITS) {
-        snprintf(err, errlen, "internal error: split %d does not exist", split);
-        return 70;
+        return drnn_errf(err, errlen, 70, "internal error: split %d does not exist", split);
     }
     split_out_t *s = &w->split[split];
     int rc = 0;
@@ -300,9 +293,8 @@ int corpus_writer_append(corpus_writer_t *w, int split, const uint32_t *ids, siz
         size_t ok =
             pack_ids(s->buf + s->fill * (size_t)w->width, ids, take, w->width, w->vocab_size);
         if (ok < take) {
-            snprintf(err, errlen, "internal error: token id %u >= vocabulary size %u", ids[ok],
-                     w->vocab_size);
-            return 70;
+            return drnn_errf(err, errlen, 70, "internal error: token id %u >= vocabulary size %u",
+                             ids[ok], w->vocab_size);
         }
         s->fill += take;
         ids += take;
