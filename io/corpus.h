@@ -1,9 +1,12 @@
 /* io/corpus.h — reading drnn corpus files (DESIGN §6).
  *
- * A corpus is an HDF5 file written by drnn-prep: scalar attributes (format, version, tokenizer,
- * vocab_size, uuid, <split>_tokens, <split>_crc32), /vocab (one string per id) and 1-D token
- * datasets /train/tokens, /valid/tokens, /test/tokens. Readers trust the attributes and never
- * re-read the data to verify it. This module makes no MPI calls.
+ * A corpus is an HDF5 file written by drnn-prep (layout in io/corpus_write.h): scalar attributes
+ * (format, version, data, tokenizer, vocab_size, uuid, <split>_tokens, <split>_crc32), /vocab (one
+ * string per id) and 1-D token datasets /train/tokens, /valid/tokens, /test/tokens. Labelled data
+ * (data = "labels") adds num_labels, <split>_examples, /labels (one name per label id) and per
+ * split /SPLIT/offsets [n+1] and /SPLIT/labels [n]: example i is the tokens [offsets[i],
+ * offsets[i+1]) with label labels[i]. A file without a data attribute is text. Readers trust the
+ * attributes and never re-read the data to verify it. This module makes no MPI calls.
  */
 #ifndef DRNN_IO_CORPUS_H
 #define DRNN_IO_CORPUS_H
@@ -19,9 +22,11 @@ extern const char *const corpus_split_names[CORPUS_NSPLITS];
 
 typedef struct corpus corpus_t;
 
-/* Opens PATH read-only and checks format, version and attributes. Returns 0 and sets *out, or
- * returns a sysexits code (66 missing/unreadable, 65 not a drnn corpus or damaged) with a
- * one-line message naming the file in err. The caller owns *out (corpus_close). */
+/* Opens PATH read-only and checks format, version and attributes, and that every present split's
+ * datasets exist with the sizes the attributes give (for labelled data also num_labels >= 1 and
+ * /labels with that many names). Returns 0 and sets *out, or returns a sysexits code (66
+ * missing/unreadable, 65 not a drnn corpus or damaged) with a one-line message naming the file in
+ * err. The caller owns *out (corpus_close). */
 int corpus_open(corpus_t **out, const char *path, char *err, size_t errlen);
 void corpus_close(corpus_t *c);
 
@@ -33,16 +38,20 @@ const char *corpus_uuid(const corpus_t *c);
 uint64_t corpus_split_tokens(const corpus_t *c, int split); /* 0 when the split is absent */
 uint32_t corpus_split_crc32(const corpus_t *c, int split);
 
+/* --- Labelled data ------------------------------------------------------------------------ */
 const char *corpus_data_kind(const corpus_t *c);              /* "text" or "labels" */
-int corpus_num_labels(const corpus_t *c);                      /* 0 for text */
-const char *const *corpus_label_names(const corpus_t *c);      /* [num_labels], NULL for text */
-uint64_t corpus_split_examples(const corpus_t *c, int split);  /* 0 when absent or text */
-/* offsets [n+1] and labels [n] of a whole labelled split (n = corpus_split_examples). 0 or 65. */
+int corpus_num_labels(const corpus_t *c);                     /* 0 for text */
+const char *const *corpus_label_names(const corpus_t *c);     /* [num_labels], NULL for text */
+uint64_t corpus_split_examples(const corpus_t *c, int split); /* 0 when absent or text */
+/* offsets [n+1] and labels [n] of a whole labelled split (n = corpus_split_examples; the caller
+ * allocates both; an absent split gives offsets[0] = 0). Checks offsets[0] == 0, non-decreasing,
+ * offsets[n] == corpus_split_tokens, every label < num_labels. 0, or 65 with a message naming
+ * the file in err (also for a text corpus). */
 int corpus_read_examples(corpus_t *c, int split, uint64_t *offsets, uint32_t *labels, char *err,
                          size_t errlen);
 
-/* Reads N token ids of SPLIT starting at OFF into DST. Returns 0, or 65 with a message in err
- * (out of range, read error, id >= vocab_size). */
+/* Reads N token ids of SPLIT (text or labelled) starting at OFF into DST. Returns 0, or 65 with a
+ * message in err (out of range, read error, id >= vocab_size). */
 int corpus_read(corpus_t *c, int split, uint64_t off, uint64_t n, uint32_t *dst, char *err,
                 size_t errlen);
 

@@ -2,6 +2,7 @@
 #include "io/corpus_write.h"
 
 #include "io/corpus.h"
+#include "model/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,19 +21,30 @@
 
 static const char *const split_names[CORPUS_NSPLITS] = {"train", "valid", "test"};
 
+/* One 1-D dataset of a split, written a chunk at a time. */
 typedef struct {
-    hid_t group, dset;  /* -1 until the split's first token */
-    uint64_t n;         /* tokens in the dataset */
-    uint32_t crc;       /* of those tokens as stored */
-    size_t fill;        /* ids packed in buf, not yet in the dataset */
+    hid_t dset;         /* -1 until created */
+    hid_t type;         /* predefined little-endian unsigned type: never closed */
+    int width;          /* bytes per element */
+    uint64_t n;         /* elements in the dataset */
+    uint32_t crc;       /* of those elements as stored */
+    size_t fill;        /* elements packed in buf, not yet in the dataset */
     unsigned char *buf; /* one chunk: CORPUS_WRITE_CHUNK * width bytes */
+} column_t;
+
+enum { COL_TOKENS, COL_OFFSETS, COL_LABELS, NCOLS };
+static const char *const col_names[NCOLS] = {"tokens", "offsets", "labels"};
+
+typedef struct {
+    hid_t group;         /* -1 until the split's first token (text) or example (labels) */
+    column_t col[NCOLS]; /* text corpora use tokens only */
 } split_out_t;
 
 struct corpus_writer {
     hid_t file;
-    hid_t id_type; /* predefined H5T_STD_U{8,16,32}LE: never closed */
-    int width;
+    int width; /* bytes per token id */
     uint32_t vocab_size;
+    uint32_t num_labels; /* 0: a text corpus */
     char tokenizer[8];
     char uuid[33];
     char *path, *tmp;
@@ -66,14 +78,13 @@ static int h5_fail(const corpus_writer_t *w, const char *what, char *err, size_t
     char why[256] = "";
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, last_h5_error, why);
     H5Eclear2(H5E_DEFAULT);
-    snprintf(err, errlen, "cannot write '%s' (%s%s%s); check free space and permissions", w->tmp,
-             what, why[0] ? ": " : "", why);
-    return 74;
+    return drnn_errf(err, errlen, 74,
+                     "cannot write '%s' (%s%s%s); check free space and permissions", w->tmp, what,
+                     why[0] ? ": " : "", why);
 }
 
 static int sys_fail(const char *what, const char *path, char *err, size_t errlen) {
-    snprintf(err, errlen, "cannot %s '%s': %s", what, path, strerror(errno));
-    return 74;
+    return drnn_errf(err, errlen, 74, "cannot %s '%s': %s", what, path, strerror(errno));
 }
 
 /* ---- small helpers -------------------------------------------------------------------------- */
@@ -147,89 +158,149 @@ static size_t pack_ids(unsigned char *dst, const uint32_t *ids, size_t n, int wi
     return n;
 }
 
-/* ---- vocab and token datasets ---------------------------------------------------------------- */
+/* Packs V into WIDTH little-endian bytes at DST. */
+static void pack_u64(unsigned char *dst, uint64_t v, int width) {
+    for (int b = 0; b < width; b++) dst[b] = (unsigned char)(v >> (8 * b));
+}
 
-static int write_vocab(corpus_writer_t *w, const char *const *vocab, size_t n, char *err,
-                       size_t errlen) {
+/* ---- string tables and split datasets ------------------------------------------------------- */
+
+/* NAME: 1-D variable-length strings (as /vocab and /labels are read back by h5_read_strings). */
+static int write_strings(corpus_writer_t *w, const char *name, H5T_cset_t cset,
+                         const char *const *strings, size_t n, char *err, size_t errlen) {
     int rc = 0;
+    char what[64];
     hsize_t dims = n;
     hid_t t = H5Tcopy(H5T_C_S1), space = -1, d = -1;
-    H5T_cset_t cset = strcmp(w->tokenizer, "byte") == 0 ? H5T_CSET_ASCII : H5T_CSET_UTF8;
+    snprintf(what, sizeof what, "writing /%s", name);
     if (t < 0 || H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, cset) < 0 ||
         (space = H5Screate_simple(1, &dims, NULL)) < 0 ||
-        (d = H5Dcreate2(w->file, "vocab", t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
-        H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, vocab) < 0)
-        rc = h5_fail(w, "writing /vocab", err, errlen);
-    if (d >= 0 && H5Dclose(d) < 0 && rc == 0) rc = h5_fail(w, "writing /vocab", err, errlen);
+        (d = H5Dcreate2(w->file, name, t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+        H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, strings) < 0)
+        rc = h5_fail(w, what, err, errlen);
+    if (d >= 0 && H5Dclose(d) < 0 && rc == 0) rc = h5_fail(w, what, err, errlen);
     if (space >= 0) H5Sclose(space);
     if (t >= 0) H5Tclose(t);
     return rc;
 }
 
-static int split_create(corpus_writer_t *w, int k, char *err, size_t errlen) {
+/* An empty, extendible, chunked dataset NAME in GROUP for column C. */
+static int column_create(corpus_writer_t *w, hid_t group, const char *name, column_t *c, char *err,
+                         size_t errlen) {
     int rc = 0;
-    split_out_t *s = &w->split[k];
     hsize_t dims = 0, maxdims = H5S_UNLIMITED, chunk = CORPUS_WRITE_CHUNK;
-    hid_t space = -1, dcpl = -1;
-    s->buf = malloc((size_t)CORPUS_WRITE_CHUNK * (size_t)w->width);
-    if (!s->buf) {
-        snprintf(err, errlen, "out of memory writing '%s'", w->tmp);
-        return 70;
-    }
-    s->group = H5Gcreate2(w->file, split_names[k], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    space = H5Screate_simple(1, &dims, &maxdims); /* empty, extended at every flush */
-    dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    /* Shuffle before deflate: the high bytes of 16/32-bit ids are mostly 0 and compress well. */
-    if (s->group < 0 || space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, 1, &chunk) < 0 ||
-        H5Pset_shuffle(dcpl) < 0 || H5Pset_deflate(dcpl, DEFLATE_LEVEL) < 0 ||
-        (s->dset =
-             H5Dcreate2(s->group, "tokens", w->id_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
-        rc = h5_fail(w, "creating a token dataset", err, errlen);
+    c->buf = malloc((size_t)CORPUS_WRITE_CHUNK * (size_t)c->width);
+    if (!c->buf) return drnn_errf(err, errlen, 70, "out of memory writing '%s'", w->tmp);
+    hid_t space = H5Screate_simple(1, &dims, &maxdims); /* extended at every flush */
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    /* Shuffle before deflate: the high bytes of 16/32/64-bit values are mostly 0. */
+    if (space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, 1, &chunk) < 0 || H5Pset_shuffle(dcpl) < 0 ||
+        H5Pset_deflate(dcpl, DEFLATE_LEVEL) < 0 ||
+        (c->dset = H5Dcreate2(group, name, c->type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
+        rc = h5_fail(w, "creating a dataset", err, errlen);
     if (dcpl >= 0) H5Pclose(dcpl);
     if (space >= 0) H5Sclose(space);
     return rc;
 }
 
-/* Writes the packed ids of split K at the end of its dataset; they are CRC'd here, exactly the
- * bytes HDF5 stores (memory type = file type, so no conversion). */
-static int split_flush(corpus_writer_t *w, int k, char *err, size_t errlen) {
+/* Creates split K's group and datasets (tokens; offsets and labels for labelled data). */
+static int split_create(corpus_writer_t *w, int k, char *err, size_t errlen) {
     split_out_t *s = &w->split[k];
-    if (s->fill == 0) return 0;
+    int ncols = w->num_labels ? NCOLS : 1, rc = 0;
+    s->group = H5Gcreate2(w->file, split_names[k], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (s->group < 0) return h5_fail(w, "creating a split group", err, errlen);
+    for (int c = 0; c < ncols && rc == 0; c++)
+        rc = column_create(w, s->group, col_names[c], &s->col[c], err, errlen);
+    return rc;
+}
+
+/* Writes the packed elements of column C at the end of its dataset; they are CRC'd here, exactly
+ * the bytes HDF5 stores (memory type = file type, so no conversion). */
+static int column_flush(corpus_writer_t *w, column_t *c, char *err, size_t errlen) {
+    if (c->fill == 0) return 0;
     int rc = 0;
-    hsize_t start = s->n, count = s->fill, size = s->n + s->fill;
+    hsize_t start = c->n, count = c->fill, size = c->n + c->fill;
     hid_t fspace = -1, mspace = -1;
-    s->crc = (uint32_t)crc32(s->crc, s->buf, (uInt)(s->fill * (size_t)w->width));
-    if (H5Dset_extent(s->dset, &size) < 0 || (fspace = H5Dget_space(s->dset)) < 0 ||
+    c->crc = (uint32_t)crc32(c->crc, c->buf, (uInt)(c->fill * (size_t)c->width));
+    if (H5Dset_extent(c->dset, &size) < 0 || (fspace = H5Dget_space(c->dset)) < 0 ||
         H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
         (mspace = H5Screate_simple(1, &count, NULL)) < 0 ||
-        H5Dwrite(s->dset, w->id_type, mspace, fspace, H5P_DEFAULT, s->buf) < 0)
-        rc = h5_fail(w, "writing token ids", err, errlen);
+        H5Dwrite(c->dset, c->type, mspace, fspace, H5P_DEFAULT, c->buf) < 0)
+        rc = h5_fail(w, "writing a split", err, errlen);
     if (mspace >= 0) H5Sclose(mspace);
     if (fspace >= 0) H5Sclose(fspace);
-    s->n += s->fill;
-    s->fill = 0;
+    c->n += c->fill;
+    c->fill = 0;
     return rc;
+}
+
+/* Appends one value to column C (offsets, labels). */
+static int column_push(corpus_writer_t *w, column_t *c, uint64_t v, char *err, size_t errlen) {
+    pack_u64(c->buf + c->fill * (size_t)c->width, v, c->width);
+    return ++c->fill == CORPUS_WRITE_CHUNK ? column_flush(w, c, err, errlen) : 0;
+}
+
+/* Appends ids[0..n) to the tokens of split K. */
+static int tokens_append(corpus_writer_t *w, int k, const uint32_t *ids, size_t n, char *err,
+                         size_t errlen) {
+    column_t *c = &w->split[k].col[COL_TOKENS];
+    while (n > 0) {
+        size_t take = CORPUS_WRITE_CHUNK - c->fill;
+        if (take > n) take = n;
+        size_t ok =
+            pack_ids(c->buf + c->fill * (size_t)c->width, ids, take, c->width, w->vocab_size);
+        if (ok < take)
+            return drnn_errf(err, errlen, 70, "internal error: token id %u >= vocabulary size %u",
+                             ids[ok], w->vocab_size);
+        c->fill += take;
+        ids += take;
+        n -= take;
+        int rc = c->fill == CORPUS_WRITE_CHUNK ? column_flush(w, c, err, errlen) : 0;
+        if (rc) return rc;
+    }
+    return 0;
 }
 
 /* Closes split K's objects; returns -1 when HDF5 reports a failure (e.g. flushing a chunk). */
 static int split_close(split_out_t *s) {
     int rc = 0;
-    if (s->dset >= 0 && H5Dclose(s->dset) < 0) rc = -1;
+    for (int k = 0; k < NCOLS; k++) {
+        column_t *c = &s->col[k];
+        if (c->dset >= 0 && H5Dclose(c->dset) < 0) rc = -1;
+        c->dset = -1;
+        free(c->buf);
+        c->buf = NULL;
+    }
     if (s->group >= 0 && H5Gclose(s->group) < 0) rc = -1;
-    s->dset = s->group = -1;
-    free(s->buf);
-    s->buf = NULL;
+    s->group = -1;
     return rc;
+}
+
+/* CRC of column C's elements so far, the ones still in its buffer included. */
+static uint32_t column_crc(const column_t *c) {
+    if (c->fill == 0) return c->crc; /* crc32(crc, NULL, 0) would give 0, not crc */
+    return (uint32_t)crc32(c->crc, c->buf, (uInt)(c->fill * (size_t)c->width));
 }
 
 /* ---- public --------------------------------------------------------------------------------- */
 
 static int writer_init(corpus_writer_t *w, const char *path, const char *tokenizer, size_t vsize) {
+    static const int widths[NCOLS] = {0, 8, 4}; /* tokens: from vsize */
     w->file = -1;
-    for (int k = 0; k < CORPUS_NSPLITS; k++) w->split[k].group = w->split[k].dset = -1;
     w->vocab_size = (uint32_t)vsize;
     w->width = vsize <= 256 ? 1 : vsize <= 65536 ? 2 : 4;
-    w->id_type = w->width == 1 ? H5T_STD_U8LE : w->width == 2 ? H5T_STD_U16LE : H5T_STD_U32LE;
+    for (int k = 0; k < CORPUS_NSPLITS; k++) {
+        w->split[k].group = -1;
+        for (int c = 0; c < NCOLS; c++) {
+            column_t *col = &w->split[k].col[c];
+            col->dset = -1;
+            col->width = c == COL_TOKENS ? w->width : widths[c];
+            col->type = col->width == 1   ? H5T_STD_U8LE
+                        : col->width == 2 ? H5T_STD_U16LE
+                        : col->width == 4 ? H5T_STD_U32LE
+                                          : H5T_STD_U64LE;
+        }
+    }
     snprintf(w->tokenizer, sizeof w->tokenizer, "%s", tokenizer);
     make_uuid(w->uuid);
     size_t len = strlen(path) + 32;
@@ -243,11 +314,9 @@ static int writer_init(corpus_writer_t *w, const char *path, const char *tokeniz
 static int writer_create_file(corpus_writer_t *w, char *err, size_t errlen) {
     /* A plain open first: its errno names the problem (no folder, no permission) clearly. */
     int fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot create '%s': %s; choose a writable output folder", w->tmp,
-                 strerror(errno));
-        return 74;
-    }
+    if (fd < 0)
+        return drnn_errf(err, errlen, 74, "cannot create '%s': %s; choose a writable output folder",
+                         w->tmp, strerror(errno));
     close(fd);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     /* The latest format checksums its metadata, so damaged attributes fail loudly. */
@@ -262,22 +331,20 @@ int corpus_writer_open(corpus_writer_t **out, const char *path, const char *toke
     int rc = 64;
     *out = NULL;
     if (strcmp(tokenizer, "byte") && strcmp(tokenizer, "char") && strcmp(tokenizer, "word")) {
-        snprintf(err, errlen, "unknown tokenizer '%s' (byte, char or word)", tokenizer);
-        return 64;
+        return drnn_errf(err, errlen, 64, "unknown tokenizer '%s' (byte, char or word)", tokenizer);
     }
     if (vocab_size < 1 || vocab_size > INT32_MAX) {
-        snprintf(err, errlen, "vocabulary size %zu is out of range", vocab_size);
-        return 64;
+        return drnn_errf(err, errlen, 64, "vocabulary size %zu is out of range", vocab_size);
     }
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported by us, in one line */
     corpus_writer_t *w = calloc(1, sizeof *w);
     if (!w || writer_init(w, path, tokenizer, vocab_size) != 0) {
-        snprintf(err, errlen, "out of memory opening '%s'", path);
-        rc = 70;
+        rc = drnn_errf(err, errlen, 70, "out of memory opening '%s'", path);
         goto fail;
     }
     if ((rc = writer_create_file(w, err, errlen)) != 0) goto fail;
-    if ((rc = write_vocab(w, vocab, vocab_size, err, errlen)) != 0) goto fail;
+    H5T_cset_t cset = strcmp(tokenizer, "byte") == 0 ? H5T_CSET_ASCII : H5T_CSET_UTF8;
+    if ((rc = write_strings(w, "vocab", cset, vocab, vocab_size, err, errlen)) != 0) goto fail;
     *out = w;
     return 0;
 fail:
@@ -285,41 +352,74 @@ fail:
     return rc;
 }
 
-int corpus_writer_append(corpus_writer_t *w, int split, const uint32_t *ids, size_t n, char *err,
-                         size_t errlen) {
-    if (split < 0 || split >= CORPUS_NSPLITS) {
-        snprintf(err, errlen, "internal error: split %d does not exist", split);
-        return 70;
-    }
-    split_out_t *s = &w->split[split];
-    int rc = 0;
-    if (n > 0 && s->dset < 0 && (rc = split_create(w, split, err, errlen)) != 0) return rc;
-    while (n > 0) {
-        size_t take = CORPUS_WRITE_CHUNK - s->fill;
-        if (take > n) take = n;
-        size_t ok =
-            pack_ids(s->buf + s->fill * (size_t)w->width, ids, take, w->width, w->vocab_size);
-        if (ok < take) {
-            snprintf(err, errlen, "internal error: token id %u >= vocabulary size %u", ids[ok],
-                     w->vocab_size);
-            return 70;
-        }
-        s->fill += take;
-        ids += take;
-        n -= take;
-        if (s->fill == CORPUS_WRITE_CHUNK && (rc = split_flush(w, split, err, errlen)) != 0)
-            return rc;
-    }
+int corpus_writer_set_labels(corpus_writer_t *w, const char *const *names, size_t n, char *err,
+                             size_t errlen) {
+    int used = 0;
+    for (int k = 0; k < CORPUS_NSPLITS; k++) used |= w->split[k].group >= 0;
+    if (w->num_labels || used)
+        return drnn_errf(err, errlen, 70, "internal error: labels set twice or after tokens");
+    if (n < 1 || n > INT32_MAX) return drnn_errf(err, errlen, 64, "%zu labels is out of range", n);
+    int rc = write_strings(w, "labels", H5T_CSET_UTF8, names, n, err, errlen);
+    if (rc == 0) w->num_labels = (uint32_t)n;
+    return rc;
+}
+
+static int check_split(const corpus_writer_t *w, int split, int labelled, char *err,
+                       size_t errlen) {
+    if (split < 0 || split >= CORPUS_NSPLITS)
+        return drnn_errf(err, errlen, 70, "internal error: split %d does not exist", split);
+    if (labelled != (w->num_labels > 0))
+        return drnn_errf(err, errlen, 70, "internal error: %s appended to a %s corpus",
+                         labelled ? "an example" : "bare tokens",
+                         w->num_labels ? "labelled" : "text");
     return 0;
 }
 
-uint64_t corpus_writer_tokens(const corpus_writer_t *w, int split) {
-    return w->split[split].n + w->split[split].fill;
+int corpus_writer_append(corpus_writer_t *w, int split, const uint32_t *ids, size_t n, char *err,
+                         size_t errlen) {
+    int rc = check_split(w, split, 0, err, errlen);
+    if (rc == 0 && n > 0 && w->split[split].group < 0) rc = split_create(w, split, err, errlen);
+    return rc ? rc : tokens_append(w, split, ids, n, err, errlen);
 }
 
+int corpus_writer_append_example(corpus_writer_t *w, int split, const uint32_t *ids, size_t n,
+                                 uint32_t label, char *err, size_t errlen) {
+    int rc = check_split(w, split, 1, err, errlen);
+    if (rc) return rc;
+    split_out_t *s = &w->split[split];
+    if (label >= w->num_labels)
+        return drnn_errf(err, errlen, 70, "internal error: label %u >= number of labels %u", label,
+                         w->num_labels);
+    if (s->group < 0) {
+        if ((rc = split_create(w, split, err, errlen)) != 0) return rc;
+        if ((rc = column_push(w, &s->col[COL_OFFSETS], 0, err, errlen)) != 0) return rc;
+    }
+    if ((rc = tokens_append(w, split, ids, n, err, errlen)) != 0) return rc;
+    if ((rc = column_push(w, &s->col[COL_OFFSETS], corpus_writer_tokens(w, split), err, errlen)))
+        return rc;
+    return column_push(w, &s->col[COL_LABELS], label, err, errlen);
+}
+
+static uint64_t column_count(const column_t *c) {
+    return c->n + c->fill;
+}
+
+uint64_t corpus_writer_tokens(const corpus_writer_t *w, int split) {
+    return column_count(&w->split[split].col[COL_TOKENS]);
+}
+
+uint64_t corpus_writer_examples(const corpus_writer_t *w, int split) {
+    return column_count(&w->split[split].col[COL_LABELS]);
+}
+
+/* Text: the CRC of the ids as stored. Labels: continued over the offsets, then the labels. */
 uint32_t corpus_writer_crc32(const corpus_writer_t *w, int split) {
-    const split_out_t *s = &w->split[split];
-    return (uint32_t)crc32(s->crc, s->buf, (uInt)(s->fill * (size_t)w->width));
+    const column_t *c = w->split[split].col;
+    uLong crc = column_crc(&c[COL_TOKENS]);
+    if (!w->num_labels) return (uint32_t)crc;
+    for (int k = COL_OFFSETS; k <= COL_LABELS; k++)
+        crc = crc32_combine(crc, column_crc(&c[k]), (z_off_t)(column_count(&c[k]) * c[k].width));
+    return (uint32_t)crc;
 }
 
 int corpus_writer_width(const corpus_writer_t *w) {
@@ -332,22 +432,31 @@ const char *corpus_writer_tmp_path(const corpus_writer_t *w) {
     return w->tmp;
 }
 
+static int write_u64(hid_t root, int k, const char *what, uint64_t v) {
+    char name[32];
+    snprintf(name, sizeof name, "%s_%s", split_names[k], what);
+    return attr_write(root, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &v) < 0 ? -1 : 0;
+}
+
 static int write_attributes(corpus_writer_t *w) {
-    int version = CORPUS_VERSION, vsize = (int)w->vocab_size;
+    int version = CORPUS_VERSION, vsize = (int)w->vocab_size, nlabels = (int)w->num_labels;
     hid_t root = H5Gopen2(w->file, "/", H5P_DEFAULT);
     int bad = root < 0 || attr_string(root, "format", CORPUS_FORMAT) < 0 ||
               attr_write(root, "version", H5T_STD_I32LE, H5T_NATIVE_INT, &version) < 0 ||
+              attr_string(root, "data", nlabels ? "labels" : "text") < 0 ||
               attr_string(root, "tokenizer", w->tokenizer) < 0 ||
               attr_write(root, "vocab_size", H5T_STD_I32LE, H5T_NATIVE_INT, &vsize) < 0 ||
               attr_string(root, "uuid", w->uuid) < 0;
+    if (!bad && nlabels)
+        bad = attr_write(root, "num_labels", H5T_STD_I32LE, H5T_NATIVE_INT, &nlabels) < 0;
     for (int k = 0; k < CORPUS_NSPLITS && !bad; k++) {
-        const split_out_t *s = &w->split[k];
+        uint32_t crc = corpus_writer_crc32(w, k);
         char name[32];
-        if (s->n == 0) continue;
-        snprintf(name, sizeof name, "%s_tokens", split_names[k]);
-        bad = attr_write(root, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &s->n) < 0;
+        if (w->split[k].group < 0) continue;
+        bad = write_u64(root, k, "tokens", corpus_writer_tokens(w, k)) < 0;
+        if (!bad && nlabels) bad = write_u64(root, k, "examples", corpus_writer_examples(w, k));
         snprintf(name, sizeof name, "%s_crc32", split_names[k]);
-        bad = bad || attr_write(root, name, H5T_STD_U32LE, H5T_NATIVE_UINT32, &s->crc) < 0;
+        bad = bad || attr_write(root, name, H5T_STD_U32LE, H5T_NATIVE_UINT32, &crc) < 0;
     }
     if (root >= 0 && H5Gclose(root) < 0) bad = 1;
     return bad ? -1 : 0;
@@ -366,7 +475,10 @@ static int rename_into_place(corpus_writer_t *w, char *err, size_t errlen) {
 
 int corpus_writer_commit(corpus_writer_t *w, char *err, size_t errlen) {
     int rc = 0;
-    for (int k = 0; k < CORPUS_NSPLITS && rc == 0; k++) rc = split_flush(w, k, err, errlen);
+    for (int k = 0; k < CORPUS_NSPLITS; k++)
+        for (int c = 0; c < NCOLS && rc == 0; c++)
+            if (w->split[k].col[c].dset >= 0)
+                rc = column_flush(w, &w->split[k].col[c], err, errlen);
     if (rc == 0 && write_attributes(w) != 0) rc = h5_fail(w, "writing attributes", err, errlen);
     for (int k = 0; k < CORPUS_NSPLITS; k++) {
         if (split_close(&w->split[k]) != 0 && rc == 0) rc = h5_fail(w, "closing", err, errlen);

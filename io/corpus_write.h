@@ -1,16 +1,25 @@
 /* io/corpus_write.h — writing drnn corpus files (DESIGN §6); io/corpus.h reads them.
  *
  * File layout (HDF5, latest file format):
- *   root attributes, scalar: format "drnn-corpus", version 1 (int32), tokenizer ("byte", "char",
- *     "word"), vocab_size (int32), uuid (32 lowercase hex digits from /dev/urandom), and for each
- *     present split <split>_tokens (uint64) and <split>_crc32 (uint32). Strings are fixed-length,
- *     NUL-terminated, ASCII.
+ *   root attributes, scalar: format "drnn-corpus", version 1 (int32), data ("text" or "labels";
+ *     readers take a missing data attribute for "text"), tokenizer ("byte", "char", "word"),
+ *     vocab_size (int32), uuid (32 lowercase hex digits from /dev/urandom), and for each present
+ *     split <split>_tokens (uint64) and <split>_crc32 (uint32). Labelled data adds num_labels
+ *     (int32) and <split>_examples (uint64). Strings are fixed-length, NUL-terminated, ASCII.
  *   /vocab: 1-D variable-length strings, one per id (UTF-8 for char and word, ASCII for byte).
  *   /train/tokens, /valid/tokens, /test/tokens: 1-D unsigned little-endian ids of the smallest
- *     width that holds vocab_size - 1 (H5T_STD_U8LE, U16LE or U32LE), chunked by
- *     CORPUS_WRITE_CHUNK elements, shuffle + deflate level 4, unlimited max size. A split with no
- *     tokens has neither a group nor attributes.
- *   <split>_crc32 is zlib's crc32 of the ids as stored: n * width little-endian bytes.
+ *     width that holds vocab_size - 1 (H5T_STD_U8LE, U16LE or U32LE).
+ *   Labelled data (one example = a label and its text's tokens):
+ *     /labels: the label names, 1-D variable-length UTF-8 strings like /vocab; label id = index.
+ *     /SPLIT/tokens: every example's tokens, concatenated in example order;
+ *     /SPLIT/offsets: uint64 LE [n+1], example i is tokens [offsets[i], offsets[i+1]),
+ *       offsets[0] = 0, offsets[n] = <split>_tokens;
+ *     /SPLIT/labels: uint32 LE [n], the label id of each example.
+ *   Every dataset of a split is chunked by CORPUS_WRITE_CHUNK elements, shuffle + deflate level 4,
+ *   unlimited max size. A split with no tokens (text) or no examples (labels) has neither a group
+ *   nor attributes.
+ *   <split>_crc32 is zlib's crc32 of the ids as stored (n * width little-endian bytes); for
+ *   labelled data continued over the offsets (8 bytes each, LE) and then the labels (4 bytes, LE).
  * The file is built as PATH.tmp.<pid> in PATH's folder and only appears as PATH, complete, after
  * corpus_writer_commit (close, fsync, rename, fsync of the folder). Every failure removes the
  * temporary file. No MPI.
@@ -33,16 +42,32 @@ typedef struct corpus_writer corpus_writer_t;
 int corpus_writer_open(corpus_writer_t **out, const char *path, const char *tokenizer,
                        const char *const *vocab, size_t vocab_size, char *err, size_t errlen);
 
-/* Appends ids[0..n) to SPLIT (CORPUS_TRAIN, CORPUS_VALID or CORPUS_TEST), creating its dataset on
- * the first token. Ids are buffered a chunk at a time and CRC'd as each chunk is written. Returns
- * 0, 74 on a write failure, or 70 for an id >= vocab_size, a bad split (a caller bug) or no memory,
- * with a message in err. After a failure the writer can only be aborted. */
+/* Appends ids[0..n) to SPLIT (CORPUS_TRAIN, CORPUS_VALID or CORPUS_TEST) of a text corpus,
+ * creating its dataset on the first token. Ids are buffered a chunk at a time and CRC'd as each
+ * chunk is written. Returns 0, 74 on a write failure, or 70 for an id >= vocab_size, a bad split
+ * or a labelled corpus (caller bugs) or no memory, with a message in err. After a failure the
+ * writer can only be aborted. */
 int corpus_writer_append(corpus_writer_t *w, int split, const uint32_t *ids, size_t n, char *err,
                          size_t errlen);
 
-uint64_t corpus_writer_tokens(const corpus_writer_t *w, int split); /* appended so far */
-uint32_t corpus_writer_crc32(const corpus_writer_t *w, int split);  /* of those tokens */
-int corpus_writer_width(const corpus_writer_t *w);                  /* bytes per id: 1, 2, 4 */
+/* Makes W a labelled corpus: writes /labels = NAMES[0..n) (copied; 1 <= n <= INT32_MAX, the ids'
+ * order is the caller's). Call once, before any append. Returns 0, 74 on a write failure, 64 for
+ * a bad n, 70 when called twice or late; after a failure W can only be aborted. */
+int corpus_writer_set_labels(corpus_writer_t *w, const char *const *names, size_t n, char *err,
+                             size_t errlen);
+
+/* Appends one example to SPLIT of a labelled corpus: ids[0..n) to its tokens (n may be 0), its
+ * end to the offsets (the leading 0 comes with the split's first example), LABEL to the labels.
+ * Returns 0, 74 on a write failure, or 70 for an id >= vocab_size, a label >= the number of
+ * labels, a bad split or a text corpus (caller bugs), with a message in err. */
+int corpus_writer_append_example(corpus_writer_t *w, int split, const uint32_t *ids, size_t n,
+                                 uint32_t label, char *err, size_t errlen);
+
+uint64_t corpus_writer_tokens(const corpus_writer_t *w, int split);   /* appended so far */
+uint64_t corpus_writer_examples(const corpus_writer_t *w, int split); /* 0 for text */
+/* Of the split so far, as the <split>_crc32 attribute will hold it (text or labels). */
+uint32_t corpus_writer_crc32(const corpus_writer_t *w, int split);
+int corpus_writer_width(const corpus_writer_t *w); /* bytes per id: 1, 2, 4 */
 const char *corpus_writer_uuid(const corpus_writer_t *w);
 /* The temporary file's name, e.g. for a signal handler that must unlink it. */
 const char *corpus_writer_tmp_path(const corpus_writer_t *w);

@@ -1,6 +1,8 @@
 /* io/tokenize.c — see tokenize.h for the symbol and vocabulary rules. */
 #include "io/tokenize.h"
 
+#include "io/textfile.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,35 +278,6 @@ int tok_splitter_finish(tok_splitter_t *s, tok_emit_fn emit, void *arg) {
     return stop;
 }
 
-static gzFile open_input(const char *path) {
-    if (strcmp(path, "-") != 0) return gzopen(path, "rb");
-    int fd = dup(STDIN_FILENO); /* gzclose closes it; stdin itself stays open */
-    if (fd < 0) return NULL;
-    gzFile f = gzdopen(fd, "rb");
-    if (!f) close(fd);
-    return f;
-}
-
-/* Turns a failed or suspicious gzread into a sysexits code and message; 0 when all was well. */
-static int read_status(gzFile f, const char *path, char *err, size_t errlen) {
-    int zerr;
-    const char *msg = gzerror(f, &zerr);
-    if (zerr == Z_OK) return 0;
-    if (zerr == Z_ERRNO) {
-        int e = errno;
-        snprintf(err, errlen, "cannot read '%s': %s", path, strerror(e));
-        return e == EISDIR ? 66 : 74;
-    }
-    if (zerr == Z_MEM_ERROR) {
-        snprintf(err, errlen, "out of memory while reading '%s'", path);
-        return 70;
-    }
-    /* Z_BUF_ERROR after the last byte means the gzip stream ended early. */
-    snprintf(err, errlen, "'%s' has damaged gzip data (%s); re-create or re-download it", path,
-             zerr == Z_BUF_ERROR ? "truncated" : msg);
-    return 65;
-}
-
 int tok_feed_file(tok_splitter_t *s, const char *path, tok_emit_fn emit, void *arg, int *stop,
                   char *err, size_t errlen) {
     int rc = 0, dummy;
@@ -312,7 +285,7 @@ int tok_feed_file(tok_splitter_t *s, const char *path, tok_emit_fn emit, void *a
     if (!stop) stop = &dummy;
     *stop = 0;
     errno = 0;
-    gzFile f = open_input(path);
+    gzFile f = textfile_open(path);
     if (!f) {
         snprintf(err, errlen, "cannot open '%s': %s", path, errno ? strerror(errno) : "no memory");
         return 66;
@@ -326,7 +299,7 @@ int tok_feed_file(tok_splitter_t *s, const char *path, tok_emit_fn emit, void *a
     for (;;) {
         int got = gzread(f, buf, READ_CAP);
         if (got <= 0) {
-            rc = read_status(f, path, err, errlen);
+            rc = textfile_status(f, path, err, errlen);
             break;
         }
         if ((*stop = tok_splitter_feed(s, buf, (size_t)got, emit, arg)) != 0) break;

@@ -280,7 +280,8 @@ test_errors() {
     expect_exit 64 "$PREP" --valid t.txt --valid-fraction 0.1 -o o/x.h5 t.txt
     expect_exit 64 "$PREP" --format pairs -o o/x.h5 t.txt
     grep -q 'not supported yet' err.txt || fail "--format pairs says it is not supported yet"
-    expect_exit 64 "$PREP" --format labels -o o/x.h5 t.txt
+    expect_exit 65 "$PREP" --format labels -o o/x.h5 t.txt # t.txt has no TAB
+    grep -q 't.txt:1: no TAB' err.txt || fail "--format labels on plain text names file:line"
     expect_exit 64 "$PREP" --format csv -o o/x.h5 t.txt
     expect_exit 64 "$PREP" t.txt
     expect_exit 64 "$PREP" -o o/x.h5

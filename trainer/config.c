@@ -1,20 +1,17 @@
+/* trainer/config.c — see config.h. */
 #include "trainer/config.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return 64;
-}
+#include "model/util.h"
+
+#define USAGE_COLUMN 25 /* where config_usage starts the help text */
 
 static const opt_spec_t *find(const opt_spec_t *spec, int n, const char *name, size_t len) {
     for (int i = 0; i < n; i++)
@@ -22,10 +19,36 @@ static const opt_spec_t *find(const opt_spec_t *spec, int n, const char *name, s
     return NULL;
 }
 
+static const opt_spec_t *find_alias(const opt_spec_t *spec, int n, const opt_alias_t *aliases,
+                                    char letter) {
+    for (int i = 0; aliases && aliases[i].letter; i++)
+        if (aliases[i].letter == letter)
+            return find(spec, n, aliases[i].name, strlen(aliases[i].name));
+    return NULL;
+}
+
 static int is_reserved(opt_reserved_t reserved, const char *name, size_t len) {
     for (int i = 0; reserved && reserved[i]; i++)
         if (strlen(reserved[i]) == len && strncmp(reserved[i], name, len) == 0) return 1;
     return 0;
+}
+
+/* Plain decimal: [+-]digits, then for reals [.digits][e[+-]digits], with at least one digit
+ * before the exponent. strtod alone would also take "0x10" (16), "inf" and "nan". */
+static int is_decimal(const char *s, int integer) {
+    size_t digits = 0;
+    if (*s == '+' || *s == '-') s++;
+    for (; isdigit((unsigned char)*s); s++) digits++;
+    if (!integer && *s == '.')
+        for (s++; isdigit((unsigned char)*s); s++) digits++;
+    if (digits == 0) return 0;
+    if (!integer && (*s == 'e' || *s == 'E')) {
+        s++;
+        if (*s == '+' || *s == '-') s++;
+        if (!isdigit((unsigned char)*s)) return 0;
+        while (isdigit((unsigned char)*s)) s++;
+    }
+    return *s == '\0';
 }
 
 /* Stores VALUE into the option; WHERE says where it came from for messages. */
@@ -37,8 +60,8 @@ static int set_value(void *opts, const opt_spec_t *o, const char *value, const c
     switch (o->type) {
     case OPT_STR:
         if (strlen(value) >= o->size)
-            return fail(err, errlen, "%s--%s: value too long (max %zu characters)", where, o->name,
-                        o->size - 1);
+            return drnn_errf(err, errlen, 64, "%s--%s: value too long (max %zu characters)", where,
+                             o->name, o->size - 1);
         strcpy(dst, value);
         return 0;
     case OPT_FLAG: {
@@ -48,24 +71,28 @@ static int set_value(void *opts, const opt_spec_t *o, const char *value, const c
         else if (!strcmp(value, "0") || !strcmp(value, "false") || !strcmp(value, "no"))
             v = 0;
         else
-            return fail(err, errlen, "%s--%s: expected true or false, got '%s'", where, o->name,
-                        value);
+            return drnn_errf(err, errlen, 64, "%s--%s: expected true or false, got '%s'", where,
+                             o->name, value);
         *(int *)dst = v;
         return 0;
     }
     case OPT_DOUBLE: {
-        double v = strtod(value, &end);
-        if (end == value || *end || errno || !isfinite(v) || v < o->min || v > o->max)
-            return fail(err, errlen, "%s--%s: expected a number in [%g, %g], got '%s'", where,
-                        o->name, o->min, o->max, value);
+        int ok = is_decimal(value, 0);
+        double v = ok ? strtod(value, &end) : 0;
+        if (!ok || errno || !isfinite(v) || v < o->min || v > o->max)
+            return drnn_errf(err, errlen, 64,
+                             "%s--%s: expected a decimal number in [%g, %g], got '%s'", where,
+                             o->name, o->min, o->max, value);
         *(double *)dst = v;
         return 0;
     }
     default: {
-        long long v = strtoll(value, &end, 10);
-        if (end == value || *end || errno || (double)v < o->min || (double)v > o->max)
-            return fail(err, errlen, "%s--%s: expected an integer in [%.0f, %.0f], got '%s'", where,
-                        o->name, o->min, o->max, value);
+        int ok = is_decimal(value, 1);
+        long long v = ok ? strtoll(value, &end, 10) : 0;
+        if (!ok || errno || (double)v < o->min || (double)v > o->max)
+            return drnn_errf(err, errlen, 64,
+                             "%s--%s: expected an integer in [%.0f, %.0f], got '%s'", where,
+                             o->name, o->min, o->max, value);
         if (o->type == OPT_INT)
             *(int *)dst = (int)v;
         else if (o->type == OPT_LONG)
@@ -77,12 +104,36 @@ static int set_value(void *opts, const opt_spec_t *o, const char *value, const c
     }
 }
 
+/* An option without a default starts empty or zero (no range check: 0 may mean "unset"). */
+static void set_zero(void *opts, const opt_spec_t *o) {
+    void *dst = (char *)opts + o->offset;
+    switch (o->type) {
+    case OPT_STR:
+        *(char *)dst = '\0';
+        break;
+    case OPT_INT:
+    case OPT_FLAG:
+        *(int *)dst = 0;
+        break;
+    case OPT_LONG:
+        *(long *)dst = 0;
+        break;
+    case OPT_DOUBLE:
+        *(double *)dst = 0;
+        break;
+    case OPT_U64:
+        *(uint64_t *)dst = 0;
+        break;
+    }
+}
+
 static int unknown(opt_reserved_t reserved, const char *where, const char *name, size_t len,
                    char *err, size_t errlen) {
     if (is_reserved(reserved, name, len))
-        return fail(err, errlen, "%s--%.*s is not implemented in this version of drnn", where,
-                    (int)len, name);
-    return fail(err, errlen, "%sunknown option --%.*s (see --help)", where, (int)len, name);
+        return drnn_errf(err, errlen, 64, "%s--%.*s is not implemented in this version of drnn",
+                         where, (int)len, name);
+    return drnn_errf(err, errlen, 64, "%sunknown option --%.*s (see --help)", where, (int)len,
+                     name);
 }
 
 static char *trim(char *s) {
@@ -92,10 +143,21 @@ static char *trim(char *s) {
     return s;
 }
 
+static void mark_given(config_cli_t *cli, const opt_spec_t *spec, const opt_spec_t *o) {
+    if (cli && cli->given) cli->given[o - spec] = 1;
+}
+
 static int parse_file(void *opts, const opt_spec_t *spec, int n, opt_reserved_t reserved,
-                      const char *path, char *err, size_t errlen) {
+                      config_cli_t *cli, const char *path, char *err, size_t errlen) {
+    struct stat st;
     FILE *f = fopen(path, "r");
-    if (!f) return fail(err, errlen, "--config %s: %s", path, strerror(errno));
+    if (!f) return drnn_errf(err, errlen, 64, "--config %s: %s", path, strerror(errno));
+    /* fopen opens a folder, whose reads then fail: it would pass for an empty file. */
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return drnn_errf(err, errlen, 64, "--config %s: is a folder; name a key = value file",
+                         path);
+    }
     char line[8192], where[4200];
     int lineno = 0, rc = 0;
     while (rc == 0 && fgets(line, sizeof line, f)) {
@@ -105,67 +167,148 @@ static int parse_file(void *opts, const opt_spec_t *spec, int n, opt_reserved_t 
         snprintf(where, sizeof where, "%s:%d: ", path, lineno);
         char *eq = strchr(s, '=');
         if (!eq) {
-            rc = fail(err, errlen, "%sexpected 'key = value', got '%s'", where, s);
+            rc = drnn_errf(err, errlen, 64, "%sexpected 'key = value', got '%s'", where, s);
             break;
         }
         *eq = '\0';
         char *key = trim(s), *val = trim(eq + 1);
         const opt_spec_t *o = find(spec, n, key, strlen(key));
-        if (!o || !strcmp(key, "config"))
+        if (!o || !strcmp(key, "config")) {
             rc = unknown(reserved, where, key, strlen(key), err, errlen);
-        else
+        } else {
             rc = set_value(opts, o, val, where, err, errlen);
+            mark_given(cli, spec, o);
+        }
     }
+    if (rc == 0 && ferror(f))
+        rc = drnn_errf(err, errlen, 64, "--config %s: cannot read it: %s", path, strerror(errno));
     fclose(f);
     return rc;
 }
 
-int config_parse(void *opts, const opt_spec_t *spec, int nspec, opt_reserved_t reserved, int argc,
-                 char **argv, char *err, size_t errlen) {
-    for (int i = 0; i < nspec; i++) {
-        const opt_spec_t *o = &spec[i];
-        const char *d = o->defval ? o->defval : (o->type == OPT_STR ? "" : "0");
-        if (set_value(opts, o, d, "default ", err, errlen)) return 64;
-    }
-    /* First pass: find --config so the command line can override the file. */
+/* The file named by the last --config before "--", or NULL. */
+static const char *config_file_arg(int argc, char **argv, char *err, size_t errlen, int *rc) {
     const char *cfg = NULL;
-    for (int i = 1; i < argc; i++) {
+    *rc = 0;
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
         if (!strcmp(argv[i], "--config")) {
-            if (i + 1 >= argc) return fail(err, errlen, "--config needs a file name");
+            if (i + 1 >= argc) {
+                *rc = drnn_errf(err, errlen, 64, "--config needs a file name");
+                return NULL;
+            }
             cfg = argv[++i];
         } else if (!strncmp(argv[i], "--config=", 9)) {
             cfg = argv[i] + 9;
         }
     }
-    if (cfg) {
-        int rc = parse_file(opts, spec, nspec, reserved, cfg, err, errlen);
-        if (rc) return rc;
-        const opt_spec_t *o = find(spec, nspec, "config", 6);
-        if (o) set_value(opts, o, cfg, "", err, errlen);
+    return cfg;
+}
+
+static int apply_defaults(void *opts, const opt_spec_t *spec, int nspec, char *err, size_t errlen) {
+    for (int i = 0; i < nspec; i++) {
+        if (!spec[i].defval)
+            set_zero(opts, &spec[i]);
+        else if (set_value(opts, &spec[i], spec[i].defval, "default ", err, errlen))
+            return 64;
     }
+    return 0;
+}
+
+/* Parses argv[i] (an option) and its value; advances *i past a separate value. */
+static int parse_option(void *opts, const opt_spec_t *spec, int nspec, opt_reserved_t reserved,
+                        config_cli_t *cli, int argc, char **argv, int *i, char *err,
+                        size_t errlen) {
+    const char *a = argv[*i], *eq = NULL;
+    const opt_spec_t *o;
+    if (a[1] != '-') { /* -x: a one-letter alias */
+        o = a[2] == '\0' && cli ? find_alias(spec, nspec, cli->aliases, a[1]) : NULL;
+        if (!o) return drnn_errf(err, errlen, 64, "unknown option %s (see --help)", a);
+    } else {
+        const char *name = a + 2;
+        eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        o = find(spec, nspec, name, len);
+        if (!o) return unknown(reserved, "", name, len, err, errlen);
+    }
+    const char *val;
+    if (eq)
+        val = eq + 1;
+    else if (o->type == OPT_FLAG)
+        val = "1";
+    else if (*i + 1 < argc)
+        val = argv[++*i];
+    else
+        return drnn_errf(err, errlen, 64, "%s needs a value (see --help)", a);
+    mark_given(cli, spec, o);
+    if (!strcmp(o->name, "config")) return 0; /* read before the command line */
+    return set_value(opts, o, val, "", err, errlen);
+}
+
+static int parse_argv(void *opts, const opt_spec_t *spec, int nspec, opt_reserved_t reserved,
+                      config_cli_t *cli, int argc, char **argv, char *err, size_t errlen) {
+    int allow_args = cli && cli->allow_args, only_args = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strncmp(a, "--", 2) != 0 || a[2] == '\0')
-            return fail(err, errlen, "unexpected argument '%s' (options start with --; see --help)",
-                        a);
-        const char *name = a + 2, *eq = strchr(name, '=');
-        size_t len = eq ? (size_t)(eq - name) : strlen(name);
-        const opt_spec_t *o = find(spec, nspec, name, len);
-        if (!o) return unknown(reserved, "", name, len, err, errlen);
-        const char *val;
-        if (eq)
-            val = eq + 1;
-        else if (o->type == OPT_FLAG)
-            val = "1";
-        else if (i + 1 < argc)
-            val = argv[++i];
-        else
-            return fail(err, errlen, "--%s needs a value (see --help)", o->name);
-        if (!strcmp(o->name, "config")) continue;
-        int rc = set_value(opts, o, val, "", err, errlen);
+        int is_arg = only_args || a[0] != '-' || a[1] == '\0';
+        if (is_arg || !strcmp(a, "--")) {
+            if (!allow_args)
+                return drnn_errf(err, errlen, 64,
+                                 "unexpected argument '%s' (options start with --; see --help)", a);
+            if (is_arg)
+                cli->args[cli->nargs++] = a;
+            else
+                only_args = 1;
+            continue;
+        }
+        int rc = parse_option(opts, spec, nspec, reserved, cli, argc, argv, &i, err, errlen);
         if (rc) return rc;
     }
     return 0;
+}
+
+int config_parse_cli(void *opts, const opt_spec_t *spec, int nspec, opt_reserved_t reserved,
+                     config_cli_t *cli, int argc, char **argv, char *err, size_t errlen) {
+    int rc;
+    if (cli) {
+        cli->nargs = 0;
+        cli->args = calloc(argc > 0 ? (size_t)argc : 1, sizeof *cli->args);
+        cli->given = calloc(nspec > 0 ? (size_t)nspec : 1, 1);
+        if (!cli->args || !cli->given) {
+            config_cli_free(cli);
+            return drnn_errf(err, errlen, 70, "out of memory parsing the command line");
+        }
+    }
+    if ((rc = apply_defaults(opts, spec, nspec, err, errlen)) != 0) goto out;
+    const opt_spec_t *config_opt = find(spec, nspec, "config", 6);
+    const char *cfg = config_opt ? config_file_arg(argc, argv, err, errlen, &rc) : NULL;
+    if (rc) goto out;
+    if (cfg) {
+        if ((rc = parse_file(opts, spec, nspec, reserved, cli, cfg, err, errlen)) != 0) goto out;
+        if ((rc = set_value(opts, config_opt, cfg, "", err, errlen)) != 0) goto out;
+    }
+    rc = parse_argv(opts, spec, nspec, reserved, cli, argc, argv, err, errlen);
+out:
+    if (rc && cli) config_cli_free(cli);
+    return rc;
+}
+
+int config_parse(void *opts, const opt_spec_t *spec, int nspec, opt_reserved_t reserved, int argc,
+                 char **argv, char *err, size_t errlen) {
+    return config_parse_cli(opts, spec, nspec, reserved, NULL, argc, argv, err, errlen);
+}
+
+void config_cli_free(config_cli_t *cli) {
+    if (!cli) return;
+    free(cli->args);
+    free(cli->given);
+    cli->args = NULL;
+    cli->given = NULL;
+    cli->nargs = 0;
+}
+
+int config_given(const config_cli_t *cli, const opt_spec_t *spec, int nspec, const char *name) {
+    const opt_spec_t *o = find(spec, nspec, name, strlen(name));
+    return o && cli->given && cli->given[o - spec];
 }
 
 void config_write(FILE *f, const void *opts, const opt_spec_t *spec, int nspec) {
@@ -194,13 +337,24 @@ void config_write(FILE *f, const void *opts, const opt_spec_t *spec, int nspec) 
     }
 }
 
-void config_usage(FILE *f, const opt_spec_t *spec, int nspec) {
+void config_usage_cli(FILE *f, const opt_spec_t *spec, int nspec, const opt_alias_t *aliases) {
     for (int i = 0; i < nspec; i++) {
         const opt_spec_t *o = &spec[i];
-        char left[64];
-        snprintf(left, sizeof left, "--%s%s", o->name, o->type == OPT_FLAG ? "" : " X");
-        fprintf(f, "  %-22s %s", left, o->help);
+        char left[64], letter[8] = "";
+        for (int k = 0; aliases && aliases[k].letter; k++)
+            if (!strcmp(aliases[k].name, o->name))
+                snprintf(letter, sizeof letter, "-%c, ", aliases[k].letter);
+        snprintf(left, sizeof left, "%s--%s%s", letter, o->name, o->type == OPT_FLAG ? "" : " X");
+        fprintf(f, "  %-*s ", USAGE_COLUMN - 3, left);
+        for (const char *h = o->help; *h; h++) {
+            fputc(*h, f);
+            if (*h == '\n') fprintf(f, "%*s", USAGE_COLUMN, "");
+        }
         if (o->defval && o->type != OPT_FLAG) fprintf(f, " (default %s)", o->defval);
         fputc('\n', f);
     }
+}
+
+void config_usage(FILE *f, const opt_spec_t *spec, int nspec) {
+    config_usage_cli(f, spec, nspec, NULL);
 }

@@ -1,8 +1,10 @@
-/* trainer/config.h — long options and `key = value` config files from one option table.
+/* trainer/config.h — command lines and `key = value` config files from one option table.
  *
- * Order of precedence: defaults, then --config FILE, then the command line (a repeated flag: the
- * last wins). Every error names the option (and the file and line for config files) and returns
- * 64 (EX_USAGE).
+ * Order of precedence: defaults, then --config FILE (when the table has a "config" option), then
+ * the command line (a repeated flag: the last wins). Options are "--name value", "--name=value",
+ * flags "--name" alone, and one-letter aliases "-o value" where a program declares them. Numbers
+ * are decimal: hexadecimal, inf and nan are refused. Every error names the option (and the file
+ * and line for config files) and returns 64 (EX_USAGE). No MPI; nothing printed.
  */
 #ifndef DRNN_TRAINER_CONFIG_H
 #define DRNN_TRAINER_CONFIG_H
@@ -17,25 +19,53 @@ typedef struct {
     opt_type_t type;
     size_t offset;      /* into the options struct */
     size_t size;        /* buffer size for OPT_STR */
-    const char *defval; /* NULL: no default (empty string / 0) */
+    const char *defval; /* NULL: no default (empty string / 0, not range-checked) */
     double min, max;    /* numeric range, inclusive */
-    const char *help;
-    int saved; /* written to config.txt */
+    const char *help;   /* may hold "\n": config_usage indents the next line */
+    int saved;          /* written to config.txt */
 } opt_spec_t;
 
 /* Names DESIGN §8 reserves that this build does not implement yet: using one is a usage error
  * that says so, instead of "unknown option". NULL-terminated. */
 typedef const char *const *opt_reserved_t;
 
-/* Applies defaults, then the config file named by --config (if any), then argv.
- * Returns 0, or 64 with a message in err. */
+/* A one-letter alias: {'o', "output"} makes "-o X" mean "--output X". */
+typedef struct {
+    char letter;
+    const char *name; /* a name of the option table */
+} opt_alias_t;
+
+/* What a command line holds besides the options of the table. */
+typedef struct {
+    const opt_alias_t *aliases; /* in: NULL, or ended by {0, NULL} */
+    int allow_args;             /* in: 1 collects arguments (below); 0 makes them an error */
+    /* out, filled by config_parse_cli (release with config_cli_free): */
+    const char **args;    /* the arguments in order, pointers into argv: every word that does not
+                             start with '-', "-" itself (stdin), and everything after "--" */
+    int nargs;
+    unsigned char *given; /* [nspec]: 1 when set by the command line or the config file */
+} config_cli_t;
+
+/* Applies defaults, then the config file named by --config (if any), then argv. Arguments that
+ * are not options and one-letter options are errors. Returns 0, or 64 with a message in err. */
 int config_parse(void *opts, const opt_spec_t *spec, int nspec, opt_reserved_t reserved, int argc,
                  char **argv, char *err, size_t errlen);
+
+/* config_parse with the extras of CLI (may be NULL: same as config_parse). On success the caller
+ * owns cli->args and cli->given (config_cli_free); on failure they are already released. 70 when
+ * out of memory. */
+int config_parse_cli(void *opts, const opt_spec_t *spec, int nspec, opt_reserved_t reserved,
+                     config_cli_t *cli, int argc, char **argv, char *err, size_t errlen);
+void config_cli_free(config_cli_t *cli);
+/* 1 when option NAME was set by the command line or the config file (not by its default). */
+int config_given(const config_cli_t *cli, const opt_spec_t *spec, int nspec, const char *name);
 
 /* Writes "name = value" for every saved option. */
 void config_write(FILE *f, const void *opts, const opt_spec_t *spec, int nspec);
 
-/* Prints "  --name  help (default X)" lines. */
+/* Prints "  --name X  help (default X)" lines. */
 void config_usage(FILE *f, const opt_spec_t *spec, int nspec);
+/* The same with "-o, --output X" for the options that have an alias in ALIASES (may be NULL). */
+void config_usage_cli(FILE *f, const opt_spec_t *spec, int nspec, const opt_alias_t *aliases);
 
 #endif

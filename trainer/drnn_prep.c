@@ -5,13 +5,12 @@
  *   2. count symbol frequencies in the first N_train tokens only (skipped when there is no tail:
  *      pass 1 then counts them) and build the vocabulary;
  *   3. tokenize again and write the ids of each split.
+ * --format labels takes the same three passes over examples instead (trainer/prep_labels.c).
  * Inputs that cannot be read twice (stdin, pipes) are first copied as they are (gzip or not) to
  * OUT.spool<k>.<pid> next to the output; .gz files are simply decompressed again in each pass.
  * Every exit path removes the temporary files, also on SIGINT, SIGTERM and SIGHUP.
  */
-#include "io/corpus.h"
-#include "io/corpus_write.h"
-#include "io/tokenize.h"
+#include "trainer/prep.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +18,6 @@
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,46 +26,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "trainer/config.h"
+
 #define MAX_SPOOL   8
 #define WRITE_BATCH 8192 /* ids handed to the writer at once */
-
-static const char USAGE[] =
-    "usage: drnn-prep [options] -o OUT.h5 INPUT...\n"
-    "\n"
-    "Tokenizes text into a drnn corpus (HDF5: /vocab and /train, /valid, /test token ids).\n"
-    "INPUT is a text file, a .gz file or - for stdin; several INPUTs are joined as by cat.\n"
-    "The tokens are split in order: train | valid | test.\n"
-    "\n"
-    "options:\n"
-    "  -o, --output OUT.h5       output file; built as OUT.h5.tmp.PID and renamed when complete\n"
-    "  --tokenizer byte|char|word  (default char)\n"
-    "        byte: the 256 byte values, id = byte value\n"
-    "        char: UTF-8 code points; a byte that is not valid UTF-8 is a symbol of its own\n"
-    "        word: runs of non-whitespace; every newline is the token <eos>\n"
-    "  --vocab-size N            keep the N most frequent train symbols, <unk> (and <eos>)\n"
-    "                            included; the rest become <unk> (char, word; default: all)\n"
-    "  --valid-fraction F        share of the tokens for valid, taken after train (default 0.05)\n"
-    "  --test-fraction F         share of the tokens for test, taken last (default 0)\n"
-    "  --valid FILE              validation text from FILE instead of --valid-fraction\n"
-    "  --format text             input format (pairs and labels are not supported yet)\n"
-    "  -h, --help                print this help\n"
-    "\n"
-    "Split sizes are N*F rounded to the nearest token. Ids: specials first, then by descending\n"
-    "frequency in the train split, ties in byte order; symbols unseen in train become <unk>.\n"
-    "Exit codes: 0 done, 64 usage, 65 empty or damaged input, 66 input missing, 74 cannot write.\n";
-
-typedef struct {
-    tok_kind_t kind;
-    uint64_t vocab_size; /* 0: every symbol seen in train */
-    double valid_frac, test_frac;
-    int valid_frac_set;
-    const char *valid_file; /* NULL: valid is a fraction of the input */
-    const char *out;
-    const char **inputs; /* after spooling, the files actually read */
-    const char **names;  /* as given, for messages ("stdin" for -) */
-    int ninputs;
-    const char *valid_name;
-} prep_opts_t;
 
 /* ---- dying and temporary files ---------------------------------------------------------------
  * The signal handler may only unlink names that are complete, hence the counters set after. */
@@ -78,10 +40,11 @@ static char g_tmp[PATH_MAX];
 static volatile sig_atomic_t g_tmp_set;
 static corpus_writer_t *g_writer;
 
-static void remove_temp_files(void) {
+void prep_cleanup(void) {
     if (g_writer) corpus_writer_abort(g_writer);
     g_writer = NULL;
     if (g_tmp_set) unlink(g_tmp);
+    g_tmp_set = 0;
     for (int i = 0; i < g_nspool; i++) unlink(g_spool[i]);
     g_nspool = 0;
 }
@@ -103,112 +66,115 @@ static void install_signal_handlers(void) {
     sigaction(SIGHUP, &sa, NULL);
 }
 
-static void die(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
-static void die(int code, const char *fmt, ...) {
-    va_list ap;
-    fputs("drnn-prep: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    remove_temp_files();
-    fflush(stdout);
-    _exit(code); /* not exit(): libhdf5's atexit handler segfaults after a failed write */
-}
-
 /* ---- command line --------------------------------------------------------------------------- */
 
-static double parse_fraction(const char *opt, const char *s) {
-    char *end;
-    errno = 0;
-    double f = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(f) || f < 0 || f >= 1)
-        die(64, "%s '%s' must be a number in [0, 1), e.g. 0.05", opt, s);
-    return f;
+typedef struct {
+    char output[PATH_MAX], valid[PATH_MAX], tokenizer[16], format[16];
+    uint64_t vocab_size;
+    double valid_fraction, test_fraction;
+    int help;
+} prep_args_t;
+
+#define OFF(f) offsetof(prep_args_t, f)
+#define STR(f) OPT_STR, OFF(f), sizeof(((prep_args_t *)0)->f)
+static const opt_spec_t spec[] = {
+    {"output", STR(output), NULL, 0, 0,
+     "output file OUT.h5; built as OUT.h5.tmp.PID and renamed when complete", 0},
+    {"tokenizer", STR(tokenizer), "char", 0, 0, "byte, char or word (see below)", 0},
+    {"vocab-size", OPT_U64, OFF(vocab_size), 0, NULL, 1, INT32_MAX,
+     "keep the N most frequent train symbols, <unk> (and <eos>) included;\n"
+     "the rest become <unk> (char, word; default: all)",
+     0},
+    {"valid-fraction", OPT_DOUBLE, OFF(valid_fraction), 0, "0.05", 0, 1,
+     "share of the tokens (labels: of the examples) for valid,\ntaken after train", 0},
+    {"test-fraction", OPT_DOUBLE, OFF(test_fraction), 0, "0", 0, 1,
+     "share of the tokens (labels: of the examples) for test,\ntaken last", 0},
+    {"valid", STR(valid), NULL, 0, 0,
+     "valid split from FILE (same format as INPUT)\ninstead of --valid-fraction", 0},
+    {"format", STR(format), "text", 0, 0,
+     "text, or labels: lines 'label<TAB>text' (pairs: not yet)", 0},
+    {"help", OPT_FLAG, OFF(help), 0, NULL, 0, 1, "print this help", 0},
+};
+#define NSPEC ((int)(sizeof spec / sizeof spec[0]))
+static const opt_alias_t aliases[] = {{'o', "output"}, {'h', "help"}, {0, NULL}};
+
+static void usage(void) {
+    printf("usage: drnn-prep [options] -o OUT.h5 INPUT...\n"
+           "\n"
+           "Tokenizes text into a drnn corpus (HDF5: /vocab and /train, /valid, /test token ids).\n"
+           "INPUT is a text file, a .gz file or - for stdin; several INPUTs are joined as by cat.\n"
+           "The tokens are split in order: train | valid | test.\n"
+           "\n"
+           "options:\n");
+    config_usage_cli(stdout, spec, NSPEC, aliases);
+    printf("\n"
+           "Tokenizers: byte: the 256 byte values, id = byte value; char: UTF-8 code points, a\n"
+           "byte that is not valid UTF-8 being a symbol of its own; word: runs of non-whitespace,\n"
+           "every newline is the token <eos>.\n"
+           "Split sizes are N*F rounded to the nearest token. Ids: specials first, then by\n"
+           "descending frequency in the train split, ties in byte order; symbols unseen in train\n"
+           "become <unk>.\n"
+           "\n"
+           "--format labels: every non-empty line is one example, 'label<TAB>text' (the text is\n"
+           "everything after the first TAB); several INPUTs are read one after the other, each\n"
+           "with its own line numbers; empty lines are skipped; a line without a TAB, with an\n"
+           "empty label or an empty text is an error (65) naming the file and line. The texts\n"
+           "are tokenized as above, without a newline or <eos> token; the vocabulary comes from\n"
+           "the train examples' texts. The fractions take the last examples. Label ids follow\n"
+           "the byte order (strcmp) of the label names seen in all inputs and the --valid file.\n"
+           "The corpus adds /labels (the names) and per split /SPLIT/offsets (uint64, n+1:\n"
+           "example i is tokens [offsets[i], offsets[i+1])) and /SPLIT/labels (uint32, n).\n"
+           "\n"
+           "Exit codes: 0 done, 64 usage, 65 empty or damaged input, 66 input missing, 74 cannot\n"
+           "write.\n");
 }
 
-static uint64_t parse_count(const char *opt, const char *s) {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || s[0] == '-' || v == 0)
-        die(64, "%s '%s' must be a positive integer", opt, s);
-    return v;
-}
-
-static void set_option(prep_opts_t *o, const char *name, const char *val) {
-    static const char *const known[] = {"-o",           "--output",         "--tokenizer",
-                                        "--vocab-size", "--valid-fraction", "--test-fraction",
-                                        "--valid",      "--format"};
-    size_t k = 0;
-    while (k < sizeof known / sizeof *known && strcmp(name, known[k]) != 0) k++;
-    if (k == sizeof known / sizeof *known)
-        die(64, "unknown option '%s'; see drnn-prep --help", name);
-    if (!val) die(64, "option '%s' needs a value; see drnn-prep --help", name);
-    if (!strcmp(name, "-o") || !strcmp(name, "--output")) {
-        o->out = val;
-    } else if (!strcmp(name, "--tokenizer")) {
-        if (tok_kind_parse(val, &o->kind) != 0)
-            die(64, "--tokenizer '%s' is not byte, char or word", val);
-    } else if (!strcmp(name, "--vocab-size")) {
-        o->vocab_size = parse_count(name, val);
-    } else if (!strcmp(name, "--valid-fraction")) {
-        o->valid_frac = parse_fraction(name, val);
-        o->valid_frac_set = 1;
-    } else if (!strcmp(name, "--test-fraction")) {
-        o->test_frac = parse_fraction(name, val);
-    } else if (!strcmp(name, "--valid")) {
-        o->valid_file = val;
-    } else if (!strcmp(name, "--format")) {
-        if (!strcmp(val, "pairs") || !strcmp(val, "labels"))
-            die(64, "--format %s is not supported yet; only --format text is", val);
-        if (strcmp(val, "text") != 0) die(64, "--format '%s' is not text, pairs or labels", val);
+static void parse_command_line(int argc, char **argv, prep_opts_t *o) {
+    static prep_args_t a; /* o points into it */
+    char err[PATH_MAX + 256];
+    config_cli_t cli = {aliases, 1, NULL, 0, NULL};
+    int rc = config_parse_cli(&a, spec, NSPEC, NULL, &cli, argc, argv, err, sizeof err);
+    if (rc) prep_die(rc, "%s", err);
+    if (a.help) {
+        usage();
+        exit(0);
     }
+    if (tok_kind_parse(a.tokenizer, &o->kind) != 0)
+        prep_die(64, "--tokenizer '%s' is not byte, char or word", a.tokenizer);
+    if (!strcmp(a.format, "pairs"))
+        prep_die(64, "--format pairs is not supported yet; use --format text or labels");
+    if (strcmp(a.format, "text") && strcmp(a.format, "labels"))
+        prep_die(64, "--format '%s' is not text, pairs or labels", a.format);
+    if (a.valid[0] && config_given(&cli, spec, NSPEC, "valid-fraction"))
+        prep_die(64, "--valid FILE and --valid-fraction exclude each other; give one of them");
+    o->labels = !strcmp(a.format, "labels");
+    o->vocab_size = a.vocab_size;
+    o->valid_file = a.valid[0] ? a.valid : NULL;
+    o->valid_frac = o->valid_file ? 0 : a.valid_fraction;
+    o->test_frac = a.test_fraction;
+    o->out = a.output;
+    o->inputs = cli.args; /* the array is ours (config_cli_free would release it) */
+    o->ninputs = cli.nargs;
+    o->names = calloc((size_t)cli.nargs + 1, sizeof *o->names);
+    free(cli.given);
+    if (!o->names) prep_die(70, "out of memory");
 }
 
-/* Takes "--name value", "--name=value" and "-o value"; anything not starting with '-' (and "-"
- * itself, and everything after "--") is an INPUT. A repeated option: the last wins. */
-static void parse_args(int argc, char **argv, prep_opts_t *o) {
-    int only_inputs = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (only_inputs || a[0] != '-' || !strcmp(a, "-")) {
-            o->inputs[o->ninputs++] = a;
-        } else if (!strcmp(a, "--")) {
-            only_inputs = 1;
-        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            fputs(USAGE, stdout);
-            exit(0);
-        } else {
-            char name[64];
-            const char *eq = strchr(a, '=');
-            size_t len = eq ? (size_t)(eq - a) : strlen(a);
-            if (len >= sizeof name) die(64, "unknown option '%s'; see drnn-prep --help", a);
-            snprintf(name, sizeof name, "%.*s", (int)len, a);
-            set_option(o, name, eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL);
-        }
-    }
-}
-
-static void check_options(prep_opts_t *o) {
+static void check_options(const prep_opts_t *o) {
     size_t nspec = tok_num_specials(o->kind);
     int stdin_uses = o->valid_file && !strcmp(o->valid_file, "-");
-    if (!o->out || !o->out[0]) die(64, "missing -o OUT.h5; see drnn-prep --help");
-    if (o->ninputs == 0) die(64, "no INPUT given: name text files, .gz files or - for stdin");
+    if (!o->out[0]) prep_die(64, "missing -o OUT.h5; see drnn-prep --help");
+    if (o->ninputs == 0) prep_die(64, "no INPUT given: name text files, .gz files or - for stdin");
     for (int i = 0; i < o->ninputs; i++) stdin_uses += !strcmp(o->inputs[i], "-");
-    if (stdin_uses > 1) die(64, "stdin (-) can be read only once; name it once");
-    if (o->valid_file && o->valid_frac_set)
-        die(64, "--valid FILE and --valid-fraction exclude each other; give one of them");
-    if (o->valid_file) o->valid_frac = 0;
+    if (stdin_uses > 1) prep_die(64, "stdin (-) can be read only once; name it once");
     if (o->valid_frac + o->test_frac >= 1)
-        die(64, "--valid-fraction + --test-fraction must be below 1 to leave a train split");
+        prep_die(64, "--valid-fraction + --test-fraction must be below 1 to leave a train split");
     if (o->kind == TOK_BYTE && o->vocab_size && o->vocab_size != 256)
-        die(64, "--vocab-size %llu: the byte tokenizer always has 256 entries",
-            (unsigned long long)o->vocab_size);
+        prep_die(64, "--vocab-size %llu: the byte tokenizer always has 256 entries",
+                 (unsigned long long)o->vocab_size);
     if (o->vocab_size && o->vocab_size <= nspec)
-        die(64, "--vocab-size must be at least %zu for the %s tokenizer", nspec + 1,
-            tok_kind_name(o->kind));
-    if (o->vocab_size > INT32_MAX) die(64, "--vocab-size must be at most %d", INT32_MAX);
+        prep_die(64, "--vocab-size must be at least %zu for the %s tokenizer", nspec + 1,
+                 tok_kind_name(o->kind));
 }
 
 /* ---- inputs and output ---------------------------------------------------------------------- */
@@ -217,30 +183,32 @@ static void check_input(const char *path, const char *out) {
     struct stat st, ost;
     if (!strcmp(path, "-")) return;
     if (stat(path, &st) != 0)
-        die(66, "cannot open input '%s': %s; check the path", path, strerror(errno));
+        prep_die(66, "cannot open input '%s': %s; check the path", path, strerror(errno));
     if (stat(out, &ost) == 0 && ost.st_dev == st.st_dev && ost.st_ino == st.st_ino)
-        die(64, "-o '%s' is also an input; choose another output name", out);
-    if (S_ISDIR(st.st_mode)) die(66, "input '%s' is a folder; name text files", path);
+        prep_die(64, "-o '%s' is also an input; choose another output name", out);
+    if (S_ISDIR(st.st_mode)) prep_die(66, "input '%s' is a folder; name text files", path);
     if (!S_ISREG(st.st_mode)) { /* opening a named pipe would block, and closing it lose data */
-        if (access(path, R_OK) != 0) die(66, "cannot read input '%s': %s", path, strerror(errno));
+        if (access(path, R_OK) != 0)
+            prep_die(66, "cannot read input '%s': %s", path, strerror(errno));
         return;
     }
     int fd = open(path, O_RDONLY);
-    if (fd < 0) die(66, "cannot read input '%s': %s", path, strerror(errno));
+    if (fd < 0) prep_die(66, "cannot read input '%s': %s", path, strerror(errno));
     close(fd);
 }
 
 static void check_output(const char *out) {
     struct stat st;
     char *copy = strdup(out);
-    if (!copy) die(70, "out of memory");
+    if (!copy) prep_die(70, "out of memory");
     const char *dir = dirname(copy);
     if (stat(out, &st) == 0 && S_ISDIR(st.st_mode))
-        die(74, "-o '%s' is a folder; give a file name such as %s/corpus.h5", out, out);
+        prep_die(74, "-o '%s' is a folder; give a file name such as %s/corpus.h5", out, out);
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        die(74, "output folder '%s' does not exist; create it or choose another -o", dir);
+        prep_die(74, "output folder '%s' does not exist; create it or choose another -o", dir);
     if (access(dir, W_OK | X_OK) != 0)
-        die(74, "cannot write to output folder '%s': %s; choose another -o", dir, strerror(errno));
+        prep_die(74, "cannot write to output folder '%s': %s; choose another -o", dir,
+                 strerror(errno));
     free(copy);
 }
 
@@ -248,30 +216,31 @@ static void check_output(const char *out) {
  * decompress it like any .gz file) to OUT.spool<k>.<pid>. Returns the copy's name. */
 static const char *spool_input(const char *out, const char *path) {
     static char buf[1 << 16];
-    if (g_nspool == MAX_SPOOL) die(64, "at most %d inputs may be stdin or pipes", MAX_SPOOL);
+    if (g_nspool == MAX_SPOOL) prep_die(64, "at most %d inputs may be stdin or pipes", MAX_SPOOL);
     char *name = g_spool[g_nspool];
     snprintf(name, PATH_MAX, "%s.spool%d.%ld", out, (int)g_nspool, (long)getpid());
     int in = strcmp(path, "-") ? open(path, O_RDONLY) : STDIN_FILENO;
-    if (in < 0) die(66, "cannot read input '%s': %s", path, strerror(errno));
+    if (in < 0) prep_die(66, "cannot read input '%s': %s", path, strerror(errno));
     g_nspool++; /* before the file exists, so a signal never leaves it behind */
     int fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (fd < 0) {
         int e = errno;
         g_nspool--; /* not ours: never unlink it */
-        die(74, "cannot create spool file '%s': %s", name, strerror(e));
+        prep_die(74, "cannot create spool file '%s': %s", name, strerror(e));
     }
     for (;;) {
         ssize_t got = read(in, buf, sizeof buf);
         if (got < 0 && errno == EINTR) continue;
-        if (got < 0) die(74, "cannot read input '%s': %s", path, strerror(errno));
+        if (got < 0) prep_die(74, "cannot read input '%s': %s", path, strerror(errno));
         if (got == 0) break;
         for (ssize_t off = 0; off < got;) {
             ssize_t put = write(fd, buf + off, (size_t)(got - off));
-            if (put < 0 && errno != EINTR) die(74, "cannot write '%s': %s", name, strerror(errno));
+            if (put < 0 && errno != EINTR)
+                prep_die(74, "cannot write '%s': %s", name, strerror(errno));
             off += put > 0 ? put : 0;
         }
     }
-    if (close(fd) != 0) die(74, "cannot write '%s': %s", name, strerror(errno));
+    if (close(fd) != 0) prep_die(74, "cannot write '%s': %s", name, strerror(errno));
     if (in != STDIN_FILENO) close(in);
     return name;
 }
@@ -292,18 +261,18 @@ static int feed_files(tok_kind_t kind, const char *const *files, const char *con
     char err[PATH_MAX + 256];
     int stop = 0;
     tok_splitter_t *s = tok_splitter_new(kind);
-    if (!s) die(70, "out of memory");
+    if (!s) prep_die(70, "out of memory");
     for (int i = 0; i < n && !stop; i++) {
         int rc = tok_feed_file(s, files[i], emit, arg, &stop, err, sizeof err);
         if (rc) {
             tok_splitter_free(s);
-            if (strcmp(files[i], names[i]) != 0) die(rc, "%s (a copy of %s)", err, names[i]);
-            die(rc, "%s", err);
+            if (strcmp(files[i], names[i]) != 0) prep_die(rc, "%s (a copy of %s)", err, names[i]);
+            prep_die(rc, "%s", err);
         }
     }
     if (!stop) stop = tok_splitter_finish(s, emit, arg);
     tok_splitter_free(s);
-    if (stop < 0) die(70, "out of memory counting symbols");
+    if (stop < 0) prep_die(70, "out of memory counting symbols");
     return stop;
 }
 
@@ -327,8 +296,7 @@ static int count_emit(void *arg, const unsigned char *sym, size_t len) {
     return c->counter && tok_counter_add(c->counter, sym, len) != 0 ? -1 : 0;
 }
 
-/* Rounds to the nearest token, so 0.29 of 100 is 29 although the product is 28.999... */
-static uint64_t share(uint64_t total, double frac) {
+uint64_t prep_share(uint64_t total, double frac) {
     return (uint64_t)floor((double)total * frac + 0.5);
 }
 
@@ -342,22 +310,22 @@ static void plan_and_count(const prep_opts_t *o, uint64_t n[CORPUS_NSPLITS],
     feed_inputs(o, count_emit, &c);
     uint64_t total = c.n;
     if (total == 0 && o->ninputs == 1)
-        die(65, "input '%s' has no %s tokens; give a non-empty text", o->names[0],
-            tok_kind_name(o->kind));
+        prep_die(65, "input '%s' has no %s tokens; give a non-empty text", o->names[0],
+                 tok_kind_name(o->kind));
     if (total == 0)
-        die(65, "the %d inputs ('%s', ...) have no %s tokens; give a non-empty text", o->ninputs,
-            o->names[0], tok_kind_name(o->kind));
-    n[CORPUS_TEST] = share(total, o->test_frac);
-    n[CORPUS_VALID] = share(total, o->valid_frac);
+        prep_die(65, "the %d inputs ('%s', ...) have no %s tokens; give a non-empty text",
+                 o->ninputs, o->names[0], tok_kind_name(o->kind));
+    n[CORPUS_TEST] = prep_share(total, o->test_frac);
+    n[CORPUS_VALID] = prep_share(total, o->valid_frac);
     if (n[CORPUS_TEST] + n[CORPUS_VALID] >= total)
-        die(65, "the input has only %llu tokens: too few to split off valid and test",
-            (unsigned long long)total);
+        prep_die(65, "the input has only %llu tokens: too few to split off valid and test",
+                 (unsigned long long)total);
     n[CORPUS_TRAIN] = total - n[CORPUS_VALID] - n[CORPUS_TEST];
     if (no_tail || !need_freq) return;
     count_ctx_t f = {0, n[CORPUS_TRAIN], counter};
     feed_inputs(o, count_emit, &f);
     if (f.n != n[CORPUS_TRAIN])
-        die(65, "the input changed while drnn-prep was reading it; run it again");
+        prep_die(65, "the input changed while drnn-prep was reading it; run it again");
 }
 
 static uint64_t count_valid_file(const prep_opts_t *o) {
@@ -365,8 +333,8 @@ static uint64_t count_valid_file(const prep_opts_t *o) {
     if (!o->valid_file) return 0;
     feed_valid(o, count_emit, &c);
     if (c.n == 0)
-        die(65, "--valid '%s' has no %s tokens; give a non-empty text", o->valid_name,
-            tok_kind_name(o->kind));
+        prep_die(65, "--valid '%s' has no %s tokens; give a non-empty text", o->valid_name,
+                 tok_kind_name(o->kind));
     return c.n;
 }
 
@@ -410,20 +378,77 @@ static void write_splits(const prep_opts_t *o, write_ctx_t *c, const uint64_t n[
     c->end[CORPUS_VALID] = c->end[CORPUS_TRAIN] + n[CORPUS_VALID];
     c->end[CORPUS_TEST] = c->end[CORPUS_VALID] + n[CORPUS_TEST];
     feed_inputs(o, write_emit, c);
-    if (write_flush(c) != 0) die(c->rc, "%s", c->err);
+    if (write_flush(c) != 0) prep_die(c->rc, "%s", c->err);
     if (c->split == CORPUS_NSPLITS || c->pos != c->end[CORPUS_TEST])
-        die(65, "the input changed while drnn-prep was reading it; run it again");
+        prep_die(65, "the input changed while drnn-prep was reading it; run it again");
     if (!o->valid_file) return;
     c->split = CORPUS_VALID;
     c->pos = 0;
     c->end[CORPUS_VALID] = UINT64_MAX;
     feed_valid(o, write_emit, c);
-    if (write_flush(c) != 0) die(c->rc, "%s", c->err);
+    if (write_flush(c) != 0) prep_die(c->rc, "%s", c->err);
     if (c->pos != nvalid_file)
-        die(65, "'%s' changed while drnn-prep was reading it; run it again", o->valid_name);
+        prep_die(65, "'%s' changed while drnn-prep was reading it; run it again", o->valid_name);
 }
 
-/* ---- main --------------------------------------------------------------------------------- */
+/* The text passes; fills ST. */
+static void prep_text_run(const prep_opts_t *o, prep_stats_t *st) {
+    uint64_t n[CORPUS_NSPLITS];
+    write_ctx_t *c = calloc(1, sizeof *c);
+    tok_counter_t *counter = tok_counter_new(o->kind);
+    if (!c || !counter) prep_die(70, "out of memory");
+    plan_and_count(o, n, counter);
+    uint64_t nvalid_file = count_valid_file(o);
+    tok_vocab_t *vocab = prep_open_output(o, counter, st, &c->w);
+    tok_counter_free(counter);
+    c->vocab = vocab;
+    write_splits(o, c, n, nvalid_file);
+    for (int k = 0; k < CORPUS_NSPLITS; k++) st->unknown[k] = c->unknown[k];
+    prep_commit(st);
+    tok_vocab_free(vocab);
+    free(c);
+}
+
+/* ---- output and summary --------------------------------------------------------------------- */
+
+tok_vocab_t *prep_open_output(const prep_opts_t *o, tok_counter_t *counter, prep_stats_t *st,
+                              corpus_writer_t **w) {
+    char err[PATH_MAX + 256];
+    size_t nvocab = 0;
+    st->distinct = tok_counter_distinct(counter);
+    char **strings = tok_counter_vocab(counter, o->vocab_size, &nvocab);
+    if (!strings) prep_die(70, "out of memory building the vocabulary");
+    tok_vocab_t *v = tok_vocab_new(o->kind, (const char *const *)strings, nvocab, err, sizeof err);
+    if (!v) prep_die(70, "internal error: %s", err);
+    snprintf(g_tmp, sizeof g_tmp, "%s.tmp.%ld", o->out, (long)getpid());
+    g_tmp_set = 1; /* before the file exists, so a signal never leaves it behind */
+    int rc = corpus_writer_open(&g_writer, o->out, tok_kind_name(o->kind),
+                                (const char *const *)strings, nvocab, err, sizeof err);
+    free(strings);
+    if (rc) prep_die(rc, "%s", err);
+    if (strcmp(g_tmp, corpus_writer_tmp_path(g_writer)) != 0)
+        prep_die(70, "internal error: the temporary file is '%s', not '%s'",
+                 corpus_writer_tmp_path(g_writer), g_tmp);
+    st->vocab = nvocab;
+    st->width = corpus_writer_width(g_writer);
+    *w = g_writer;
+    return v;
+}
+
+void prep_commit(prep_stats_t *st) {
+    char err[PATH_MAX + 256];
+    for (int k = 0; k < CORPUS_NSPLITS; k++) {
+        st->tokens[k] = corpus_writer_tokens(g_writer, k);
+        st->examples[k] = corpus_writer_examples(g_writer, k);
+        st->crc[k] = corpus_writer_crc32(g_writer, k);
+    }
+    snprintf(st->uuid, sizeof st->uuid, "%s", corpus_writer_uuid(g_writer));
+    corpus_writer_t *w = g_writer;
+    g_writer = NULL; /* commit frees it, and removes the temporary file if it fails */
+    int rc = corpus_writer_commit(w, err, sizeof err);
+    if (rc) prep_die(rc, "%s", err);
+    g_tmp_set = 0; /* it is the output now */
+}
 
 static double seconds_since(const struct timespec *t0) {
     struct timespec t;
@@ -431,55 +456,36 @@ static double seconds_since(const struct timespec *t0) {
     return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
 }
 
-typedef struct {
-    size_t vocab, distinct; /* entries written; symbols seen in train (char, word) */
-    int width;
-    char uuid[40];
-    uint64_t tokens[CORPUS_NSPLITS], unknown[CORPUS_NSPLITS];
-    uint32_t crc[CORPUS_NSPLITS];
-} prep_stats_t;
+/* Labelled data: the examples of split K per label, "  labels: a 12, b 30". */
+static void print_label_counts(const prep_stats_t *st, int k) {
+    fprintf(stderr, "drnn-prep:         labels:");
+    for (size_t l = 0; l < st->num_labels; l++)
+        fprintf(stderr, "%s %s %llu", l ? "," : "", st->label_names[l],
+                (unsigned long long)st->label_counts[(size_t)k * st->num_labels + l]);
+    fputc('\n', stderr);
+}
 
 static void print_summary(const prep_opts_t *o, const prep_stats_t *st, double secs) {
-    static const char *const names[CORPUS_NSPLITS] = {"train", "valid", "test"};
     size_t kept = st->vocab - tok_num_specials(o->kind);
     fprintf(stderr, "drnn-prep: wrote %s (uuid %s): %s tokenizer, vocab %zu, uint%d ids", o->out,
             st->uuid, tok_kind_name(o->kind), st->vocab, 8 * st->width);
     if (o->kind != TOK_BYTE && kept < st->distinct)
         fprintf(stderr, " (kept %zu of %zu train symbols)", kept, st->distinct);
+    if (o->labels) fprintf(stderr, ", %zu labels", st->num_labels);
     fputc('\n', stderr);
     for (int k = 0; k < CORPUS_NSPLITS; k++) {
         uint64_t t = st->tokens[k];
-        fprintf(stderr, "drnn-prep:   %-5s %12llu tokens", names[k], (unsigned long long)t);
+        fprintf(stderr, "drnn-prep:   %-5s ", corpus_split_names[k]);
+        if (o->labels) fprintf(stderr, "%9llu examples, ", (unsigned long long)st->examples[k]);
+        fprintf(stderr, "%12llu tokens", (unsigned long long)t);
         if (t) fprintf(stderr, ", crc32 %08x", st->crc[k]);
         if (t && o->kind != TOK_BYTE)
             fprintf(stderr, ", %llu <unk> (%.3f%%)", (unsigned long long)st->unknown[k],
                     100.0 * (double)st->unknown[k] / (double)t);
         fputc('\n', stderr);
+        if (o->labels && st->examples[k]) print_label_counts(st, k);
     }
     fprintf(stderr, "drnn-prep: done in %.2f s\n", secs);
-}
-
-/* Builds the vocabulary from the counts and opens the writer (g_writer) with it. */
-static tok_vocab_t *open_output(const prep_opts_t *o, tok_counter_t *counter, prep_stats_t *st) {
-    char err[PATH_MAX + 256];
-    size_t nvocab = 0;
-    st->distinct = tok_counter_distinct(counter);
-    char **strings = tok_counter_vocab(counter, o->vocab_size, &nvocab);
-    if (!strings) die(70, "out of memory building the vocabulary");
-    tok_vocab_t *v = tok_vocab_new(o->kind, (const char *const *)strings, nvocab, err, sizeof err);
-    if (!v) die(70, "internal error: %s", err);
-    snprintf(g_tmp, sizeof g_tmp, "%s.tmp.%ld", o->out, (long)getpid());
-    g_tmp_set = 1; /* before the file exists, so a signal never leaves it behind */
-    int rc = corpus_writer_open(&g_writer, o->out, tok_kind_name(o->kind),
-                                (const char *const *)strings, nvocab, err, sizeof err);
-    free(strings);
-    if (rc) die(rc, "%s", err);
-    if (strcmp(g_tmp, corpus_writer_tmp_path(g_writer)) != 0)
-        die(70, "internal error: the temporary file is '%s', not '%s'",
-            corpus_writer_tmp_path(g_writer), g_tmp);
-    st->vocab = nvocab;
-    st->width = corpus_writer_width(g_writer);
-    return v;
 }
 
 static void prepare_inputs(prep_opts_t *o) {
@@ -497,46 +503,25 @@ static void prepare_inputs(prep_opts_t *o) {
     }
 }
 
+/* ---- main --------------------------------------------------------------------------------- */
+
 int main(int argc, char **argv) {
     struct timespec t0;
-    char err[PATH_MAX + 256];
-    uint64_t n[CORPUS_NSPLITS];
     prep_stats_t st = {0};
-    prep_opts_t o = {.kind = TOK_CHAR, .valid_frac = 0.05};
+    prep_opts_t o = {0};
+    comm_set_prog("drnn-prep");
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    o.inputs = calloc((size_t)argc, sizeof *o.inputs);
-    o.names = calloc((size_t)argc, sizeof *o.names);
-    write_ctx_t *c = calloc(1, sizeof *c);
-    if (!o.inputs || !o.names || !c) die(70, "out of memory");
-    parse_args(argc, argv, &o);
+    parse_command_line(argc, argv, &o);
     check_options(&o);
     prepare_inputs(&o);
-
-    tok_counter_t *counter = tok_counter_new(o.kind);
-    if (!counter) die(70, "out of memory");
-    plan_and_count(&o, n, counter);
-    uint64_t nvalid_file = count_valid_file(&o);
-    tok_vocab_t *vocab = open_output(&o, counter, &st);
-    tok_counter_free(counter);
-    c->vocab = vocab;
-    c->w = g_writer;
-    write_splits(&o, c, n, nvalid_file);
-
-    for (int k = 0; k < CORPUS_NSPLITS; k++) {
-        st.tokens[k] = corpus_writer_tokens(g_writer, k);
-        st.crc[k] = corpus_writer_crc32(g_writer, k);
-        st.unknown[k] = c->unknown[k];
-    }
-    snprintf(st.uuid, sizeof st.uuid, "%s", corpus_writer_uuid(g_writer));
-    corpus_writer_t *w = g_writer;
-    g_writer = NULL; /* commit frees it, and removes the temporary file if it fails */
-    int rc = corpus_writer_commit(w, err, sizeof err);
-    if (rc) die(rc, "%s", err);
-    g_tmp_set = 0;
-    remove_temp_files(); /* the spooled inputs */
+    if (o.labels)
+        prep_labels_run(&o, &st);
+    else
+        prep_text_run(&o, &st);
+    prep_cleanup(); /* the spooled inputs */
     print_summary(&o, &st, seconds_since(&t0));
-    tok_vocab_free(vocab);
-    free(c);
+    free(st.label_names);
+    free(st.label_counts);
     free(o.inputs);
     free(o.names);
     return 0;

@@ -1,0 +1,111 @@
+/* io/textfile.c — see textfile.h. */
+#include "io/textfile.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model/util.h"
+
+#define READ_CAP (256 * 1024)
+
+gzFile textfile_open(const char *path) {
+    if (strcmp(path, "-") != 0) return gzopen(path, "rb");
+    int fd = dup(STDIN_FILENO); /* gzclose closes it; stdin itself stays open */
+    if (fd < 0) return NULL;
+    gzFile f = gzdopen(fd, "rb");
+    if (!f) close(fd);
+    return f;
+}
+
+int textfile_status(gzFile f, const char *path, char *err, size_t errlen) {
+    int zerr;
+    const char *msg = gzerror(f, &zerr);
+    if (zerr == Z_OK) return 0;
+    if (zerr == Z_ERRNO) {
+        int e = errno;
+        return drnn_errf(err, errlen, e == EISDIR ? 66 : 74, "cannot read '%s': %s", path,
+                         strerror(e));
+    }
+    if (zerr == Z_MEM_ERROR)
+        return drnn_errf(err, errlen, 70, "out of memory while reading '%s'", path);
+    /* Z_BUF_ERROR after the last byte means the gzip stream ended early. */
+    return drnn_errf(err, errlen, 65,
+                     "'%s' has damaged gzip data (%s); re-create or re-download it", path,
+                     zerr == Z_BUF_ERROR ? "truncated" : msg);
+}
+
+typedef struct {
+    char *buf; /* the line so far, NUL-terminated */
+    size_t len, cap;
+} line_t;
+
+static int line_append(line_t *l, const unsigned char *p, size_t n) {
+    if (l->len + n + 1 > l->cap) {
+        size_t cap = l->cap ? l->cap : 4096;
+        while (cap < l->len + n + 1) cap *= 2;
+        char *b = realloc(l->buf, cap);
+        if (!b) return -1;
+        l->buf = b;
+        l->cap = cap;
+    }
+    if (n) memcpy(l->buf + l->len, p, n);
+    l->len += n;
+    l->buf[l->len] = '\0';
+    return 0;
+}
+
+/* Emits the complete lines of p[0..n), keeping a partial last line in L. */
+static int split_lines(line_t *l, const unsigned char *p, size_t n, uint64_t *lineno,
+                       textfile_line_fn fn, void *arg, int *stop) {
+    while (n > 0) {
+        const unsigned char *nl = memchr(p, '\n', n);
+        size_t take = nl ? (size_t)(nl - p) : n;
+        if (line_append(l, p, take) != 0) return -1;
+        if (!nl) return 0;
+        ++*lineno;
+        if ((*stop = fn(arg, l->buf, l->len, *lineno)) != 0) return 0;
+        l->len = 0;
+        p += take + 1;
+        n -= take + 1;
+    }
+    return 0;
+}
+
+int textfile_lines(const char *path, textfile_line_fn fn, void *arg, int *stop, char *err,
+                   size_t errlen) {
+    int rc = 0, dummy;
+    uint64_t lineno = 0;
+    line_t l = {NULL, 0, 0};
+    if (!stop) stop = &dummy;
+    *stop = 0;
+    errno = 0;
+    gzFile f = textfile_open(path);
+    if (!f)
+        return drnn_errf(err, errlen, 66, "cannot open '%s': %s", path,
+                         errno ? strerror(errno) : "no memory");
+    unsigned char *buf = malloc(READ_CAP);
+    if (!buf || gzbuffer(f, READ_CAP) != 0 || line_append(&l, NULL, 0) != 0) {
+        rc = drnn_errf(err, errlen, 70, "out of memory reading '%s'", path);
+        goto done;
+    }
+    for (;;) {
+        int got = gzread(f, buf, READ_CAP);
+        if (got <= 0) {
+            rc = textfile_status(f, path, err, errlen);
+            break;
+        }
+        if (split_lines(&l, buf, (size_t)got, &lineno, fn, arg, stop) != 0) {
+            rc = drnn_errf(err, errlen, 70, "out of memory reading a line of '%s'", path);
+            goto done;
+        }
+        if (*stop) goto done;
+    }
+    if (rc == 0 && l.len > 0) *stop = fn(arg, l.buf, l.len, lineno + 1); /* no final "\n" */
+done:
+    free(l.buf);
+    free(buf);
+    gzclose(f);
+    return rc;
+}
