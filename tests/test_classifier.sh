@@ -7,8 +7,8 @@
 source "$(dirname "$0")/lib.sh"
 bash "$SRC/jobs/kjv_labels.sh" "$WORK/kjv" >"$WORK/labels.log" 2>&1 ||
     { cat "$WORK/labels.log"; echo "FATAL: jobs/kjv_labels.sh failed"; exit 1; }
-head -3000 "$WORK/kjv/train.tsv" >"$WORK/train.tsv"
-head -400 "$WORK/kjv/valid.tsv" >"$WORK/valid.tsv"
+awk 'NR % 9 == 1' "$WORK/kjv/train.tsv" | head -3000 >"$WORK/train.tsv" # every section
+awk 'NR % 7 == 1' "$WORK/kjv/valid.tsv" | head -400 >"$WORK/valid.tsv"
 "$BUILD/drnn-prep" --format labels --tokenizer word --vocab-size 2000 --valid "$WORK/valid.tsv" \
     -o "$WORK/c.h5" "$WORK/train.tsv" >"$WORK/prep.log" 2>&1 ||
     { cat "$WORK/prep.log"; echo "FATAL: drnn-prep --format labels failed"; exit 1; }

@@ -169,10 +169,10 @@ static void open_data_and_model(run_t *r) {
                        r->o->data);
     if (!rc && strcmp(corpus_data_kind(r->corpus), r->kind->data) != 0)
         rc = drnn_errf(err, sizeof err, 64,
-                       "--data %s holds %s data; --model %s trains on %s data (drnn-prep "
-                       "--format %s)",
-                       r->o->data, corpus_data_kind(r->corpus), r->kind->name, r->kind->data,
-                       r->kind->data);
+                       "--data %s holds %s data but --model %s trains on %s data; use --model "
+                       "classifier for labelled data (drnn-prep --format labels), --model lm for "
+                       "text",
+                       r->o->data, corpus_data_kind(r->corpus), r->kind->name, r->kind->data);
     if (!rc) rc = r->kind->describe(&r->desc, r->o, r->corpus, err, sizeof err);
     if (!rc) rc = model_desc_validate(&r->desc, "options", err, sizeof err) ? 64 : 0;
     kind_env_t env = {r->o, r->corpus, r->rank, r->nranks, r->B, r->Bl};
