@@ -5,9 +5,6 @@
 #include <hdf5.h>
 #include <stddef.h>
 
-/* snprintf(err) and return code. */
-int ckpt_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 int ckpt_attr_set_f64(hid_t obj, const char *name, double v);
 int ckpt_attr_get_f64(hid_t obj, const char *name, double *v);
 

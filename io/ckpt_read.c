@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "io/ckpt.h"
+#include "model/util.h"
 #include "io/ckpt_internal.h"
 #include "io/h5util.h"
 #include "io/model_attrs.h"
@@ -23,14 +24,6 @@ struct ckpt {
     uint64_t *lo, *hi;
     uint32_t *crc;
 };
-
-int ckpt_fail(char *err, size_t errlen, int code, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return code;
-}
 
 int ckpt_attr_set_f64(hid_t obj, const char *name, double v) {
     if (H5Aexists(obj, name) > 0) H5Adelete(obj, name);
@@ -90,7 +83,7 @@ static int resolve(const char *path, char *dir, size_t n, uint32_t *mcrc, char *
     if (read_line(p, line, sizeof line) == 0) {
         if (sscanf(line, "%63s %8x", name, &crc) != 2 || strncmp(name, "step-", 5) ||
             strchr(name, '/'))
-            return ckpt_fail(err, errlen, 65, "%s: damaged (expected \"step-N CRC32\")", p);
+            return drnn_errf(err, errlen, 65, "%s: damaged (expected \"step-N CRC32\")", p);
         snprintf(dir, n, "%s/ckpt/%s", path, name);
         *mcrc = crc;
         return 0;
@@ -98,7 +91,7 @@ static int resolve(const char *path, char *dir, size_t n, uint32_t *mcrc, char *
     snprintf(p, sizeof p, "%s/manifest.crc32", path);
     if (read_line(p, line, sizeof line) == 0) {
         if (sscanf(line, "%8x", &crc) != 1)
-            return ckpt_fail(err, errlen, 65, "%s: damaged (expected a CRC32)", p);
+            return drnn_errf(err, errlen, 65, "%s: damaged (expected a CRC32)", p);
         snprintf(dir, n, "%s", path);
         *mcrc = crc;
         return 0;
@@ -106,9 +99,9 @@ static int resolve(const char *path, char *dir, size_t n, uint32_t *mcrc, char *
     snprintf(p, sizeof p, "%s/manifest.h5", path);
     struct stat st;
     if (stat(p, &st) == 0)
-        return ckpt_fail(err, errlen, 65, "%s/manifest.crc32 is missing: incomplete checkpoint",
+        return drnn_errf(err, errlen, 65, "%s/manifest.crc32 is missing: incomplete checkpoint",
                          path);
-    return ckpt_fail(err, errlen, 66,
+    return drnn_errf(err, errlen, 66,
                      "%s: no checkpoint (neither a run folder with ckpt/latest nor a step-N "
                      "folder)",
                      path);
@@ -118,10 +111,10 @@ static int resolve(const char *path, char *dir, size_t n, uint32_t *mcrc, char *
 static int verify_crc(const char *path, uint32_t want, char *err, size_t errlen) {
     uint32_t got = 0;
     if (ckpt_file_crc32(path, &got) != 0)
-        return ckpt_fail(err, errlen, errno == ENOENT ? 65 : 65, "%s: cannot read: %s", path,
+        return drnn_errf(err, errlen, errno == ENOENT ? 65 : 65, "%s: cannot read: %s", path,
                          strerror(errno));
     if (got != want)
-        return ckpt_fail(err, errlen, 65,
+        return drnn_errf(err, errlen, 65,
                          "%s: CRC32 %08x, expected %08x: the file is damaged; resume from an "
                          "older checkpoint (--resume RUN/ckpt/step-N)",
                          path, got, want);
@@ -201,7 +194,7 @@ static int read_tables(ckpt_t *c, hid_t f) {
 int ckpt_open(ckpt_t **out, const char *path, char *err, size_t errlen) {
     *out = NULL;
     ckpt_t *c = calloc(1, sizeof *c);
-    if (!c) return ckpt_fail(err, errlen, 70, "out of memory");
+    if (!c) return drnn_errf(err, errlen, 70, "out of memory");
     uint32_t mcrc = 0;
     char mpath[4400];
     int rc = resolve(path, c->dir, sizeof c->dir, &mcrc, err, errlen);
@@ -211,15 +204,15 @@ int ckpt_open(ckpt_t **out, const char *path, char *err, size_t errlen) {
     h5_quiet();
     hid_t f = H5Fopen(mpath, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) {
-        rc = ckpt_fail(err, errlen, 65, "%s: HDF5 cannot open it", mpath);
+        rc = drnn_errf(err, errlen, 65, "%s: HDF5 cannot open it", mpath);
         goto fail;
     }
     char fmt[64];
     int mr = -1;
     if (h5_attr_get_string(f, "format", fmt, sizeof fmt) < 0 || strcmp(fmt, CKPT_FORMAT) != 0)
-        rc = ckpt_fail(err, errlen, 65, "%s: not a drnn checkpoint manifest", mpath);
+        rc = drnn_errf(err, errlen, 65, "%s: not a drnn checkpoint manifest", mpath);
     else if ((mr = read_meta(f, &c->meta)) != 0)
-        rc = ckpt_fail(err, errlen, 65,
+        rc = drnn_errf(err, errlen, 65,
                        mr == -2 ? "%s: checkpoint format version is not %d; use the drnn that "
                                   "wrote it"
                                 : "%s: manifest attributes missing or invalid (version %d)",
@@ -227,7 +220,7 @@ int ckpt_open(ckpt_t **out, const char *path, char *err, size_t errlen) {
     else if ((rc = model_attrs_read(f, mpath, &c->mi, err, errlen)) != 0)
         ;
     else if (read_tables(c, f) < 0)
-        rc = ckpt_fail(err, errlen, 65, "%s: tensor or shard table missing or inconsistent", mpath);
+        rc = drnn_errf(err, errlen, 65, "%s: tensor or shard table missing or inconsistent", mpath);
     H5Fclose(f);
     if (rc) goto fail;
     c->meta.desc = c->mi.desc;
@@ -262,21 +255,21 @@ const char *const *ckpt_vocab(const ckpt_t *c) {
 
 int ckpt_check_table(const ckpt_t *c, const param_table_t *tab, char *err, size_t errlen) {
     if (c->ntensors != tab->n)
-        return ckpt_fail(err, errlen, 64, "checkpoint %s has %d tensors, this model %d", c->dir,
+        return drnn_errf(err, errlen, 64, "checkpoint %s has %d tensors, this model %d", c->dir,
                          c->ntensors, tab->n);
     for (int i = 0; i < tab->n; i++) {
         const param_tensor_t *t = &tab->t[i];
         uint64_t d1 = t->ndim == 2 ? t->shape[1] : 0;
         if (strcmp(c->tnames[i], t->name) || c->tshape[i][0] != t->shape[0] ||
             c->tshape[i][1] != d1 || c->toff[i] != t->offset)
-            return ckpt_fail(err, errlen, 64,
+            return drnn_errf(err, errlen, 64,
                              "checkpoint %s: tensor %d is %s [%llu, %llu], this model has %s; "
                              "use the model options the checkpoint was written with",
                              c->dir, i, c->tnames[i], (unsigned long long)c->tshape[i][0],
                              (unsigned long long)c->tshape[i][1], t->name);
     }
     if (c->hi[c->meta.world - 1] != (uint64_t)tab->t[tab->n - 1].offset + tab->t[tab->n - 1].size)
-        return ckpt_fail(err, errlen, 65, "checkpoint %s: shard slices do not cover the model",
+        return drnn_errf(err, errlen, 65, "checkpoint %s: shard slices do not cover the model",
                          c->dir);
     return 0;
 }
@@ -290,7 +283,7 @@ static int read_shard(ckpt_t *c, int r, float *params, float *momentum, float *h
     int rc = verify_crc(path, c->crc[r], err, errlen);
     if (rc) return rc;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return ckpt_fail(err, errlen, 65, "%s: HDF5 cannot open it", path);
+    if (f < 0) return drnn_errf(err, errlen, 65, "%s: HDF5 cannot open it", path);
     char fmt[64];
     int64_t rank = -1, world = -1;
     uint64_t lo = 1, hi = 0;
@@ -304,13 +297,13 @@ static int read_shard(ckpt_t *c, int r, float *params, float *momentum, float *h
         h5_attr_get_i64(f, "rank", &rank) < 0 || h5_attr_get_i64(f, "world_size", &world) < 0 ||
         h5_attr_get_u64(f, "slice_lo", &lo) < 0 || h5_attr_get_u64(f, "slice_hi", &hi) < 0 ||
         rank != r || world != m->world || lo != c->lo[r] || hi != c->hi[r]) {
-        ckpt_fail(err, errlen, 65, "%s: shard attributes do not match the manifest", path);
+        drnn_errf(err, errlen, 65, "%s: shard attributes do not match the manifest", path);
         goto out;
     }
     if (read_array(f, "params", H5T_NATIVE_FLOAT, n, params + c->lo[r]) < 0 ||
         (momentum && m->has_momentum &&
          read_array(f, "momentum", H5T_NATIVE_FLOAT, n, momentum + c->lo[r]) < 0)) {
-        ckpt_fail(err, errlen, 65, "%s: cannot read params/momentum (Fletcher32 or size error)",
+        drnn_errf(err, errlen, 65, "%s: cannot read params/momentum (Fletcher32 or size error)",
                   path);
         goto out;
     }
@@ -326,7 +319,7 @@ static int read_shard(ckpt_t *c, int r, float *params, float *momentum, float *h
         H5Dclose(d);
     }
     if (ns < 0 || ns > m->streams) {
-        ckpt_fail(err, errlen, 65, "%s: /streams/id missing or too long", path);
+        drnn_errf(err, errlen, 65, "%s: /streams/id missing or too long", path);
         goto out;
     }
     ids = calloc((size_t)ns + 1, sizeof *ids);
@@ -338,12 +331,12 @@ static int read_shard(ckpt_t *c, int r, float *params, float *momentum, float *h
         read_array(f, "streams/cursor", H5T_NATIVE_UINT64, (hsize_t)ns, cur) < 0 ||
         read_array(f, "streams/h", H5T_NATIVE_FLOAT, (hsize_t)ns * hf, hb) < 0 ||
         (cst && read_array(f, "streams/c", H5T_NATIVE_FLOAT, (hsize_t)ns * hf, cb) < 0)) {
-        ckpt_fail(err, errlen, 65, "%s: cannot read /streams (Fletcher32 or size error)", path);
+        drnn_errf(err, errlen, 65, "%s: cannot read /streams (Fletcher32 or size error)", path);
         goto out;
     }
     for (hssize_t i = 0; i < ns; i++) {
         if (ids[i] >= (uint64_t)m->streams || seen[ids[i]]) {
-            ckpt_fail(err, errlen, 65, "%s: stream id %llu invalid or duplicated", path,
+            drnn_errf(err, errlen, 65, "%s: stream id %llu invalid or duplicated", path,
                       (unsigned long long)ids[i]);
             goto out;
         }
@@ -361,13 +354,13 @@ out:
 int ckpt_read(ckpt_t *c, float *params, float *momentum, float *h, float *cst, char *err,
               size_t errlen) {
     unsigned char *seen = calloc((size_t)c->meta.streams + 1, 1);
-    if (!seen) return ckpt_fail(err, errlen, 70, "out of memory");
+    if (!seen) return drnn_errf(err, errlen, 70, "out of memory");
     int rc = 0;
     for (int r = 0; r < c->meta.world && rc == 0; r++)
         rc = read_shard(c, r, params, momentum, h, cst, seen, err, errlen);
     for (int i = 0; rc == 0 && h && i < c->meta.streams; i++)
         if (!seen[i])
-            rc = ckpt_fail(err, errlen, 65, "checkpoint %s: no shard holds stream %d", c->dir, i);
+            rc = drnn_errf(err, errlen, 65, "checkpoint %s: no shard holds stream %d", c->dir, i);
     free(seen);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "io/ckpt.h"
+#include "model/util.h"
 #include "io/ckpt_internal.h"
 #include "io/fsutil.h"
 #include "io/h5util.h"
@@ -72,11 +73,11 @@ int ckpt_begin(const char *run_dir, long step, char *err, size_t errlen) {
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/ckpt", run_dir);
     if (fs_mkdirs(dir) != 0)
-        return ckpt_fail(err, errlen, 74, "%s: cannot create: %s", dir, strerror(errno));
+        return drnn_errf(err, errlen, 74, "%s: cannot create: %s", dir, strerror(errno));
     ckpt_step_dir(dir, sizeof dir, run_dir, step, 1);
     remove_dir(dir);
     if (mkdir(dir, 0777) != 0)
-        return ckpt_fail(err, errlen, 74, "%s: cannot create: %s", dir, strerror(errno));
+        return drnn_errf(err, errlen, 74, "%s: cannot create: %s", dir, strerror(errno));
     return 0;
 }
 
@@ -140,7 +141,7 @@ int ckpt_write_shard(const char *run_dir, long step, const ckpt_shard_t *s, int 
     hid_t fapl = h5_fapl_latest();
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
-    if (f < 0) return ckpt_fail(err, errlen, 74, "%s: cannot create", path);
+    if (f < 0) return drnn_errf(err, errlen, 74, "%s: cannot create", path);
     int bad = h5_attr_set_string(f, "format", CKPT_SHARD_FORMAT);
     bad |= h5_attr_set_i64(f, "version", CKPT_VERSION);
     bad |= h5_attr_set_i64(f, "rank", s->rank);
@@ -169,10 +170,10 @@ int ckpt_write_shard(const char *run_dir, long step, const ckpt_shard_t *s, int 
     }
     if (bad) {
         H5Fclose(f);
-        return ckpt_fail(err, errlen, 74, "%s: write failed; check free space", path);
+        return drnn_errf(err, errlen, 74, "%s: write failed; check free space", path);
     }
     if (finish_file(f, path, crc) != 0)
-        return ckpt_fail(err, errlen, 74, "%s: close/fsync failed: %s", path, strerror(errno));
+        return drnn_errf(err, errlen, 74, "%s: close/fsync failed: %s", path, strerror(errno));
     return 0;
 }
 
@@ -299,31 +300,31 @@ int ckpt_commit(const char *run_dir, const ckpt_meta_t *meta, const param_table_
     hid_t fapl = h5_fapl_latest();
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
-    if (f < 0) return ckpt_fail(err, errlen, 74, "%s: cannot create", path);
+    if (f < 0) return drnn_errf(err, errlen, 74, "%s: cannot create", path);
     int bad = write_meta(f, meta);
     bad |= model_attrs_write(f, &meta->desc, meta->tokenizer, vocab, labels);
     bad |= write_tables(f, tab, lo, hi, crc, meta->world, deflate);
     uint32_t mcrc = 0;
     if (bad) {
         H5Fclose(f);
-        return ckpt_fail(err, errlen, 74, "%s: write failed; check free space", path);
+        return drnn_errf(err, errlen, 74, "%s: write failed; check free space", path);
     }
     if (finish_file(f, path, &mcrc) != 0)
-        return ckpt_fail(err, errlen, 74, "%s: close/fsync failed: %s", path, strerror(errno));
+        return drnn_errf(err, errlen, 74, "%s: close/fsync failed: %s", path, strerror(errno));
     snprintf(path, sizeof path, "%s/manifest.crc32", tmpdir);
     snprintf(line, sizeof line, "%08x\n", mcrc);
     if (write_text_atomic(path, line) != 0)
-        return ckpt_fail(err, errlen, 74, "%s: write failed: %s", path, strerror(errno));
+        return drnn_errf(err, errlen, 74, "%s: write failed: %s", path, strerror(errno));
     test_delay();
     /* A folder of the same step left by an earlier crashed run is replaced. */
     remove_dir(dir);
     if (rename(tmpdir, dir) != 0 || fs_fsync_parent(dir) != 0)
-        return ckpt_fail(err, errlen, 74, "%s: cannot commit: %s", dir, strerror(errno));
+        return drnn_errf(err, errlen, 74, "%s: cannot commit: %s", dir, strerror(errno));
     test_delay();
     snprintf(path, sizeof path, "%s/ckpt/latest", run_dir);
     snprintf(line, sizeof line, "step-%08ld %08x\n", meta->step, mcrc);
     if (write_text_atomic(path, line) != 0)
-        return ckpt_fail(err, errlen, 74, "%s: cannot replace: %s", path, strerror(errno));
+        return drnn_errf(err, errlen, 74, "%s: cannot replace: %s", path, strerror(errno));
     prune(run_dir, meta->step, keep);
     return 0;
 }

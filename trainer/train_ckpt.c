@@ -170,7 +170,7 @@ static int load_rank0(const train_ckpt_ctx_t *c, float *h_all, float *c_all, lon
     if (!rc) {
         *step = m->step, *tokens = m->tokens;
         *has_mom = m->has_momentum && c->momentum;
-        printf("resuming from %s (step %ld: epoch %ld, %ld batches of it taken; written by %d "
+        printf("resuming from %s (step %ld, epoch %ld with %ld batches of it taken, written by %d "
                "rank%s)\n",
                ckpt_dir(ck), m->step, m->epoch + 1, m->batch_in_epoch, m->world,
                m->world > 1 ? "s" : "");
