@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/test_prep.sh PREP CHECK GROUP [DATA_DIR] — drnn-prep integration tests, one GROUP per CTest
-# test: byte, char, word, splits, errors, signals, kjv, labels, labels_errors. PREP is drnn-prep, CHECK is prep_check
+# test: byte, char, word, splits, errors, signals, kjv, labels, labels_errors, kjv_labels. PREP is drnn-prep, CHECK is prep_check
 # (tests/prep_check.c, which reads the corpus with plain HDF5 calls). Exits 1 on the first failed
 # assertion, naming it.
 set -u
@@ -553,7 +553,41 @@ test_labels_errors() {
     pass "labels errors: no examples, too few examples to split"
 }
 
+# jobs/kjv_labels.sh: the labelled KJV demo data, and drnn-prep on it.
+test_kjv_labels() {
+    local script=$DATA/../jobs/kjv_labels.sh first
+    KJV_GZ=$DATA/kjv.txt.gz bash "$script" kjv >kjv.log 2>&1 || fail "kjv_labels.sh: $(cat kjv.log)"
+    cat kjv.log
+    eq "$(wc -l <kjv/train.tsv):$(wc -l <kjv/valid.tsv)" 27992:3110 "train and valid lines"
+    eq "$(cut -f1 kjv/train.tsv kjv/valid.tsv | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')" \
+        "epistles=2767 gospels=4786 history=7018 law=5852 prophets=5490 revelation=404 wisdom=4785 " \
+        "verses per section (book boundaries from the verse table)"
+    grep -q 'majority class of valid: history, 702 of 3110 verses = 22.57%' kjv.log ||
+        fail "majority share of valid: $(cat kjv.log)"
+    # The first verse of a book of each section, and the first and last verse of the sections
+    # around each boundary.
+    for first in 'law	Now these are the names of the children of Israel' \
+        'history	Now after the death of Moses the servant' 'history	Now it came to pass in the days of Ahasuerus' \
+        'wisdom	There was a man in the land of Uz' "wisdom	The song of songs, which is Solomon's." \
+        'prophets	The vision of Isaiah the son of Amoz' 'prophets	The burden of the word of the LORD to Israel by Malachi.' \
+        'gospels	The book of the generation of Jesus Christ' 'gospels	The former treatise have I made' \
+        'epistles	Paul, a servant of Jesus Christ, called to be an apostle' 'epistles	Jude, the servant of Jesus Christ' \
+        'revelation	The Revelation of Jesus Christ'; do
+        grep -qF "$first" kjv/train.tsv || fail "no train line '$first'"
+    done
+    eq "$(sed -n '$p' kjv/train.tsv)" "revelation	The grace of our Lord Jesus Christ be with you all. Amen." "last verse"
+    eq "$(sed -n 1p kjv/valid.tsv | cut -c1-40)" "law	And God called the dry land Earth; a" "verse 10 (Genesis 1:10) is the first valid one"
+    prep --format labels --tokenizer word --valid kjv/valid.tsv -o o/kjv_labels.h5 kjv/train.tsv
+    verify o/kjv_labels.h5
+    eq "$("$CHECK" labels o/kjv_labels.h5 | tr '\n' ' ')" \
+        "epistles gospels history law prophets revelation wisdom " "seven sections, ids in byte order"
+    eq "$(info o/kjv_labels.h5 train_examples):$(info o/kjv_labels.h5 valid_examples)" 27992:3110 "examples"
+    reader_agrees o/kjv_labels.h5
+    only_outputs kjv_labels.h5
+    pass "kjv_labels: 31102 verses in seven sections, train and valid, drnn-prep --format labels"
+}
+
 case "$GROUP" in
-byte | char | word | splits | errors | signals | kjv | labels | labels_errors) "test_$GROUP" ;;
+byte | char | word | splits | errors | signals | kjv | labels | labels_errors | kjv_labels) "test_$GROUP" ;;
 *) fail "unknown group '$GROUP'" ;;
 esac
