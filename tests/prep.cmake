@@ -9,3 +9,9 @@ foreach(group byte char word splits errors signals kjv labels labels_errors kjv_
                    $<TARGET_FILE:prep_check> ${group} ${CMAKE_CURRENT_LIST_DIR}/../data)
   set_tests_properties(prep_${group} PROPERTIES LABELS "integration;prep" TIMEOUT 300)
 endforeach()
+
+# trainer/config.c, which parses drnn-prep's and drnn-export's command lines (and every other's).
+add_executable(test_config ${CMAKE_CURRENT_LIST_DIR}/test_config.c)
+target_link_libraries(test_config drnn_trainer)
+add_test(NAME unit_config COMMAND test_config)
+set_tests_properties(unit_config PROPERTIES LABELS "unit;prep")
