@@ -15,7 +15,9 @@
  *   prep_check labels CORPUS        the label names, one escaped entry per line
  *   prep_check examples CORPUS SPLIT  one line per example: label name, TAB, decoded text
  *   prep_check reader CORPUS SPLIT  the same lines read through io/corpus.h (corpus_open,
- *                                   corpus_read_examples, corpus_read) instead of plain HDF5
+ *                                   corpus_read_examples, corpus_read) instead of plain HDF5;
+ *                                   a failure prints the reader's code and message
+ *   prep_check damage CORPUS OP     damages CORPUS in place for the reader's checks (see damage)
  * Exit 0 when the check holds, 1 when it fails (with the reason on stderr), 2 on misuse.
  */
 #include "io/corpus.h"
@@ -439,7 +441,8 @@ static int reader(const char *path, const char *split) {
     char err[1024];
     int k = split_index(split);
     corpus_t *c = NULL;
-    if (corpus_open(&c, path, err, sizeof err) != 0) fail("corpus_open: %s", err);
+    int rc = corpus_open(&c, path, err, sizeof err);
+    if (rc) fail("corpus_open: rc %d: %s", rc, err);
     if (strcmp(corpus_data_kind(c), "labels") || corpus_num_labels(c) < 1 || !corpus_label_names(c))
         fail("corpus_open: %s is not labelled data", path);
     tok_kind_t kind;
@@ -450,8 +453,8 @@ static int reader(const char *path, const char *split) {
     uint64_t n = corpus_split_examples(c, k), ntok = corpus_split_tokens(c, k);
     uint64_t *off = malloc((n + 1) * sizeof *off);
     uint32_t *lab = malloc((n + 1) * sizeof *lab), *ids = malloc((ntok + 1) * sizeof *ids);
-    if (corpus_read_examples(c, k, off, lab, err, sizeof err) != 0)
-        fail("corpus_read_examples: %s", err);
+    if ((rc = corpus_read_examples(c, k, off, lab, err, sizeof err)) != 0)
+        fail("corpus_read_examples: rc %d: %s", rc, err);
     if (ntok && corpus_read(c, k, 0, ntok, ids, err, sizeof err) != 0) fail("corpus_read: %s", err);
     for (uint64_t i = 0; i < n; i++)
         print_example(v, corpus_label_names(c)[lab[i]], ids + off[i],
@@ -525,6 +528,48 @@ static int decode(const char *path, const char *out) {
     return 0;
 }
 
+/* Damages CORPUS in place, for the reader's checks: "drop:NAME" deletes a root attribute or
+ * (NAME with a '/') a dataset; "attr:NAME=V" sets an integer root attribute; "data=STR" replaces
+ * the data attribute; "set:PATH:I=V" writes element I of a 1-D integer dataset. */
+static int damage(const char *path, const char *op) {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    char name[256];
+    unsigned long long idx, val;
+    long long iv;
+    int ok = 0;
+    if (f < 0) fail("cannot open %s for writing", path);
+    if (sscanf(op, "drop:%255s", name) == 1) {
+        ok = (strchr(name, '/') ? H5Ldelete(f, name, H5P_DEFAULT) : H5Adelete(f, name)) >= 0;
+    } else if (sscanf(op, "attr:%255[^=]=%lld", name, &iv) == 2) {
+        hid_t a = H5Aopen(f, name, H5P_DEFAULT);
+        ok = a >= 0 && H5Awrite(a, H5T_NATIVE_LLONG, &iv) >= 0;
+        if (a >= 0) H5Aclose(a);
+    } else if (!strncmp(op, "data=", 5)) {
+        hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR);
+        H5Tset_size(t, strlen(op + 5) + 1);
+        H5Adelete(f, "data");
+        hid_t a = H5Acreate2(f, "data", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+        ok = a >= 0 && H5Awrite(a, t, op + 5) >= 0;
+        if (a >= 0) H5Aclose(a);
+        H5Sclose(sp);
+        H5Tclose(t);
+    } else if (sscanf(op, "set:%255[^:]:%llu=%llu", name, &idx, &val) == 3) {
+        hid_t d = H5Dopen2(f, name, H5P_DEFAULT), fs = d >= 0 ? H5Dget_space(d) : -1;
+        hsize_t start = idx, one = 1;
+        hid_t ms = H5Screate_simple(1, &one, NULL);
+        ok = fs >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &one, NULL) >= 0 &&
+             H5Dwrite(d, H5T_NATIVE_ULLONG, ms, fs, H5P_DEFAULT, &val) >= 0;
+        H5Sclose(ms);
+        if (fs >= 0) H5Sclose(fs);
+        if (d >= 0) H5Dclose(d);
+    } else {
+        fail("unknown damage '%s'", op);
+    }
+    if (!ok || H5Fclose(f) < 0) fail("damage '%s' of %s failed", op, path);
+    return 0;
+}
+
 typedef struct {
     uint64_t n;
     uint32_t crc; /* over each symbol's length and bytes */
@@ -587,7 +632,9 @@ int main(int argc, char **argv) {
     if (argc == 3 && !strcmp(argv[1], "labels")) return labels(argv[2]);
     if (argc == 4 && !strcmp(argv[1], "examples")) return examples(argv[2], argv[3]);
     if (argc == 4 && !strcmp(argv[1], "reader")) return reader(argv[2], argv[3]);
+    if (argc == 4 && !strcmp(argv[1], "damage")) return damage(argv[2], argv[3]);
     fprintf(stderr, "usage: prep_check verify|info|vocab|labels CORPUS | dump|examples|reader "
-                    "CORPUS SPLIT | encode CORPUS TEXT | decode CORPUS OUT | chunking KIND FILE\n");
+                    "CORPUS SPLIT | damage CORPUS OP | encode CORPUS TEXT | decode CORPUS OUT | "
+                    "chunking KIND FILE\n");
     return 2;
 }

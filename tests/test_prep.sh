@@ -551,6 +551,33 @@ test_labels_errors() {
     grep -q 'only 1 examples' err.txt || fail "too few examples to split"
     only_outputs
     pass "labels errors: no examples, too few examples to split"
+
+    printf 'a\tx y\nb\ty z\na\tz\n' >ok.tsv # offsets 0 2 4 5, labels 0 1 0
+    prep --format labels --tokenizer word --valid-fraction 0 -o o/ok.h5 ok.tsv
+    "$CHECK" reader o/ok.h5 train >/dev/null || fail "reader on the undamaged corpus"
+    damaged attr:num_labels=0 'num_labels is missing or invalid'
+    damaged attr:num_labels=3 '/labels is missing or does not have num_labels=3'
+    damaged drop:/labels '/labels is missing'
+    damaged data=pairs "data 'pairs' is not text or labels"
+    damaged drop:train_examples 'attribute train_examples is missing'
+    damaged attr:train_examples=2 '/train/offsets does not match'
+    damaged drop:/train/tokens '/train/tokens is missing'
+    damaged drop:/train/offsets 'cannot open /train/offsets'
+    damaged drop:/train/labels 'cannot open /train/labels'
+    damaged set:/train/offsets:1=5 '/train/offsets decrease at example 1'
+    damaged set:/train/offsets:3=4 '/train/offsets do not run from 0 to train_tokens=5'
+    damaged set:/train/labels:2=7 'label id 7 of train example 2 >= num_labels 2'
+    pass "labels reader: damaged attributes, datasets, offsets or labels are 65 naming the file"
+}
+
+# damaged OP MESSAGE: io/corpus.h refuses a copy of o/ok.h5 damaged by OP (prep_check damage) with
+# 65 and a message naming the file.
+damaged() {
+    cp o/ok.h5 bad.h5
+    "$CHECK" damage bad.h5 "$1" || fail "prep_check damage $1"
+    "$CHECK" reader bad.h5 train >/dev/null 2>err.txt && fail "the reader took a corpus with $1"
+    grep -qF "rc 65: corpus bad.h5: " err.txt && grep -qF "$2" err.txt ||
+        fail "$1: expected 65 naming bad.h5 and '$2': $(cat err.txt)"
 }
 
 # jobs/kjv_labels.sh: the labelled KJV demo data, and drnn-prep on it.
