@@ -31,7 +31,7 @@ static const opt_spec_t spec[] = {
 #define NSPEC ((int)(sizeof spec / sizeof spec[0]))
 static const opt_alias_t aliases[] = {{'o', "output"}, {'f', "flag"}, {0, NULL}};
 
-/* Parses the NULL-terminated words after argv[0]; with_cli collects arguments. */
+/* Parses the NULL-terminated words that follow errlen as argv[1..]. */
 static int parse(opts_t *o, config_cli_t *cli, char *err, size_t errlen, ...) {
     char *argv[32] = {"prog"};
     int argc = 1;
