@@ -11,8 +11,16 @@
  *   prep_check chunking KIND FILE   the splitter gives the same symbols whatever the sizes of the
  *                                   pieces FILE is fed in (1 byte, 2, 3, ..., 64 KiB + 1); prints
  *                                   the number of symbols
+ * Labelled corpora (data = "labels"; verify and info cover them too):
+ *   prep_check labels CORPUS        the label names, one escaped entry per line
+ *   prep_check examples CORPUS SPLIT  one line per example: label name, TAB, decoded text
+ *   prep_check reader CORPUS SPLIT  the same lines read through io/corpus.h (corpus_open,
+ *                                   corpus_read_examples, corpus_read) instead of plain HDF5;
+ *                                   a failure prints the reader's code and message
+ *   prep_check damage CORPUS OP     damages CORPUS in place for the reader's checks (see damage)
  * Exit 0 when the check holds, 1 when it fails (with the reason on stderr), 2 on misuse.
  */
+#include "io/corpus.h"
 #include "io/tokenize.h"
 
 #include <hdf5.h>
@@ -38,10 +46,11 @@ static void fail(const char *fmt, ...) {
 
 typedef struct {
     hid_t file;
-    char tokenizer[16], format[32], uuid[64];
-    int version, vocab_size;
-    char **vocab; /* vocab_size strings, HDF5-allocated */
-    uint64_t tokens[3];
+    char tokenizer[16], format[32], uuid[64], data[16];
+    int version, vocab_size, num_labels, has_data;
+    char **vocab;  /* vocab_size strings, HDF5-allocated */
+    char **labels; /* num_labels strings, HDF5-allocated (labelled data) */
+    uint64_t tokens[3], examples[3];
     uint32_t crc[3];
     int present[3];
 } corpus_info_t;
@@ -82,24 +91,27 @@ static void read_int_attr(hid_t loc, const char *name, size_t size, H5T_sign_t s
     H5Aclose(a);
 }
 
-static void read_vocab(corpus_info_t *c) {
-    hid_t d = H5Dopen2(c->file, "vocab", H5P_DEFAULT);
-    if (d < 0) fail("/vocab is missing");
+/* A 1-D variable-length string dataset of N entries (/vocab, /labels). */
+static char **read_strings(hid_t file, const char *name, int want) {
+    hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
+    if (d < 0) fail("/%s is missing", name);
     hid_t s = H5Dget_space(d);
     hsize_t n = 0;
-    if (H5Sget_simple_extent_ndims(s) != 1) fail("/vocab is not 1-D");
+    if (H5Sget_simple_extent_ndims(s) != 1) fail("/%s is not 1-D", name);
     H5Sget_simple_extent_dims(s, &n, NULL);
-    if (n != (hsize_t)c->vocab_size)
-        fail("/vocab has %llu entries, vocab_size is %d", n, c->vocab_size);
+    if (n != (hsize_t)want) fail("/%s has %llu entries, expected %d", name, n, want);
     hid_t ft = H5Dget_type(d), t = H5Tcopy(H5T_C_S1);
+    if (H5Tget_class(ft) != H5T_STRING || !H5Tis_variable_str(ft))
+        fail("/%s is not variable-length strings", name);
     H5Tset_size(t, H5T_VARIABLE);
     H5Tset_cset(t, H5Tget_cset(ft)); /* HDF5 converts no ASCII <-> UTF-8 */
     H5Tclose(ft);
-    c->vocab = calloc(n, sizeof *c->vocab);
-    if (H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, c->vocab) < 0) fail("cannot read /vocab");
+    char **out = calloc(n + 1, sizeof *out);
+    if (H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0) fail("cannot read /%s", name);
     H5Tclose(t);
     H5Sclose(s);
     H5Dclose(d);
+    return out;
 }
 
 static void open_corpus(corpus_info_t *c, const char *path) {
@@ -121,19 +133,38 @@ static void open_corpus(corpus_info_t *c, const char *path) {
         snprintf(name, sizeof name, "%s_crc32", splits[k]);
         read_int_attr(c->file, name, 4, H5T_SGN_NONE, H5T_NATIVE_UINT32, &c->crc[k]);
     }
-    read_vocab(c);
+    c->vocab = read_strings(c->file, "vocab", c->vocab_size);
+    c->has_data = H5Aexists(c->file, "data") > 0;
+    snprintf(c->data, sizeof c->data, "text");
+    if (c->has_data) read_string_attr(c->file, "data", c->data, sizeof c->data);
+    if (strcmp(c->data, "labels") != 0) return;
+    read_int_attr(c->file, "num_labels", 4, H5T_SGN_2, H5T_NATIVE_INT, &c->num_labels);
+    if (c->num_labels < 1) fail("num_labels is %d", c->num_labels);
+    c->labels = read_strings(c->file, "labels", c->num_labels);
+    for (int k = 0; k < 3; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s_examples", splits[k]);
+        if (c->present[k])
+            read_int_attr(c->file, name, 8, H5T_SGN_NONE, H5T_NATIVE_UINT64, &c->examples[k]);
+        else if (H5Aexists(c->file, name) > 0)
+            fail("%s without %s_tokens", name, splits[k]);
+    }
 }
 
 static void close_corpus(corpus_info_t *c) {
     for (int i = 0; i < c->vocab_size; i++) H5free_memory(c->vocab[i]);
     free(c->vocab);
+    for (int i = 0; i < c->num_labels; i++) H5free_memory(c->labels[i]);
+    free(c->labels);
     H5Fclose(c->file);
 }
 
-/* Reads split K's ids as stored (raw little-endian bytes), checking the dataset's layout. */
-static unsigned char *read_split_raw(const corpus_info_t *c, int k, int *width, uint64_t *n) {
+/* Reads /SPLIT/NAME as stored (raw little-endian bytes, WIDTH each), checking the dataset's
+ * layout: 1-D, extendible, unsigned little-endian of WIDTH bytes, chunked, shuffle + deflate. */
+static unsigned char *read_raw(const corpus_info_t *c, int k, const char *what, int width,
+                               uint64_t *n) {
     char name[32];
-    snprintf(name, sizeof name, "/%s/tokens", splits[k]);
+    snprintf(name, sizeof name, "/%s/%s", splits[k], what);
     hid_t d = H5Dopen2(c->file, name, H5P_DEFAULT);
     if (d < 0) fail("%s is missing", name);
     hid_t t = H5Dget_type(d), s = H5Dget_space(d), dcpl = H5Dget_create_plist(d);
@@ -144,10 +175,8 @@ static unsigned char *read_split_raw(const corpus_info_t *c, int k, int *width, 
     if (H5Tget_class(t) != H5T_INTEGER || H5Tget_sign(t) != H5T_SGN_NONE ||
         H5Tget_order(t) != H5T_ORDER_LE)
         fail("%s is not unsigned little-endian", name);
-    *width = (int)H5Tget_size(t);
-    int want = c->vocab_size <= 256 ? 1 : c->vocab_size <= 65536 ? 2 : 4;
-    if (*width != want)
-        fail("%s has %d-byte ids, vocab_size %d needs %d", name, *width, c->vocab_size, want);
+    if ((int)H5Tget_size(t) != width)
+        fail("%s has %d-byte values, expected %d", name, (int)H5Tget_size(t), width);
     if (H5Pget_layout(dcpl) != H5D_CHUNKED || H5Pget_chunk(dcpl, 1, &chunk) != 1 || chunk < 1024)
         fail("%s is not chunked", name);
     if (H5Pget_nfilters(dcpl) != 2) fail("%s should have 2 filters", name);
@@ -159,13 +188,19 @@ static unsigned char *read_split_raw(const corpus_info_t *c, int k, int *width, 
     if (H5Pget_filter2(dcpl, 1, &flags, &ncd, cd, 0, NULL, NULL) != H5Z_FILTER_DEFLATE)
         fail("%s: second filter is not deflate", name);
     *n = dims;
-    unsigned char *buf = malloc(dims * (size_t)*width + 1);
+    unsigned char *buf = malloc(dims * (size_t)width + 1);
     if (!buf || H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) fail("cannot read %s", name);
     H5Pclose(dcpl);
     H5Sclose(s);
     H5Tclose(t);
     H5Dclose(d);
     return buf;
+}
+
+/* Reads split K's ids as stored; their width must be the smallest that holds vocab_size. */
+static unsigned char *read_split_raw(const corpus_info_t *c, int k, int *width, uint64_t *n) {
+    *width = c->vocab_size <= 256 ? 1 : c->vocab_size <= 65536 ? 2 : 4;
+    return read_raw(c, k, "tokens", *width, n);
 }
 
 static uint32_t id_at(const unsigned char *raw, int width, uint64_t i) {
@@ -235,10 +270,52 @@ static tok_vocab_t *load_vocab(const corpus_info_t *c) {
     return v;
 }
 
+static uint64_t u64_at(const unsigned char *raw, uint64_t i) {
+    uint64_t v = 0;
+    for (int b = 7; b >= 0; b--) v = v << 8 | raw[8 * i + (uint64_t)b];
+    return v;
+}
+
+/* Labelled split K: offsets and labels against the tokens; returns the split's CRC over tokens,
+ * offsets and labels as stored (one crc32 continued over the three, no crc32_combine). */
+static uint32_t verify_examples(const corpus_info_t *c, int k, const unsigned char *tok,
+                                uint64_t ntok, int width) {
+    uint64_t noff, nlab, n = c->examples[k];
+    unsigned char *off = read_raw(c, k, "offsets", 8, &noff);
+    unsigned char *lab = read_raw(c, k, "labels", 4, &nlab);
+    if (n == 0 || noff != n + 1 || nlab != n)
+        fail("%s: %llu examples, %llu offsets, %llu labels", splits[k], (unsigned long long)n,
+             (unsigned long long)noff, (unsigned long long)nlab);
+    if (u64_at(off, 0) != 0 || u64_at(off, n) != ntok) fail("%s: offsets not 0..tokens", splits[k]);
+    for (uint64_t i = 0; i < n; i++) {
+        if (u64_at(off, i + 1) <= u64_at(off, i))
+            fail("%s: example %llu is empty", splits[k], (unsigned long long)i);
+        if (id_at(lab, 4, i) >= (uint32_t)c->num_labels) fail("%s: label out of range", splits[k]);
+    }
+    uint32_t crc = (uint32_t)crc32(0, tok, (uInt)(ntok * (uint64_t)width));
+    crc = (uint32_t)crc32(crc, off, (uInt)(noff * 8));
+    crc = (uint32_t)crc32(crc, lab, (uInt)(nlab * 4));
+    free(off);
+    free(lab);
+    return crc;
+}
+
+/* /labels: unique names in byte order (strcmp), as the ids are assigned. */
+static void verify_label_names(const corpus_info_t *c) {
+    for (int i = 1; i < c->num_labels; i++)
+        if (strcmp(c->labels[i - 1], c->labels[i]) >= 0)
+            fail("labels %d and %d are not in strcmp order", i - 1, i);
+    for (int i = 0; i < c->num_labels; i++)
+        if (!c->labels[i][0]) fail("label %d is empty", i);
+}
+
 static int verify(const char *path) {
     corpus_info_t c;
     open_corpus(&c, path);
     if (strcmp(c.format, "drnn-corpus") || c.version != 1) fail("format/version wrong");
+    if (!c.has_data || (strcmp(c.data, "text") && strcmp(c.data, "labels")))
+        fail("attribute data is missing or not text/labels");
+    if (c.num_labels) verify_label_names(&c);
     if (strlen(c.uuid) != 32 || strspn(c.uuid, "0123456789abcdef") != 32) fail("uuid '%s'", c.uuid);
     tok_vocab_free(load_vocab(&c)); /* tok_vocab_new checks specials, duplicates, byte table */
     if (!c.present[0]) fail("no train split");
@@ -255,7 +332,8 @@ static int verify(const char *path) {
             fail("%s: %llu ids, attribute says %llu", splits[k], (unsigned long long)n,
                  (unsigned long long)c.tokens[k]);
         if (n == 0) fail("%s is present but empty", splits[k]);
-        uint32_t crc = (uint32_t)crc32(0, raw, (uInt)(n * (uint64_t)width));
+        uint32_t crc = c.num_labels ? verify_examples(&c, k, raw, n, width)
+                                    : (uint32_t)crc32(0, raw, (uInt)(n * (uint64_t)width));
         if (crc != c.crc[k]) fail("%s: crc32 %u, attribute says %u", splits[k], crc, c.crc[k]);
         for (uint64_t i = 0; i < n; i++) {
             if (id_at(raw, width, i) >= (uint32_t)c.vocab_size)
@@ -272,32 +350,118 @@ static int verify(const char *path) {
 static int info(const char *path) {
     corpus_info_t c;
     open_corpus(&c, path);
-    printf("format=%s\nversion=%d\ntokenizer=%s\nvocab_size=%d\nuuid=%s\n", c.format, c.version,
-           c.tokenizer, c.vocab_size, c.uuid);
+    printf("format=%s\nversion=%d\ndata=%s\ntokenizer=%s\nvocab_size=%d\nuuid=%s\n", c.format,
+           c.version, c.has_data ? c.data : "", c.tokenizer, c.vocab_size, c.uuid);
+    printf("num_labels=%d\n", c.num_labels);
     for (int k = 0; k < 3; k++)
-        printf("%s_tokens=%llu\n%s_crc32=%u\n", splits[k], (unsigned long long)c.tokens[k],
-               splits[k], c.crc[k]);
+        printf("%s_tokens=%llu\n%s_crc32=%u\n%s_examples=%llu\n", splits[k],
+               (unsigned long long)c.tokens[k], splits[k], c.crc[k], splits[k],
+               (unsigned long long)c.examples[k]);
     close_corpus(&c);
     return 0;
+}
+
+static void print_escaped(const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '\n')
+            fputs("\\n", stdout);
+        else if (*p == '\\')
+            fputs("\\\\", stdout);
+        else if (*p < 0x20 || *p >= 0x7F)
+            printf("\\x%02x", *p);
+        else
+            putchar(*p);
+    }
+    putchar('\n');
 }
 
 static int vocab(const char *path) {
     corpus_info_t c;
     open_corpus(&c, path);
-    for (int i = 0; i < c.vocab_size; i++) {
-        for (const unsigned char *p = (const unsigned char *)c.vocab[i]; *p; p++) {
-            if (*p == '\n')
-                fputs("\\n", stdout);
-            else if (*p == '\\')
-                fputs("\\\\", stdout);
-            else if (*p < 0x20 || *p >= 0x7F)
-                printf("\\x%02x", *p);
-            else
-                putchar(*p);
+    for (int i = 0; i < c.vocab_size; i++) print_escaped(c.vocab[i]);
+    close_corpus(&c);
+    return 0;
+}
+
+static int labels(const char *path) {
+    corpus_info_t c;
+    open_corpus(&c, path);
+    if (!c.num_labels) fail("%s is not labelled data", path);
+    for (int i = 0; i < c.num_labels; i++) print_escaped(c.labels[i]);
+    close_corpus(&c);
+    return 0;
+}
+
+static int split_index(const char *split) {
+    for (int k = 0; k < 3; k++)
+        if (!strcmp(split, splits[k])) return k;
+    fail("no split '%s'", split);
+}
+
+/* "label<TAB>text" for example i of the given arrays. */
+static void print_example(const tok_vocab_t *v, const char *label, const uint32_t *ids, size_t n) {
+    size_t len = 0;
+    char *text = tok_decode(v, ids, n, &len);
+    if (!text) fail("tok_decode");
+    printf("%s\t", label);
+    fwrite(text, 1, len, stdout);
+    putchar('\n');
+    free(text);
+}
+
+static int examples(const char *path, const char *split) {
+    corpus_info_t c;
+    int k = split_index(split), width;
+    open_corpus(&c, path);
+    if (!c.num_labels) fail("%s is not labelled data", path);
+    if (c.present[k]) {
+        tok_vocab_t *v = load_vocab(&c);
+        uint64_t ntok, noff, nlab;
+        unsigned char *tok = read_split_raw(&c, k, &width, &ntok);
+        unsigned char *off = read_raw(&c, k, "offsets", 8, &noff);
+        unsigned char *lab = read_raw(&c, k, "labels", 4, &nlab);
+        uint32_t *ids = malloc((ntok + 1) * sizeof *ids);
+        for (uint64_t i = 0; i < ntok; i++) ids[i] = id_at(tok, width, i);
+        for (uint64_t i = 0; i < nlab; i++) {
+            uint64_t a = u64_at(off, i), b = u64_at(off, i + 1);
+            uint32_t l = id_at(lab, 4, i);
+            if (b < a || b > ntok || l >= (uint32_t)c.num_labels)
+                fail("bad example %llu", (unsigned long long)i);
+            print_example(v, c.labels[l], ids + a, (size_t)(b - a));
         }
-        putchar('\n');
+        free(ids), free(tok), free(off), free(lab);
+        tok_vocab_free(v);
     }
     close_corpus(&c);
+    return 0;
+}
+
+/* The same as examples(), through the reader API of io/corpus.h. */
+static int reader(const char *path, const char *split) {
+    char err[1024];
+    int k = split_index(split);
+    corpus_t *c = NULL;
+    int rc = corpus_open(&c, path, err, sizeof err);
+    if (rc) fail("corpus_open: rc %d: %s", rc, err);
+    if (strcmp(corpus_data_kind(c), "labels") || corpus_num_labels(c) < 1 || !corpus_label_names(c))
+        fail("corpus_open: %s is not labelled data", path);
+    tok_kind_t kind;
+    if (tok_kind_parse(corpus_tokenizer(c), &kind) != 0) fail("tokenizer");
+    tok_vocab_t *v =
+        tok_vocab_new(kind, corpus_vocab(c), (size_t)corpus_vocab_size(c), err, sizeof err);
+    if (!v) fail("vocabulary: %s", err);
+    uint64_t n = corpus_split_examples(c, k), ntok = corpus_split_tokens(c, k);
+    uint64_t *off = malloc((n + 1) * sizeof *off);
+    uint32_t *lab = malloc((n + 1) * sizeof *lab), *ids = malloc((ntok + 1) * sizeof *ids);
+    if ((rc = corpus_read_examples(c, k, off, lab, err, sizeof err)) != 0)
+        fail("corpus_read_examples: rc %d: %s", rc, err);
+    if (ntok && corpus_read(c, k, 0, ntok, ids, err, sizeof err) != 0) fail("corpus_read: %s", err);
+    for (uint64_t i = 0; i < n; i++)
+        print_example(v, corpus_label_names(c)[lab[i]], ids + off[i],
+                      (size_t)(off[i + 1] - off[i]));
+    free(off), free(lab), free(ids);
+    tok_vocab_free(v);
+    corpus_close(c);
     return 0;
 }
 
@@ -364,6 +528,48 @@ static int decode(const char *path, const char *out) {
     return 0;
 }
 
+/* Damages CORPUS in place, for the reader's checks: "drop:NAME" deletes a root attribute or
+ * (NAME with a '/') a dataset; "attr:NAME=V" sets an integer root attribute; "data=STR" replaces
+ * the data attribute; "set:PATH:I=V" writes element I of a 1-D integer dataset. */
+static int damage(const char *path, const char *op) {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    char name[256];
+    unsigned long long idx, val;
+    long long iv;
+    int ok = 0;
+    if (f < 0) fail("cannot open %s for writing", path);
+    if (sscanf(op, "drop:%255s", name) == 1) {
+        ok = (strchr(name, '/') ? H5Ldelete(f, name, H5P_DEFAULT) : H5Adelete(f, name)) >= 0;
+    } else if (sscanf(op, "attr:%255[^=]=%lld", name, &iv) == 2) {
+        hid_t a = H5Aopen(f, name, H5P_DEFAULT);
+        ok = a >= 0 && H5Awrite(a, H5T_NATIVE_LLONG, &iv) >= 0;
+        if (a >= 0) H5Aclose(a);
+    } else if (!strncmp(op, "data=", 5)) {
+        hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR);
+        H5Tset_size(t, strlen(op + 5) + 1);
+        H5Adelete(f, "data");
+        hid_t a = H5Acreate2(f, "data", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+        ok = a >= 0 && H5Awrite(a, t, op + 5) >= 0;
+        if (a >= 0) H5Aclose(a);
+        H5Sclose(sp);
+        H5Tclose(t);
+    } else if (sscanf(op, "set:%255[^:]:%llu=%llu", name, &idx, &val) == 3) {
+        hid_t d = H5Dopen2(f, name, H5P_DEFAULT), fs = d >= 0 ? H5Dget_space(d) : -1;
+        hsize_t start = idx, one = 1;
+        hid_t ms = H5Screate_simple(1, &one, NULL);
+        ok = fs >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &one, NULL) >= 0 &&
+             H5Dwrite(d, H5T_NATIVE_ULLONG, ms, fs, H5P_DEFAULT, &val) >= 0;
+        H5Sclose(ms);
+        if (fs >= 0) H5Sclose(fs);
+        if (d >= 0) H5Dclose(d);
+    } else {
+        fail("unknown damage '%s'", op);
+    }
+    if (!ok || H5Fclose(f) < 0) fail("damage '%s' of %s failed", op, path);
+    return 0;
+}
+
 typedef struct {
     uint64_t n;
     uint32_t crc; /* over each symbol's length and bytes */
@@ -423,7 +629,12 @@ int main(int argc, char **argv) {
     if (argc == 4 && !strcmp(argv[1], "encode")) return encode(argv[2], argv[3]);
     if (argc == 4 && !strcmp(argv[1], "decode")) return decode(argv[2], argv[3]);
     if (argc == 4 && !strcmp(argv[1], "chunking")) return chunking(argv[2], argv[3]);
-    fprintf(stderr, "usage: prep_check verify|info|vocab CORPUS | dump CORPUS SPLIT | "
-                    "encode CORPUS TEXT | decode CORPUS OUT | chunking KIND FILE\n");
+    if (argc == 3 && !strcmp(argv[1], "labels")) return labels(argv[2]);
+    if (argc == 4 && !strcmp(argv[1], "examples")) return examples(argv[2], argv[3]);
+    if (argc == 4 && !strcmp(argv[1], "reader")) return reader(argv[2], argv[3]);
+    if (argc == 4 && !strcmp(argv[1], "damage")) return damage(argv[2], argv[3]);
+    fprintf(stderr, "usage: prep_check verify|info|vocab|labels CORPUS | dump|examples|reader "
+                    "CORPUS SPLIT | damage CORPUS OP | encode CORPUS TEXT | decode CORPUS OUT | "
+                    "chunking KIND FILE\n");
     return 2;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/test_prep.sh PREP CHECK GROUP [DATA_DIR] — drnn-prep integration tests, one GROUP per CTest
-# test: byte, char, word, splits, errors, signals, kjv. PREP is drnn-prep, CHECK is prep_check
+# test: byte, char, word, splits, errors, signals, kjv, labels, labels_errors, kjv_labels. PREP is drnn-prep, CHECK is prep_check
 # (tests/prep_check.c, which reads the corpus with plain HDF5 calls). Exits 1 on the first failed
 # assertion, naming it.
 set -u
@@ -382,7 +382,239 @@ test_kjv() {
     pass "kjv: char and word --vocab-size 10000"
 }
 
+# ---- labelled data (--format labels) ------------------------------------------------------------
+
+# zlib crc32 of a labelled split computed without drnn code: tokens, offsets and labels as h5dump
+# dumps them (little-endian), one after the other, through gzip's trailer CRC.
+h5dump_labels_crc() {
+    local d
+    : >all.bin
+    for d in tokens offsets labels; do
+        h5dump -d "/$2/$d" -b LE -o raw.bin "$1" >/dev/null || fail "h5dump $1 /$2/$d"
+        cat raw.bin >>all.bin
+    done
+    gzip -c all.bin | tail -c 8 | head -c 4 | od -An -tu4 | tr -d ' '
+}
+# Same attributes (but the uuid), vocabulary, labels and examples.
+same_labelled() {
+    same_data "$1" "$2"
+    cmp -s <("$CHECK" labels "$1") <("$CHECK" labels "$2") || fail "$1 and $2: labels differ"
+    for s in train valid test; do
+        cmp -s <("$CHECK" examples "$1" $s) <("$CHECK" examples "$2" $s) ||
+            fail "$1 and $2: $s examples differ"
+    done
+}
+# The examples of every split read with plain HDF5 and through io/corpus.h must agree.
+reader_agrees() {
+    for s in train valid test; do
+        cmp -s <("$CHECK" examples "$1" $s) <("$CHECK" reader "$1" $s) ||
+            fail "$1 $s: corpus_read_examples disagrees with plain HDF5"
+    done
+}
+
+# 10 examples, an empty line between them; the label order seen (pos neg B ä zz) is not byte
+# order (B neg pos zz ä). A second TAB belongs to the text. The valid and test texts use train
+# words only, except 'unicorn'.
+labels_file() {
+    printf 'pos\tthe cat sat on the mat\n'
+    printf 'neg\tthe dog bit the cat\n'
+    printf '\n'
+    printf 'B\ta b c\n'
+    printf '\xc3\xa4\tna\xc3\xafve caf\xc3\xa9\n'
+    printf 'pos\tthe cat\tsat\n'
+    printf 'neg\tdog  bit   mat\n'
+    printf 'zz\tz\n'
+    printf 'pos\tthe mat sat on the cat\n'
+    printf 'neg\tthe unicorn bit\n'
+    printf 'B\tc b a' # no newline at the end
+}
+
+test_labels() {
+    labels_file >l.tsv
+    prep --format labels --tokenizer word --valid-fraction 0.2 --test-fraction 0.1 -o o/l.h5 l.tsv
+    verify o/l.h5
+    eq "$(info o/l.h5 data)" labels "data attribute"
+    eq "$(info o/l.h5 num_labels)" 5 num_labels
+    eq "$("$CHECK" labels o/l.h5)" "$(printf 'B\nneg\npos\nzz\n\\xc3\\xa4')" "label ids in byte order"
+    eq "$(info o/l.h5 train_examples):$(info o/l.h5 valid_examples):$(info o/l.h5 test_examples)" \
+        7:2:1 "examples per split: the last 20% and 10% of the examples"
+    eq "$(info o/l.h5 train_tokens):$(info o/l.h5 valid_tokens):$(info o/l.h5 test_tokens)" \
+        23:9:3 "tokens per split, no <eos> per example"
+    printf 'pos\tthe cat sat on the mat\nneg\tthe dog bit the cat\nB\ta b c\n\xc3\xa4\tna\xc3\xafve caf\xc3\xa9\npos\tthe cat sat\nneg\tdog bit mat\nzz\tz\n' >want.train
+    printf 'pos\tthe mat sat on the cat\nneg\tthe <unk> bit\n' >want.valid
+    printf 'B\tc b a\n' >want.test
+    for s in train valid test; do
+        "$CHECK" examples o/l.h5 $s >got.$s || fail "prep_check examples $s"
+        cmp -s got.$s want.$s || fail "$s examples: got $(cat got.$s), expected $(cat want.$s)"
+        eq "$(h5dump_labels_crc o/l.h5 $s)" "$(info o/l.h5 ${s}_crc32)" "$s crc32 over tokens, offsets, labels"
+    done
+    reader_agrees o/l.h5
+    h5dump -d /train/offsets o/l.h5 | grep -q 'H5T_STD_U64LE' || fail "offsets are uint64 LE"
+    h5dump -d /train/labels o/l.h5 | grep -q 'H5T_STD_U32LE' || fail "labels are uint32 LE"
+    eq "$(h5dump -d /valid/offsets -y -w 0 o/l.h5 | sed -n '/DATA {/,/}/p' | tr -d ' \n')" \
+        'DATA{0,6,9}' "valid offsets: 0, then the end of each example"
+    grep -q 'train  *7 examples,  *23 tokens' prep.log || fail "summary: examples and tokens: $(cat prep.log)"
+    grep -q 'labels: B 1, neg 2, pos 2, zz 1, ä 1' prep.log || fail "summary: train label counts: $(cat prep.log)"
+    pass "labels: word tokenizer, label ids in byte order, examples per split, offsets, CRC, reader"
+
+    grep -v '^$' l.tsv >nonempty.tsv
+    prep --format labels --valid-fraction 0 -o o/c.h5 l.tsv # char, every example train
+    verify o/c.h5
+    "$CHECK" examples o/c.h5 train >got.txt
+    cmp -s got.txt nonempty.tsv || fail "char examples are the input lines: $(cat got.txt)"
+    h5ls o/c.h5 | grep -q '^valid' && fail "an empty split must be left out"
+    eq "$(info o/c.h5 valid_examples)" 0 "no valid examples"
+    prep --format labels --tokenizer byte --valid-fraction 0 -o o/b.h5 l.tsv
+    eq "$(info o/b.h5 train_tokens)" "$(cut -f2- nonempty.tsv | tr -d '\n' | wc -c)" "byte: tokens = text bytes"
+    reader_agrees o/c.h5
+    reader_agrees o/b.h5
+    pass "labels: char and byte round trip, empty splits left out"
+
+    printf 'zz top\tthe cat\n\nneg\tthe dog\n' >v.tsv # 'zz top' is seen in valid only
+    prep --format labels --tokenizer word --valid v.tsv --test-fraction 0.1 -o o/v.h5 l.tsv
+    verify o/v.h5
+    eq "$(info o/v.h5 train_examples):$(info o/v.h5 valid_examples):$(info o/v.h5 test_examples)" \
+        9:2:1 "--valid FILE: all of it valid, --test-fraction of the input"
+    eq "$("$CHECK" labels o/v.h5 | tr '\n' ' ')" 'B neg pos zz zz top \xc3\xa4 ' "labels of train and --valid"
+    eq "$("$CHECK" examples o/v.h5 valid)" "$(printf 'zz top\tthe cat\nneg\tthe dog')" "--valid examples"
+    reader_agrees o/v.h5
+    prep -o o/t.h5 nonempty.tsv
+    eq "$(info o/t.h5 data)" text "text corpora have data = text"
+    eq "$(info o/t.h5 num_labels)" 0 "text corpora have no labels"
+    only_outputs l.h5 c.h5 b.h5 v.h5 t.h5
+    rm -f o/*
+    pass "labels: --valid FILE, labels seen only in valid, data = text for text corpora"
+
+    local args=(--format labels --tokenizer word --valid-fraction 0.2)
+    gzip -c l.tsv >l.tsv.gz
+    prep "${args[@]}" -o o/plain.h5 l.tsv
+    prep "${args[@]}" -o o/gz.h5 l.tsv.gz
+    "$PREP" "${args[@]}" -o o/stdin.h5 - <l.tsv 2>prep.log || fail "stdin: $(cat prep.log)"
+    "$PREP" "${args[@]}" -o o/stdingz.h5 - <l.tsv.gz 2>prep.log || fail "gzip stdin: $(cat prep.log)"
+    prep "${args[@]}" -o o/pipe.h5 <(cat l.tsv.gz)
+    head -n 5 l.tsv >l1.tsv
+    tail -n +6 l.tsv >l2.tsv
+    prep "${args[@]}" -o o/two.h5 l1.tsv l2.tsv
+    for f in gz stdin stdingz pipe two; do
+        verify o/$f.h5
+        same_labelled o/plain.h5 o/$f.h5
+    done
+    only_outputs plain.h5 gz.h5 stdin.h5 stdingz.h5 pipe.h5 two.h5
+    pass "labels: plain, .gz, stdin, gzip stdin, a pipe and two inputs give the same corpus"
+}
+
+# expect_bad_line WANT_IN_MESSAGE PREP_ARGS...: exit 65, one line naming file:line, nothing left.
+expect_bad_line() {
+    local want=$1
+    shift
+    expect_exit 65 "$PREP" --format labels "$@"
+    grep -qF -- "$want" err.txt || fail "'$*': message should name '$want': $(cat err.txt)"
+    grep -qF "expected 'label<TAB>text'" err.txt || fail "'$*': message should say what is expected"
+    only_outputs
+}
+
+test_labels_errors() {
+    printf 'pos\tfine\n' >good.tsv
+    printf 'just text\npos\tfine\n' >t1.tsv
+    printf 'pos\tfine\n\nneg\tfine too\nno tab here\npos\tx\n' >t4.tsv
+    printf '\tno label\n' >l1.tsv
+    printf 'pos\tfine\nneg\tok\n\tno label\n' >l3.tsv
+    printf 'pos\t\n' >e1.tsv
+    printf 'pos\tfine\n\n\nneg\t\npos\tx\n' >e4.tsv
+    printf 'pos\tfine\nneg\t \t \n' >w2.tsv
+    expect_bad_line "t1.tsv:1: no TAB between label and text" -o o/x.h5 t1.tsv
+    expect_bad_line "t4.tsv:4: no TAB" -o o/x.h5 t4.tsv
+    expect_bad_line "l1.tsv:1: empty label" -o o/x.h5 l1.tsv
+    expect_bad_line "l3.tsv:3: empty label" -o o/x.h5 l3.tsv
+    expect_bad_line "e1.tsv:1: empty text" -o o/x.h5 e1.tsv
+    expect_bad_line "e4.tsv:4: empty text" -o o/x.h5 e4.tsv
+    expect_bad_line "w2.tsv:2: the text after the TAB has no word tokens" --tokenizer word -o o/x.h5 w2.tsv
+    expect_bad_line "t4.tsv:4: no TAB" -o o/x.h5 good.tsv t4.tsv
+    expect_bad_line "e4.tsv:4: empty text" --valid e4.tsv -o o/x.h5 good.tsv
+    gzip -c t4.tsv >t4.tsv.gz
+    expect_bad_line "t4.tsv.gz:4: no TAB" -o o/x.h5 t4.tsv.gz
+    "$PREP" --format labels -o o/x.h5 - <l3.tsv >out.txt 2>err.txt
+    eq "$?" 65 "malformed stdin"
+    grep -q '^drnn-prep: stdin:3: empty label' err.txt || fail "stdin is named 'stdin': $(cat err.txt)"
+    only_outputs
+    "$PREP" --format labels --valid - -o o/x.h5 good.tsv <t1.tsv >out.txt 2>err.txt
+    eq "$?" 65 "malformed --valid on stdin"
+    grep -q '^drnn-prep: stdin:1: no TAB' err.txt || fail "--valid - is named 'stdin': $(cat err.txt)"
+    only_outputs
+    pass "labels errors: no TAB, empty label, empty text (line 1 and later), .gz, stdin, --valid: 65 naming file:line, nothing left"
+
+    printf '\n\n' >blank.tsv
+    expect_exit 65 "$PREP" --format labels -o o/x.h5 blank.tsv
+    grep -q 'no examples' err.txt || fail "an input of empty lines has no examples"
+    expect_exit 65 "$PREP" --format labels --valid blank.tsv -o o/x.h5 good.tsv
+    expect_exit 65 "$PREP" --format labels --valid-fraction 0.5 --test-fraction 0.4 -o o/x.h5 good.tsv
+    grep -q 'only 1 examples' err.txt || fail "too few examples to split"
+    only_outputs
+    pass "labels errors: no examples, too few examples to split"
+
+    printf 'a\tx y\nb\ty z\na\tz\n' >ok.tsv # offsets 0 2 4 5, labels 0 1 0
+    prep --format labels --tokenizer word --valid-fraction 0 -o o/ok.h5 ok.tsv
+    "$CHECK" reader o/ok.h5 train >/dev/null || fail "reader on the undamaged corpus"
+    damaged attr:num_labels=0 'num_labels is missing or invalid'
+    damaged attr:num_labels=3 '/labels is missing or does not have num_labels=3'
+    damaged drop:/labels '/labels is missing'
+    damaged data=pairs "data 'pairs' is not text or labels"
+    damaged drop:train_examples 'attribute train_examples is missing'
+    damaged attr:train_examples=2 '/train/offsets does not match'
+    damaged drop:/train/tokens '/train/tokens is missing'
+    damaged drop:/train/offsets 'cannot open /train/offsets'
+    damaged drop:/train/labels 'cannot open /train/labels'
+    damaged set:/train/offsets:1=5 '/train/offsets decrease at example 1'
+    damaged set:/train/offsets:3=4 '/train/offsets do not run from 0 to train_tokens=5'
+    damaged set:/train/labels:2=7 'label id 7 of train example 2 >= num_labels 2'
+    pass "labels reader: damaged attributes, datasets, offsets or labels are 65 naming the file"
+}
+
+# damaged OP MESSAGE: io/corpus.h refuses a copy of o/ok.h5 damaged by OP (prep_check damage) with
+# 65 and a message naming the file.
+damaged() {
+    cp o/ok.h5 bad.h5
+    "$CHECK" damage bad.h5 "$1" || fail "prep_check damage $1"
+    "$CHECK" reader bad.h5 train >/dev/null 2>err.txt && fail "the reader took a corpus with $1"
+    grep -qF "rc 65: corpus bad.h5: " err.txt && grep -qF "$2" err.txt ||
+        fail "$1: expected 65 naming bad.h5 and '$2': $(cat err.txt)"
+}
+
+# jobs/kjv_labels.sh: the labelled KJV demo data, and drnn-prep on it.
+test_kjv_labels() {
+    local script=$DATA/../jobs/kjv_labels.sh first
+    KJV_GZ=$DATA/kjv.txt.gz bash "$script" kjv >kjv.log 2>&1 || fail "kjv_labels.sh: $(cat kjv.log)"
+    cat kjv.log
+    eq "$(wc -l <kjv/train.tsv):$(wc -l <kjv/valid.tsv)" 27992:3110 "train and valid lines"
+    eq "$(cut -f1 kjv/train.tsv kjv/valid.tsv | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')" \
+        "epistles=2767 gospels=4786 history=7018 law=5852 prophets=5490 revelation=404 wisdom=4785 " \
+        "verses per section (book boundaries from the verse table)"
+    grep -q 'majority class of valid: history, 702 of 3110 verses = 22.57%' kjv.log ||
+        fail "majority share of valid: $(cat kjv.log)"
+    # The first verse of a book of each section, and the first and last verse of the sections
+    # around each boundary.
+    for first in 'law	Now these are the names of the children of Israel' \
+        'history	Now after the death of Moses the servant' 'history	Now it came to pass in the days of Ahasuerus' \
+        'wisdom	There was a man in the land of Uz' "wisdom	The song of songs, which is Solomon's." \
+        'prophets	The vision of Isaiah the son of Amoz' 'prophets	The burden of the word of the LORD to Israel by Malachi.' \
+        'gospels	The book of the generation of Jesus Christ' 'gospels	The former treatise have I made' \
+        'epistles	Paul, a servant of Jesus Christ, called to be an apostle' 'epistles	Jude, the servant of Jesus Christ' \
+        'revelation	The Revelation of Jesus Christ'; do
+        grep -qF "$first" kjv/train.tsv || fail "no train line '$first'"
+    done
+    eq "$(sed -n '$p' kjv/train.tsv)" "revelation	The grace of our Lord Jesus Christ be with you all. Amen." "last verse"
+    eq "$(sed -n 1p kjv/valid.tsv | cut -c1-40)" "law	And God called the dry land Earth; a" "verse 10 (Genesis 1:10) is the first valid one"
+    prep --format labels --tokenizer word --valid kjv/valid.tsv -o o/kjv_labels.h5 kjv/train.tsv
+    verify o/kjv_labels.h5
+    eq "$("$CHECK" labels o/kjv_labels.h5 | tr '\n' ' ')" \
+        "epistles gospels history law prophets revelation wisdom " "seven sections, ids in byte order"
+    eq "$(info o/kjv_labels.h5 train_examples):$(info o/kjv_labels.h5 valid_examples)" 27992:3110 "examples"
+    reader_agrees o/kjv_labels.h5
+    only_outputs kjv_labels.h5
+    pass "kjv_labels: 31102 verses in seven sections, train and valid, drnn-prep --format labels"
+}
+
 case "$GROUP" in
-byte | char | word | splits | errors | signals | kjv) "test_$GROUP" ;;
+byte | char | word | splits | errors | signals | kjv | labels | labels_errors | kjv_labels) "test_$GROUP" ;;
 *) fail "unknown group '$GROUP'" ;;
 esac

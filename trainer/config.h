@@ -39,9 +39,10 @@ typedef struct {
 typedef struct {
     const opt_alias_t *aliases; /* in: NULL, or ended by {0, NULL} */
     int allow_args;             /* in: 1 collects arguments (below); 0 makes them an error */
-    /* out, filled by config_parse_cli (release with config_cli_free): */
-    const char **args; /* the arguments in order, pointers into argv: every word that does not
-                          start with '-', "-" itself (stdin), and everything after "--" */
+    /* out, filled by config_parse_cli (release with config_cli_free). The arguments, in order,
+     * are pointers into argv: every word that does not start with '-', "-" itself (stdin), and
+     * everything after "--". */
+    const char **args;
     int nargs;
     unsigned char *given; /* [nspec]: 1 when set by the command line or the config file */
 } config_cli_t;

@@ -129,11 +129,11 @@ static void usage(void) {
            "write.\n");
 }
 
-static void parse_command_line(int argc, char **argv, prep_opts_t *o) {
+/* Fills O from argv; its inputs point into CLI (config_cli_free after the last use). */
+static void parse_command_line(int argc, char **argv, prep_opts_t *o, config_cli_t *cli) {
     static prep_args_t a; /* o points into it */
     char err[PATH_MAX + 256];
-    config_cli_t cli = {aliases, 1, NULL, 0, NULL};
-    int rc = config_parse_cli(&a, spec, NSPEC, NULL, &cli, argc, argv, err, sizeof err);
+    int rc = config_parse_cli(&a, spec, NSPEC, NULL, cli, argc, argv, err, sizeof err);
     if (rc) prep_die(rc, "%s", err);
     if (a.help) {
         usage();
@@ -145,7 +145,7 @@ static void parse_command_line(int argc, char **argv, prep_opts_t *o) {
         prep_die(64, "--format pairs is not supported yet; use --format text or labels");
     if (strcmp(a.format, "text") && strcmp(a.format, "labels"))
         prep_die(64, "--format '%s' is not text, pairs or labels", a.format);
-    if (a.valid[0] && config_given(&cli, spec, NSPEC, "valid-fraction"))
+    if (a.valid[0] && config_given(cli, spec, NSPEC, "valid-fraction"))
         prep_die(64, "--valid FILE and --valid-fraction exclude each other; give one of them");
     o->labels = !strcmp(a.format, "labels");
     o->vocab_size = a.vocab_size;
@@ -153,10 +153,9 @@ static void parse_command_line(int argc, char **argv, prep_opts_t *o) {
     o->valid_frac = o->valid_file ? 0 : a.valid_fraction;
     o->test_frac = a.test_fraction;
     o->out = a.output;
-    o->inputs = cli.args; /* the array is ours (config_cli_free would release it) */
-    o->ninputs = cli.nargs;
-    o->names = calloc((size_t)cli.nargs + 1, sizeof *o->names);
-    free(cli.given);
+    o->inputs = cli->args; /* replaced by the spool files' names where inputs are spooled */
+    o->ninputs = cli->nargs;
+    o->names = calloc((size_t)cli->nargs + 1, sizeof *o->names);
     if (!o->names) prep_die(70, "out of memory");
 }
 
@@ -511,7 +510,8 @@ int main(int argc, char **argv) {
     prep_opts_t o = {0};
     comm_set_prog("drnn-prep");
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    parse_command_line(argc, argv, &o);
+    config_cli_t cli = {aliases, 1, NULL, 0, NULL};
+    parse_command_line(argc, argv, &o, &cli);
     check_options(&o);
     prepare_inputs(&o);
     if (o.labels)
@@ -522,7 +522,7 @@ int main(int argc, char **argv) {
     print_summary(&o, &st, seconds_since(&t0));
     free(st.label_names);
     free(st.label_counts);
-    free(o.inputs);
+    config_cli_free(&cli);
     free(o.names);
     return 0;
 }

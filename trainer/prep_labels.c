@@ -96,8 +96,7 @@ static void label_set_free(label_set_t *t) {
     free(t->slots);
 }
 
-/* ---- one pass over the examples ---------------------------------------------------------------
- */
+/* ---- one pass over the examples ------------------------------------------------------------ */
 
 enum { PASS_CHECK, PASS_COUNT, PASS_WRITE };
 
@@ -175,8 +174,15 @@ static int write_example(ex_ctx_t *c, const char *label, size_t label_len, const
             return 1;
         }
     }
+    const label_slot_t *e = label_probe(&c->labels, label, label_len);
+    if (!e->name) { /* a label pass 1 did not see */
+        snprintf(c->err, sizeof c->err, "%s changed while drnn-prep was reading it; run it again",
+                 c->name);
+        c->rc = 65;
+        return 1;
+    }
     if (tokenize(c, text, len, write_emit)) return 1;
-    uint32_t id = label_probe(&c->labels, label, label_len)->id;
+    uint32_t id = e->id;
     c->st->label_counts[(size_t)c->split * c->st->num_labels + id]++;
     c->rc =
         corpus_writer_append_example(c->w, c->split, c->ids, c->nids, id, c->err, sizeof c->err);

@@ -1,0 +1,134 @@
+/* trainer/config.c: decimal-only numbers (no hex, inf, nan), --config FILE (a folder is 64),
+ * one-letter aliases, arguments collected in order ("-" and everything after "--" included),
+ * which options were given, and the errors that name the option. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/testutil.h"
+#include "trainer/config.h"
+
+typedef struct {
+    char out[64], config[256];
+    double lr;
+    int n, flag;
+    uint64_t big;
+} opts_t;
+
+#define OFF(f) offsetof(opts_t, f)
+static const opt_spec_t spec[] = {
+    {"output", OPT_STR, OFF(out), sizeof(((opts_t *)0)->out), NULL, 0, 0, "output", 0},
+    {"lr", OPT_DOUBLE, OFF(lr), 0, "0.5", 0, 100, "rate", 1},
+    {"n", OPT_INT, OFF(n), 0, NULL, 1, 1000, "count, no default (0, unchecked)", 1},
+    {"big", OPT_U64, OFF(big), 0, "7", 0, 9e18, "u64", 1},
+    {"flag", OPT_FLAG, OFF(flag), 0, NULL, 0, 1, "a flag", 0},
+    {"config", OPT_STR, OFF(config), sizeof(((opts_t *)0)->config), NULL, 0, 0, "file", 0},
+};
+#define NSPEC ((int)(sizeof spec / sizeof spec[0]))
+static const opt_alias_t aliases[] = {{'o', "output"}, {'f', "flag"}, {0, NULL}};
+
+/* Parses the NULL-terminated words that follow errlen as argv[1..]. */
+static int parse(opts_t *o, config_cli_t *cli, char *err, size_t errlen, ...) {
+    char *argv[32] = {"prog"};
+    int argc = 1;
+    va_list ap;
+    va_start(ap, errlen);
+    for (char *a; argc < 31 && (a = va_arg(ap, char *)) != NULL;) argv[argc++] = a;
+    va_end(ap);
+    return config_parse_cli(o, spec, NSPEC, NULL, cli, argc, argv, err, errlen);
+}
+
+static void expect_usage_error(const char *flag, const char *value, const char *needle) {
+    opts_t o;
+    char err[512] = "", arg[128];
+    snprintf(arg, sizeof arg, "--%s=%s", flag, value);
+    int rc = parse(&o, NULL, err, sizeof err, arg, (char *)NULL);
+    EXPECT(rc == 64, "%s: rc %d, expected 64", arg, rc);
+    EXPECT(strstr(err, needle) != NULL, "%s: message '%s' should name '%s'", arg, err, needle);
+}
+
+static void numbers(void) {
+    static const char *const bad_real[] = {"0x10",     "0X1p3", "inf", "-inf", "nan",
+                                           "infinity", "1e999", "",    " 1",   "1.5x",
+                                           ".",        "e5",    "1e",  "--1"};
+    for (size_t i = 0; i < sizeof bad_real / sizeof *bad_real; i++)
+        expect_usage_error("lr", bad_real[i], "--lr");
+    static const char *const bad_int[] = {"0x10", "1e3", "1.0", "", "+", "12abc", "0", "1001"};
+    for (size_t i = 0; i < sizeof bad_int / sizeof *bad_int; i++)
+        expect_usage_error("n", bad_int[i], "--n");
+    opts_t o;
+    char err[512];
+    int rc = parse(&o, NULL, err, sizeof err, "--lr", "1e-3", "--n", "+12", "--big",
+                   "9000000000000000000", (char *)NULL);
+    EXPECT(rc == 0 && o.lr == 1e-3 && o.n == 12 && o.big == 9000000000000000000ull,
+           "decimal values: rc %d (%s), lr %g, n %d", rc, err, o.lr, o.n);
+    rc = parse(&o, NULL, err, sizeof err, "--lr=.25", (char *)NULL);
+    EXPECT(rc == 0 && o.lr == 0.25 && o.n == 0 && o.big == 7, "defaults and .25: rc %d", rc);
+    rc = parse(&o, NULL, err, sizeof err, "--lr", "-1", (char *)NULL);
+    EXPECT(rc == 64 && strstr(err, "--lr"), "out of range: rc %d", rc);
+}
+
+static void config_files(void) {
+    opts_t o;
+    char err[1024], dir[] = "/tmp/drnn-test-config.XXXXXX", file[300];
+    EXPECT(mkdtemp(dir) != NULL, "mkdtemp");
+    int rc = parse(&o, NULL, err, sizeof err, "--config", dir, (char *)NULL);
+    EXPECT(rc == 64 && strstr(err, dir) && strstr(err, "folder"), "--config DIR: rc %d, '%s'", rc,
+           err);
+    snprintf(file, sizeof file, "%s/c.txt", dir);
+    FILE *f = fopen(file, "w");
+    fprintf(f, "# comment\nlr = 2.5\nn = 9\n");
+    fclose(f);
+    config_cli_t cli = {aliases, 0, NULL, 0, NULL};
+    rc = parse(&o, &cli, err, sizeof err, "--config", file, "--n", "3", (char *)NULL);
+    EXPECT(rc == 0 && o.lr == 2.5 && o.n == 3 && !strcmp(o.config, file),
+           "file then command line: rc %d, lr %g, n %d", rc, o.lr, o.n);
+    EXPECT(rc == 0 && config_given(&cli, spec, NSPEC, "lr") &&
+               config_given(&cli, spec, NSPEC, "n") && !config_given(&cli, spec, NSPEC, "big"),
+           "given: lr and n (file, command line), not big");
+    config_cli_free(&cli);
+    f = fopen(file, "w");
+    fprintf(f, "lr = 0x10\n");
+    fclose(f);
+    rc = parse(&o, NULL, err, sizeof err, "--config", file, (char *)NULL);
+    EXPECT(rc == 64 && strstr(err, ":1:") && strstr(err, "--lr"), "hex in a file: '%s'", err);
+    unlink(file);
+    rmdir(dir);
+}
+
+static void command_lines(void) {
+    opts_t o;
+    char err[512];
+    config_cli_t cli = {aliases, 1, NULL, 0, NULL};
+    int rc = parse(&o, &cli, err, sizeof err, "in1", "-o", "x.h5", "-", "-f", "--lr", "2", "--",
+                   "--n", "-o", (char *)NULL);
+    EXPECT(rc == 0, "aliases and arguments: rc %d (%s)", rc, err);
+    EXPECT(!strcmp(o.out, "x.h5") && o.flag == 1 && o.lr == 2, "-o and -f set --output, --flag");
+    EXPECT(cli.nargs == 4 && !strcmp(cli.args[0], "in1") && !strcmp(cli.args[1], "-") &&
+               !strcmp(cli.args[2], "--n") && !strcmp(cli.args[3], "-o"),
+           "arguments in order, '-' and all after '--': %d", cli.nargs);
+    EXPECT(config_given(&cli, spec, NSPEC, "output") && !config_given(&cli, spec, NSPEC, "n"),
+           "given through an alias");
+    config_cli_free(&cli);
+    rc = parse(&o, &cli, err, sizeof err, "-x", (char *)NULL);
+    EXPECT(rc == 64 && strstr(err, "-x") && !cli.args, "unknown alias: rc %d '%s'", rc, err);
+    rc = parse(&o, &cli, err, sizeof err, "-o", (char *)NULL);
+    EXPECT(rc == 64 && strstr(err, "-o needs a value"), "-o without a value: '%s'", err);
+    rc = parse(&o, &cli, err, sizeof err, "--bogus=1", (char *)NULL);
+    EXPECT(rc == 64 && strstr(err, "--bogus"), "unknown option: '%s'", err);
+    rc = parse(&o, NULL, err, sizeof err, "in1", (char *)NULL);
+    EXPECT(rc == 64 && strstr(err, "in1"), "arguments refused without a cli: '%s'", err);
+    rc = parse(&o, NULL, err, sizeof err, "-o", "x", (char *)NULL);
+    EXPECT(rc == 64 && strstr(err, "-o"), "aliases refused without a cli: '%s'", err);
+}
+
+int main(void) {
+    numbers();
+    config_files();
+    command_lines();
+    return TEST_RESULT("unit_config");
+}
