@@ -177,11 +177,6 @@ static void open_data_and_model(run_t *r) {
     if (!rc) rc = model_desc_validate(&r->desc, "options", err, sizeof err) ? 64 : 0;
     kind_env_t env = {r->o, r->corpus, r->rank, r->nranks, r->B, r->Bl};
     if (!rc) rc = r->kind->open(&r->k, &r->desc, &env, err, sizeof err);
-    if (rc && !strstr(err, "--data") && !strstr(err, "corpus")) {
-        char msg[4300];
-        snprintf(msg, sizeof msg, "%s", err);
-        snprintf(err, sizeof err, "--data: %s", msg);
-    }
     comm_agree(rc, err);
     comm_phase_end();
     r->steps_per_epoch = r->kind->steps_per_epoch(r->k);

@@ -183,7 +183,8 @@ long train_ckpt_resume(const train_ckpt_ctx_t *c, double *tokens) {
     if (c->o->resume[0] == '\0') return 0;
     double t0 = comm_wtime();
     comm_phase_begin(0, "resume"); /* rank 0 reads while the others wait in a collective */
-    char err[ERRLEN] = "";
+    char err[ERRLEN] = "--resume: "; /* the reader's message follows the prefix */
+    const size_t pre = strlen(err);
     state_shape_t ss = state_shape(c);
     float *h_all = calloc((size_t)ss.items * ss.hf + 1, sizeof *h_all);
     float *c_all = ss.has_c ? calloc((size_t)ss.items * ss.hf, sizeof *c_all) : NULL;
@@ -191,12 +192,8 @@ long train_ckpt_resume(const train_ckpt_ctx_t *c, double *tokens) {
     long step = 0;
     int has_mom = 0, rc = 0;
     double scal[3] = {0, 0, 0};
-    if (c->rank == 0) rc = load_rank0(c, h_all, c_all, &step, tokens, &has_mom, err, sizeof err);
-    if (rc > 0) {
-        char msg[ERRLEN];
-        snprintf(msg, sizeof msg, "--resume: %s", err);
-        snprintf(err, sizeof err, "%s", msg);
-    }
+    if (c->rank == 0)
+        rc = load_rank0(c, h_all, c_all, &step, tokens, &has_mom, err + pre, sizeof err - pre);
     comm_agree(rc > 0 ? rc : 0, err);
     if (comm_allreduce_max_int(rc == -1)) { /* auto, nothing to resume */
         free(h_all), free(c_all);
