@@ -56,28 +56,9 @@ static int line_append(line_t *l, const unsigned char *p, size_t n) {
     return 0;
 }
 
-/* Emits the complete lines of p[0..n), keeping a partial last line in L. */
-static int split_lines(line_t *l, const unsigned char *p, size_t n, uint64_t *lineno,
-                       textfile_line_fn fn, void *arg, int *stop) {
-    while (n > 0) {
-        const unsigned char *nl = memchr(p, '\n', n);
-        size_t take = nl ? (size_t)(nl - p) : n;
-        if (line_append(l, p, take) != 0) return -1;
-        if (!nl) return 0;
-        ++*lineno;
-        if ((*stop = fn(arg, l->buf, l->len, *lineno)) != 0) return 0;
-        l->len = 0;
-        p += take + 1;
-        n -= take + 1;
-    }
-    return 0;
-}
-
-int textfile_lines(const char *path, textfile_line_fn fn, void *arg, int *stop, char *err,
-                   size_t errlen) {
+int textfile_chunks(const char *path, textfile_chunk_fn fn, void *arg, int *stop, char *err,
+                    size_t errlen) {
     int rc = 0, dummy;
-    uint64_t lineno = 0;
-    line_t l = {NULL, 0, 0};
     if (!stop) stop = &dummy;
     *stop = 0;
     errno = 0;
@@ -86,26 +67,63 @@ int textfile_lines(const char *path, textfile_line_fn fn, void *arg, int *stop, 
         return drnn_errf(err, errlen, 66, "cannot open '%s': %s", path,
                          errno ? strerror(errno) : "no memory");
     unsigned char *buf = malloc(READ_CAP);
-    if (!buf || gzbuffer(f, READ_CAP) != 0 || line_append(&l, NULL, 0) != 0) {
+    if (!buf || gzbuffer(f, READ_CAP) != 0) {
         rc = drnn_errf(err, errlen, 70, "out of memory reading '%s'", path);
-        goto done;
-    }
-    for (;;) {
-        int got = gzread(f, buf, READ_CAP);
-        if (got <= 0) {
-            rc = textfile_status(f, path, err, errlen);
-            break;
+    } else {
+        for (;;) {
+            int got = gzread(f, buf, READ_CAP);
+            if (got <= 0) {
+                rc = textfile_status(f, path, err, errlen);
+                break;
+            }
+            if ((*stop = fn(arg, buf, (size_t)got)) != 0) break;
         }
-        if (split_lines(&l, buf, (size_t)got, &lineno, fn, arg, stop) != 0) {
-            rc = drnn_errf(err, errlen, 70, "out of memory reading a line of '%s'", path);
-            goto done;
-        }
-        if (*stop) goto done;
     }
-    if (rc == 0 && l.len > 0) *stop = fn(arg, l.buf, l.len, lineno + 1); /* no final "\n" */
-done:
-    free(l.buf);
     free(buf);
     gzclose(f);
+    return rc;
+}
+
+/* Lines from chunks: the line so far, and the caller's per-line function. */
+typedef struct {
+    line_t l;
+    uint64_t lineno;
+    textfile_line_fn fn;
+    void *arg;
+    int oom; /* a line could not grow: the reading stopped */
+} lines_t;
+
+/* Emits the complete lines of p[0..n), keeping a partial last line. */
+static int split_lines(void *arg, const unsigned char *p, size_t n) {
+    lines_t *ls = arg;
+    while (n > 0) {
+        const unsigned char *nl = memchr(p, '\n', n);
+        size_t take = nl ? (size_t)(nl - p) : n;
+        if (line_append(&ls->l, p, take) != 0) return ls->oom = 1;
+        if (!nl) return 0;
+        int stop = ls->fn(ls->arg, ls->l.buf, ls->l.len, ++ls->lineno);
+        if (stop) return stop;
+        ls->l.len = 0;
+        p += take + 1;
+        n -= take + 1;
+    }
+    return 0;
+}
+
+int textfile_lines(const char *path, textfile_line_fn fn, void *arg, int *stop, char *err,
+                   size_t errlen) {
+    int dummy;
+    if (!stop) stop = &dummy;
+    lines_t ls = {{NULL, 0, 0}, 0, fn, arg, 0};
+    if (line_append(&ls.l, NULL, 0) != 0)
+        return drnn_errf(err, errlen, 70, "out of memory reading '%s'", path);
+    int rc = textfile_chunks(path, split_lines, &ls, stop, err, errlen);
+    if (rc == 0 && ls.oom) {
+        *stop = 0;
+        rc = drnn_errf(err, errlen, 70, "out of memory reading a line of '%s'", path);
+    } else if (rc == 0 && !*stop && ls.l.len > 0) {
+        *stop = fn(arg, ls.l.buf, ls.l.len, ls.lineno + 1); /* no final "\n" */
+    }
+    free(ls.l.buf);
     return rc;
 }

@@ -18,6 +18,16 @@ gzFile textfile_open(const char *path);
  * for damaged or truncated gzip data, 70 when out of memory. */
 int textfile_status(gzFile f, const char *path, char *err, size_t errlen);
 
+/* Called with each chunk of PATH's (decompressed) bytes, in order. Return 0 to go on; nonzero
+ * stops the reading. */
+typedef int (*textfile_chunk_fn)(void *arg, const unsigned char *p, size_t n);
+
+/* Reads PATH (textfile_open) in chunks of up to 256 KiB. Returns 0, or 66 (cannot open), 65, 74
+ * or 70 as textfile_status, with a message in err. When FN stops the reading, returns 0 and sets
+ * *stop to its value (0 otherwise; STOP may be NULL). */
+int textfile_chunks(const char *path, textfile_chunk_fn fn, void *arg, int *stop, char *err,
+                    size_t errlen);
+
 /* Called once per line, without its "\n" (a last line without one counts too; an empty line has
  * len 0). LINE holds len bytes plus a NUL after them and may contain NUL bytes; it is valid only
  * during the call. LINENO counts from 1. Return 0 to go on; nonzero stops the reading. */

@@ -10,7 +10,6 @@
 #include <zlib.h>
 
 #define SPLIT_CAP (64 * 1024) /* must exceed TOK_WORD_MAX so a carried word leaves room */
-#define READ_CAP  (256 * 1024)
 
 static const char UTF8_REPLACEMENT[] = "\xEF\xBF\xBD"; /* U+FFFD */
 
@@ -278,36 +277,22 @@ int tok_splitter_finish(tok_splitter_t *s, tok_emit_fn emit, void *arg) {
     return stop;
 }
 
+/* tok_splitter_feed over a file's chunks. */
+typedef struct {
+    tok_splitter_t *s;
+    tok_emit_fn emit;
+    void *arg;
+} feed_t;
+
+static int feed_chunk(void *arg, const unsigned char *p, size_t n) {
+    const feed_t *f = arg;
+    return tok_splitter_feed(f->s, p, n, f->emit, f->arg);
+}
+
 int tok_feed_file(tok_splitter_t *s, const char *path, tok_emit_fn emit, void *arg, int *stop,
                   char *err, size_t errlen) {
-    int rc = 0, dummy;
-    unsigned char *buf = NULL;
-    if (!stop) stop = &dummy;
-    *stop = 0;
-    errno = 0;
-    gzFile f = textfile_open(path);
-    if (!f) {
-        snprintf(err, errlen, "cannot open '%s': %s", path, errno ? strerror(errno) : "no memory");
-        return 66;
-    }
-    buf = malloc(READ_CAP);
-    if (!buf || gzbuffer(f, READ_CAP) != 0) {
-        snprintf(err, errlen, "out of memory reading '%s'", path);
-        rc = 70;
-        goto done;
-    }
-    for (;;) {
-        int got = gzread(f, buf, READ_CAP);
-        if (got <= 0) {
-            rc = textfile_status(f, path, err, errlen);
-            break;
-        }
-        if ((*stop = tok_splitter_feed(s, buf, (size_t)got, emit, arg)) != 0) break;
-    }
-done:
-    free(buf);
-    gzclose(f);
-    return rc;
+    feed_t f = {s, emit, arg};
+    return textfile_chunks(path, feed_chunk, &f, stop, err, errlen);
 }
 
 /* ============================================================================================

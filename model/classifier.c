@@ -74,6 +74,15 @@ const float *classifier_probs(const classifier_t *m) {
     return m->probs;
 }
 
+int classifier_predict(const classifier_t *m, int b) {
+    const int C = m->d.classes;
+    const float *p = m->probs + (size_t)b * C;
+    int best = 0;
+    for (int c = 1; c < C; c++)
+        if (p[c] > p[best]) best = c;
+    return best;
+}
+
 void classifier_init_params(const classifier_t *m, float *params, uint64_t seed) {
     /* PyTorch: nn.Embedding N(0, 1); recurrent U(±1/sqrt(H)); nn.Linear(D, C) U(±1/sqrt(D)). */
     float kh = 1.0f / sqrtf((float)m->d.hidden), kd = 1.0f / sqrtf((float)m->D);

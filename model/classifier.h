@@ -52,7 +52,10 @@ double classifier_forward(classifier_t *m, const float *params, const uint32_t *
  * into grads [total]. */
 void classifier_backward(classifier_t *m, const float *params, float *grads, float scale);
 
-/* [B, C] class probabilities of the last forward (valid until the next forward). */
+/* [B, C] class probabilities of the last forward (valid until the next forward; a backward
+ * overwrites them). */
 const float *classifier_probs(const classifier_t *m);
+/* The most probable class of row b of the last forward (the first of equal ones). */
+int classifier_predict(const classifier_t *m, int b);
 
 #endif

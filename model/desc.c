@@ -2,16 +2,10 @@
 
 #include <string.h>
 
+#include "model/model.h"
 #include "model/util.h"
 
-static const char *const kind_names[] = {"lm", "classifier"};
 static const char *const pool_names[] = {"last", "mean", "max"};
-
-int model_kind_index(const char *name) {
-    for (int i = 0; i < (int)(sizeof kind_names / sizeof kind_names[0]); i++)
-        if (strcmp(name, kind_names[i]) == 0) return i;
-    return -1;
-}
 
 int model_pool_parse(const char *name) {
     for (int i = 0; i < 3; i++)
@@ -24,8 +18,7 @@ const char *model_pool_name(int pool) {
 }
 
 int model_desc_validate(const model_desc_t *d, const char *where, char *err, size_t errlen) {
-    int k = model_kind_index(d->kind);
-    if (k < 0)
+    if (!model_ops_find(d->kind))
         return drnn_errf(err, errlen, 65,
                          "%s: model kind '%.15s' is not one this drnn knows (lm, "
                          "classifier)",

@@ -23,8 +23,6 @@ typedef struct {
     int pool;          /* classifier: pool_kind_t */
 } model_desc_t;
 
-/* Model kinds this build knows ("lm", "classifier"); -1 when NAME is none of them. */
-int model_kind_index(const char *name);
 /* "last", "mean", "max" <-> pool_kind_t (-1 / "?" when unknown). */
 int model_pool_parse(const char *name);
 const char *model_pool_name(int pool);

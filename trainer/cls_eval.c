@@ -8,6 +8,7 @@
 #include "comm/comm.h"
 #include "model/classifier.h"
 #include "model/util.h"
+#include "trainer/cls_data.h"
 
 /* Per-class F1 averaged over the classes that occur in the labels or the predictions. */
 static double macro_f1(const uint64_t *conf, int C) {
@@ -40,49 +41,23 @@ int cls_eval_run(const model_file_t *m, const char *data, const char *split_name
                  "--data %s holds %s data; a classifier is scored on labelled data (drnn-prep "
                  "--format labels)",
                  data, corpus_data_kind(c));
-    if ((rc = eval_check_vocab(m, c, err, sizeof err))) drnn_die(rc, "%s", err);
-    const char *const *cl = corpus_label_names(c);
-    if (corpus_num_labels(c) != C)
-        drnn_die(65, "--data %s has %d labels, the model %d", data, corpus_num_labels(c), C);
-    for (int i = 0; i < C; i++)
-        if (strcmp(cl[i], m->info.labels[i]) != 0)
-            drnn_die(65, "--data %s: label %d is \"%s\", the model's is \"%s\"", data, i, cl[i],
-                     m->info.labels[i]);
-    uint64_t n = corpus_split_examples(c, split);
+    if ((rc = model_info_match_corpus(&m->info, m->path, c, err, sizeof err)))
+        drnn_die(rc, "%s", err);
+    cls_examples_t ex;
+    if ((rc = cls_examples_read(&ex, c, split, err, sizeof err))) drnn_die(rc, "%s", err);
+    const uint64_t n = ex.n;
     if (n == 0) drnn_die(64, "--split %s: %s has no %s split", split_name, data, split_name);
-    uint64_t *off = malloc((n + 1) * sizeof *off);
-    uint32_t *lab = malloc(n * sizeof *lab);
-    if (!off || !lab) drnn_die(70, "out of memory for %llu examples", (unsigned long long)n);
-    if ((rc = corpus_read_examples(c, split, off, lab, err, sizeof err))) drnn_die(rc, "%s", err);
-    int Tmax = 1;
-    for (uint64_t i = 0; i < n; i++)
-        if (off[i + 1] - off[i] > (uint64_t)Tmax) Tmax = (int)(off[i + 1] - off[i]);
-    classifier_t *cm = classifier_create(d, Tmax, batch);
-    uint32_t *tok = model_calloc((size_t)Tmax * batch, sizeof *tok), *row = model_calloc(Tmax, 4);
-    int *lens = model_calloc((size_t)batch, sizeof *lens);
+    classifier_t *cm = classifier_create(d, ex.longest, batch);
+    cls_batch_t bt;
+    cls_batch_alloc(&bt, ex.longest, batch);
     uint64_t *conf = model_calloc((size_t)C * C, sizeof *conf);
     double loss = 0.0;
     for (uint64_t i = 0; i < n; i += (uint64_t)batch) {
-        int B = n - i < (uint64_t)batch ? (int)(n - i) : batch, T = 0;
-        for (int b = 0; b < B; b++) {
-            lens[b] = (int)(off[i + b + 1] - off[i + b]);
-            T = lens[b] > T ? lens[b] : T;
-        }
-        for (int b = 0; b < B; b++) {
-            if (lens[b] < 1)
-                drnn_die(65, "--data %s: example %llu is empty", data, (unsigned long long)(i + b));
-            if ((rc = corpus_read(c, split, off[i + b], (uint64_t)lens[b], row, err, sizeof err)))
-                drnn_die(rc, "%s", err);
-            for (int t = 0; t < T; t++) tok[(size_t)t * B + b] = t < lens[b] ? row[t] : 0;
-        }
-        loss += classifier_forward(cm, m->params, tok, lens, lab + i, T, B);
-        const float *p = classifier_probs(cm);
-        for (int b = 0; b < B; b++) {
-            int best = 0;
-            for (int k = 1; k < C; k++)
-                if (p[(size_t)b * C + k] > p[(size_t)b * C + best]) best = k;
-            conf[(size_t)lab[i + b] * C + best]++;
-        }
+        int B = n - i < (uint64_t)batch ? (int)(n - i) : batch;
+        if ((rc = cls_batch_read(&bt, c, &ex, NULL, i, B, err, sizeof err)))
+            drnn_die(rc, "%s", err);
+        loss += classifier_forward(cm, m->params, bt.tokens, bt.lens, bt.labels, bt.T, B);
+        for (int b = 0; b < B; b++) conf[(size_t)bt.labels[b] * C + classifier_predict(cm, b)]++;
     }
     uint64_t right = 0;
     for (int k = 0; k < C; k++) right += conf[(size_t)k * C + k];
@@ -120,7 +95,9 @@ int cls_eval_run(const model_file_t *m, const char *data, const char *split_name
         }
         printf("]}\n");
     }
-    free(off), free(lab), free(tok), free(row), free(lens), free(conf);
+    free(conf);
+    cls_batch_free(&bt);
+    cls_examples_free(&ex);
     classifier_free(cm);
     corpus_close(c);
     return 0;

@@ -12,7 +12,4 @@
  * corpus or a vocabulary/labels that are not the model's, 66 missing). */
 int cls_eval_run(const model_file_t *m, const char *data, const char *split, int batch, int json);
 
-/* The corpus must use the model's tokenizer and vocabulary. 0 or 65 with err. */
-int eval_check_vocab(const model_file_t *m, const corpus_t *c, char *err, size_t errlen);
-
 #endif

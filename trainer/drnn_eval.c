@@ -66,20 +66,6 @@ static void usage(void) {
            "70 internal error or non-finite loss.\n");
 }
 
-/* The corpus must use the model's tokenizer and vocabulary, or ids would mean other tokens. */
-int eval_check_vocab(const model_file_t *m, const corpus_t *c, char *err, size_t errlen) {
-    int nv = m->info.desc.vocab;
-    int same = strcmp(m->info.tokenizer, corpus_tokenizer(c)) == 0 && corpus_vocab_size(c) == nv;
-    for (int i = 0; same && i < nv; i++) same = strcmp(m->info.vocab[i], corpus_vocab(c)[i]) == 0;
-    if (same) return 0;
-    snprintf(err, errlen,
-             "--data %s: its vocabulary (%s, %d tokens) is not the model's %s (%s, %d tokens); "
-             "score a corpus prepared with the same vocabulary, or use --text",
-             corpus_path(c), corpus_tokenizer(c), corpus_vocab_size(c), m->path, m->info.tokenizer,
-             m->info.desc.vocab);
-    return 65;
-}
-
 static int score_data(lm_score_t *sc, const eval_opts_t *o, model_file_t *m, char *err,
                       size_t errlen) {
     int split = !strcmp(o->split, "valid")  ? CORPUS_VALID
@@ -95,7 +81,7 @@ static int score_data(lm_score_t *sc, const eval_opts_t *o, model_file_t *m, cha
     uint64_t L = corpus_split_tokens(c, split);
     stream_reader_t *rd = NULL;
     lm_eval_t e = {.params = m->params, .B = o->batch, .T = o->seq_len};
-    if ((rc = eval_check_vocab(m, c, err, errlen))) goto out;
+    if ((rc = model_info_match_corpus(&m->info, m->path, c, err, errlen))) goto out;
     if (L == 0) {
         snprintf(err, errlen,
                  "--split %s: %s has no %s split (drnn-prep makes one with --%s-fraction)",

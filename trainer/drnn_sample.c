@@ -15,10 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <errno.h>
-#include <zlib.h>
-
 #include "comm/comm.h"
+#include "io/textfile.h"
 #include "io/tokenize.h"
 #include "io/weights.h"
 #include "model/classifier.h"
@@ -117,42 +115,45 @@ static int generate(const sample_opts_t *o, const model_file_t *mf, const tok_vo
     return rc;
 }
 
-/* Labels every line of o->input: "LABEL<TAB>P". Returns the exit code. */
-static int label_lines(const sample_opts_t *o, const model_file_t *mf, const tok_vocab_t *tv) {
-    const model_desc_t *d = &mf->info.desc;
-    gzFile in = strcmp(o->input, "-") == 0 ? gzdopen(0, "rb") : gzopen(o->input, "rb");
-    if (!in) drnn_die(66, "--input %s: cannot open: %s", o->input, strerror(errno));
-    classifier_t *m = NULL;
-    int Tmax = 0;
-    char line[1 << 16];
-    for (long no = 1; gzgets(in, line, sizeof line); no++) {
-        size_t len = strlen(line);
-        if (len && line[len - 1] == '\n') line[--len] = '\0';
-        if (len && line[len - 1] == '\r') line[--len] = '\0';
-        uint32_t *ids = NULL;
-        size_t n = 0;
-        if (tok_encode(tv, line, len, &ids, &n, NULL) != 0) drnn_die(70, "out of memory");
-        if (n == 0)
-            drnn_die(65, "--input %s:%ld: empty line; every line needs text to label", o->input,
-                     no);
-        if ((int)n > Tmax) { /* grow the arena to the longest line so far */
-            classifier_free(m);
-            Tmax = (int)n * 2;
-            m = classifier_create(d, Tmax, 1);
-        }
-        int lens[1] = {(int)n};
-        classifier_forward(m, mf->params, ids, lens, NULL, (int)n, 1);
-        const float *p = classifier_probs(m);
-        int best = 0;
-        for (int c = 1; c < d->classes; c++)
-            if (p[c] > p[best]) best = c;
-        printf("%s\t%.6f\n", mf->info.labels[best], p[best]);
-        free(ids);
+/* What labelling one line needs. */
+typedef struct {
+    const sample_opts_t *o;
+    const model_file_t *mf;
+    const tok_vocab_t *tv;
+    classifier_t *m; /* grown to the longest line so far */
+    int Tmax;
+} labeller_t;
+
+/* One input line: "LABEL<TAB>P" with the most probable label and its probability. */
+static int label_line(void *arg, const char *line, size_t len, uint64_t lineno) {
+    labeller_t *L = arg;
+    if (len && line[len - 1] == '\r') len--;
+    uint32_t *ids = NULL;
+    size_t n = 0;
+    if (tok_encode(L->tv, line, len, &ids, &n, NULL) != 0) drnn_die(70, "out of memory");
+    if (n == 0)
+        drnn_die(65, "--input %s:%llu: empty line; every line needs text to label", L->o->input,
+                 (unsigned long long)lineno);
+    if ((int)n > L->Tmax) {
+        classifier_free(L->m);
+        L->Tmax = (int)n * 2;
+        L->m = classifier_create(&L->mf->info.desc, L->Tmax, 1);
     }
-    int ok = gzeof(in);
-    gzclose(in);
-    classifier_free(m);
-    if (!ok) drnn_die(65, "--input %s: read error (damaged .gz?)", o->input);
+    int lens[1] = {(int)n};
+    classifier_forward(L->m, L->mf->params, ids, lens, NULL, (int)n, 1);
+    int best = classifier_predict(L->m, 0);
+    printf("%s\t%.6f\n", L->mf->info.labels[best], classifier_probs(L->m)[best]);
+    free(ids);
+    return 0;
+}
+
+/* Labels every line of o->input (plain, .gz or - for stdin). Returns the exit code. */
+static int label_lines(const sample_opts_t *o, const model_file_t *mf, const tok_vocab_t *tv) {
+    char err[4400];
+    labeller_t L = {o, mf, tv, NULL, 0};
+    int rc = textfile_lines(o->input, label_line, &L, NULL, err, sizeof err);
+    classifier_free(L.m);
+    if (rc) drnn_die(rc, "--input: %s", err);
     if (fflush(stdout) != 0) drnn_die(74, "cannot write to stdout");
     return 0;
 }

@@ -13,44 +13,15 @@
 #include "trainer/model_load.h"
 #include "model/util.h"
 
-/* Untrusted text for a one-line message: at most 40 bytes, control bytes as '?'. */
-static const char *shown(const char *s, char *buf, size_t len) {
-    size_t i = 0;
-    for (; s[i] && i + 1 < len && i < 40; i++)
-        buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-    buf[i] = '\0';
-    return buf;
-}
-
 /* A drnn file's description against the options' (64, naming the option) and its tokenizer,
  * vocabulary and labels against the corpus (65). */
 static int check_meta(const char *path, const model_info_t *mi, const model_desc_t *d,
                       const corpus_t *c, char *err, size_t errlen) {
-    char a[48], b[48], where[4300];
+    char where[4300];
     snprintf(where, sizeof where, "--init-from %s", path);
     int rc = model_desc_compare(d, &mi->desc, where, err, errlen);
     if (rc == 64) return rc;
-    if (strcmp(mi->tokenizer, corpus_tokenizer(c)) != 0)
-        return drnn_errf(err, errlen, 65, "--init-from %s: tokenizer %s, but the corpus %s uses %s",
-                         path, shown(mi->tokenizer, a, sizeof a), corpus_path(c),
-                         corpus_tokenizer(c));
-    if (rc) return rc;
-    const char *const *cv = corpus_vocab(c);
-    for (int i = 0; i < mi->desc.vocab; i++)
-        if (strcmp(mi->vocab[i], cv[i]) != 0)
-            return drnn_errf(err, errlen, 65,
-                             "--init-from %s: /vocab entry %d is \"%s\", the corpus %s has "
-                             "\"%s\"; its ids would mean other tokens",
-                             path, i, shown(mi->vocab[i], a, sizeof a), corpus_path(c),
-                             shown(cv[i], b, sizeof b));
-    const char *const *cl = corpus_label_names(c);
-    for (int i = 0; i < mi->desc.classes; i++)
-        if (strcmp(mi->labels[i], cl[i]) != 0)
-            return drnn_errf(err, errlen, 65,
-                             "--init-from %s: label %d is \"%s\", the corpus %s has \"%s\"", path,
-                             i, shown(mi->labels[i], a, sizeof a), corpus_path(c),
-                             shown(cl[i], b, sizeof b));
-    return 0;
+    return model_info_match_corpus(mi, where, c, err, errlen);
 }
 
 /* Another run's checkpoint: its weights, not its optimizer state or data position. */

@@ -1,5 +1,6 @@
 #include "trainer/kind.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* One row per model kind drnn-train can train. */
@@ -12,5 +13,10 @@ const train_kind_t *train_kind_find(const char *name) {
 }
 
 const char *train_kind_names(void) {
-    return "lm, classifier";
+    static char names[128];
+    if (!names[0])
+        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
+                     kinds[i]->name);
+    return names;
 }

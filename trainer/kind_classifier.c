@@ -15,25 +15,20 @@
 #include "model/classifier.h"
 #include "model/rng.h"
 #include "model/util.h"
+#include "trainer/cls_data.h"
 #include "trainer/kind.h"
 
 #define CLS_POOL_BATCHES 50
-
-typedef struct {
-    uint64_t n, *off; /* examples, offsets [n+1] */
-    uint32_t *labels; /* [n] */
-} examples_t;
 
 struct kind_ctx {
     kind_env_t env;
     classifier_t *m;
     int Tmax;
     long spe, epoch; /* steps per epoch; epoch whose order is in `order` (-1: none) */
-    examples_t train, valid;
-    uint64_t *order;  /* [spe * B] example ids of the current epoch, batch after batch */
-    uint64_t *vorder; /* [valid.n] valid ids sorted by length */
-    uint32_t *tokens, *labels, *row; /* [Tmax*Bl], [Bl], [Tmax] */
-    int *lens, T;                    /* [Bl]; the loaded batch's longest row */
+    cls_examples_t train, valid;
+    uint64_t *order;   /* [spe * B] example ids of the current epoch, batch after batch */
+    uint64_t *vorder;  /* [valid.n] valid ids sorted by length */
+    cls_batch_t batch; /* the loaded batch (Bl rows at most) */
 };
 
 static int cls_describe(model_desc_t *d, const train_opts_t *o, const corpus_t *c, char *err,
@@ -58,31 +53,14 @@ static int cls_describe(model_desc_t *d, const train_opts_t *o, const corpus_t *
 static void cls_close(kind_ctx_t *k) {
     if (!k) return;
     classifier_free(k->m);
-    free(k->train.off), free(k->train.labels), free(k->valid.off), free(k->valid.labels);
-    free(k->order), free(k->vorder), free(k->tokens), free(k->labels), free(k->row), free(k->lens);
+    cls_examples_free(&k->train), cls_examples_free(&k->valid);
+    cls_batch_free(&k->batch);
+    free(k->order), free(k->vorder);
     free(k);
 }
 
-static uint64_t ex_len(const examples_t *e, uint64_t i) {
+static uint64_t ex_len(const cls_examples_t *e, uint64_t i) {
     return e->off[i + 1] - e->off[i];
-}
-
-static int read_split(examples_t *e, corpus_t *c, int split, int *Tmax, char *err, size_t errlen) {
-    e->n = corpus_split_examples(c, split);
-    if (e->n == 0) return 0;
-    e->off = malloc((e->n + 1) * sizeof *e->off);
-    e->labels = malloc(e->n * sizeof *e->labels);
-    if (!e->off || !e->labels) return drnn_errf(err, errlen, 70, "out of memory for the examples");
-    int rc = corpus_read_examples(c, split, e->off, e->labels, err, errlen);
-    for (uint64_t i = 0; !rc && i < e->n; i++) {
-        uint64_t len = ex_len(e, i);
-        if (len == 0 || len > (1u << 20))
-            return drnn_errf(err, errlen, 65, "corpus %s: %s example %llu has %llu tokens",
-                             corpus_path(c), corpus_split_names[split], (unsigned long long)i,
-                             (unsigned long long)len);
-        if ((int)len > *Tmax) *Tmax = (int)len;
-    }
-    return rc;
 }
 
 /* qsort context-free: sort pairs (length, position) so ties keep their order. */
@@ -132,9 +110,10 @@ static int cls_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *e
     kind_ctx_t *k = model_calloc(1, sizeof *k);
     *out = k;
     k->env = *env, k->epoch = -1;
-    int rc = read_split(&k->train, env->corpus, CORPUS_TRAIN, &k->Tmax, err, errlen);
-    if (!rc) rc = read_split(&k->valid, env->corpus, CORPUS_VALID, &k->Tmax, err, errlen);
+    int rc = cls_examples_read(&k->train, env->corpus, CORPUS_TRAIN, err, errlen);
+    if (!rc) rc = cls_examples_read(&k->valid, env->corpus, CORPUS_VALID, err, errlen);
     if (rc) return rc;
+    k->Tmax = k->train.longest > k->valid.longest ? k->train.longest : k->valid.longest;
     if (k->train.n < (uint64_t)env->B)
         return drnn_errf(err, errlen, 64,
                          "--data %s: the train split has %llu examples, fewer than --batch %d; "
@@ -149,10 +128,7 @@ static int cls_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *e
     for (uint64_t i = 0; i < k->valid.n; i++) k->vorder[i] = kv[i].id;
     free(kv);
     k->m = classifier_create(d, k->Tmax, env->Bl);
-    k->tokens = model_calloc((size_t)k->Tmax * env->Bl, sizeof *k->tokens);
-    k->labels = model_calloc((size_t)env->Bl, sizeof *k->labels);
-    k->row = model_calloc((size_t)k->Tmax, sizeof *k->row);
-    k->lens = model_calloc((size_t)env->Bl, sizeof *k->lens);
+    cls_batch_alloc(&k->batch, k->Tmax, env->Bl);
     return 0;
 }
 
@@ -164,48 +140,25 @@ static long cls_spe(const kind_ctx_t *k) {
     return k->spe;
 }
 
-/* Examples ids[0..n) of split into tokens [T*n] time-major, lens, labels; k->T = longest. */
-static int load_examples(kind_ctx_t *k, int split, const examples_t *e, const uint64_t *ids, int n,
-                         char *err, size_t errlen) {
-    int T = 0;
-    for (int b = 0; b < n; b++) {
-        k->lens[b] = (int)ex_len(e, ids[b]);
-        k->labels[b] = e->labels[ids[b]];
-        T = k->lens[b] > T ? k->lens[b] : T;
-    }
-    for (int b = 0; b < n; b++) {
-        int rc = corpus_read(k->env.corpus, split, e->off[ids[b]], (uint64_t)k->lens[b], k->row,
-                             err, errlen);
-        if (rc) return rc;
-        for (int t = 0; t < T; t++) k->tokens[(size_t)t * n + b] = t < k->lens[b] ? k->row[t] : 0;
-    }
-    k->T = T;
-    return 0;
-}
-
 static int cls_load_batch(kind_ctx_t *k, long step, char *err, size_t errlen) {
     long epoch = (step - 1) / k->spe, i = (step - 1) % k->spe;
     if (epoch != k->epoch) make_order(k, epoch);
     const uint64_t *ids = k->order + (size_t)i * k->env.B + (size_t)k->env.rank * k->env.Bl;
-    return load_examples(k, CORPUS_TRAIN, &k->train, ids, k->env.Bl, err, errlen);
+    return cls_batch_read(&k->batch, k->env.corpus, &k->train, ids, 0, k->env.Bl, err, errlen);
 }
 
 static double cls_batch_norm(const kind_ctx_t *k) {
     return (double)k->env.B;
 }
 
-/* Adds the rows' token count and how many argmax predictions equal the label. */
-static void tally(const kind_ctx_t *k, int n, kind_sums_t *s) {
-    const float *p = classifier_probs(k->m);
-    const int C = k->env.corpus ? corpus_num_labels(k->env.corpus) : 0;
-    for (int b = 0; b < n; b++) {
-        int best = 0;
-        for (int c = 1; c < C; c++)
-            if (p[(size_t)b * C + c] > p[(size_t)b * C + best]) best = c;
-        s->correct += best == (int)k->labels[b];
-        s->tokens += k->lens[b];
+/* Adds the loaded batch's token count and how many predictions equal the label. */
+static void tally(const kind_ctx_t *k, kind_sums_t *s) {
+    const cls_batch_t *b = &k->batch;
+    for (int i = 0; i < b->n; i++) {
+        s->correct += classifier_predict(k->m, i) == (int)b->labels[i];
+        s->tokens += b->lens[i];
     }
-    s->count += n;
+    s->count += b->n;
 }
 
 static void cls_step(kind_ctx_t *k, const float *params, float *grads, long step, float scale,
@@ -215,8 +168,9 @@ static void cls_step(kind_ctx_t *k, const float *params, float *grads, long step
     classifier_set_dropout(k->m, (float)o->dropout, o->seed, (uint32_t)step,
                            (uint32_t)(k->env.rank * Bl));
     memset(s, 0, sizeof *s);
-    s->loss = classifier_forward(k->m, params, k->tokens, k->lens, k->labels, k->T, Bl);
-    tally(k, Bl, s); /* before backward overwrites the probabilities */
+    const cls_batch_t *b = &k->batch;
+    s->loss = classifier_forward(k->m, params, b->tokens, b->lens, b->labels, b->T, Bl);
+    tally(k, s); /* before backward overwrites the probabilities */
     classifier_backward(k->m, params, grads, scale);
 }
 
@@ -234,10 +188,12 @@ static int cls_evaluate(kind_ctx_t *k, const float *params, kind_sums_t *s, char
     classifier_set_dropout(k->m, 0.0f, 0, 0, 0);
     for (uint64_t i = lo; i < hi; i += (uint64_t)k->env.Bl) {
         int m = hi - i < (uint64_t)k->env.Bl ? (int)(hi - i) : k->env.Bl;
-        int rc = load_examples(k, CORPUS_VALID, &k->valid, k->vorder + i, m, err, errlen);
+        const cls_batch_t *b = &k->batch;
+        int rc =
+            cls_batch_read(&k->batch, k->env.corpus, &k->valid, k->vorder + i, 0, m, err, errlen);
         if (rc) return rc;
-        s->loss += classifier_forward(k->m, params, k->tokens, k->lens, k->labels, k->T, m);
-        tally(k, m, s);
+        s->loss += classifier_forward(k->m, params, b->tokens, b->lens, b->labels, b->T, m);
+        tally(k, s);
     }
     return 0;
 }

@@ -131,3 +131,43 @@ int model_file_expect(const model_file_t *m, const char *kind, const char *what,
     return drnn_errf(err, errlen, 65, "%s holds a model of kind '%s'; %s needs a '%s' model",
                      m->path, m->info.desc.kind, what, kind);
 }
+
+/* Untrusted text for a one-line message: at most 40 bytes, control bytes as '?'. */
+static const char *shown(const char *s, char *buf, size_t len) {
+    size_t i = 0;
+    for (; s[i] && i + 1 < len && i < 40; i++)
+        buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+    buf[i] = '\0';
+    return buf;
+}
+
+int model_info_match_corpus(const model_info_t *mi, const char *where, const corpus_t *c, char *err,
+                            size_t errlen) {
+    char a[48], b[48];
+    if (strcmp(mi->tokenizer, corpus_tokenizer(c)) != 0)
+        return drnn_errf(err, errlen, 65, "%s: tokenizer %s, but the corpus %s uses %s", where,
+                         shown(mi->tokenizer, a, sizeof a), corpus_path(c), corpus_tokenizer(c));
+    if (mi->desc.vocab != corpus_vocab_size(c))
+        return drnn_errf(err, errlen, 65,
+                         "%s: vocab_size %d, but the corpus %s has %d tokens; its ids would mean "
+                         "other tokens",
+                         where, mi->desc.vocab, corpus_path(c), corpus_vocab_size(c));
+    const char *const *cv = corpus_vocab(c);
+    for (int i = 0; i < mi->desc.vocab; i++)
+        if (strcmp(mi->vocab[i], cv[i]) != 0)
+            return drnn_errf(err, errlen, 65,
+                             "%s: /vocab entry %d is \"%s\", the corpus %s has \"%s\"; its ids "
+                             "would mean other tokens",
+                             where, i, shown(mi->vocab[i], a, sizeof a), corpus_path(c),
+                             shown(cv[i], b, sizeof b));
+    if (mi->desc.classes != corpus_num_labels(c))
+        return drnn_errf(err, errlen, 65, "%s: %d classes, but the corpus %s has %d labels", where,
+                         mi->desc.classes, corpus_path(c), corpus_num_labels(c));
+    const char *const *cl = corpus_label_names(c);
+    for (int i = 0; i < mi->desc.classes; i++)
+        if (strcmp(mi->labels[i], cl[i]) != 0)
+            return drnn_errf(err, errlen, 65, "%s: label %d is \"%s\", the corpus %s has \"%s\"",
+                             where, i, shown(mi->labels[i], a, sizeof a), corpus_path(c),
+                             shown(cl[i], b, sizeof b));
+    return 0;
+}

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "io/corpus.h"
 #include "io/weights.h"
 #include "model/model.h"
 
@@ -37,6 +38,12 @@ int model_load(model_file_t *m, const char *arg, int Tmax, int Bmax, char *err, 
 void model_unload(model_file_t *m);
 /* The loaded model's parameter table. */
 const param_table_t *model_file_params(const model_file_t *m);
+
+/* The corpus c must use mi's tokenizer, vocabulary and (classifier) labels, or its ids would mean
+ * other tokens or classes. 0, or 65 with a message starting with WHERE (the model file) that
+ * names the corpus and the first difference. */
+int model_info_match_corpus(const model_info_t *mi, const char *where, const corpus_t *c, char *err,
+                            size_t errlen);
 
 /* For a program that runs one kind only: 0 when the loaded model is of kind KIND, else 65 with
  * "PATH holds a KIND' model; PROGRAM ... needs KIND" naming both kinds. */

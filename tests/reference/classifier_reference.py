@@ -44,9 +44,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from lm_reference import CELLS, make_rnn  # noqa: E402  # same folder: one mapping of drnn cells to torch
+
 FORMAT, VERSION = "drnn-classifier-reference", 1
 
-CELLS = ("rnn", "rnn_relu", "gru", "lstm")  # drnn cell names as on the --cell flag
 POOLS = ("last", "mean", "max")
 # Every dimension distinct (E != H != V != C, T != B) so shape or transpose mix-ups cannot cancel.
 T, B, V, E, H, C = 7, 5, 11, 6, 5, 4
@@ -65,18 +67,6 @@ EDGE_CASES = [
 ]
 
 
-def make_rnn(cell, layers, bidirectional):
-    """torch's recurrent module for a drnn cell name (seq-first, float32)."""
-    if cell == "gru":
-        return nn.GRU(E, H, num_layers=layers, bidirectional=bidirectional)
-    if cell == "lstm":
-        return nn.LSTM(E, H, num_layers=layers, bidirectional=bidirectional)
-    if cell in ("rnn", "rnn_relu"):
-        nl = "relu" if cell == "rnn_relu" else "tanh"
-        return nn.RNN(E, H, num_layers=layers, nonlinearity=nl, bidirectional=bidirectional)
-    raise ValueError(f"unknown cell {cell!r}")
-
-
 class Classifier(nn.Module):
     """The module whose state_dict keys drnn's parameter table copies (DESIGN §4)."""
 
@@ -84,7 +74,7 @@ class Classifier(nn.Module):
         super().__init__()
         self.cell, self.bidirectional, self.pool = cell, bidirectional, pool
         self.embedding = nn.Embedding(V, E)
-        self.encoder = make_rnn(cell, layers, bidirectional)
+        self.encoder = make_rnn(cell, layers, bidirectional, inputs=E, hidden=H)
         self.classifier = nn.Linear(2 * H if bidirectional else H, C)
 
     def sentence(self, tokens, lens):

@@ -61,15 +61,17 @@ SEED = 1234
 ENC_SEED = 98765
 
 
-def make_rnn(cell, layers, bidirectional=False):
-    """torch's recurrent module for a drnn cell name (seq-first, float32)."""
+def make_rnn(cell, layers, bidirectional=False, inputs=E, hidden=H):
+    """torch's recurrent module for a drnn cell name (seq-first, float32); also used by
+    classifier_reference.py with its own sizes."""
     if cell == "gru":
-        return nn.GRU(E, H, num_layers=layers, bidirectional=bidirectional)
+        return nn.GRU(inputs, hidden, num_layers=layers, bidirectional=bidirectional)
     if cell == "lstm":
-        return nn.LSTM(E, H, num_layers=layers, bidirectional=bidirectional)
+        return nn.LSTM(inputs, hidden, num_layers=layers, bidirectional=bidirectional)
     if cell in ("rnn", "rnn_relu"):
         nl = "relu" if cell == "rnn_relu" else "tanh"
-        return nn.RNN(E, H, num_layers=layers, nonlinearity=nl, bidirectional=bidirectional)
+        return nn.RNN(inputs, hidden, num_layers=layers, nonlinearity=nl,
+                      bidirectional=bidirectional)
     raise ValueError(f"unknown cell {cell!r}")
 
 
