@@ -27,7 +27,7 @@
 
 #define CKPT_FORMAT       "drnn-checkpoint"
 #define CKPT_SHARD_FORMAT "drnn-checkpoint-shard"
-#define CKPT_VERSION      1
+#define CKPT_VERSION      2 /* 2: model description of any kind, streams, batch_in_epoch */
 
 /* Everything the manifest records besides tensors, vocabulary and shards. */
 typedef struct {

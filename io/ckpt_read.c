@@ -139,9 +139,11 @@ static int read_meta(hid_t f, ckpt_meta_t *m) {
     uint64_t u[6];
     const char *ni[] = {"version", "step",         "epoch",          "world_size", "batch",
                         "seq_len", "state_floats", "batch_in_epoch", "streams"};
-    for (int i = 0; i < 9; i++)
-        if (h5_attr_get_i64(f, ni[i], &v[i]) < 0) return -1;
+    /* The version first: another version's attributes may differ. */
+    if (h5_attr_get_i64(f, ni[0], &v[0]) < 0) return -1;
     if (v[0] != CKPT_VERSION) return -2;
+    for (int i = 1; i < 9; i++)
+        if (h5_attr_get_i64(f, ni[i], &v[i]) < 0) return -1;
     const char *nu[] = {"tokens_seen",  "seed",        "train_tokens",
                         "valid_tokens", "train_crc32", "valid_crc32"};
     for (int i = 0; i < 6; i++)
