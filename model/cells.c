@@ -202,10 +202,19 @@ static void lstm_step_back(float *dxp, float *dhp, float *dh, float *dc, const f
 void cell_backward(int cell, float *dx, int dx_accumulate, const cell_grads_t *g,
                    const cell_scratch_t *s, const float *dy, int ldy, const cell_acts_t *a,
                    const float *x, const cell_weights_t *w, int T, int B, int In, int H,
-                   int reverse, const backward_hooks_t *hooks) {
+                   int reverse, const cell_ends_t *ends, const backward_hooks_t *hooks) {
     const int G = cell_gates(cell) * H;
-    memset(s->dh, 0, sizeof(float) * (size_t)B * H);
-    if (cell == CELL_LSTM) memset(s->dc, 0, sizeof(float) * (size_t)B * H);
+    const size_t BH = (size_t)B * H;
+    if (ends && ends->end_h)
+        memcpy(s->dh, ends->end_h, sizeof(float) * BH);
+    else
+        memset(s->dh, 0, sizeof(float) * BH);
+    if (cell == CELL_LSTM) {
+        if (ends && ends->end_c)
+            memcpy(s->dc, ends->end_c, sizeof(float) * BH);
+        else
+            memset(s->dc, 0, sizeof(float) * BH);
+    }
     for (int k = T - 1; k >= 0; k--) {
         int t = reverse ? T - 1 - k : k;
         size_t row = (size_t)t * B, slot = (size_t)k * B;
@@ -247,11 +256,14 @@ void cell_backward(int cell, float *dx, int dx_accumulate, const cell_grads_t *g
                 if (cell == CELL_LSTM)
                     memcpy(s->dc + (size_t)b * H, s->keep_c + (size_t)b * H, sizeof(float) * H);
             }
-        if (k > 0) /* dh_{k-1} += dhp_k W_hh: [B, G] x [G, H] */
+        if (k > 0 || (ends && ends->start_h)) /* dh_{k-1} += dhp_k W_hh: [B, G] x [G, H] */
             linear_backward_input(s->dh, dhp, w->w_hh, B, G, H, 1);
         /* Lets the caller's reductions of finished gradients move while BPTT runs. */
         if (hooks && hooks->progress) hooks->progress(hooks->ctx);
     }
+    if (ends && ends->start_h) memcpy(ends->start_h, s->dh, sizeof(float) * BH);
+    if (ends && ends->start_c && cell == CELL_LSTM)
+        memcpy(ends->start_c, s->dc, sizeof(float) * BH);
     /* Weight gradients for all T steps at once: dhp rows pair with hs slots 0..T-1 (the state
      * each step read), dxp rows with the time rows of x. */
     linear_backward_params(g->w_hh, g->b_hh, s->dhp, a->hs, T * B, G, H);

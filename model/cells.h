@@ -62,14 +62,22 @@ typedef struct {
 void cell_forward(int cell, cell_acts_t *a, float *tmp, const float *x, const cell_weights_t *w,
                   int T, int B, int In, int H, int reverse);
 
-/* dy: [T*B, ldy] time rows, columns [0, H) = dL/d(outputs) of this direction; no gradient flows
- * into the carried-in state (truncated BPTT). Accumulates into g; dx: [T*B, In] written
- * (dx_accumulate = 0) or added to (1); dx may be NULL. hooks (may be NULL): progress is called
- * once per time step. */
+/* Gradients at the two ends of the window, [B, H] each; any member may be NULL. end_h/end_c: of
+ * the loss with respect to the state after the window (seeds the carry; NULL: zero). start_h/
+ * start_c: written with the gradient with respect to the carried-in state (NULL: not computed —
+ * truncated BPTT). */
+typedef struct {
+    const float *end_h, *end_c;
+    float *start_h, *start_c;
+} cell_ends_t;
+
+/* dy: [T*B, ldy] time rows, columns [0, H) = dL/d(outputs) of this direction; ends (may be NULL)
+ * as above. Accumulates into g; dx: [T*B, In] written (dx_accumulate = 0) or added to (1); dx may
+ * be NULL. hooks (may be NULL): progress is called once per time step. */
 void cell_backward(int cell, float *dx, int dx_accumulate, const cell_grads_t *g,
                    const cell_scratch_t *s, const float *dy, int ldy, const cell_acts_t *a,
                    const float *x, const cell_weights_t *w, int T, int B, int In, int H,
-                   int reverse, const backward_hooks_t *hooks);
+                   int reverse, const cell_ends_t *ends, const backward_hooks_t *hooks);
 
 /* Row of the hidden state after time t: the output at time t. [B, H] */
 static inline float *cell_output_at(const cell_acts_t *a, int t, int T, int B, int H, int reverse) {

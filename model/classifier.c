@@ -213,7 +213,7 @@ void classifier_backward(classifier_t *m, const float *params, float *grads, flo
     tensors_ready(m, m->i_cls_w, m->i_cls_b);
     linear_backward_input(m->dvec, m->probs, P(m->i_cls_w), B, C, D, 0);
     pool_backward(m, T, B);
-    stack_backward(m->enc, params, grads, m->dtop, m->demb, m->x_emb, T, B);
+    stack_backward(m->enc, params, grads, m->dtop, m->demb, m->x_emb, T, B, NULL, NULL);
     float *demb = GR(m->i_emb);
     for (int t = 0; t < T; t++)
         for (int b = 0; b < B; b++) {

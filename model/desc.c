@@ -17,11 +17,23 @@ const char *model_pool_name(int pool) {
     return pool >= 0 && pool < 3 ? pool_names[pool] : "?";
 }
 
+static const char *const attention_names[] = {"none", "dot", "general"};
+
+int model_attention_parse(const char *name) {
+    for (int i = ATTN_DOT; i <= ATTN_GENERAL; i++)
+        if (strcmp(name, attention_names[i]) == 0) return i;
+    return -1;
+}
+
+const char *model_attention_name(int attention) {
+    return attention >= ATTN_NONE && attention <= ATTN_GENERAL ? attention_names[attention] : "?";
+}
+
 int model_desc_validate(const model_desc_t *d, const char *where, char *err, size_t errlen) {
     if (!model_ops_find(d->kind))
         return drnn_errf(err, errlen, 65,
                          "%s: model kind '%.15s' is not one this drnn knows (lm, "
-                         "classifier)",
+                         "classifier, seq2seq)",
                          where, d->kind);
     if (d->cell < CELL_RNN_TANH || d->cell > CELL_LSTM)
         return drnn_errf(err, errlen, 65, "%s: unknown cell", where);
@@ -39,12 +51,36 @@ int model_desc_validate(const model_desc_t *d, const char *where, char *err, siz
                              where);
         if (d->classes != 0)
             return drnn_errf(err, errlen, 65, "%s: a language model has no classes", where);
+        if (d->tgt_vocab != 0 || d->attention != ATTN_NONE)
+            return drnn_errf(err, errlen, 65,
+                             "%s: a language model has no target vocabulary or "
+                             "attention",
+                             where);
+    } else if (strcmp(d->kind, "seq2seq") == 0) {
+        if (d->classes != 0)
+            return drnn_errf(err, errlen, 65, "%s: a seq2seq model has no classes", where);
+        if (d->vocab < 4 || d->tgt_vocab < 4)
+            return drnn_errf(err, errlen, 65,
+                             "%s: seq2seq vocabularies need <unk> <pad> <bos> <eos> at least "
+                             "(source %d, target %d entries)",
+                             where, d->vocab, d->tgt_vocab);
+        if (d->attention != ATTN_DOT && d->attention != ATTN_GENERAL)
+            return drnn_errf(err, errlen, 65, "%s: unknown attention (dot or general)", where);
+        if (d->attention == ATTN_DOT && d->bidirectional)
+            return drnn_errf(err, errlen, 65,
+                             "%s: dot attention needs encoder states as wide as the decoder's; "
+                             "a bidirectional encoder's are twice as wide: use --attention "
+                             "general",
+                             where);
     } else {
         if (d->classes < 2)
             return drnn_errf(err, errlen, 65, "%s: a classifier needs at least 2 classes, has %d",
                              where, d->classes);
         if (d->pool < POOL_LAST || d->pool > POOL_MAX)
             return drnn_errf(err, errlen, 65, "%s: unknown pool", where);
+        if (d->tgt_vocab != 0 || d->attention != ATTN_NONE)
+            return drnn_errf(err, errlen, 65,
+                             "%s: a classifier has no target vocabulary or attention", where);
     }
     return 0;
 }
@@ -73,6 +109,7 @@ int model_desc_compare(const model_desc_t *mine, const model_desc_t *theirs, con
                          mine->bidirectional ? "on" : "off", where,
                          theirs->bidirectional ? "on" : "off");
     SAME_NAME("pool", pool, model_pool_name);
+    SAME_NAME("attention", attention, model_attention_name);
 #undef SAME_INT
 #undef SAME_NAME
     if (mine->vocab != theirs->vocab)
@@ -81,6 +118,11 @@ int model_desc_compare(const model_desc_t *mine, const model_desc_t *theirs, con
             "%s: vocab_size %d, but the corpus has %d tokens; its ids would mean other "
             "tokens: use the corpus the model was trained on",
             where, theirs->vocab, mine->vocab);
+    if (mine->tgt_vocab != theirs->tgt_vocab)
+        return drnn_errf(err, errlen, 65,
+                         "%s: target vocabulary of %d entries, but the corpus has %d; use the "
+                         "corpus the model was trained on",
+                         where, theirs->tgt_vocab, mine->tgt_vocab);
     if (mine->classes != theirs->classes)
         return drnn_errf(err, errlen, 65,
                          "%s: %d classes, but the corpus has %d labels; use the corpus the model "

@@ -13,23 +13,32 @@
 #include "model/cells.h"
 
 typedef enum { POOL_LAST = 0, POOL_MEAN, POOL_MAX } pool_kind_t;
+/* Seq2seq attention score (model/seq2seq.h); ATTN_NONE for the other kinds. */
+typedef enum { ATTN_NONE = 0, ATTN_DOT, ATTN_GENERAL } attention_kind_t;
 
 typedef struct {
-    char kind[16]; /* "lm" or "classifier" */
-    int cell;      /* cell_kind_t */
-    int vocab, embed, hidden, layers;
-    int bidirectional; /* 0/1 (classifier encoder; the LM is unidirectional) */
+    char kind[16]; /* "lm", "classifier" or "seq2seq" */
+    int cell;      /* cell_kind_t (seq2seq: the encoder's; its decoder is a GRU) */
+    int vocab, embed, hidden, layers; /* vocab: the (source) vocabulary */
+    int bidirectional; /* 0/1 (classifier and seq2seq encoders; the LM is unidirectional) */
     int classes;       /* classifier: number of labels; 0 otherwise */
     int pool;          /* classifier: pool_kind_t */
+    int tgt_vocab;     /* seq2seq: target vocabulary; 0 otherwise */
+    int attention;     /* seq2seq: attention_kind_t; ATTN_NONE otherwise */
 } model_desc_t;
 
 /* "last", "mean", "max" <-> pool_kind_t (-1 / "?" when unknown). */
 int model_pool_parse(const char *name);
 const char *model_pool_name(int pool);
+/* "dot", "general" <-> attention_kind_t (-1 / "none" otherwise). */
+int model_attention_parse(const char *name);
+const char *model_attention_name(int attention);
 
 /* Checks that d describes a model this build can build: known kind and cell, positive sizes,
- * classes >= 2 for a classifier, no bidirectional LM. Returns 0, or 65 with a one-line message
- * in err naming WHERE (a file, or "options") and the attribute. */
+ * classes >= 2 for a classifier, no bidirectional LM, a seq2seq target vocabulary with
+ * its four special tokens and dot attention only where the encoder width equals the decoder's.
+ * Returns 0, or 65 with a one-line message in err naming WHERE (a file, or "options") and the
+ * attribute. */
 int model_desc_validate(const model_desc_t *d, const char *where, char *err, size_t errlen);
 
 /* Compares MINE (from the options) with THEIRS (a checkpoint's or a file's, named by WHERE).

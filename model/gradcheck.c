@@ -1,6 +1,7 @@
 #include "model/gradcheck.h"
 
 #include "model/classifier.h"
+#include "model/seq2seq.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -135,5 +136,52 @@ double classifier_gradcheck(const model_desc_t *d, int T, int B, uint64_t seed, 
     double worst = gradcheck_params(tab, params, grads, cls_loss, &w, &opt, report, ctx);
     free(params), free(grads), free(tok), free(lab), free(lens);
     classifier_free(m);
+    return worst;
+}
+
+/* ---- seq2seq: padded pairs of mixed lengths ---- */
+typedef struct {
+    seq2seq_t *m;
+    seq2seq_batch_t bt;
+    int ntok;
+} s2s_batch_t;
+
+static double s2s_loss(const float *params, void *ctx) {
+    s2s_batch_t *w = ctx;
+    return seq2seq_forward(w->m, params, &w->bt, 1) / w->ntok;
+}
+
+double seq2seq_gradcheck(const model_desc_t *d, int Ts, int Tt, int B, uint64_t seed, int samples,
+                         float eps, float dropout, gradcheck_report_fn report, void *ctx) {
+    seq2seq_t *m = seq2seq_create(d, Ts > Tt ? Ts : Tt, B);
+    const param_table_t *tab = seq2seq_params(m);
+    float *params = model_calloc(tab->total, sizeof(float));
+    float *grads = model_calloc(tab->total, sizeof(float));
+    uint32_t *src = model_calloc((size_t)Ts * B, sizeof(uint32_t));
+    uint32_t *tin = model_calloc((size_t)Tt * B, sizeof(uint32_t));
+    uint32_t *tout = model_calloc((size_t)Tt * B, sizeof(uint32_t));
+    int *lens = model_calloc(2 * (size_t)B, sizeof(int));
+    seq2seq_init_params(m, params, seed);
+    seq2seq_set_dropout(m, dropout, seed, 1, 0);
+    int ntok = 0;
+    for (int b = 0; b < B; b++) {
+        /* Mixed lengths with both extremes on each side. */
+        lens[b] = b == 0 ? Ts : b == 1 ? 1 : 1 + (int)(rng_u32(seed, RNG_SAMPLE, 3, 0, b) % Ts);
+        lens[B + b] = b == 1 ? Tt : b == 0 ? 1 : 1 + (int)(rng_u32(seed, RNG_SAMPLE, 5, 0, b) % Tt);
+        ntok += lens[B + b];
+    }
+    for (int i = 0; i < Ts * B; i++)
+        src[i] = rng_u32(seed, RNG_SAMPLE, 1, 0, i) % (uint32_t)d->vocab;
+    for (int i = 0; i < Tt * B; i++) {
+        tin[i] = rng_u32(seed, RNG_SAMPLE, 2, 0, i) % (uint32_t)d->tgt_vocab;
+        tout[i] = rng_u32(seed, RNG_SAMPLE, 4, 0, i) % (uint32_t)d->tgt_vocab;
+    }
+    s2s_batch_t w = {m, {src, lens, tin, tout, lens + B, Ts, Tt, B}, ntok};
+    s2s_loss(params, &w);
+    seq2seq_backward(m, params, grads, 1.0f / (float)ntok);
+    gradcheck_opts_t opt = {seed, samples, eps, d->cell == CELL_RNN_RELU};
+    double worst = gradcheck_params(tab, params, grads, s2s_loss, &w, &opt, report, ctx);
+    free(params), free(grads), free(src), free(tin), free(tout), free(lens);
+    seq2seq_free(m);
     return worst;
 }

@@ -56,4 +56,10 @@ double lm_gradcheck(const model_desc_t *cfg, int T, int B, uint64_t seed, int sa
 double classifier_gradcheck(const model_desc_t *d, int T, int B, uint64_t seed, int samples,
                             float eps, float dropout, gradcheck_report_fn report, void *ctx);
 
+/* The seq2seq model of d from seq2seq_init_params(seed) on B random pairs of mixed source and
+ * target lengths (both extremes present), loss = cross-entropy sum / target tokens; dropout p
+ * (masks fixed by seed and step 1, so finite differences apply). Returns as gradcheck_params. */
+double seq2seq_gradcheck(const model_desc_t *d, int Ts, int Tt, int B, uint64_t seed, int samples,
+                         float eps, float dropout, gradcheck_report_fn report, void *ctx);
+
 #endif

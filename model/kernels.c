@@ -34,6 +34,24 @@ void linear_backward_input(float *dx, const float *dy, const float *w, int M, in
                 accumulate ? 1.0f : 0.0f, dx, K);
 }
 
+void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+          int ldb, float beta, float *C, int ldc) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N,
+                K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void log_softmax_rows(float *x, int M, int V) {
+    for (int i = 0; i < M; i++) {
+        float *row = x + (size_t)i * V;
+        float mx = row[0];
+        for (int j = 1; j < V; j++) mx = row[j] > mx ? row[j] : mx;
+        double sum = 0.0;
+        for (int j = 0; j < V; j++) sum += exp((double)(row[j] - mx));
+        float lse = (float)log(sum);
+        for (int j = 0; j < V; j++) row[j] = row[j] - mx - lse;
+    }
+}
+
 double softmax_xent_forward(float *logits, const uint32_t *targets, int M, int V) {
     double loss = 0.0;
     for (int i = 0; i < M; i++) {

@@ -20,9 +20,18 @@ void linear_backward_params(float *dw, float *db, const float *dy, const float *
 void linear_backward_input(float *dx, const float *dy, const float *w, int M, int N, int K,
                            int accumulate);
 
+/* C [M, N] (leading dimension ldc) = alpha op(A) op(B) + beta C, row-major, op = transpose when
+ * ta/tb: cblas_sgemm with strides, for the per-row products of attention (matrices whose rows
+ * are every B-th row of a time-major buffer). */
+void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+          int ldb, float beta, float *C, int ldc);
+
 /* logits: [M, V] overwritten with softmax probabilities; returns sum over rows of
  * -log p[target] in double. Rows with target == UINT32_MAX are skipped (left as probabilities). */
 double softmax_xent_forward(float *logits, const uint32_t *targets, int M, int V);
+
+/* x: [M, V] overwritten with log_softmax(x) per row (sums in double). */
+void log_softmax_rows(float *x, int M, int V);
 
 /* probs: [M, V] (from softmax_xent_forward) overwritten with d(scale * loss)/d logits. */
 void softmax_xent_backward(float *probs, const uint32_t *targets, int M, int V, float scale);

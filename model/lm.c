@@ -127,7 +127,7 @@ void lm_backward(lm_t *m, const float *params, float *grads, const uint32_t *inp
     linear_backward_params(GR(m->i_dec_w), GR(m->i_dec_b), m->logits, m->top, N, V, H);
     tensors_ready(m, m->i_dec_w, m->i_dec_b); /* its reduction overlaps everything below */
     linear_backward_input(m->dtop, m->logits, P(m->i_dec_w), N, V, H, 0);
-    stack_backward(m->rnn, params, grads, m->dtop, m->demb, m->x_emb, T, B);
+    stack_backward(m->rnn, params, grads, m->dtop, m->demb, m->x_emb, T, B, NULL, NULL);
     /* Scatter-add dL/d(embedded inputs) into the embedding rows. */
     float *demb = GR(m->i_emb);
     for (int i = 0; i < N; i++) {

@@ -4,6 +4,7 @@
 
 #include "model/classifier.h"
 #include "model/lm.h"
+#include "model/seq2seq.h"
 
 /* ---- lm ---- */
 static void *lm_op_create(const model_desc_t *d, int Tmax, int Bmax) {
@@ -39,9 +40,27 @@ static void cls_op_hooks(void *m, const backward_hooks_t *h) {
     classifier_set_backward_hooks(m, h);
 }
 
+/* ---- seq2seq ---- */
+static void *s2s_op_create(const model_desc_t *d, int Tmax, int Bmax) {
+    return seq2seq_create(d, Tmax, Bmax);
+}
+static void s2s_op_destroy(void *m) {
+    seq2seq_free(m);
+}
+static const param_table_t *s2s_op_params(const void *m) {
+    return seq2seq_params(m);
+}
+static void s2s_op_init(const void *m, float *params, uint64_t seed) {
+    seq2seq_init_params(m, params, seed);
+}
+static void s2s_op_hooks(void *m, const backward_hooks_t *h) {
+    seq2seq_set_backward_hooks(m, h);
+}
+
 static const model_ops_t kinds[] = {
     {"lm", lm_op_create, lm_op_destroy, lm_op_params, lm_op_init, lm_op_hooks},
     {"classifier", cls_op_create, cls_op_destroy, cls_op_params, cls_op_init, cls_op_hooks},
+    {"seq2seq", s2s_op_create, s2s_op_destroy, s2s_op_params, s2s_op_init, s2s_op_hooks},
 };
 
 const model_ops_t *model_ops_find(const char *kind) {

@@ -218,8 +218,9 @@ static void layer_ready(const rnn_stack_t *s, int k) {
 }
 
 void stack_backward(rnn_stack_t *s, const float *params, float *grads, float *dy, float *dx,
-                    const float *x, int T, int B) {
-    const int H = s->cfg.hidden, L = s->cfg.layers, D = s->D;
+                    const float *x, int T, int B, const float *dend, float *dstart) {
+    const int H = s->cfg.hidden, L = s->cfg.layers, D = s->D, lstm = s->cfg.cell == CELL_LSTM;
+    const size_t BH = (size_t)B * H, nh = (size_t)L * s->dirs * BH;
     float *cur = dy;
     for (int k = L - 1; k >= 0; k--) {
         const float *in = k == 0         ? x
@@ -233,8 +234,12 @@ void stack_backward(rnn_stack_t *s, const float *params, float *grads, float *dy
             cell_grads_t g = {grads + s->tab->t[u->t_ih].offset, grads + s->tab->t[u->t_hh].offset,
                               grads + s->tab->t[u->t_bih].offset,
                               grads + s->tab->t[u->t_bhh].offset};
+            size_t si = (size_t)(k * s->dirs + d) * BH;
+            cell_ends_t ends = {dend ? dend + si : NULL, dend && lstm ? dend + nh + si : NULL,
+                                dstart ? dstart + si : NULL,
+                                dstart && lstm ? dstart + nh + si : NULL};
             cell_backward(s->cfg.cell, dxk, d > 0, &g, &s->scr, cur + (size_t)d * H, D, &u->acts,
-                          in, &w, T, B, layer_input(s, k), H, d, &s->hooks);
+                          in, &w, T, B, layer_input(s, k), H, d, &ends, &s->hooks);
         }
         layer_ready(s, k);
         if (k > 0 && s->drop_on) {

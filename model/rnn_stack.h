@@ -56,8 +56,11 @@ const float *stack_forward(rnn_stack_t *s, const float *params, const float *x, 
 void stack_set_hooks(rnn_stack_t *s, const backward_hooks_t *hooks);
 
 /* dy: [T*B, D] gradient of the outputs (may be overwritten; zero at padded positions). Accumulates
- * into grads; writes dx: [T*B, input] unless NULL. After stack_forward with the same x, T, B. */
+ * into grads; writes dx: [T*B, input] unless NULL. After stack_forward with the same x, T, B.
+ * dend (may be NULL): the gradient with respect to the state stack_forward left in `state` (same
+ * layout); dstart (may be NULL: truncated BPTT) is written with the gradient with respect to the
+ * carried-in state. */
 void stack_backward(rnn_stack_t *s, const float *params, float *grads, float *dy, float *dx,
-                    const float *x, int T, int B);
+                    const float *x, int T, int B, const float *dend, float *dstart);
 
 #endif

@@ -79,7 +79,7 @@ static void check_stack(const stack_config_t *cfg, int T, int B, uint64_t seed, 
     stack_window_t w = {s, state0, R, state, tab.t[ix].offset, n_out, T, B};
     stack_loss(params, &w);
     memcpy(dy, R, sizeof(float) * n_out); /* d loss / d outputs; backward may overwrite it */
-    stack_backward(s, params, grads, dy, grads + w.x_off, params + w.x_off, T, B);
+    stack_backward(s, params, grads, dy, grads + w.x_off, params + w.x_off, T, B, NULL, NULL);
     gradcheck_opts_t opt = {seed, 60, EPS, cfg->cell == CELL_RNN_RELU};
     gradcheck_params(&tab, params, grads, stack_loss, &w, &opt, report, (void *)what);
     free(params), free(grads), free(state0), free(state), free(R), free(dy);
@@ -145,6 +145,29 @@ int main(void) {
                                          report, what);
                 }
         }
+    }
+    /* seq2seq: every encoder cell x layers x uni-/bidirectional x attention (dot needs a
+     * unidirectional encoder), with dropout on the two-layer bidirectional ones. */
+    for (int cell = CELL_RNN_TANH; cell <= CELL_LSTM; cell++) {
+        if (cell == CELL_RNN_RELU) continue; /* kinks, as for the classifier */
+        for (int layers = 1; layers <= 2; layers++)
+            for (int bi = 0; bi <= 1; bi++)
+                for (int att = ATTN_DOT; att <= ATTN_GENERAL; att++) {
+                    if (att == ATTN_DOT && bi) continue;
+                    model_desc_t sd = {.kind = "seq2seq",
+                                       .cell = cell,
+                                       .vocab = 9,
+                                       .embed = 5,
+                                       .hidden = 4,
+                                       .layers = layers,
+                                       .bidirectional = bi,
+                                       .tgt_vocab = 7,
+                                       .attention = att};
+                    snprintf(what, sizeof what, "s2s %s L=%d%s %s", cell_name(cell), layers,
+                             bi ? " bi" : "", model_attention_name(att));
+                    seq2seq_gradcheck(&sd, 6, 5, 4, 31 + (uint64_t)(layers * 8 + bi * 4 + att), 60,
+                                      EPS, layers == 2 && bi ? 0.3f : 0.0f, report, what);
+                }
     }
     return TEST_RESULT("test_gradcheck");
 }

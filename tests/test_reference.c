@@ -216,7 +216,7 @@ static size_t run_encoder(hid_t f, const stack_config_t *cfg, int T, int B, cons
     bad += check_state(f, state, lbh, parts, sdims, file);
 
     memcpy(dy, R, sizeof(float) * N * D); /* stack_backward may overwrite dy */
-    stack_backward(s, params, grads, dy, dx, x, T, B);
+    stack_backward(s, params, grads, dy, dx, x, T, B, NULL, NULL);
     bad += check_grads(f, &tab, grads, file);
     size_t b = compare("grad/x", dx, want_dx, N * cfg->input);
     EXPECT(b == 0, "%s: gradient of x differs from PyTorch", file);
