@@ -35,6 +35,7 @@ typedef struct {
     long batch_in_epoch; /* data position: batches of `epoch` already taken */
     double tokens;       /* tokens seen */
     int world, batch, seq_len;
+    int batch_tokens; /* seq2seq --batch-tokens (0: batches of --batch pairs) */
     model_desc_t desc;
     char tokenizer[16];
     double lr, momentum, clip, dropout;
@@ -89,13 +90,14 @@ int ckpt_write_shard(const char *run_dir, long step, const ckpt_shard_t *s, int 
                      uint32_t *crc, char *err, size_t errlen);
 
 /* Rank 0, after every shard succeeded: writes the manifest (tab: tensor table; vocab:
- * desc.vocab strings; labels: desc.classes strings or NULL; lo/hi/crc: per shard, world entries),
+ * desc.vocab strings; labels: desc.classes strings or NULL; tgt_vocab: desc.tgt_vocab strings or
+ * NULL; lo/hi/crc: per shard, world entries),
  * commits as described above and prunes to the newest `keep` complete checkpoints (and stale .tmp
  * folders). 0 or 74. */
 int ckpt_commit(const char *run_dir, const ckpt_meta_t *meta, const param_table_t *tab,
-                const char *const *vocab, const char *const *labels, const size_t *lo,
-                const size_t *hi, const uint32_t *crc, int deflate, int keep, char *err,
-                size_t errlen);
+                const char *const *vocab, const char *const *labels, const char *const *tgt_vocab,
+                const size_t *lo, const size_t *hi, const uint32_t *crc, int deflate, int keep,
+                char *err, size_t errlen);
 
 /* ---- reading --------------------------------------------------------------------------- */
 
@@ -109,7 +111,8 @@ void ckpt_close(ckpt_t *c);
 const ckpt_meta_t *ckpt_meta(const ckpt_t *c);
 const char *ckpt_dir(const ckpt_t *c);
 const char *const *ckpt_vocab(const ckpt_t *c);
-const char *const *ckpt_labels(const ckpt_t *c); /* NULL unless a classifier */
+const char *const *ckpt_labels(const ckpt_t *c);    /* NULL unless a classifier */
+const char *const *ckpt_tgt_vocab(const ckpt_t *c); /* NULL unless seq2seq */
 
 /* Checks that the checkpoint's tensor table equals tab (names, shapes, offsets). 0 or 64 naming
  * the first tensor that differs. */

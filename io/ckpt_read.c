@@ -148,8 +148,11 @@ static int read_meta(hid_t f, ckpt_meta_t *m) {
                         "valid_tokens", "train_crc32", "valid_crc32"};
     for (int i = 0; i < 6; i++)
         if (h5_attr_get_u64(f, nu[i], &u[i]) < 0) return -1;
-    int64_t hm = 0;
+    int64_t hm = 0, bt = 0;
     if (h5_attr_get_i64(f, "has_momentum", &hm) < 0) return -1;
+    if (H5Aexists(f, "batch_tokens") > 0 && h5_attr_get_i64(f, "batch_tokens", &bt) < 0) return -1;
+    if (bt < 0 || bt > (1LL << 40)) return -1;
+    m->batch_tokens = (int)bt;
     for (int i = 1; i < 9; i++)
         if (v[i] < 0 || v[i] > (1LL << 40)) return -1;
     if (v[3] < 1 || v[3] > (1 << 20) || v[4] < 1 || v[6] > (1 << 26) || v[8] > (1 << 30)) return -1;
@@ -250,6 +253,9 @@ const char *ckpt_dir(const ckpt_t *c) {
 }
 const char *const *ckpt_labels(const ckpt_t *c) {
     return (const char *const *)c->mi.labels;
+}
+const char *const *ckpt_tgt_vocab(const ckpt_t *c) {
+    return (const char *const *)c->mi.tgt_vocab;
 }
 const char *const *ckpt_vocab(const ckpt_t *c) {
     return (const char *const *)c->mi.vocab;

@@ -186,6 +186,7 @@ static int write_meta(hid_t f, const ckpt_meta_t *m) {
     bad |= h5_attr_set_i64(f, "world_size", m->world);
     bad |= h5_attr_set_i64(f, "batch", m->batch);
     bad |= h5_attr_set_i64(f, "seq_len", m->seq_len);
+    bad |= h5_attr_set_i64(f, "batch_tokens", m->batch_tokens);
     bad |= h5_attr_set_i64(f, "batch_in_epoch", m->batch_in_epoch);
     bad |= h5_attr_set_i64(f, "streams", m->streams);
     bad |= ckpt_attr_set_f64(f, "lr", m->lr);
@@ -290,9 +291,9 @@ static void prune(const char *run_dir, long newest, int keep) {
 }
 
 int ckpt_commit(const char *run_dir, const ckpt_meta_t *meta, const param_table_t *tab,
-                const char *const *vocab, const char *const *labels, const size_t *lo,
-                const size_t *hi, const uint32_t *crc, int deflate, int keep, char *err,
-                size_t errlen) {
+                const char *const *vocab, const char *const *labels, const char *const *tgt_vocab,
+                const size_t *lo, const size_t *hi, const uint32_t *crc, int deflate, int keep,
+                char *err, size_t errlen) {
     char tmpdir[4200], dir[4200], path[4400], line[128];
     ckpt_step_dir(tmpdir, sizeof tmpdir, run_dir, meta->step, 1);
     ckpt_step_dir(dir, sizeof dir, run_dir, meta->step, 0);
@@ -302,7 +303,7 @@ int ckpt_commit(const char *run_dir, const ckpt_meta_t *meta, const param_table_
     H5Pclose(fapl);
     if (f < 0) return drnn_errf(err, errlen, 74, "%s: cannot create", path);
     int bad = write_meta(f, meta);
-    bad |= model_attrs_write(f, &meta->desc, meta->tokenizer, vocab, labels);
+    bad |= model_attrs_write(f, &meta->desc, meta->tokenizer, vocab, labels, tgt_vocab);
     bad |= write_tables(f, tab, lo, hi, crc, meta->world, deflate);
     uint32_t mcrc = 0;
     if (bad) {

@@ -31,18 +31,8 @@ void metrics_train(metrics_t *m, long step, double tokens, double loss, double l
     fflush(m->f);
 }
 
-void metrics_eval(metrics_t *m, long step, const char *split, double loss) {
+void metrics_eval_fields(metrics_t *m, long step, const char *split, const char *fields) {
     if (!m->f) return;
-    fprintf(m->f,
-            "{\"step\": %ld, \"split\": \"%s\", \"loss\": %.9g, \"ppl\": %.9g, \"bpt\": %.9g}\n",
-            step, split, loss, exp(loss), loss / log(2.0));
-    fflush(m->f);
-}
-
-void metrics_eval_accuracy(metrics_t *m, long step, const char *split, double loss,
-                           double accuracy) {
-    if (!m->f) return;
-    fprintf(m->f, "{\"step\": %ld, \"split\": \"%s\", \"loss\": %.9g, \"accuracy\": %.9g}\n", step,
-            split, loss, accuracy);
+    fprintf(m->f, "{\"step\": %ld, \"split\": \"%s\", %s}\n", step, split, fields);
     fflush(m->f);
 }

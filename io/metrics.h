@@ -14,10 +14,8 @@ void metrics_close(metrics_t *m);
 
 void metrics_train(metrics_t *m, long step, double tokens, double loss, double lr, double grad_norm,
                    int clipped, double tok_per_s, double comm_frac, double time);
-/* LM: loss, ppl, bpt. */
-void metrics_eval(metrics_t *m, long step, const char *split, double loss);
-/* Classifier: loss and accuracy. */
-void metrics_eval_accuracy(metrics_t *m, long step, const char *split, double loss,
-                           double accuracy);
+/* One evaluation: {"step": STEP, "split": "SPLIT", FIELDS} with FIELDS the kind's JSON members
+ * ("\"loss\": 1.25, \"ppl\": 3.49"). */
+void metrics_eval_fields(metrics_t *m, long step, const char *split, const char *fields);
 
 #endif

@@ -10,11 +10,13 @@ void model_info_free(model_info_t *mi) {
     if (!mi) return;
     h5_free_strings(mi->vocab, mi->desc.vocab);
     h5_free_strings(mi->labels, mi->desc.classes);
-    mi->vocab = mi->labels = NULL;
+    h5_free_strings(mi->tgt_vocab, mi->desc.tgt_vocab);
+    mi->vocab = mi->labels = mi->tgt_vocab = NULL;
 }
 
 int model_attrs_write(hid_t f, const model_desc_t *d, const char *tokenizer,
-                      const char *const *vocab, const char *const *labels) {
+                      const char *const *vocab, const char *const *labels,
+                      const char *const *tgt_vocab) {
     int bad = h5_attr_set_string(f, "model", d->kind);
     bad |= h5_attr_set_string(f, "cell", cell_name(d->cell));
     bad |= h5_attr_set_string(f, "tokenizer", tokenizer);
@@ -29,12 +31,17 @@ int model_attrs_write(hid_t f, const model_desc_t *d, const char *tokenizer,
         bad |= h5_attr_set_string(f, "pool", model_pool_name(d->pool));
         bad |= h5_write_strings(f, "labels", labels, d->classes);
     }
+    if (d->tgt_vocab > 0) {
+        bad |= h5_attr_set_i64(f, "tgt_vocab_size", d->tgt_vocab);
+        bad |= h5_attr_set_string(f, "attention", model_attention_name(d->attention));
+        bad |= h5_write_strings(f, "tgt_vocab", tgt_vocab, d->tgt_vocab);
+    }
     return bad ? -1 : 0;
 }
 
 int model_attrs_read(hid_t f, const char *path, model_info_t *mi, char *err, size_t errlen) {
-    char cell[16] = "", pool[16] = "last";
-    int64_t v[6] = {0}, classes = 0;
+    char cell[16] = "", pool[16] = "last", attention[16] = "none";
+    int64_t v[6] = {0}, classes = 0, tgt_vocab = 0;
     memset(mi, 0, sizeof *mi);
     if (h5_attr_get_string(f, "model", mi->desc.kind, sizeof mi->desc.kind) < 0 ||
         h5_attr_get_string(f, "cell", cell, sizeof cell) < 0 ||
@@ -43,18 +50,24 @@ int model_attrs_read(hid_t f, const char *path, model_info_t *mi, char *err, siz
         h5_attr_get_i64(f, "layers", &v[2]) < 0 || h5_attr_get_i64(f, "bidirectional", &v[3]) < 0 ||
         h5_attr_get_i64(f, "vocab_size", &v[4]) < 0 ||
         (H5Aexists(f, "classes") > 0 && h5_attr_get_i64(f, "classes", &classes) < 0) ||
-        (H5Aexists(f, "pool") > 0 && h5_attr_get_string(f, "pool", pool, sizeof pool) < 0))
+        (H5Aexists(f, "pool") > 0 && h5_attr_get_string(f, "pool", pool, sizeof pool) < 0) ||
+        (H5Aexists(f, "tgt_vocab_size") > 0 &&
+         h5_attr_get_i64(f, "tgt_vocab_size", &tgt_vocab) < 0) ||
+        (H5Aexists(f, "attention") > 0 &&
+         h5_attr_get_string(f, "attention", attention, sizeof attention) < 0))
         return drnn_errf(err, errlen, 65, "%s: model attributes missing or damaged", path);
     for (int i = 0; i < 5; i++)
         if (v[i] < 0 || v[i] > (1 << 26))
             return drnn_errf(err, errlen, 65, "%s: model attribute out of range", path);
-    if (classes < 0 || classes > (1 << 24))
-        return drnn_errf(err, errlen, 65, "%s: classes out of range", path);
+    if (classes < 0 || classes > (1 << 24) || tgt_vocab < 0 || tgt_vocab > (1 << 26))
+        return drnn_errf(err, errlen, 65, "%s: classes or tgt_vocab_size out of range", path);
     mi->desc.cell = cell_parse(cell);
     mi->desc.embed = (int)v[0], mi->desc.hidden = (int)v[1], mi->desc.layers = (int)v[2];
     mi->desc.bidirectional = (int)v[3];
     mi->desc.classes = (int)classes;
     mi->desc.pool = model_pool_parse(pool);
+    mi->desc.attention =
+        strcmp(attention, "none") == 0 ? ATTN_NONE : model_attention_parse(attention);
     int nv = 0, nl = 0, rc = 0;
     /* vocab stays 0 until /vocab is read, so model_info_free frees what was read. */
     if (h5_read_strings(f, "vocab", &mi->vocab, &nv) < 0 || nv != (int)v[4]) {
@@ -68,6 +81,15 @@ int model_attrs_read(hid_t f, const char *path, model_info_t *mi, char *err, siz
         mi->labels = NULL, mi->desc.classes = 0;
         return drnn_errf(err, errlen, 65, "%s: /labels missing or not 'classes' entries", path);
     }
+    int nt = 0;
+    if (tgt_vocab > 0 &&
+        (h5_read_strings(f, "tgt_vocab", &mi->tgt_vocab, &nt) < 0 || nt != tgt_vocab)) {
+        h5_free_strings(mi->tgt_vocab, nt);
+        mi->tgt_vocab = NULL;
+        return drnn_errf(err, errlen, 65, "%s: /tgt_vocab missing or not tgt_vocab_size entries",
+                         path);
+    }
+    mi->desc.tgt_vocab = nt;
     rc = model_desc_validate(&mi->desc, path, err, errlen);
     return rc;
 }

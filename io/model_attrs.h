@@ -3,8 +3,8 @@
  * files (DESIGN §7, §8). No MPI.
  *
  * Attributes: model (kind), cell, tokenizer, embed, hidden, layers, bidirectional, vocab_size,
- * and for a classifier classes and pool. Files written before the classifier have neither:
- * they read as classes 0, pool "last".
+ * for a classifier classes and pool, for seq2seq tgt_vocab_size and attention (with /tgt_vocab).
+ * Files written before the classifier have neither: they read as classes 0, pool "last".
  */
 #ifndef DRNN_IO_MODEL_ATTRS_H
 #define DRNN_IO_MODEL_ATTRS_H
@@ -13,20 +13,24 @@
 
 #include "model/desc.h"
 
-/* What a trained model carries besides its tensors. vocab [desc.vocab] and labels
- * [desc.classes] (NULL for an LM) are owned (model_info_free). */
+/* What a trained model carries besides its tensors. vocab [desc.vocab], labels [desc.classes]
+ * (NULL unless a classifier) and tgt_vocab [desc.tgt_vocab] (NULL unless seq2seq) are owned
+ * (model_info_free). */
 typedef struct {
     model_desc_t desc;
     char tokenizer[16];
     char **vocab;
     char **labels;
+    char **tgt_vocab;
 } model_info_t;
 
 void model_info_free(model_info_t *mi);
 
-/* Writes the attributes and /vocab (and /labels when desc.classes > 0). 0, or -1. */
+/* Writes the attributes and /vocab (and /labels when desc.classes > 0, /tgt_vocab when
+ * desc.tgt_vocab > 0). 0, or -1. */
 int model_attrs_write(hid_t f, const model_desc_t *d, const char *tokenizer,
-                      const char *const *vocab, const char *const *labels);
+                      const char *const *vocab, const char *const *labels,
+                      const char *const *tgt_vocab);
 
 /* Reads what model_attrs_write wrote into *mi (zeroed first; free with model_info_free even on
  * failure). 0, or 65 with a message naming PATH: attributes missing, of another type, out of

@@ -217,6 +217,10 @@ static void layer_ready(const rnn_stack_t *s, int k) {
     s->hooks.ready(s->hooks.ctx, first, total);
 }
 
+void stack_report_ready(const rnn_stack_t *s) {
+    for (int k = s->cfg.layers - 1; k >= 0; k--) layer_ready(s, k);
+}
+
 void stack_backward(rnn_stack_t *s, const float *params, float *grads, float *dy, float *dx,
                     const float *x, int T, int B, const float *dend, float *dstart) {
     const int H = s->cfg.hidden, L = s->cfg.layers, D = s->D, lstm = s->cfg.cell == CELL_LSTM;

@@ -55,6 +55,11 @@ const float *stack_forward(rnn_stack_t *s, const float *params, const float *x, 
  * layer first. */
 void stack_set_hooks(rnn_stack_t *s, const backward_hooks_t *hooks);
 
+/* Makes the ready calls a backward would make (each layer, top first) without computing
+ * anything: for a rank whose share of a batch is empty, so every rank reports the same ranges in
+ * the same order. */
+void stack_report_ready(const rnn_stack_t *s);
+
 /* dy: [T*B, D] gradient of the outputs (may be overwritten; zero at padded positions). Accumulates
  * into grads; writes dx: [T*B, input] unless NULL. After stack_forward with the same x, T, B.
  * dend (may be NULL): the gradient with respect to the state stack_forward left in `state` (same

@@ -90,6 +90,10 @@ void search_free(search_t *s) {
     free(s);
 }
 
+int search_n_best(const search_t *s) {
+    return s->NB;
+}
+
 static double length_penalty(double alpha, int n) {
     return alpha == 0.0 ? 1.0 : pow((5.0 + n) / 6.0, alpha);
 }

@@ -53,6 +53,8 @@ typedef struct search search_t;
  * instance sized for Bmax * max(beam, 1) hypotheses. Dies on out of memory. */
 search_t *search_create(const model_desc_t *d, const search_opts_t *o, int Tmax, int Bmax);
 void search_free(search_t *s);
+/* Hypotheses per source in search_run's output. */
+int search_n_best(const search_t *s);
 
 /* Decodes B sources (time-major [Ts*B], lens [B] in [1, Ts]); out [B * n_best] gets source b's
  * hypotheses at b*n_best, owned by the searcher until the next call. Returns the number of

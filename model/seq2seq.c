@@ -365,6 +365,17 @@ void seq2seq_backward(seq2seq_t *m, const float *params, float *grads, float sca
     tensors_ready(m, m->i_semb, m->i_semb);
 }
 
+void seq2seq_report_ready(seq2seq_t *m) {
+    tensors_ready(m, m->i_gw, m->i_gb);
+    tensors_ready(m, m->i_comb, m->i_comb);
+    tensors_ready(m, m->i_attn, m->i_attn);
+    stack_report_ready(m->dec);
+    tensors_ready(m, m->i_temb, m->i_temb);
+    tensors_ready(m, m->i_bw, m->i_bb);
+    stack_report_ready(m->enc);
+    tensors_ready(m, m->i_semb, m->i_semb);
+}
+
 /* ---- decoding ----------------------------------------------------------------------------- */
 
 void seq2seq_encode(seq2seq_t *m, const float *params, const uint32_t *src, const int *src_lens,

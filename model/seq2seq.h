@@ -82,6 +82,10 @@ double seq2seq_forward(seq2seq_t *m, const float *params, const seq2seq_batch_t 
  * scale * d(loss sum)/d params into grads [total]. */
 void seq2seq_backward(seq2seq_t *m, const float *params, float *grads, float scale);
 
+/* For a rank with no pairs in a batch: the ready calls of a backward, in its order, and nothing
+ * else (the gradients stay as they are, zero). */
+void seq2seq_report_ready(seq2seq_t *m);
+
 /* Attention weights of the last forward: [B, Tt, Ts], row b's matrix at b*Tt*Ts (0 at padded
  * source positions; rows past tgt_lens[b] are computed but meaningless). */
 const float *seq2seq_attention(const seq2seq_t *m);

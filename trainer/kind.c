@@ -3,8 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model/util.h"
+
 /* One row per model kind drnn-train can train. */
-static const train_kind_t *const kinds[] = {&train_kind_lm, &train_kind_classifier};
+static const train_kind_t *const kinds[] = {&train_kind_lm, &train_kind_classifier,
+                                            &train_kind_seq2seq};
 
 const train_kind_t *train_kind_find(const char *name) {
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
@@ -19,4 +22,12 @@ const char *train_kind_names(void) {
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
                      kinds[i]->name);
     return names;
+}
+
+int kind_check_layer_dropout(const train_opts_t *o, char *err, size_t errlen) {
+    if (o->dropout > 0 && o->layers < 2)
+        return drnn_errf(err, errlen, 64,
+                         "--dropout %g acts between stacked layers; use --layers 2 or more",
+                         o->dropout);
+    return 0;
 }

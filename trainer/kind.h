@@ -31,17 +31,21 @@ typedef struct {
     int B, Bl; /* global batch (streams or examples) and this rank's share, B / nranks */
 } kind_env_t;
 
-/* Sums over this rank's part of a batch or of an evaluation; the loop adds them over ranks. */
+#define KIND_EXTRA 32
+
+/* Sums over this rank's part of a batch or of an evaluation; the loop adds them over ranks
+ * (an evaluation's extra[] too: counts only the kind interprets, e.g. BLEU's n-gram matches). */
 typedef struct {
     double loss;    /* cross-entropy, nats */
-    double count;   /* what the loss is a mean over: targets (LM) or examples (classifier) */
+    double count;   /* what the loss is a mean over: targets (LM, seq2seq) or examples */
     double tokens;  /* input tokens read */
     double correct; /* classifier: predictions equal to the label */
+    double extra[KIND_EXTRA];
 } kind_sums_t;
 
 typedef struct train_kind {
     const char *name; /* --model */
-    const char *data; /* corpus data kind it trains on: "text" or "labels" */
+    const char *data; /* corpus data kind it trains on: "text", "labels" or "pairs" */
     int has_accuracy; /* report accuracy (and use it as the headline validation figure) */
     int uses_seq_len; /* --seq-len shapes the data layout (must match on resume) */
     /* The model the options and the corpus describe. 0, or 64 (option) / 65 with err. */
@@ -66,6 +70,10 @@ typedef struct train_kind {
     int (*has_valid)(const kind_ctx_t *k);
     /* Scores this rank's part of the valid split (dropout off). 0, or 65 with err. */
     int (*evaluate)(kind_ctx_t *k, const float *params, kind_sums_t *s, char *err, size_t errlen);
+    /* The validation figures of sums s (added over ranks) as text for the progress line
+     * ("loss 1.2345 | ppl 3.44 | ...") and as JSON members for metrics.jsonl
+     * ("\"loss\": 1.2345, ..."). */
+    void (*eval_report)(const kind_sums_t *s, char *text, size_t tn, char *json, size_t jn);
     /* Carried state: global items (0: none), floats per item (h part; the c part as many when
      * state_has_c), and this rank's items as [Bl_items, floats] h then c, in global id order
      * starting at rank * local items. Called only when items > 0. */
@@ -78,10 +86,14 @@ typedef struct train_kind {
 
 /* The kind named NAME, or NULL. */
 const train_kind_t *train_kind_find(const char *name);
-/* "lm, classifier" for messages. */
+/* "lm, classifier, seq2seq" for messages. */
 const char *train_kind_names(void);
+
+/* --dropout acting only between stacked layers needs two of them: 0, or 64 with err. */
+int kind_check_layer_dropout(const train_opts_t *o, char *err, size_t errlen);
 
 extern const train_kind_t train_kind_lm;
 extern const train_kind_t train_kind_classifier;
+extern const train_kind_t train_kind_seq2seq;
 
 #endif

@@ -47,7 +47,7 @@ static int cls_describe(model_desc_t *d, const train_opts_t *o, const corpus_t *
         return drnn_errf(err, errlen, 65,
                          "--data %s has %d label(s); a classifier needs at least 2", o->data,
                          d->classes);
-    return 0;
+    return kind_check_layer_dropout(o, err, errlen);
 }
 
 static void cls_close(kind_ctx_t *k) {
@@ -203,6 +203,12 @@ static int cls_no_state(const kind_ctx_t *k) {
     return 0;
 }
 
+static void cls_eval_report(const kind_sums_t *s, char *text, size_t tn, char *json, size_t jn) {
+    double loss = s->loss / s->count, acc = s->correct / s->count;
+    snprintf(text, tn, "loss %.4f | accuracy %.4f (%.0f examples)", loss, acc, s->count);
+    snprintf(json, jn, "\"loss\": %.9g, \"accuracy\": %.9g", loss, acc);
+}
+
 const train_kind_t train_kind_classifier = {
     .name = "classifier",
     .data = "labels",
@@ -218,6 +224,7 @@ const train_kind_t train_kind_classifier = {
     .forward_backward = cls_step,
     .has_valid = cls_has_valid,
     .evaluate = cls_evaluate,
+    .eval_report = cls_eval_report,
     .state_items = cls_no_state,
     .state_floats = cls_no_state,
     .state_has_c = cls_no_state,

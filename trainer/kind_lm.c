@@ -1,6 +1,7 @@
 /* The language model on the training seam (trainer/kind.h, DESIGN §5): B contiguous streams of
  * the train split, rank r owning streams [r*Bl, (r+1)*Bl); step n reads window (n-1) % spe of
  * every stream, carries the hidden state across windows and resets it at each epoch's start. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,7 @@ static int lm_describe(model_desc_t *d, const train_opts_t *o, const corpus_t *c
         return drnn_errf(err, errlen, 64,
                          "--bidirectional: a language model cannot read ahead of the token it "
                          "predicts; use it with --model classifier");
-    return 0;
+    return kind_check_layer_dropout(o, err, errlen);
 }
 
 static void lm_close(kind_ctx_t *k) {
@@ -162,6 +163,13 @@ static void lm_state_unpack(kind_ctx_t *k, const float *h, const float *c) {
         }
 }
 
+static void lm_eval_report(const kind_sums_t *s, char *text, size_t tn, char *json, size_t jn) {
+    double loss = s->loss / s->count;
+    snprintf(text, tn, "loss %.4f | ppl %.3f | bits/token %.4f", loss, exp(loss), loss / log(2.0));
+    snprintf(json, jn, "\"loss\": %.9g, \"ppl\": %.9g, \"bpt\": %.9g", loss, exp(loss),
+             loss / log(2.0));
+}
+
 const train_kind_t train_kind_lm = {
     .name = "lm",
     .data = "text",
@@ -177,6 +185,7 @@ const train_kind_t train_kind_lm = {
     .forward_backward = lm_step,
     .has_valid = lm_has_valid,
     .evaluate = lm_evaluate,
+    .eval_report = lm_eval_report,
     .state_items = lm_state_items,
     .state_floats = lm_state_floats,
     .state_has_c = lm_state_has_c,

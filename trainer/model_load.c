@@ -80,7 +80,9 @@ static int load_ckpt(model_file_t *m, const char *dir, int Tmax, int Bmax, char 
     snprintf(m->info.tokenizer, sizeof m->info.tokenizer, "%s", cm->tokenizer);
     m->info.vocab = copy_strings(ckpt_vocab(ck), cm->desc.vocab);
     m->info.labels = copy_strings(ckpt_labels(ck), cm->desc.classes);
-    if (!m->info.vocab || (cm->desc.classes && !m->info.labels)) {
+    m->info.tgt_vocab = copy_strings(ckpt_tgt_vocab(ck), cm->desc.tgt_vocab);
+    if (!m->info.vocab || (cm->desc.classes && !m->info.labels) ||
+        (cm->desc.tgt_vocab && !m->info.tgt_vocab)) {
         rc = drnn_errf(err, errlen, 70, "out of memory");
         goto out;
     }
@@ -141,6 +143,20 @@ static const char *shown(const char *s, char *buf, size_t len) {
     return buf;
 }
 
+/* Entry by entry, n strings of the model (mine) against the corpus's (theirs): 0 or 65. */
+static int same_strings(char *const *mine, const char *const *theirs, int n, const char *where,
+                        const char *what, const corpus_t *c, char *err, size_t errlen) {
+    char a[48], b[48];
+    for (int i = 0; i < n; i++)
+        if (strcmp(mine[i], theirs[i]) != 0)
+            return drnn_errf(err, errlen, 65,
+                             "%s: %s %d is \"%s\", the corpus %s has \"%s\"; its ids would mean "
+                             "other tokens",
+                             where, what, i, shown(mine[i], a, sizeof a), corpus_path(c),
+                             shown(theirs[i], b, sizeof b));
+    return 0;
+}
+
 int model_info_match_corpus(const model_info_t *mi, const char *where, const corpus_t *c, char *err,
                             size_t errlen) {
     char a[48], b[48];
@@ -152,22 +168,20 @@ int model_info_match_corpus(const model_info_t *mi, const char *where, const cor
                          "%s: vocab_size %d, but the corpus %s has %d tokens; its ids would mean "
                          "other tokens",
                          where, mi->desc.vocab, corpus_path(c), corpus_vocab_size(c));
-    const char *const *cv = corpus_vocab(c);
-    for (int i = 0; i < mi->desc.vocab; i++)
-        if (strcmp(mi->vocab[i], cv[i]) != 0)
-            return drnn_errf(err, errlen, 65,
-                             "%s: /vocab entry %d is \"%s\", the corpus %s has \"%s\"; its ids "
-                             "would mean other tokens",
-                             where, i, shown(mi->vocab[i], a, sizeof a), corpus_path(c),
-                             shown(cv[i], b, sizeof b));
+    int rc = same_strings(mi->vocab, corpus_vocab(c), mi->desc.vocab, where, "/vocab entry", c, err,
+                          errlen);
+    if (rc) return rc;
     if (mi->desc.classes != corpus_num_labels(c))
         return drnn_errf(err, errlen, 65, "%s: %d classes, but the corpus %s has %d labels", where,
                          mi->desc.classes, corpus_path(c), corpus_num_labels(c));
-    const char *const *cl = corpus_label_names(c);
-    for (int i = 0; i < mi->desc.classes; i++)
-        if (strcmp(mi->labels[i], cl[i]) != 0)
-            return drnn_errf(err, errlen, 65, "%s: label %d is \"%s\", the corpus %s has \"%s\"",
-                             where, i, shown(mi->labels[i], a, sizeof a), corpus_path(c),
-                             shown(cl[i], b, sizeof b));
-    return 0;
+    rc = same_strings(mi->labels, corpus_label_names(c), mi->desc.classes, where, "label", c, err,
+                      errlen);
+    if (rc) return rc;
+    if (mi->desc.tgt_vocab != corpus_tgt_vocab_size(c))
+        return drnn_errf(err, errlen, 65,
+                         "%s: target vocabulary of %d entries, but the corpus %s has %d; its ids "
+                         "would mean other tokens",
+                         where, mi->desc.tgt_vocab, corpus_path(c), corpus_tgt_vocab_size(c));
+    return same_strings(mi->tgt_vocab, corpus_tgt_vocab(c), mi->desc.tgt_vocab, where,
+                        "/tgt_vocab entry", c, err, errlen);
 }

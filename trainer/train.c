@@ -28,20 +28,27 @@ const opt_spec_t train_opt_spec[] = {
     {"data", STR(data), NULL, 0, 0, "corpus file from drnn-prep (required)", 1},
     {"run-dir", STR(run_dir), NULL, 0, 0, "folder for config.txt, metrics.jsonl, ckpt/ (required)",
      1},
-    {"model", STR(model), "lm", 0, 0, "model kind: lm or classifier", 1},
-    {"cell", STR(cell), "gru", 0, 0, "recurrent cell: rnn, rnn_relu, gru or lstm", 1},
+    {"model", STR(model), "lm", 0, 0, "model kind: lm, classifier or seq2seq", 1},
+    {"cell", STR(cell), "gru", 0, 0,
+     "recurrent cell: rnn, rnn_relu, gru or lstm (seq2seq: the encoder's; its decoder is a GRU)",
+     1},
     {"embed", OPT_INT, OFF(embed), 0, "128", 1, 1 << 16, "embedding size E", 1},
     {"hidden", OPT_INT, OFF(hidden), 0, "256", 1, 1 << 16, "hidden size H", 1},
     {"layers", OPT_INT, OFF(layers), 0, "1", 1, 16, "stacked recurrent layers", 1},
     {"bidirectional", OPT_FLAG, OFF(bidirectional), 0, NULL, 0, 1,
-     "classifier: a reverse direction too, outputs concatenated", 1},
+     "classifier, seq2seq encoder: a reverse direction too, outputs concatenated", 1},
+    {"attention", STR(attention), "general", 0, 0,
+     "seq2seq: Luong attention score, general (s . W h) or dot (s . h, unidirectional encoder)", 1},
     {"pool", STR(pool), "last", 0, 0,
      "classifier sentence vector: last (final states), mean or max over the outputs", 1},
     {"dropout", OPT_DOUBLE, OFF(dropout), 0, "0", 0, 0.99,
-     "dropout between stacked layers (training only)", 1},
+     "dropout between stacked layers (seq2seq: also before the generator); training only", 1},
     {"seq-len", OPT_INT, OFF(seq_len), 0, "64", 1, 1 << 16, "LM: BPTT window T", 1},
     {"batch", OPT_INT, OFF(batch), 0, "32", 1, 1 << 20,
-     "global batch B (LM: streams; classifier: examples), divisible by the rank count", 1},
+     "global batch B (LM: streams; classifier, seq2seq: examples), divisible by the rank count", 1},
+    {"batch-tokens", OPT_INT, OFF(batch_tokens), 0, "0", 0, 1 << 30,
+     "seq2seq: global batches of about N padded target tokens instead of --batch pairs (0: off)",
+     1},
     {"lr", OPT_DOUBLE, OFF(lr), 0, "1", 0, 1e6, "SGD learning rate", 1},
     {"momentum", OPT_DOUBLE, OFF(momentum), 0, "0", 0, 1, "SGD momentum (PyTorch form)", 1},
     {"clip", OPT_DOUBLE, OFF(clip), 0, "5", 0, 1e12, "global gradient norm clip; 0 turns it off",
@@ -139,10 +146,7 @@ static void validate(run_t *r) {
         comm_fail(64, "--model %s: expected one of %s", o->model, train_kind_names());
     if (cell_parse(o->cell) < 0)
         comm_fail(64, "--cell %s: expected rnn, rnn_relu, gru or lstm", o->cell);
-    if (o->dropout > 0 && o->layers < 2)
-        comm_fail(64, "--dropout %g acts between stacked layers; use --layers 2 or more",
-                  o->dropout);
-    if (o->batch % r->nranks != 0)
+    if (!o->batch_tokens && o->batch % r->nranks != 0)
         comm_fail(64, "--batch %d is not divisible by the number of ranks %d; use a multiple of %d",
                   o->batch, r->nranks, r->nranks);
     if (strcmp(o->allreduce_dtype, "fp32") != 0 && strcmp(o->allreduce_dtype, "bf16") != 0)
@@ -170,8 +174,8 @@ static void open_data_and_model(run_t *r) {
     if (!rc && strcmp(corpus_data_kind(r->corpus), r->kind->data) != 0)
         rc = drnn_errf(err, sizeof err, 64,
                        "--data %s holds %s data but --model %s trains on %s data; use --model "
-                       "classifier for labelled data (drnn-prep --format labels), --model lm for "
-                       "text",
+                       "classifier for labelled data (drnn-prep --format labels), --model seq2seq "
+                       "for pairs (--format pairs), --model lm for text",
                        r->o->data, corpus_data_kind(r->corpus), r->kind->name, r->kind->data);
     if (!rc) rc = r->kind->describe(&r->desc, r->o, r->corpus, err, sizeof err);
     if (!rc) rc = model_desc_validate(&r->desc, "options", err, sizeof err) ? 64 : 0;
@@ -288,10 +292,12 @@ static kind_sums_t evaluate(run_t *r) {
     int rc = r->kind->evaluate(r->k, r->params, &s, err, sizeof err);
     comm_phase_begin(0, "eval-reduce");
     comm_agree(rc, err);
-    double sums[4] = {s.loss, s.count, s.tokens, s.correct};
-    comm_allreduce_sum_doubles(sums, 4);
+    double sums[4 + KIND_EXTRA] = {s.loss, s.count, s.tokens, s.correct};
+    memcpy(sums + 4, s.extra, sizeof s.extra);
+    comm_allreduce_sum_doubles(sums, 4 + KIND_EXTRA);
     comm_phase_end();
-    kind_sums_t g = {sums[0], sums[1], sums[2], sums[3]};
+    kind_sums_t g = {sums[0], sums[1], sums[2], sums[3], {0}};
+    memcpy(g.extra, sums + 4, sizeof g.extra);
     return g;
 }
 
@@ -335,27 +341,24 @@ static void progress(run_t *r, long step, double loss, double acc, double norm, 
 
 static void report_eval(run_t *r, long step, const kind_sums_t *s) {
     if (r->rank != 0) return;
-    int tty = live_tty();
-    double loss = s->loss / s->count;
-    if (r->kind->has_accuracy) {
-        double acc = s->correct / s->count;
-        printf("%svalid step %ld | loss %.4f | accuracy %.4f (%.0f examples)\n", tty ? "\n" : "",
-               step, loss, acc, s->count);
-        metrics_eval_accuracy(&r->metrics, step, "valid", loss, acc);
-    } else {
-        printf("%svalid step %ld | loss %.4f | ppl %.3f | bits/token %.4f\n", tty ? "\n" : "", step,
-               loss, exp(loss), loss / log(2.0));
-        metrics_eval(&r->metrics, step, "valid", loss);
-    }
+    char text[512], json[1024];
+    r->kind->eval_report(s, text, sizeof text, json, sizeof json);
+    printf("%svalid step %ld | %s\n", live_tty() ? "\n" : "", step, text);
+    metrics_eval_fields(&r->metrics, step, "valid", json);
     fflush(stdout);
 }
 
 static void print_start(const run_t *r, int threads) {
     if (r->rank != 0) return;
-    printf("drnn-train: %s, %d rank%s x %d thread%s, %zu parameters, %ld steps of batch %d "
+    char batch[64];
+    if (r->o->batch_tokens)
+        snprintf(batch, sizeof batch, "about %d target tokens", r->o->batch_tokens);
+    else
+        snprintf(batch, sizeof batch, "%d", r->B);
+    printf("drnn-train: %s, %d rank%s x %d thread%s, %zu parameters, %ld steps of batch %s "
            "(%ld per epoch)\n",
            r->kind->name, r->nranks, r->nranks > 1 ? "s" : "", threads, threads > 1 ? "s" : "",
-           r->P, r->total_steps, r->B, r->steps_per_epoch);
+           r->P, r->total_steps, batch, r->steps_per_epoch);
     config_write(stdout, r->o, train_opt_spec, train_opt_count);
     if (r->nranks > 1)
         printf("drnn-train: gradient all-reduce: %s in %d bucket%s of at most %g MiB, "

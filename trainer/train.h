@@ -14,8 +14,8 @@
 
 typedef struct {
     char data[4096], run_dir[4096], config[4096], init_from[4096], resume[4096];
-    char model[16], cell[16], pool[16];
-    int embed, hidden, layers, bidirectional, seq_len, batch;
+    char model[16], cell[16], pool[16], attention[16];
+    int embed, hidden, layers, bidirectional, seq_len, batch, batch_tokens;
     double lr, momentum, clip, dropout;
     long steps, epochs, checkpoint_every;
     int keep, ckpt_deflate;

@@ -49,6 +49,7 @@ static void fill_meta(ckpt_meta_t *m, const train_ckpt_ctx_t *c, long step, long
     memset(m, 0, sizeof *m);
     m->step = step, m->epoch = epoch, m->batch_in_epoch = batch_in_epoch, m->tokens = tokens;
     m->world = c->nranks, m->batch = c->B, m->seq_len = o->seq_len;
+    m->batch_tokens = o->batch_tokens;
     m->desc = *c->desc;
     snprintf(m->tokenizer, sizeof m->tokenizer, "%s", corpus_tokenizer(c->corpus));
     m->lr = o->lr, m->momentum = o->momentum, m->clip = o->clip, m->dropout = o->dropout;
@@ -112,8 +113,8 @@ void train_ckpt_save(const train_ckpt_ctx_t *c, long step, long epoch, long batc
             cc[r] = (uint32_t)crcs[r];
         }
         rc = ckpt_commit(o->run_dir, &m, table_of(c), corpus_vocab(c->corpus),
-                         corpus_label_names(c->corpus), lo, hi, cc, o->ckpt_deflate, o->keep, err,
-                         sizeof err);
+                         corpus_label_names(c->corpus), corpus_tgt_vocab(c->corpus), lo, hi, cc,
+                         o->ckpt_deflate, o->keep, err, sizeof err);
         free(lo), free(hi), free(cc);
     }
     comm_agree(rc, err);
@@ -141,6 +142,17 @@ static int check_options(const ckpt_meta_t *m, const train_ckpt_ctx_t *c, const 
         return drnn_errf(err, n, 64,
                          "--batch %d differs from the checkpoint %s (%d); resume with --batch %d",
                          c->B, dir, m->batch, m->batch);
+    if (o->seed != m->seed)
+        return drnn_errf(err, n, 64,
+                         "--seed %llu differs from the checkpoint %s (%llu): the data order and "
+                         "dropout follow the seed; resume with --seed %llu",
+                         (unsigned long long)o->seed, dir, (unsigned long long)m->seed,
+                         (unsigned long long)m->seed);
+    if (o->batch_tokens != m->batch_tokens)
+        return drnn_errf(err, n, 64,
+                         "--batch-tokens %d differs from the checkpoint %s (%d); resume with "
+                         "--batch-tokens %d",
+                         o->batch_tokens, dir, m->batch_tokens, m->batch_tokens);
     if (c->kind->uses_seq_len && o->seq_len != m->seq_len)
         return drnn_errf(err, n, 64,
                          "--seq-len %d differs from the checkpoint %s (%d); resume with --seq-len "
@@ -182,7 +194,7 @@ static int load_rank0(const train_ckpt_ctx_t *c, float *h_all, float *c_all, lon
 long train_ckpt_resume(const train_ckpt_ctx_t *c, double *tokens) {
     if (c->o->resume[0] == '\0') return 0;
     double t0 = comm_wtime();
-    comm_phase_begin(0, "resume"); /* rank 0 reads while the others wait in a collective */
+    comm_phase_begin(0, "resume");   /* rank 0 reads while the others wait in a collective */
     char err[ERRLEN] = "--resume: "; /* the reader's message follows the prefix */
     const size_t pre = strlen(err);
     state_shape_t ss = state_shape(c);

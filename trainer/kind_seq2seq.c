@@ -1,0 +1,333 @@
+/* Sequence-to-sequence with attention on the training seam (trainer/kind.h, DESIGN §5).
+ *
+ * Batches are made once, from the seed alone, and never depend on the rank count: the train
+ * pairs in a Philox order keyed by the seed are sorted by length (padded size max(source, target
+ * with <eos>), then target, then source, ties by that order), then cut into consecutive global
+ * batches — of --batch pairs (the first ⌊n/B⌋·B pairs of the Philox order), or, with
+ * --batch-tokens N, as many pairs as keep (pairs × longest padded size) <= N (at least one). So
+ * padding stays small, and a pair that is longer than the budget is a batch alone. Each epoch
+ * takes the batches in a Philox order keyed by (seed, epoch). Rank r of N takes pairs
+ * [r·n/N, (r+1)·n/N) of each global batch of n pairs; it reads the pairs it will ever take once,
+ * at the start, and no others. The loss is normalized by the global batch's target tokens, so N
+ * ranks equal one rank; the data position is a function of the step, so a resumed run, on any
+ * rank count, takes the very next batch.
+ *
+ * Validation: the valid pairs sorted by length, rank r scoring [r·n/N, (r+1)·n/N): teacher-forced
+ * loss per target token, then greedy decoding (model/search.h) scored by exact match, token edit
+ * rate (on ids) and corpus BLEU (on the detokenized text, sacreBLEU's defaults; trainer/
+ * s2s_score.h), all from counts added over ranks.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/rng.h"
+#include "model/search.h"
+#include "model/seq2seq.h"
+#include "model/util.h"
+#include "trainer/kind.h"
+#include "trainer/s2s_data.h"
+#include "trainer/s2s_eval.h"
+
+/* An evaluation's figures beyond loss, count and tokens travel in extra[]. */
+_Static_assert(S2S_EVAL_N - S2S_EVAL_IDS <= KIND_EXTRA, "KIND_EXTRA too small for seq2seq");
+
+struct kind_ctx {
+    kind_env_t env;
+    seq2seq_t *m;
+    search_t *greedy; /* validation decoding, made at the first evaluation */
+    int Tmax, Bmax;   /* this rank's largest pair and share of a batch */
+    long spe;         /* global batches = steps per epoch */
+    uint64_t *bstart; /* [spe+1] global batch b is sorted pairs [bstart[b], bstart[b+1]) */
+    double *norm;     /* [spe] target tokens of global batch b */
+    uint64_t *lstart; /* [spe+1] this rank's share of batch b: pairs [lstart[b], lstart[b+1]) */
+    uint64_t *slot0;  /* [spe] slot in batch b of this rank's first pair (dropout keys) */
+    long *border;     /* [spe] batch order of epoch `epoch` */
+    long epoch, cur;  /* cur: the loaded batch */
+    s2s_pairs_t train, valid;
+    s2s_batch_t batch;
+    int spaced;  /* word tokens: text joins them with spaces */
+    FILE *trace; /* DRNN_TRACE_BATCHES: rank 0 writes "step batch" per step */
+};
+
+static int s2s_describe(model_desc_t *d, const train_opts_t *o, const corpus_t *c, char *err,
+                        size_t errlen) {
+    memset(d, 0, sizeof *d);
+    snprintf(d->kind, sizeof d->kind, "seq2seq");
+    d->cell = cell_parse(o->cell);
+    d->vocab = corpus_vocab_size(c);
+    d->tgt_vocab = corpus_tgt_vocab_size(c);
+    d->embed = o->embed, d->hidden = o->hidden, d->layers = o->layers;
+    d->bidirectional = o->bidirectional;
+    d->attention = model_attention_parse(o->attention);
+    if (d->attention < 0)
+        return drnn_errf(err, errlen, 64, "--attention %s: expected dot or general", o->attention);
+    if (d->attention == ATTN_DOT && d->bidirectional)
+        return drnn_errf(err, errlen, 64,
+                         "--attention dot scores decoder states against encoder states of the "
+                         "same width; a bidirectional encoder's are twice as wide: use "
+                         "--attention general");
+    return s2s_check_specials(c, err, errlen);
+}
+
+static void s2s_close(kind_ctx_t *k) {
+    if (!k) return;
+    seq2seq_free(k->m);
+    search_free(k->greedy);
+    free(k->bstart), free(k->norm), free(k->lstart), free(k->slot0), free(k->border);
+    s2s_pairs_free(&k->train), s2s_pairs_free(&k->valid);
+    s2s_batch_free(&k->batch);
+    if (k->trace) fclose(k->trace);
+    free(k);
+}
+
+typedef struct {
+    int size, tgt, src;
+    uint64_t pos, id;
+} keyed_t;
+
+static int by_size(const void *a, const void *b) {
+    const keyed_t *x = a, *y = b;
+    if (x->size != y->size) return x->size < y->size ? -1 : 1;
+    if (x->tgt != y->tgt) return x->tgt < y->tgt ? -1 : 1;
+    if (x->src != y->src) return x->src < y->src ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static keyed_t key_of(const s2s_index_t *ix, uint64_t id, uint64_t pos) {
+    int s = s2s_src_len(ix, id), t = s2s_tgt_len(ix, id);
+    keyed_t k = {s > t ? s : t, t, s, pos, id};
+    return k;
+}
+
+/* A permutation of [0, n) from Philox (seed, purpose RNG_SHUFFLE, a, b). */
+static void permute(uint64_t *p, uint64_t n, uint64_t seed, uint32_t a, uint32_t b) {
+    for (uint64_t i = 0; i < n; i++) p[i] = i;
+    for (uint64_t i = n; i > 1; i--) {
+        uint64_t r = ((uint64_t)rng_u32(seed, RNG_SHUFFLE, a, b, 2 * i) << 32 |
+                      rng_u32(seed, RNG_SHUFFLE, a, b, 2 * i + 1)) %
+                     i;
+        uint64_t t = p[i - 1];
+        p[i - 1] = p[r], p[r] = t;
+    }
+}
+
+/* The global batches (file comment) into k->bstart/norm; returns the sorted pair ids. */
+static uint64_t *make_batches(kind_ctx_t *k, const s2s_index_t *ix) {
+    const train_opts_t *o = k->env.o;
+    uint64_t n = ix->n;
+    uint64_t *perm = model_calloc(n + 1, sizeof *perm);
+    permute(perm, n, o->seed, 0xFFFFFFFFu, 0);
+    if (!o->batch_tokens) n = n / (uint64_t)o->batch * (uint64_t)o->batch;
+    keyed_t *kv = model_calloc(n + 1, sizeof *kv);
+    for (uint64_t i = 0; i < n; i++) kv[i] = key_of(ix, perm[i], i);
+    qsort(kv, n, sizeof *kv, by_size);
+    uint64_t *sorted = perm; /* reused: the first n entries */
+    for (uint64_t i = 0; i < n; i++) sorted[i] = kv[i].id;
+    k->bstart = model_calloc(n + 2, sizeof *k->bstart);
+    long nb = 0;
+    for (uint64_t i = 0; i < n;) {
+        uint64_t j = i + 1;
+        if (o->batch_tokens) {
+            int widest = kv[i].size;
+            while (j < n) {
+                int w = kv[j].size > widest ? kv[j].size : widest;
+                if ((j - i + 1) * (uint64_t)w > (uint64_t)o->batch_tokens) break;
+                widest = w, j++;
+            }
+        } else {
+            j = i + (uint64_t)o->batch;
+        }
+        k->bstart[nb++] = i;
+        i = j;
+    }
+    k->bstart[nb] = n;
+    k->spe = nb;
+    k->norm = model_calloc((size_t)nb + 1, sizeof *k->norm);
+    for (long b = 0; b < nb; b++)
+        for (uint64_t i = k->bstart[b]; i < k->bstart[b + 1]; i++)
+            k->norm[b] += s2s_tgt_len(ix, sorted[i]);
+    free(kv);
+    return sorted;
+}
+
+/* This rank's share of every batch, read once: pairs [lstart[b], lstart[b+1]) of k->train. */
+static int read_train(kind_ctx_t *k, corpus_t *c, const s2s_index_t *ix, const uint64_t *sorted,
+                      char *err, size_t errlen) {
+    const uint64_t N = (uint64_t)k->env.nranks, r = (uint64_t)k->env.rank;
+    k->lstart = model_calloc((size_t)k->spe + 1, sizeof *k->lstart);
+    k->slot0 = model_calloc((size_t)k->spe + 1, sizeof *k->slot0);
+    uint64_t *ids = model_calloc(k->bstart[k->spe] + 1, sizeof *ids), m = 0;
+    for (long b = 0; b < k->spe; b++) {
+        uint64_t n = k->bstart[b + 1] - k->bstart[b], lo = n * r / N, hi = n * (r + 1) / N;
+        k->lstart[b] = m, k->slot0[b] = lo;
+        for (uint64_t i = lo; i < hi; i++) ids[m++] = sorted[k->bstart[b] + i];
+        if ((int)(hi - lo) > k->Bmax) k->Bmax = (int)(hi - lo);
+    }
+    k->lstart[k->spe] = m;
+    int rc = s2s_pairs_read(&k->train, c, CORPUS_TRAIN, ix, ids, m, err, errlen);
+    free(ids);
+    return rc;
+}
+
+/* This rank's slice of the valid pairs sorted by size. */
+static int read_valid(kind_ctx_t *k, corpus_t *c, char *err, size_t errlen) {
+    s2s_index_t vx;
+    int rc = s2s_index_read(&vx, c, CORPUS_VALID, err, errlen);
+    if (rc) {
+        s2s_index_free(&vx);
+        return rc;
+    }
+    const uint64_t n = vx.n, N = (uint64_t)k->env.nranks, r = (uint64_t)k->env.rank;
+    keyed_t *kv = model_calloc(n + 1, sizeof *kv);
+    for (uint64_t i = 0; i < n; i++) kv[i] = key_of(&vx, i, i);
+    qsort(kv, n, sizeof *kv, by_size);
+    uint64_t lo = n * r / N, hi = n * (r + 1) / N;
+    uint64_t *ids = model_calloc(hi - lo + 1, sizeof *ids);
+    for (uint64_t i = lo; i < hi; i++) ids[i - lo] = kv[i].id;
+    rc = s2s_pairs_read(&k->valid, c, CORPUS_VALID, &vx, ids, hi - lo, err, errlen);
+    free(kv), free(ids);
+    s2s_index_free(&vx);
+    return rc;
+}
+
+static int s2s_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *env, char *err,
+                    size_t errlen) {
+    kind_ctx_t *k = model_calloc(1, sizeof *k);
+    *out = k;
+    k->env = *env, k->epoch = -1, k->cur = -1;
+    const train_opts_t *o = env->o;
+    s2s_index_t ix;
+    int rc = s2s_index_read(&ix, env->corpus, CORPUS_TRAIN, err, errlen);
+    if (!rc && !o->batch_tokens && ix.n < (uint64_t)o->batch)
+        rc = drnn_errf(err, errlen, 64,
+                       "--data %s: the train split has %llu pairs, fewer than --batch %d; lower "
+                       "--batch",
+                       o->data, (unsigned long long)ix.n, o->batch);
+    if (!rc && ix.n == 0)
+        rc = drnn_errf(err, errlen, 65, "--data %s: the train split has no pairs", o->data);
+    if (!rc) {
+        uint64_t *sorted = make_batches(k, &ix);
+        rc = read_train(k, env->corpus, &ix, sorted, err, errlen);
+        free(sorted);
+    }
+    s2s_index_free(&ix);
+    if (!rc) rc = read_valid(k, env->corpus, err, errlen);
+    if (rc) return rc;
+    k->Tmax = k->train.longest > k->valid.longest ? k->train.longest : k->valid.longest;
+    k->Tmax = k->Tmax > 1 ? k->Tmax : 1;
+    k->Bmax = k->Bmax > 1 ? k->Bmax : 1;
+    k->border = model_calloc((size_t)k->spe, sizeof *k->border);
+    k->m = seq2seq_create(d, k->Tmax, k->Bmax);
+    s2s_batch_alloc(&k->batch, k->Tmax, k->Bmax);
+    k->spaced = strcmp(corpus_tokenizer(env->corpus), "word") == 0;
+    const char *trace = getenv("DRNN_TRACE_BATCHES");
+    if (trace && env->rank == 0 && !(k->trace = fopen(trace, "a")))
+        return drnn_errf(err, errlen, 74, "DRNN_TRACE_BATCHES=%s: cannot open", trace);
+    return 0;
+}
+
+static void *s2s_model(kind_ctx_t *k) {
+    return k->m;
+}
+
+static long s2s_spe(const kind_ctx_t *k) {
+    return k->spe;
+}
+
+static int s2s_load_batch(kind_ctx_t *k, long step, char *err, size_t errlen) {
+    (void)err, (void)errlen;
+    long epoch = (step - 1) / k->spe, i = (step - 1) % k->spe;
+    if (epoch != k->epoch) {
+        uint64_t *p = model_calloc((size_t)k->spe, sizeof *p);
+        permute(p, (uint64_t)k->spe, k->env.o->seed, (uint32_t)epoch, 1);
+        for (long b = 0; b < k->spe; b++) k->border[b] = (long)p[b];
+        free(p);
+        k->epoch = epoch;
+    }
+    k->cur = k->border[i];
+    int n = (int)(k->lstart[k->cur + 1] - k->lstart[k->cur]);
+    if (n > 0) s2s_batch_fill(&k->batch, &k->train, k->lstart[k->cur], n);
+    if (k->trace) {
+        fprintf(k->trace, "%ld %ld\n", step, k->cur);
+        fflush(k->trace);
+    }
+    return 0;
+}
+
+static double s2s_batch_norm(const kind_ctx_t *k) {
+    return k->norm[k->cur];
+}
+
+static void s2s_step(kind_ctx_t *k, const float *params, float *grads, long step, float scale,
+                     kind_sums_t *s) {
+    memset(s, 0, sizeof *s);
+    const long b = k->cur;
+    if (k->lstart[b + 1] == k->lstart[b]) { /* no pairs here: report what backward would */
+        seq2seq_report_ready(k->m);
+        return;
+    }
+    const train_opts_t *o = k->env.o;
+    seq2seq_set_dropout(k->m, (float)o->dropout, o->seed, (uint32_t)step, (uint32_t)k->slot0[b]);
+    s->loss = seq2seq_forward(k->m, params, &k->batch.bt, 1);
+    s->count = (double)k->batch.tgt_tokens;
+    s->tokens = (double)k->batch.tokens;
+    seq2seq_backward(k->m, params, grads, scale);
+}
+
+static int s2s_has_valid(const kind_ctx_t *k) {
+    return corpus_split_examples(k->env.corpus, CORPUS_VALID) > 0;
+}
+
+static int s2s_evaluate(kind_ctx_t *k, const float *params, kind_sums_t *s, char *err,
+                        size_t errlen) {
+    memset(s, 0, sizeof *s);
+    if (!k->greedy) {
+        search_opts_t so = {0, 1, 0.0f, 2.0f, S2S_BOS, S2S_EOS, 0};
+        k->greedy = search_create(seq2seq_desc(k->m), &so, k->Tmax, k->Bmax);
+    }
+    s2s_eval_t e = {k->m,      k->greedy, &k->batch, corpus_tgt_vocab(k->env.corpus),
+                    k->spaced, NULL,      NULL};
+    double sums[S2S_EVAL_N] = {0};
+    int rc = s2s_eval_pairs(&e, params, &k->valid, sums);
+    if (rc) return drnn_errf(err, errlen, rc, "validation: write failed");
+    s->loss = sums[S2S_EVAL_LOSS], s->count = sums[S2S_EVAL_TGT];
+    s->tokens = sums[S2S_EVAL_TOKENS];
+    memcpy(s->extra, sums + S2S_EVAL_IDS, sizeof(double) * (S2S_EVAL_N - S2S_EVAL_IDS));
+    return 0;
+}
+
+static void s2s_eval_report(const kind_sums_t *s, char *text, size_t tn, char *json, size_t jn) {
+    double sums[S2S_EVAL_N] = {s->loss, s->count, s->tokens};
+    memcpy(sums + S2S_EVAL_IDS, s->extra, sizeof(double) * (S2S_EVAL_N - S2S_EVAL_IDS));
+    s2s_eval_format(sums, text, tn, json, jn);
+}
+
+static int s2s_no_state(const kind_ctx_t *k) {
+    (void)k;
+    return 0;
+}
+
+const train_kind_t train_kind_seq2seq = {
+    .name = "seq2seq",
+    .data = "pairs",
+    .has_accuracy = 0,
+    .uses_seq_len = 0,
+    .describe = s2s_describe,
+    .open = s2s_open,
+    .close = s2s_close,
+    .model = s2s_model,
+    .steps_per_epoch = s2s_spe,
+    .load_batch = s2s_load_batch,
+    .batch_norm = s2s_batch_norm,
+    .forward_backward = s2s_step,
+    .has_valid = s2s_has_valid,
+    .evaluate = s2s_evaluate,
+    .eval_report = s2s_eval_report,
+    .state_items = s2s_no_state,
+    .state_floats = s2s_no_state,
+    .state_has_c = s2s_no_state,
+    .state_pack = NULL,
+    .state_unpack = NULL,
+};
