@@ -5,8 +5,13 @@
  * string per id) and 1-D token datasets /train/tokens, /valid/tokens, /test/tokens. Labelled data
  * (data = "labels") adds num_labels, <split>_examples, /labels (one name per label id) and per
  * split /SPLIT/offsets [n+1] and /SPLIT/labels [n]: example i is the tokens [offsets[i],
- * offsets[i+1]) with label labels[i]. A file without a data attribute is text. Readers trust the
- * attributes and never re-read the data to verify it. This module makes no MPI calls.
+ * offsets[i+1]) with label labels[i]. Pair data (data = "pairs", for seq2seq) has a source and a
+ * target vocabulary (/vocab and /tgt_vocab, seq2seq specials <unk> <pad> <bos> <eos> first) and
+ * per split /SPLIT/src_tokens, /SPLIT/src_offsets [n+1], /SPLIT/tgt_tokens, /SPLIT/tgt_offsets
+ * [n+1]: pair i is source tokens [src_offsets[i], src_offsets[i+1]) and target tokens
+ * [tgt_offsets[i], tgt_offsets[i+1]), the target without <bos>/<eos>. A file without a data
+ * attribute is text. Readers trust the attributes and never re-read the data to verify it. This
+ * module makes no MPI calls.
  */
 #ifndef DRNN_IO_CORPUS_H
 #define DRNN_IO_CORPUS_H
@@ -24,25 +29,28 @@ typedef struct corpus corpus_t;
 
 /* Opens PATH read-only and checks format, version and attributes, and that every present split's
  * datasets exist with the sizes the attributes give (for labelled data also num_labels >= 1 and
- * /labels with that many names). Returns 0 and sets *out, or returns a sysexits code (66
- * missing/unreadable, 65 not a drnn corpus or damaged) with a one-line message naming the file in
- * err. The caller owns *out (corpus_close). */
+ * /labels with that many names; for pair data tgt_vocab_size, shared_vocab and /tgt_vocab with
+ * that many entries, equal to /vocab when shared). Returns 0 and sets *out, or returns a sysexits
+ * code (66 missing/unreadable, 65 not a drnn corpus or damaged) with a one-line message naming the
+ * file in err. The caller owns *out (corpus_close). */
 int corpus_open(corpus_t **out, const char *path, char *err, size_t errlen);
 void corpus_close(corpus_t *c);
 
 const char *corpus_path(const corpus_t *c);
-const char *corpus_tokenizer(const corpus_t *c); /* "byte", "char" or "word" */
-int corpus_vocab_size(const corpus_t *c);
+const char *corpus_tokenizer(const corpus_t *c);    /* "byte", "char" or "word" */
+int corpus_vocab_size(const corpus_t *c);           /* pair data: the source vocabulary's */
 const char *const *corpus_vocab(const corpus_t *c); /* vocab_size NUL-terminated strings */
 const char *corpus_uuid(const corpus_t *c);
-uint64_t corpus_split_tokens(const corpus_t *c, int split); /* 0 when the split is absent */
+/* 0 when the split is absent; pair data: the source tokens */
+uint64_t corpus_split_tokens(const corpus_t *c, int split);
 uint32_t corpus_split_crc32(const corpus_t *c, int split);
 
 /* --- Labelled data ------------------------------------------------------------------------ */
-const char *corpus_data_kind(const corpus_t *c);              /* "text" or "labels" */
-int corpus_num_labels(const corpus_t *c);                     /* 0 for text */
-const char *const *corpus_label_names(const corpus_t *c);     /* [num_labels], NULL for text */
-uint64_t corpus_split_examples(const corpus_t *c, int split); /* 0 when absent or text */
+const char *corpus_data_kind(const corpus_t *c);          /* "text", "labels" or "pairs" */
+int corpus_num_labels(const corpus_t *c);                 /* 0 but for labels */
+const char *const *corpus_label_names(const corpus_t *c); /* [num_labels], NULL but for labels */
+/* Examples (labels) or pairs (pairs) of the split; 0 when absent or text. */
+uint64_t corpus_split_examples(const corpus_t *c, int split);
 /* offsets [n+1] and labels [n] of a whole labelled split (n = corpus_split_examples; the caller
  * allocates both; an absent split gives offsets[0] = 0). Checks offsets[0] == 0, non-decreasing,
  * offsets[n] == corpus_split_tokens, every label < num_labels. 0, or 65 with a message naming
@@ -50,10 +58,28 @@ uint64_t corpus_split_examples(const corpus_t *c, int split); /* 0 when absent o
 int corpus_read_examples(corpus_t *c, int split, uint64_t *offsets, uint32_t *labels, char *err,
                          size_t errlen);
 
-/* Reads N token ids of SPLIT (text or labelled) starting at OFF into DST. Returns 0, or 65 with a
- * message in err (out of range, read error, id >= vocab_size). */
+/* Reads N token ids of SPLIT (text, labelled, or the source side of pairs) starting at OFF into
+ * DST. Returns 0, or 65 with a message in err (out of range, read error, id >= vocab_size). */
 int corpus_read(corpus_t *c, int split, uint64_t off, uint64_t n, uint32_t *dst, char *err,
                 size_t errlen);
+
+/* --- Pair data (seq2seq) ------------------------------------------------------------------ */
+int corpus_tgt_vocab_size(const corpus_t *c);           /* 0 but for pairs */
+const char *const *corpus_tgt_vocab(const corpus_t *c); /* [tgt_vocab_size], NULL but for pairs */
+int corpus_shared_vocab(const corpus_t *c); /* 1: one vocabulary for both sides (pairs) */
+uint64_t corpus_split_tgt_tokens(const corpus_t *c, int split); /* 0 when absent or not pairs */
+/* src_off and tgt_off [n+1] of a whole pair split (n = corpus_split_examples; the caller
+ * allocates both; an absent split gives src_off[0] = tgt_off[0] = 0). Checks that both start at
+ * 0, never decrease, give every pair at least one token on each side and end at
+ * corpus_split_tokens and corpus_split_tgt_tokens. 0, or 65 with a message naming the file in err
+ * (also for a corpus that is not pair data). */
+int corpus_read_pair_offsets(corpus_t *c, int split, uint64_t *src_off, uint64_t *tgt_off,
+                             char *err, size_t errlen);
+/* Reads N ids of one side of SPLIT (SIDE 0 source, as corpus_read; 1 target) starting at OFF of
+ * that side's tokens into DST. Returns 0, or 65 with a message in err (not pair data, out of
+ * range, read error, id >= that side's vocabulary size); 70 for another SIDE. */
+int corpus_read_side(corpus_t *c, int split, int side, uint64_t off, uint64_t n, uint32_t *dst,
+                     char *err, size_t errlen);
 
 /* --- Per-stream reader with read-ahead (DESIGN §5, §6) -------------------------------------
  * Reading T+1 tokens per stream per step straight from deflated chunks would decompress the

@@ -32,19 +32,30 @@ typedef struct {
     unsigned char *buf; /* one chunk: CORPUS_WRITE_CHUNK * width bytes */
 } column_t;
 
-enum { COL_TOKENS, COL_OFFSETS, COL_LABELS, NCOLS };
-static const char *const col_names[NCOLS] = {"tokens", "offsets", "labels"};
+/* The datasets of a split; pair data keeps the source in tokens and offsets. */
+enum { COL_TOKENS, COL_OFFSETS, COL_LABELS, COL_TGT_TOKENS, COL_TGT_OFFSETS, NCOLS };
+enum { DATA_TEXT, DATA_LABELS, DATA_PAIRS, NDATA };
+static const char *const data_names[NDATA] = {"text", "labels", "pairs"};
+/* Dataset names of each kind of data; NULL: the column is not used. */
+static const char *const col_names[NDATA][NCOLS] = {
+    {"tokens"},
+    {"tokens", "offsets", "labels"},
+    {"src_tokens", "src_offsets", NULL, "tgt_tokens", "tgt_offsets"},
+};
 
 typedef struct {
-    hid_t group;         /* -1 until the split's first token (text) or example (labels) */
-    column_t col[NCOLS]; /* text corpora use tokens only */
+    hid_t group; /* -1 until the split's first token (text) or example (labels, pairs) */
+    column_t col[NCOLS];
 } split_out_t;
 
 struct corpus_writer {
     hid_t file;
-    int width; /* bytes per token id */
+    int data;  /* DATA_* */
+    int width; /* bytes per token id (pairs: source) */
     uint32_t vocab_size;
-    uint32_t num_labels; /* 0: a text corpus */
+    uint32_t num_labels;     /* labels */
+    uint32_t tgt_vocab_size; /* pairs */
+    int shared_vocab;        /* pairs */
     char tokenizer[8];
     char uuid[33];
     char *path, *tmp;
@@ -203,14 +214,15 @@ static int column_create(corpus_writer_t *w, hid_t group, const char *name, colu
     return rc;
 }
 
-/* Creates split K's group and datasets (tokens; offsets and labels for labelled data). */
+/* Creates split K's group and the datasets its kind of data has. */
 static int split_create(corpus_writer_t *w, int k, char *err, size_t errlen) {
     split_out_t *s = &w->split[k];
-    int ncols = w->num_labels ? NCOLS : 1, rc = 0;
+    int rc = 0;
     s->group = H5Gcreate2(w->file, split_names[k], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (s->group < 0) return h5_fail(w, "creating a split group", err, errlen);
-    for (int c = 0; c < ncols && rc == 0; c++)
-        rc = column_create(w, s->group, col_names[c], &s->col[c], err, errlen);
+    for (int c = 0; c < NCOLS && rc == 0; c++)
+        if (col_names[w->data][c])
+            rc = column_create(w, s->group, col_names[w->data][c], &s->col[c], err, errlen);
     return rc;
 }
 
@@ -240,18 +252,18 @@ static int column_push(corpus_writer_t *w, column_t *c, uint64_t v, char *err, s
     return ++c->fill == CORPUS_WRITE_CHUNK ? column_flush(w, c, err, errlen) : 0;
 }
 
-/* Appends ids[0..n) to the tokens of split K. */
-static int tokens_append(corpus_writer_t *w, int k, const uint32_t *ids, size_t n, char *err,
-                         size_t errlen) {
-    column_t *c = &w->split[k].col[COL_TOKENS];
+/* Appends ids[0..n) to the token column COL (COL_TOKENS, COL_TGT_TOKENS) of split K. */
+static int tokens_append(corpus_writer_t *w, int k, int col, const uint32_t *ids, size_t n,
+                         char *err, size_t errlen) {
+    column_t *c = &w->split[k].col[col];
+    uint32_t limit = col == COL_TOKENS ? w->vocab_size : w->tgt_vocab_size;
     while (n > 0) {
         size_t take = CORPUS_WRITE_CHUNK - c->fill;
         if (take > n) take = n;
-        size_t ok =
-            pack_ids(c->buf + c->fill * (size_t)c->width, ids, take, c->width, w->vocab_size);
+        size_t ok = pack_ids(c->buf + c->fill * (size_t)c->width, ids, take, c->width, limit);
         if (ok < take)
             return drnn_errf(err, errlen, 70, "internal error: token id %u >= vocabulary size %u",
-                             ids[ok], w->vocab_size);
+                             ids[ok], limit);
         c->fill += take;
         ids += take;
         n -= take;
@@ -284,21 +296,29 @@ static uint32_t column_crc(const column_t *c) {
 
 /* ---- public --------------------------------------------------------------------------------- */
 
+/* The smallest width that holds the ids of a vocabulary of VSIZE entries. */
+static int id_width(size_t vsize) {
+    return vsize <= 256 ? 1 : vsize <= 65536 ? 2 : 4;
+}
+
+static void column_set_width(column_t *col, int width) {
+    col->width = width;
+    col->type = width == 1   ? H5T_STD_U8LE
+                : width == 2 ? H5T_STD_U16LE
+                : width == 4 ? H5T_STD_U32LE
+                             : H5T_STD_U64LE;
+}
+
 static int writer_init(corpus_writer_t *w, const char *path, const char *tokenizer, size_t vsize) {
-    static const int widths[NCOLS] = {0, 8, 4}; /* tokens: from vsize */
+    static const int widths[NCOLS] = {0, 8, 4, 0, 8}; /* token columns: from the vocabulary */
     w->file = -1;
     w->vocab_size = (uint32_t)vsize;
-    w->width = vsize <= 256 ? 1 : vsize <= 65536 ? 2 : 4;
+    w->width = id_width(vsize);
     for (int k = 0; k < CORPUS_NSPLITS; k++) {
         w->split[k].group = -1;
         for (int c = 0; c < NCOLS; c++) {
-            column_t *col = &w->split[k].col[c];
-            col->dset = -1;
-            col->width = c == COL_TOKENS ? w->width : widths[c];
-            col->type = col->width == 1   ? H5T_STD_U8LE
-                        : col->width == 2 ? H5T_STD_U16LE
-                        : col->width == 4 ? H5T_STD_U32LE
-                                          : H5T_STD_U64LE;
+            w->split[k].col[c].dset = -1;
+            column_set_width(&w->split[k].col[c], widths[c] ? widths[c] : w->width);
         }
     }
     snprintf(w->tokenizer, sizeof w->tokenizer, "%s", tokenizer);
@@ -352,73 +372,131 @@ fail:
     return rc;
 }
 
-int corpus_writer_set_labels(corpus_writer_t *w, const char *const *names, size_t n, char *err,
-                             size_t errlen) {
+/* Makes W's data KIND (labels, pairs): only once, before the first token. */
+static int set_data(corpus_writer_t *w, int kind, char *err, size_t errlen) {
     int used = 0;
     for (int k = 0; k < CORPUS_NSPLITS; k++) used |= w->split[k].group >= 0;
-    if (w->num_labels || used)
-        return drnn_errf(err, errlen, 70, "internal error: labels set twice or after tokens");
+    if (w->data != DATA_TEXT || used)
+        return drnn_errf(err, errlen, 70, "internal error: %s set twice or after tokens",
+                         data_names[kind]);
+    w->data = kind;
+    return 0;
+}
+
+int corpus_writer_set_labels(corpus_writer_t *w, const char *const *names, size_t n, char *err,
+                             size_t errlen) {
     if (n < 1 || n > INT32_MAX) return drnn_errf(err, errlen, 64, "%zu labels is out of range", n);
-    int rc = write_strings(w, "labels", H5T_CSET_UTF8, names, n, err, errlen);
+    int rc = set_data(w, DATA_LABELS, err, errlen);
+    if (rc == 0) rc = write_strings(w, "labels", H5T_CSET_UTF8, names, n, err, errlen);
     if (rc == 0) w->num_labels = (uint32_t)n;
     return rc;
 }
 
-static int check_split(const corpus_writer_t *w, int split, int labelled, char *err,
-                       size_t errlen) {
+int corpus_writer_set_pairs(corpus_writer_t *w, const char *const *tgt_vocab, size_t tgt_size,
+                            int shared, char *err, size_t errlen) {
+    if (tgt_size < 1 || tgt_size > INT32_MAX)
+        return drnn_errf(err, errlen, 64, "target vocabulary size %zu is out of range", tgt_size);
+    int rc = set_data(w, DATA_PAIRS, err, errlen);
+    H5T_cset_t cset = strcmp(w->tokenizer, "byte") == 0 ? H5T_CSET_ASCII : H5T_CSET_UTF8;
+    if (rc == 0) rc = write_strings(w, "tgt_vocab", cset, tgt_vocab, tgt_size, err, errlen);
+    if (rc) return rc;
+    w->tgt_vocab_size = (uint32_t)tgt_size;
+    w->shared_vocab = shared != 0;
+    for (int k = 0; k < CORPUS_NSPLITS; k++)
+        column_set_width(&w->split[k].col[COL_TGT_TOKENS], id_width(tgt_size));
+    return 0;
+}
+
+static int check_split(const corpus_writer_t *w, int split, int kind, char *err, size_t errlen) {
     if (split < 0 || split >= CORPUS_NSPLITS)
         return drnn_errf(err, errlen, 70, "internal error: split %d does not exist", split);
-    if (labelled != (w->num_labels > 0))
-        return drnn_errf(err, errlen, 70, "internal error: %s appended to a %s corpus",
-                         labelled ? "an example" : "bare tokens",
-                         w->num_labels ? "labelled" : "text");
+    if (kind != w->data)
+        return drnn_errf(err, errlen, 70, "internal error: %s data appended to a %s corpus",
+                         data_names[kind], data_names[w->data]);
     return 0;
 }
 
 int corpus_writer_append(corpus_writer_t *w, int split, const uint32_t *ids, size_t n, char *err,
                          size_t errlen) {
-    int rc = check_split(w, split, 0, err, errlen);
+    int rc = check_split(w, split, DATA_TEXT, err, errlen);
     if (rc == 0 && n > 0 && w->split[split].group < 0) rc = split_create(w, split, err, errlen);
-    return rc ? rc : tokens_append(w, split, ids, n, err, errlen);
+    return rc ? rc : tokens_append(w, split, COL_TOKENS, ids, n, err, errlen);
 }
 
-int corpus_writer_append_example(corpus_writer_t *w, int split, const uint32_t *ids, size_t n,
-                                 uint32_t label, char *err, size_t errlen) {
-    int rc = check_split(w, split, 1, err, errlen);
-    if (rc) return rc;
+/* The split's group on its first example, with the leading 0 of its offsets columns. */
+static int example_split(corpus_writer_t *w, int split, char *err, size_t errlen) {
     split_out_t *s = &w->split[split];
-    if (label >= w->num_labels)
-        return drnn_errf(err, errlen, 70, "internal error: label %u >= number of labels %u", label,
-                         w->num_labels);
-    if (s->group < 0) {
-        if ((rc = split_create(w, split, err, errlen)) != 0) return rc;
-        if ((rc = column_push(w, &s->col[COL_OFFSETS], 0, err, errlen)) != 0) return rc;
-    }
-    if ((rc = tokens_append(w, split, ids, n, err, errlen)) != 0) return rc;
-    if ((rc = column_push(w, &s->col[COL_OFFSETS], corpus_writer_tokens(w, split), err, errlen)))
-        return rc;
-    return column_push(w, &s->col[COL_LABELS], label, err, errlen);
+    int rc = 0;
+    if (s->group >= 0) return 0;
+    if ((rc = split_create(w, split, err, errlen)) != 0) return rc;
+    rc = column_push(w, &s->col[COL_OFFSETS], 0, err, errlen);
+    if (rc == 0 && w->data == DATA_PAIRS)
+        rc = column_push(w, &s->col[COL_TGT_OFFSETS], 0, err, errlen);
+    return rc;
 }
 
 static uint64_t column_count(const column_t *c) {
     return c->n + c->fill;
 }
 
+/* ids[0..n) to the token column COL of SPLIT, then its end to the offsets column after it. */
+static int sequence_append(corpus_writer_t *w, int split, int col, const uint32_t *ids, size_t n,
+                           char *err, size_t errlen) {
+    column_t *c = w->split[split].col;
+    int rc = tokens_append(w, split, col, ids, n, err, errlen);
+    return rc ? rc : column_push(w, &c[col + 1], column_count(&c[col]), err, errlen);
+}
+
+int corpus_writer_append_example(corpus_writer_t *w, int split, const uint32_t *ids, size_t n,
+                                 uint32_t label, char *err, size_t errlen) {
+    int rc = check_split(w, split, DATA_LABELS, err, errlen);
+    if (rc) return rc;
+    if (label >= w->num_labels)
+        return drnn_errf(err, errlen, 70, "internal error: label %u >= number of labels %u", label,
+                         w->num_labels);
+    if ((rc = example_split(w, split, err, errlen)) != 0) return rc;
+    if ((rc = sequence_append(w, split, COL_TOKENS, ids, n, err, errlen)) != 0) return rc;
+    return column_push(w, &w->split[split].col[COL_LABELS], label, err, errlen);
+}
+
+int corpus_writer_append_pair(corpus_writer_t *w, int split, const uint32_t *src, size_t nsrc,
+                              const uint32_t *tgt, size_t ntgt, char *err, size_t errlen) {
+    int rc = check_split(w, split, DATA_PAIRS, err, errlen);
+    if (rc) return rc;
+    if (nsrc == 0 || ntgt == 0)
+        return drnn_errf(err, errlen, 70, "internal error: a pair with an empty %s",
+                         nsrc ? "target" : "source");
+    if ((rc = example_split(w, split, err, errlen)) != 0) return rc;
+    if ((rc = sequence_append(w, split, COL_TOKENS, src, nsrc, err, errlen)) != 0) return rc;
+    return sequence_append(w, split, COL_TGT_TOKENS, tgt, ntgt, err, errlen);
+}
+
 uint64_t corpus_writer_tokens(const corpus_writer_t *w, int split) {
     return column_count(&w->split[split].col[COL_TOKENS]);
 }
 
-uint64_t corpus_writer_examples(const corpus_writer_t *w, int split) {
-    return column_count(&w->split[split].col[COL_LABELS]);
+uint64_t corpus_writer_tgt_tokens(const corpus_writer_t *w, int split) {
+    return column_count(&w->split[split].col[COL_TGT_TOKENS]);
 }
 
-/* Text: the CRC of the ids as stored. Labels: continued over the offsets, then the labels. */
+uint64_t corpus_writer_examples(const corpus_writer_t *w, int split) {
+    uint64_t n = column_count(&w->split[split].col[COL_OFFSETS]); /* the leading 0 and the ends */
+    return n ? n - 1 : 0;
+}
+
+/* The CRC of column C continued after CRC (all of C's elements, as stored). */
+static uLong crc_then(uLong crc, const column_t *c) {
+    return crc32_combine(crc, column_crc(c), (z_off_t)(column_count(c) * (uint64_t)c->width));
+}
+
+/* Text: the CRC of the ids as stored. Labels: continued over the offsets, then the labels.
+ * Pairs: the source ids, then the target ids. */
 uint32_t corpus_writer_crc32(const corpus_writer_t *w, int split) {
     const column_t *c = w->split[split].col;
     uLong crc = column_crc(&c[COL_TOKENS]);
-    if (!w->num_labels) return (uint32_t)crc;
-    for (int k = COL_OFFSETS; k <= COL_LABELS; k++)
-        crc = crc32_combine(crc, column_crc(&c[k]), (z_off_t)(column_count(&c[k]) * c[k].width));
+    if (w->data == DATA_LABELS)
+        for (int k = COL_OFFSETS; k <= COL_LABELS; k++) crc = crc_then(crc, &c[k]);
+    if (w->data == DATA_PAIRS) crc = crc_then(crc, &c[COL_TGT_TOKENS]);
     return (uint32_t)crc;
 }
 
@@ -438,23 +516,31 @@ static int write_u64(hid_t root, int k, const char *what, uint64_t v) {
     return attr_write(root, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &v) < 0 ? -1 : 0;
 }
 
+static int attr_i32(hid_t loc, const char *name, int v) {
+    return attr_write(loc, name, H5T_STD_I32LE, H5T_NATIVE_INT, &v);
+}
+
 static int write_attributes(corpus_writer_t *w) {
-    int version = CORPUS_VERSION, vsize = (int)w->vocab_size, nlabels = (int)w->num_labels;
     hid_t root = H5Gopen2(w->file, "/", H5P_DEFAULT);
     int bad = root < 0 || attr_string(root, "format", CORPUS_FORMAT) < 0 ||
-              attr_write(root, "version", H5T_STD_I32LE, H5T_NATIVE_INT, &version) < 0 ||
-              attr_string(root, "data", nlabels ? "labels" : "text") < 0 ||
+              attr_i32(root, "version", CORPUS_VERSION) < 0 ||
+              attr_string(root, "data", data_names[w->data]) < 0 ||
               attr_string(root, "tokenizer", w->tokenizer) < 0 ||
-              attr_write(root, "vocab_size", H5T_STD_I32LE, H5T_NATIVE_INT, &vsize) < 0 ||
+              attr_i32(root, "vocab_size", (int)w->vocab_size) < 0 ||
               attr_string(root, "uuid", w->uuid) < 0;
-    if (!bad && nlabels)
-        bad = attr_write(root, "num_labels", H5T_STD_I32LE, H5T_NATIVE_INT, &nlabels) < 0;
+    if (!bad && w->data == DATA_LABELS) bad = attr_i32(root, "num_labels", (int)w->num_labels) < 0;
+    if (!bad && w->data == DATA_PAIRS)
+        bad = attr_i32(root, "tgt_vocab_size", (int)w->tgt_vocab_size) < 0 ||
+              attr_i32(root, "shared_vocab", w->shared_vocab) < 0;
     for (int k = 0; k < CORPUS_NSPLITS && !bad; k++) {
         uint32_t crc = corpus_writer_crc32(w, k);
         char name[32];
         if (w->split[k].group < 0) continue;
         bad = write_u64(root, k, "tokens", corpus_writer_tokens(w, k)) < 0;
-        if (!bad && nlabels) bad = write_u64(root, k, "examples", corpus_writer_examples(w, k));
+        if (!bad && w->data != DATA_TEXT)
+            bad = write_u64(root, k, "examples", corpus_writer_examples(w, k));
+        if (!bad && w->data == DATA_PAIRS)
+            bad = write_u64(root, k, "tgt_tokens", corpus_writer_tgt_tokens(w, k));
         snprintf(name, sizeof name, "%s_crc32", split_names[k]);
         bad = bad || attr_write(root, name, H5T_STD_U32LE, H5T_NATIVE_UINT32, &crc) < 0;
     }

@@ -1,11 +1,14 @@
 /* io/corpus_write.h — writing drnn corpus files (DESIGN §6); io/corpus.h reads them.
  *
  * File layout (HDF5, latest file format):
- *   root attributes, scalar: format "drnn-corpus", version 1 (int32), data ("text" or "labels";
- *     readers take a missing data attribute for "text"), tokenizer ("byte", "char", "word"),
- *     vocab_size (int32), uuid (32 lowercase hex digits from /dev/urandom), and for each present
- *     split <split>_tokens (uint64) and <split>_crc32 (uint32). Labelled data adds num_labels
- *     (int32) and <split>_examples (uint64). Strings are fixed-length, NUL-terminated, ASCII.
+ *   root attributes, scalar: format "drnn-corpus", version 1 (int32), data ("text", "labels" or
+ *     "pairs"; readers take a missing data attribute for "text"), tokenizer ("byte", "char",
+ *     "word"), vocab_size (int32), uuid (32 lowercase hex digits from /dev/urandom), and for each
+ *     present split <split>_tokens (uint64) and <split>_crc32 (uint32). Labelled data adds
+ *     num_labels (int32) and <split>_examples (uint64). Pair data adds tgt_vocab_size (int32),
+ *     shared_vocab (int32, 0 or 1), <split>_examples (uint64, the pairs) and <split>_tgt_tokens
+ *     (uint64); its vocab_size and <split>_tokens are the source side's. Strings are
+ *     fixed-length, NUL-terminated, ASCII.
  *   /vocab: 1-D variable-length strings, one per id (UTF-8 for char and word, ASCII for byte).
  *   /train/tokens, /valid/tokens, /test/tokens: 1-D unsigned little-endian ids of the smallest
  *     width that holds vocab_size - 1 (H5T_STD_U8LE, U16LE or U32LE).
@@ -15,11 +18,21 @@
  *     /SPLIT/offsets: uint64 LE [n+1], example i is tokens [offsets[i], offsets[i+1]),
  *       offsets[0] = 0, offsets[n] = <split>_tokens;
  *     /SPLIT/labels: uint32 LE [n], the label id of each example.
+ *   Pair data (one example = a source and a target sequence, each of at least one token; seq2seq
+ *   vocabularies, io/tokenize.h: <unk> <pad> <bos> <eos> first):
+ *     /tgt_vocab: the target vocabulary, strings like /vocab (a copy of /vocab when shared_vocab);
+ *     /SPLIT/src_tokens, /SPLIT/tgt_tokens: every pair's source (target) ids, concatenated in pair
+ *       order, each of the smallest width for its own vocabulary; targets without <bos> or <eos>;
+ *     /SPLIT/src_offsets, /SPLIT/tgt_offsets: uint64 LE [n+1] as for labelled data: pair i is
+ *       src_tokens [src_offsets[i], src_offsets[i+1]) and tgt_tokens [tgt_offsets[i],
+ *       tgt_offsets[i+1]); both start at 0 and end at <split>_tokens and <split>_tgt_tokens.
  *   Every dataset of a split is chunked by CORPUS_WRITE_CHUNK elements, shuffle + deflate level 4,
  *   unlimited max size. A split with no tokens (text) or no examples (labels) has neither a group
  *   nor attributes.
  *   <split>_crc32 is zlib's crc32 of the ids as stored (n * width little-endian bytes); for
- *   labelled data continued over the offsets (8 bytes each, LE) and then the labels (4 bytes, LE).
+ *   labelled data continued over the offsets (8 bytes each, LE) and then the labels (4 bytes, LE);
+ *   for pair data the source ids as stored continued over the target ids as stored (the offsets
+ *   are not part of it): crc32(crc32(0, src_tokens bytes), tgt_tokens bytes).
  * The file is built as PATH.tmp.<pid> in PATH's folder and only appears as PATH, complete, after
  * corpus_writer_commit (close, fsync, rename, fsync of the folder). Every failure removes the
  * temporary file. No MPI.
@@ -59,15 +72,31 @@ int corpus_writer_set_labels(corpus_writer_t *w, const char *const *names, size_
 /* Appends one example to SPLIT of a labelled corpus: ids[0..n) to its tokens (n may be 0), its
  * end to the offsets (the leading 0 comes with the split's first example), LABEL to the labels.
  * Returns 0, 74 on a write failure, or 70 for an id >= vocab_size, a label >= the number of
- * labels, a bad split or a text corpus (caller bugs), with a message in err. */
+ * labels, a bad split or a corpus of other data (caller bugs), with a message in err. */
 int corpus_writer_append_example(corpus_writer_t *w, int split, const uint32_t *ids, size_t n,
                                  uint32_t label, char *err, size_t errlen);
 
-uint64_t corpus_writer_tokens(const corpus_writer_t *w, int split);   /* appended so far */
-uint64_t corpus_writer_examples(const corpus_writer_t *w, int split); /* 0 for text */
-/* Of the split so far, as the <split>_crc32 attribute will hold it (text or labels). */
+/* Makes W a pair corpus: the vocabulary given to corpus_writer_open is the source's, TGT_VOCAB
+ * [0..tgt_size) (copied; 1 <= tgt_size <= INT32_MAX) is written as /tgt_vocab; SHARED (0/1) is
+ * recorded as shared_vocab (the caller passes the same table twice then). Call once, before any
+ * append. Returns 0, 74 on a write failure, 64 for a bad size, 70 when called twice or late;
+ * after a failure W can only be aborted. */
+int corpus_writer_set_pairs(corpus_writer_t *w, const char *const *tgt_vocab, size_t tgt_size,
+                            int shared, char *err, size_t errlen);
+
+/* Appends one pair to SPLIT of a pair corpus: src[0..nsrc) and tgt[0..ntgt) (both >= 1, the
+ * target without <bos>/<eos>) to its token datasets, their ends to the offsets (the leading 0s
+ * come with the split's first pair). Returns 0, 74 on a write failure, or 70 for an empty side,
+ * an id >= its vocabulary's size, a bad split or a corpus of other data (caller bugs). */
+int corpus_writer_append_pair(corpus_writer_t *w, int split, const uint32_t *src, size_t nsrc,
+                              const uint32_t *tgt, size_t ntgt, char *err, size_t errlen);
+
+uint64_t corpus_writer_tokens(const corpus_writer_t *w, int split);     /* (source) so far */
+uint64_t corpus_writer_tgt_tokens(const corpus_writer_t *w, int split); /* 0 but for pairs */
+uint64_t corpus_writer_examples(const corpus_writer_t *w, int split);   /* 0 for text */
+/* Of the split so far, as the <split>_crc32 attribute will hold it. */
 uint32_t corpus_writer_crc32(const corpus_writer_t *w, int split);
-int corpus_writer_width(const corpus_writer_t *w); /* bytes per id: 1, 2, 4 */
+int corpus_writer_width(const corpus_writer_t *w); /* bytes per (source) id: 1, 2, 4 */
 const char *corpus_writer_uuid(const corpus_writer_t *w);
 /* The temporary file's name, e.g. for a signal handler that must unlink it. */
 const char *corpus_writer_tmp_path(const corpus_writer_t *w);

@@ -13,6 +13,27 @@
 
 static const char UTF8_REPLACEMENT[] = "\xEF\xBF\xBD"; /* U+FFFD */
 
+/* The special entries at the front of a vocabulary, by layout (all 5 bytes long). */
+static const char *const text_specials[] = {"<unk>", "<eos>"};
+static const char *const seq2seq_specials[] = {"<unk>", "<pad>", "<bos>", "<eos>"};
+
+static const char *const *specials_of(int seq2seq) {
+    return seq2seq ? seq2seq_specials : text_specials;
+}
+
+static size_t nspecials_of(tok_kind_t kind, int seq2seq) {
+    return seq2seq ? TOK_SEQ2SEQ_SPECIALS : tok_num_specials(kind);
+}
+
+/* 1 when S[0..len) is one of the literal special words of the layout (word kind only). */
+static int is_special_word(tok_kind_t kind, int seq2seq, const unsigned char *s, size_t len) {
+    if (kind != TOK_WORD || len != 5) return 0;
+    const char *const *spec = specials_of(seq2seq);
+    for (size_t i = 0; i < nspecials_of(kind, seq2seq); i++)
+        if (memcmp(s, spec[i], 5) == 0) return 1;
+    return 0;
+}
+
 int tok_kind_parse(const char *name, tok_kind_t *out) {
     static const char *const names[] = {"byte", "char", "word"};
     for (int k = 0; k < 3; k++) {
@@ -301,6 +322,7 @@ int tok_feed_file(tok_splitter_t *s, const char *path, tok_emit_fn emit, void *a
 
 struct tok_counter {
     tok_kind_t kind;
+    int seq2seq;              /* the vocabulary gets the seq2seq specials */
     uint64_t single[256];     /* 1-byte symbols, most of a char corpus, skip the hash */
     symtab_t tab;             /* longer symbols */
     unsigned char bytes[256]; /* bytes[b] == b: the key bytes of single[b] */
@@ -312,16 +334,25 @@ typedef struct {
     uint64_t count;
 } vocab_cand_t;
 
-tok_counter_t *tok_counter_new(tok_kind_t kind) {
+static tok_counter_t *counter_new(tok_kind_t kind, int seq2seq) {
     tok_counter_t *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->kind = kind;
+    c->seq2seq = seq2seq;
     for (int b = 0; b < 256; b++) c->bytes[b] = (unsigned char)b;
     if (symtab_init(&c->tab) != 0) {
         free(c);
         return NULL;
     }
     return c;
+}
+
+tok_counter_t *tok_counter_new(tok_kind_t kind) {
+    return counter_new(kind, 0);
+}
+
+tok_counter_t *tok_counter_new_seq2seq(tok_kind_t kind) {
+    return counter_new(kind, 1);
 }
 
 void tok_counter_free(tok_counter_t *c) {
@@ -343,10 +374,6 @@ int tok_counter_add(tok_counter_t *c, const unsigned char *sym, size_t len) {
     return 0;
 }
 
-static int is_special_word(const unsigned char *s, size_t len) {
-    return (len == 5 && memcmp(s, "<unk>", 5) == 0) || (len == 5 && memcmp(s, "<eos>", 5) == 0);
-}
-
 /* Candidates for ids after the specials: every counted symbol except literal special words. */
 static vocab_cand_t *counter_candidates(const tok_counter_t *c, size_t *n) {
     vocab_cand_t *v = malloc((256 + c->tab.count + 1) * sizeof *v);
@@ -359,7 +386,7 @@ static vocab_cand_t *counter_candidates(const tok_counter_t *c, size_t *n) {
         const sym_slot_t *e = &c->tab.slots[i];
         if (!e->hash) continue;
         const unsigned char *s = c->tab.arena + e->off;
-        if (c->kind == TOK_WORD && is_special_word(s, e->len)) continue;
+        if (is_special_word(c->kind, c->seq2seq, s, e->len)) continue;
         v[k++] = (vocab_cand_t){s, e->len, e->val};
     }
     *n = k;
@@ -370,8 +397,9 @@ size_t tok_counter_distinct(const tok_counter_t *c) {
     size_t n = c->tab.count;
     for (int b = 0; b < 256; b++) n += c->single[b] != 0;
     if (c->kind == TOK_WORD) {
-        n -= symtab_find(&c->tab, (const unsigned char *)"<unk>", 5) != NULL;
-        n -= symtab_find(&c->tab, (const unsigned char *)"<eos>", 5) != NULL;
+        const char *const *spec = specials_of(c->seq2seq);
+        for (size_t i = 0; i < nspecials_of(c->kind, c->seq2seq); i++)
+            n -= symtab_find(&c->tab, (const unsigned char *)spec[i], 5) != NULL;
     }
     return n;
 }
@@ -415,8 +443,9 @@ static char **byte_vocab(size_t *n) {
 }
 
 char **tok_counter_vocab(const tok_counter_t *c, size_t max_size, size_t *n) {
-    if (c->kind == TOK_BYTE) return byte_vocab(n);
-    size_t ncand = 0, nspec = tok_num_specials(c->kind);
+    if (c->kind == TOK_BYTE && !c->seq2seq) return byte_vocab(n);
+    size_t ncand = 0, nspec = nspecials_of(c->kind, c->seq2seq);
+    const char *const *spec = specials_of(c->seq2seq);
     char **out = NULL;
     vocab_cand_t *cand = counter_candidates(c, &ncand);
     if (!cand) return NULL;
@@ -426,11 +455,9 @@ char **tok_counter_vocab(const tok_counter_t *c, size_t max_size, size_t *n) {
     const unsigned char **s = malloc((nspec + ncand) * sizeof *s);
     size_t *lens = malloc((nspec + ncand) * sizeof *lens);
     if (!s || !lens) goto done;
-    s[0] = (const unsigned char *)"<unk>";
-    lens[0] = 5;
-    if (nspec == 2) {
-        s[1] = (const unsigned char *)"<eos>";
-        lens[1] = 5;
+    for (size_t i = 0; i < nspec; i++) {
+        s[i] = (const unsigned char *)spec[i];
+        lens[i] = 5;
     }
     for (size_t i = 0; i < ncand; i++) {
         s[nspec + i] = cand[i].s;
@@ -451,6 +478,8 @@ done:
 
 struct tok_vocab {
     tok_kind_t kind;
+    int seq2seq;  /* the table starts with the seq2seq specials */
+    size_t nspec; /* special entries at the front */
     size_t n;
     char **str;           /* n strings, one allocation */
     size_t *len;          /* their lengths */
@@ -473,8 +502,8 @@ static int vocab_check_byte(const tok_vocab_t *v, char *err, size_t errlen) {
 }
 
 static int vocab_check_specials(const tok_vocab_t *v, char *err, size_t errlen) {
-    static const char *const specials[] = {"<unk>", "<eos>"};
-    size_t nspec = tok_num_specials(v->kind);
+    const char *const *specials = specials_of(v->seq2seq);
+    size_t nspec = v->nspec;
     if (v->n < nspec || v->n > UINT32_MAX) {
         snprintf(err, errlen, "a %s vocabulary cannot have %zu entries", tok_kind_name(v->kind),
                  v->n);
@@ -492,11 +521,15 @@ static int vocab_check_specials(const tok_vocab_t *v, char *err, size_t errlen) 
 
 /* Fills the lookup tables; fails on a duplicate (two ids for one symbol would be ambiguous). */
 static int vocab_index(tok_vocab_t *v, char *err, size_t errlen) {
-    for (size_t i = tok_num_specials(v->kind); i < v->n; i++) {
+    for (size_t i = v->nspec; i < v->n; i++) {
         const unsigned char *s = (const unsigned char *)v->str[i];
         int added = 1;
         if (v->len[i] == 0 && v->kind == TOK_WORD) {
             snprintf(err, errlen, "word vocabulary entry %zu is empty", i);
+            return -1;
+        }
+        if (v->len[i] > 1 && v->kind == TOK_BYTE) {
+            snprintf(err, errlen, "byte vocabulary entry %zu is not one byte", i);
             return -1;
         }
         if (v->len[i] <= 1) {
@@ -525,20 +558,24 @@ static int vocab_fill(tok_vocab_t *v, const char *const *strings, char *err, siz
         snprintf(err, errlen, "out of memory loading the vocabulary");
         return -1;
     }
-    if (v->kind == TOK_BYTE) return vocab_check_byte(v, err, errlen);
+    v->seq2seq = v->n >= TOK_SEQ2SEQ_SPECIALS;
+    for (size_t i = 0; i < TOK_SEQ2SEQ_SPECIALS && v->seq2seq; i++)
+        v->seq2seq = strcmp(v->str[i], seq2seq_specials[i]) == 0;
+    v->nspec = nspecials_of(v->kind, v->seq2seq);
+    if (v->kind == TOK_BYTE && !v->seq2seq) return vocab_check_byte(v, err, errlen);
     if (vocab_check_specials(v, err, errlen) != 0) return -1;
-    if (v->kind == TOK_WORD) {
+    /* The literal special words of a text: <unk> and <eos> (newline) for text, always <unk> for
+     * seq2seq, whose <pad>, <bos> and <eos> only the model places. */
+    for (size_t i = 0; v->kind == TOK_WORD && i < v->nspec; i++) {
         int added;
-        sym_slot_t *unk = symtab_insert(&v->tab, (const unsigned char *)"<unk>", 5, &added);
-        sym_slot_t *eos = symtab_insert(&v->tab, (const unsigned char *)"<eos>", 5, &added);
-        if (!unk || !eos) {
+        sym_slot_t *e = symtab_insert(&v->tab, (const unsigned char *)v->str[i], 5, &added);
+        if (!e) {
             snprintf(err, errlen, "out of memory loading the vocabulary");
             return -1;
         }
-        unk->val = TOK_UNK;
-        eos->val = TOK_EOS;
-        v->single['\n'] = TOK_EOS;
+        e->val = v->seq2seq ? TOK_UNK : i;
     }
+    if (v->kind == TOK_WORD && !v->seq2seq) v->single['\n'] = TOK_EOS;
     return vocab_index(v, err, errlen);
 }
 
@@ -575,6 +612,12 @@ size_t tok_vocab_size(const tok_vocab_t *v) {
 tok_kind_t tok_vocab_kind(const tok_vocab_t *v) {
     return v->kind;
 }
+int tok_vocab_seq2seq(const tok_vocab_t *v) {
+    return v->seq2seq;
+}
+int tok_vocab_is_unk(const tok_vocab_t *v, uint32_t id) {
+    return id == TOK_UNK && (v->kind != TOK_BYTE || v->seq2seq);
+}
 
 const char *tok_vocab_string(const tok_vocab_t *v, uint32_t id) {
     return id < v->n ? v->str[id] : NULL;
@@ -582,7 +625,7 @@ const char *tok_vocab_string(const tok_vocab_t *v, uint32_t id) {
 
 uint32_t tok_vocab_id(const tok_vocab_t *v, const unsigned char *sym, size_t len) {
     if (!sym || len == 0) return TOK_UNK;
-    if (v->kind == TOK_BYTE) return sym[0];
+    if (v->kind == TOK_BYTE && !v->seq2seq) return sym[0];
     if (len == 1) return v->single[sym[0]];
     const sym_slot_t *e = symtab_find(&v->tab, sym, len);
     return e ? (uint32_t)e->val : TOK_UNK;
@@ -608,7 +651,7 @@ static int encode_emit(void *arg, const unsigned char *sym, size_t len) {
         e->cap = cap;
     }
     uint32_t id = tok_vocab_id(e->v, sym, len);
-    e->unknown += id == TOK_UNK && e->v->kind != TOK_BYTE;
+    e->unknown += tok_vocab_is_unk(e->v, id);
     e->ids[e->n++] = id;
     return 0;
 }
@@ -653,16 +696,16 @@ int tok_encode_file(const tok_vocab_t *v, const char *path, uint32_t **ids, size
 }
 
 static int decode_one(const tok_vocab_t *v, uint32_t id, int *state, FILE *f) {
-    if (v->kind == TOK_BYTE) {
+    if (v->kind == TOK_BYTE && !v->seq2seq) {
         if (id < 256) return putc((int)id, f) == EOF ? -1 : 0;
         return fputs(UTF8_REPLACEMENT, f) == EOF ? -1 : 0;
     }
-    if (v->kind == TOK_CHAR) {
-        if (id == TOK_UNK || id >= v->n) return fputs(UTF8_REPLACEMENT, f) == EOF ? -1 : 0;
+    if (v->kind != TOK_WORD) { /* char, seq2seq byte: the specials have no text */
+        if (id < v->nspec || id >= v->n) return fputs(UTF8_REPLACEMENT, f) == EOF ? -1 : 0;
         if (v->len[id] == 0) return putc(0, f) == EOF ? -1 : 0;
         return fwrite(v->str[id], 1, v->len[id], f) == v->len[id] ? 0 : -1;
     }
-    if (id == TOK_EOS) {
+    if (id == TOK_EOS && !v->seq2seq) {
         *state = 0;
         return putc('\n', f) == EOF ? -1 : 0;
     }

@@ -29,6 +29,13 @@
  *         map to ids 0 and 1 (Penn Treebank text contains "<unk>").
  *   Order after the specials: descending frequency in the train split, ties by byte order
  *   (unsigned memcmp, a prefix first). Symbols not in the vocabulary map to <unk> (id 0).
+ *
+ * Seq2seq vocabularies (drnn-prep --format pairs): for every kind "<unk>" = 0, "<pad>" = 1,
+ * "<bos>" = 2, "<eos>" = 3, then the counted symbols in the order above — for byte too: only the
+ * bytes seen, by frequency, the NUL byte as "", so a byte can be <unk>. The literal words "<unk>",
+ * "<pad>", "<bos>" and "<eos>" in a text are <unk>: only the model places padding and sequence
+ * marks. A newline is no symbol of its own (pairs are lines); word's "\n" is <unk>. The
+ * splitters are the same for both layouts.
  */
 #ifndef DRNN_IO_TOKENIZE_H
 #define DRNN_IO_TOKENIZE_H
@@ -42,6 +49,11 @@ typedef enum { TOK_BYTE = 0, TOK_CHAR = 1, TOK_WORD = 2 } tok_kind_t;
 #define TOK_UNK      0u   /* <unk> id for char and word */
 #define TOK_EOS      1u   /* <eos> id for word */
 #define TOK_WORD_MAX 1024 /* longer words become <unk> */
+
+#define TOK_PAD              1u /* seq2seq vocabularies */
+#define TOK_BOS              2u
+#define TOK_SEQ2SEQ_EOS      3u
+#define TOK_SEQ2SEQ_SPECIALS 4
 
 /* "byte", "char", "word" -> *out. Returns 0, or -1 for any other name. */
 int tok_kind_parse(const char *name, tok_kind_t *out);
@@ -81,14 +93,17 @@ typedef struct tok_counter tok_counter_t;
 
 /* Memory grows with the number of distinct symbols. NULL when out of memory. */
 tok_counter_t *tok_counter_new(tok_kind_t kind);
+/* The same for a seq2seq vocabulary: tok_counter_vocab gives the seq2seq specials first. */
+tok_counter_t *tok_counter_new_seq2seq(tok_kind_t kind);
 void tok_counter_free(tok_counter_t *c);
 /* Counts one emitted symbol (sym == NULL and word's "\n" are specials and not counted).
  * Returns 0, or -1 when out of memory. */
 int tok_counter_add(tok_counter_t *c, const unsigned char *sym, size_t len);
-/* Number of distinct non-special symbols counted so far. */
+/* Number of distinct symbols counted so far, the literal special words not included. */
 size_t tok_counter_distinct(const tok_counter_t *c);
 /* Builds the vocabulary: specials, then the counted symbols in id order, at most MAX_SIZE entries
- * in all (0 = no limit; byte ignores it and always gives its 256 entries). Returns an array of *n
+ * in all (0 = no limit; a text byte counter ignores it and always gives its 256 entries; a seq2seq
+ * one keeps the MAX_SIZE - 4 most frequent bytes). Returns an array of *n
  * NUL-terminated strings held in one allocation: free(result) releases everything. NULL when out of
  * memory. */
 char **tok_counter_vocab(const tok_counter_t *c, size_t max_size, size_t *n);
@@ -97,15 +112,19 @@ char **tok_counter_vocab(const tok_counter_t *c, size_t max_size, size_t *n);
 
 typedef struct tok_vocab tok_vocab_t;
 
-/* Builds the lookup table of STRINGS[0..n) (copied; the caller keeps its own). Checks the table
- * against KIND: byte needs the 256 entries above in order; char needs "<unk>" first; word "<unk>",
- * "<eos>"; no duplicates; n < 2^32. Returns NULL with a one-line reason in err (or when out of
- * memory). The caller owns the result (tok_vocab_free). */
+/* Builds the lookup table of STRINGS[0..n) (copied; the caller keeps its own). A table that starts
+ * with "<unk>" "<pad>" "<bos>" "<eos>" is a seq2seq vocabulary (then byte entries must be one byte
+ * or ""). Otherwise checks the table against KIND: byte needs the 256 entries above in order; char
+ * needs "<unk>" first; word "<unk>", "<eos>". No duplicates; n < 2^32. Returns NULL with a
+ * one-line reason in err (or when out of memory). The caller owns the result (tok_vocab_free). */
 tok_vocab_t *tok_vocab_new(tok_kind_t kind, const char *const *strings, size_t n, char *err,
                            size_t errlen);
 void tok_vocab_free(tok_vocab_t *v);
 size_t tok_vocab_size(const tok_vocab_t *v);
 tok_kind_t tok_vocab_kind(const tok_vocab_t *v);
+int tok_vocab_seq2seq(const tok_vocab_t *v); /* 1 for a seq2seq vocabulary */
+/* 1 when ID is <unk> (a text byte vocabulary has none: its id 0 is the NUL byte). */
+int tok_vocab_is_unk(const tok_vocab_t *v, uint32_t id);
 const char *tok_vocab_string(const tok_vocab_t *v, uint32_t id); /* NULL when id >= size */
 /* Id of one splitter symbol; unknown symbols and sym == NULL give TOK_UNK (byte: never unknown). */
 uint32_t tok_vocab_id(const tok_vocab_t *v, const unsigned char *sym, size_t len);
@@ -124,9 +143,10 @@ int tok_encode_file(const tok_vocab_t *v, const char *path, uint32_t **ids, size
 
 /* Writes the text of ids[0..n) to F. byte: the bytes; char: the strings, "" as a NUL byte and
  * <unk> as U+FFFD; word: words joined by single spaces, <eos> as "\n" (no space around it),
- * "<unk>" literally. Ids >= size are written as <unk> (byte: as U+FFFD). *state carries the
- * spacing across calls for streaming output: set it to 0 at the start of a text. Returns 0, or -1
- * on a write error. */
+ * "<unk>" literally. Seq2seq vocabularies: byte as char, every special as U+FFFD; word: the
+ * specials written as their names, like words. Ids >= size are written as <unk> (byte: as U+FFFD).
+ * *state carries the spacing across calls for streaming output: set it to 0 at the start of a text.
+ * Returns 0, or -1 on a write error. */
 int tok_decode_write(const tok_vocab_t *v, const uint32_t *ids, size_t n, int *state, FILE *f);
 /* The same into a malloc'd, NUL-terminated buffer of *len bytes (byte/char text may itself hold
  * NUL bytes). The caller frees it. NULL when out of memory. */

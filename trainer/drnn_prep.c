@@ -5,7 +5,8 @@
  *   2. count symbol frequencies in the first N_train tokens only (skipped when there is no tail:
  *      pass 1 then counts them) and build the vocabulary;
  *   3. tokenize again and write the ids of each split.
- * --format labels takes the same three passes over examples instead (trainer/prep_labels.c).
+ * --format labels and pairs take the same three passes over examples, one per line, instead
+ * (trainer/prep_lines.c, prep_labels.c, prep_pairs.c).
  * Inputs that cannot be read twice (stdin, pipes) are first copied as they are (gzip or not) to
  * OUT.spool<k>.<pid> next to the output; .gz files are simply decompressed again in each pass.
  * Every exit path removes the temporary files, also on SIGINT, SIGTERM and SIGHUP.
@@ -70,9 +71,9 @@ static void install_signal_handlers(void) {
 
 typedef struct {
     char output[PATH_MAX], valid[PATH_MAX], tokenizer[16], format[16];
-    uint64_t vocab_size;
+    uint64_t vocab_size, max_len;
     double valid_fraction, test_fraction;
-    int help;
+    int shared_vocab, help;
 } prep_args_t;
 
 #define OFF(f) offsetof(prep_args_t, f)
@@ -80,10 +81,12 @@ typedef struct {
 static const opt_spec_t spec[] = {
     {"output", STR(output), NULL, 0, 0,
      "output file OUT.h5; built as OUT.h5.tmp.PID and renamed when complete", 0},
-    {"tokenizer", STR(tokenizer), "char", 0, 0, "byte, char or word (see below)", 0},
+    {"tokenizer", STR(tokenizer), "char", 0, 0,
+     "byte, char or word (see below); pairs: default word", 0},
     {"vocab-size", OPT_U64, OFF(vocab_size), 0, NULL, 1, INT32_MAX,
-     "keep the N most frequent train symbols, <unk> (and <eos>) included;\n"
-     "the rest become <unk> (char, word; default: all)",
+     "keep the N most frequent train symbols, the specials included;\n"
+     "the rest become <unk> (char, word, pairs; default: all);\n"
+     "pairs: N caps each vocabulary",
      0},
     {"valid-fraction", OPT_DOUBLE, OFF(valid_fraction), 0, "0.05", 0, 1,
      "share of the tokens (labels: of the examples) for valid,\ntaken after train", 0},
@@ -92,7 +95,11 @@ static const opt_spec_t spec[] = {
     {"valid", STR(valid), NULL, 0, 0,
      "valid split from FILE (same format as INPUT)\ninstead of --valid-fraction", 0},
     {"format", STR(format), "text", 0, 0,
-     "text, or labels: lines 'label<TAB>text' (pairs: not yet)", 0},
+     "text; labels: lines 'label<TAB>text';\npairs: lines 'source<TAB>target' (seq2seq)", 0},
+    {"shared-vocab", OPT_FLAG, OFF(shared_vocab), 0, NULL, 0, 1,
+     "pairs: one vocabulary for source and target,\ncounted over both sides", 0},
+    {"max-len", OPT_U64, OFF(max_len), 0, NULL, 1, INT32_MAX,
+     "pairs: drop pairs with more than N tokens on a side\n(default: no limit)", 0},
     {"help", OPT_FLAG, OFF(help), 0, NULL, 0, 1, "print this help", 0},
 };
 #define NSPEC ((int)(sizeof spec / sizeof spec[0]))
@@ -125,6 +132,17 @@ static void usage(void) {
            "The corpus adds /labels (the names) and per split /SPLIT/offsets (uint64, n+1:\n"
            "example i is tokens [offsets[i], offsets[i+1])) and /SPLIT/labels (uint32, n).\n"
            "\n"
+           "--format pairs (seq2seq): every non-empty line is one pair, 'source<TAB>target',\n"
+           "read like labels; a line without a TAB, with a second TAB or with a side without\n"
+           "tokens is an error (65) naming the file and line. The default tokenizer is word.\n"
+           "The source and the target vocabulary each start with <unk> <pad> <bos> <eos> (ids\n"
+           "0-3, for byte too), then the symbols of the train pairs by descending frequency;\n"
+           "--shared-vocab builds one from both sides and stores it twice; --vocab-size caps\n"
+           "each. --max-len N drops the pairs with more than N tokens on either side (after the\n"
+           "split by fraction; the summary counts them per split). Targets are stored without\n"
+           "<bos>/<eos>. The corpus adds /tgt_vocab and per split /SPLIT/src_tokens,\n"
+           "/SPLIT/src_offsets, /SPLIT/tgt_tokens, /SPLIT/tgt_offsets (offsets uint64, n+1).\n"
+           "\n"
            "Exit codes: 0 done, 64 usage, 65 empty or damaged input, 66 input missing, 74 cannot\n"
            "write.\n");
 }
@@ -139,15 +157,20 @@ static void parse_command_line(int argc, char **argv, prep_opts_t *o, config_cli
         usage();
         exit(0);
     }
+    if (strcmp(a.format, "text") && strcmp(a.format, "labels") && strcmp(a.format, "pairs"))
+        prep_die(64, "--format '%s' is not text, pairs or labels", a.format);
+    o->labels = !strcmp(a.format, "labels");
+    o->pairs = !strcmp(a.format, "pairs");
+    if (o->pairs && !config_given(cli, spec, NSPEC, "tokenizer"))
+        snprintf(a.tokenizer, sizeof a.tokenizer, "word");
     if (tok_kind_parse(a.tokenizer, &o->kind) != 0)
         prep_die(64, "--tokenizer '%s' is not byte, char or word", a.tokenizer);
-    if (!strcmp(a.format, "pairs"))
-        prep_die(64, "--format pairs is not supported yet; use --format text or labels");
-    if (strcmp(a.format, "text") && strcmp(a.format, "labels"))
-        prep_die(64, "--format '%s' is not text, pairs or labels", a.format);
     if (a.valid[0] && config_given(cli, spec, NSPEC, "valid-fraction"))
         prep_die(64, "--valid FILE and --valid-fraction exclude each other; give one of them");
-    o->labels = !strcmp(a.format, "labels");
+    if (!o->pairs && (a.shared_vocab || a.max_len))
+        prep_die(64, "--%s goes with --format pairs only", a.max_len ? "max-len" : "shared-vocab");
+    o->shared_vocab = a.shared_vocab;
+    o->max_len = a.max_len;
     o->vocab_size = a.vocab_size;
     o->valid_file = a.valid[0] ? a.valid : NULL;
     o->valid_frac = o->valid_file ? 0 : a.valid_fraction;
@@ -159,8 +182,13 @@ static void parse_command_line(int argc, char **argv, prep_opts_t *o, config_cli
     if (!o->names) prep_die(70, "out of memory");
 }
 
+/* Special entries at the front of the (each) vocabulary. */
+static size_t num_specials(const prep_opts_t *o) {
+    return o->pairs ? TOK_SEQ2SEQ_SPECIALS : tok_num_specials(o->kind);
+}
+
 static void check_options(const prep_opts_t *o) {
-    size_t nspec = tok_num_specials(o->kind);
+    size_t nspec = num_specials(o);
     int stdin_uses = o->valid_file && !strcmp(o->valid_file, "-");
     if (!o->out[0]) prep_die(64, "missing -o OUT.h5; see drnn-prep --help");
     if (o->ninputs == 0) prep_die(64, "no INPUT given: name text files, .gz files or - for stdin");
@@ -168,12 +196,12 @@ static void check_options(const prep_opts_t *o) {
     if (stdin_uses > 1) prep_die(64, "stdin (-) can be read only once; name it once");
     if (o->valid_frac + o->test_frac >= 1)
         prep_die(64, "--valid-fraction + --test-fraction must be below 1 to leave a train split");
-    if (o->kind == TOK_BYTE && o->vocab_size && o->vocab_size != 256)
+    if (o->kind == TOK_BYTE && !o->pairs && o->vocab_size && o->vocab_size != 256)
         prep_die(64, "--vocab-size %llu: the byte tokenizer always has 256 entries",
                  (unsigned long long)o->vocab_size);
     if (o->vocab_size && o->vocab_size <= nspec)
-        prep_die(64, "--vocab-size must be at least %zu for the %s tokenizer", nspec + 1,
-                 tok_kind_name(o->kind));
+        prep_die(64, "--vocab-size must be at least %zu for the %s tokenizer%s", nspec + 1,
+                 tok_kind_name(o->kind), o->pairs ? " and pairs" : "");
 }
 
 /* ---- inputs and output ---------------------------------------------------------------------- */
@@ -410,15 +438,22 @@ static void prep_text_run(const prep_opts_t *o, prep_stats_t *st) {
 
 /* ---- output and summary --------------------------------------------------------------------- */
 
+tok_vocab_t *prep_vocab(const prep_opts_t *o, const tok_counter_t *counter, char ***strings,
+                        size_t *n) {
+    char err[256];
+    *strings = tok_counter_vocab(counter, o->vocab_size, n);
+    if (!*strings) prep_die(70, "out of memory building the vocabulary");
+    tok_vocab_t *v = tok_vocab_new(o->kind, (const char *const *)*strings, *n, err, sizeof err);
+    if (!v) prep_die(70, "internal error: %s", err);
+    return v;
+}
+
 tok_vocab_t *prep_open_output(const prep_opts_t *o, tok_counter_t *counter, prep_stats_t *st,
                               corpus_writer_t **w) {
-    char err[PATH_MAX + 256];
+    char err[PATH_MAX + 256], **strings = NULL;
     size_t nvocab = 0;
     st->distinct = tok_counter_distinct(counter);
-    char **strings = tok_counter_vocab(counter, o->vocab_size, &nvocab);
-    if (!strings) prep_die(70, "out of memory building the vocabulary");
-    tok_vocab_t *v = tok_vocab_new(o->kind, (const char *const *)strings, nvocab, err, sizeof err);
-    if (!v) prep_die(70, "internal error: %s", err);
+    tok_vocab_t *v = prep_vocab(o, counter, &strings, &nvocab);
     snprintf(g_tmp, sizeof g_tmp, "%s.tmp.%ld", o->out, (long)getpid());
     g_tmp_set = 1; /* before the file exists, so a signal never leaves it behind */
     int rc = corpus_writer_open(&g_writer, o->out, tok_kind_name(o->kind),
@@ -438,6 +473,7 @@ void prep_commit(prep_stats_t *st) {
     char err[PATH_MAX + 256];
     for (int k = 0; k < CORPUS_NSPLITS; k++) {
         st->tokens[k] = corpus_writer_tokens(g_writer, k);
+        st->tgt_tokens[k] = corpus_writer_tgt_tokens(g_writer, k);
         st->examples[k] = corpus_writer_examples(g_writer, k);
         st->crc[k] = corpus_writer_crc32(g_writer, k);
     }
@@ -464,12 +500,46 @@ static void print_label_counts(const prep_stats_t *st, int k) {
     fputc('\n', stderr);
 }
 
+/* ", NAME vocab N (kept K of D train symbols)": the part after the specials, when it is short. */
+static void print_vocab(const prep_opts_t *o, const char *name, size_t n, size_t distinct) {
+    size_t kept = n - num_specials(o);
+    fprintf(stderr, ", %svocab %zu", name, n);
+    if ((o->kind != TOK_BYTE || o->pairs) && kept < distinct)
+        fprintf(stderr, " (kept %zu of %zu train symbols)", kept, distinct);
+}
+
+/* Pairs: "  train  900 pairs, 12 dropped by --max-len, 9000 + 9000 tokens (source + target),
+ * crc32 ..., <unk> 3 + 5". */
+static void print_pairs_summary(const prep_opts_t *o, const prep_stats_t *st) {
+    fprintf(stderr, "drnn-prep: wrote %s (uuid %s): %s tokenizer, pairs", o->out, st->uuid,
+            tok_kind_name(o->kind));
+    print_vocab(o, o->shared_vocab ? "shared " : "source ", st->vocab, st->distinct);
+    if (!o->shared_vocab) print_vocab(o, "target ", st->tgt_vocab, st->tgt_distinct);
+    fputc('\n', stderr);
+    for (int k = 0; k < CORPUS_NSPLITS; k++) {
+        fprintf(stderr, "drnn-prep:   %-5s %9llu pairs", corpus_split_names[k],
+                (unsigned long long)st->examples[k]);
+        if (o->max_len)
+            fprintf(stderr, ", %llu dropped by --max-len", (unsigned long long)st->dropped[k]);
+        if (st->examples[k])
+            fprintf(stderr, ", %llu + %llu tokens (source + target), crc32 %08x, <unk> %llu + %llu",
+                    (unsigned long long)st->tokens[k], (unsigned long long)st->tgt_tokens[k],
+                    st->crc[k], (unsigned long long)st->unknown[k],
+                    (unsigned long long)st->tgt_unknown[k]);
+        fputc('\n', stderr);
+    }
+}
+
 static void print_summary(const prep_opts_t *o, const prep_stats_t *st, double secs) {
-    size_t kept = st->vocab - tok_num_specials(o->kind);
-    fprintf(stderr, "drnn-prep: wrote %s (uuid %s): %s tokenizer, vocab %zu, uint%d ids", o->out,
-            st->uuid, tok_kind_name(o->kind), st->vocab, 8 * st->width);
-    if (o->kind != TOK_BYTE && kept < st->distinct)
-        fprintf(stderr, " (kept %zu of %zu train symbols)", kept, st->distinct);
+    if (o->pairs) {
+        print_pairs_summary(o, st);
+        fprintf(stderr, "drnn-prep: done in %.2f s\n", secs);
+        return;
+    }
+    fprintf(stderr, "drnn-prep: wrote %s (uuid %s): %s tokenizer", o->out, st->uuid,
+            tok_kind_name(o->kind));
+    print_vocab(o, "", st->vocab, st->distinct);
+    fprintf(stderr, ", uint%d ids", 8 * st->width);
     if (o->labels) fprintf(stderr, ", %zu labels", st->num_labels);
     fputc('\n', stderr);
     for (int k = 0; k < CORPUS_NSPLITS; k++) {
@@ -516,6 +586,8 @@ int main(int argc, char **argv) {
     prepare_inputs(&o);
     if (o.labels)
         prep_labels_run(&o, &st);
+    else if (o.pairs)
+        prep_pairs_run(&o, &st);
     else
         prep_text_run(&o, &st);
     prep_cleanup(); /* the spooled inputs */

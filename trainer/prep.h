@@ -1,10 +1,12 @@
-/* trainer/prep.h — the parts of drnn-prep (DESIGN §6) that its text path (trainer/drnn_prep.c)
- * and its labelled-data path (trainer/prep_labels.c) share. Both files build the one program;
- * this is not a library: every error ends the process through prep_die.
+/* trainer/prep.h — the parts of drnn-prep (DESIGN §6) that its text path (trainer/drnn_prep.c),
+ * its passes over one example per line (trainer/prep_lines.c) and their two formats, labelled
+ * data (trainer/prep_labels.c) and pairs (trainer/prep_pairs.c), share. All these files build
+ * the one program; this is not a library: every error ends the process through prep_die.
  */
 #ifndef DRNN_TRAINER_PREP_H
 #define DRNN_TRAINER_PREP_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +18,9 @@
 typedef struct {
     tok_kind_t kind;
     int labels;          /* --format labels */
+    int pairs;           /* --format pairs */
+    int shared_vocab;    /* pairs: one vocabulary for source and target */
+    uint64_t max_len;    /* pairs: drop pairs with more tokens on a side; 0: no limit */
     uint64_t vocab_size; /* 0: every symbol seen in train */
     double valid_frac, test_frac;
     const char *valid_file; /* NULL: valid is a fraction of the input */
@@ -26,16 +31,19 @@ typedef struct {
     int ninputs;
 } prep_opts_t;
 
-/* What drnn-prep prints at the end. */
+/* What drnn-prep prints at the end. For pairs the figures without tgt_ are the source side's. */
 typedef struct {
     size_t vocab, distinct; /* entries written; symbols seen in train (char, word) */
     int width;
     char uuid[40];
     uint64_t tokens[CORPUS_NSPLITS], unknown[CORPUS_NSPLITS], examples[CORPUS_NSPLITS];
     uint32_t crc[CORPUS_NSPLITS];
-    size_t num_labels;      /* labelled data: */
-    char **label_names;     /* [num_labels], one allocation (free) */
-    uint64_t *label_counts; /* [CORPUS_NSPLITS * num_labels] examples per split and label */
+    size_t num_labels;              /* labelled data: */
+    char **label_names;             /* [num_labels], one allocation (free) */
+    uint64_t *label_counts;         /* [CORPUS_NSPLITS * num_labels] examples per split and label */
+    size_t tgt_vocab, tgt_distinct; /* pairs: */
+    uint64_t tgt_tokens[CORPUS_NSPLITS], tgt_unknown[CORPUS_NSPLITS];
+    uint64_t dropped[CORPUS_NSPLITS]; /* pairs over --max-len */
 } prep_stats_t;
 
 /* Removes the temporary output file and the spooled inputs (aborting the writer). Idempotent. */
@@ -52,6 +60,11 @@ void prep_cleanup(void);
 /* TOTAL * FRAC rounded to the nearest integer (0.29 of 100 is 29, not 28.999...). */
 uint64_t prep_share(uint64_t total, double frac);
 
+/* The vocabulary of COUNTER's symbols (specials first, at most o->vocab_size entries): sets
+ * *strings (one allocation: free) and *n, returns the lookup table (tok_vocab_free). */
+tok_vocab_t *prep_vocab(const prep_opts_t *o, const tok_counter_t *counter, char ***strings,
+                        size_t *n);
+
 /* Builds the vocabulary from the train counts and opens the output writer with it (*w; drnn-prep
  * owns it: prep_commit or prep_cleanup end it). Returns the vocabulary (tok_vocab_free). */
 tok_vocab_t *prep_open_output(const prep_opts_t *o, tok_counter_t *counter, prep_stats_t *st,
@@ -62,5 +75,77 @@ void prep_commit(prep_stats_t *st);
 
 /* --format labels: reads "label<TAB>text" lines, writes the labelled corpus, fills ST. */
 void prep_labels_run(const prep_opts_t *o, prep_stats_t *st);
+
+/* --format pairs: reads "source<TAB>target" lines, writes the pair corpus, fills ST. */
+void prep_pairs_run(const prep_opts_t *o, prep_stats_t *st);
+
+/* ---- one example per line (trainer/prep_lines.c) ----------------------------------------------
+ * Every non-empty line of the inputs and of the --valid file is one example; empty lines are
+ * skipped; several INPUTs are read one after the other, each with its own line numbers. The
+ * passes, as for text (drnn_prep.c):
+ *   PREP_CHECK  every line checked; counts the examples N of the inputs (which fixes train |
+ *               valid | test: the fractions take the last examples) and of the --valid file;
+ *               when all of N is train, the train symbols are counted as well;
+ *   PREP_COUNT  otherwise the symbols of the first N_train examples are counted;
+ *   PREP_WRITE  every example tokenized again and written to its split.
+ * A format supplies the handler of one line, which checks it and does the pass's work. */
+enum { PREP_CHECK, PREP_COUNT, PREP_WRITE };
+/* What prep_lines_tokenize does with each token. */
+enum { PREP_TOK_LEN, PREP_TOK_COUNT, PREP_TOK_IDS };
+
+/* One text of an example (a label's text, a pair's source or target). */
+typedef struct {
+    tok_counter_t *counter;   /* PREP_TOK_COUNT counts its symbols here */
+    const tok_vocab_t *vocab; /* PREP_TOK_IDS maps its symbols with this */
+    uint64_t n;               /* tokens of the last text tokenized */
+    uint64_t unknown;         /* PREP_TOK_IDS: <unk> among them */
+    uint32_t *ids;            /* PREP_TOK_IDS: their ids [n] */
+    size_t cap;
+} prep_text_t;
+
+typedef struct prep_lines prep_lines_t;
+
+/* A format's handler of one non-empty line (LINE[0..len), LINENO from 1) in pass c->pass. Returns
+ * 0 to go on, or nonzero after setting c->rc and c->err (prep_lines_fail does both). */
+typedef int (*prep_line_fn)(prep_lines_t *c, const char *line, size_t len, uint64_t lineno);
+
+struct prep_lines {
+    /* set by prep_lines_init */
+    const prep_opts_t *o;
+    const char *expect; /* the line format for messages, e.g. "label<TAB>text" */
+    prep_line_fn on_line;
+    void *fmt;       /* the format's own state */
+    int need_counts; /* the vocabulary needs the train symbols counted */
+    tok_splitter_t *splitter;
+    /* the pass being run */
+    int pass;
+    int counting;     /* the examples read are train examples whose symbols are counted */
+    const char *name; /* the file being read, as the user named it */
+    uint64_t example; /* index of the next example in the file list being read */
+    uint64_t end[CORPUS_NSPLITS]; /* example index where each split of the inputs ends */
+    int split;                    /* PREP_WRITE: the split of this example */
+    int done;                     /* PREP_COUNT: every train example counted */
+    int rc;
+    char err[PATH_MAX + 256];
+};
+
+/* Sets C up for a format (dies when out of memory). */
+void prep_lines_init(prep_lines_t *c, const prep_opts_t *o, const char *expect, prep_line_fn fn,
+                     void *fmt, int need_counts);
+void prep_lines_free(prep_lines_t *c);
+/* PREP_CHECK and PREP_COUNT: n[0] examples in the inputs, n[1] in the --valid file. */
+void prep_lines_scan(prep_lines_t *c, uint64_t n[2]);
+/* PREP_WRITE: the inputs into train | valid | test, then the --valid file into valid. */
+void prep_lines_write(prep_lines_t *c, const uint64_t n[2]);
+
+/* "FILE:LINE: WHY; expected 'EXPECT'", exit code 65. Returns 1 (stop). */
+int prep_lines_fail(prep_lines_t *c, uint64_t lineno, const char *why);
+/* "FILE changed while drnn-prep was reading it", 65. Returns 1 (stop). */
+int prep_lines_changed(prep_lines_t *c);
+/* The handling the pass gives a text: IDS when writing, COUNT when counting, else LEN. */
+int prep_lines_mode(const prep_lines_t *c);
+/* Tokenizes TEXT[0..len) as one complete stream into T (MODE: PREP_TOK_*). Returns 0, or 1
+ * after setting c->rc (70, out of memory). */
+int prep_lines_tokenize(prep_lines_t *c, prep_text_t *t, const char *text, size_t len, int mode);
 
 #endif

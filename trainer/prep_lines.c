@@ -1,0 +1,168 @@
+/* trainer/prep_lines.c — drnn-prep's passes over data with one example per line, for
+ * --format labels (trainer/prep_labels.c) and --format pairs (trainer/prep_pairs.c); the passes
+ * are described in trainer/prep.h.
+ */
+#include "trainer/prep.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/textfile.h"
+
+void prep_lines_init(prep_lines_t *c, const prep_opts_t *o, const char *expect, prep_line_fn fn,
+                     void *fmt, int need_counts) {
+    memset(c, 0, sizeof *c);
+    c->o = o;
+    c->expect = expect;
+    c->on_line = fn;
+    c->fmt = fmt;
+    c->need_counts = need_counts;
+    c->splitter = tok_splitter_new(o->kind);
+    if (!c->splitter) prep_die(70, "out of memory");
+}
+
+void prep_lines_free(prep_lines_t *c) {
+    tok_splitter_free(c->splitter);
+    c->splitter = NULL;
+}
+
+int prep_lines_fail(prep_lines_t *c, uint64_t lineno, const char *why) {
+    snprintf(c->err, sizeof c->err, "%s:%llu: %s; expected '%s'", c->name,
+             (unsigned long long)lineno, why, c->expect);
+    c->rc = 65;
+    return 1;
+}
+
+int prep_lines_changed(prep_lines_t *c) {
+    snprintf(c->err, sizeof c->err, "%s changed while drnn-prep was reading it; run it again",
+             c->name);
+    c->rc = 65;
+    return 1;
+}
+
+int prep_lines_mode(const prep_lines_t *c) {
+    return c->pass == PREP_WRITE ? PREP_TOK_IDS : c->counting ? PREP_TOK_COUNT : PREP_TOK_LEN;
+}
+
+/* ---- tokenizing one text ----------------------------------------------------------------------
+ */
+
+typedef struct {
+    prep_text_t *t;
+    int mode;
+} text_emit_t;
+
+static int text_emit(void *arg, const unsigned char *sym, size_t len) {
+    text_emit_t *e = arg;
+    prep_text_t *t = e->t;
+    if (e->mode == PREP_TOK_COUNT && t->counter && tok_counter_add(t->counter, sym, len) != 0)
+        return -1;
+    if (e->mode == PREP_TOK_IDS) {
+        if (t->n == t->cap) {
+            size_t cap = t->cap ? 2 * t->cap : 1024;
+            uint32_t *ids = realloc(t->ids, cap * sizeof *ids);
+            if (!ids) return -1;
+            t->ids = ids;
+            t->cap = cap;
+        }
+        uint32_t id = tok_vocab_id(t->vocab, sym, len);
+        t->unknown += tok_vocab_is_unk(t->vocab, id);
+        t->ids[t->n] = id;
+    }
+    t->n++;
+    return 0;
+}
+
+int prep_lines_tokenize(prep_lines_t *c, prep_text_t *t, const char *text, size_t len, int mode) {
+    text_emit_t e = {t, mode};
+    t->n = 0;
+    t->unknown = 0;
+    int stop = tok_splitter_feed(c->splitter, text, len, text_emit, &e);
+    if (!stop) stop = tok_splitter_finish(c->splitter, text_emit, &e);
+    if (stop) { /* emit stops only when out of memory */
+        snprintf(c->err, sizeof c->err, "out of memory tokenizing %s", c->name);
+        c->rc = 70;
+    }
+    return stop != 0;
+}
+
+/* ---- the passes ------------------------------------------------------------------------------ */
+
+/* textfile_line_fn: one line of an input in the current pass. */
+static int on_line(void *arg, const char *line, size_t len, uint64_t lineno) {
+    prep_lines_t *c = arg;
+    if (len == 0) return 0; /* empty lines are skipped */
+    if (c->pass == PREP_COUNT && (c->done = c->example == c->end[CORPUS_TRAIN])) return 1;
+    while (c->pass == PREP_WRITE && c->example == c->end[c->split])
+        if (++c->split == CORPUS_NSPLITS) return prep_lines_changed(c); /* more than pass 1 saw */
+    if (c->on_line(c, line, len, lineno)) return 1;
+    c->example++;
+    return 0;
+}
+
+/* Reads FILES[0..n) (NAMES as given) in the current pass; dies on any error. */
+static void read_files(prep_lines_t *c, const char *const *files, const char *const *names, int n) {
+    char err[PATH_MAX + 256];
+    for (int i = 0; i < n && !c->done; i++) {
+        int stop = 0;
+        c->name = names[i];
+        int rc = textfile_lines(files[i], on_line, c, &stop, err, sizeof err);
+        if (rc && strcmp(files[i], names[i]) != 0) prep_die(rc, "%s (a copy of %s)", err, names[i]);
+        if (rc) prep_die(rc, "%s", err);
+        if (stop && !c->done) prep_die(c->rc ? c->rc : 70, "%s", c->err);
+    }
+}
+
+static void plan_splits(const prep_opts_t *o, uint64_t total, uint64_t end[CORPUS_NSPLITS]) {
+    uint64_t ntest = prep_share(total, o->test_frac), nvalid = prep_share(total, o->valid_frac);
+    if (ntest + nvalid >= total)
+        prep_die(65, "the input has only %llu examples: too few to split off valid and test",
+                 (unsigned long long)total);
+    end[CORPUS_TRAIN] = total - nvalid - ntest;
+    end[CORPUS_VALID] = end[CORPUS_TRAIN] + nvalid;
+    end[CORPUS_TEST] = total;
+}
+
+void prep_lines_scan(prep_lines_t *c, uint64_t n[2]) {
+    const prep_opts_t *o = c->o;
+    int no_tail = o->valid_frac == 0 && o->test_frac == 0;
+    c->pass = PREP_CHECK;
+    c->counting = no_tail && c->need_counts; /* without a tail every example is train */
+    read_files(c, o->inputs, o->names, o->ninputs);
+    n[0] = c->example;
+    if (n[0] == 0)
+        prep_die(65, "%s%s has no examples; expected lines '%s'", o->names[0],
+                 o->ninputs > 1 ? " (and the other inputs)" : "", c->expect);
+    c->counting = 0; /* the --valid file is never train */
+    c->example = 0;
+    if (o->valid_file) read_files(c, &o->valid_file, &o->valid_name, 1);
+    n[1] = c->example;
+    if (o->valid_file && n[1] == 0)
+        prep_die(65, "--valid %s has no examples; expected lines '%s'", o->valid_name, c->expect);
+    plan_splits(o, n[0], c->end);
+    if (no_tail || !c->need_counts) return;
+    c->pass = PREP_COUNT;
+    c->counting = 1;
+    c->example = 0;
+    read_files(c, o->inputs, o->names, o->ninputs);
+    c->counting = 0;
+}
+
+void prep_lines_write(prep_lines_t *c, const uint64_t n[2]) {
+    const prep_opts_t *o = c->o;
+    c->pass = PREP_WRITE;
+    c->done = 0;
+    c->example = 0;
+    c->split = CORPUS_TRAIN;
+    read_files(c, o->inputs, o->names, o->ninputs);
+    if (c->example != n[0])
+        prep_die(65, "the input changed while drnn-prep was reading it; run it again");
+    if (!o->valid_file) return;
+    c->example = 0;
+    c->split = CORPUS_VALID;
+    c->end[CORPUS_VALID] = UINT64_MAX;
+    read_files(c, &o->valid_file, &o->valid_name, 1);
+    if (c->example != n[1])
+        prep_die(65, "'%s' changed while drnn-prep was reading it; run it again", o->valid_name);
+}
