@@ -36,3 +36,16 @@ void metrics_eval_fields(metrics_t *m, long step, const char *split, const char 
     fprintf(m->f, "{\"step\": %ld, \"split\": \"%s\", %s}\n", step, split, fields);
     fflush(m->f);
 }
+
+int json_write_string(FILE *f, const char *s) {
+    int rc = fputc('"', f) == EOF ? -1 : 0;
+    for (const unsigned char *q = (const unsigned char *)s; *q && rc >= 0; q++) {
+        if (*q == '"' || *q == '\\')
+            rc = fprintf(f, "\\%c", *q);
+        else if (*q < 0x20)
+            rc = fprintf(f, "\\u%04x", *q);
+        else
+            rc = fputc(*q, f) == EOF ? -1 : 0;
+    }
+    return rc < 0 ? rc : (fputc('"', f) == EOF ? -1 : 1);
+}

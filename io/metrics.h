@@ -14,6 +14,10 @@ void metrics_close(metrics_t *m);
 
 void metrics_train(metrics_t *m, long step, double tokens, double loss, double lr, double grad_norm,
                    int clipped, double tok_per_s, double comm_frac, double time);
+/* S as a JSON string literal, quotes included (", \ and control bytes escaped). Returns what
+ * fprintf returns for the last piece (negative on a write error). */
+int json_write_string(FILE *f, const char *s);
+
 /* One evaluation: {"step": STEP, "split": "SPLIT", FIELDS} with FIELDS the kind's JSON members
  * ("\"loss\": 1.25, \"ppl\": 3.49"). */
 void metrics_eval_fields(metrics_t *m, long step, const char *split, const char *fields);

@@ -189,7 +189,7 @@ typedef struct {
 static herr_t find_extra(hid_t g, const char *name, const H5L_info_t *info, void *arg) {
     (void)g, (void)info;
     extras_t *x = arg;
-    if (strcmp(name, "vocab") == 0 || strcmp(name, "labels") == 0) return 0;
+    if (!strcmp(name, "vocab") || !strcmp(name, "labels") || !strcmp(name, "tgt_vocab")) return 0;
     for (int i = 0; i < x->tab->n; i++)
         if (strcmp(name, x->tab->t[i].name) == 0) return 0;
     printable(name, x->extra, sizeof x->extra);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "comm/comm.h"
+#include "io/metrics.h"
 #include "model/classifier.h"
 #include "model/util.h"
 #include "trainer/cls_data.h"
@@ -24,15 +25,11 @@ static double macro_f1(const uint64_t *conf, int C) {
     return n ? sum / n : 0.0;
 }
 
-int cls_eval_run(const model_file_t *m, const char *data, const char *split_name, int batch,
-                 int json) {
+int cls_eval_run(const model_file_t *m, const char *data, int split, int batch, int json) {
     char err[8192];
     const model_desc_t *d = &m->info.desc;
     const int C = d->classes;
-    int split = !strcmp(split_name, "valid")  ? CORPUS_VALID
-                : !strcmp(split_name, "test") ? CORPUS_TEST
-                                              : -1;
-    if (split < 0) drnn_die(64, "--split %s: expected valid or test", split_name);
+    const char *split_name = corpus_split_names[split];
     corpus_t *c = NULL;
     int rc = corpus_open(&c, data, err, sizeof err);
     if (rc) drnn_die(rc, "%s", err);
@@ -79,12 +76,8 @@ int cls_eval_run(const model_file_t *m, const char *data, const char *split_name
                "\"labels\": [",
                acc, f1, loss, (unsigned long long)n);
         for (int k = 0; k < C; k++) {
-            printf("%s\"", k ? ", " : "");
-            for (const char *q = m->info.labels[k]; *q; q++) {
-                if (*q == '"' || *q == '\\') putchar('\\');
-                putchar((unsigned char)*q < 0x20 ? '?' : *q);
-            }
-            printf("\"");
+            printf("%s", k ? ", " : "");
+            json_write_string(stdout, m->info.labels[k]);
         }
         printf("], \"confusion\": [");
         for (int k = 0; k < C; k++) {

@@ -1,5 +1,6 @@
 /* drnn-eval — loss, perplexity and bits per token of a trained language model; accuracy,
- * macro-F1 and the confusion matrix of a trained classifier (DESIGN §1, §8).
+ * macro-F1 and the confusion matrix of a trained classifier; loss, exact match, token edit rate
+ * and BLEU of a seq2seq model's decoding of a pair split (trainer/s2s_eval.h) (DESIGN §1, §8).
  *
  * Classifier: --data CORPUS --split S scores every example of a labelled split (drnn-prep
  * --format labels) in batches of --batch; macro-F1 averages the per-class F1 over the classes
@@ -24,12 +25,15 @@
 #include "trainer/cls_eval.h"
 #include "trainer/config.h"
 #include "trainer/lm_eval.h"
+#include "trainer/s2s_eval.h"
 #include "trainer/train.h"
 #include "trainer/model_load.h"
 
 typedef struct {
-    char ckpt[4096], data[4096], text[4096], split[16];
-    int batch, seq_len, threads, json, help;
+    char ckpt[4096], data[4096], text[4096], split[16], hyp_out[4096];
+    int batch, seq_len, threads, json, help, beam;
+    double length_penalty, max_ratio;
+    int split_id; /* --split as CORPUS_VALID or CORPUS_TEST */
 } eval_opts_t;
 
 #define OFF(f) offsetof(eval_opts_t, f)
@@ -46,6 +50,13 @@ static const opt_spec_t spec[] = {
      "window length (changes only float rounding)", 0},
     {"threads", OPT_INT, OFF(threads), 0, "0", 0, 4096,
      "OpenBLAS threads (0: the CPUs this process may use)", 0},
+    {"beam", OPT_INT, OFF(beam), 0, "1", 1, 1024, "seq2seq: decode with this beam (1: greedy)", 0},
+    {"length-penalty", OPT_DOUBLE, OFF(length_penalty), 0, "0", 0, 10,
+     "seq2seq beam: scores divided by ((5 + length) / 6)^A", 0},
+    {"max-ratio", OPT_DOUBLE, OFF(max_ratio), 0, "2", 0.01, 1000,
+     "seq2seq: at most R x source length target tokens", 0},
+    {"hyp-out", STR(hyp_out), NULL, 0, 0,
+     "seq2seq: write each hypothesis to FILE and each reference to FILE.ref, one per line", 0},
     {"json", OPT_FLAG, OFF(json), 0, NULL, 0, 1,
      "print one JSON object on stdout, everything else on stderr", 0},
     {"help", OPT_FLAG, OFF(help), 0, NULL, 0, 1, "print this help", 0},
@@ -53,8 +64,8 @@ static const opt_spec_t spec[] = {
 #define NSPEC ((int)(sizeof spec / sizeof spec[0]))
 
 static void usage(void) {
-    printf("usage: drnn-eval --ckpt RUN|MODEL.h5 (--data CORPUS.h5 [--split valid|test] | --text "
-           "FILE) [--json]\n\noptions:\n");
+    printf("usage: drnn-eval --ckpt RUN|CKPT|MODEL.h5 (--data CORPUS.h5 [--split valid|test] | "
+           "--text FILE) [--json]\n\noptions:\n");
     config_usage(stdout, spec, NSPEC);
     printf("\nPrints the mean cross-entropy (loss, nats), perplexity exp(loss), bits per token\n"
            "loss/ln 2, the number of scored targets (tokens) and how many of them are <unk>\n"
@@ -68,13 +79,7 @@ static void usage(void) {
 
 static int score_data(lm_score_t *sc, const eval_opts_t *o, model_file_t *m, char *err,
                       size_t errlen) {
-    int split = !strcmp(o->split, "valid")  ? CORPUS_VALID
-                : !strcmp(o->split, "test") ? CORPUS_TEST
-                                            : -1;
-    if (split < 0) {
-        snprintf(err, errlen, "--split %s: expected valid or test", o->split);
-        return 64;
-    }
+    const int split = o->split_id;
     corpus_t *c = NULL;
     int rc = corpus_open(&c, o->data, err, errlen);
     if (rc) return rc;
@@ -178,14 +183,31 @@ static int eval_classifier(const eval_opts_t *o, model_file_t *m) {
                  "--text scores language models; %s is a classifier: use --data CORPUS.h5 "
                  "(drnn-prep --format labels)",
                  m->path);
-    return cls_eval_run(m, o->data, o->split, o->batch, o->json);
+    return cls_eval_run(m, o->data, o->split_id, o->batch, o->json);
+}
+
+static int eval_seq2seq(const eval_opts_t *o, model_file_t *m) {
+    if (!o->data[0])
+        drnn_die(64,
+                 "--text scores language models; %s is a seq2seq model: use --data CORPUS.h5 "
+                 "(drnn-prep --format pairs)",
+                 m->path);
+    s2s_eval_opts_t so = {o->data,
+                          o->split_id,
+                          o->batch,
+                          o->beam,
+                          o->length_penalty,
+                          o->max_ratio,
+                          o->hyp_out[0] ? o->hyp_out : NULL,
+                          o->json};
+    return s2s_eval_run(m, &so);
 }
 
 /* What drnn-eval does with each model kind (one row per kind). */
 static const struct {
     const char *kind;
     int (*run)(const eval_opts_t *, model_file_t *);
-} evaluators[] = {{"lm", eval_lm}, {"classifier", eval_classifier}};
+} evaluators[] = {{"lm", eval_lm}, {"classifier", eval_classifier}, {"seq2seq", eval_seq2seq}};
 
 int main(int argc, char **argv) {
     comm_set_prog("drnn-eval");
@@ -200,6 +222,10 @@ int main(int argc, char **argv) {
     if (!o.ckpt[0]) drnn_die(64, "--ckpt is required (a run folder or a model.h5)");
     if (!o.data[0] == !o.text[0])
         drnn_die(64, "give exactly one of --data CORPUS.h5 and --text FILE");
+    o.split_id = !strcmp(o.split, "valid")  ? CORPUS_VALID
+                 : !strcmp(o.split, "test") ? CORPUS_TEST
+                                            : -1;
+    if (o.split_id < 0) drnn_die(64, "--split %s: expected valid or test", o.split);
     threads_configure(o.threads);
     model_file_t m;
     int B = o.data[0] ? o.batch : 1;

@@ -1,8 +1,9 @@
-/* drnn-sample — generate text from a trained language model, or label lines with a trained
- * classifier (DESIGN §1, §8).
+/* drnn-sample — generate text from a trained language model, label lines with a trained
+ * classifier, or translate lines with a seq2seq model (DESIGN §1, §8).
  *
  * Classifier (--input FILE, plain, .gz or - for stdin): one line out per line in, "LABEL<TAB>P"
- * with the most probable label and its probability.
+ * with the most probable label and its probability. Seq2seq (--input FILE): trainer/
+ * s2s_translate.h.
  *
  * Loads a run's newest checkpoint, a step-N checkpoint or a model.h5 (trainer/model_load.h), feeds
  * the prime text through the network and then draws --length tokens one at a time from
@@ -24,11 +25,13 @@
 #include "model/rng.h"
 #include "trainer/config.h"
 #include "trainer/model_load.h"
+#include "trainer/s2s_translate.h"
 
 typedef struct {
-    char ckpt[4096], prime[4096], input[4096];
+    char ckpt[4096], prime[4096], input[4096], attention_out[4096];
     long length, top_k;
-    double temperature;
+    int beam, n_best, batch;
+    double temperature, length_penalty, max_ratio;
     uint64_t seed;
     int help;
 } sample_opts_t;
@@ -43,10 +46,20 @@ static const opt_spec_t spec[] = {
     {"top-k", OPT_LONG, OFF(top_k), 0, "0", 0, 1e9, "sample among the k likeliest (0: all)", 0},
     {"seed", OPT_U64, OFF(seed), 0, "1", 0, 9e18, "random seed", 0},
     {"input", OPT_STR, OFF(input), 4096, "", 0, 0,
-     "classifier: label each line of FILE (plain, .gz or - for stdin)", 0},
+     "classifier: label each line of FILE (plain, .gz or - for stdin); seq2seq: translate them", 0},
+    {"beam", OPT_INT, OFF(beam), 0, "1", 1, 1024, "seq2seq: beam width (1: greedy)", 0},
+    {"length-penalty", OPT_DOUBLE, OFF(length_penalty), 0, "0", 0, 10,
+     "seq2seq beam: scores divided by ((5 + length) / 6)^A", 0},
+    {"n-best", OPT_INT, OFF(n_best), 0, "1", 1, 1024,
+     "seq2seq: hypotheses per line (<= --beam), as LINE<TAB>SCORE<TAB>TEXT", 0},
+    {"max-ratio", OPT_DOUBLE, OFF(max_ratio), 0, "2", 0.01, 1000,
+     "seq2seq: at most R x source length target tokens", 0},
+    {"batch", OPT_INT, OFF(batch), 0, "32", 1, 1 << 16, "seq2seq: lines decoded together", 0},
+    {"attention-out", OPT_STR, OFF(attention_out), 4096, "", 0, 0,
+     "seq2seq: write each line's attention matrix to FILE (JSON lines)", 0},
     {"help", OPT_FLAG, OFF(help), 0, NULL, 0, 1, "print this help", 0},
 };
-static const char *const reserved[] = {"beam", NULL};
+static const char *const reserved[] = {NULL};
 #define NSPEC ((int)(sizeof spec / sizeof spec[0]))
 
 /* Draws an id from logits [V] at temperature tau among the top k (k <= 0: all). */
@@ -174,10 +187,24 @@ static int run_classifier(const sample_opts_t *o, const model_file_t *m, const t
                  m->path);
     return label_lines(o, m, tv);
 }
+static int run_seq2seq(const sample_opts_t *o, const model_file_t *m, const tok_vocab_t *tv,
+                       tok_kind_t kind) {
+    (void)tv, (void)kind;
+    if (!o->input[0])
+        drnn_die(64,
+                 "%s is a seq2seq model: give --input FILE (or - for stdin) with lines to "
+                 "translate",
+                 m->path);
+    s2s_translate_opts_t so = {o->input,    o->attention_out[0] ? o->attention_out : NULL,
+                               o->beam,     o->n_best,
+                               o->batch,    o->length_penalty,
+                               o->max_ratio};
+    return s2s_translate(&so, m);
+}
 static const struct {
     const char *kind;
     int (*run)(const sample_opts_t *, const model_file_t *, const tok_vocab_t *, tok_kind_t);
-} runners[] = {{"lm", run_lm}, {"classifier", run_classifier}};
+} runners[] = {{"lm", run_lm}, {"classifier", run_classifier}, {"seq2seq", run_seq2seq}};
 
 int main(int argc, char **argv) {
     comm_set_prog("drnn-sample");
@@ -188,7 +215,9 @@ int main(int argc, char **argv) {
     if (o.help) {
         printf("usage: drnn-sample --ckpt RUN|CKPT|MODEL.h5 [--prime TEXT] [options]   (LM)\n"
                "       drnn-sample --ckpt RUN|CKPT|MODEL.h5 --input FILE|-          "
-               "(classifier)\n\noptions:\n");
+               "(classifier)\n"
+               "       drnn-sample --ckpt RUN|CKPT|MODEL.h5 --input FILE|- [--beam K] ...  "
+               "(seq2seq)\n\noptions:\n");
         config_usage(stdout, spec, NSPEC);
         return 0;
     }

@@ -12,9 +12,10 @@
 #include <stdint.h>
 
 #include "io/corpus.h"
+#include "io/tokenize.h"
 #include "model/seq2seq.h"
 
-enum { S2S_UNK = 0, S2S_PAD = 1, S2S_BOS = 2, S2S_EOS = 3 };
+enum { S2S_UNK = TOK_UNK, S2S_PAD = TOK_PAD, S2S_BOS = TOK_BOS, S2S_EOS = TOK_SEQ2SEQ_EOS };
 
 /* Checks that both vocabularies of pair corpus c start with the four special tokens. 0, or 65
  * with a message naming the file. */

@@ -2,6 +2,9 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "comm/comm.h"
 
 #include "model/util.h"
 
@@ -59,4 +62,67 @@ void s2s_eval_format(const double *sums, char *text, size_t tn, char *json, size
              "\"bleu\": %.9g, \"bp\": %.9g, \"pairs\": %llu, \"tokens\": %.17g",
              loss, exp(loss), ids.exact_match, ids.edit_rate, txt.bleu, txt.bp,
              (unsigned long long)ids.pairs, sums[S2S_EVAL_TGT]);
+}
+
+int s2s_eval_run(const model_file_t *m, const s2s_eval_opts_t *o) {
+    char err[8192], path[4200];
+    corpus_t *c = NULL;
+    int rc = corpus_open(&c, o->data, err, sizeof err);
+    if (rc) drnn_die(rc, "%s", err);
+    if (strcmp(corpus_data_kind(c), "pairs") != 0)
+        drnn_die(65,
+                 "--data %s holds %s data; a seq2seq model is scored on pairs (drnn-prep "
+                 "--format pairs)",
+                 o->data, corpus_data_kind(c));
+    if ((rc = model_info_match_corpus(&m->info, m->path, c, err, sizeof err)))
+        drnn_die(rc, "%s", err);
+    s2s_index_t ix;
+    if ((rc = s2s_index_read(&ix, c, o->split, err, sizeof err))) drnn_die(rc, "%s", err);
+    const char *split = corpus_split_names[o->split];
+    if (ix.n == 0) drnn_die(64, "--split %s: %s has no %s pairs", split, o->data, split);
+    uint64_t *ids = model_calloc(ix.n, sizeof *ids);
+    for (uint64_t i = 0; i < ix.n; i++) ids[i] = i;
+    s2s_pairs_t p;
+    if ((rc = s2s_pairs_read(&p, c, o->split, &ix, ids, ix.n, err, sizeof err)))
+        drnn_die(rc, "%s", err);
+    free(ids);
+    s2s_index_free(&ix);
+    const model_desc_t *d = &m->info.desc;
+    search_opts_t so = {
+        o->beam > 1 ? o->beam : 0, 1, (float)o->length_penalty, (float)o->max_ratio, TOK_BOS,
+        TOK_SEQ2SEQ_EOS,           0};
+    s2s_batch_t batch;
+    s2s_batch_alloc(&batch, p.longest, o->batch);
+    s2s_eval_t e = {seq2seq_create(d, p.longest, o->batch),
+                    search_create(d, &so, p.longest, o->batch),
+                    &batch,
+                    (const char *const *)m->info.tgt_vocab,
+                    strcmp(m->info.tokenizer, "word") == 0,
+                    NULL,
+                    NULL};
+    if (o->hyp_out) {
+        snprintf(path, sizeof path, "%s.ref", o->hyp_out);
+        if (!(e.hyp = fopen(o->hyp_out, "w")))
+            drnn_die(74, "--hyp-out %s: cannot create", o->hyp_out);
+        if (!(e.ref = fopen(path, "w"))) drnn_die(74, "--hyp-out: %s: cannot create", path);
+    }
+    double sums[S2S_EVAL_N] = {0};
+    rc = s2s_eval_pairs(&e, m->params, &p, sums);
+    if (e.hyp && fclose(e.hyp) != 0) rc = 74;
+    if (e.ref && fclose(e.ref) != 0) rc = 74;
+    if (rc) drnn_die(74, "--hyp-out %s: write failed; check free space", o->hyp_out);
+    if (!isfinite(sums[S2S_EVAL_LOSS]))
+        drnn_die(70, "%s: non-finite loss on %s (does the model hold NaN or Inf?)", m->path,
+                 o->data);
+    char text[512], json[1024];
+    s2s_eval_format(sums, text, sizeof text, json, sizeof json);
+    fprintf(o->json ? stderr : stdout, "%s on %s %s (%s): %s\n", m->path, o->data, split,
+            o->beam > 1 ? "beam" : "greedy", text);
+    if (o->json) printf("{%s}\n", json);
+    seq2seq_free(e.m);
+    search_free(e.search);
+    s2s_batch_free(&batch);
+    s2s_pairs_free(&p);
+    corpus_close(c);
+    return 0;
 }

@@ -11,6 +11,7 @@
 
 #include "model/search.h"
 #include "model/seq2seq.h"
+#include "trainer/model_load.h"
 #include "trainer/s2s_data.h"
 #include "trainer/s2s_score.h"
 
@@ -35,6 +36,19 @@ typedef struct {
 /* Adds the figures of pairs [0, p->n) into sums [S2S_EVAL_N] (not zeroed). Returns 0, or 74 when
  * writing hyp/ref failed. */
 int s2s_eval_pairs(const s2s_eval_t *e, const float *params, const s2s_pairs_t *p, double *sums);
+
+/* drnn-eval for a seq2seq model: every pair of a split of the pair corpus DATA in batches of
+ * `batch`, decoded with beam (<= 1: greedy). Prints the figures (json: one JSON object on
+ * stdout, the rest on stderr); hyp_out: hypotheses to that file, references to hyp_out.ref.
+ * Returns 0; errors end the program through drnn_die (64, 65, 66, 74). */
+typedef struct {
+    const char *data;
+    int split, batch, beam;
+    double length_penalty, max_ratio;
+    const char *hyp_out;
+    int json;
+} s2s_eval_opts_t;
+int s2s_eval_run(const model_file_t *m, const s2s_eval_opts_t *o);
 
 /* The figures of sums as text ("loss 1.2345 | ppl 3.44 | exact ... | BLEU ...") and JSON
  * members ("\"loss\": ..., \"bleu\": ..."). */
