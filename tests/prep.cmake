@@ -15,3 +15,15 @@ add_executable(test_config ${CMAKE_CURRENT_LIST_DIR}/test_config.c)
 target_link_libraries(test_config drnn_trainer)
 add_test(NAME unit_config COMMAND test_config)
 set_tests_properties(unit_config PROPERTIES LABELS "unit;prep")
+
+# drnn-prep --format pairs: pairs_check reads the corpus through io/corpus.h; the layout is
+# checked with h5dump; jobs/reverse_pairs.py (the reverse toy task) feeds it.
+add_executable(pairs_check ${CMAKE_CURRENT_LIST_DIR}/pairs_check.c)
+target_link_libraries(pairs_check drnn_io)
+foreach(group pairs pairs_inputs pairs_max_len pairs_errors pairs_reader pairs_reverse)
+  add_test(NAME prep_${group}
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_prep_pairs.sh $<TARGET_FILE:drnn-prep>
+                   $<TARGET_FILE:prep_check> $<TARGET_FILE:pairs_check> ${group}
+                   ${CMAKE_CURRENT_LIST_DIR}/..)
+  set_tests_properties(prep_${group} PROPERTIES LABELS "integration;prep" TIMEOUT 300)
+endforeach()

@@ -2,44 +2,17 @@
 # tests/test_prep.sh PREP CHECK GROUP [DATA_DIR] — drnn-prep integration tests, one GROUP per CTest
 # test: byte, char, word, splits, errors, signals, kjv, labels, labels_errors, kjv_labels. PREP is drnn-prep, CHECK is prep_check
 # (tests/prep_check.c, which reads the corpus with plain HDF5 calls). Exits 1 on the first failed
-# assertion, naming it.
+# assertion, naming it. Pair data: tests/test_prep_pairs.sh.
 set -u
 PREP=$1
 CHECK=$2
 GROUP=$3
 DATA=${4:-}
-T=$(mktemp -d "${TMPDIR:-/tmp}/drnn-prep-test.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT
-cd "$T" || exit 1
-mkdir o # outputs only: whatever else appears in o/ is a leftover temporary file
+READER=("$CHECK" reader)
+# shellcheck source=tests/prep_lib.sh
+. "$(dirname "$0")/prep_lib.sh"
 
-fail() {
-    echo "FAIL [$GROUP]: $*" >&2
-    exit 1
-}
-pass() { echo "ok - $*"; }
-prep() { "$PREP" "$@" 2>prep.log || fail "drnn-prep $* exited $?: $(cat prep.log)"; }
-info() { "$CHECK" info "$1" | sed -n "s/^$2=//p"; } # info CORPUS KEY
-verify() { "$CHECK" verify "$1" >/dev/null || fail "prep_check verify $1"; }
-eq() { [ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"; }
 total_tokens() { echo $(($(info "$1" train_tokens) + $(info "$1" valid_tokens) + $(info "$1" test_tokens))); }
-# expect_exit CODE CMD...: CMD must exit with CODE; its stderr is kept in err.txt.
-expect_exit() {
-    local want=$1
-    shift
-    "$@" >out.txt 2>err.txt </dev/null
-    local got=$?
-    [ "$got" = "$want" ] || fail "'$*' exited $got, expected $want; stderr: $(cat err.txt)"
-    [ "$want" = 0 ] || grep -q '^drnn-prep: ' err.txt || fail "'$*': no 'drnn-prep: ' message"
-    [ "$want" = 0 ] || [ "$(wc -l <err.txt)" = 1 ] || fail "'$*': message is not one line"
-}
-# o/ must hold exactly the names given (no temporary or spool file left behind).
-only_outputs() {
-    local have want
-    have=$(find o -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ')
-    want=$(printf '%s\n' "$@" | sed '/^$/d' | sort | tr '\n' ' ')
-    eq "$have" "$want" "files in the output folder"
-}
 # Same ids, CRCs, token counts and vocabulary; only the uuid may differ.
 same_data() {
     cmp -s <("$CHECK" info "$1" | grep -v '^uuid=') <("$CHECK" info "$2" | grep -v '^uuid=') ||
@@ -278,8 +251,8 @@ test_errors() {
     expect_exit 64 "$PREP" --valid-fraction 1.5 -o o/x.h5 t.txt
     expect_exit 64 "$PREP" --valid-fraction 0.6 --test-fraction 0.4 -o o/x.h5 t.txt
     expect_exit 64 "$PREP" --valid t.txt --valid-fraction 0.1 -o o/x.h5 t.txt
-    expect_exit 64 "$PREP" --format pairs -o o/x.h5 t.txt
-    grep -q 'not supported yet' err.txt || fail "--format pairs says it is not supported yet"
+    expect_exit 65 "$PREP" --format pairs -o o/x.h5 t.txt # t.txt has no TAB
+    grep -q 't.txt:1: no TAB' err.txt || fail "--format pairs on plain text names file:line"
     expect_exit 65 "$PREP" --format labels -o o/x.h5 t.txt # t.txt has no TAB
     grep -q 't.txt:1: no TAB' err.txt || fail "--format labels on plain text names file:line"
     expect_exit 64 "$PREP" --format csv -o o/x.h5 t.txt
@@ -558,7 +531,8 @@ test_labels_errors() {
     damaged attr:num_labels=0 'num_labels is missing or invalid'
     damaged attr:num_labels=3 '/labels is missing or does not have num_labels=3'
     damaged drop:/labels '/labels is missing'
-    damaged data=pairs "data 'pairs' is not text or labels"
+    damaged data=bogus "data 'bogus' is not text, labels or pairs"
+    damaged data=pairs 'attribute tgt_vocab_size or shared_vocab is missing or invalid'
     damaged drop:train_examples 'attribute train_examples is missing'
     damaged attr:train_examples=2 '/train/offsets does not match'
     damaged drop:/train/tokens '/train/tokens is missing'
@@ -568,16 +542,6 @@ test_labels_errors() {
     damaged set:/train/offsets:3=4 '/train/offsets do not run from 0 to train_tokens=5'
     damaged set:/train/labels:2=7 'label id 7 of train example 2 >= num_labels 2'
     pass "labels reader: damaged attributes, datasets, offsets or labels are 65 naming the file"
-}
-
-# damaged OP MESSAGE: io/corpus.h refuses a copy of o/ok.h5 damaged by OP (prep_check damage) with
-# 65 and a message naming the file.
-damaged() {
-    cp o/ok.h5 bad.h5
-    "$CHECK" damage bad.h5 "$1" || fail "prep_check damage $1"
-    "$CHECK" reader bad.h5 train >/dev/null 2>err.txt && fail "the reader took a corpus with $1"
-    grep -qF "rc 65: corpus bad.h5: " err.txt && grep -qF "$2" err.txt ||
-        fail "$1: expected 65 naming bad.h5 and '$2': $(cat err.txt)"
 }
 
 # jobs/kjv_labels.sh: the labelled KJV demo data, and drnn-prep on it.
