@@ -585,7 +585,8 @@ static size_t run_decode(hid_t f, const case_hdr_t *h, int roomy, int verbose, c
         EXPECT(0, "%s: no readable run_names (regenerate the file)", file);
         bad++;
     }
-    for (int i = 0; !bad && i < nruns; i++) {
+    const int setup_bad = bad != 0; /* missing weights or sources: no search proves anything */
+    for (int i = 0; !setup_bad && i < nruns; i++) {
         run_ref_t r = {0};
         size_t rb = (size_t)read_run(f, names[i], h, src_lens, &r, file);
         if (!rb)

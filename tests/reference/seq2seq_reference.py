@@ -56,11 +56,15 @@ source tokens from [4, Vs).
 2. Decoding cases (DEC_CASES), files dec_<cell>_l<L>_<uni|bi>_<attention>.h5: greedy and beam
    search exactly as model/search.h says, one source at a time, on the model's math one step at a
    time (log_softmax of the float32 logits; raw scores summed in double; lp(n) = ((5 + n)/6)^alpha).
-   The weights are uniform ±0.5 with the generator scaled up (peaked distributions) and an <eos>
-   bias, so that hypotheses end at varied lengths, some with <eos>, some at max_len. A seed whose
-   decisions come within MARGIN of a tie (a top-2 log-probability gap, a beam cut, a stopping
-   comparison, the n-best order), where float rounding could flip drnn's choice, gives way to the
-   next one.
+   The weights are uniform ±0.5 with the generator scaled up (peaked distributions), a "timer"
+   unit in the top decoder layer that makes <eos> likelier at each step, and an <eos> bias
+   (decoding_weights_), so that hypotheses end at varied lengths, some with <eos>, some at
+   max_len. A (seed, <eos> bias) whose decisions come within MARGIN of a tie (a top-2
+   log-probability gap, a beam cut, a stopping comparison, the n-best order), where float
+   rounding could flip drnn's choice, or whose outputs are too uniform (see the self-checks
+   below), gives way to the next one. RUNS: greedy at alpha 0 and 1; beam K = 1, 3, 5 at alpha 0
+   and 1 with n_best = K; K = 5 with n_best 2 and 1, K = 3 with n_best 1; max_ratio 1.5, and 0.5
+   (max_len = 1 for short sources) for one greedy and one beam run.
 
   attributes   as above, without Tt (Ts and B: the sources' batch), plus kind="seq2seq-decode"
   <key>, keys  as above
@@ -88,8 +92,9 @@ Self-checks (failures abort): the packed batch equals the same model run one row
 real tokens without packing; autograd's gradient of one tensor per case (rotating through the keys)
 equals central finite differences in double; the teacher-forced step function reproduces the
 batch forward's log-probabilities and attention; greedy equals beam K=1 at alpha 0; greedy
-hypotheses end at several lengths, with <eos> and at max_len; the beam's early stop (live
-hypotheses left) happens.
+hypotheses end at several lengths, with <eos> and at max_len; in each decoding file some beam
+search stops early (live hypotheses left, by the stopping rule) and some goes on past n_best
+finished hypotheses and finds a better one (so stopping at n_best, or with a looser bound, fails).
 
 Usage: /usr/bin/python3 tests/reference/seq2seq_reference.py OUT_DIR
 """
@@ -147,12 +152,12 @@ EDGE_CASES = [
 DEC_CASES = [("gru", 2, True, "general"), ("lstm", 1, False, "dot"), ("rnn", 2, False, "general")]
 DEC_TS, DEC_B = 7, 6
 DEC_SEED = 97531
-GEN_SCALE = 3.0   # generator weights x this: peaked next-token distributions
-TIMER_WEIGHT = 6.0  # <eos> logit per unit of the timer (decoding_weights_)
-TIMER_START_SCALE = 4.0  # the bridge's weights to the timer x this: a start that depends on the source
+GEN_SCALE = 3.0          # generator weights x this: peaked next-token distributions
+TIMER_WEIGHT = 6.0       # <eos> logit per unit of the timer (decoding_weights_)
+TIMER_START_SCALE = 4.0  # the bridge's weights to the timer x this: a source-dependent start
 EOS_BIASES = (-4.0, -3.0, -2.0, -1.0, 0.0, 1.0)  # tried in turn for each seed
-VERBOSE = False  # print each (seed, <eos> bias) given up and why
-MARGIN = 2e-4     # decisions closer than this to a tie make the seed give way
+VERBOSE = False          # print each (seed, <eos> bias) given up and why
+MARGIN = 2e-4            # decisions closer than this to a tie make the seed give way
 # (name, beam, n_best, length_penalty, max_ratio); values exact in float32
 RUNS = [
     ("greedy_a0", 0, 1, 0.0, 1.5),
@@ -164,6 +169,8 @@ RUNS = [
     ("beam5_a0", 5, 5, 0.0, 1.5),
     ("beam5_a1", 5, 5, 1.0, 1.5),
     ("beam5_a1_nbest2", 5, 2, 1.0, 1.5),
+    ("beam3_a1_nbest1", 3, 1, 1.0, 1.5),
+    ("beam5_a0_nbest1", 5, 1, 0.0, 1.5),
     ("greedy_a0_r05", 0, 1, 0.0, 0.5),
     ("beam3_a1_r05", 3, 3, 1.0, 0.5),
 ]
@@ -532,6 +539,7 @@ def beam_search(model, enc, src_lens, b, beam, n_best, alpha, max_len, margin, s
     n = int(src_lens[b])
     live = [Hyp([], 0.0, [], enc[2][:, b:b + 1])]
     finished = []  # (normalized score, Hyp), in the order they finished
+    held = None  # the n-best when there first were enough finished but the search went on
     while live:
         prev = torch.tensor([h.tokens[-1] if h.tokens else BOS for h in live])
         state = torch.cat([h.state for h in live], 1).contiguous()
@@ -570,10 +578,14 @@ def beam_search(model, enc, src_lens, b, beam, n_best, alpha, max_len, margin, s
             if kth >= bound:
                 stats["early_stops"] += 1
                 break
+            if held is None:
+                held = sorted(range(len(finished)), key=lambda i: (-finished[i][0], i))[:n_best]
     if len(finished) < n_best:
         raise RuntimeError(f"source {b}: {len(finished)} finished hypotheses, n_best {n_best}")
     order = sorted(range(len(finished)), key=lambda i: (-finished[i][0], i))  # ties: first done
     scores = [finished[i][0] for i in order]
+    if held is not None and held != order[:n_best]:
+        stats["late_winners"] += 1  # going on past n_best finished mattered
     for i in range(min(n_best, len(scores) - 1)):
         margin.gap(scores[i], scores[i + 1], "n-best order")
     return [(finished[i][1].tokens, finished[i][0], np.stack(finished[i][1].attn))
@@ -584,7 +596,7 @@ def decode_all(model, src, src_lens, runs):
     """Every run of RUNS over the batch: {name: (opts, [per source: [(tokens, score, attn)]],
     max_lens)}, the smallest decision gap, and statistics."""
     margin = Margin()
-    stats = {"early_stops": 0, "eos_below_top": 0}
+    stats = {"early_stops": 0, "eos_below_top": 0, "late_winners": 0}
     with torch.no_grad():
         enc = model.encode(src, src_lens)
     results = {}
@@ -639,7 +651,7 @@ def check_decoding(results, name):
         if x[0][0] != y[0][0] or abs(x[0][1] - y[0][1]) > 1e-12:
             raise RuntimeError(f"{name}: source {b}: greedy {x[0][0]} {x[0][1]} but beam K=1 "
                                f"alpha 0 {y[0][0]} {y[0][1]}")
-    for run, (opts, per_src, max_lens) in results.items():
+    for _, per_src, max_lens in results.values():
         for b, hyps in enumerate(per_src):
             for toks, _, _ in hyps:
                 assert 1 <= len(toks) <= max_lens[b]
@@ -673,6 +685,8 @@ def make_dec_case(index, case, path):
             check_decoding(results, name)
             if stats["early_stops"] == 0:
                 raise Ambiguous("no beam search stopped early")
+            if stats["late_winners"] == 0:
+                raise Ambiguous("no beam search found a better hypothesis after it had n_best")
             break
         except Ambiguous as e:
             if VERBOSE:
@@ -729,9 +743,10 @@ def main():
         name = case_name("dec", *case)
         seed, eos_bias, results, gap, stats, src_lens = make_dec_case(index, case,
                                                                       os.path.join(out, name))
-        print(f"{name}: seed {seed}  <eos> bias {eos_bias}  src_lens {src_lens}  smallest decision gap {gap:.1e}  "
-              f"early stops {stats['early_stops']}  <eos> finished below the top "
-              f"{stats['eos_below_top']}")
+        print(f"{name}: seed {seed}  <eos> bias {eos_bias}  src_lens {src_lens}  "
+              f"smallest decision gap {gap:.1e}  early stops {stats['early_stops']}  "
+              f"<eos> finished below the top {stats['eos_below_top']}  "
+              f"late winners {stats['late_winners']}")
         for run, (_, per_src, max_lens) in results.items():
             desc = "  ".join(f"{len(h[0][0])}{'e' if h[0][0][-1] == EOS else 'm'}/{ml}"
                              for h, ml in zip(per_src, max_lens))
