@@ -1,6 +1,6 @@
 # PyTorch reference tests (include()d from tests/CMakeLists.txt). Each needs /usr/bin/python3 with
 # torch and h5py (python3-torch, python3-h5py); without them the test fails with that message
-# rather than skipping. tests/refutil.c: reading case files and comparing, shared by both.
+# rather than skipping. tests/refutil.c: reading case files and comparing, shared by all of them.
 add_library(drnn_refutil STATIC refutil.c)
 target_link_libraries(drnn_refutil PUBLIC drnn_model drnn_io)
 
@@ -22,3 +22,15 @@ add_test(NAME ref_classifier
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_reference.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}
           $<TARGET_FILE:test_ref_classifier> classifier_reference.py)
 set_tests_properties(ref_classifier PROPERTIES LABELS "reference" TIMEOUT 300)
+
+# ref_seq2seq: test_ref_seq2seq replays the files written by reference/seq2seq_reference.py
+# through model/seq2seq.h and model/search.h (rnn, gru, lstm x 1, 2 layers x uni/bi x attention
+# dot/general where valid, rnn_relu, edge batches): summed loss, probabilities, attention, every
+# gradient of the sum and of the token mean, the one-step decoder; greedy and beam search
+# (K = 1, 3, 5, length penalty 0 and 1, n_best) token for token, with scores and attention.
+add_executable(test_ref_seq2seq test_ref_seq2seq.c)
+target_link_libraries(test_ref_seq2seq drnn_refutil)
+add_test(NAME ref_seq2seq
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_reference.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}
+          $<TARGET_FILE:test_ref_seq2seq> seq2seq_reference.py)
+set_tests_properties(ref_seq2seq PROPERTIES LABELS "reference" TIMEOUT 300)
