@@ -97,6 +97,9 @@ search stops early (live hypotheses left, by the stopping rule) and some goes on
 finished hypotheses and finds a better one (so stopping at n_best, or with a looser bound, fails).
 
 Usage: /usr/bin/python3 tests/reference/seq2seq_reference.py OUT_DIR
+       /usr/bin/python3 tests/reference/seq2seq_reference.py --check-export MODEL.h5 CORPUS.h5 LOSS
+         (tests/test_seq2seq.sh: a drnn-export file loads into Seq2Seq with strict=True and its
+         teacher-forced loss on the corpus's valid pairs equals drnn-eval's LOSS within 1e-5)
 """
 
 import math
@@ -179,23 +182,26 @@ RUNS = [
 class Seq2Seq(nn.Module):
     """The module whose state_dict keys drnn's parameter table copies (DESIGN §4)."""
 
-    def __init__(self, cell, layers, bidirectional, attention):
+    def __init__(self, cell, layers, bidirectional, attention, sizes=None):
+        """sizes: (Vs, Vt, E, H), by default this file's case sizes."""
         super().__init__()
         self.cell, self.layers, self.bidirectional = cell, layers, bidirectional
         self.attention = attention
-        d = 2 * H if bidirectional else H
-        self.src_embedding = nn.Embedding(VS, E)
-        self.tgt_embedding = nn.Embedding(VT, E)
-        self.encoder = make_rnn(cell, layers, bidirectional, inputs=E, hidden=H)
-        self.decoder = nn.GRU(E, H, num_layers=layers)
-        self.bridge = nn.Linear(d, H)
+        vs, vt, e, h = sizes or (VS, VT, E, H)
+        self.H, self.VT = h, vt
+        d = 2 * h if bidirectional else h
+        self.src_embedding = nn.Embedding(vs, e)
+        self.tgt_embedding = nn.Embedding(vt, e)
+        self.encoder = make_rnn(cell, layers, bidirectional, inputs=e, hidden=h)
+        self.decoder = nn.GRU(e, h, num_layers=layers)
+        self.bridge = nn.Linear(d, h)
         if attention == "general":
-            self.attn = nn.Linear(d, H, bias=False)
-        self.attn_combine = nn.Linear(d + H, H, bias=False)
-        self.generator = nn.Linear(H, VT)
+            self.attn = nn.Linear(d, h, bias=False)
+        self.attn_combine = nn.Linear(d + h, h, bias=False)
+        self.generator = nn.Linear(h, vt)
 
     def start(self, h_n):
-        """h_n [L*dirs, B, H] of the encoder -> the decoder's starting states [L, B, H]."""
+        """h_n [L*dirs, B, self.H] of the encoder -> the decoder's starting states [L, B, self.H]."""
         if self.bidirectional:
             hbar = torch.cat([h_n[0::2], h_n[1::2]], 2)  # layer k: [h_n[2k]; h_n[2k+1]]
         else:
@@ -204,7 +210,7 @@ class Seq2Seq(nn.Module):
 
     def encode(self, src, src_lens):
         """src [Ts, B] long, src_lens [B] long (cpu) -> outputs [Ts, B, D] (0 at padding),
-        attention keys [Ts, B, H or D], decoder start states [L, B, H]."""
+        attention keys [Ts, B, self.H or D], decoder start states [L, B, self.H]."""
         steps = src.shape[0]
         packed = pack_padded_sequence(self.src_embedding(src), src_lens, enforce_sorted=False)
         out, final = self.encoder(packed)
@@ -214,7 +220,7 @@ class Seq2Seq(nn.Module):
         return out, keys, self.start(h_n).contiguous()
 
     def attend(self, s, out, keys, src_lens):
-        """Decoder states s [Tt, B, H] over the encoder outputs out [Ts, B, D] (keys [Ts, B, H])
+        """Decoder states s [Tt, B, self.H] over the encoder outputs out [Ts, B, D] (keys [Ts, B, self.H])
         -> logits [Tt, B, Vt], alpha [B, Tt, Ts]."""
         e = torch.einsum("tbh,ibh->bti", s, keys)
         pad = torch.arange(out.shape[0]).view(1, 1, -1) >= src_lens.view(-1, 1, 1)
@@ -234,7 +240,7 @@ class Seq2Seq(nn.Module):
         unambiguous): a check that the packed batch means what model/seq2seq.h says. Returns
         logits [Tt, B, Vt] and alpha [B, Tt, Ts] with zeros past each row's lengths."""
         steps_t, rows = tgt_in.shape
-        logits = torch.zeros(steps_t, rows, VT)
+        logits = torch.zeros(steps_t, rows, self.VT)
         alpha = torch.zeros(rows, steps_t, src.shape[0])
         for b in range(rows):
             n, m = int(src_lens[b]), int(tgt_lens[b])
@@ -243,7 +249,7 @@ class Seq2Seq(nn.Module):
             top = h_n[-2:] if self.bidirectional else h_n[-1:]
             # The top layer's h_n is its output after the last token (forward) and after the first
             # one (reverse): the layout this file documents.
-            want = torch.cat([out[n - 1, 0, :H], out[0, 0, H:]]) if self.bidirectional \
+            want = torch.cat([out[n - 1, 0, :self.H], out[0, 0, self.H:]]) if self.bidirectional \
                 else out[n - 1, 0]
             assert torch.allclose(torch.cat(list(top[:, 0])), want)
             keys = self.attn(out) if self.attention == "general" else out
@@ -257,7 +263,7 @@ class Seq2Seq(nn.Module):
     @torch.no_grad()
     def step(self, enc, src_lens, prev, rows, state):
         """One decoder step for N hypotheses: prev [N] previous tokens, rows [N] their sources in
-        enc = encode(...)'s (out, keys), state [L, N, H] -> logp [N, Vt] (float32 log_softmax),
+        enc = encode(...)'s (out, keys), state [L, N, self.H] -> logp [N, Vt] (float32 log_softmax),
         alpha [N, Ts], the new state."""
         out, keys, _ = enc
         s, state = self.decoder(self.tgt_embedding(prev).unsqueeze(0), state)
@@ -723,9 +729,46 @@ def make_dec_case(index, case, path):
     return seed, eos_bias, results, gap, stats, src_lens.tolist()
 
 
+def check_export(model_path, corpus_path, want_loss):
+    """A drnn-export file loads into Seq2Seq with load_state_dict(strict=True), and its
+    teacher-forced loss per target token over the corpus's valid pairs equals want_loss (what
+    drnn-eval printed) within 1e-5 relative. Exit status 0 or 1."""
+    f, c = h5py.File(model_path, "r"), h5py.File(corpus_path, "r")
+    a = f.attrs
+    attention = a["attention"].decode() if isinstance(a["attention"], bytes) else str(a["attention"])
+    cell = a["cell"].decode() if isinstance(a["cell"], bytes) else str(a["cell"])
+    sizes = (int(a["vocab_size"]), int(a["tgt_vocab_size"]), int(a["embed"]), int(a["hidden"]))
+    model = Seq2Seq(cell, int(a["layers"]), bool(a["bidirectional"]), attention, sizes)
+    sd = {k: torch.from_numpy(np.asarray(f[k])) for k in f if k not in ("vocab", "tgt_vocab")}
+    model.load_state_dict(sd, strict=True)
+    so = c["valid/src_offsets"][...].astype(np.int64)
+    to = c["valid/tgt_offsets"][...].astype(np.int64)
+    st, tt = c["valid/src_tokens"][...].astype(np.int64), c["valid/tgt_tokens"][...].astype(np.int64)
+    n = len(so) - 1
+    src_lens = torch.tensor([so[i + 1] - so[i] for i in range(n)])
+    tgt_lens = torch.tensor([to[i + 1] - to[i] + 1 for i in range(n)])
+    src = torch.full((int(src_lens.max()), n), PAD, dtype=torch.long)
+    tgt_in = torch.full((int(tgt_lens.max()), n), PAD, dtype=torch.long)
+    tgt_out = torch.full((int(tgt_lens.max()), n), PAD, dtype=torch.long)
+    for i in range(n):
+        y = torch.from_numpy(tt[to[i]:to[i + 1]])
+        src[:so[i + 1] - so[i], i] = torch.from_numpy(st[so[i]:so[i + 1]])
+        tgt_in[0, i], tgt_in[1:len(y) + 1, i] = BOS, y
+        tgt_out[:len(y), i], tgt_out[len(y), i] = y, EOS
+    with torch.no_grad():
+        loss, _, _ = loss_sum(model, (src, src_lens, tgt_in, tgt_out, tgt_lens), torch.float64)
+    got = float(loss) / float(tgt_lens.sum())
+    ok = abs(got - want_loss) <= 1e-5 * abs(want_loss)
+    print(f"torch loss {got:.9g}, drnn-eval {want_loss:.9g}: {'ok' if ok else 'FAIL'}")
+    return 0 if ok else 1
+
+
 def main():
+    if len(sys.argv) == 5 and sys.argv[1] == "--check-export":
+        sys.exit(check_export(sys.argv[2], sys.argv[3], float(sys.argv[4])))
     if len(sys.argv) != 2:
-        sys.exit("usage: seq2seq_reference.py OUT_DIR")
+        sys.exit("usage: seq2seq_reference.py OUT_DIR\n"
+                 "       seq2seq_reference.py --check-export MODEL.h5 CORPUS.h5 LOSS")
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(1)  # deterministic sums, and gentle on shared machines
