@@ -51,6 +51,15 @@ const opt_spec_t train_opt_spec[] = {
      1},
     {"lr", OPT_DOUBLE, OFF(lr), 0, "1", 0, 1e6, "SGD learning rate", 1},
     {"momentum", OPT_DOUBLE, OFF(momentum), 0, "0", 0, 1, "SGD momentum (PyTorch form)", 1},
+    {"lr-decay", OPT_DOUBLE, OFF(lr_decay), 0, "1", 1e-9, 1,
+     "multiply the rate by X every --decay-every steps (1: constant)", 1},
+    {"decay-every", OPT_LONG, OFF(decay_every), 0, "0", 0, 1e15, "steps between decays", 1},
+    {"decay-start", OPT_LONG, OFF(decay_start), 0, "0", 0, 1e15,
+     "steps before the first decay period starts", 1},
+    {"min-lr", OPT_DOUBLE, OFF(min_lr), 0, "0", 0, 1e6, "the decayed rate never falls below X",
+     1},
+    {"warmup", OPT_LONG, OFF(warmup), 0, "0", 0, 1e15,
+     "raise the rate linearly over the first N steps (step n: lr * n / N)", 1},
     {"clip", OPT_DOUBLE, OFF(clip), 0, "5", 0, 1e12, "global gradient norm clip; 0 turns it off",
      1},
     {"steps", OPT_LONG, OFF(steps), 0, "0", 0, 1e15, "total optimizer steps (0: use --epochs)", 1},
@@ -149,6 +158,8 @@ static void validate(run_t *r) {
     if (!o->batch_tokens && o->batch % r->nranks != 0)
         comm_fail(64, "--batch %d is not divisible by the number of ranks %d; use a multiple of %d",
                   o->batch, r->nranks, r->nranks);
+    if (o->lr_decay != 1.0 && o->decay_every <= 0)
+        comm_fail(64, "--lr-decay %g needs --decay-every N (steps between decays)", o->lr_decay);
     if (strcmp(o->allreduce_dtype, "fp32") != 0 && strcmp(o->allreduce_dtype, "bf16") != 0)
         comm_fail(64, "--allreduce-dtype %s: expected fp32 or bf16", o->allreduce_dtype);
 }
@@ -260,9 +271,23 @@ static void setup_reduce(run_t *r) {
 
 /* ---- one step ---------------------------------------------------------------------------- */
 
+/* The learning rate of step n (1-based): a pure function of the step, so a resumed run follows
+ * the same rates. Step decay as torch.optim.lr_scheduler.StepLR(step_size = decay_every,
+ * gamma = lr_decay) stepped once per optimizer step, counted from decay_start, floored at
+ * min_lr; times n / warmup during the first warmup steps. */
+static double lr_at(const train_opts_t *o, long n) {
+    double lr = o->lr;
+    if (o->lr_decay != 1.0 && o->decay_every > 0 && n - 1 > o->decay_start) {
+        lr *= pow(o->lr_decay, (double)((n - 1 - o->decay_start) / o->decay_every));
+        lr = lr > o->min_lr ? lr : o->min_lr;
+    }
+    if (o->warmup > 0 && n < o->warmup) lr *= (double)n / (double)o->warmup;
+    return lr;
+}
+
 /* Global-norm clip as torch.nn.utils.clip_grad_norm_, then SGD (with momentum as torch.optim.SGD).
  * Returns the norm before clipping. */
-static double clip_and_update(run_t *r, int *clipped) {
+static double clip_and_update(run_t *r, long step, int *clipped) {
     double sq = 0.0;
     for (size_t i = 0; i < r->P; i++) sq += (double)r->grads[i] * r->grads[i];
     double norm = sqrt(sq);
@@ -272,7 +297,7 @@ static double clip_and_update(run_t *r, int *clipped) {
         coef = (float)(r->o->clip / (norm + 1e-6));
         *clipped = 1;
     }
-    const float lr = (float)r->o->lr, M = (float)r->o->momentum;
+    const float lr = (float)lr_at(r->o, step), M = (float)r->o->momentum;
     for (size_t i = 0; i < r->P; i++) {
         float g = r->grads[i] * coef;
         if (r->momentum) {
@@ -334,7 +359,7 @@ static void progress(run_t *r, long step, double loss, double acc, double norm, 
     printf("%sstep %ld/%ld | epoch %ld | loss %.4f | %s | lr %g | gnorm %.3f%s | %.0f tok/s | "
            "comm %.1f%% | ETA %s%s",
            tty ? "\r" : "", step, r->total_steps, (step - 1) / r->steps_per_epoch + 1, loss, fig,
-           r->o->lr, norm, clipped ? " (clipped)" : "", tps, 100.0 * comm_frac, eta,
+           lr_at(r->o, step), norm, clipped ? " (clipped)" : "", tps, 100.0 * comm_frac, eta,
            tty ? "\033[K" : "\n");
     fflush(stdout);
 }
@@ -416,7 +441,7 @@ int train_run(const train_opts_t *o) {
         if (!isfinite(loss))
             comm_fail(70, "non-finite loss at step %ld; lower --lr or set --clip", step);
         int clipped;
-        double norm = clip_and_update(&r, &clipped);
+        double norm = clip_and_update(&r, step, &clipped);
         tokens += sums[3];
         tok_log += sums[3];
         stopped = sums[2] > 0.0 && step < r.total_steps; /* at the last step: just finish */
@@ -426,7 +451,8 @@ int train_run(const train_opts_t *o) {
             double cf = (r.comm_time - comm_log) / (dt > 0 ? dt : 1e-9);
             double acc = sums[4] / sums[1];
             progress(&r, step, loss, acc, norm, clipped, tps, cf, now - t0);
-            metrics_train(&r.metrics, step, tokens, loss, o->lr, norm, clipped, tps, cf, now - t0);
+            metrics_train(&r.metrics, step, tokens, loss, lr_at(o, step), norm, clipped, tps, cf,
+                          now - t0);
             t_log = now, comm_log = r.comm_time, tok_log = 0.0;
         }
         if (r.kind->has_valid(r.k) && o->eval_every > 0 && step % o->eval_every == 0 &&

@@ -17,6 +17,9 @@ typedef struct {
     char model[16], cell[16], pool[16], attention[16];
     int embed, hidden, layers, bidirectional, seq_len, batch, batch_tokens;
     double lr, momentum, clip, dropout;
+    double lr_decay, min_lr;       /* step decay factor (1: none); floor of the decayed rate */
+    long decay_every, decay_start; /* decay every N steps after step decay_start */
+    long warmup;                   /* linear warm-up over the first N steps (0: none) */
     long steps, epochs, checkpoint_every;
     int keep, ckpt_deflate;
     int log_every, eval_every, threads;
