@@ -635,14 +635,8 @@ uint32_t tok_vocab_id(const tok_vocab_t *v, const unsigned char *sym, size_t len
  * Encode and decode
  * ============================================================================================ */
 
-typedef struct {
-    const tok_vocab_t *v;
-    uint32_t *ids;
-    size_t n, cap, unknown;
-} encode_ctx_t;
-
-static int encode_emit(void *arg, const unsigned char *sym, size_t len) {
-    encode_ctx_t *e = arg;
+int tok_ids_emit(void *arg, const unsigned char *sym, size_t len) {
+    tok_ids_t *e = arg;
     if (e->n == e->cap) {
         size_t cap = e->cap ? 2 * e->cap : 4096;
         uint32_t *ids = realloc(e->ids, cap * sizeof *ids);
@@ -656,7 +650,7 @@ static int encode_emit(void *arg, const unsigned char *sym, size_t len) {
     return 0;
 }
 
-static void encode_done(encode_ctx_t *e, uint32_t **ids, size_t *n, size_t *unknown) {
+static void encode_done(tok_ids_t *e, uint32_t **ids, size_t *n, size_t *unknown) {
     *ids = e->ids;
     *n = e->n;
     if (unknown) *unknown = e->unknown;
@@ -664,10 +658,10 @@ static void encode_done(encode_ctx_t *e, uint32_t **ids, size_t *n, size_t *unkn
 
 int tok_encode(const tok_vocab_t *v, const void *text, size_t len, uint32_t **ids, size_t *n,
                size_t *unknown) {
-    encode_ctx_t e = {v, NULL, 0, 0, 0};
+    tok_ids_t e = {v, NULL, 0, 0, 0};
     tok_splitter_t *s = tok_splitter_new(v->kind);
-    int rc = s ? tok_splitter_feed(s, text, len, encode_emit, &e) : -1;
-    if (rc == 0) rc = tok_splitter_finish(s, encode_emit, &e);
+    int rc = s ? tok_splitter_feed(s, text, len, tok_ids_emit, &e) : -1;
+    if (rc == 0) rc = tok_splitter_finish(s, tok_ids_emit, &e);
     tok_splitter_free(s);
     if (rc != 0) {
         free(e.ids);
@@ -679,13 +673,13 @@ int tok_encode(const tok_vocab_t *v, const void *text, size_t len, uint32_t **id
 
 int tok_encode_file(const tok_vocab_t *v, const char *path, uint32_t **ids, size_t *n,
                     size_t *unknown, char *err, size_t errlen) {
-    encode_ctx_t e = {v, NULL, 0, 0, 0};
+    tok_ids_t e = {v, NULL, 0, 0, 0};
     int stop = -1, rc = 70;
     tok_splitter_t *s = tok_splitter_new(v->kind);
-    if (s) rc = tok_feed_file(s, path, encode_emit, &e, &stop, err, errlen);
-    if (rc == 0 && stop == 0) stop = tok_splitter_finish(s, encode_emit, &e);
+    if (s) rc = tok_feed_file(s, path, tok_ids_emit, &e, &stop, err, errlen);
+    if (rc == 0 && stop == 0) stop = tok_splitter_finish(s, tok_ids_emit, &e);
     tok_splitter_free(s);
-    if (rc == 0 && stop != 0) rc = 70; /* encode_emit stops only when out of memory */
+    if (rc == 0 && stop != 0) rc = 70; /* tok_ids_emit stops only when out of memory */
     if (rc == 70) snprintf(err, errlen, "out of memory tokenizing '%s'", path);
     if (rc != 0) {
         free(e.ids);

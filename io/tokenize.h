@@ -129,6 +129,18 @@ const char *tok_vocab_string(const tok_vocab_t *v, uint32_t id); /* NULL when id
 /* Id of one splitter symbol; unknown symbols and sym == NULL give TOK_UNK (byte: never unknown). */
 uint32_t tok_vocab_id(const tok_vocab_t *v, const unsigned char *sym, size_t len);
 
+/* Ids appended as a splitter emits symbols: the emit function tok_ids_emit (arg: a tok_ids_t)
+ * looks each symbol up in V and appends its id, growing ids (the caller frees it). Set v, and
+ * the rest to 0 (or n and unknown to 0 to reuse the buffer). */
+typedef struct {
+    const tok_vocab_t *v;
+    uint32_t *ids;
+    size_t n, cap;
+    size_t unknown; /* how many of the ids are <unk> (tok_vocab_is_unk) */
+} tok_ids_t;
+/* tok_emit_fn; returns -1 when out of memory. */
+int tok_ids_emit(void *arg, const unsigned char *sym, size_t len);
+
 /* Tokenizes TEXT[0..len) as one complete stream. On success returns 0, sets *ids to a malloc'd
  * array of *n ids (the caller frees it; may be NULL when *n == 0) and *unknown to how many are
  * TOK_UNK (pass NULL if not wanted). Returns -1 when out of memory (nothing to free). For streams

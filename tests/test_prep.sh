@@ -35,14 +35,7 @@ double() {
 }
 # Plain file, .gz, stdin and gzip on stdin must give the same corpus.
 check_input_forms() {
-    local text=$1
-    shift
-    gzip -c "$text" >"$text.gz"
-    prep "$@" -o o/plain.h5 "$text"
-    prep "$@" -o o/gz.h5 "$text.gz"
-    "$PREP" "$@" -o o/stdin.h5 - <"$text" 2>prep.log || fail "stdin: $(cat prep.log)"
-    "$PREP" "$@" -o o/stdingz.h5 - <"$text.gz" 2>prep.log || fail "gzip stdin: $(cat prep.log)"
-    prep "$@" -o o/pipe.h5 <(cat "$text.gz")
+    input_forms "$1" 0 "${@:2}"
     for f in plain gz stdin stdingz pipe; do verify o/$f.h5; done
     same_data o/plain.h5 o/gz.h5
     same_data o/plain.h5 o/stdin.h5
@@ -458,32 +451,13 @@ test_labels() {
     rm -f o/*
     pass "labels: --valid FILE, labels seen only in valid, data = text for text corpora"
 
-    local args=(--format labels --tokenizer word --valid-fraction 0.2)
-    gzip -c l.tsv >l.tsv.gz
-    prep "${args[@]}" -o o/plain.h5 l.tsv
-    prep "${args[@]}" -o o/gz.h5 l.tsv.gz
-    "$PREP" "${args[@]}" -o o/stdin.h5 - <l.tsv 2>prep.log || fail "stdin: $(cat prep.log)"
-    "$PREP" "${args[@]}" -o o/stdingz.h5 - <l.tsv.gz 2>prep.log || fail "gzip stdin: $(cat prep.log)"
-    prep "${args[@]}" -o o/pipe.h5 <(cat l.tsv.gz)
-    head -n 5 l.tsv >l1.tsv
-    tail -n +6 l.tsv >l2.tsv
-    prep "${args[@]}" -o o/two.h5 l1.tsv l2.tsv
+    input_forms l.tsv 5 --format labels --tokenizer word --valid-fraction 0.2
     for f in gz stdin stdingz pipe two; do
         verify o/$f.h5
         same_labelled o/plain.h5 o/$f.h5
     done
     only_outputs plain.h5 gz.h5 stdin.h5 stdingz.h5 pipe.h5 two.h5
     pass "labels: plain, .gz, stdin, gzip stdin, a pipe and two inputs give the same corpus"
-}
-
-# expect_bad_line WANT_IN_MESSAGE PREP_ARGS...: exit 65, one line naming file:line, nothing left.
-expect_bad_line() {
-    local want=$1
-    shift
-    expect_exit 65 "$PREP" --format labels "$@"
-    grep -qF -- "$want" err.txt || fail "'$*': message should name '$want': $(cat err.txt)"
-    grep -qF "expected 'label<TAB>text'" err.txt || fail "'$*': message should say what is expected"
-    only_outputs
 }
 
 test_labels_errors() {
@@ -495,21 +469,16 @@ test_labels_errors() {
     printf 'pos\t\n' >e1.tsv
     printf 'pos\tfine\n\n\nneg\t\npos\tx\n' >e4.tsv
     printf 'pos\tfine\nneg\t \t \n' >w2.tsv
-    expect_bad_line "t1.tsv:1: no TAB between label and text" -o o/x.h5 t1.tsv
-    expect_bad_line "t4.tsv:4: no TAB" -o o/x.h5 t4.tsv
-    expect_bad_line "l1.tsv:1: empty label" -o o/x.h5 l1.tsv
-    expect_bad_line "l3.tsv:3: empty label" -o o/x.h5 l3.tsv
-    expect_bad_line "e1.tsv:1: empty text" -o o/x.h5 e1.tsv
-    expect_bad_line "e4.tsv:4: empty text" -o o/x.h5 e4.tsv
-    expect_bad_line "w2.tsv:2: the text after the TAB has no word tokens" --tokenizer word -o o/x.h5 w2.tsv
-    expect_bad_line "t4.tsv:4: no TAB" -o o/x.h5 good.tsv t4.tsv
-    expect_bad_line "e4.tsv:4: empty text" --valid e4.tsv -o o/x.h5 good.tsv
-    gzip -c t4.tsv >t4.tsv.gz
-    expect_bad_line "t4.tsv.gz:4: no TAB" -o o/x.h5 t4.tsv.gz
-    "$PREP" --format labels -o o/x.h5 - <l3.tsv >out.txt 2>err.txt
-    eq "$?" 65 "malformed stdin"
-    grep -q '^drnn-prep: stdin:3: empty label' err.txt || fail "stdin is named 'stdin': $(cat err.txt)"
-    only_outputs
+    expect_bad_line labels "t1.tsv:1: no TAB between label and text" -o o/x.h5 t1.tsv
+    expect_bad_line labels "t4.tsv:4: no TAB" -o o/x.h5 t4.tsv
+    expect_bad_line labels "l1.tsv:1: empty label" -o o/x.h5 l1.tsv
+    expect_bad_line labels "l3.tsv:3: empty label" -o o/x.h5 l3.tsv
+    expect_bad_line labels "e1.tsv:1: empty text" -o o/x.h5 e1.tsv
+    expect_bad_line labels "e4.tsv:4: empty text" -o o/x.h5 e4.tsv
+    expect_bad_line labels "w2.tsv:2: the text after the TAB has no word tokens" --tokenizer word -o o/x.h5 w2.tsv
+    bad_line_forms labels t4.tsv 4 "no TAB between label and text" good.tsv
+    bad_line_forms labels e4.tsv 4 "empty text after the TAB" good.tsv
+    bad_line_forms labels l3.tsv 3 "empty label before the TAB" good.tsv
     "$PREP" --format labels --valid - -o o/x.h5 good.tsv <t1.tsv >out.txt 2>err.txt
     eq "$?" 65 "malformed --valid on stdin"
     grep -q '^drnn-prep: stdin:1: no TAB' err.txt || fail "--valid - is named 'stdin': $(cat err.txt)"

@@ -167,16 +167,7 @@ un" "target vocabulary"
 
 test_pairs_inputs() {
     pairs_file >p.tsv
-    local args=(--format pairs --valid-fraction 0.2)
-    gzip -c p.tsv >p.tsv.gz
-    prep "${args[@]}" -o o/plain.h5 p.tsv
-    prep "${args[@]}" -o o/gz.h5 p.tsv.gz
-    "$PREP" "${args[@]}" -o o/stdin.h5 - <p.tsv 2>prep.log || fail "stdin: $(cat prep.log)"
-    "$PREP" "${args[@]}" -o o/stdingz.h5 - <p.tsv.gz 2>prep.log || fail "gzip stdin: $(cat prep.log)"
-    prep "${args[@]}" -o o/pipe.h5 <(cat p.tsv.gz)
-    head -n 2 p.tsv >p1.tsv
-    tail -n +3 p.tsv >p2.tsv
-    prep "${args[@]}" -o o/two.h5 p1.tsv p2.tsv
+    input_forms p.tsv 2 --format pairs --valid-fraction 0.2
     for f in gz stdin stdingz pipe two; do same_pairs o/plain.h5 o/$f.h5; done
     only_outputs plain.h5 gz.h5 stdin.h5 stdingz.h5 pipe.h5 two.h5
     pass "pairs: plain, .gz, stdin, gzip stdin, a pipe and two inputs give the same corpus"
@@ -226,41 +217,25 @@ test_pairs_max_len() {
     pass "pairs: --max-len drops pairs per split, counted, not in the vocabulary; all dropped is 65"
 }
 
-# expect_bad_pair WANT PREP_ARGS...: exit 65, one line naming WANT (file:line: what), nothing left.
-expect_bad_pair() {
-    local want=$1
-    shift
-    expect_exit 65 "$PREP" --format pairs "$@"
-    grep -qF -- "$want" err.txt || fail "'$*': message should name '$want': $(cat err.txt)"
-    grep -qF "expected 'source<TAB>target'" err.txt || fail "'$*': message should say what is expected"
-    only_outputs
+# bad_file NAME CONTENT WANT: NAME holding CONTENT (a printf format) alone is refused, naming WANT.
+bad_file() {
+    # shellcheck disable=SC2059 # the escapes must be in the format to become bytes
+    printf "$2" >"$1"
+    expect_bad_line pairs "$1:$3" -o o/x.h5 "$1"
 }
 
 test_pairs_errors() {
     printf 'a b\tb a\n' >good.tsv
-    printf 'a b\tb a\n\njust text\n' >t3.tsv
-    printf 'a\tb\tc\n' >two.tsv
-    printf 'a b\tb a\n\tb\n' >s2.tsv
-    printf 'a b\tb a\na\t\n' >e2.tsv
-    printf 'a b\tb a\n  \tb\n' >w2.tsv
-    printf 'a b\tb a\nx\t \t\n' >w2b.tsv
-    printf 'a\t \r \n' >w1.tsv
-    expect_bad_pair "t3.tsv:3: no TAB between source and target" -o o/x.h5 t3.tsv
-    expect_bad_pair "two.tsv:1: a second TAB" -o o/x.h5 two.tsv
-    expect_bad_pair "w2b.tsv:2: a second TAB" -o o/x.h5 w2b.tsv
-    expect_bad_pair "s2.tsv:2: empty source before the TAB" -o o/x.h5 s2.tsv
-    expect_bad_pair "e2.tsv:2: empty target after the TAB" -o o/x.h5 e2.tsv
-    expect_bad_pair "w2.tsv:2: the source has no word tokens" -o o/x.h5 w2.tsv
-    expect_bad_pair "w1.tsv:1: the target has no word tokens" -o o/x.h5 w1.tsv
-    expect_bad_pair "t3.tsv:3: no TAB" -o o/x.h5 good.tsv t3.tsv
-    expect_bad_pair "two.tsv:1: a second TAB" --valid two.tsv -o o/x.h5 good.tsv
-    gzip -c e2.tsv >e2.tsv.gz
-    expect_bad_pair "e2.tsv.gz:2: empty target" -o o/x.h5 e2.tsv.gz
-    "$PREP" --format pairs -o o/x.h5 - <two.tsv >out.txt 2>err.txt
-    eq "$?" 65 "malformed stdin"
-    grep -q "^drnn-prep: stdin:1: a second TAB; expected 'source<TAB>target'" err.txt ||
-        fail "stdin is named 'stdin': $(cat err.txt)"
-    only_outputs
+    bad_file t3.tsv 'a b\tb a\n\njust text\n' "3: no TAB between source and target"
+    bad_file two.tsv 'a\tb\tc\n' "1: a second TAB"
+    bad_file w2b.tsv 'a b\tb a\nx\t \t\n' "2: a second TAB"
+    bad_file s2.tsv 'a b\tb a\n\tb\n' "2: empty source before the TAB"
+    bad_file e2.tsv 'a b\tb a\na\t\n' "2: empty target after the TAB"
+    bad_file w2.tsv 'a b\tb a\n  \tb\n' "2: the source has no word tokens"
+    bad_file w1.tsv 'a\t \r \n' "1: the target has no word tokens"
+    bad_line_forms pairs t3.tsv 3 "no TAB between source and target" good.tsv
+    bad_line_forms pairs two.tsv 1 "a second TAB" good.tsv
+    bad_line_forms pairs e2.tsv 2 "empty target after the TAB" good.tsv
     pass "pairs errors: no TAB, two TABs, empty sides, sides without tokens, .gz, stdin, --valid: 65 naming file:line"
 
     printf '\n\n' >blank.tsv

@@ -95,13 +95,16 @@ enum { PREP_TOK_LEN, PREP_TOK_COUNT, PREP_TOK_IDS };
 
 /* One text of an example (a label's text, a pair's source or target). */
 typedef struct {
-    tok_counter_t *counter;   /* PREP_TOK_COUNT counts its symbols here */
-    const tok_vocab_t *vocab; /* PREP_TOK_IDS maps its symbols with this */
-    uint64_t n;               /* tokens of the last text tokenized */
-    uint64_t unknown;         /* PREP_TOK_IDS: <unk> among them */
-    uint32_t *ids;            /* PREP_TOK_IDS: their ids [n] */
-    size_t cap;
+    tok_counter_t *counter; /* PREP_TOK_COUNT counts its symbols here */
+    tok_ids_t enc;          /* PREP_TOK_IDS: enc.v maps its symbols to enc.ids [enc.n] */
+    uint64_t n;             /* tokens of the last text tokenized */
 } prep_text_t;
+
+/* A line cut at its first TAB: text[0] (len[0] bytes) before it, text[1] after it. */
+typedef struct {
+    const char *text[2];
+    size_t len[2];
+} prep_tab_t;
 
 typedef struct prep_lines prep_lines_t;
 
@@ -142,6 +145,11 @@ void prep_lines_write(prep_lines_t *c, const uint64_t n[2]);
 int prep_lines_fail(prep_lines_t *c, uint64_t lineno, const char *why);
 /* "FILE changed while drnn-prep was reading it", 65. Returns 1 (stop). */
 int prep_lines_changed(prep_lines_t *c);
+/* Cuts LINE at its first TAB into *out. Returns 0, or 1 after prep_lines_fail when there is no
+ * TAB ("no TAB between A and B") or a side is empty ("empty A before the TAB", "empty B after the
+ * TAB"). */
+int prep_lines_split_tab(prep_lines_t *c, const char *line, size_t len, uint64_t lineno,
+                         const char *a, const char *b, prep_tab_t *out);
 /* The handling the pass gives a text: IDS when writing, COUNT when counting, else LEN. */
 int prep_lines_mode(const prep_lines_t *c);
 /* Tokenizes TEXT[0..len) as one complete stream into T (MODE: PREP_TOK_*). Returns 0, or 1

@@ -104,22 +104,20 @@ static int write_example(prep_lines_t *c, const char *label, size_t label_len, c
     const label_slot_t *e = label_probe(&L->labels, label, label_len);
     if (!e->name) return prep_lines_changed(c); /* a label pass 1 did not see */
     if (prep_lines_tokenize(c, &L->text, text, len, PREP_TOK_IDS)) return 1;
-    L->st->unknown[c->split] += L->text.unknown;
+    L->st->unknown[c->split] += L->text.enc.unknown;
     L->st->label_counts[(size_t)c->split * L->st->num_labels + e->id]++;
-    c->rc = corpus_writer_append_example(L->w, c->split, L->text.ids, L->text.n, e->id, c->err,
-                                         sizeof c->err);
+    c->rc = corpus_writer_append_example(L->w, c->split, L->text.enc.ids, L->text.enc.n, e->id,
+                                         c->err, sizeof c->err);
     return c->rc != 0;
 }
 
 /* prep_line_fn: "label<TAB>text". */
 static int label_line(prep_lines_t *c, const char *line, size_t len, uint64_t lineno) {
     labels_ctx_t *L = c->fmt;
-    const char *tab = memchr(line, '\t', len);
-    if (!tab) return prep_lines_fail(c, lineno, "no TAB between label and text");
-    size_t label_len = (size_t)(tab - line), text_len = len - label_len - 1;
-    const char *text = tab + 1;
-    if (label_len == 0) return prep_lines_fail(c, lineno, "empty label before the TAB");
-    if (text_len == 0) return prep_lines_fail(c, lineno, "empty text after the TAB");
+    prep_tab_t f;
+    if (prep_lines_split_tab(c, line, len, lineno, "label", "text", &f)) return 1;
+    size_t label_len = f.len[0], text_len = f.len[1];
+    const char *text = f.text[1];
     if (memchr(line, '\0', label_len))
         return prep_lines_fail(c, lineno, "the label holds a NUL byte");
     if (c->pass == PREP_WRITE) return write_example(c, line, label_len, text, text_len);
@@ -152,7 +150,7 @@ void prep_labels_run(const prep_opts_t *o, prep_stats_t *st) {
     tok_vocab_t *vocab = prep_open_output(o, counter, st, &L->w);
     tok_counter_free(counter);
     L->text.counter = NULL;
-    L->text.vocab = vocab;
+    L->text.enc.v = vocab;
     int rc = corpus_writer_set_labels(L->w, (const char *const *)st->label_names, st->num_labels,
                                       err, sizeof err);
     if (rc) prep_die(rc, "%s", err);
@@ -161,6 +159,6 @@ void prep_labels_run(const prep_opts_t *o, prep_stats_t *st) {
     tok_vocab_free(vocab);
     prep_lines_free(&L->lines);
     label_set_free(&L->labels);
-    free(L->text.ids);
+    free(L->text.enc.ids);
     free(L);
 }

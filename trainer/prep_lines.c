@@ -41,6 +41,26 @@ int prep_lines_changed(prep_lines_t *c) {
     return 1;
 }
 
+int prep_lines_split_tab(prep_lines_t *c, const char *line, size_t len, uint64_t lineno,
+                         const char *a, const char *b, prep_tab_t *out) {
+    char why[64];
+    const char *tab = memchr(line, '\t', len);
+    if (!tab) {
+        snprintf(why, sizeof why, "no TAB between %s and %s", a, b);
+        return prep_lines_fail(c, lineno, why);
+    }
+    out->text[0] = line;
+    out->len[0] = (size_t)(tab - line);
+    out->text[1] = tab + 1;
+    out->len[1] = len - out->len[0] - 1;
+    for (int k = 0; k < 2; k++) {
+        if (out->len[k]) continue;
+        snprintf(why, sizeof why, "empty %s %s the TAB", k ? b : a, k ? "after" : "before");
+        return prep_lines_fail(c, lineno, why);
+    }
+    return 0;
+}
+
 int prep_lines_mode(const prep_lines_t *c) {
     return c->pass == PREP_WRITE ? PREP_TOK_IDS : c->counting ? PREP_TOK_COUNT : PREP_TOK_LEN;
 }
@@ -58,18 +78,7 @@ static int text_emit(void *arg, const unsigned char *sym, size_t len) {
     prep_text_t *t = e->t;
     if (e->mode == PREP_TOK_COUNT && t->counter && tok_counter_add(t->counter, sym, len) != 0)
         return -1;
-    if (e->mode == PREP_TOK_IDS) {
-        if (t->n == t->cap) {
-            size_t cap = t->cap ? 2 * t->cap : 1024;
-            uint32_t *ids = realloc(t->ids, cap * sizeof *ids);
-            if (!ids) return -1;
-            t->ids = ids;
-            t->cap = cap;
-        }
-        uint32_t id = tok_vocab_id(t->vocab, sym, len);
-        t->unknown += tok_vocab_is_unk(t->vocab, id);
-        t->ids[t->n] = id;
-    }
+    if (e->mode == PREP_TOK_IDS && tok_ids_emit(&t->enc, sym, len) != 0) return -1;
     t->n++;
     return 0;
 }
@@ -77,7 +86,8 @@ static int text_emit(void *arg, const unsigned char *sym, size_t len) {
 int prep_lines_tokenize(prep_lines_t *c, prep_text_t *t, const char *text, size_t len, int mode) {
     text_emit_t e = {t, mode};
     t->n = 0;
-    t->unknown = 0;
+    t->enc.n = 0;
+    t->enc.unknown = 0;
     int stop = tok_splitter_feed(c->splitter, text, len, text_emit, &e);
     if (!stop) stop = tok_splitter_finish(c->splitter, text_emit, &e);
     if (stop) { /* emit stops only when out of memory */

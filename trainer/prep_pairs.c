@@ -30,9 +30,10 @@ static int write_pair(prep_lines_t *c, int keep) {
         P->st->dropped[k]++;
         return 0;
     }
-    P->st->unknown[k] += P->src.unknown;
-    P->st->tgt_unknown[k] += P->tgt.unknown;
-    c->rc = corpus_writer_append_pair(P->w, k, P->src.ids, P->src.n, P->tgt.ids, P->tgt.n, c->err,
+    const tok_ids_t *src = &P->src.enc, *tgt = &P->tgt.enc;
+    P->st->unknown[k] += src->unknown;
+    P->st->tgt_unknown[k] += tgt->unknown;
+    c->rc = corpus_writer_append_pair(P->w, k, src->ids, src->n, tgt->ids, tgt->n, c->err,
                                       sizeof c->err);
     return c->rc != 0;
 }
@@ -40,16 +41,12 @@ static int write_pair(prep_lines_t *c, int keep) {
 /* prep_line_fn: "source<TAB>target". */
 static int pair_line(prep_lines_t *c, const char *line, size_t len, uint64_t lineno) {
     pairs_ctx_t *P = c->fmt;
-    const char *tab = memchr(line, '\t', len);
-    if (!tab) return prep_lines_fail(c, lineno, "no TAB between source and target");
-    size_t src_len = (size_t)(tab - line), tgt_len = len - src_len - 1;
-    const char *tgt = tab + 1;
-    if (memchr(tgt, '\t', tgt_len)) return prep_lines_fail(c, lineno, "a second TAB");
-    if (src_len == 0) return prep_lines_fail(c, lineno, "empty source before the TAB");
-    if (tgt_len == 0) return prep_lines_fail(c, lineno, "empty target after the TAB");
+    prep_tab_t f;
+    if (prep_lines_split_tab(c, line, len, lineno, "source", "target", &f)) return 1;
+    if (memchr(f.text[1], '\t', f.len[1])) return prep_lines_fail(c, lineno, "a second TAB");
     int mode = c->pass == PREP_WRITE ? PREP_TOK_IDS : PREP_TOK_LEN;
-    if (prep_lines_tokenize(c, &P->src, line, src_len, mode) ||
-        prep_lines_tokenize(c, &P->tgt, tgt, tgt_len, mode))
+    if (prep_lines_tokenize(c, &P->src, f.text[0], f.len[0], mode) ||
+        prep_lines_tokenize(c, &P->tgt, f.text[1], f.len[1], mode))
         return 1;
     if (P->src.n == 0) return prep_lines_fail(c, lineno, "the source has no word tokens");
     if (P->tgt.n == 0) return prep_lines_fail(c, lineno, "the target has no word tokens");
@@ -58,8 +55,8 @@ static int pair_line(prep_lines_t *c, const char *line, size_t len, uint64_t lin
     if (c->pass == PREP_WRITE) return write_pair(c, keep);
     if (!keep || !c->counting) return 0;
     P->kept++; /* only the kept train pairs make the vocabularies */
-    return prep_lines_tokenize(c, &P->src, line, src_len, PREP_TOK_COUNT) ||
-           prep_lines_tokenize(c, &P->tgt, tgt, tgt_len, PREP_TOK_COUNT);
+    return prep_lines_tokenize(c, &P->src, f.text[0], f.len[0], PREP_TOK_COUNT) ||
+           prep_lines_tokenize(c, &P->tgt, f.text[1], f.len[1], PREP_TOK_COUNT);
 }
 
 /* The target vocabulary, written as /tgt_vocab; returns its lookup table. */
@@ -94,14 +91,14 @@ void prep_pairs_run(const prep_opts_t *o, prep_stats_t *st) {
     tok_vocab_t *tgt = open_target(o, P);
     if (P->tgt.counter != P->src.counter) tok_counter_free(P->tgt.counter);
     tok_counter_free(P->src.counter);
-    P->src = (prep_text_t){.vocab = src};
-    P->tgt = (prep_text_t){.vocab = tgt};
+    P->src = (prep_text_t){.enc.v = src};
+    P->tgt = (prep_text_t){.enc.v = tgt};
     prep_lines_write(&P->lines, n);
     prep_commit(st);
     tok_vocab_free(src);
     tok_vocab_free(tgt);
     prep_lines_free(&P->lines);
-    free(P->src.ids);
-    free(P->tgt.ids);
+    free(P->src.enc.ids);
+    free(P->tgt.enc.ids);
     free(P);
 }
