@@ -31,6 +31,13 @@ void metrics_train(metrics_t *m, long step, double tokens, double loss, double l
     fflush(m->f);
 }
 
+void metrics_skip(metrics_t *m, long step, const char *what, long in_a_row) {
+    if (!m->f) return;
+    fprintf(m->f, "{\"step\": %ld, \"skipped\": \"%s\", \"in_a_row\": %ld}\n", step, what,
+            in_a_row);
+    fflush(m->f);
+}
+
 void metrics_eval_fields(metrics_t *m, long step, const char *split, const char *fields) {
     if (!m->f) return;
     fprintf(m->f, "{\"step\": %ld, \"split\": \"%s\", %s}\n", step, split, fields);

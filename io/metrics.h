@@ -14,6 +14,9 @@ void metrics_close(metrics_t *m);
 
 void metrics_train(metrics_t *m, long step, double tokens, double loss, double lr, double grad_norm,
                    int clipped, double tok_per_s, double comm_frac, double time);
+/* A step whose update was skipped: {"step", "skipped": "loss"|"gradient norm", "in_a_row"}. */
+void metrics_skip(metrics_t *m, long step, const char *what, long in_a_row);
+
 /* S as a JSON string literal, quotes included (", \ and control bytes escaped). Returns what
  * fprintf returns for the last piece (negative on a write error). */
 int json_write_string(FILE *f, const char *s);

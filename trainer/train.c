@@ -56,8 +56,7 @@ const opt_spec_t train_opt_spec[] = {
     {"decay-every", OPT_LONG, OFF(decay_every), 0, "0", 0, 1e15, "steps between decays", 1},
     {"decay-start", OPT_LONG, OFF(decay_start), 0, "0", 0, 1e15,
      "steps before the first decay period starts", 1},
-    {"min-lr", OPT_DOUBLE, OFF(min_lr), 0, "0", 0, 1e6, "the decayed rate never falls below X",
-     1},
+    {"min-lr", OPT_DOUBLE, OFF(min_lr), 0, "0", 0, 1e6, "the decayed rate never falls below X", 1},
     {"warmup", OPT_LONG, OFF(warmup), 0, "0", 0, 1e15,
      "raise the rate linearly over the first N steps (step n: lr * n / N)", 1},
     {"clip", OPT_DOUBLE, OFF(clip), 0, "5", 0, 1e12, "global gradient norm clip; 0 turns it off",
@@ -87,6 +86,10 @@ const opt_spec_t train_opt_spec[] = {
      1},
     {"allreduce-dtype", STR(allreduce_dtype), "fp32", 0, 0,
      "gradients travel as fp32 or bf16 (half the bytes, each element rounded at most twice)", 1},
+    {"on-nonfinite", STR(on_nonfinite), "abort", 0, 0,
+     "a non-finite loss or gradient norm: abort (exit 70) or skip the step's update", 1},
+    {"max-skips", OPT_INT, OFF(max_skips), 0, "10", 0, 1 << 30,
+     "--on-nonfinite skip: more non-finite steps in a row than this is exit 70", 1},
     {"hang-timeout", OPT_DOUBLE, OFF(hang_timeout), 0, "600", 0.1, 1e9,
      "seconds a collective or checkpoint phase may wait before the job ends with exit 70", 1},
     {"time-limit", OPT_DOUBLE, OFF(time_limit), 0, "0", 0, 1e9,
@@ -158,6 +161,8 @@ static void validate(run_t *r) {
     if (!o->batch_tokens && o->batch % r->nranks != 0)
         comm_fail(64, "--batch %d is not divisible by the number of ranks %d; use a multiple of %d",
                   o->batch, r->nranks, r->nranks);
+    if (strcmp(o->on_nonfinite, "abort") != 0 && strcmp(o->on_nonfinite, "skip") != 0)
+        comm_fail(64, "--on-nonfinite %s: expected abort or skip", o->on_nonfinite);
     if (o->lr_decay != 1.0 && o->decay_every <= 0)
         comm_fail(64, "--lr-decay %g needs --decay-every N (steps between decays)", o->lr_decay);
     if (strcmp(o->allreduce_dtype, "fp32") != 0 && strcmp(o->allreduce_dtype, "bf16") != 0)
@@ -171,6 +176,21 @@ static int injected_fault(const run_t *r, const char *what) {
     const char *v = getenv("DRNN_TEST_FAIL");
     size_t n = strlen(what);
     return v && strncmp(v, what, n) == 0 && v[n] == ':' && atoi(v + n + 1) == r->rank;
+}
+
+/* Test-only: DRNN_TEST_NAN_STEPS="7,8" makes the last rank's loss sum NaN at those steps; the
+ * step's reduction carries it to every rank, as a real blow-up on one rank would. */
+static int injected_nan(const run_t *r, long step) {
+    const char *v = getenv("DRNN_TEST_NAN_STEPS");
+    if (!v || r->rank != r->nranks - 1) return 0;
+    for (const char *p = v; *p;) {
+        char *end;
+        long s = strtol(p, &end, 10);
+        if (end == p) return 0;
+        if (s == step) return 1;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return 0;
 }
 
 /* Every rank opens the corpus and builds its part of the model kind; any rank's failure ends
@@ -287,10 +307,13 @@ static double lr_at(const train_opts_t *o, long n) {
 
 /* Global-norm clip as torch.nn.utils.clip_grad_norm_, then SGD (with momentum as torch.optim.SGD).
  * Returns the norm before clipping. */
-static double clip_and_update(run_t *r, long step, int *clipped) {
+static double grad_norm(const run_t *r) {
     double sq = 0.0;
     for (size_t i = 0; i < r->P; i++) sq += (double)r->grads[i] * r->grads[i];
-    double norm = sqrt(sq);
+    return sqrt(sq);
+}
+
+static void clip_and_update(run_t *r, long step, double norm, int *clipped) {
     float coef = 1.0f;
     *clipped = 0;
     if (r->o->clip > 0 && r->o->clip / (norm + 1e-6) < 1.0) {
@@ -307,7 +330,6 @@ static double clip_and_update(run_t *r, long step, int *clipped) {
         r->params[i] -= lr * g;
     }
     if (r->momentum) r->has_momentum = 1;
-    return norm;
 }
 
 /* The kind's validation figures over every rank's part: identical for any rank count. */
@@ -414,6 +436,8 @@ int train_run(const train_opts_t *o) {
     print_start(&r, threads);
     double t0 = comm_wtime(), t_log = t0, comm_log = 0.0, tok_log = 0.0;
     int stopped = 0;
+    const int skip_nonfinite = strcmp(o->on_nonfinite, "skip") == 0;
+    long skips = 0, skipped_total = 0; /* non-finite steps in a row, and in all */
     char err[4400] = "";
     for (long step = start + 1; step <= r.total_steps && !stopped; step++) {
         int rc = r.kind->load_batch(r.k, step, err, sizeof err);
@@ -430,6 +454,7 @@ int train_run(const train_opts_t *o) {
         /* Starts each gradient bucket's reduction as soon as backward has finished it. */
         r.kind->forward_backward(r.k, r.params, r.grads, step, scale, &ks);
         double sums[5] = {ks.loss, ks.count, (stop_signal != 0) + over_time, ks.tokens, ks.correct};
+        if (injected_nan(&r, step)) sums[0] = NAN;
         double tc = comm_wtime();
         comm_phase_begin(step, "grad-allreduce");
         comm_reduce_wait(r.red);
@@ -438,10 +463,34 @@ int train_run(const train_opts_t *o) {
         comm_phase_end();
         r.comm_time += comm_wtime() - tc;
         double loss = sums[0] / sums[1];
-        if (!isfinite(loss))
-            comm_fail(70, "non-finite loss at step %ld; lower --lr or set --clip", step);
-        int clipped;
-        double norm = clip_and_update(&r, step, &clipped);
+        /* Loss and gradients are the same on every rank after the reductions: so is this. */
+        double norm = grad_norm(&r);
+        int clipped = 0;
+        if (!isfinite(loss) || !isfinite(norm)) {
+            const char *what = !isfinite(loss) ? "loss" : "gradient norm";
+            if (!skip_nonfinite)
+                comm_fail(70,
+                          "non-finite %s at step %ld: nothing of it was applied or saved; lower "
+                          "--lr, set --clip, or give --on-nonfinite skip (resume from the last "
+                          "checkpoint with --resume auto)",
+                          what, step);
+            if (++skips > o->max_skips)
+                comm_fail(70,
+                          "non-finite %s at step %ld, %ld steps in a row (--max-skips %d): the "
+                          "run diverged; lower --lr or set --clip and resume from the last "
+                          "checkpoint",
+                          what, step, skips, o->max_skips);
+            skipped_total++;
+            if (r.rank == 0) {
+                printf("drnn-train: step %ld: non-finite %s, update skipped (%ld in a row, %ld in "
+                       "all)\n",
+                       step, what, skips, skipped_total);
+                metrics_skip(&r.metrics, step, what, skips);
+            }
+        } else {
+            skips = 0;
+            clip_and_update(&r, step, norm, &clipped);
+        }
         tokens += sums[3];
         tok_log += sums[3];
         stopped = sums[2] > 0.0 && step < r.total_steps; /* at the last step: just finish */

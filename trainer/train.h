@@ -26,6 +26,8 @@ typedef struct {
     double bucket_mb, hang_timeout; /* gradient bucket size (MiB); watchdog timeout (s) */
     double time_limit;              /* seconds of training before a graceful stop; 0: none */
     char allreduce_dtype[8];        /* fp32 or bf16 */
+    char on_nonfinite[8];           /* abort or skip */
+    int max_skips;                  /* skip: more non-finite steps in a row than this: exit 70 */
     uint64_t seed;
     int selftest, help;
 } train_opts_t;
