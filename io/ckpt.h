@@ -83,6 +83,9 @@ int ckpt_clear_stopped(const char *run_dir);
  * 0 or 74 with a message. */
 int ckpt_begin(const char *run_dir, long step, char *err, size_t errlen);
 
+/* Rank 0, when any rank failed to write its shard: removes step-N.tmp/ and what is in it. */
+void ckpt_discard(const char *run_dir, long step);
+
 /* Every rank: writes its shard into step-N.tmp/, closes and fsyncs it, and returns the file's
  * CRC32 in *crc. 0 or 74. deflate: 0..9 (0 leaves the filter out). */
 int ckpt_write_shard(const char *run_dir, long step, const ckpt_shard_t *s, int deflate,
@@ -91,7 +94,7 @@ int ckpt_write_shard(const char *run_dir, long step, const ckpt_shard_t *s, int 
 /* Rank 0, after every shard succeeded: writes the manifest (tab: tensor table; vocab:
  * desc.vocab strings; labels: desc.classes strings or NULL; lo/hi/crc: per shard, world entries),
  * commits as described above and prunes to the newest `keep` complete checkpoints (and stale .tmp
- * folders). 0 or 74. */
+ * folders). 0, or 74 after removing step-N.tmp/: latest still names the previous checkpoint. */
 int ckpt_commit(const char *run_dir, const ckpt_meta_t *meta, const param_table_t *tab,
                 const char *const *vocab, const char *const *labels, const size_t *lo,
                 const size_t *hi, const uint32_t *crc, int deflate, int keep, char *err,

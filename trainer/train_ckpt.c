@@ -68,11 +68,6 @@ void train_ckpt_save(const train_ckpt_ctx_t *c, long step, long epoch, long batc
     char err[ERRLEN] = "";
     const train_opts_t *o = c->o;
     double t0 = comm_wtime();
-    /* The whole commit is one watched phase: a rank stuck on storage ends the job (70). */
-    comm_phase_begin(step, "checkpoint");
-    int rc = c->rank == 0 ? ckpt_begin(o->run_dir, step, err, sizeof err) : 0;
-    comm_agree(rc, err);
-
     state_shape_t ss = state_shape(c);
     uint64_t *ids = calloc((size_t)ss.local + 1, sizeof *ids);
     uint64_t *cur = calloc((size_t)ss.local + 1, sizeof *cur);
@@ -81,6 +76,10 @@ void train_ckpt_save(const train_ckpt_ctx_t *c, long step, long epoch, long batc
     double *crcs = calloc((size_t)c->nranks, sizeof *crcs);
     if (!ids || !cur || !h || (ss.has_c && !cs) || !crcs)
         drnn_die(70, "out of memory (checkpoint)");
+    /* The whole commit is one watched phase: a rank stuck on storage ends the job (70). */
+    comm_phase_begin(step, "checkpoint");
+    int rc = c->rank == 0 ? ckpt_begin(o->run_dir, step, err, sizeof err) : 0;
+    comm_agree(rc, err);
     if (ss.items) c->kind->state_pack(c->k, h, cs);
     for (int s = 0; s < ss.local; s++) ids[s] = (uint64_t)c->rank * ss.local + s, cur[s] = 0;
     ckpt_shard_t sh = {.rank = c->rank,
@@ -96,6 +95,9 @@ void train_ckpt_save(const train_ckpt_ctx_t *c, long step, long epoch, long batc
     sh.momentum = c->momentum && *c->has_momentum ? c->momentum + sh.lo : NULL;
     uint32_t crc = 0;
     rc = ckpt_write_shard(o->run_dir, step, &sh, o->ckpt_deflate, &crc, err, sizeof err);
+    /* Every rank has left its shard by now. When any failed, rank 0 removes step-N.tmp/ before
+     * comm_agree lets the failing ranks end the job. */
+    if (comm_allreduce_max_int(rc) != 0 && c->rank == 0) ckpt_discard(o->run_dir, step);
     comm_agree(rc, err);
     crcs[c->rank] = crc; /* exact in a double; the sum gathers them */
     comm_allreduce_sum_doubles(crcs, c->nranks);
@@ -106,7 +108,10 @@ void train_ckpt_save(const train_ckpt_ctx_t *c, long step, long epoch, long batc
         size_t *lo = calloc((size_t)c->nranks, sizeof *lo);
         size_t *hi = calloc((size_t)c->nranks, sizeof *hi);
         uint32_t *cc = calloc((size_t)c->nranks, sizeof *cc);
-        if (!lo || !hi || !cc) drnn_die(70, "out of memory (checkpoint)");
+        if (!lo || !hi || !cc) {
+            ckpt_discard(o->run_dir, step);
+            drnn_die(70, "out of memory (checkpoint)");
+        }
         for (int r = 0; r < c->nranks; r++) {
             ckpt_slice(c->P, r, c->nranks, &lo[r], &hi[r]);
             cc[r] = (uint32_t)crcs[r];
@@ -182,7 +187,7 @@ static int load_rank0(const train_ckpt_ctx_t *c, float *h_all, float *c_all, lon
 long train_ckpt_resume(const train_ckpt_ctx_t *c, double *tokens) {
     if (c->o->resume[0] == '\0') return 0;
     double t0 = comm_wtime();
-    comm_phase_begin(0, "resume"); /* rank 0 reads while the others wait in a collective */
+    comm_phase_begin(0, "resume");   /* rank 0 reads while the others wait in a collective */
     char err[ERRLEN] = "--resume: "; /* the reader's message follows the prefix */
     const size_t pre = strlen(err);
     state_shape_t ss = state_shape(c);
@@ -236,12 +241,20 @@ void ckpt_trim_metrics(const char *run_dir, long step) {
         fclose(in);
         drnn_die(74, "%s: cannot write: %s", tmp, strerror(errno));
     }
-    while (fgets(line, sizeof line, in)) {
+    int e = 0; /* errno of the first failure */
+    while (!e && fgets(line, sizeof line, in)) {
         const char *p = strstr(line, "\"step\": ");
         if (p && atol(p + 8) > step) continue;
-        fputs(line, out);
+        if (fputs(line, out) < 0) e = errno;
     }
+    if (!e && ferror(in)) e = EIO;
+    if (!e && (fflush(out) != 0 || fsync(fileno(out)) != 0)) e = errno;
     fclose(in);
-    if (fflush(out) != 0 || fsync(fileno(out)) != 0 || fclose(out) != 0 || rename(tmp, path) != 0)
-        drnn_die(74, "%s: cannot rewrite: %s", path, strerror(errno));
+    if (fclose(out) != 0 && !e) e = errno;
+    if (!e && rename(tmp, path) != 0) e = errno;
+    if (e) {
+        unlink(tmp);
+        drnn_die(74, "%s: cannot rewrite it without the records past step %ld: %s", path, step,
+                 strerror(e));
+    }
 }
