@@ -333,21 +333,24 @@ static void progress(run_t *r, long step, double loss, double acc, double norm, 
     fflush(stdout);
 }
 
+/* Rank 0 alone writes metrics.jsonl: a write that fails ends the job with 74 naming it. */
 static void report_eval(run_t *r, long step, const kind_sums_t *s) {
     if (r->rank != 0) return;
-    int tty = live_tty();
+    char err[4400] = "";
+    int tty = live_tty(), rc;
     double loss = s->loss / s->count;
     if (r->kind->has_accuracy) {
         double acc = s->correct / s->count;
         printf("%svalid step %ld | loss %.4f | accuracy %.4f (%.0f examples)\n", tty ? "\n" : "",
                step, loss, acc, s->count);
-        metrics_eval_accuracy(&r->metrics, step, "valid", loss, acc);
+        rc = metrics_eval_accuracy(&r->metrics, step, "valid", loss, acc, err, sizeof err);
     } else {
         printf("%svalid step %ld | loss %.4f | ppl %.3f | bits/token %.4f\n", tty ? "\n" : "", step,
                loss, exp(loss), loss / log(2.0));
-        metrics_eval(&r->metrics, step, "valid", loss);
+        rc = metrics_eval(&r->metrics, step, "valid", loss, err, sizeof err);
     }
     fflush(stdout);
+    if (rc) drnn_die(rc, "%s", err);
 }
 
 static void print_start(const run_t *r, int threads) {
@@ -423,7 +426,9 @@ int train_run(const train_opts_t *o) {
             double cf = (r.comm_time - comm_log) / (dt > 0 ? dt : 1e-9);
             double acc = sums[4] / sums[1];
             progress(&r, step, loss, acc, norm, clipped, tps, cf, now - t0);
-            metrics_train(&r.metrics, step, tokens, loss, o->lr, norm, clipped, tps, cf, now - t0);
+            if (metrics_train(&r.metrics, step, tokens, loss, o->lr, norm, clipped, tps, cf,
+                              now - t0, err, sizeof err) != 0)
+                drnn_die(74, "%s", err); /* rank 0 alone: MPI_Abort ends the job */
             t_log = now, comm_log = r.comm_time, tok_log = 0.0;
         }
         if (r.kind->has_valid(r.k) && o->eval_every > 0 && step % o->eval_every == 0 &&
@@ -451,7 +456,7 @@ int train_run(const train_opts_t *o) {
     }
     comm_reduce_free(r.red);
     comm_watchdog_stop();
-    metrics_close(&r.metrics);
+    if (metrics_close(&r.metrics, err, sizeof err) != 0) drnn_die(74, "%s", err);
     r.kind->close(r.k);
     corpus_close(r.corpus);
     free(r.params), free(r.grads), free(r.momentum);
