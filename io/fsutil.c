@@ -9,9 +9,12 @@
 #include <unistd.h>
 
 int fs_fsync_path(const char *path) {
-    int fd = open(path, O_RDONLY);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
+    struct stat st;
     int rc = fsync(fd);
+    /* Some file systems cannot sync a folder (EINVAL): nothing more can be done for it. */
+    if (rc != 0 && errno == EINVAL && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) rc = 0;
     int e = errno;
     close(fd);
     errno = e;
@@ -20,7 +23,10 @@ int fs_fsync_path(const char *path) {
 
 int fs_fsync_parent(const char *path) {
     char dir[PATH_MAX];
-    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir) return -1;
+    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     char *slash = strrchr(dir, '/');
     if (!slash)
         strcpy(dir, ".");

@@ -2,9 +2,11 @@
 #ifndef DRNN_IO_FSUTIL_H
 #define DRNN_IO_FSUTIL_H
 
-/* open + fsync + close PATH. 0 or -1 (errno set). */
+/* open + fsync + close PATH, a file or a folder. A folder whose file system cannot sync folders
+ * (fsync fails with EINVAL) counts as synced; any other failure, or EINVAL on a file, is an
+ * error. 0 or -1 (errno set). */
 int fs_fsync_path(const char *path);
-/* fsync the folder holding PATH (makes a rename durable). 0 or -1. */
+/* fs_fsync_path of the folder holding PATH (makes a rename or a new name durable). 0 or -1. */
 int fs_fsync_parent(const char *path);
 /* mkdir -p. 0 or -1 (errno set). */
 int fs_mkdirs(const char *path);
