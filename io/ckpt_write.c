@@ -30,9 +30,30 @@ int ckpt_exists(const char *run_dir) {
     return access(p, F_OK) == 0;
 }
 
+long ckpt_newest_step(const char *run_dir) {
+    char dir[4200], p[4500];
+    snprintf(dir, sizeof dir, "%s/ckpt", run_dir);
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    long newest = -1;
+    struct dirent *e;
+    struct stat st;
+    while ((e = readdir(d))) {
+        const char *digits = e->d_name + 5;
+        if (strncmp(e->d_name, "step-", 5) != 0 || !*digits ||
+            strspn(digits, "0123456789") != strlen(digits))
+            continue; /* not step-N: step-N.tmp and others */
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        long step = atol(digits);
+        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode) && step > newest) newest = step;
+    }
+    closedir(d);
+    return newest;
+}
+
 int ckpt_is_checkpoint(const char *path) {
     char p[4200];
-    if (ckpt_exists(path)) return 1;
+    if (ckpt_exists(path) || ckpt_newest_step(path) >= 0) return 1;
     snprintf(p, sizeof p, "%s/manifest.crc32", path);
     if (access(p, F_OK) == 0) return 1;
     snprintf(p, sizeof p, "%s/manifest.h5", path);

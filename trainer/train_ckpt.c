@@ -5,22 +5,74 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "comm/comm.h"
 #include "comm/watchdog.h"
 #include "io/ckpt.h"
+#include "io/fsutil.h"
 #include "model/model.h"
 #include "model/util.h"
 
 #define ERRLEN 4600
 
+/* Rank 0: RUN/.lock, or 64 naming the job that holds it. */
+static int take_lock(const char *run_dir, char *err, size_t n) {
+    char path[4200], holder[320], host[256] = "";
+    long pid = 0;
+    snprintf(path, sizeof path, "%s/.lock", run_dir);
+    int rc = fs_lock_file(path, holder, sizeof holder);
+    if (rc < 0)
+        return drnn_errf(err, n, 74, "%s: cannot create or lock: %s", path, strerror(errno));
+    if (rc == 0) return 0;
+    if (sscanf(holder, "%255s %ld", host, &pid) == 2)
+        return drnn_errf(err, n, 64,
+                         "--run-dir %s is in use by another drnn-train job (pid %ld on host %s "
+                         "holds %s); wait for it to end, or choose another --run-dir",
+                         run_dir, pid, host, path);
+    return drnn_errf(err, n, 64,
+                     "--run-dir %s is in use by another drnn-train job, which is just starting "
+                     "(it holds %s); wait for it to end, or choose another --run-dir",
+                     run_dir, path);
+}
+
+static int has_checkpoints(const char *run_dir) {
+    return ckpt_exists(run_dir) || ckpt_newest_step(run_dir) >= 0;
+}
+
+void ckpt_lock_run_dir(const train_opts_t *o, int rank, int created) {
+    static int held; /* rank 0: this process holds the lock */
+    char err[ERRLEN] = "";
+    struct stat st;
+    int rc = 0;
+    if (rank == 0 && !held && (created || stat(o->run_dir, &st) == 0)) {
+        rc = take_lock(o->run_dir, err, sizeof err);
+        held = rc == 0;
+        /* The folder did not exist when this job started: whatever is in it now, another job
+         * wrote while this one was starting. */
+        if (!rc && created && has_checkpoints(o->run_dir))
+            rc = drnn_errf(err, sizeof err, 64,
+                           "--run-dir %s: another job wrote checkpoints into it while this one "
+                           "was starting (nothing was overwritten); start again, with --resume "
+                           "auto to continue them, or choose another --run-dir",
+                           o->run_dir);
+    }
+    comm_agree(rc, err);
+}
+
 void ckpt_guard(const train_opts_t *o) {
-    if (o->resume[0] == '\0' && ckpt_exists(o->run_dir))
+    if (o->resume[0] != '\0' || !has_checkpoints(o->run_dir)) return;
+    if (ckpt_exists(o->run_dir))
         comm_fail(64,
                   "--run-dir %s already has checkpoints; continue it with --resume auto, or "
                   "choose another --run-dir (nothing was overwritten)",
                   o->run_dir);
+    comm_fail(64,
+              "--run-dir %s already has checkpoints (step folders, but no ckpt/latest); continue "
+              "from one with --resume %s/ckpt/step-%08ld (the newest), or choose another "
+              "--run-dir (nothing was overwritten)",
+              o->run_dir, o->run_dir, ckpt_newest_step(o->run_dir));
 }
 
 static const param_table_t *table_of(const train_ckpt_ctx_t *c) {
@@ -164,7 +216,8 @@ static int load_rank0(const train_ckpt_ctx_t *c, float *h_all, float *c_all, lon
                       double *tokens, int *has_mom, char *err, size_t n) {
     const train_opts_t *o = c->o;
     int autom = strcmp(o->resume, "auto") == 0;
-    if (autom && !ckpt_exists(o->run_dir)) return -1;
+    /* Step folders without latest: ckpt_open refuses (64) and names the newest. */
+    if (autom && !has_checkpoints(o->run_dir)) return -1;
     ckpt_t *ck = NULL;
     int rc = ckpt_open(&ck, autom ? o->run_dir : o->resume, err, n);
     if (rc) return rc;
