@@ -20,6 +20,10 @@ if [[ -z ${DRNN_FULL_DISK_NS:-} ]]; then
     exit 77
 fi
 source "$(dirname "$0")/lib.sh"
+# Open MPI's session folder in one of our own: in a user namespace /tmp/ompi.* may belong to
+# someone Open MPI cannot see as itself.
+mkdir -p "$WORK/tmp"
+export TMPDIR="$WORK/tmp"
 MNT="$WORK/mnt"
 RUN="$MNT/run"
 mkdir -p "$MNT"
