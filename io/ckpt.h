@@ -70,8 +70,12 @@ void ckpt_step_dir(char *out, size_t n, const char *run_dir, long step, int tmp)
 
 /* 1 if RUN/ckpt/latest exists. */
 int ckpt_exists(const char *run_dir);
-/* 1 if PATH is what ckpt_open takes: a run folder with RUN/ckpt/latest, or a step folder
- * (manifest.crc32 or manifest.h5, complete or not: ckpt_open then says which). */
+/* The highest N of the step folders RUN/ckpt/step-N (committed ones: not step-N.tmp), or -1
+ * when there is none. A run folder has checkpoints when it has latest or a step folder. */
+long ckpt_newest_step(const char *run_dir);
+/* 1 if PATH is what ckpt_open takes: a run folder with RUN/ckpt/latest or a step folder in
+ * RUN/ckpt, or a step folder (manifest.crc32 or manifest.h5, complete or not: ckpt_open then
+ * says which). */
 int ckpt_is_checkpoint(const char *path);
 
 /* RUN/stopped ("step N"), written by rank 0 after the checkpoint of a graceful stop, so that job
@@ -84,6 +88,9 @@ int ckpt_clear_stopped(const char *run_dir);
  * 0 or 74 with a message. */
 int ckpt_begin(const char *run_dir, long step, char *err, size_t errlen);
 
+/* Rank 0, when any rank failed to write its shard: removes step-N.tmp/ and what is in it. */
+void ckpt_discard(const char *run_dir, long step);
+
 /* Every rank: writes its shard into step-N.tmp/, closes and fsyncs it, and returns the file's
  * CRC32 in *crc. 0 or 74. deflate: 0..9 (0 leaves the filter out). */
 int ckpt_write_shard(const char *run_dir, long step, const ckpt_shard_t *s, int deflate,
@@ -93,7 +100,7 @@ int ckpt_write_shard(const char *run_dir, long step, const ckpt_shard_t *s, int 
  * desc.vocab strings; labels: desc.classes strings or NULL; tgt_vocab: desc.tgt_vocab strings or
  * NULL; lo/hi/crc: per shard, world entries),
  * commits as described above and prunes to the newest `keep` complete checkpoints (and stale .tmp
- * folders). 0 or 74. */
+ * folders). 0, or 74 after removing step-N.tmp/: latest still names the previous checkpoint. */
 int ckpt_commit(const char *run_dir, const ckpt_meta_t *meta, const param_table_t *tab,
                 const char *const *vocab, const char *const *labels, const char *const *tgt_vocab,
                 const size_t *lo, const size_t *hi, const uint32_t *crc, int deflate, int keep,
@@ -104,7 +111,8 @@ int ckpt_commit(const char *run_dir, const ckpt_meta_t *meta, const param_table_
 typedef struct ckpt ckpt_t;
 
 /* PATH: a run folder (its latest), or a step-N folder. Verifies the manifest's CRC32 and reads
- * it. Returns 0; 66 when there is no checkpoint; 65 when a file is damaged or not a drnn
+ * it. Returns 0; 66 when there is no checkpoint; 64 for a run folder with step folders but no
+ * latest (naming the newest: the user picks one); 65 when a file is damaged or not a drnn
  * checkpoint (naming the file). The caller owns *out (ckpt_close). */
 int ckpt_open(ckpt_t **out, const char *path, char *err, size_t errlen);
 void ckpt_close(ckpt_t *c);

@@ -77,10 +77,11 @@ static int read_line(const char *path, char *buf, size_t n) {
 /* Finds the step folder and the manifest CRC that PATH names. */
 static int resolve(const char *path, char *dir, size_t n, uint32_t *mcrc, char *err,
                    size_t errlen) {
-    char p[4400], line[256], name[64];
+    char p[4400], line[256];
     unsigned crc = 0;
     snprintf(p, sizeof p, "%s/ckpt/latest", path);
     if (read_line(p, line, sizeof line) == 0) {
+        char name[64];
         if (sscanf(line, "%63s %8x", name, &crc) != 2 || strncmp(name, "step-", 5) ||
             strchr(name, '/'))
             return drnn_errf(err, errlen, 65, "%s: damaged (expected \"step-N CRC32\")", p);
@@ -101,6 +102,12 @@ static int resolve(const char *path, char *dir, size_t n, uint32_t *mcrc, char *
     if (stat(p, &st) == 0)
         return drnn_errf(err, errlen, 65, "%s/manifest.crc32 is missing: incomplete checkpoint",
                          path);
+    long newest = ckpt_newest_step(path);
+    if (newest >= 0) /* which one latest would have named is not known: the user says */
+        return drnn_errf(err, errlen, 64,
+                         "%s has step folders but no ckpt/latest, so which checkpoint is meant is "
+                         "not known; name one, e.g. %s/ckpt/step-%08ld (the newest)",
+                         path, path, newest);
     return drnn_errf(err, errlen, 66,
                      "%s: no checkpoint (neither a run folder with ckpt/latest nor a step-N "
                      "folder)",
@@ -111,8 +118,7 @@ static int resolve(const char *path, char *dir, size_t n, uint32_t *mcrc, char *
 static int verify_crc(const char *path, uint32_t want, char *err, size_t errlen) {
     uint32_t got = 0;
     if (ckpt_file_crc32(path, &got) != 0)
-        return drnn_errf(err, errlen, errno == ENOENT ? 65 : 65, "%s: cannot read: %s", path,
-                         strerror(errno));
+        return drnn_errf(err, errlen, 65, "%s: cannot read: %s", path, strerror(errno));
     if (got != want)
         return drnn_errf(err, errlen, 65,
                          "%s: CRC32 %08x, expected %08x: the file is damaged; resume from an "

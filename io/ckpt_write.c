@@ -30,9 +30,30 @@ int ckpt_exists(const char *run_dir) {
     return access(p, F_OK) == 0;
 }
 
+long ckpt_newest_step(const char *run_dir) {
+    char dir[4200], p[4500];
+    snprintf(dir, sizeof dir, "%s/ckpt", run_dir);
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    long newest = -1;
+    struct dirent *e;
+    struct stat st;
+    while ((e = readdir(d))) {
+        const char *digits = e->d_name + 5;
+        if (strncmp(e->d_name, "step-", 5) != 0 || !*digits ||
+            strspn(digits, "0123456789") != strlen(digits))
+            continue; /* not step-N: step-N.tmp and others */
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        long step = atol(digits);
+        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode) && step > newest) newest = step;
+    }
+    closedir(d);
+    return newest;
+}
+
 int ckpt_is_checkpoint(const char *path) {
     char p[4200];
-    if (ckpt_exists(path)) return 1;
+    if (ckpt_exists(path) || ckpt_newest_step(path) >= 0) return 1;
     snprintf(p, sizeof p, "%s/manifest.crc32", path);
     if (access(p, F_OK) == 0) return 1;
     snprintf(p, sizeof p, "%s/manifest.h5", path);
@@ -92,37 +113,52 @@ static void test_delay(void) {
     if (ms > 0) usleep((useconds_t)ms * 1000);
 }
 
-/* Chunked dataset with shuffle + deflate + Fletcher32 of a 1-D or 2-D array. */
+/* Chunked dataset with shuffle + deflate + Fletcher32 of a 1-D or 2-D array. Every HDF5 result
+ * counts: a full disk may first show when a dataset's chunks are flushed at H5Dclose. */
 static int write_array(hid_t f, const char *name, hid_t filetype, hid_t memtype, int ndim,
                        const hsize_t *dims, const void *data, int deflate) {
     test_delay();
     hsize_t n = ndim == 1 ? dims[0] : dims[0] * dims[1];
-    if (n == 0) { /* filters need chunks; an empty array is stored without them */
-        hid_t sp = H5Screate_simple(ndim, dims, NULL);
-        hid_t d = H5Dcreate2(f, name, filetype, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        int rc = d >= 0 ? 0 : -1;
-        if (d >= 0) H5Dclose(d);
-        H5Sclose(sp);
-        return rc;
+    hid_t dcpl = H5P_DEFAULT; /* filters need chunks; an empty array is stored without them */
+    if (n > 0) {
+        hsize_t chunk[2] = {dims[0], ndim == 2 ? dims[1] : 1};
+        const hsize_t max_chunk = 1 << 18; /* elements: 1 MiB of float32 */
+        if (ndim == 1 && chunk[0] > max_chunk) chunk[0] = max_chunk;
+        if (ndim == 2 && chunk[0] * chunk[1] > max_chunk)
+            chunk[0] = (max_chunk / chunk[1]) ? (max_chunk / chunk[1]) : 1;
+        dcpl = H5Pcreate(H5P_DATASET_CREATE);
+        if (dcpl < 0) return -1;
+        if (H5Pset_chunk(dcpl, ndim, chunk) < 0 || H5Pset_shuffle(dcpl) < 0 ||
+            (deflate > 0 && H5Pset_deflate(dcpl, (unsigned)deflate) < 0) ||
+            H5Pset_fletcher32(dcpl) < 0) {
+            H5Pclose(dcpl);
+            return -1;
+        }
     }
-    hsize_t chunk[2] = {dims[0], ndim == 2 ? dims[1] : 1};
-    const hsize_t max_chunk = 1 << 18; /* elements: 1 MiB of float32 */
-    if (ndim == 1 && chunk[0] > max_chunk) chunk[0] = max_chunk;
-    if (ndim == 2 && chunk[0] * chunk[1] > max_chunk) {
-        chunk[0] = max_chunk / chunk[1] ? max_chunk / chunk[1] : 1;
-    }
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    H5Pset_chunk(dcpl, ndim, chunk);
-    H5Pset_shuffle(dcpl);
-    if (deflate > 0) H5Pset_deflate(dcpl, (unsigned)deflate);
-    H5Pset_fletcher32(dcpl);
     hid_t sp = H5Screate_simple(ndim, dims, NULL);
-    hid_t d = H5Dcreate2(f, name, filetype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    int rc = d >= 0 && H5Dwrite(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0 ? 0 : -1;
-    if (d >= 0) H5Dclose(d);
-    H5Sclose(sp);
-    H5Pclose(dcpl);
+    hid_t d = sp >= 0 ? H5Dcreate2(f, name, filetype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT) : -1;
+    int rc = d >= 0 && (n == 0 || H5Dwrite(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0)
+                 ? 0
+                 : -1;
+    if (d >= 0 && H5Dclose(d) < 0) rc = -1;
+    if (sp >= 0 && H5Sclose(sp) < 0) rc = -1;
+    if (dcpl != H5P_DEFAULT && H5Pclose(dcpl) < 0) rc = -1;
     return rc;
+}
+
+/* An empty group NAME in F. 0 or -1. */
+static int make_group(hid_t f, const char *name) {
+    hid_t g = H5Gcreate2(f, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    return g >= 0 && H5Gclose(g) >= 0 ? 0 : -1;
+}
+
+/* A new HDF5 file in the latest format, or -1. */
+static hid_t create_file(const char *path) {
+    h5_quiet();
+    hid_t fapl = h5_fapl_latest();
+    hid_t f = fapl >= 0 ? H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl) : -1;
+    if (fapl >= 0) H5Pclose(fapl);
+    return f;
 }
 
 /* Closes F, fsyncs PATH and returns its CRC32. */
@@ -137,11 +173,8 @@ int ckpt_write_shard(const char *run_dir, long step, const ckpt_shard_t *s, int 
     char dir[4200], path[4400];
     ckpt_step_dir(dir, sizeof dir, run_dir, step, 1);
     snprintf(path, sizeof path, "%s/shard-%05d-of-%05d.h5", dir, s->rank, s->world);
-    h5_quiet();
-    hid_t fapl = h5_fapl_latest();
-    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    H5Pclose(fapl);
-    if (f < 0) return drnn_errf(err, errlen, 74, "%s: cannot create", path);
+    hid_t f = create_file(path);
+    if (f < 0) return drnn_errf(err, errlen, 74, "%s: cannot create; check free space", path);
     int bad = h5_attr_set_string(f, "format", CKPT_SHARD_FORMAT);
     bad |= h5_attr_set_i64(f, "version", CKPT_VERSION);
     bad |= h5_attr_set_i64(f, "rank", s->rank);
@@ -155,9 +188,7 @@ int ckpt_write_shard(const char *run_dir, long step, const ckpt_shard_t *s, int 
         bad |= write_array(f, "momentum", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &n, s->momentum,
                            deflate);
     if (s->nstreams > 0) { /* a model with no carried state (the classifier) has no streams */
-        hid_t g = H5Gcreate2(f, "streams", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        bad |= g < 0;
-        if (g >= 0) H5Gclose(g);
+        bad |= make_group(f, "streams");
         hsize_t ns = (hsize_t)s->nstreams, hd[2] = {ns, (hsize_t)s->hfloats};
         bad |= write_array(f, "streams/id", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &ns, s->stream_ids,
                            deflate);
@@ -216,16 +247,12 @@ static int write_tables(hid_t f, const param_table_t *tab, const size_t *lo, con
         shape[i][1] = tab->t[i].ndim == 2 ? tab->t[i].shape[1] : 0;
         off[i] = tab->t[i].offset;
     }
-    hid_t g = H5Gcreate2(f, "tensors", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    bad |= g < 0;
-    if (g >= 0) H5Gclose(g);
+    bad |= make_group(f, "tensors");
     bad |= h5_write_strings(f, "tensors/name", names, tab->n);
     hsize_t n = (hsize_t)tab->n, sd[2] = {n, 2};
     bad |= write_array(f, "tensors/shape", H5T_STD_U64LE, H5T_NATIVE_UINT64, 2, sd, shape, deflate);
     bad |= write_array(f, "tensors/offset", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &n, off, deflate);
-    g = H5Gcreate2(f, "shards", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    bad |= g < 0;
-    if (g >= 0) H5Gclose(g);
+    bad |= make_group(f, "shards");
     uint64_t *l = calloc((size_t)world, sizeof *l), *h = calloc((size_t)world, sizeof *h);
     uint32_t *c = calloc((size_t)world, sizeof *c);
     if (!l || !h || !c) bad = 1;
@@ -240,20 +267,24 @@ static int write_tables(hid_t f, const param_table_t *tab, const size_t *lo, con
     return bad;
 }
 
-/* Writes a small text file durably: tmp name, fsync, rename, fsync folder. */
+/* Writes a small text file durably: tmp name, fsync, rename, fsync folder. 0; -1 when PATH was
+ * not replaced (the tmp file is removed); -2 when it was, but its folder could not be synced.
+ * errno tells why. */
 static int write_text_atomic(const char *path, const char *text) {
     char tmp[4400];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
     if (!f) return -1;
     int ok = fputs(text, f) >= 0;
-    ok &= fflush(f) == 0 && fsync(fileno(f)) == 0;
-    ok &= fclose(f) == 0;
+    ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    ok = fclose(f) == 0 && ok;
     if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
         unlink(tmp);
+        errno = e;
         return -1;
     }
-    return fs_fsync_parent(path);
+    return fs_fsync_parent(path) == 0 ? 0 : -2;
 }
 
 static int cmp_names(const void *a, const void *b) {
@@ -262,22 +293,34 @@ static int cmp_names(const void *a, const void *b) {
 
 /* Keeps the newest `keep` complete step-* folders, always including the one just committed
  * (NEWEST, which may not be the highest step when a run was resumed from an older one), and
- * removes leftover step-*.tmp folders of crashed writes. */
+ * removes leftover step-*.tmp folders of crashed writes. Housekeeping: when memory runs out,
+ * nothing is removed rather than the wrong folder. */
 static void prune(const char *run_dir, long newest, int keep) {
     char dir[4200], p[4400];
     snprintf(dir, sizeof dir, "%s/ckpt", run_dir);
     DIR *d = opendir(dir);
     if (!d) return;
-    char *names[4096] = {0};
-    int n = 0;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int ok = 1;
     struct dirent *e;
-    while ((e = readdir(d)) && n < 4096)
-        if (!strncmp(e->d_name, "step-", 5)) names[n++] = strdup(e->d_name);
+    while (ok && (e = readdir(d))) {
+        if (strncmp(e->d_name, "step-", 5) != 0) continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            char **grown = realloc(names, cap * sizeof *names);
+            if (!grown) break;
+            names = grown;
+        }
+        names[n] = strdup(e->d_name);
+        ok = names[n] != NULL;
+        n += ok;
+    }
+    ok = ok && e == NULL; /* every entry listed */
     closedir(d);
-    qsort(names, (size_t)n, sizeof *names, cmp_names);
+    if (ok) qsort(names, n, sizeof *names, cmp_names);
     int kept = 1; /* the newest */
-    for (int i = n - 1; i >= 0; i--) {
-        if (!names[i]) continue;
+    for (size_t i = n; ok && i-- > 0;) {
         snprintf(p, sizeof p, "%s/%s", dir, names[i]);
         if (strstr(names[i], ".tmp"))
             remove_dir(p);
@@ -286,46 +329,93 @@ static void prune(const char *run_dir, long newest, int keep) {
             kept++;
         else
             remove_dir(p);
-        free(names[i]);
     }
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+}
+
+/* step-N.tmp/manifest.h5 and manifest.crc32; *mcrc gets the manifest's CRC32. 0 or 74. */
+static int write_manifest(const char *tmpdir, const ckpt_meta_t *meta, const param_table_t *tab,
+                          const char *const *vocab, const char *const *labels,
+                          const char *const *tgt_vocab, const size_t *lo, const size_t *hi,
+                          const uint32_t *crc, int deflate, uint32_t *mcrc, char *err,
+                          size_t errlen) {
+    char path[4400], line[32];
+    snprintf(path, sizeof path, "%s/manifest.h5", tmpdir);
+    hid_t f = create_file(path);
+    if (f < 0) return drnn_errf(err, errlen, 74, "%s: cannot create; check free space", path);
+    int bad = write_meta(f, meta);
+    bad |= model_attrs_write(f, &meta->desc, meta->tokenizer, vocab, labels, tgt_vocab);
+    bad |= write_tables(f, tab, lo, hi, crc, meta->world, deflate);
+    if (bad) {
+        H5Fclose(f);
+        return drnn_errf(err, errlen, 74, "%s: write failed; check free space", path);
+    }
+    if (finish_file(f, path, mcrc) != 0)
+        return drnn_errf(err, errlen, 74, "%s: close/fsync failed: %s", path, strerror(errno));
+    snprintf(path, sizeof path, "%s/manifest.crc32", tmpdir);
+    snprintf(line, sizeof line, "%08x\n", *mcrc);
+    if (write_text_atomic(path, line) != 0)
+        return drnn_errf(err, errlen, 74, "%s: write failed: %s", path, strerror(errno));
+    return 0;
+}
+
+/* Renames step-N.tmp to step-N, then points latest at it. A step-N folder that is already there
+ * (a run resumed from an older checkpoint passes the same step again; latest may name it) waits
+ * aside as step-N.old.tmp until latest has moved, and is put back on a failure: latest names a
+ * complete checkpoint whatever fails. On a failure the new folder is step-N.tmp again, for the
+ * caller to remove. 0 or 74. */
+static int publish(const char *run_dir, long step, uint32_t mcrc, char *err, size_t errlen) {
+    char tmpdir[4200], dir[4200], aside[4300], latest[4300], line[64];
+    ckpt_step_dir(tmpdir, sizeof tmpdir, run_dir, step, 1);
+    ckpt_step_dir(dir, sizeof dir, run_dir, step, 0);
+    snprintf(aside, sizeof aside, "%s.old.tmp", dir);
+    snprintf(latest, sizeof latest, "%s/ckpt/latest", run_dir);
+    snprintf(line, sizeof line, "step-%08ld %08x\n", step, mcrc);
+    remove_dir(aside);
+    int had_old = rename(dir, aside) == 0;
+    if (!had_old && errno != ENOENT)
+        return drnn_errf(err, errlen, 74, "%s: cannot replace: %s", dir, strerror(errno));
+    int rc = 0, renamed = rename(tmpdir, dir) == 0;
+    if (!renamed || fs_fsync_parent(dir) != 0)
+        rc = drnn_errf(err, errlen, 74, "%s: cannot commit: %s", dir, strerror(errno));
+    test_delay();
+    int w = rc ? -1 : write_text_atomic(latest, line);
+    if (w == -1 && !rc)
+        rc = drnn_errf(err, errlen, 74, "%s: cannot replace: %s", latest, strerror(errno));
+    if (w == -2) { /* latest names the new folder; only its durability is in doubt */
+        rc = drnn_errf(err, errlen, 74, "%s: replaced, but %s/ckpt cannot be synced: %s", latest,
+                       run_dir, strerror(errno));
+        remove_dir(aside);
+        return rc;
+    }
+    if (rc && renamed) rename(dir, tmpdir);
+    if (rc && had_old) rename(aside, dir);
+    if (!rc) remove_dir(aside);
+    return rc;
+}
+
+void ckpt_discard(const char *run_dir, long step) {
+    char dir[4200];
+    ckpt_step_dir(dir, sizeof dir, run_dir, step, 1);
+    remove_dir(dir);
 }
 
 int ckpt_commit(const char *run_dir, const ckpt_meta_t *meta, const param_table_t *tab,
                 const char *const *vocab, const char *const *labels, const char *const *tgt_vocab,
                 const size_t *lo, const size_t *hi, const uint32_t *crc, int deflate, int keep,
                 char *err, size_t errlen) {
-    char tmpdir[4200], dir[4200], path[4400], line[128];
+    char tmpdir[4200];
     ckpt_step_dir(tmpdir, sizeof tmpdir, run_dir, meta->step, 1);
-    ckpt_step_dir(dir, sizeof dir, run_dir, meta->step, 0);
-    snprintf(path, sizeof path, "%s/manifest.h5", tmpdir);
-    hid_t fapl = h5_fapl_latest();
-    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    H5Pclose(fapl);
-    if (f < 0) return drnn_errf(err, errlen, 74, "%s: cannot create", path);
-    int bad = write_meta(f, meta);
-    bad |= model_attrs_write(f, &meta->desc, meta->tokenizer, vocab, labels, tgt_vocab);
-    bad |= write_tables(f, tab, lo, hi, crc, meta->world, deflate);
     uint32_t mcrc = 0;
-    if (bad) {
-        H5Fclose(f);
-        return drnn_errf(err, errlen, 74, "%s: write failed; check free space", path);
+    int rc = write_manifest(tmpdir, meta, tab, vocab, labels, tgt_vocab, lo, hi, crc, deflate,
+                            &mcrc, err, errlen);
+    test_delay();
+    if (!rc) rc = publish(run_dir, meta->step, mcrc, err, errlen);
+    if (rc) {
+        ckpt_discard(run_dir, meta->step);
+        return rc;
     }
-    if (finish_file(f, path, &mcrc) != 0)
-        return drnn_errf(err, errlen, 74, "%s: close/fsync failed: %s", path, strerror(errno));
-    snprintf(path, sizeof path, "%s/manifest.crc32", tmpdir);
-    snprintf(line, sizeof line, "%08x\n", mcrc);
-    if (write_text_atomic(path, line) != 0)
-        return drnn_errf(err, errlen, 74, "%s: write failed: %s", path, strerror(errno));
-    test_delay();
-    /* A folder of the same step left by an earlier crashed run is replaced. */
-    remove_dir(dir);
-    if (rename(tmpdir, dir) != 0 || fs_fsync_parent(dir) != 0)
-        return drnn_errf(err, errlen, 74, "%s: cannot commit: %s", dir, strerror(errno));
-    test_delay();
-    snprintf(path, sizeof path, "%s/ckpt/latest", run_dir);
-    snprintf(line, sizeof line, "step-%08ld %08x\n", meta->step, mcrc);
-    if (write_text_atomic(path, line) != 0)
-        return drnn_errf(err, errlen, 74, "%s: cannot replace: %s", path, strerror(errno));
     prune(run_dir, meta->step, keep);
     return 0;
 }

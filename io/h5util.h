@@ -13,7 +13,8 @@
 /* Turns off HDF5's automatic error printing (once per process). */
 void h5_quiet(void);
 
-/* File access properties with the latest file format (attributes survive bit flips better). */
+/* File access properties with the latest file format (attributes survive bit flips better), or
+ * -1 when they cannot be made (H5Fcreate/H5Fopen then fail on it). The caller closes them. */
 hid_t h5_fapl_latest(void);
 
 int h5_attr_get_string(hid_t obj, const char *name, char *buf, size_t len);

@@ -3,45 +3,75 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "model/util.h"
 
 int metrics_open(metrics_t *m, const char *run_dir, char *err, size_t errlen) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir);
-    m->f = fopen(path, "a");
-    if (!m->f) {
-        snprintf(err, errlen, "%s: cannot open for writing: %s", path, strerror(errno));
-        return 74;
+    snprintf(m->path, sizeof m->path, "%s/metrics.jsonl", run_dir);
+    m->f = fopen(m->path, "a");
+    if (!m->f)
+        return drnn_errf(err, errlen, 74, "%s: cannot open for writing: %s", m->path,
+                         strerror(errno));
+    return 0;
+}
+
+int metrics_close(metrics_t *m, char *err, size_t errlen) {
+    int rc = m->f && fclose(m->f) != 0 ? -1 : 0;
+    m->f = NULL;
+    if (rc) return drnn_errf(err, errlen, 74, "%s: cannot close: %s", m->path, strerror(errno));
+    return 0;
+}
+
+/* Appends LINE [n] in one write (the file is in append mode); on a failure the file is cut back
+ * to its length before. */
+static int append(metrics_t *m, const char *line, int n, char *err, size_t errlen) {
+    if (!m->f) return 0;
+    if (n < 0) return drnn_errf(err, errlen, 74, "%s: cannot format a record", m->path);
+    int fd = fileno(m->f);
+    off_t end = lseek(fd, 0, SEEK_END);
+    size_t done = 0;
+    while (done < (size_t)n) {
+        ssize_t w = write(fd, line + done, (size_t)n - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : EIO;
+            int cut = end >= 0 ? ftruncate(fd, end) : -1; /* the torn record goes; e is reported */
+            (void)cut;
+            return drnn_errf(err, errlen, 74, "%s: cannot write: %s", m->path, strerror(e));
+        }
+        done += (size_t)w;
     }
     return 0;
 }
 
-void metrics_close(metrics_t *m) {
-    if (m->f) fclose(m->f);
-    m->f = NULL;
+int metrics_train(metrics_t *m, long step, double tokens, double loss, double lr, double grad_norm,
+                  int clipped, double tok_per_s, double comm_frac, double time, char *err,
+                  size_t errlen) {
+    char line[512];
+    int n = snprintf(line, sizeof line,
+                     "{\"step\": %ld, \"tokens\": %.17g, \"loss\": %.9g, \"lr\": %.9g, "
+                     "\"grad_norm\": %.9g, \"clipped\": %s, \"tok_per_s\": %.9g, "
+                     "\"comm_frac\": %.9g, \"time\": %.9g}\n",
+                     step, tokens, loss, lr, grad_norm, clipped ? "true" : "false", tok_per_s,
+                     comm_frac, time);
+    return append(m, line, n < (int)sizeof line ? n : -1, err, errlen);
 }
 
-void metrics_train(metrics_t *m, long step, double tokens, double loss, double lr, double grad_norm,
-                   int clipped, double tok_per_s, double comm_frac, double time) {
-    if (!m->f) return;
-    fprintf(m->f,
-            "{\"step\": %ld, \"tokens\": %.17g, \"loss\": %.9g, \"lr\": %.9g, \"grad_norm\": %.9g, "
-            "\"clipped\": %s, \"tok_per_s\": %.9g, \"comm_frac\": %.9g, \"time\": %.9g}\n",
-            step, tokens, loss, lr, grad_norm, clipped ? "true" : "false", tok_per_s, comm_frac,
-            time);
-    fflush(m->f);
+int metrics_skip(metrics_t *m, long step, const char *what, long in_a_row, char *err,
+                 size_t errlen) {
+    char line[256];
+    int n = snprintf(line, sizeof line, "{\"step\": %ld, \"skipped\": \"%s\", \"in_a_row\": %ld}\n",
+                     step, what, in_a_row);
+    return append(m, line, n < (int)sizeof line ? n : -1, err, errlen);
 }
 
-void metrics_skip(metrics_t *m, long step, const char *what, long in_a_row) {
-    if (!m->f) return;
-    fprintf(m->f, "{\"step\": %ld, \"skipped\": \"%s\", \"in_a_row\": %ld}\n", step, what,
-            in_a_row);
-    fflush(m->f);
-}
-
-void metrics_eval_fields(metrics_t *m, long step, const char *split, const char *fields) {
-    if (!m->f) return;
-    fprintf(m->f, "{\"step\": %ld, \"split\": \"%s\", %s}\n", step, split, fields);
-    fflush(m->f);
+int metrics_eval_fields(metrics_t *m, long step, const char *split, const char *fields, char *err,
+                        size_t errlen) {
+    char line[1536];
+    int n = snprintf(line, sizeof line, "{\"step\": %ld, \"split\": \"%s\", %s}\n", step, split,
+                     fields);
+    return append(m, line, n < (int)sizeof line ? n : -1, err, errlen);
 }
 
 int json_write_string(FILE *f, const char *s) {

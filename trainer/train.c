@@ -26,8 +26,8 @@
 
 const opt_spec_t train_opt_spec[] = {
     {"data", STR(data), NULL, 0, 0, "corpus file from drnn-prep (required)", 1},
-    {"run-dir", STR(run_dir), NULL, 0, 0, "folder for config.txt, metrics.jsonl, ckpt/ (required)",
-     1},
+    {"run-dir", STR(run_dir), NULL, 0, 0,
+     "folder for config.txt, metrics.jsonl, ckpt/ (required); one job at a time (RUN/.lock)", 1},
     {"model", STR(model), "lm", 0, 0, "model kind: lm, classifier or seq2seq", 1},
     {"cell", STR(cell), "gru", 0, 0,
      "recurrent cell: rnn, rnn_relu, gru or lstm (seq2seq: the encoder's; its decoder is a GRU)",
@@ -77,7 +77,9 @@ const opt_spec_t train_opt_spec[] = {
     {"ckpt-deflate", OPT_INT, OFF(ckpt_deflate), 0, "1", 0, 9,
      "zlib level for checkpoints (0: no compression)", 1},
     {"resume", STR(resume), NULL, 0, 0,
-     "auto (newest checkpoint of --run-dir, or start fresh) or a run/step-N folder", 1},
+     "auto (continue from --run-dir's ckpt/latest, or start fresh when it has no checkpoint; step "
+     "folders without latest are refused: name one) or a run/step-N folder",
+     1},
     {"seed", OPT_U64, OFF(seed), 0, "1", 0, 9e18, "random seed", 1},
     {"threads", OPT_INT, OFF(threads), 0, "0", 0, 4096,
      "OpenBLAS threads per rank (0: CPUs / ranks sharing them)", 0},
@@ -219,31 +221,31 @@ static void open_data_and_model(run_t *r) {
     if (r->total_steps <= 0) comm_fail(64, "--steps or --epochs must be positive");
 }
 
-/* Rank 0 creates the run folder and its files; every rank learns the outcome. */
+/* Rank 0 creates the run folder (locking it, if it did not exist when the job started) and its
+ * files; every rank learns the outcome. */
 static void prepare_run_dir(run_t *r) {
     char err[4400] = "";
     int rc = 0;
+    if (r->rank == 0 && fs_mkdirs(r->o->run_dir) != 0)
+        rc = drnn_errf(err, sizeof err, 74, "--run-dir %s: cannot create: %s", r->o->run_dir,
+                       strerror(errno));
+    comm_agree(rc, err);
+    ckpt_lock_run_dir(r->o, r->rank, 1);
     if (r->rank == 0) {
         char path[4200];
-        if (fs_mkdirs(r->o->run_dir) != 0) {
-            rc = drnn_errf(err, sizeof err, 74, "--run-dir %s: cannot create: %s", r->o->run_dir,
-                           strerror(errno));
+        snprintf(path, sizeof path, "%s/config.txt", r->o->run_dir);
+        FILE *f = fopen(path, "w");
+        if (!f) {
+            rc = drnn_errf(err, sizeof err, 74, "%s: cannot write: %s", path, strerror(errno));
         } else {
-            snprintf(path, sizeof path, "%s/config.txt", r->o->run_dir);
-            FILE *f = fopen(path, "w");
-            if (!f) {
+            config_write(f, r->o, train_opt_spec, train_opt_count);
+            if (fclose(f) != 0)
                 rc = drnn_errf(err, sizeof err, 74, "%s: cannot write: %s", path, strerror(errno));
-            } else {
-                config_write(f, r->o, train_opt_spec, train_opt_count);
-                if (fclose(f) != 0)
-                    rc = drnn_errf(err, sizeof err, 74, "%s: cannot write: %s", path,
-                                   strerror(errno));
-            }
-            if (!rc) rc = metrics_open(&r->metrics, r->o->run_dir, err, sizeof err);
-            if (!rc && ckpt_clear_stopped(r->o->run_dir) != 0)
-                rc = drnn_errf(err, sizeof err, 74, "%s/stopped: cannot remove: %s", r->o->run_dir,
-                               strerror(errno));
         }
+        if (!rc) rc = metrics_open(&r->metrics, r->o->run_dir, err, sizeof err);
+        if (!rc && ckpt_clear_stopped(r->o->run_dir) != 0)
+            rc = drnn_errf(err, sizeof err, 74, "%s/stopped: cannot remove: %s", r->o->run_dir,
+                           strerror(errno));
     }
     comm_agree(rc, err);
 }
@@ -386,13 +388,15 @@ static void progress(run_t *r, long step, double loss, double acc, double norm, 
     fflush(stdout);
 }
 
+/* Rank 0 alone writes metrics.jsonl: a write that fails ends the job with 74 naming it. */
 static void report_eval(run_t *r, long step, const kind_sums_t *s) {
     if (r->rank != 0) return;
-    char text[512], json[1024];
+    char text[512], json[1024], err[4400] = "";
     r->kind->eval_report(s, text, sizeof text, json, sizeof json);
     printf("%svalid step %ld | %s\n", live_tty() ? "\n" : "", step, text);
-    metrics_eval_fields(&r->metrics, step, "valid", json);
+    int rc = metrics_eval_fields(&r->metrics, step, "valid", json, err, sizeof err);
     fflush(stdout);
+    if (rc) drnn_die(rc, "%s", err);
 }
 
 static void print_start(const run_t *r, int threads) {
@@ -419,6 +423,7 @@ static void print_start(const run_t *r, int threads) {
 int train_run(const train_opts_t *o) {
     run_t r = {.o = o, .rank = comm_rank(), .nranks = comm_size(), .B = o->batch};
     validate(&r);
+    ckpt_lock_run_dir(o, r.rank, 0); /* before anything reads or writes the run folder */
     install_stop_handlers(); /* before the long setup: a signal then stops after the first step */
     comm_watchdog_start(o->hang_timeout);
     r.Bl = r.B / r.nranks;
@@ -485,7 +490,8 @@ int train_run(const train_opts_t *o) {
                 printf("drnn-train: step %ld: non-finite %s, update skipped (%ld in a row, %ld in "
                        "all)\n",
                        step, what, skips, skipped_total);
-                metrics_skip(&r.metrics, step, what, skips);
+                if (metrics_skip(&r.metrics, step, what, skips, err, sizeof err) != 0)
+                    drnn_die(74, "%s", err);
             }
         } else {
             skips = 0;
@@ -500,8 +506,9 @@ int train_run(const train_opts_t *o) {
             double cf = (r.comm_time - comm_log) / (dt > 0 ? dt : 1e-9);
             double acc = sums[4] / sums[1];
             progress(&r, step, loss, acc, norm, clipped, tps, cf, now - t0);
-            metrics_train(&r.metrics, step, tokens, loss, lr_at(o, step), norm, clipped, tps, cf,
-                          now - t0);
+            if (metrics_train(&r.metrics, step, tokens, loss, lr_at(o, step), norm, clipped, tps,
+                              cf, now - t0, err, sizeof err) != 0)
+                drnn_die(74, "%s", err); /* rank 0 alone: MPI_Abort ends the job */
             t_log = now, comm_log = r.comm_time, tok_log = 0.0;
         }
         if (r.kind->has_valid(r.k) && o->eval_every > 0 && step % o->eval_every == 0 &&
@@ -529,7 +536,7 @@ int train_run(const train_opts_t *o) {
     }
     comm_reduce_free(r.red);
     comm_watchdog_stop();
-    metrics_close(&r.metrics);
+    if (metrics_close(&r.metrics, err, sizeof err) != 0) drnn_die(74, "%s", err);
     r.kind->close(r.k);
     corpus_close(r.corpus);
     free(r.params), free(r.grads), free(r.momentum);

@@ -5,22 +5,74 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "comm/comm.h"
 #include "comm/watchdog.h"
 #include "io/ckpt.h"
+#include "io/fsutil.h"
 #include "model/model.h"
 #include "model/util.h"
 
 #define ERRLEN 4600
 
+/* Rank 0: RUN/.lock, or 64 naming the job that holds it. */
+static int take_lock(const char *run_dir, char *err, size_t n) {
+    char path[4200], holder[320], host[256] = "";
+    long pid = 0;
+    snprintf(path, sizeof path, "%s/.lock", run_dir);
+    int rc = fs_lock_file(path, holder, sizeof holder);
+    if (rc < 0)
+        return drnn_errf(err, n, 74, "%s: cannot create or lock: %s", path, strerror(errno));
+    if (rc == 0) return 0;
+    if (sscanf(holder, "%255s %ld", host, &pid) == 2)
+        return drnn_errf(err, n, 64,
+                         "--run-dir %s is in use by another drnn-train job (pid %ld on host %s "
+                         "holds %s); wait for it to end, or choose another --run-dir",
+                         run_dir, pid, host, path);
+    return drnn_errf(err, n, 64,
+                     "--run-dir %s is in use by another drnn-train job, which is just starting "
+                     "(it holds %s); wait for it to end, or choose another --run-dir",
+                     run_dir, path);
+}
+
+static int has_checkpoints(const char *run_dir) {
+    return ckpt_exists(run_dir) || ckpt_newest_step(run_dir) >= 0;
+}
+
+void ckpt_lock_run_dir(const train_opts_t *o, int rank, int created) {
+    static int held; /* rank 0: this process holds the lock */
+    char err[ERRLEN] = "";
+    struct stat st;
+    int rc = 0;
+    if (rank == 0 && !held && (created || stat(o->run_dir, &st) == 0)) {
+        rc = take_lock(o->run_dir, err, sizeof err);
+        held = rc == 0;
+        /* The folder did not exist when this job started: whatever is in it now, another job
+         * wrote while this one was starting. */
+        if (!rc && created && has_checkpoints(o->run_dir))
+            rc = drnn_errf(err, sizeof err, 64,
+                           "--run-dir %s: another job wrote checkpoints into it while this one "
+                           "was starting (nothing was overwritten); start again, with --resume "
+                           "auto to continue them, or choose another --run-dir",
+                           o->run_dir);
+    }
+    comm_agree(rc, err);
+}
+
 void ckpt_guard(const train_opts_t *o) {
-    if (o->resume[0] == '\0' && ckpt_exists(o->run_dir))
+    if (o->resume[0] != '\0' || !has_checkpoints(o->run_dir)) return;
+    if (ckpt_exists(o->run_dir))
         comm_fail(64,
                   "--run-dir %s already has checkpoints; continue it with --resume auto, or "
                   "choose another --run-dir (nothing was overwritten)",
                   o->run_dir);
+    comm_fail(64,
+              "--run-dir %s already has checkpoints (step folders, but no ckpt/latest); continue "
+              "from one with --resume %s/ckpt/step-%08ld (the newest), or choose another "
+              "--run-dir (nothing was overwritten)",
+              o->run_dir, o->run_dir, ckpt_newest_step(o->run_dir));
 }
 
 static const param_table_t *table_of(const train_ckpt_ctx_t *c) {
@@ -69,11 +121,6 @@ void train_ckpt_save(const train_ckpt_ctx_t *c, long step, long epoch, long batc
     char err[ERRLEN] = "";
     const train_opts_t *o = c->o;
     double t0 = comm_wtime();
-    /* The whole commit is one watched phase: a rank stuck on storage ends the job (70). */
-    comm_phase_begin(step, "checkpoint");
-    int rc = c->rank == 0 ? ckpt_begin(o->run_dir, step, err, sizeof err) : 0;
-    comm_agree(rc, err);
-
     state_shape_t ss = state_shape(c);
     uint64_t *ids = calloc((size_t)ss.local + 1, sizeof *ids);
     uint64_t *cur = calloc((size_t)ss.local + 1, sizeof *cur);
@@ -82,6 +129,10 @@ void train_ckpt_save(const train_ckpt_ctx_t *c, long step, long epoch, long batc
     double *crcs = calloc((size_t)c->nranks, sizeof *crcs);
     if (!ids || !cur || !h || (ss.has_c && !cs) || !crcs)
         drnn_die(70, "out of memory (checkpoint)");
+    /* The whole commit is one watched phase: a rank stuck on storage ends the job (70). */
+    comm_phase_begin(step, "checkpoint");
+    int rc = c->rank == 0 ? ckpt_begin(o->run_dir, step, err, sizeof err) : 0;
+    comm_agree(rc, err);
     if (ss.items) c->kind->state_pack(c->k, h, cs);
     for (int s = 0; s < ss.local; s++) ids[s] = (uint64_t)c->rank * ss.local + s, cur[s] = 0;
     ckpt_shard_t sh = {.rank = c->rank,
@@ -97,6 +148,9 @@ void train_ckpt_save(const train_ckpt_ctx_t *c, long step, long epoch, long batc
     sh.momentum = c->momentum && *c->has_momentum ? c->momentum + sh.lo : NULL;
     uint32_t crc = 0;
     rc = ckpt_write_shard(o->run_dir, step, &sh, o->ckpt_deflate, &crc, err, sizeof err);
+    /* Every rank has left its shard by now. When any failed, rank 0 removes step-N.tmp/ before
+     * comm_agree lets the failing ranks end the job. */
+    if (comm_allreduce_max_int(rc) != 0 && c->rank == 0) ckpt_discard(o->run_dir, step);
     comm_agree(rc, err);
     crcs[c->rank] = crc; /* exact in a double; the sum gathers them */
     comm_allreduce_sum_doubles(crcs, c->nranks);
@@ -107,7 +161,10 @@ void train_ckpt_save(const train_ckpt_ctx_t *c, long step, long epoch, long batc
         size_t *lo = calloc((size_t)c->nranks, sizeof *lo);
         size_t *hi = calloc((size_t)c->nranks, sizeof *hi);
         uint32_t *cc = calloc((size_t)c->nranks, sizeof *cc);
-        if (!lo || !hi || !cc) drnn_die(70, "out of memory (checkpoint)");
+        if (!lo || !hi || !cc) {
+            ckpt_discard(o->run_dir, step);
+            drnn_die(70, "out of memory (checkpoint)");
+        }
         for (int r = 0; r < c->nranks; r++) {
             ckpt_slice(c->P, r, c->nranks, &lo[r], &hi[r]);
             cc[r] = (uint32_t)crcs[r];
@@ -171,7 +228,8 @@ static int load_rank0(const train_ckpt_ctx_t *c, float *h_all, float *c_all, lon
                       double *tokens, int *has_mom, char *err, size_t n) {
     const train_opts_t *o = c->o;
     int autom = strcmp(o->resume, "auto") == 0;
-    if (autom && !ckpt_exists(o->run_dir)) return -1;
+    /* Step folders without latest: ckpt_open refuses (64) and names the newest. */
+    if (autom && !has_checkpoints(o->run_dir)) return -1;
     ckpt_t *ck = NULL;
     int rc = ckpt_open(&ck, autom ? o->run_dir : o->resume, err, n);
     if (rc) return rc;
@@ -248,12 +306,20 @@ void ckpt_trim_metrics(const char *run_dir, long step) {
         fclose(in);
         drnn_die(74, "%s: cannot write: %s", tmp, strerror(errno));
     }
-    while (fgets(line, sizeof line, in)) {
+    int e = 0; /* errno of the first failure */
+    while (!e && fgets(line, sizeof line, in)) {
         const char *p = strstr(line, "\"step\": ");
         if (p && atol(p + 8) > step) continue;
-        fputs(line, out);
+        if (fputs(line, out) < 0) e = errno;
     }
+    if (!e && ferror(in)) e = EIO;
+    if (!e && (fflush(out) != 0 || fsync(fileno(out)) != 0)) e = errno;
     fclose(in);
-    if (fflush(out) != 0 || fsync(fileno(out)) != 0 || fclose(out) != 0 || rename(tmp, path) != 0)
-        drnn_die(74, "%s: cannot rewrite: %s", path, strerror(errno));
+    if (fclose(out) != 0 && !e) e = errno;
+    if (!e && rename(tmp, path) != 0) e = errno;
+    if (e) {
+        unlink(tmp);
+        drnn_die(74, "%s: cannot rewrite it without the records past step %ld: %s", path, step,
+                 strerror(e));
+    }
 }

@@ -26,11 +26,21 @@ typedef struct {
     size_t P;
 } train_ckpt_ctx_t;
 
-/* Refuses (64) a run folder that has checkpoints when --resume is not given. */
+/* One job per run folder (DESIGN §7). Rank 0 locks RUN/.lock (writing its host and pid into
+ * it) and holds the lock until the process ends; the kernel releases it then, also on kill -9.
+ * Collective. Called as soon as the options are read (created = 0: locks a folder that exists,
+ * else does nothing) and again once the folder has been created (created = 1: locks it unless
+ * held already, and refuses a folder that another job filled with checkpoints meanwhile). Dies
+ * with 64 naming the holder when another job holds the lock, 74 when it cannot be taken. */
+void ckpt_lock_run_dir(const train_opts_t *o, int rank, int created);
+
+/* Refuses (64) a run folder that has checkpoints (ckpt/latest or any step-N folder) when
+ * --resume is not given. */
 void ckpt_guard(const train_opts_t *o);
 
 /* With --resume: loads the checkpoint into the context's buffers on every rank and returns its
- * step (0 when --resume auto finds none). Dies with 64 (options differ, naming the option),
+ * step (0 when --resume auto finds none; step folders without ckpt/latest are refused with 64
+ * naming the newest, for --resume PATH). Dies with 64 (options differ, naming the option),
  * 65 (damaged, other corpus) or 66 (no such checkpoint). *tokens gets the tokens seen. */
 long train_ckpt_resume(const train_ckpt_ctx_t *c, double *tokens);
 
