@@ -27,7 +27,9 @@
 
 #define CKPT_FORMAT       "drnn-checkpoint"
 #define CKPT_SHARD_FORMAT "drnn-checkpoint-shard"
-#define CKPT_VERSION      2 /* 2: model description of any kind, streams, batch_in_epoch */
+#define CKPT_VERSION      3 /* 3: optimizer state by name (SGD, Adam, AdamW), schedule state */
+
+#define CKPT_MAX_OPT 2 /* optimizer state tensors: SGD momentum; Adam exp_avg, exp_avg_sq */
 
 /* Everything the manifest records besides tensors, vocabulary and shards. */
 typedef struct {
@@ -43,7 +45,17 @@ typedef struct {
     char corpus_uuid[64];
     uint64_t train_tokens, valid_tokens;
     uint32_t train_crc32, valid_crc32;
-    int has_momentum; /* the optimizer state exists (momentum > 0 and a step was taken) */
+    /* Optimizer: its name ("sgd", "adam", "adamw"), how many state tensors the shards hold
+     * (0 when there is none yet), updates applied, and its settings. */
+    char optimizer[8];
+    int nopt;
+    long optim_steps;
+    double beta1, beta2, eps, weight_decay;
+    /* Schedule and early-stopping state: the plateau factor on the rate, the best validation
+     * figure and its step (best_step 0: none yet), evaluations since it, non-finite steps
+     * skipped in a row. */
+    double lr_scale, best_metric;
+    long best_step, bad_evals, skips;
     int state_floats; /* hidden (+ cell) state floats per stream */
     int streams;      /* streams of carried state over all shards (LM: batch; classifier: 0) */
 } ckpt_meta_t;
@@ -52,8 +64,10 @@ typedef struct {
 typedef struct {
     int rank, world;
     size_t lo, hi;
-    const float *params;   /* [hi - lo] */
-    const float *momentum; /* [hi - lo] or NULL */
+    const float *params; /* [hi - lo] */
+    int nopt;            /* optimizer state tensors, each [hi - lo], saved under their names */
+    const char *opt_names[CKPT_MAX_OPT];
+    const float *opt[CKPT_MAX_OPT];
     int nstreams;
     const uint64_t *stream_ids; /* [nstreams] */
     const uint64_t *cursors;    /* [nstreams] */
@@ -126,12 +140,13 @@ const char *const *ckpt_tgt_vocab(const ckpt_t *c); /* NULL unless seq2seq */
  * the first tensor that differs. */
 int ckpt_check_table(const ckpt_t *c, const param_table_t *tab, char *err, size_t errlen);
 
-/* Reads every shard (verifying its CRC32 first): params [P]; momentum [P] if not NULL and the
- * checkpoint has one; h, c: [batch, state_floats/(c ? 2 : 1)] by global stream id (c may be NULL
- * when the cell has no cell state; h NULL: the weights only, streams are not read). 0 or 65
- * naming the file. */
-int ckpt_read(ckpt_t *c, float *params, float *momentum, float *h, float *cst, char *err,
-              size_t errlen);
+/* Reads every shard (verifying its CRC32 first): params [P]; the optimizer state tensors
+ * opt_names[i] into opt[i] [P] for i < nopt when the checkpoint has them (meta nopt > 0; nopt 0:
+ * none read); h, c: [batch, state_floats/(c ? 2 : 1)] by global stream id (c may be NULL when
+ * the cell has no cell state; h NULL: the weights only, streams are not read). 0 or 65 naming
+ * the file. */
+int ckpt_read(ckpt_t *c, float *params, int nopt, const char *const *opt_names, float *const *opt,
+              float *h, float *cst, char *err, size_t errlen);
 
 /* CRC32 (zlib) of a whole file. 0, or -1 with errno. */
 int ckpt_file_crc32(const char *path, uint32_t *crc);

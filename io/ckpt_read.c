@@ -9,7 +9,6 @@
 
 #include "io/ckpt.h"
 #include "model/util.h"
-#include "io/ckpt_internal.h"
 #include "io/h5util.h"
 #include "io/model_attrs.h"
 
@@ -24,29 +23,6 @@ struct ckpt {
     uint64_t *lo, *hi;
     uint32_t *crc;
 };
-
-int ckpt_attr_set_f64(hid_t obj, const char *name, double v) {
-    if (H5Aexists(obj, name) > 0) H5Adelete(obj, name);
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = a >= 0 && H5Awrite(a, H5T_NATIVE_DOUBLE, &v) >= 0 ? 0 : -1;
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    return rc;
-}
-
-int ckpt_attr_get_f64(hid_t obj, const char *name, double *v) {
-    if (H5Aexists(obj, name) <= 0) return -1;
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0) return -1;
-    hid_t ft = H5Aget_type(a), sp = H5Aget_space(a);
-    int ok = ft >= 0 && sp >= 0 && H5Tget_class(ft) == H5T_FLOAT &&
-             H5Sget_simple_extent_npoints(sp) == 1 && H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0;
-    if (sp >= 0) H5Sclose(sp);
-    if (ft >= 0) H5Tclose(ft);
-    H5Aclose(a);
-    return ok ? 0 : -1;
-}
 
 int ckpt_file_crc32(const char *path, uint32_t *crc) {
     FILE *f = fopen(path, "rb");
@@ -154,8 +130,7 @@ static int read_meta(hid_t f, ckpt_meta_t *m) {
                         "valid_tokens", "train_crc32", "valid_crc32"};
     for (int i = 0; i < 6; i++)
         if (h5_attr_get_u64(f, nu[i], &u[i]) < 0) return -1;
-    int64_t hm = 0, bt = 0;
-    if (h5_attr_get_i64(f, "has_momentum", &hm) < 0) return -1;
+    int64_t bt = 0;
     if (H5Aexists(f, "batch_tokens") > 0 && h5_attr_get_i64(f, "batch_tokens", &bt) < 0) return -1;
     if (bt < 0 || bt > (1LL << 40)) return -1;
     m->batch_tokens = (int)bt;
@@ -167,12 +142,24 @@ static int read_meta(hid_t f, ckpt_meta_t *m) {
     m->seq_len = (int)v[5], m->state_floats = (int)v[6], m->batch_in_epoch = (long)v[7];
     m->tokens = (double)u[0], m->seed = u[1], m->train_tokens = u[2], m->valid_tokens = u[3];
     m->train_crc32 = (uint32_t)u[4], m->valid_crc32 = (uint32_t)u[5];
-    m->has_momentum = hm != 0;
+    int64_t ns = 0, st = 0, bs = 0, be = 0, sk = 0;
+    if (h5_attr_get_string(f, "optimizer", m->optimizer, sizeof m->optimizer) < 0 ||
+        h5_attr_get_i64(f, "optimizer_state", &ns) < 0 ||
+        h5_attr_get_i64(f, "optimizer_steps", &st) < 0 ||
+        h5_attr_get_f64(f, "beta1", &m->beta1) < 0 || h5_attr_get_f64(f, "beta2", &m->beta2) < 0 ||
+        h5_attr_get_f64(f, "eps", &m->eps) < 0 ||
+        h5_attr_get_f64(f, "weight_decay", &m->weight_decay) < 0 ||
+        h5_attr_get_f64(f, "lr_scale", &m->lr_scale) < 0 ||
+        h5_attr_get_f64(f, "best_metric", &m->best_metric) < 0 ||
+        h5_attr_get_i64(f, "best_step", &bs) < 0 || h5_attr_get_i64(f, "bad_evals", &be) < 0 ||
+        h5_attr_get_i64(f, "skips", &sk) < 0)
+        return -1;
+    if (ns < 0 || ns > CKPT_MAX_OPT || st < 0 || bs < 0 || be < 0 || sk < 0) return -1;
+    m->nopt = (int)ns, m->optim_steps = (long)st, m->best_step = (long)bs;
+    m->bad_evals = (long)be, m->skips = (long)sk;
     if (h5_attr_get_string(f, "corpus_uuid", m->corpus_uuid, sizeof m->corpus_uuid) < 0 ||
-        ckpt_attr_get_f64(f, "lr", &m->lr) < 0 ||
-        ckpt_attr_get_f64(f, "momentum", &m->momentum) < 0 ||
-        ckpt_attr_get_f64(f, "clip", &m->clip) < 0 ||
-        ckpt_attr_get_f64(f, "dropout", &m->dropout) < 0)
+        h5_attr_get_f64(f, "lr", &m->lr) < 0 || h5_attr_get_f64(f, "momentum", &m->momentum) < 0 ||
+        h5_attr_get_f64(f, "clip", &m->clip) < 0 || h5_attr_get_f64(f, "dropout", &m->dropout) < 0)
         return -1;
     return 0;
 }
@@ -289,8 +276,9 @@ int ckpt_check_table(const ckpt_t *c, const param_table_t *tab, char *err, size_
 }
 
 /* Reads shard r into the caller's buffers; seen[id] marks streams already filled. */
-static int read_shard(ckpt_t *c, int r, float *params, float *momentum, float *h, float *cst,
-                      unsigned char *seen, char *err, size_t errlen) {
+static int read_shard(ckpt_t *c, int r, float *params, int nopt, const char *const *opt_names,
+                      float *const *opt, float *h, float *cst, unsigned char *seen, char *err,
+                      size_t errlen) {
     char path[4600];
     const ckpt_meta_t *m = &c->meta;
     snprintf(path, sizeof path, "%s/shard-%05d-of-%05d.h5", c->dir, r, m->world);
@@ -314,10 +302,12 @@ static int read_shard(ckpt_t *c, int r, float *params, float *momentum, float *h
         drnn_errf(err, errlen, 65, "%s: shard attributes do not match the manifest", path);
         goto out;
     }
-    if (read_array(f, "params", H5T_NATIVE_FLOAT, n, params + c->lo[r]) < 0 ||
-        (momentum && m->has_momentum &&
-         read_array(f, "momentum", H5T_NATIVE_FLOAT, n, momentum + c->lo[r]) < 0)) {
-        drnn_errf(err, errlen, 65, "%s: cannot read params/momentum (Fletcher32 or size error)",
+    int bad = read_array(f, "params", H5T_NATIVE_FLOAT, n, params + c->lo[r]) < 0;
+    for (int i = 0; i < nopt && m->nopt > 0 && !bad; i++)
+        bad = read_array(f, opt_names[i], H5T_NATIVE_FLOAT, n, opt[i] + c->lo[r]) < 0;
+    if (bad) {
+        drnn_errf(err, errlen, 65,
+                  "%s: cannot read the parameters or optimizer state (Fletcher32 or size error)",
                   path);
         goto out;
     }
@@ -365,13 +355,13 @@ out:
     return rc;
 }
 
-int ckpt_read(ckpt_t *c, float *params, float *momentum, float *h, float *cst, char *err,
-              size_t errlen) {
+int ckpt_read(ckpt_t *c, float *params, int nopt, const char *const *opt_names, float *const *opt,
+              float *h, float *cst, char *err, size_t errlen) {
     unsigned char *seen = calloc((size_t)c->meta.streams + 1, 1);
     if (!seen) return drnn_errf(err, errlen, 70, "out of memory");
     int rc = 0;
     for (int r = 0; r < c->meta.world && rc == 0; r++)
-        rc = read_shard(c, r, params, momentum, h, cst, seen, err, errlen);
+        rc = read_shard(c, r, params, nopt, opt_names, opt, h, cst, seen, err, errlen);
     for (int i = 0; rc == 0 && h && i < c->meta.streams; i++)
         if (!seen[i])
             rc = drnn_errf(err, errlen, 65, "checkpoint %s: no shard holds stream %d", c->dir, i);

@@ -10,7 +10,6 @@
 
 #include "io/ckpt.h"
 #include "model/util.h"
-#include "io/ckpt_internal.h"
 #include "io/fsutil.h"
 #include "io/h5util.h"
 #include "io/model_attrs.h"
@@ -184,8 +183,8 @@ int ckpt_write_shard(const char *run_dir, long step, const ckpt_shard_t *s, int 
     bad |= h5_attr_set_u64(f, "slice_hi", s->hi);
     hsize_t n = s->hi - s->lo;
     bad |= write_array(f, "params", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &n, s->params, deflate);
-    if (s->momentum)
-        bad |= write_array(f, "momentum", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &n, s->momentum,
+    for (int i = 0; i < s->nopt; i++)
+        bad |= write_array(f, s->opt_names[i], H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &n, s->opt[i],
                            deflate);
     if (s->nstreams > 0) { /* a model with no carried state (the classifier) has no streams */
         bad |= make_group(f, "streams");
@@ -220,17 +219,28 @@ static int write_meta(hid_t f, const ckpt_meta_t *m) {
     bad |= h5_attr_set_i64(f, "batch_tokens", m->batch_tokens);
     bad |= h5_attr_set_i64(f, "batch_in_epoch", m->batch_in_epoch);
     bad |= h5_attr_set_i64(f, "streams", m->streams);
-    bad |= ckpt_attr_set_f64(f, "lr", m->lr);
-    bad |= ckpt_attr_set_f64(f, "momentum", m->momentum);
-    bad |= ckpt_attr_set_f64(f, "clip", m->clip);
-    bad |= ckpt_attr_set_f64(f, "dropout", m->dropout);
+    bad |= h5_attr_set_f64(f, "lr", m->lr);
+    bad |= h5_attr_set_f64(f, "momentum", m->momentum);
+    bad |= h5_attr_set_f64(f, "clip", m->clip);
+    bad |= h5_attr_set_f64(f, "dropout", m->dropout);
     bad |= h5_attr_set_u64(f, "seed", m->seed);
     bad |= h5_attr_set_string(f, "corpus_uuid", m->corpus_uuid);
     bad |= h5_attr_set_u64(f, "train_tokens", m->train_tokens);
     bad |= h5_attr_set_u64(f, "valid_tokens", m->valid_tokens);
     bad |= h5_attr_set_u64(f, "train_crc32", m->train_crc32);
     bad |= h5_attr_set_u64(f, "valid_crc32", m->valid_crc32);
-    bad |= h5_attr_set_i64(f, "has_momentum", m->has_momentum);
+    bad |= h5_attr_set_string(f, "optimizer", m->optimizer);
+    bad |= h5_attr_set_i64(f, "optimizer_state", m->nopt);
+    bad |= h5_attr_set_i64(f, "optimizer_steps", m->optim_steps);
+    bad |= h5_attr_set_f64(f, "beta1", m->beta1);
+    bad |= h5_attr_set_f64(f, "beta2", m->beta2);
+    bad |= h5_attr_set_f64(f, "eps", m->eps);
+    bad |= h5_attr_set_f64(f, "weight_decay", m->weight_decay);
+    bad |= h5_attr_set_f64(f, "lr_scale", m->lr_scale);
+    bad |= h5_attr_set_f64(f, "best_metric", m->best_metric);
+    bad |= h5_attr_set_i64(f, "best_step", m->best_step);
+    bad |= h5_attr_set_i64(f, "bad_evals", m->bad_evals);
+    bad |= h5_attr_set_i64(f, "skips", m->skips);
     bad |= h5_attr_set_i64(f, "state_floats", m->state_floats);
     return bad;
 }

@@ -105,6 +105,23 @@ int h5_attr_set_u64(hid_t obj, const char *name, uint64_t value) {
     return attr_set(obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &value);
 }
 
+int h5_attr_set_f64(hid_t obj, const char *name, double value) {
+    return attr_set(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value);
+}
+
+int h5_attr_get_f64(hid_t obj, const char *name, double *out) {
+    if (H5Aexists(obj, name) <= 0) return -1;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) return -1;
+    hid_t ft = H5Aget_type(a), sp = H5Aget_space(a);
+    int ok = ft >= 0 && sp >= 0 && H5Tget_class(ft) == H5T_FLOAT &&
+             H5Sget_simple_extent_npoints(sp) == 1 && H5Aread(a, H5T_NATIVE_DOUBLE, out) >= 0;
+    if (sp >= 0) H5Sclose(sp);
+    if (ft >= 0) H5Tclose(ft);
+    H5Aclose(a);
+    return ok ? 0 : -1;
+}
+
 void h5_free_strings(char **s, int n) {
     if (!s) return;
     for (int i = 0; i < n; i++) free(s[i]);

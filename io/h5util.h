@@ -23,6 +23,9 @@ int h5_attr_get_u64(hid_t obj, const char *name, uint64_t *out);
 int h5_attr_set_string(hid_t obj, const char *name, const char *value);
 int h5_attr_set_i64(hid_t obj, const char *name, int64_t value);
 int h5_attr_set_u64(hid_t obj, const char *name, uint64_t value);
+/* A scalar float64 attribute (get: any float type, converted). 0, or -1. */
+int h5_attr_set_f64(hid_t obj, const char *name, double value);
+int h5_attr_get_f64(hid_t obj, const char *name, double *out);
 
 /* Reads the 1-D variable- or fixed-length string dataset PATH. On success *out is a malloc'd
  * array of *n malloc'd strings (free with h5_free_strings). */

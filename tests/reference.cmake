@@ -34,3 +34,12 @@ add_test(NAME ref_seq2seq
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_reference.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}
           $<TARGET_FILE:test_ref_seq2seq> seq2seq_reference.py)
 set_tests_properties(ref_seq2seq PROPERTIES LABELS "reference" TIMEOUT 300)
+
+# ref_optim: test_ref_optim replays reference/optim_reference.py's fixed gradients through
+# trainer/optim.h: SGD (momentum, weight decay), Adam (L2) and AdamW against torch.optim.
+add_executable(test_ref_optim test_ref_optim.c)
+target_link_libraries(test_ref_optim drnn_refutil drnn_trainer)
+add_test(NAME ref_optim
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_reference.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}
+          $<TARGET_FILE:test_ref_optim> optim_reference.py)
+set_tests_properties(ref_optim PROPERTIES LABELS "reference" TIMEOUT 300)

@@ -92,7 +92,7 @@ static int load_ckpt(model_file_t *m, const char *dir, int Tmax, int Bmax, char 
         rc = 65;
         goto out;
     }
-    rc = ckpt_read(ck, m->params, NULL, NULL, NULL, err, errlen);
+    rc = ckpt_read(ck, m->params, 0, NULL, NULL, NULL, NULL, err, errlen);
 out:
     ckpt_close(ck);
     return rc;

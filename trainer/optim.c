@@ -57,7 +57,9 @@ static void sgd(optim_t *o, float *p, const float *g, float coef, float lr) {
 static void adam(optim_t *o, float *p, const float *g, float coef, double lr) {
     const optim_cfg_t *c = &o->c;
     const long t = o->steps + 1;
+    /* 1 - beta in double, as PyTorch's Python scalars: (float)(1 - 0.999) != 1 - (float)0.999. */
     const float b1 = (float)c->beta1, b2 = (float)c->beta2, eps = (float)c->eps;
+    const float a1 = (float)(1.0 - c->beta1), a2 = (float)(1.0 - c->beta2);
     const float wd = (float)c->weight_decay, decay = (float)(1.0 - lr * c->weight_decay);
     const float step_size = (float)(lr / (1.0 - pow(c->beta1, (double)t)));
     const float bc2_sqrt = (float)sqrt(1.0 - pow(c->beta2, (double)t));
@@ -68,8 +70,8 @@ static void adam(optim_t *o, float *p, const float *g, float coef, double lr) {
             p[i] *= decay;
         else if (wd != 0.0f)
             d += wd * p[i];
-        m[i] = m[i] * b1 + (1.0f - b1) * d;
-        v[i] = v[i] * b2 + (1.0f - b2) * d * d;
+        m[i] = m[i] * b1 + a1 * d;
+        v[i] = v[i] * b2 + a2 * d * d;
         float denom = sqrtf(v[i]) / bc2_sqrt + eps;
         p[i] += -step_size * (m[i] / denom);
     }

@@ -21,9 +21,9 @@ typedef struct {
 typedef struct {
     optim_cfg_t c;
     size_t P;
-    int nstate;                      /* state buffers in use: 0 (plain SGD), 1 or 2 */
-    float *state[OPTIM_MAX_STATE];   /* [P] each */
-    long steps;                      /* updates applied (Adam's t; SGD: 0 means no momentum yet) */
+    int nstate;                    /* state buffers in use: 0 (plain SGD), 1 or 2 */
+    float *state[OPTIM_MAX_STATE]; /* [P] each */
+    long steps;                    /* updates applied (Adam's t; SGD: 0 means no momentum yet) */
 } optim_t;
 
 /* "sgd", "adam", "adamw" <-> optim_kind_t (-1 / "?" otherwise). */

@@ -50,7 +50,14 @@ const opt_spec_t train_opt_spec[] = {
      "seq2seq: global batches of about N padded target tokens instead of --batch pairs (0: off)",
      1},
     {"lr", OPT_DOUBLE, OFF(lr), 0, "1", 0, 1e6, "SGD learning rate", 1},
+    {"optimizer", STR(optimizer), "sgd", 0, 0,
+     "sgd, adam or adamw (as torch.optim.SGD / Adam / AdamW)", 1},
     {"momentum", OPT_DOUBLE, OFF(momentum), 0, "0", 0, 1, "SGD momentum (PyTorch form)", 1},
+    {"beta1", OPT_DOUBLE, OFF(beta1), 0, "0.9", 0, 0.999999, "Adam: first-moment decay", 1},
+    {"beta2", OPT_DOUBLE, OFF(beta2), 0, "0.999", 0, 0.999999999, "Adam: second-moment decay", 1},
+    {"eps", OPT_DOUBLE, OFF(eps), 0, "1e-8", 0, 1, "Adam: added to the denominator", 1},
+    {"weight-decay", OPT_DOUBLE, OFF(weight_decay), 0, "0", 0, 1e3,
+     "L2 penalty (sgd, adam) or decoupled decay (adamw, PyTorch's default there is 0.01)", 1},
     {"lr-decay", OPT_DOUBLE, OFF(lr_decay), 0, "1", 1e-9, 1,
      "multiply the rate by X every --decay-every steps (1: constant)", 1},
     {"decay-every", OPT_LONG, OFF(decay_every), 0, "0", 0, 1e15, "steps between decays", 1},
@@ -139,8 +146,9 @@ typedef struct {
     const model_ops_t *mops;
     kind_ctx_t *k;
     model_desc_t desc;
-    float *params, *grads, *momentum;
-    int has_momentum; /* the momentum buffer holds state (PyTorch: v = g on its first step) */
+    float *params, *grads;
+    optim_t opt;
+    train_state_t state;
     size_t P;
     long steps_per_epoch, total_steps;
     metrics_t metrics;
@@ -163,6 +171,10 @@ static void validate(run_t *r) {
     if (!o->batch_tokens && o->batch % r->nranks != 0)
         comm_fail(64, "--batch %d is not divisible by the number of ranks %d; use a multiple of %d",
                   o->batch, r->nranks, r->nranks);
+    if (optim_parse(o->optimizer) < 0)
+        comm_fail(64, "--optimizer %s: expected sgd, adam or adamw", o->optimizer);
+    if (o->momentum > 0 && optim_parse(o->optimizer) != OPTIM_SGD)
+        comm_fail(64, "--momentum is SGD's; --optimizer %s uses --beta1 and --beta2", o->optimizer);
     if (strcmp(o->on_nonfinite, "abort") != 0 && strcmp(o->on_nonfinite, "skip") != 0)
         comm_fail(64, "--on-nonfinite %s: expected abort or skip", o->on_nonfinite);
     if (o->lr_decay != 1.0 && o->decay_every <= 0)
@@ -257,8 +269,9 @@ static void build_model(run_t *r) {
     r->P = tab->total;
     r->params = calloc(r->P, sizeof(float));
     r->grads = calloc(r->P, sizeof(float));
-    r->momentum = o->momentum > 0 ? calloc(r->P, sizeof(float)) : NULL;
-    if (!r->params || !r->grads || (o->momentum > 0 && !r->momentum))
+    optim_cfg_t oc = {
+        optim_parse(o->optimizer), o->momentum, o->beta1, o->beta2, o->eps, o->weight_decay};
+    if (!r->params || !r->grads || optim_init(&r->opt, &oc, r->P) != 0)
         drnn_die(70, "out of memory for a model of %zu parameters", r->P);
     /* One rank draws or reads the initial weights; every rank starts from its bytes. */
     char err[4400] = "";
@@ -307,7 +320,12 @@ static double lr_at(const train_opts_t *o, long n) {
     return lr;
 }
 
-/* Global-norm clip as torch.nn.utils.clip_grad_norm_, then SGD (with momentum as torch.optim.SGD).
+/* The rate in effect at step n: the schedule times the plateau factor. */
+static double rate(const run_t *r, long n) {
+    return lr_at(r->o, n) * r->state.lr_scale;
+}
+
+/* Global-norm clip as torch.nn.utils.clip_grad_norm_, then the optimizer (trainer/optim.h).
  * Returns the norm before clipping. */
 static double grad_norm(const run_t *r) {
     double sq = 0.0;
@@ -322,16 +340,7 @@ static void clip_and_update(run_t *r, long step, double norm, int *clipped) {
         coef = (float)(r->o->clip / (norm + 1e-6));
         *clipped = 1;
     }
-    const float lr = (float)lr_at(r->o, step), M = (float)r->o->momentum;
-    for (size_t i = 0; i < r->P; i++) {
-        float g = r->grads[i] * coef;
-        if (r->momentum) {
-            r->momentum[i] = r->has_momentum ? M * r->momentum[i] + g : g;
-            g = r->momentum[i];
-        }
-        r->params[i] -= lr * g;
-    }
-    if (r->momentum) r->has_momentum = 1;
+    optim_step(&r->opt, r->params, r->grads, coef, rate(r, step));
 }
 
 /* The kind's validation figures over every rank's part: identical for any rank count. */
@@ -383,7 +392,7 @@ static void progress(run_t *r, long step, double loss, double acc, double norm, 
     printf("%sstep %ld/%ld | epoch %ld | loss %.4f | %s | lr %g | gnorm %.3f%s | %.0f tok/s | "
            "comm %.1f%% | ETA %s%s",
            tty ? "\r" : "", step, r->total_steps, (step - 1) / r->steps_per_epoch + 1, loss, fig,
-           lr_at(r->o, step), norm, clipped ? " (clipped)" : "", tps, 100.0 * comm_frac, eta,
+           rate(r, step), norm, clipped ? " (clipped)" : "", tps, 100.0 * comm_frac, eta,
            tty ? "\033[K" : "\n");
     fflush(stdout);
 }
@@ -422,6 +431,7 @@ static void print_start(const run_t *r, int threads) {
 
 int train_run(const train_opts_t *o) {
     run_t r = {.o = o, .rank = comm_rank(), .nranks = comm_size(), .B = o->batch};
+    r.state.lr_scale = 1.0;
     validate(&r);
     ckpt_lock_run_dir(o, r.rank, 0); /* before anything reads or writes the run folder */
     install_stop_handlers(); /* before the long setup: a signal then stops after the first step */
@@ -432,8 +442,8 @@ int train_run(const train_opts_t *o) {
     ckpt_guard(o);
     build_model(&r); /* before the run folder: a bad --init-from leaves nothing behind */
     setup_reduce(&r);
-    train_ckpt_ctx_t ck = {o,        r.corpus, r.kind,   r.k,        &r.desc,         r.rank,
-                           r.nranks, r.B,      r.params, r.momentum, &r.has_momentum, r.P};
+    train_ckpt_ctx_t ck = {o,        r.corpus, r.kind,   r.k,    &r.desc,  r.rank,
+                           r.nranks, r.B,      r.params, &r.opt, &r.state, r.P};
     double tokens = 0.0;
     long start = train_ckpt_resume(&ck, &tokens);
     if (r.rank == 0 && o->resume[0]) ckpt_trim_metrics(o->run_dir, start);
@@ -442,7 +452,7 @@ int train_run(const train_opts_t *o) {
     double t0 = comm_wtime(), t_log = t0, comm_log = 0.0, tok_log = 0.0;
     int stopped = 0;
     const int skip_nonfinite = strcmp(o->on_nonfinite, "skip") == 0;
-    long skips = 0, skipped_total = 0; /* non-finite steps in a row, and in all */
+    long skipped_total = 0; /* non-finite steps skipped in this job */
     char err[4400] = "";
     for (long step = start + 1; step <= r.total_steps && !stopped; step++) {
         int rc = r.kind->load_batch(r.k, step, err, sizeof err);
@@ -479,22 +489,22 @@ int train_run(const train_opts_t *o) {
                           "--lr, set --clip, or give --on-nonfinite skip (resume from the last "
                           "checkpoint with --resume auto)",
                           what, step);
-            if (++skips > o->max_skips)
+            if (++r.state.skips > o->max_skips)
                 comm_fail(70,
                           "non-finite %s at step %ld, %ld steps in a row (--max-skips %d): the "
                           "run diverged; lower --lr or set --clip and resume from the last "
                           "checkpoint",
-                          what, step, skips, o->max_skips);
+                          what, step, r.state.skips, o->max_skips);
             skipped_total++;
             if (r.rank == 0) {
                 printf("drnn-train: step %ld: non-finite %s, update skipped (%ld in a row, %ld in "
                        "all)\n",
-                       step, what, skips, skipped_total);
-                if (metrics_skip(&r.metrics, step, what, skips, err, sizeof err) != 0)
+                       step, what, r.state.skips, skipped_total);
+                if (metrics_skip(&r.metrics, step, what, r.state.skips, err, sizeof err) != 0)
                     drnn_die(74, "%s", err);
             }
         } else {
-            skips = 0;
+            r.state.skips = 0;
             clip_and_update(&r, step, norm, &clipped);
         }
         tokens += sums[3];
@@ -506,7 +516,7 @@ int train_run(const train_opts_t *o) {
             double cf = (r.comm_time - comm_log) / (dt > 0 ? dt : 1e-9);
             double acc = sums[4] / sums[1];
             progress(&r, step, loss, acc, norm, clipped, tps, cf, now - t0);
-            if (metrics_train(&r.metrics, step, tokens, loss, lr_at(o, step), norm, clipped, tps,
+            if (metrics_train(&r.metrics, step, tokens, loss, rate(&r, step), norm, clipped, tps,
                               cf, now - t0, err, sizeof err) != 0)
                 drnn_die(74, "%s", err); /* rank 0 alone: MPI_Abort ends the job */
             t_log = now, comm_log = r.comm_time, tok_log = 0.0;
@@ -539,6 +549,7 @@ int train_run(const train_opts_t *o) {
     if (metrics_close(&r.metrics, err, sizeof err) != 0) drnn_die(74, "%s", err);
     r.kind->close(r.k);
     corpus_close(r.corpus);
-    free(r.params), free(r.grads), free(r.momentum);
+    free(r.params), free(r.grads);
+    optim_free(&r.opt);
     return stopped ? 75 : 0;
 }

@@ -16,7 +16,9 @@ typedef struct {
     char data[4096], run_dir[4096], config[4096], init_from[4096], resume[4096];
     char model[16], cell[16], pool[16], attention[16];
     int embed, hidden, layers, bidirectional, seq_len, batch, batch_tokens;
+    char optimizer[8];
     double lr, momentum, clip, dropout;
+    double beta1, beta2, eps, weight_decay;
     double lr_decay, min_lr;       /* step decay factor (1: none); floor of the decayed rate */
     long decay_every, decay_start; /* decay every N steps after step decay_start */
     long warmup;                   /* linear warm-up over the first N steps (0: none) */

@@ -111,7 +111,15 @@ static void fill_meta(ckpt_meta_t *m, const train_ckpt_ctx_t *c, long step, long
     m->valid_tokens = corpus_split_tokens(c->corpus, CORPUS_VALID);
     m->train_crc32 = corpus_split_crc32(c->corpus, CORPUS_TRAIN);
     m->valid_crc32 = corpus_split_crc32(c->corpus, CORPUS_VALID);
-    m->has_momentum = c->momentum && *c->has_momentum;
+    const optim_t *op = c->opt;
+    snprintf(m->optimizer, sizeof m->optimizer, "%s", optim_name(op->c.kind));
+    m->nopt = op->steps > 0 ? op->nstate : 0; /* SGD momentum exists after the first step */
+    m->optim_steps = op->steps;
+    m->beta1 = op->c.beta1, m->beta2 = op->c.beta2, m->eps = op->c.eps;
+    m->weight_decay = op->c.weight_decay;
+    const train_state_t *ts = c->state;
+    m->lr_scale = ts->lr_scale, m->best_metric = ts->best_metric, m->best_step = ts->best_step;
+    m->bad_evals = ts->bad_evals, m->skips = ts->skips;
     m->streams = ss.items;
     m->state_floats = ss.hf * (ss.has_c ? 2 : 1);
 }
@@ -145,7 +153,11 @@ void train_ckpt_save(const train_ckpt_ctx_t *c, long step, long epoch, long batc
                        .hfloats = ss.hf};
     ckpt_slice(c->P, c->rank, c->nranks, &sh.lo, &sh.hi);
     sh.params = c->params + sh.lo;
-    sh.momentum = c->momentum && *c->has_momentum ? c->momentum + sh.lo : NULL;
+    sh.nopt = c->opt->steps > 0 ? c->opt->nstate : 0;
+    for (int i = 0; i < sh.nopt; i++) {
+        sh.opt_names[i] = optim_state_name(c->opt, i);
+        sh.opt[i] = c->opt->state[i] + sh.lo;
+    }
     uint32_t crc = 0;
     rc = ckpt_write_shard(o->run_dir, step, &sh, o->ckpt_deflate, &crc, err, sizeof err);
     /* Every rank has left its shard by now. When any failed, rank 0 removes step-N.tmp/ before
@@ -195,6 +207,11 @@ static int check_options(const ckpt_meta_t *m, const train_ckpt_ctx_t *c, const 
                          "train crc32 %08x); resume with that corpus",
                          o->data, dir, m->corpus_uuid, m->train_crc32);
     if (rc) return rc;
+    if (strcmp(m->optimizer, optim_name(c->opt->c.kind)) != 0)
+        return drnn_errf(err, n, 64,
+                         "--optimizer %s differs from the checkpoint %s (%.7s): its state would "
+                         "not fit; resume with --optimizer %.7s",
+                         optim_name(c->opt->c.kind), dir, m->optimizer, m->optimizer);
     if (c->B != m->batch)
         return drnn_errf(err, n, 64,
                          "--batch %d differs from the checkpoint %s (%d); resume with --batch %d",
@@ -225,7 +242,7 @@ static int check_options(const ckpt_meta_t *m, const train_ckpt_ctx_t *c, const 
 
 /* Rank 0: open, verify, check, read everything. rc -1: no checkpoint and --resume auto. */
 static int load_rank0(const train_ckpt_ctx_t *c, float *h_all, float *c_all, long *step,
-                      double *tokens, int *has_mom, char *err, size_t n) {
+                      double *tokens, double *optim_steps, char *err, size_t n) {
     const train_opts_t *o = c->o;
     int autom = strcmp(o->resume, "auto") == 0;
     /* Step folders without latest: ckpt_open refuses (64) and names the newest. */
@@ -236,10 +253,17 @@ static int load_rank0(const train_ckpt_ctx_t *c, float *h_all, float *c_all, lon
     const ckpt_meta_t *m = ckpt_meta(ck);
     rc = check_options(m, c, ckpt_dir(ck), err, n);
     if (!rc) rc = ckpt_check_table(ck, table_of(c), err, n);
-    if (!rc) rc = ckpt_read(ck, c->params, c->momentum, h_all, c_all, err, n);
+    const char *names[OPTIM_MAX_STATE];
+    for (int i = 0; i < c->opt->nstate; i++) names[i] = optim_state_name(c->opt, i);
+    /* A state the options do not keep (SGD resumed without --momentum) is not read. */
+    int nopt = m->nopt == c->opt->nstate ? m->nopt : 0;
+    if (!rc) rc = ckpt_read(ck, c->params, nopt, names, c->opt->state, h_all, c_all, err, n);
     if (!rc) {
         *step = m->step, *tokens = m->tokens;
-        *has_mom = m->has_momentum && c->momentum;
+        *optim_steps = nopt || c->opt->c.kind != OPTIM_SGD ? (double)m->optim_steps : 0.0;
+        train_state_t *ts = c->state;
+        ts->lr_scale = m->lr_scale, ts->best_metric = m->best_metric;
+        ts->best_step = m->best_step, ts->bad_evals = m->bad_evals, ts->skips = m->skips;
         printf("resuming from %s (step %ld, epoch %ld with %ld batches of it taken, written by %d "
                "rank%s)\n",
                ckpt_dir(ck), m->step, m->epoch + 1, m->batch_in_epoch, m->world,
@@ -260,10 +284,10 @@ long train_ckpt_resume(const train_ckpt_ctx_t *c, double *tokens) {
     float *c_all = ss.has_c ? calloc((size_t)ss.items * ss.hf, sizeof *c_all) : NULL;
     if (!h_all || (ss.has_c && !c_all)) drnn_die(70, "out of memory (resume)");
     long step = 0;
-    int has_mom = 0, rc = 0;
-    double scal[3] = {0, 0, 0};
+    int rc = 0;
+    double scal[8] = {0}, optim_steps = 0.0;
     if (c->rank == 0)
-        rc = load_rank0(c, h_all, c_all, &step, tokens, &has_mom, err + pre, sizeof err - pre);
+        rc = load_rank0(c, h_all, c_all, &step, tokens, &optim_steps, err + pre, sizeof err - pre);
     comm_agree(rc > 0 ? rc : 0, err);
     if (comm_allreduce_max_int(rc == -1)) { /* auto, nothing to resume */
         free(h_all), free(c_all);
@@ -272,14 +296,19 @@ long train_ckpt_resume(const train_ckpt_ctx_t *c, double *tokens) {
         comm_phase_end();
         return 0;
     }
-    if (c->rank == 0) scal[0] = (double)step, scal[1] = *tokens, scal[2] = has_mom;
-    comm_allreduce_sum_doubles(scal, 3);
-    step = (long)scal[0], *tokens = scal[1];
-    comm_bcast_floats(c->params, c->P, 0);
-    if (c->momentum) {
-        *c->has_momentum = scal[2] != 0.0;
-        if (*c->has_momentum) comm_bcast_floats(c->momentum, c->P, 0);
+    train_state_t *ts = c->state;
+    if (c->rank == 0) {
+        scal[0] = (double)step, scal[1] = *tokens, scal[2] = optim_steps;
+        scal[3] = ts->lr_scale, scal[4] = ts->best_metric, scal[5] = (double)ts->best_step;
+        scal[6] = (double)ts->bad_evals, scal[7] = (double)ts->skips;
     }
+    comm_allreduce_sum_doubles(scal, 8); /* rank 0's values, exactly: the others add zeros */
+    step = (long)scal[0], *tokens = scal[1], c->opt->steps = (long)scal[2];
+    ts->lr_scale = scal[3], ts->best_metric = scal[4], ts->best_step = (long)scal[5];
+    ts->bad_evals = (long)scal[6], ts->skips = (long)scal[7];
+    comm_bcast_floats(c->params, c->P, 0);
+    if (c->opt->steps > 0)
+        for (int i = 0; i < c->opt->nstate; i++) comm_bcast_floats(c->opt->state[i], c->P, 0);
     if (ss.items) {
         comm_bcast_floats(h_all, (size_t)ss.items * ss.hf, 0);
         if (ss.has_c) comm_bcast_floats(c_all, (size_t)ss.items * ss.hf, 0);

@@ -11,7 +11,18 @@
 
 #include "io/corpus.h"
 #include "trainer/kind.h"
+#include "trainer/optim.h"
 #include "trainer/train.h"
+
+/* What the loop carries from step to step besides parameters and optimizer state; saved in the
+ * manifest so a resumed run goes on exactly (DESIGN §7). */
+typedef struct {
+    double lr_scale;    /* --lr-plateau's factor on the scheduled rate (1 until a plateau) */
+    double best_metric; /* best validation figure so far (lower is better; accuracy negated) */
+    long best_step;     /* its step; 0: no evaluation yet */
+    long bad_evals;     /* evaluations since the best one */
+    long skips;         /* non-finite steps skipped in a row */
+} train_state_t;
 
 typedef struct {
     const train_opts_t *o;
@@ -20,9 +31,9 @@ typedef struct {
     kind_ctx_t *k;
     const model_desc_t *desc;
     int rank, nranks, B;
-    float *params;   /* [P] */
-    float *momentum; /* [P] or NULL when --momentum is 0 */
-    int *has_momentum;
+    float *params; /* [P] */
+    optim_t *opt;  /* its state is saved and restored */
+    train_state_t *state;
     size_t P;
 } train_ckpt_ctx_t;
 
