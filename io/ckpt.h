@@ -96,6 +96,11 @@ int ckpt_is_checkpoint(const char *path);
  * scripts can requeue when the launcher's exit code was lost; cleared when a run starts.
  * 0, or -1 with errno. */
 int ckpt_mark_stopped(const char *run_dir, long step);
+/* After committing STEP (latest names it): RUN/ckpt/best := the same line, replaced by rename;
+ * pruning never removes the folder best names. 0, 70 (latest names another step) or 74. */
+int ckpt_mark_best(const char *run_dir, long step, char *err, size_t errlen);
+/* 1 if PATH is a pointer file RUN/ckpt/latest or RUN/ckpt/best (ckpt_open takes it). */
+int ckpt_is_pointer(const char *path);
 int ckpt_clear_stopped(const char *run_dir);
 
 /* Rank 0, before the shards: creates RUN/ckpt/ and an empty step-N.tmp/ (removing a stale one).

@@ -53,15 +53,25 @@ static int read_line(const char *path, char *buf, size_t n) {
 /* Finds the step folder and the manifest CRC that PATH names. */
 static int resolve(const char *path, char *dir, size_t n, uint32_t *mcrc, char *err,
                    size_t errlen) {
-    char p[4400], line[256];
+    char p[4400], line[256], folder[4400];
     unsigned crc = 0;
-    snprintf(p, sizeof p, "%s/ckpt/latest", path);
+    int pointer = ckpt_is_pointer(path); /* RUN/ckpt/best or RUN/ckpt/latest itself */
+    snprintf(p, sizeof p, pointer ? "%s" : "%s/ckpt/latest", path);
+    snprintf(folder, sizeof folder, pointer ? "%s" : "%s/ckpt", path);
+    if (pointer) { /* the folder the pointer file is in */
+        char *slash = strrchr(folder, '/');
+        if (slash)
+            *slash = '\0';
+        else
+            snprintf(folder, sizeof folder, ".");
+    }
     if (read_line(p, line, sizeof line) == 0) {
         char name[64];
         if (sscanf(line, "%63s %8x", name, &crc) != 2 || strncmp(name, "step-", 5) ||
             strchr(name, '/'))
             return drnn_errf(err, errlen, 65, "%s: damaged (expected \"step-N CRC32\")", p);
-        snprintf(dir, n, "%s/ckpt/%s", path, name);
+        if (snprintf(dir, n, "%.4000s/%s", folder, name) >= (int)n)
+            return drnn_errf(err, errlen, 64, "%s: path too long", path);
         *mcrc = crc;
         return 0;
     }

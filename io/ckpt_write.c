@@ -50,9 +50,18 @@ long ckpt_newest_step(const char *run_dir) {
     return newest;
 }
 
+/* PATH is RUN/ckpt/latest or RUN/ckpt/best: a pointer file in a ckpt folder. */
+int ckpt_is_pointer(const char *path) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    struct stat st;
+    return (strcmp(base, "best") == 0 || strcmp(base, "latest") == 0) && stat(path, &st) == 0 &&
+           S_ISREG(st.st_mode);
+}
+
 int ckpt_is_checkpoint(const char *path) {
     char p[4200];
-    if (ckpt_exists(path) || ckpt_newest_step(path) >= 0) return 1;
+    if (ckpt_exists(path) || ckpt_newest_step(path) >= 0 || ckpt_is_pointer(path)) return 1;
     snprintf(p, sizeof p, "%s/manifest.crc32", path);
     if (access(p, F_OK) == 0) return 1;
     snprintf(p, sizeof p, "%s/manifest.h5", path);
@@ -301,10 +310,39 @@ static int cmp_names(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The step RUN/ckpt/best names, or -1. */
+static long best_step(const char *run_dir) {
+    char p[4200], line[128];
+    snprintf(p, sizeof p, "%s/ckpt/best", run_dir);
+    FILE *f = fopen(p, "r");
+    if (!f) return -1;
+    long step = -1;
+    if (fgets(line, sizeof line, f) && sscanf(line, "step-%ld", &step) != 1) step = -1;
+    fclose(f);
+    return step;
+}
+
+int ckpt_mark_best(const char *run_dir, long step, char *err, size_t errlen) {
+    char latest[4200], best[4200], line[128] = "";
+    snprintf(latest, sizeof latest, "%s/ckpt/latest", run_dir);
+    snprintf(best, sizeof best, "%s/ckpt/best", run_dir);
+    FILE *f = fopen(latest, "r");
+    long named = -1;
+    if (f) {
+        if (!fgets(line, sizeof line, f) || sscanf(line, "step-%ld", &named) != 1) named = -1;
+        fclose(f);
+    }
+    if (named != step)
+        return drnn_errf(err, errlen, 70, "%s does not name step %ld, just written", latest, step);
+    if (write_text_atomic(best, line) != 0)
+        return drnn_errf(err, errlen, 74, "%s: cannot replace: %s", best, strerror(errno));
+    return 0;
+}
+
 /* Keeps the newest `keep` complete step-* folders, always including the one just committed
- * (NEWEST, which may not be the highest step when a run was resumed from an older one), and
- * removes leftover step-*.tmp folders of crashed writes. Housekeeping: when memory runs out,
- * nothing is removed rather than the wrong folder. */
+ * (NEWEST, which may not be the highest step when a run was resumed from an older one) and the
+ * one RUN/ckpt/best names, and removes leftover step-*.tmp folders of crashed writes. Housekeeping:
+ * when memory runs out, nothing is removed rather than the wrong folder. */
 static void prune(const char *run_dir, long newest, int keep) {
     char dir[4200], p[4400];
     snprintf(dir, sizeof dir, "%s/ckpt", run_dir);
@@ -330,11 +368,12 @@ static void prune(const char *run_dir, long newest, int keep) {
     closedir(d);
     if (ok) qsort(names, n, sizeof *names, cmp_names);
     int kept = 1; /* the newest */
+    const long best = best_step(run_dir);
     for (size_t i = n; ok && i-- > 0;) {
         snprintf(p, sizeof p, "%s/%s", dir, names[i]);
         if (strstr(names[i], ".tmp"))
             remove_dir(p);
-        else if (atol(names[i] + 5) == newest) { /* kept */
+        else if (atol(names[i] + 5) == newest || atol(names[i] + 5) == best) { /* kept */
         } else if (kept < keep)
             kept++;
         else

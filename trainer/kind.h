@@ -74,6 +74,10 @@ typedef struct train_kind {
      * ("loss 1.2345 | ppl 3.44 | ...") and as JSON members for metrics.jsonl
      * ("\"loss\": 1.2345, ..."). */
     void (*eval_report)(const kind_sums_t *s, char *text, size_t tn, char *json, size_t jn);
+    /* Validation figures --metric may name, space-separated; the first is the default. */
+    const char *metrics;
+    /* The figure NAME (one of `metrics`) of sums s. */
+    double (*metric)(const kind_sums_t *s, const char *name);
     /* Carried state: global items (0: none), floats per item (h part; the c part as many when
      * state_has_c), and this rank's items as [Bl_items, floats] h then c, in global id order
      * starting at rank * local items. Called only when items > 0. */

@@ -209,6 +209,10 @@ static void cls_eval_report(const kind_sums_t *s, char *text, size_t tn, char *j
     snprintf(json, jn, "\"loss\": %.9g, \"accuracy\": %.9g", loss, acc);
 }
 
+static double cls_metric(const kind_sums_t *s, const char *name) {
+    return strcmp(name, "loss") == 0 ? s->loss / s->count : s->correct / s->count;
+}
+
 const train_kind_t train_kind_classifier = {
     .name = "classifier",
     .data = "labels",
@@ -225,6 +229,8 @@ const train_kind_t train_kind_classifier = {
     .has_valid = cls_has_valid,
     .evaluate = cls_evaluate,
     .eval_report = cls_eval_report,
+    .metrics = "accuracy loss",
+    .metric = cls_metric,
     .state_items = cls_no_state,
     .state_floats = cls_no_state,
     .state_has_c = cls_no_state,

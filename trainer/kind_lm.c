@@ -170,6 +170,11 @@ static void lm_eval_report(const kind_sums_t *s, char *text, size_t tn, char *js
              loss / log(2.0));
 }
 
+static double lm_metric(const kind_sums_t *s, const char *name) {
+    double loss = s->loss / s->count;
+    return strcmp(name, "ppl") == 0 ? exp(loss) : loss;
+}
+
 const train_kind_t train_kind_lm = {
     .name = "lm",
     .data = "text",
@@ -186,6 +191,8 @@ const train_kind_t train_kind_lm = {
     .has_valid = lm_has_valid,
     .evaluate = lm_evaluate,
     .eval_report = lm_eval_report,
+    .metrics = "loss ppl",
+    .metric = lm_metric,
     .state_items = lm_state_items,
     .state_floats = lm_state_floats,
     .state_has_c = lm_state_has_c,

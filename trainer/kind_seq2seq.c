@@ -304,6 +304,12 @@ static void s2s_eval_report(const kind_sums_t *s, char *text, size_t tn, char *j
     s2s_eval_format(sums, text, tn, json, jn);
 }
 
+static double s2s_metric(const kind_sums_t *s, const char *name) {
+    double sums[S2S_EVAL_N] = {s->loss, s->count, s->tokens};
+    memcpy(sums + S2S_EVAL_IDS, s->extra, sizeof(double) * (S2S_EVAL_N - S2S_EVAL_IDS));
+    return s2s_eval_figure(sums, name);
+}
+
 static int s2s_no_state(const kind_ctx_t *k) {
     (void)k;
     return 0;
@@ -325,6 +331,8 @@ const train_kind_t train_kind_seq2seq = {
     .has_valid = s2s_has_valid,
     .evaluate = s2s_evaluate,
     .eval_report = s2s_eval_report,
+    .metrics = "loss ppl bleu exact_match edit_rate",
+    .metric = s2s_metric,
     .state_items = s2s_no_state,
     .state_floats = s2s_no_state,
     .state_has_c = s2s_no_state,

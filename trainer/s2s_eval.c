@@ -46,6 +46,22 @@ int s2s_eval_pairs(const s2s_eval_t *e, const float *params, const s2s_pairs_t *
     return bad ? 74 : 0;
 }
 
+double s2s_eval_figure(const double *sums, const char *name) {
+    uint64_t c[S2S_SCORE_NCOUNTS];
+    s2s_score_result_t r;
+    int text = strcmp(name, "bleu") == 0;
+    for (int j = 0; j < S2S_SCORE_NCOUNTS; j++)
+        c[j] = (uint64_t)sums[(text ? S2S_EVAL_TEXT : S2S_EVAL_IDS) + j];
+    s2s_score_from_counts(&r, c);
+    double loss = sums[S2S_EVAL_LOSS] / sums[S2S_EVAL_TGT];
+    return !strcmp(name, "loss")          ? loss
+           : !strcmp(name, "ppl")         ? exp(loss)
+           : text                         ? r.bleu
+           : !strcmp(name, "exact_match") ? r.exact_match
+           : !strcmp(name, "edit_rate")   ? r.edit_rate
+                                          : NAN;
+}
+
 void s2s_eval_format(const double *sums, char *text, size_t tn, char *json, size_t jn) {
     uint64_t c[S2S_SCORE_NCOUNTS];
     s2s_score_result_t ids, txt;

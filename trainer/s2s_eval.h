@@ -50,6 +50,10 @@ typedef struct {
 } s2s_eval_opts_t;
 int s2s_eval_run(const model_file_t *m, const s2s_eval_opts_t *o);
 
+/* One figure of sums by name: "loss", "ppl", "bleu", "exact_match", "edit_rate" (NAN for
+ * another name). */
+double s2s_eval_figure(const double *sums, const char *name);
+
 /* The figures of sums as text ("loss 1.2345 | ppl 3.44 | exact ... | BLEU ...") and JSON
  * members ("\"loss\": ..., \"bleu\": ..."). */
 void s2s_eval_format(const double *sums, char *text, size_t tn, char *json, size_t jn);

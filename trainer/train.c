@@ -66,6 +66,18 @@ const opt_spec_t train_opt_spec[] = {
     {"min-lr", OPT_DOUBLE, OFF(min_lr), 0, "0", 0, 1e6, "the decayed rate never falls below X", 1},
     {"warmup", OPT_LONG, OFF(warmup), 0, "0", 0, 1e15,
      "raise the rate linearly over the first N steps (step n: lr * n / N)", 1},
+    {"lr-plateau", OPT_DOUBLE, OFF(lr_plateau), 0, "1", 1e-9, 1,
+     "multiply the rate by X after --patience evaluations without improvement (1: off)", 1},
+    {"patience", OPT_INT, OFF(patience), 0, "1", 1, 1 << 30,
+     "evaluations without improvement before --lr-plateau acts", 1},
+    {"early-stop", OPT_INT, OFF(early_stop), 0, "0", 0, 1 << 30,
+     "end the run (exit 0) after N evaluations without improvement (0: never); keeps the best", 1},
+    {"metric", STR(metric), "", 0, 0,
+     "validation figure to watch: loss (LM, seq2seq default), ppl, accuracy (classifier "
+     "default), bleu, exact_match, edit_rate",
+     1},
+    {"keep-best", OPT_FLAG, OFF(keep_best), 0, NULL, 0, 1,
+     "keep the checkpoint of the best evaluation as RUN/ckpt/best (on with --early-stop)", 1},
     {"clip", OPT_DOUBLE, OFF(clip), 0, "5", 0, 1e12, "global gradient norm clip; 0 turns it off",
      1},
     {"steps", OPT_LONG, OFF(steps), 0, "0", 0, 1e15, "total optimizer steps (0: use --epochs)", 1},
@@ -149,6 +161,7 @@ typedef struct {
     float *params, *grads;
     optim_t opt;
     train_state_t state;
+    const char *metric; /* --metric, or the kind's default */
     size_t P;
     long steps_per_epoch, total_steps;
     metrics_t metrics;
@@ -177,6 +190,9 @@ static void validate(run_t *r) {
         comm_fail(64, "--momentum is SGD's; --optimizer %s uses --beta1 and --beta2", o->optimizer);
     if (strcmp(o->on_nonfinite, "abort") != 0 && strcmp(o->on_nonfinite, "skip") != 0)
         comm_fail(64, "--on-nonfinite %s: expected abort or skip", o->on_nonfinite);
+    if ((o->lr_plateau < 1.0 || o->early_stop > 0 || o->keep_best) && o->eval_every <= 0)
+        comm_fail(64, "--lr-plateau, --early-stop and --keep-best act on evaluations; give "
+                      "--eval-every N");
     if (o->lr_decay != 1.0 && o->decay_every <= 0)
         comm_fail(64, "--lr-decay %g needs --decay-every N (steps between decays)", o->lr_decay);
     if (strcmp(o->allreduce_dtype, "fp32") != 0 && strcmp(o->allreduce_dtype, "bf16") != 0)
@@ -205,6 +221,26 @@ static int injected_nan(const run_t *r, long step) {
         p = *end == ',' ? end + 1 : end;
     }
     return 0;
+}
+
+/* --metric must be a figure the kind reports; without it, the kind's first. */
+static void choose_metric(run_t *r) {
+    static char first[16];
+    const char *list = r->kind->metrics;
+    size_t n = strcspn(list, " ");
+    snprintf(first, sizeof first, "%.*s", (int)(n < sizeof first ? n : sizeof first - 1), list);
+    r->metric = r->o->metric[0] ? r->o->metric : first;
+    size_t len = strlen(r->metric);
+    int found = 0;
+    for (const char *p = list; *p && !found; p += strcspn(p, " "), p += *p == ' ')
+        found = strncmp(p, r->metric, len) == 0 && (p[len] == ' ' || p[len] == '\0');
+    if (!found) comm_fail(64, "--metric %s: a %s model reports %s", r->metric, r->kind->name, list);
+    if ((r->o->lr_plateau < 1.0 || r->o->early_stop > 0 || r->o->keep_best) &&
+        !r->kind->has_valid(r->k))
+        comm_fail(64,
+                  "--lr-plateau, --early-stop and --keep-best watch the validation figures, "
+                  "but --data %s has no valid split to score",
+                  r->o->data);
 }
 
 /* Every rank opens the corpus and builds its part of the model kind; any rank's failure ends
@@ -322,7 +358,38 @@ static double lr_at(const train_opts_t *o, long n) {
 
 /* The rate in effect at step n: the schedule times the plateau factor. */
 static double rate(const run_t *r, long n) {
-    return lr_at(r->o, n) * r->state.lr_scale;
+    double lr = lr_at(r->o, n) * r->state.lr_scale;
+    return r->state.lr_scale < 1.0 && lr < r->o->min_lr ? r->o->min_lr : lr;
+}
+
+/* A figure whose larger values are better. */
+static int higher_better(const char *metric) {
+    return !strcmp(metric, "accuracy") || !strcmp(metric, "bleu") || !strcmp(metric, "exact_match");
+}
+
+/* The watched figure of an evaluation at `step` into the state: returns 1 when it is the best so
+ * far. Flat evaluations count towards --lr-plateau (which then scales the rate) and
+ * --early-stop. Every rank computes the same from the same sums. */
+static int track_metric(run_t *r, long step, const kind_sums_t *v) {
+    const train_opts_t *o = r->o;
+    double m = r->kind->metric(v, r->metric);
+    if (higher_better(r->metric)) m = -m; /* lower is better from here on */
+    train_state_t *s = &r->state;
+    if (s->best_step == 0 || m < s->best_metric) {
+        s->best_metric = m, s->best_step = step, s->bad_evals = 0;
+        return 1;
+    }
+    s->bad_evals++;
+    if (o->lr_plateau < 1.0 && s->bad_evals % o->patience == 0) {
+        s->lr_scale *= o->lr_plateau;
+        if (r->rank == 0)
+            printf("drnn-train: %s has not improved for %ld evaluations (best %.6g at step %ld): "
+                   "rate now %g\n",
+                   r->metric, s->bad_evals,
+                   higher_better(r->metric) ? -s->best_metric : s->best_metric, s->best_step,
+                   rate(r, step + 1));
+    }
+    return 0;
 }
 
 /* Global-norm clip as torch.nn.utils.clip_grad_norm_, then the optimizer (trainer/optim.h).
@@ -438,6 +505,7 @@ int train_run(const train_opts_t *o) {
     comm_watchdog_start(o->hang_timeout);
     r.Bl = r.B / r.nranks;
     open_data_and_model(&r);
+    choose_metric(&r);
     int threads = threads_configure(o->threads);
     ckpt_guard(o);
     build_model(&r); /* before the run folder: a bad --init-from leaves nothing behind */
@@ -521,15 +589,35 @@ int train_run(const train_opts_t *o) {
                 drnn_die(74, "%s", err); /* rank 0 alone: MPI_Abort ends the job */
             t_log = now, comm_log = r.comm_time, tok_log = 0.0;
         }
-        if (r.kind->has_valid(r.k) && o->eval_every > 0 && step % o->eval_every == 0 &&
-            step != r.total_steps) {
+        /* Validation every --eval-every steps and at the end; its figure feeds the plateau,
+         * early-stopping and best-checkpoint state before the step's checkpoint saves it. */
+        int best = 0, early = 0;
+        if (r.kind->has_valid(r.k) &&
+            ((o->eval_every > 0 && step % o->eval_every == 0) || step == r.total_steps)) {
             kind_sums_t v = evaluate(&r);
             report_eval(&r, step, &v);
+            best = track_metric(&r, step, &v) && (o->keep_best || o->early_stop > 0);
+            early = o->early_stop > 0 && r.state.bad_evals >= o->early_stop;
         }
-        if (step == r.total_steps || stopped ||
+        if (step == r.total_steps || stopped || best || early ||
             (o->checkpoint_every > 0 && step % o->checkpoint_every == 0))
             train_ckpt_save(&ck, step, (step - 1) / r.steps_per_epoch,
                             (step - 1) % r.steps_per_epoch + 1, tokens);
+        if (best) {
+            int rc = r.rank == 0 ? ckpt_mark_best(o->run_dir, step, err, sizeof err) : 0;
+            comm_agree(rc, err);
+        }
+        if (early) {
+            if (r.rank == 0) {
+                printf("drnn-train: early stop at step %ld: %s has not improved for %ld "
+                       "evaluations; the best, %.6g at step %ld, is %s/ckpt/best\n",
+                       step, r.metric, r.state.bad_evals,
+                       higher_better(r.metric) ? -r.state.best_metric : r.state.best_metric,
+                       r.state.best_step, o->run_dir);
+                fflush(stdout);
+            }
+            break;
+        }
         if (stopped && r.rank == 0) {
             if (ckpt_mark_stopped(o->run_dir, step) != 0)
                 fprintf(stderr, "drnn-train: warning: cannot write %s/stopped: %s\n", o->run_dir,
@@ -538,11 +626,6 @@ int train_run(const train_opts_t *o) {
                    over_time ? "--time-limit reached" : "stop signal");
             fflush(stdout);
         }
-    }
-    /* A resumed run that was already at --steps trained nothing: its last evaluation stands. */
-    if (r.kind->has_valid(r.k) && !stopped && start < r.total_steps) {
-        kind_sums_t v = evaluate(&r);
-        report_eval(&r, r.total_steps, &v);
     }
     comm_reduce_free(r.red);
     comm_watchdog_stop();

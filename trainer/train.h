@@ -22,6 +22,10 @@ typedef struct {
     double lr_decay, min_lr;       /* step decay factor (1: none); floor of the decayed rate */
     long decay_every, decay_start; /* decay every N steps after step decay_start */
     long warmup;                   /* linear warm-up over the first N steps (0: none) */
+    double lr_plateau;             /* factor on the rate after `patience` flat evaluations */
+    int patience, early_stop;      /* early_stop: end after N flat evaluations (0: never) */
+    int keep_best;                 /* keep and name the best checkpoint (RUN/ckpt/best) */
+    char metric[16];               /* validation figure they watch ("" : the kind's default) */
     long steps, epochs, checkpoint_every;
     int keep, ckpt_deflate;
     int log_every, eval_every, threads;
