@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# bench_decode.sh [BUILD_DIR] — seq2seq decoding throughput of drnn-sample against PyTorch.
+#
+# Trains small character-level seq2seq models on the date-normalization task (jobs/date_pairs.py:
+# dates as people write them -> ISO), exports them (drnn-export), and translates the same SENTS
+# source lines with each of:
+#   drnn   build/drnn-sample --input FILE --batch 64 (greedy, and --beam 5)
+#   torch  tests/bench/torch_decode.py: the same weights in PyTorch, the same search (model/
+#          search.h) batched over sources x beam, the same batches of lines
+# one thread each (OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1)). A figure is the median of
+# REPEAT runs after one warm-up run: sentences/s and generated tokens/s (best hypotheses, <eos>
+# included), both as the programs time themselves (reading, tokenizing, decoding, writing; the
+# model load left out). Both sides follow model/search.h, so their translations should be the same
+# line for line: the count of identical lines is printed, with a few differing lines if any.
+# A benchmark prints figures and ratios; it asserts nothing about time and is not part of ctest.
+# Other work on the machine skews the figures: the load average is printed first.
+#
+# Environment: PYTHON (default /usr/bin/python3); REPEAT (default 3); SENTS (default 1000);
+# ALPHA (beam length penalty, default 0.6); QUICK=1 for a short smoke run.
+# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are left as the caller set them.
+set -uo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
+BUILD=$(cd "${1:-$SRC/build}" && pwd) || { echo "bench_decode.sh: no build dir ${1:-}" >&2; exit 66; }
+PYTHON=${PYTHON:-/usr/bin/python3}
+REPEAT=${REPEAT:-3} SENTS=${SENTS:-1000} ALPHA=${ALPHA:-0.6}
+BATCH=64 BEAM=5
+for b in drnn-prep drnn-train drnn-export drnn-sample; do
+    [[ -x $BUILD/$b ]] || { echo "bench_decode.sh: $BUILD/$b missing; build first" >&2; exit 66; }
+done
+
+NCPU=$(nproc) # before OMP_NUM_THREADS=1, which nproc obeys
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+# One thread per process everywhere (torch_decode.py also calls set_num_threads(1)).
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+
+WORK=$(mktemp -d /tmp/drnn-bench-decode.XXXXXX)
+exec 3>&1 # the helpers' detail lines go to fd 3 (stdout) while $(...) captures their result
+trap 'rm -rf "$WORK"' EXIT
+
+# ---- configs --------------------------------------------------------------------------------
+# name | drnn-train model and step args (global batch 64, SGD lr 1, clip 1)
+TRAIN_COMMON="--model seq2seq --bidirectional --embed 32 --batch 64 --lr 1 --clip 1 --threads 1"
+CONFIGS=(
+    "GRU H128 L1|--hidden 128 --steps 800"
+    "GRU H256 L2|--hidden 256 --layers 2 --steps 400"
+)
+NPAIRS=30000
+if [[ ${QUICK:-0} == 1 ]]; then
+    CONFIGS=("GRU H64 L1|--hidden 64 --steps 150")
+    NPAIRS=5000 SENTS=200 REPEAT=1
+fi
+RANKS=1
+command -v mpirun >/dev/null && RANKS=2
+
+echo "drnn seq2seq decoding throughput vs PyTorch (date normalization, char tokenizer, float32)"
+echo "machine: $NCPU CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), load average" \
+    "at start $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "torch $("$PYTHON" -c 'import torch; print(torch.__version__)' 2>/dev/null || echo missing)," \
+    "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}," \
+    "1 thread per process"
+
+# ---- data -----------------------------------------------------------------------------------
+# Training pairs from seed 1, the decoded lines from seed 2 (sources only; targets kept to score).
+if ! { "$PYTHON" "$SRC/jobs/date_pairs.py" --n "$NPAIRS" --seed 1 -o "$WORK/train.tsv" &&
+    "$PYTHON" "$SRC/jobs/date_pairs.py" --n "$SENTS" --seed 2 -o "$WORK/test.tsv" &&
+    "$BUILD/drnn-prep" --format pairs --tokenizer char -o "$WORK/pairs.h5" "$WORK/train.tsv"; } \
+    >"$WORK/prep.log" 2>&1; then
+    cat "$WORK/prep.log"; echo "bench_decode.sh: cannot prepare the data" >&2; exit 65
+fi
+cut -f1 "$WORK/test.tsv" >"$WORK/src.txt"
+cut -f2 "$WORK/test.tsv" >"$WORK/ref.txt"
+echo "data: $NPAIRS training pairs (jobs/date_pairs.py --seed 1), $SENTS source lines to decode" \
+    "(--seed 2); decoding: --batch $BATCH, greedy and --beam $BEAM --length-penalty $ALPHA," \
+    "--max-ratio 2; median of $REPEAT runs after a warm-up"
+echo "raw measurements:"
+
+# ---- helpers --------------------------------------------------------------------------------
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan";
+    else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# CPU seconds the whole machine spent busy (user, nice, system, irq, softirq, steal), and the CPU
+# seconds of this shell's finished children: their difference over a run is other work's share.
+cpu_busy() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / { print ($2 + $3 + $4 + $7 + $8 + $9) / hz; exit }' /proc/stat; }
+# `times` must run in the shell that waited for the run, not in a $(...) subshell of it.
+kids_sum() { tail -n 1 "$1" | awk '{ s = 0; for (i = 1; i <= NF; i++) { split($i, p, "m");
+    s += p[1] * 60 + p[2] } print s }'; }
+probe_start() { P_BUSY=$(cpu_busy) P_WALL=$(date +%s.%N); times >"$WORK/times0"; }
+# Prints "other work X CPUs": average CPUs busy with anything but this run, since probe_start.
+probe_end() {
+    times >"$WORK/times1"
+    awk -v b0="$P_BUSY" -v b1="$(cpu_busy)" -v k0="$(kids_sum "$WORK/times0")" \
+        -v k1="$(kids_sum "$WORK/times1")" -v w0="$P_WALL" -v w1="$(date +%s.%N)" \
+        'BEGIN { o = ((b1 - b0) - (k1 - k0)) / (w1 - w0); printf "other work %.2f CPUs", o < 0 ? 0 : o }'
+}
+# mark NAME PROBE: figures of runs that shared the machine with more than 0.25 CPUs get a '*'.
+mark() { awk -v p="$2" 'BEGIN { split(p, w, " "); exit !(w[3] > 0.25) }' && touch "$WORK/$1.noisy"; }
+star() { [[ -e $WORK/$1.noisy ]] && echo '*'; }
+
+# drnn_decode NAME MODEL ARGS... -> prints "sent/s tok/s" medians (or "fail fail"); translations
+# of the last run in $WORK/NAME.out
+drnn_decode() {
+    local name=$1 model=$2
+    shift 2
+    local r probe
+    probe_start
+    for ((r = 0; r <= REPEAT; r++)); do # run 0: warm-up
+        if ! "$BUILD/drnn-sample" --ckpt "$model" --input "$WORK/src.txt" --batch "$BATCH" "$@" \
+            >"$WORK/$name.out" 2>"$WORK/$name.err"; then
+            { echo "drnn-sample $name failed:"; tail -n 5 "$WORK/$name.err"; } >&3
+            echo fail fail
+            return
+        fi
+        ((r > 0)) && sed -nE 's/.* ([0-9.]+) sentences\/s, ([0-9.]+) tokens\/s.*/\1 \2/p' \
+            "$WORK/$name.err" >>"$WORK/$name.runs"
+    done
+    probe_end >"$WORK/probe" # not $(...): see probe_start
+    probe=$(<"$WORK/probe")
+    mark "$name" "$probe"
+    printf '  %-24s %d runs: %s sentences/s  (%s)\n' "$name" "$REPEAT" \
+        "$(cut -d' ' -f1 "$WORK/$name.runs" | sort -g | tr '\n' ' ')" "$probe" >&3
+    echo "$(cut -d' ' -f1 "$WORK/$name.runs" | median) $(cut -d' ' -f2 "$WORK/$name.runs" | median)"
+}
+
+# torch_decode NAME MODEL ARGS... -> prints "sent/s tok/s" medians (or "fail fail"); translations
+# in $WORK/NAME.out
+torch_decode() {
+    local name=$1 model=$2
+    shift 2
+    local probe
+    probe_start
+    if ! "$PYTHON" "$HERE/torch_decode.py" --model "$model" --input "$WORK/src.txt" \
+        --batch "$BATCH" --threads 1 --warmup 1 --repeat "$REPEAT" -o "$WORK/$name.out" "$@" \
+        >"$WORK/$name.json" 2>"$WORK/$name.err"; then
+        { echo "torch_decode.py $name failed:"; tail -n 5 "$WORK/$name.err"; } >&3
+        echo fail fail
+        return
+    fi
+    probe_end >"$WORK/probe" # not $(...): see probe_start
+    probe=$(<"$WORK/probe")
+    mark "$name" "$probe"
+    printf '  %-24s %d runs: %s sentences/s  (%s)\n' "$name" "$REPEAT" \
+        "$(sed -E 's/.*"sentences": ([0-9]+),.*"run_s": \[([^]]*)\].*/\1 \2/' "$WORK/$name.json" |
+            tr -d , | awk '{ for (i = 2; i <= NF; i++) printf "%.1f ", $1 / $i }' |
+            tr ' ' '\n' | sort -g | tr '\n' ' ')" "$probe" >&3
+    sed -E 's/.*"sent_per_s": ([^,]+),.*"tok_per_s": ([^,]+),.*/\1 \2/' "$WORK/$name.json"
+}
+
+# same A B -> "N/M" identical lines; prints up to 3 differing lines to fd 3.
+same() {
+    local n m
+    n=$(paste -d '\n' "$1" "$2" | awk 'NR % 2 { a = $0; next } $0 == a { s++ } END { print s + 0 }')
+    m=$(wc -l <"$1")
+    if ((n != m)) || [[ $(wc -l <"$2") != "$m" ]]; then
+        echo "  $(basename "$1" .out) and $(basename "$2" .out) differ;" \
+            "first differing lines (line: source | drnn | torch):" >&3
+        paste -d '\t' "$WORK/src.txt" "$1" "$2" | awk -F'\t' '$2 != $3 {
+            print "    " NR ": " $1 " | " $2 " | " $3; if (++k == 3) exit }' >&3
+    fi
+    echo "$n/$m"
+}
+# exact OUT -> share of the lines equal to the reference ISO date
+exact() { paste -d '\t' "$1" "$WORK/ref.txt" |
+    awk -F'\t' '$1 == $2 { s++ } END { printf "%.1f%%", 100 * s / NR }'; }
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b;
+    else printf "n/a" }'; }
+fmt() { awk -v a="$1" -v s="$(star "$2")" 'BEGIN { if (a + 0 > 0) printf "%.0f%s", a, s;
+    else printf "%s", a }'; }
+
+# ---- runs -----------------------------------------------------------------------------------
+ROWS=()
+for c in "${CONFIGS[@]}"; do
+    IFS='|' read -r name margs <<<"$c"
+    tag=${name// /_}
+    run=$WORK/run_$tag model=$WORK/$tag.h5
+    cmd=("$BUILD/drnn-train")
+    ((RANKS > 1)) && cmd=(mpirun -q -n "$RANKS" "$BUILD/drnn-train")
+    t0=$(date +%s.%N)
+    # shellcheck disable=SC2086  # word lists by design
+    if ! "${cmd[@]}" $TRAIN_COMMON $margs --data "$WORK/pairs.h5" --run-dir "$run" \
+        --log-every 100 >"$WORK/train_$tag.log" 2>&1 ||
+        ! "$BUILD/drnn-export" "$run" -o "$model" >>"$WORK/train_$tag.log" 2>&1; then
+        echo "training $name failed:"; tail -n 5 "$WORK/train_$tag.log"
+        continue
+    fi
+    params=$(sed -nE 's/^wrote .*, ([0-9]+) parameters.*/\1/p' "$WORK/train_$tag.log")
+    valid=$(grep '^valid step' "$WORK/train_$tag.log" | tail -n 1)
+    echo "  $name: trained on $RANKS rank(s) in $(awk -v a="$t0" -v b="$(date +%s.%N)" \
+        'BEGIN { printf "%.0f", b - a }') s, $params parameters; valid exact match" \
+        "$(sed -nE 's/.*exact ([0-9.]+).*/\1/p' <<<"$valid"), loss" \
+        "$(sed -nE 's/.*loss ([0-9.]+).*/\1/p' <<<"$valid")" \
+        "$(sed -nE 's/.*\(([0-9]+ pairs)\).*/(\1)/p' <<<"$valid")"
+    for mode in greedy beam$BEAM; do
+        args=()
+        [[ $mode != greedy ]] && args=(--beam "$BEAM" --length-penalty "$ALPHA")
+        read -r ds dt <<<"$(drnn_decode "drnn_${tag}_$mode" "$model" "${args[@]}")"
+        read -r ts tt <<<"$(torch_decode "torch_${tag}_$mode" "$model" "${args[@]}")"
+        ident=$(same "$WORK/drnn_${tag}_$mode.out" "$WORK/torch_${tag}_$mode.out")
+        ROWS+=("$(printf '%-12s %-7s %9s %9s %9s %9s %6s %10s %7s' "$name" "$mode" \
+            "$(fmt "$ds" "drnn_${tag}_$mode")" "$(fmt "$ts" "torch_${tag}_$mode")" \
+            "$(fmt "$dt" "drnn_${tag}_$mode")" "$(fmt "$tt" "torch_${tag}_$mode")" \
+            "$(ratio "$ds" "$ts")" "$ident" "$(exact "$WORK/drnn_${tag}_$mode.out")")")
+    done
+done
+
+echo
+echo "sentences/s and generated tokens/s (median of $REPEAT runs, one thread each; d/t > 1: drnn"
+echo "faster); identical: output lines equal between drnn and torch; exact: drnn's translations"
+echo "equal to the ISO date"
+printf '%-12s %-7s %9s %9s %9s %9s %6s %10s %7s\n' config mode "drnn s/s" "torch s/s" \
+    "drnn t/s" "torch t/s" "d/t" identical exact
+for r in "${ROWS[@]}"; do echo "$r"; done
+if compgen -G "$WORK/*.noisy" >/dev/null; then
+    echo "* other work used more than 0.25 CPUs during that run (see raw measurements): rerun"
+fi
+echo "load average at end $(cut -d' ' -f1-3 /proc/loadavg)"
+exit 0
