@@ -31,7 +31,7 @@
 
 typedef struct {
     char ckpt[4096], data[4096], text[4096], split[16], hyp_out[4096];
-    int batch, seq_len, threads, json, help, beam;
+    int batch, seq_len, threads, json, help, beam, best;
     double length_penalty, max_ratio;
     int split_id; /* --split as CORPUS_VALID or CORPUS_TEST */
 } eval_opts_t;
@@ -40,6 +40,8 @@ typedef struct {
 #define STR(f) OPT_STR, OFF(f), sizeof(((eval_opts_t *)0)->f)
 static const opt_spec_t spec[] = {
     {"ckpt", STR(ckpt), NULL, 0, 0, "run folder or model.h5 (required)", 0},
+    {"best", OPT_FLAG, OFF(best), 0, NULL, 0, 1,
+     "with --ckpt RUN: the run's best checkpoint (RUN/ckpt/best)", 0},
     {"data", STR(data), NULL, 0, 0, "score a split of this corpus (drnn-prep output)", 0},
     {"split", STR(split), "valid", 0, 0, "split of --data: valid or test", 0},
     {"text", STR(text), NULL, 0, 0,
@@ -229,7 +231,11 @@ int main(int argc, char **argv) {
     threads_configure(o.threads);
     model_file_t m;
     int B = o.data[0] ? o.batch : 1;
-    if ((rc = model_load(&m, o.ckpt, o.seq_len, B, err, sizeof err))) drnn_die(rc, "%s", err);
+    char best[4200];
+    if (o.best && (rc = model_best_path(o.ckpt, best, sizeof best, err, sizeof err)))
+        drnn_die(rc, "%s", err);
+    if ((rc = model_load(&m, o.best ? best : o.ckpt, o.seq_len, B, err, sizeof err)))
+        drnn_die(rc, "%s", err);
     rc = 70;
     for (size_t i = 0; i < sizeof evaluators / sizeof evaluators[0]; i++)
         if (strcmp(evaluators[i].kind, m.info.desc.kind) == 0) rc = evaluators[i].run(&o, &m);

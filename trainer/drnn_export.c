@@ -19,20 +19,22 @@
 
 typedef struct {
     char output[4096];
-    int help;
+    int help, best;
 } export_opts_t;
 
 #define OFF(f) offsetof(export_opts_t, f)
 static const opt_spec_t spec[] = {
     {"output", OPT_STR, OFF(output), sizeof(((export_opts_t *)0)->output), NULL, 0, 0,
      "output file OUT.h5; built as OUT.h5.tmp.PID and renamed when complete", 0},
+    {"best", OPT_FLAG, OFF(best), 0, NULL, 0, 1, "export the run's best checkpoint (RUN/ckpt/best)",
+     0},
     {"help", OPT_FLAG, OFF(help), 0, NULL, 0, 1, "print this help", 0},
 };
 #define NSPEC ((int)(sizeof spec / sizeof spec[0]))
 static const opt_alias_t aliases[] = {{'o', "output"}, {'h', "help"}, {0, NULL}};
 
 static void usage(void) {
-    printf("usage: drnn-export RUN|CKPT|MODEL.h5 -o OUT.h5\n"
+    printf("usage: drnn-export RUN|CKPT|MODEL.h5 -o OUT.h5     (RUN --best: its best checkpoint)\n"
            "\n"
            "Writes the model of a run folder (its newest complete checkpoint), of a checkpoint\n"
            "(RUN/ckpt/step-00001000) or of a model file as one HDF5 file for\n"
@@ -62,8 +64,12 @@ int main(int argc, char **argv) {
     if (cli.nargs > 1)
         drnn_die(64, "unexpected argument '%s': export one model at a time", cli.args[1]);
     if (!o.output[0]) drnn_die(64, "missing -o OUT.h5; see --help");
-    const char *in = cli.args[0];
+    char arg[4096], in[4200];
+    snprintf(arg, sizeof arg, "%s", cli.args[0]);
+    snprintf(in, sizeof in, "%s", arg);
     config_cli_free(&cli);
+    if (o.best && (rc = model_best_path(arg, in, sizeof in, err, sizeof err)))
+        drnn_die(rc, "%s", err);
     model_file_t m;
     if ((rc = model_load(&m, in, 1, 1, err, sizeof err))) drnn_die(rc, "%s", err);
     const param_table_t *tab = model_file_params(&m);

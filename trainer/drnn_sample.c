@@ -30,7 +30,7 @@
 typedef struct {
     char ckpt[4096], prime[4096], input[4096], attention_out[4096];
     long length, top_k;
-    int beam, n_best, batch;
+    int beam, n_best, batch, best;
     double temperature, length_penalty, max_ratio;
     uint64_t seed;
     int help;
@@ -40,6 +40,8 @@ typedef struct {
 static const opt_spec_t spec[] = {
     {"ckpt", OPT_STR, OFF(ckpt), 4096, NULL, 0, 0,
      "run folder, step-N checkpoint or model.h5 (required)", 0},
+    {"best", OPT_FLAG, OFF(best), 0, NULL, 0, 1,
+     "with --ckpt RUN: the run's best checkpoint (RUN/ckpt/best)", 0},
     {"prime", OPT_STR, OFF(prime), 4096, "", 0, 0, "text to start from", 0},
     {"length", OPT_LONG, OFF(length), 0, "500", 0, 1e9, "tokens to generate", 0},
     {"temperature", OPT_DOUBLE, OFF(temperature), 0, "0.8", 1e-3, 100, "softmax temperature", 0},
@@ -223,7 +225,11 @@ int main(int argc, char **argv) {
     }
     if (!o.ckpt[0]) drnn_die(64, "--ckpt is required (a run folder, a checkpoint or a model.h5)");
     model_file_t m;
-    if ((rc = model_load(&m, o.ckpt, 1, 1, err, sizeof err))) drnn_die(rc, "%s", err);
+    char best[4200];
+    if (o.best && (rc = model_best_path(o.ckpt, best, sizeof best, err, sizeof err)))
+        drnn_die(rc, "%s", err);
+    if ((rc = model_load(&m, o.best ? best : o.ckpt, 1, 1, err, sizeof err)))
+        drnn_die(rc, "%s", err);
     tok_kind_t kind;
     tok_vocab_t *tv = NULL;
     if (tok_kind_parse(m.info.tokenizer, &kind) != 0)

@@ -21,6 +21,10 @@ int model_resolve_path(const char *arg, char *path, size_t len, int *is_ckpt, ch
     if (stat(arg, &st) != 0) return drnn_errf(err, errlen, 66, "%s: %s", arg, strerror(errno));
     if (snprintf(path, len, "%s", arg) >= (int)len)
         return drnn_errf(err, errlen, 64, "%s: path too long", arg);
+    if (ckpt_is_pointer(arg)) { /* RUN/ckpt/best or RUN/ckpt/latest */
+        *is_ckpt = 1;
+        return 0;
+    }
     if (!S_ISDIR(st.st_mode)) return 0;
     if (ckpt_is_checkpoint(arg)) {
         *is_ckpt = 1;
@@ -96,6 +100,17 @@ static int load_ckpt(model_file_t *m, const char *dir, int Tmax, int Bmax, char 
 out:
     ckpt_close(ck);
     return rc;
+}
+
+int model_best_path(const char *run, char *path, size_t len, char *err, size_t errlen) {
+    if (snprintf(path, len, "%s/ckpt/best", run) >= (int)len)
+        return drnn_errf(err, errlen, 64, "--best: %s: path too long", run);
+    if (!ckpt_is_pointer(path))
+        return drnn_errf(err, errlen, 66,
+                         "--best: %s has no best checkpoint (%s); train with --keep-best or "
+                         "--early-stop, or name a checkpoint",
+                         run, path);
+    return 0;
 }
 
 int model_load(model_file_t *m, const char *arg, int Tmax, int Bmax, char *err, size_t errlen) {

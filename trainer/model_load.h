@@ -15,12 +15,17 @@
 #include "io/weights.h"
 #include "model/model.h"
 
-/* ARG -> PATH [len]: a model file as it is; a run folder with checkpoints or a step-N folder as
+/* ARG -> PATH [len]: a model file as it is; a run folder with checkpoints, a step-N folder or a
+ * pointer file RUN/ckpt/best or RUN/ckpt/latest as
  * it is, with *is_ckpt = 1 (its newest complete checkpoint, or that one, is what it means); a run
  * folder from before checkpoints: RUN/model.h5. Returns 0, or 66 (nothing there, a run folder with
  * no checkpoint yet) or 64 (path too long) with a one-line message in err. */
 int model_resolve_path(const char *arg, char *path, size_t len, int *is_ckpt, char *err,
                        size_t errlen);
+
+/* --best: RUN -> RUN/ckpt/best into path [len]. 0, or 66 (a run without a best checkpoint: train
+ * with --keep-best or --early-stop) / 64 (too long) with a message in err. */
+int model_best_path(const char *run, char *path, size_t len, char *err, size_t errlen);
 
 typedef struct {
     char path[4200];   /* the resolved file */

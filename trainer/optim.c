@@ -43,7 +43,7 @@ static void sgd(optim_t *o, float *p, const float *g, float coef, float lr) {
         float d = g[i] * coef;
         if (o->c.weight_decay != 0.0) d += (float)o->c.weight_decay * p[i];
         if (v) {
-            v[i] = o->steps ? M * v[i] + d : d;
+            v[i] = o->have_state ? M * v[i] + d : d;
             d = v[i];
         }
         p[i] -= lr * d;
@@ -83,4 +83,5 @@ void optim_step(optim_t *o, float *params, const float *grads, float coef, doubl
     else
         adam(o, params, grads, coef, lr);
     o->steps++;
+    o->have_state = o->nstate > 0;
 }

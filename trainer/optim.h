@@ -23,7 +23,8 @@ typedef struct {
     size_t P;
     int nstate;                    /* state buffers in use: 0 (plain SGD), 1 or 2 */
     float *state[OPTIM_MAX_STATE]; /* [P] each */
-    long steps;                    /* updates applied (Adam's t; SGD: 0 means no momentum yet) */
+    long steps;                    /* updates applied (Adam's t) */
+    int have_state;                /* the state buffers hold values (SGD: v = g until then) */
 } optim_t;
 
 /* "sgd", "adam", "adamw" <-> optim_kind_t (-1 / "?" otherwise). */

@@ -113,7 +113,7 @@ static void fill_meta(ckpt_meta_t *m, const train_ckpt_ctx_t *c, long step, long
     m->valid_crc32 = corpus_split_crc32(c->corpus, CORPUS_VALID);
     const optim_t *op = c->opt;
     snprintf(m->optimizer, sizeof m->optimizer, "%s", optim_name(op->c.kind));
-    m->nopt = op->steps > 0 ? op->nstate : 0; /* SGD momentum exists after the first step */
+    m->nopt = op->have_state ? op->nstate : 0; /* SGD momentum exists after the first step */
     m->optim_steps = op->steps;
     m->beta1 = op->c.beta1, m->beta2 = op->c.beta2, m->eps = op->c.eps;
     m->weight_decay = op->c.weight_decay;
@@ -153,7 +153,7 @@ void train_ckpt_save(const train_ckpt_ctx_t *c, long step, long epoch, long batc
                        .hfloats = ss.hf};
     ckpt_slice(c->P, c->rank, c->nranks, &sh.lo, &sh.hi);
     sh.params = c->params + sh.lo;
-    sh.nopt = c->opt->steps > 0 ? c->opt->nstate : 0;
+    sh.nopt = c->opt->have_state ? c->opt->nstate : 0;
     for (int i = 0; i < sh.nopt; i++) {
         sh.opt_names[i] = optim_state_name(c->opt, i);
         sh.opt[i] = c->opt->state[i] + sh.lo;
@@ -242,7 +242,7 @@ static int check_options(const ckpt_meta_t *m, const train_ckpt_ctx_t *c, const 
 
 /* Rank 0: open, verify, check, read everything. rc -1: no checkpoint and --resume auto. */
 static int load_rank0(const train_ckpt_ctx_t *c, float *h_all, float *c_all, long *step,
-                      double *tokens, double *optim_steps, char *err, size_t n) {
+                      double *tokens, double *optim_steps, int *have_state, char *err, size_t n) {
     const train_opts_t *o = c->o;
     int autom = strcmp(o->resume, "auto") == 0;
     /* Step folders without latest: ckpt_open refuses (64) and names the newest. */
@@ -260,7 +260,8 @@ static int load_rank0(const train_ckpt_ctx_t *c, float *h_all, float *c_all, lon
     if (!rc) rc = ckpt_read(ck, c->params, nopt, names, c->opt->state, h_all, c_all, err, n);
     if (!rc) {
         *step = m->step, *tokens = m->tokens;
-        *optim_steps = nopt || c->opt->c.kind != OPTIM_SGD ? (double)m->optim_steps : 0.0;
+        *optim_steps = (double)m->optim_steps;
+        *have_state = nopt > 0;
         train_state_t *ts = c->state;
         ts->lr_scale = m->lr_scale, ts->best_metric = m->best_metric;
         ts->best_step = m->best_step, ts->bad_evals = m->bad_evals, ts->skips = m->skips;
@@ -285,9 +286,11 @@ long train_ckpt_resume(const train_ckpt_ctx_t *c, double *tokens) {
     if (!h_all || (ss.has_c && !c_all)) drnn_die(70, "out of memory (resume)");
     long step = 0;
     int rc = 0;
-    double scal[8] = {0}, optim_steps = 0.0;
+    double scal[9] = {0}, optim_steps = 0.0;
+    int have_state = 0;
     if (c->rank == 0)
-        rc = load_rank0(c, h_all, c_all, &step, tokens, &optim_steps, err + pre, sizeof err - pre);
+        rc = load_rank0(c, h_all, c_all, &step, tokens, &optim_steps, &have_state, err + pre,
+                        sizeof err - pre);
     comm_agree(rc > 0 ? rc : 0, err);
     if (comm_allreduce_max_int(rc == -1)) { /* auto, nothing to resume */
         free(h_all), free(c_all);
@@ -300,14 +303,15 @@ long train_ckpt_resume(const train_ckpt_ctx_t *c, double *tokens) {
     if (c->rank == 0) {
         scal[0] = (double)step, scal[1] = *tokens, scal[2] = optim_steps;
         scal[3] = ts->lr_scale, scal[4] = ts->best_metric, scal[5] = (double)ts->best_step;
-        scal[6] = (double)ts->bad_evals, scal[7] = (double)ts->skips;
+        scal[6] = (double)ts->bad_evals, scal[7] = (double)ts->skips, scal[8] = have_state;
     }
-    comm_allreduce_sum_doubles(scal, 8); /* rank 0's values, exactly: the others add zeros */
+    comm_allreduce_sum_doubles(scal, 9); /* rank 0's values, exactly: the others add zeros */
     step = (long)scal[0], *tokens = scal[1], c->opt->steps = (long)scal[2];
     ts->lr_scale = scal[3], ts->best_metric = scal[4], ts->best_step = (long)scal[5];
     ts->bad_evals = (long)scal[6], ts->skips = (long)scal[7];
+    c->opt->have_state = scal[8] != 0.0;
     comm_bcast_floats(c->params, c->P, 0);
-    if (c->opt->steps > 0)
+    if (c->opt->have_state)
         for (int i = 0; i < c->opt->nstate; i++) comm_bcast_floats(c->opt->state[i], c->P, 0);
     if (ss.items) {
         comm_bcast_floats(h_all, (size_t)ss.items * ss.hf, 0);
