@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -46,16 +47,20 @@ static int append(metrics_t *m, const char *line, int n, char *err, size_t errle
 }
 
 int metrics_train(metrics_t *m, long step, double tokens, double loss, double lr, double grad_norm,
-                  int clipped, double tok_per_s, double comm_frac, double time, char *err,
-                  size_t errlen) {
-    char line[512];
-    int n = snprintf(line, sizeof line,
+                  int clipped, double tok_per_s, double comm_frac, double time, const char *extra,
+                  char *err, size_t errlen) {
+    const size_t cap = 512 + (extra ? strlen(extra) : 0);
+    char *line = malloc(cap);
+    if (!line) return drnn_errf(err, errlen, 70, "out of memory for a metrics record");
+    int n = snprintf(line, cap,
                      "{\"step\": %ld, \"tokens\": %.17g, \"loss\": %.9g, \"lr\": %.9g, "
                      "\"grad_norm\": %.9g, \"clipped\": %s, \"tok_per_s\": %.9g, "
-                     "\"comm_frac\": %.9g, \"time\": %.9g}\n",
+                     "\"comm_frac\": %.9g, \"time\": %.9g%s}\n",
                      step, tokens, loss, lr, grad_norm, clipped ? "true" : "false", tok_per_s,
-                     comm_frac, time);
-    return append(m, line, n < (int)sizeof line ? n : -1, err, errlen);
+                     comm_frac, time, extra ? extra : "");
+    int rc = append(m, line, n >= 0 && (size_t)n < cap ? n : -1, err, errlen);
+    free(line);
+    return rc;
 }
 
 int metrics_skip(metrics_t *m, long step, const char *what, long in_a_row, char *err,

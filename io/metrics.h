@@ -19,9 +19,10 @@ int metrics_open(metrics_t *m, const char *run_dir, char *err, size_t errlen);
 int metrics_close(metrics_t *m, char *err, size_t errlen);
 
 /* Each appends one record (nothing when not open): 0, or 74 with a message naming the file. */
+/* extra (may be NULL): more members appended inside the object, starting with ", ". */
 int metrics_train(metrics_t *m, long step, double tokens, double loss, double lr, double grad_norm,
-                  int clipped, double tok_per_s, double comm_frac, double time, char *err,
-                  size_t errlen);
+                  int clipped, double tok_per_s, double comm_frac, double time, const char *extra,
+                  char *err, size_t errlen);
 /* One evaluation: {"step": STEP, "split": "SPLIT", FIELDS} with FIELDS the kind's JSON members
  * ("\"loss\": 1.25, \"ppl\": 3.49"). */
 int metrics_eval_fields(metrics_t *m, long step, const char *split, const char *fields, char *err,

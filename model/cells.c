@@ -220,6 +220,15 @@ void cell_backward(int cell, float *dx, int dx_accumulate, const cell_grads_t *g
         size_t row = (size_t)t * B, slot = (size_t)k * B;
         float *dxp = s->dxp + row * G, *dhp = s->dhp + slot * G;
         const float *dyt = dy + row * ldy;
+        if (ends && ends->dnorm)
+            for (int b = 0; b < B; b++) {
+                double sq = 0.0;
+                for (int j = 0; j < H; j++) {
+                    double v = (double)s->dh[(size_t)b * H + j] + dyt[(size_t)b * ldy + j];
+                    sq += v * v;
+                }
+                ends->dnorm[row + b] = (float)sqrt(sq);
+            }
         /* A padded step was the identity h' = h (and c' = c): its carry passes through whole. */
         if (a->lens)
             for (int b = 0; b < B; b++) {

@@ -69,6 +69,9 @@ void cell_forward(int cell, cell_acts_t *a, float *tmp, const float *x, const ce
 typedef struct {
     const float *end_h, *end_c;
     float *start_h, *start_c;
+    /* [T*B] time rows, written unless NULL: ||dL/dh_t|| of each row, the whole gradient that
+     * reaches the output h_t (its own loss term plus what flows back from later steps). */
+    float *dnorm;
 } cell_ends_t;
 
 /* dy: [T*B, ldy] time rows, columns [0, H) = dL/d(outputs) of this direction; ends (may be NULL)

@@ -20,10 +20,11 @@ struct lm {
     backward_hooks_t hooks;
     const float *top; /* [T*B, H] outputs of the last forward */
     float *arena;
-    float *x_emb;  /* [T*B, E] */
-    float *logits; /* [T*B, V] */
-    float *dtop;   /* [T*B, H] */
-    float *demb;   /* [T*B, E] */
+    float *x_emb;    /* [T*B, E] */
+    float *logits;   /* [T*B, V] */
+    float *dtop;     /* [T*B, H] */
+    float *demb;     /* [T*B, E] */
+    float *tracebuf; /* [Bmax, V] last-position gradients of lm_trace_bptt (made on first use) */
 };
 
 lm_t *lm_create(const model_desc_t *cfg, int Tmax, int Bmax) {
@@ -51,7 +52,7 @@ lm_t *lm_create(const model_desc_t *cfg, int Tmax, int Bmax) {
 void lm_free(lm_t *m) {
     if (!m) return;
     stack_free(m->rnn);
-    free(m->arena);
+    free(m->arena), free(m->tracebuf);
     free(m);
 }
 
@@ -117,6 +118,24 @@ double lm_forward(lm_t *m, const float *params, const uint32_t *inputs, const ui
     /* Output layer over all T*B positions in one sgemm. */
     linear_forward(m->logits, m->top, P(m->i_dec_w), P(m->i_dec_b), N, V, H, 0);
     return targets ? softmax_xent_forward(m->logits, targets, N, V) : 0.0;
+}
+
+void lm_trace_bptt(lm_t *m, const float *params, const uint32_t *targets, int T, int B,
+                   float *scratch, float *dnorm) {
+    const model_desc_t *c = &m->cfg;
+    const int H = c->hidden, V = c->vocab;
+    if (!m->tracebuf) m->tracebuf = model_calloc((size_t)m->Bmax * V, sizeof(float));
+    /* d(sum over streams of the last position's cross-entropy)/d logits: p - onehot. */
+    const size_t last = (size_t)(T - 1) * B;
+    memcpy(m->tracebuf, m->logits + last * V, sizeof(float) * (size_t)B * V);
+    for (int b = 0; b < B; b++) m->tracebuf[(size_t)b * V + targets[last + b]] -= 1.0f;
+    memset(m->dtop, 0, sizeof(float) * last * H);
+    linear_backward_input(m->dtop + last * H, m->tracebuf, P(m->i_dec_w), B, V, H, 0);
+    memset(scratch, 0, sizeof(float) * m->tab.total);
+    stack_set_hooks(m->rnn, NULL); /* no reductions start for this pass */
+    stack_set_trace(m->rnn, dnorm);
+    stack_backward(m->rnn, params, scratch, m->dtop, NULL, m->x_emb, T, B, NULL, NULL);
+    stack_set_hooks(m->rnn, &m->hooks);
 }
 
 void lm_backward(lm_t *m, const float *params, float *grads, const uint32_t *inputs,

@@ -55,6 +55,15 @@ void lm_set_backward_hooks(lm_t *m, void (*ready)(void *ctx, size_t offset, size
 void lm_backward(lm_t *m, const float *params, float *grads, const uint32_t *inputs,
                  const uint32_t *targets, int T, int B, float scale);
 
+/* The lecture's quantity, after lm_forward with targets and BEFORE lm_backward (which overwrites
+ * what it needs): one extra backward of J = the cross-entropy of the window's last position
+ * alone (each stream's own), giving dnorm [L, T, B] = ||dJ/dh_t|| of every layer's output at
+ * every position t (t = T-1 is h_T, the state that predicts the last target). The training
+ * gradients and the backward hooks are untouched: scratch [total params] receives this pass's
+ * weight gradients. */
+void lm_trace_bptt(lm_t *m, const float *params, const uint32_t *targets, int T, int B,
+                   float *scratch, float *dnorm);
+
 /* [T*B, V] rows of the last forward: softmax probabilities, or raw logits when targets was NULL. */
 const float *lm_logits(const lm_t *m);
 

@@ -29,6 +29,7 @@ struct rnn_stack {
     float *dbuf[2]; /* [T*B, D] ping-pong gradients between layers */
     float *arena;
     backward_hooks_t hooks; /* for backward: progress per time step, ready per layer */
+    float *trace;           /* [L, T, B] for the next backward (stack_set_trace), or NULL */
 };
 
 static int layer_input(const rnn_stack_t *s, int k) {
@@ -217,6 +218,10 @@ static void layer_ready(const rnn_stack_t *s, int k) {
     s->hooks.ready(s->hooks.ctx, first, total);
 }
 
+void stack_set_trace(rnn_stack_t *s, float *dnorm) {
+    s->trace = dnorm;
+}
+
 void stack_report_ready(const rnn_stack_t *s) {
     for (int k = s->cfg.layers - 1; k >= 0; k--) layer_ready(s, k);
 }
@@ -241,7 +246,8 @@ void stack_backward(rnn_stack_t *s, const float *params, float *grads, float *dy
             size_t si = (size_t)(k * s->dirs + d) * BH;
             cell_ends_t ends = {dend ? dend + si : NULL, dend && lstm ? dend + nh + si : NULL,
                                 dstart ? dstart + si : NULL,
-                                dstart && lstm ? dstart + nh + si : NULL};
+                                dstart && lstm ? dstart + nh + si : NULL,
+                                s->trace && d == 0 ? s->trace + (size_t)k * T * B : NULL};
             cell_backward(s->cfg.cell, dxk, d > 0, &g, &s->scr, cur + (size_t)d * H, D, &u->acts,
                           in, &w, T, B, layer_input(s, k), H, d, &ends, &s->hooks);
         }
@@ -252,4 +258,5 @@ void stack_backward(rnn_stack_t *s, const float *params, float *grads, float *dy
         }
         cur = dxk;
     }
+    s->trace = NULL;
 }

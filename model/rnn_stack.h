@@ -55,6 +55,10 @@ const float *stack_forward(rnn_stack_t *s, const float *params, const float *x, 
  * layer first. */
 void stack_set_hooks(rnn_stack_t *s, const backward_hooks_t *hooks);
 
+/* For the next backward only: dnorm [L, T, B] gets ||dL/dh_t|| of every layer's output h_t
+ * (forward direction), as cell_ends_t.dnorm; NULL: off. */
+void stack_set_trace(rnn_stack_t *s, float *dnorm);
+
 /* Makes the ready calls a backward would make (each layer, top first) without computing
  * anything: for a rank whose share of a batch is empty, so every rank reports the same ranges in
  * the same order. */

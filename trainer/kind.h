@@ -74,6 +74,12 @@ typedef struct train_kind {
      * ("loss 1.2345 | ppl 3.44 | ...") and as JSON members for metrics.jsonl
      * ("\"loss\": 1.2345, ..."). */
     void (*eval_report)(const kind_sums_t *s, char *text, size_t tn, char *json, size_t jn);
+    /* --trace-bptt (both NULL: the kind has none). trace_size: layers L and positions T of the
+     * trace. trace_request: for the next forward_backward only, fill out [L * T] with this
+     * rank's mean over its streams of ||dJ/dh_t|| (J: the last position's loss; layer-major,
+     * t = 0..T-1) and *seconds with the time the extra pass took. */
+    void (*trace_size)(const kind_ctx_t *k, int *L, int *T);
+    void (*trace_request)(kind_ctx_t *k, double *out, double *seconds);
     /* Validation figures --metric may name, space-separated; the first is the default. */
     const char *metrics;
     /* The figure NAME (one of `metrics`) of sums s. */

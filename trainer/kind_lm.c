@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "comm/comm.h"
 #include "model/lm.h"
 #include "model/util.h"
 #include "trainer/kind.h"
@@ -19,6 +20,8 @@ struct kind_ctx {
     stream_reader_t *train, *valid;
     float *state, *eval_state; /* [L, Bl, H] (+ c for LSTM) */
     uint32_t *inputs, *targets, *window;
+    double *trace_out, *trace_seconds;  /* requested for the next step, or NULL */
+    float *trace_scratch, *trace_dnorm; /* [params], [L, T, Bl]: made on the first request */
 };
 
 static int lm_describe(model_desc_t *d, const train_opts_t *o, const corpus_t *c, char *err,
@@ -39,6 +42,7 @@ static void lm_close(kind_ctx_t *k) {
     if (!k) return;
     stream_reader_free(k->train), stream_reader_free(k->valid);
     lm_free(k->lm);
+    free(k->trace_scratch), free(k->trace_dnorm);
     free(k->state), free(k->eval_state), free(k->inputs), free(k->targets), free(k->window);
     free(k);
 }
@@ -107,7 +111,32 @@ static void lm_step(kind_ctx_t *k, const float *params, float *grads, long step,
     lm_set_dropout(k->lm, (float)o->dropout, o->seed, (uint32_t)step, (uint32_t)(k->env.rank * Bl));
     s->loss = lm_forward(k->lm, params, k->inputs, k->targets, k->state, T, Bl);
     s->count = s->tokens = (double)T * Bl;
+    if (k->trace_out) { /* before lm_backward, which overwrites the probabilities */
+        const int L = lm_desc(k->lm)->layers;
+        double t0 = comm_wtime();
+        if (!k->trace_scratch) {
+            k->trace_scratch = model_calloc(lm_params(k->lm)->total, sizeof(float));
+            k->trace_dnorm = model_calloc((size_t)L * T * Bl, sizeof(float));
+        }
+        lm_trace_bptt(k->lm, params, k->targets, T, Bl, k->trace_scratch, k->trace_dnorm);
+        for (int l = 0; l < L; l++)
+            for (int t = 0; t < T; t++) {
+                double sum = 0.0;
+                for (int b = 0; b < Bl; b++) sum += k->trace_dnorm[((size_t)l * T + t) * Bl + b];
+                k->trace_out[(size_t)l * T + t] = sum / Bl;
+            }
+        *k->trace_seconds = comm_wtime() - t0;
+        k->trace_out = NULL;
+    }
     lm_backward(k->lm, params, grads, k->inputs, k->targets, T, Bl, scale);
+}
+
+static void lm_trace_size(const kind_ctx_t *k, int *L, int *T) {
+    *L = lm_desc(k->lm)->layers, *T = k->T;
+}
+
+static void lm_trace_request(kind_ctx_t *k, double *out, double *seconds) {
+    k->trace_out = out, k->trace_seconds = seconds;
 }
 
 static int lm_has_valid(const kind_ctx_t *k) {
@@ -191,6 +220,8 @@ const train_kind_t train_kind_lm = {
     .has_valid = lm_has_valid,
     .evaluate = lm_evaluate,
     .eval_report = lm_eval_report,
+    .trace_size = lm_trace_size,
+    .trace_request = lm_trace_request,
     .metrics = "loss ppl",
     .metric = lm_metric,
     .state_items = lm_state_items,

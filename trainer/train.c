@@ -116,6 +116,13 @@ const opt_spec_t train_opt_spec[] = {
     {"time-limit", OPT_DOUBLE, OFF(time_limit), 0, "0", 0, 1e9,
      "seconds of training after which the run checkpoints and exits 75 (0: none)", 0},
     {"config", STR(config), NULL, 0, 0, "read key = value options from FILE (flags win)", 0},
+    {"log-grad-norms", OPT_FLAG, OFF(log_grad_norms), 0, NULL, 0, 1,
+     "metrics.jsonl: every parameter tensor's gradient norm before clipping, and the clip factor",
+     1},
+    {"trace-bptt", OPT_FLAG, OFF(trace_bptt), 0, NULL, 0, 1,
+     "LM, logged steps: ||dJ/dh_t|| of the window's last-position loss J for every t and layer "
+     "(one extra backward pass)",
+     1},
     {"selftest", OPT_FLAG, OFF(selftest), 0, NULL, 0, 1,
      "gradient check and a tiny training run on one rank", 0},
     {"help", OPT_FLAG, OFF(help), 0, NULL, 0, 1, "print this help", 0},
@@ -221,6 +228,43 @@ static int injected_nan(const run_t *r, long step) {
         p = *end == ',' ? end + 1 : end;
     }
     return 0;
+}
+
+/* The extra members of a logged step's metrics record (--log-grad-norms, --trace-bptt), malloc'd
+ * or NULL. */
+static char *step_extras(const run_t *r, double norm, int clipped, const double *trace, int L,
+                         int T, double trace_s) {
+    const train_opts_t *o = r->o;
+    if (!o->log_grad_norms && !trace) return NULL;
+    const param_table_t *tab = r->mops->params(r->kind->model(r->k));
+    size_t cap = 64 + (size_t)tab->n * (PARAM_NAME_MAX + 24) + (size_t)L * T * 20 + (size_t)L * 4;
+    char *s = calloc(cap, 1);
+    if (!s) return NULL;
+    size_t n = 0;
+#define PUT(...) n += (size_t)snprintf(s + n, cap - n, __VA_ARGS__)
+    if (o->log_grad_norms) {
+        double coef = clipped ? o->clip / (norm + 1e-6) : 1.0;
+        PUT(", \"clip_factor\": %.9g, \"grad_norms\": {", coef);
+        for (int i = 0; i < tab->n; i++) {
+            const param_tensor_t *t = &tab->t[i];
+            double sq = 0.0;
+            for (size_t j = 0; j < t->size; j++)
+                sq += (double)r->grads[t->offset + j] * r->grads[t->offset + j];
+            PUT("%s\"%s\": %.9g", i ? ", " : "", t->name, sqrt(sq));
+        }
+        PUT("}");
+    }
+    if (trace) {
+        PUT(", \"trace_seconds\": %.6g, \"dJdh\": [", trace_s);
+        for (int l = 0; l < L; l++) {
+            PUT("%s[", l ? ", " : "");
+            for (int t = 0; t < T; t++) PUT("%s%.9g", t ? ", " : "", trace[(size_t)l * T + t]);
+            PUT("]");
+        }
+        PUT("]");
+    }
+#undef PUT
+    return s;
 }
 
 /* --metric must be a figure the kind reports; without it, the kind's first. */
@@ -520,6 +564,18 @@ int train_run(const train_opts_t *o) {
     double t0 = comm_wtime(), t_log = t0, comm_log = 0.0, tok_log = 0.0;
     int stopped = 0;
     const int skip_nonfinite = strcmp(o->on_nonfinite, "skip") == 0;
+    int trace_L = 0, trace_T = 0;
+    double *trace = NULL; /* --trace-bptt: [L, T] of a logged step */
+    if (o->trace_bptt) {
+        if (!r.kind->trace_request)
+            comm_fail(64,
+                      "--trace-bptt follows a language model's hidden states; --model %s has "
+                      "none to trace",
+                      r.kind->name);
+        r.kind->trace_size(r.k, &trace_L, &trace_T);
+        if (!(trace = calloc((size_t)trace_L * trace_T, sizeof *trace)))
+            drnn_die(70, "out of memory (--trace-bptt)");
+    }
     long skipped_total = 0; /* non-finite steps skipped in this job */
     char err[4400] = "";
     for (long step = start + 1; step <= r.total_steps && !stopped; step++) {
@@ -534,8 +590,15 @@ int train_run(const train_opts_t *o) {
          * flag (ranks that saw a stop signal; rank 0 adds the time limit), tokens, correct. */
         int over_time = r.rank == 0 && o->time_limit > 0 && comm_wtime() - t0 >= o->time_limit;
         kind_sums_t ks = {0};
+        const int logged = step % o->log_every == 0 || step == r.total_steps;
+        double trace_s = 0.0;
+        if (trace && logged) r.kind->trace_request(r.k, trace, &trace_s);
         /* Starts each gradient bucket's reduction as soon as backward has finished it. */
         r.kind->forward_backward(r.k, r.params, r.grads, step, scale, &ks);
+        if (trace && logged) { /* the mean over every rank's streams (each has Bl) */
+            comm_allreduce_sum_doubles(trace, (size_t)trace_L * trace_T);
+            for (int i = 0; i < trace_L * trace_T; i++) trace[i] /= r.nranks;
+        }
         double sums[5] = {ks.loss, ks.count, (stop_signal != 0) + over_time, ks.tokens, ks.correct};
         if (injected_nan(&r, step)) sums[0] = NAN;
         double tc = comm_wtime();
@@ -584,9 +647,12 @@ int train_run(const train_opts_t *o) {
             double cf = (r.comm_time - comm_log) / (dt > 0 ? dt : 1e-9);
             double acc = sums[4] / sums[1];
             progress(&r, step, loss, acc, norm, clipped, tps, cf, now - t0);
-            if (metrics_train(&r.metrics, step, tokens, loss, rate(&r, step), norm, clipped, tps,
-                              cf, now - t0, err, sizeof err) != 0)
-                drnn_die(74, "%s", err); /* rank 0 alone: MPI_Abort ends the job */
+            char *extra = step_extras(&r, norm, clipped, trace && logged ? trace : NULL, trace_L,
+                                      trace_T, trace_s);
+            int mrc = metrics_train(&r.metrics, step, tokens, loss, rate(&r, step), norm, clipped,
+                                    tps, cf, now - t0, extra, err, sizeof err);
+            free(extra);
+            if (mrc != 0) drnn_die(mrc, "%s", err); /* rank 0 alone: MPI_Abort ends the job */
             t_log = now, comm_log = r.comm_time, tok_log = 0.0;
         }
         /* Validation every --eval-every steps and at the end; its figure feeds the plateau,
@@ -632,7 +698,7 @@ int train_run(const train_opts_t *o) {
     if (metrics_close(&r.metrics, err, sizeof err) != 0) drnn_die(74, "%s", err);
     r.kind->close(r.k);
     corpus_close(r.corpus);
-    free(r.params), free(r.grads);
+    free(r.params), free(r.grads), free(trace);
     optim_free(&r.opt);
     return stopped ? 75 : 0;
 }

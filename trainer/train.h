@@ -35,6 +35,7 @@ typedef struct {
     char on_nonfinite[8];           /* abort or skip */
     int max_skips;                  /* skip: more non-finite steps in a row than this: exit 70 */
     uint64_t seed;
+    int log_grad_norms, trace_bptt; /* per-tensor gradient norms; dJ/dh_t trace, logged steps */
     int selftest, help;
 } train_opts_t;
 
