@@ -498,13 +498,19 @@ test_labels_errors() {
     prep --format labels --tokenizer word --valid-fraction 0 -o o/ok.h5 ok.tsv
     "$CHECK" reader o/ok.h5 train >/dev/null || fail "reader on the undamaged corpus"
     damaged attr:num_labels=0 'num_labels is missing or invalid'
-    damaged attr:num_labels=3 '/labels is missing or does not have num_labels=3'
+    damaged attr:num_labels=3 '/labels does not have num_labels=3 entries'
     damaged drop:/labels '/labels is missing'
     damaged data=bogus "data 'bogus' is not text, labels or pairs"
     damaged data=pairs 'attribute tgt_vocab_size or shared_vocab is missing or invalid'
     damaged drop:train_examples 'attribute train_examples is missing'
     damaged attr:train_examples=2 '/train/offsets does not match'
-    damaged drop:/train/tokens '/train/tokens is missing'
+    damaged drop:/train/tokens 'cannot open /train/tokens'
+    damaged drop:/train 'attribute train_tokens and group /train disagree'
+    damaged drop:train_tokens 'attribute train_tokens and group /train disagree'
+    damaged attr:version=1 'format version 1, this drnn reads version 2'
+    damaged set:/vocab:0=88 '/vocab does not match its checksum vocab_crc32'
+    damaged set:/labels:0=88 '/labels does not match its checksum labels_crc32'
+    damaged drop:labels_crc32 'attribute labels_crc32 is missing'
     damaged drop:/train/offsets 'cannot open /train/offsets'
     damaged drop:/train/labels 'cannot open /train/labels'
     damaged set:/train/offsets:1=5 '/train/offsets decrease at example 1'
