@@ -309,8 +309,13 @@ static int open_here(corpus_t **out, const char *path, char *err, size_t errlen)
         rc = damaged(c, "HDF5 cannot open it", err, errlen);
         goto out;
     }
-    if (h5_attr_get_string(c->file, "format", fmt, sizeof fmt) < 0 ||
-        strcmp(fmt, CORPUS_FORMAT) != 0) {
+    /* An attribute libhdf5 cannot read (its checksum failed) is damage, not another format. */
+    htri_t has_format = H5Aexists(c->file, "format");
+    if (has_format != 0 && h5_attr_get_string(c->file, "format", fmt, sizeof fmt) < 0) {
+        rc = damaged(c, "attribute format is unreadable", err, errlen);
+        goto out;
+    }
+    if (has_format == 0 || strcmp(fmt, CORPUS_FORMAT) != 0) {
         rc = drnn_errf(
             err, errlen, 65,
             "corpus %s: not a drnn corpus (no format=\"drnn-corpus\" attribute); create one "
@@ -505,9 +510,11 @@ uint64_t corpus_split_tgt_tokens(const corpus_t *c, int split) {
 /* Reads the whole 1-D dataset D as MTYPE into DST. */
 static int read_all(const corpus_t *c, hid_t d, hid_t mtype, void *dst, const char *what, int split,
                     char *err, size_t errlen) {
+    char msg[64];
     if (H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) >= 0) return 0;
-    return drnn_errf(err, errlen, 65, "corpus %s: cannot read /%s/%s (damaged file?)", c->path,
-                     corpus_split_names[split], what);
+    H5Eclear2(H5E_DEFAULT);
+    snprintf(msg, sizeof msg, "cannot read /%s/%s", corpus_split_names[split], what);
+    return damaged(c, msg, err, errlen);
 }
 
 /* 65 for a corpus that does not hold the data WANT ("labels", "pairs"). */
@@ -593,9 +600,12 @@ static int read_ids(corpus_t *c, hid_t d, int s, const char *name, uint64_t tota
              H5Dread(d, H5T_NATIVE_UINT32, msp, fsp, H5P_DEFAULT, dst) >= 0;
     if (msp >= 0) H5Sclose(msp);
     if (fsp >= 0) H5Sclose(fsp);
-    if (!ok)
-        return drnn_errf(err, errlen, 65, "corpus %s: cannot read /%s/%s (damaged file?)", c->path,
-                         corpus_split_names[s], name);
+    if (!ok) {
+        char msg[64];
+        H5Eclear2(H5E_DEFAULT);
+        snprintf(msg, sizeof msg, "cannot read /%s/%s", corpus_split_names[s], name);
+        return damaged(c, msg, err, errlen);
+    }
     for (uint64_t i = 0; i < n; i++)
         if (dst[i] >= (uint32_t)vsize)
             return drnn_errf(
