@@ -46,7 +46,8 @@ typedef struct corpus corpus_t;
  * memory) with a one-line message naming the file in err. The caller owns *out (corpus_close). */
 int corpus_open(corpus_t **out, const char *path, char *err, size_t errlen);
 /* Caps the child's time (seconds; <= 0: no cap), process-wide: drnn-train passes half its
- * --hang-timeout, so a corpus that hangs libhdf5 is damaged data (65), not a hang (70). */
+ * --hang-timeout (at least 5 s), so a corpus that hangs libhdf5 is damaged data (65), not a hang
+ * (70). */
 void corpus_set_check_timeout(double seconds);
 void corpus_close(corpus_t *c);
 

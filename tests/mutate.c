@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+int fuzz_failures;
 static uint64_t rng_state;
 
 void mut_seed(uint64_t seed) {

@@ -1,12 +1,24 @@
-/* tests/mutate.h — the damage the fuzz tests do to files (tests/fuzz_load.c: checkpoints and
- * model.h5; tests/fuzz_corpus.c: corpora): bit flips, truncation, a range of random bytes, a
- * range of zeros, bytes appended, or the file removed. The choices come from a splitmix64
+/* tests/mutate.h — what the fuzz tests share: the damage they do to files (tests/fuzz_load.c:
+ * checkpoints and model.h5; tests/fuzz_corpus.c: corpora): bit flips, truncation, a range of random
+ * bytes, a range of zeros, bytes appended, or the file removed. The choices come from a splitmix64
  * generator, so a seed reproduces a run. A test harness, not a library: I/O failures exit 2. */
 #ifndef DRNN_TESTS_MUTATE_H
 #define DRNN_TESTS_MUTATE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* FAIL(fmt, ...): prints "FAIL: message" on stderr and counts it in fuzz_failures; the 21st
+ * failure exits 1, so that one bug does not flood the log. */
+extern int fuzz_failures;
+#define FAIL(...)                                                                                  \
+    do {                                                                                           \
+        fprintf(stderr, "FAIL: " __VA_ARGS__);                                                     \
+        fputc('\n', stderr);                                                                       \
+        if (++fuzz_failures > 20) exit(1);                                                         \
+    } while (0)
 
 /* Seeds the generator behind mut_next and mut_apply. */
 void mut_seed(uint64_t seed);
