@@ -1,15 +1,26 @@
 #include "io/corpus.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
 
 #include "io/h5util.h"
+#include "io/isolate.h"
 #include "model/util.h"
 
 const char *const corpus_split_names[CORPUS_NSPLITS] = {"train", "valid", "test"};
+
+/* A string table as read: n pointers into one buffer of NUL-terminated entries. */
+typedef struct {
+    char *bytes;
+    char **s;
+} table_t;
 
 struct corpus {
     char *path;
@@ -20,17 +31,17 @@ struct corpus {
     char tokenizer[16];
     char uuid[64];
     int vocab_size;
-    char **vocab;
+    table_t vocab;
     char data[16]; /* "text", "labels" or "pairs" */
     /* labelled data (DESIGN §6); num_labels == 0 otherwise */
     int num_labels;
-    char **labels; /* [num_labels] */
+    table_t labels; /* [num_labels] */
     uint64_t examples[CORPUS_NSPLITS];
     hid_t offsets[CORPUS_NSPLITS];   /* -1 when absent or text (pairs: the source's) */
     hid_t label_ids[CORPUS_NSPLITS]; /* -1 when absent or not labels */
     /* pair data; tgt_vocab_size == 0 otherwise (dset and offsets hold the source side) */
     int tgt_vocab_size, shared_vocab;
-    char **tgt_vocab; /* [tgt_vocab_size] */
+    table_t tgt_vocab; /* [tgt_vocab_size] */
     uint64_t tgt_tokens[CORPUS_NSPLITS];
     hid_t tgt_dset[CORPUS_NSPLITS];    /* -1 when absent or not pairs */
     hid_t tgt_offsets[CORPUS_NSPLITS]; /* -1 when absent or not pairs */
@@ -40,26 +51,42 @@ static int is_pairs(const corpus_t *c) {
     return c->tgt_vocab_size > 0;
 }
 
+/* 65: "corpus PATH: WHAT (damaged file?); re-create it with drnn-prep". */
+static int damaged(const corpus_t *c, const char *what, char *err, size_t errlen) {
+    return drnn_errf(err, errlen, 65, "corpus %s: %s (damaged file?); re-create it with drnn-prep",
+                     c->path, what);
+}
+
 /* Opens the 1-D unsigned integer dataset PATH (access properties DAPL) into *d and checks that it
- * holds N elements. */
+ * holds N elements in chunks that libhdf5 verifies (Fletcher32) as it reads them. */
 static int open_1d(corpus_t *c, const char *path, hid_t dapl, uint64_t n, hid_t *d, char *err,
                    size_t errlen) {
+    char what[96];
     *d = H5Dopen2(c->file, path, dapl);
-    if (*d < 0)
-        return drnn_errf(err, errlen, 65,
-                         "corpus %s: cannot open %s (damaged file?); re-create it with drnn-prep",
-                         c->path, path);
-    hid_t sp = H5Dget_space(*d), ty = H5Dget_type(*d);
+    if (*d < 0) {
+        snprintf(what, sizeof what, "cannot open %s", path);
+        return damaged(c, what, err, errlen);
+    }
+    hid_t sp = H5Dget_space(*d), ty = H5Dget_type(*d), dcpl = H5Dget_create_plist(*d);
     hssize_t have = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
     int ndims = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
     int is_uint = ty >= 0 && H5Tget_class(ty) == H5T_INTEGER && H5Tget_sign(ty) == H5T_SGN_NONE;
+    unsigned flags = 0;
+    size_t ncd = 0;
+    int checked = dcpl >= 0 && H5Pget_filter_by_id2(dcpl, H5Z_FILTER_FLETCHER32, &flags, &ncd, NULL,
+                                                    0, NULL, NULL) >= 0;
     if (sp >= 0) H5Sclose(sp);
     if (ty >= 0) H5Tclose(ty);
-    if (ndims != 1 || !is_uint || have < 0 || (uint64_t)have != n)
-        return drnn_errf(err, errlen, 65,
-                         "corpus %s: %s does not match its attributes (damaged file?); re-create "
-                         "it with drnn-prep",
-                         c->path, path);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    H5Eclear2(H5E_DEFAULT);
+    if (ndims != 1 || !is_uint || have < 0 || (uint64_t)have != n) {
+        snprintf(what, sizeof what, "%s does not match its attributes", path);
+        return damaged(c, what, err, errlen);
+    }
+    if (!checked) {
+        snprintf(what, sizeof what, "%s has no Fletcher32 checksums", path);
+        return damaged(c, what, err, errlen);
+    }
     return 0;
 }
 
@@ -113,21 +140,23 @@ static int open_examples(corpus_t *c, int s, hid_t dapl, char *err, size_t errle
 }
 
 /* Checks split s's attributes against its datasets and opens them (tokens with a larger chunk
- * cache: B streams read from different chunks of the same dataset). A split is present when its
- * (source) tokens dataset is. */
+ * cache: B streams read from different chunks of the same dataset). The attributes (in checksummed
+ * metadata) say whether a split is present: <split>_tokens exists exactly when its group does. */
 static int open_split(corpus_t *c, int s, char *err, size_t errlen) {
     char path[32], attr[32];
     snprintf(path, sizeof path, "/%s/%s", corpus_split_names[s],
              is_pairs(c) ? "src_tokens" : "tokens");
-    snprintf(attr, sizeof attr, "%s_examples", corpus_split_names[s]);
-    if (!h5_exists(c->file, path)) {
-        if (strcmp(c->data, "text") && H5Aexists(c->file, attr) > 0)
-            return drnn_errf(err, errlen, 65,
-                             "corpus %s: %s is missing (damaged file?); re-create it with "
-                             "drnn-prep",
-                             c->path, path);
-        return 0;
+    snprintf(attr, sizeof attr, "%s_tokens", corpus_split_names[s]);
+    htri_t has_attr = H5Aexists(c->file, attr);
+    htri_t has_group = H5Lexists(c->file, corpus_split_names[s], H5P_DEFAULT);
+    H5Eclear2(H5E_DEFAULT);
+    if (has_attr < 0 || has_group < 0 || has_attr != has_group) {
+        char what[96];
+        snprintf(what, sizeof what, "split %s: attribute %s and group /%s disagree",
+                 corpus_split_names[s], attr, corpus_split_names[s]);
+        return damaged(c, what, err, errlen);
     }
+    if (!has_attr) return 0;
     uint64_t crc = 0;
     int rc = get_split_u64(c, s, "tokens", &c->tokens[s], err, errlen);
     if (rc == 0) rc = get_split_u64(c, s, "crc32", &crc, err, errlen);
@@ -141,18 +170,74 @@ static int open_split(corpus_t *c, int s, char *err, size_t errlen) {
     return rc;
 }
 
-/* The string table PATH (/vocab, /tgt_vocab, /labels), exactly N entries, into *out; or 65
- * naming ATTR, the attribute that gives N. */
-static int read_table(corpus_t *c, const char *path, const char *attr, int n, char ***out,
-                      char *err, size_t errlen) {
-    int have = 0;
-    if (h5_read_strings(c->file, path, out, &have) == 0 && have == n) return 0;
-    h5_free_strings(*out, have); /* have entries, not n */
-    *out = NULL;
-    return drnn_errf(err, errlen, 65,
-                     "corpus %s: %s is missing or does not have %s=%d entries; re-create it "
-                     "with drnn-prep",
-                     c->path, path, attr, n);
+static void table_free(table_t *t) {
+    free(t->bytes);
+    free(t->s);
+    t->bytes = NULL;
+    t->s = NULL;
+}
+
+/* Cuts the LEN bytes of T (NUL-terminated entries) into exactly N entries. */
+static int table_split(table_t *t, size_t len, int n) {
+    int k = 0;
+    if (len == 0 || t->bytes[len - 1] != '\0') return -1;
+    t->s = malloc((size_t)n * sizeof *t->s);
+    if (!t->s) return -1;
+    for (size_t at = 0; at < len; at += strlen(t->bytes + at) + 1) {
+        if (k == n) return -1;
+        t->s[k++] = t->bytes + at;
+    }
+    return k == n ? 0 : -1;
+}
+
+/* Reads the 1-D uint8 dataset PATH whole into T->bytes (*len bytes, at most MAX). */
+static int table_read(corpus_t *c, const char *path, size_t max, table_t *t, size_t *len) {
+    int rc = -1;
+    hid_t d = H5Dopen2(c->file, path, H5P_DEFAULT);
+    hid_t ty = d >= 0 ? H5Dget_type(d) : -1, sp = d >= 0 ? H5Dget_space(d) : -1;
+    hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    if (ty >= 0 && H5Tget_class(ty) == H5T_INTEGER && H5Tget_size(ty) == 1 && sp >= 0 &&
+        H5Sget_simple_extent_ndims(sp) == 1 && n > 0 && (size_t)n <= max) {
+        t->bytes = malloc((size_t)n);
+        if (t->bytes && H5Dread(d, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, t->bytes) >= 0)
+            rc = 0;
+        *len = (size_t)n;
+    }
+    if (sp >= 0) H5Sclose(sp);
+    if (ty >= 0) H5Tclose(ty);
+    if (d >= 0) H5Dclose(d);
+    H5Eclear2(H5E_DEFAULT);
+    return rc;
+}
+
+/* The string table NAME (/vocab, /tgt_vocab, /labels), exactly N entries (ATTR gives N), into
+ * *T, verified against the attribute NAME_crc32 before any entry is used. */
+static int read_table(corpus_t *c, const char *name, const char *attr, int n, table_t *t, char *err,
+                      size_t errlen) {
+    char path[32], crc_attr[32], what[128];
+    uint64_t want = 0;
+    size_t len = 0;
+    snprintf(path, sizeof path, "/%s", name);
+    snprintf(crc_attr, sizeof crc_attr, "%s_crc32", name);
+    if (h5_attr_get_u64(c->file, crc_attr, &want) < 0) {
+        snprintf(what, sizeof what, "attribute %s is missing", crc_attr);
+        return damaged(c, what, err, errlen);
+    }
+    /* A bound for the allocation: words have at most TOK_WORD_MAX bytes; label names less than
+     * the 1 GiB left for them. */
+    if (table_read(c, path, (size_t)n * 1100u + (1u << 30), t, &len) != 0) {
+        snprintf(what, sizeof what, "%s is missing or unreadable", path);
+        return damaged(c, what, err, errlen);
+    }
+    if (crc32_z(0, (const unsigned char *)t->bytes, len) != want) {
+        snprintf(what, sizeof what, "%s does not match its checksum %s", path, crc_attr);
+        return damaged(c, what, err, errlen);
+    }
+    if (table_split(t, len, n) != 0) {
+        snprintf(what, sizeof what, "%s does not have %s=%d entries", path, attr, n);
+        return damaged(c, what, err, errlen);
+    }
+    return 0;
 }
 
 /* Pair data: tgt_vocab_size, shared_vocab and /tgt_vocab (equal to /vocab when shared). */
@@ -164,12 +249,13 @@ static int open_pairs(corpus_t *c, char *err, size_t errlen) {
                          "corpus %s: attribute tgt_vocab_size or shared_vocab is missing or "
                          "invalid; re-create it with drnn-prep",
                          c->path);
-    int rc = read_table(c, "/tgt_vocab", "tgt_vocab_size", (int)tv, &c->tgt_vocab, err, errlen);
+    int rc = read_table(c, "tgt_vocab", "tgt_vocab_size", (int)tv, &c->tgt_vocab, err, errlen);
     if (rc) return rc;
     c->tgt_vocab_size = (int)tv;
     c->shared_vocab = (int)shared;
     int same = c->tgt_vocab_size == c->vocab_size;
-    for (int i = 0; same && i < c->vocab_size; i++) same = !strcmp(c->vocab[i], c->tgt_vocab[i]);
+    for (int i = 0; same && i < c->vocab_size; i++)
+        same = !strcmp(c->vocab.s[i], c->tgt_vocab.s[i]);
     if (shared && !same)
         return drnn_errf(err, errlen, 65,
                          "corpus %s: shared_vocab=1 but /tgt_vocab differs from /vocab (damaged "
@@ -178,15 +264,11 @@ static int open_pairs(corpus_t *c, char *err, size_t errlen) {
     return 0;
 }
 
-/* The data attribute ("text" when missing) and what labelled or pair data adds. */
+/* The data attribute and what labelled or pair data adds. */
 static int open_data_kind(corpus_t *c, char *err, size_t errlen) {
     int64_t nl = 0;
-    if (H5Aexists(c->file, "data") <= 0)
-        snprintf(c->data, sizeof c->data, "text");
-    else if (h5_attr_get_string(c->file, "data", c->data, sizeof c->data) < 0)
-        return drnn_errf(err, errlen, 65,
-                         "corpus %s: attribute data is invalid; re-create it with drnn-prep",
-                         c->path);
+    if (h5_attr_get_string(c->file, "data", c->data, sizeof c->data) < 0)
+        return damaged(c, "attribute data is missing or invalid", err, errlen);
     if (strcmp(c->data, "text") == 0) return 0;
     if (strcmp(c->data, "pairs") == 0) return open_pairs(c, err, errlen);
     if (strcmp(c->data, "labels") != 0)
@@ -199,44 +281,42 @@ static int open_data_kind(corpus_t *c, char *err, size_t errlen) {
                          "corpus %s: attribute num_labels is missing or invalid; re-create it "
                          "with drnn-prep",
                          c->path);
-    int rc = read_table(c, "/labels", "num_labels", (int)nl, &c->labels, err, errlen);
+    int rc = read_table(c, "labels", "num_labels", (int)nl, &c->labels, err, errlen);
     if (rc == 0) c->num_labels = (int)nl;
     return rc;
 }
 
-int corpus_open(corpus_t **out, const char *path, char *err, size_t errlen) {
-    struct stat st;
-    *out = NULL;
-    if (stat(path, &st) != 0)
-        return drnn_errf(err, errlen, 66, "corpus %s: %s; create one with drnn-prep", path,
-                         strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return drnn_errf(err, errlen, 66, "corpus %s: not a regular file", path);
-    FILE *probe = fopen(path, "rb");
-    if (!probe) return drnn_errf(err, errlen, 66, "corpus %s: %s", path, strerror(errno));
-    fclose(probe);
-    h5_quiet();
-    if (H5Fis_hdf5(path) <= 0)
-        return drnn_errf(
-            err, errlen, 65,
-            "corpus %s: not a drnn corpus (not an HDF5 file); create one with drnn-prep", path);
+/* Opens PATH in this process: corpus_open without the child. */
+static int open_here(corpus_t **out, const char *path, char *err, size_t errlen) {
     corpus_t *c = calloc(1, sizeof *c);
-    if (!c) return drnn_errf(err, errlen, 70, "out of memory");
+    if (!c || !(c->path = strdup(path))) {
+        free(c);
+        return drnn_errf(err, errlen, 70, "out of memory opening corpus %s", path);
+    }
     for (int s = 0; s < CORPUS_NSPLITS; s++)
         c->dset[s] = c->offsets[s] = c->label_ids[s] = c->tgt_dset[s] = c->tgt_offsets[s] = -1;
-    c->path = strdup(path);
     int rc = 0;
     char fmt[64];
     int64_t version = 0, vsize = 0;
-    c->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (c->file < 0) {
+    h5_quiet();
+    if (H5Fis_hdf5(path) <= 0) {
         rc = drnn_errf(err, errlen, 65,
-                       "corpus %s: HDF5 cannot open it (damaged?); re-create it with drnn-prep",
+                       "corpus %s: not a drnn corpus (not an HDF5 file); create one with drnn-prep",
                        path);
         goto out;
     }
-    if (h5_attr_get_string(c->file, "format", fmt, sizeof fmt) < 0 ||
-        strcmp(fmt, CORPUS_FORMAT) != 0) {
+    c->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (c->file < 0) {
+        rc = damaged(c, "HDF5 cannot open it", err, errlen);
+        goto out;
+    }
+    /* An attribute libhdf5 cannot read (its checksum failed) is damage, not another format. */
+    htri_t has_format = H5Aexists(c->file, "format");
+    if (has_format != 0 && h5_attr_get_string(c->file, "format", fmt, sizeof fmt) < 0) {
+        rc = damaged(c, "attribute format is unreadable", err, errlen);
+        goto out;
+    }
+    if (has_format == 0 || strcmp(fmt, CORPUS_FORMAT) != 0) {
         rc = drnn_errf(
             err, errlen, 65,
             "corpus %s: not a drnn corpus (no format=\"drnn-corpus\" attribute); create one "
@@ -245,24 +325,20 @@ int corpus_open(corpus_t **out, const char *path, char *err, size_t errlen) {
         goto out;
     }
     if (h5_attr_get_i64(c->file, "version", &version) < 0 || version != CORPUS_VERSION) {
-        rc = drnn_errf(
-            err, errlen, 65,
-            "corpus %s: format version %lld, this drnn reads version %d; re-create it with "
-            "this drnn-prep",
-            path, (long long)version, CORPUS_VERSION);
+        rc = drnn_errf(err, errlen, 65,
+                       "corpus %s: format version %lld, this drnn reads version %d (checksummed "
+                       "vocabulary and tokens); re-create it with this drnn-prep from the text",
+                       path, (long long)version, CORPUS_VERSION);
         goto out;
     }
     if (h5_attr_get_string(c->file, "tokenizer", c->tokenizer, sizeof c->tokenizer) < 0 ||
         h5_attr_get_i64(c->file, "vocab_size", &vsize) < 0 || vsize <= 0 || vsize > (1 << 26) ||
         h5_attr_get_string(c->file, "uuid", c->uuid, sizeof c->uuid) < 0) {
-        rc = drnn_errf(err, errlen, 65,
-                       "corpus %s: attribute tokenizer, vocab_size or uuid missing or invalid; "
-                       "re-create it with drnn-prep",
-                       path);
+        rc = damaged(c, "attribute tokenizer, vocab_size or uuid missing or invalid", err, errlen);
         goto out;
     }
     c->vocab_size = (int)vsize;
-    rc = read_table(c, "/vocab", "vocab_size", c->vocab_size, &c->vocab, err, errlen);
+    rc = read_table(c, "vocab", "vocab_size", c->vocab_size, &c->vocab, err, errlen);
     if (rc == 0) rc = open_data_kind(c, err, errlen);
     for (int s = 0; s < CORPUS_NSPLITS && rc == 0; s++) rc = open_split(c, s, err, errlen);
 out:
@@ -274,6 +350,105 @@ out:
     return 0;
 }
 
+/* ---- the first open, in a child process ---------------------------------------------------- */
+
+static double g_check_cap; /* corpus_set_check_timeout; 0: none */
+
+void corpus_set_check_timeout(double seconds) {
+    g_check_cap = seconds;
+}
+
+/* N elements of SIZE bytes, or NULL (also for N beyond what size_t holds). */
+static void *alloc_n(uint64_t n, size_t size) {
+    return n < SIZE_MAX / size ? malloc((size_t)(n ? n : 1) * size) : NULL;
+}
+
+/* What the readers of split s read whole (every offset and label), and the first and last id
+ * of each of its token datasets, so that the chunk indexes are read once where a crash or a
+ * hang costs nothing. */
+static int probe_split(corpus_t *c, int s, char *err, size_t errlen) {
+    uint64_t n = c->examples[s];
+    uint64_t *a = alloc_n(n + 1, sizeof *a), *b = alloc_n(n + 1, sizeof *b);
+    uint32_t *lab = alloc_n(n, sizeof *lab), id;
+    int rc = a && b && lab ? 0 : drnn_errf(err, errlen, 70, "out of memory checking %s", c->path);
+    if (rc == 0 && c->num_labels) rc = corpus_read_examples(c, s, a, lab, err, errlen);
+    if (rc == 0 && is_pairs(c)) rc = corpus_read_pair_offsets(c, s, a, b, err, errlen);
+    for (int side = 0; side < 1 + is_pairs(c) && rc == 0; side++) {
+        uint64_t len = side ? c->tgt_tokens[s] : c->tokens[s];
+        for (int end = 0; end < 2 && rc == 0 && len > 0; end++) {
+            uint64_t at = end ? len - 1 : 0;
+            rc = side ? corpus_read_side(c, s, 1, at, 1, &id, err, errlen)
+                      : corpus_read(c, s, at, 1, &id, err, errlen);
+        }
+    }
+    free(a);
+    free(b);
+    free(lab);
+    return rc;
+}
+
+/* Runs in the child (ARG: the path): everything corpus_open does, and probe_split. */
+static int check_child(void *arg, char *err, size_t errlen) {
+    /* Test-only knob: the check dies or loops, as libhdf5 does on some damaged files. */
+    const char *knob = getenv("DRNN_TEST_CORPUS_CHECK");
+    if (knob && !strcmp(knob, "crash")) abort();
+    while (knob && !strcmp(knob, "hang")) pause();
+    corpus_t *c = NULL;
+    int rc = open_here(&c, arg, err, errlen);
+    for (int s = 0; s < CORPUS_NSPLITS && rc == 0; s++) rc = probe_split(c, s, err, errlen);
+    corpus_close(c);
+    return rc;
+}
+
+/* How long the child may take: metadata, tables and offsets are small next to the tokens. */
+static double check_timeout(const struct stat *st) {
+    double t = CORPUS_CHECK_TIMEOUT + (double)st->st_size / 200e6;
+    /* Test-only knob (shared with io/weights.c): files that hang libhdf5 need not cost 30 s. */
+    const char *knob = getenv("DRNN_TEST_ISOLATE_TIMEOUT");
+    if (knob && atof(knob) > 0) t = atof(knob);
+    return g_check_cap > 0 && g_check_cap < t ? g_check_cap : t;
+}
+
+int corpus_open(corpus_t **out, const char *path, char *err, size_t errlen) {
+    struct stat st;
+    char copy[PATH_MAX];
+    *out = NULL;
+    if (stat(path, &st) != 0)
+        return drnn_errf(err, errlen, 66, "corpus %s: %s; create one with drnn-prep", path,
+                         strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return drnn_errf(err, errlen, 66, "corpus %s: not a regular file", path);
+    FILE *probe = fopen(path, "rb");
+    if (!probe) return drnn_errf(err, errlen, 66, "corpus %s: %s", path, strerror(errno));
+    fclose(probe);
+    if (snprintf(copy, sizeof copy, "%s", path) >= (int)sizeof copy)
+        return drnn_errf(err, errlen, 66, "corpus %.200s...: path too long", path);
+    isolate_result_t res;
+    double timeout = check_timeout(&st);
+    if (isolate_run(&res, check_child, copy, timeout, err, errlen) != 0) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", err);
+        return drnn_errf(err, errlen, 70, "corpus %s: cannot check it: %s", path, why);
+    }
+    if (res.status == ISOLATE_CRASHED)
+        return drnn_errf(err, errlen, 65,
+                         "corpus %s: the file is damaged (libhdf5 died reading it, signal %d); "
+                         "re-create it with drnn-prep",
+                         path, res.signal);
+    if (res.status == ISOLATE_TIMEOUT)
+        return drnn_errf(err, errlen, 65,
+                         "corpus %s: the file is damaged (libhdf5 still reading it after %.0f s); "
+                         "re-create it with drnn-prep",
+                         path, timeout);
+    if (res.code != 0 && !err[0])
+        return drnn_errf(err, errlen, 65,
+                         "corpus %s: the file is damaged (its check exited with %d); re-create it "
+                         "with drnn-prep",
+                         path, res.code);
+    if (res.code != 0) return res.code;
+    return open_here(out, path, err, errlen);
+}
+
 void corpus_close(corpus_t *c) {
     if (!c) return;
     for (int s = 0; s < CORPUS_NSPLITS; s++) {
@@ -283,10 +458,10 @@ void corpus_close(corpus_t *c) {
         if (c->tgt_dset[s] >= 0) H5Dclose(c->tgt_dset[s]);
         if (c->tgt_offsets[s] >= 0) H5Dclose(c->tgt_offsets[s]);
     }
-    if (c->file >= 0 && c->file != 0) H5Fclose(c->file);
-    h5_free_strings(c->vocab, c->vocab_size);
-    h5_free_strings(c->labels, c->num_labels);
-    h5_free_strings(c->tgt_vocab, c->tgt_vocab_size);
+    if (c->file > 0) H5Fclose(c->file);
+    table_free(&c->vocab);
+    table_free(&c->labels);
+    table_free(&c->tgt_vocab);
     free(c->path);
     free(c);
 }
@@ -301,7 +476,7 @@ int corpus_vocab_size(const corpus_t *c) {
     return c->vocab_size;
 }
 const char *const *corpus_vocab(const corpus_t *c) {
-    return (const char *const *)c->vocab;
+    return (const char *const *)c->vocab.s;
 }
 const char *corpus_uuid(const corpus_t *c) {
     return c->uuid;
@@ -319,7 +494,7 @@ int corpus_num_labels(const corpus_t *c) {
     return c->num_labels;
 }
 const char *const *corpus_label_names(const corpus_t *c) {
-    return (const char *const *)c->labels;
+    return (const char *const *)c->labels.s;
 }
 uint64_t corpus_split_examples(const corpus_t *c, int split) {
     return c->examples[split];
@@ -328,7 +503,7 @@ int corpus_tgt_vocab_size(const corpus_t *c) {
     return c->tgt_vocab_size;
 }
 const char *const *corpus_tgt_vocab(const corpus_t *c) {
-    return (const char *const *)c->tgt_vocab;
+    return (const char *const *)c->tgt_vocab.s;
 }
 int corpus_shared_vocab(const corpus_t *c) {
     return c->shared_vocab;
@@ -340,9 +515,11 @@ uint64_t corpus_split_tgt_tokens(const corpus_t *c, int split) {
 /* Reads the whole 1-D dataset D as MTYPE into DST. */
 static int read_all(const corpus_t *c, hid_t d, hid_t mtype, void *dst, const char *what, int split,
                     char *err, size_t errlen) {
+    char msg[64];
     if (H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) >= 0) return 0;
-    return drnn_errf(err, errlen, 65, "corpus %s: cannot read /%s/%s (damaged file?)", c->path,
-                     corpus_split_names[split], what);
+    H5Eclear2(H5E_DEFAULT);
+    snprintf(msg, sizeof msg, "cannot read /%s/%s", corpus_split_names[split], what);
+    return damaged(c, msg, err, errlen);
 }
 
 /* 65 for a corpus that does not hold the data WANT ("labels", "pairs"). */
@@ -428,9 +605,12 @@ static int read_ids(corpus_t *c, hid_t d, int s, const char *name, uint64_t tota
              H5Dread(d, H5T_NATIVE_UINT32, msp, fsp, H5P_DEFAULT, dst) >= 0;
     if (msp >= 0) H5Sclose(msp);
     if (fsp >= 0) H5Sclose(fsp);
-    if (!ok)
-        return drnn_errf(err, errlen, 65, "corpus %s: cannot read /%s/%s (damaged file?)", c->path,
-                         corpus_split_names[s], name);
+    if (!ok) {
+        char msg[64];
+        H5Eclear2(H5E_DEFAULT);
+        snprintf(msg, sizeof msg, "cannot read /%s/%s", corpus_split_names[s], name);
+        return damaged(c, msg, err, errlen);
+    }
     for (uint64_t i = 0; i < n; i++)
         if (dst[i] >= (uint32_t)vsize)
             return drnn_errf(

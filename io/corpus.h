@@ -1,17 +1,23 @@
 /* io/corpus.h — reading drnn corpus files (DESIGN §6).
  *
  * A corpus is an HDF5 file written by drnn-prep (layout in io/corpus_write.h): scalar attributes
- * (format, version, data, tokenizer, vocab_size, uuid, <split>_tokens, <split>_crc32), /vocab (one
- * string per id) and 1-D token datasets /train/tokens, /valid/tokens, /test/tokens. Labelled data
- * (data = "labels") adds num_labels, <split>_examples, /labels (one name per label id) and per
- * split /SPLIT/offsets [n+1] and /SPLIT/labels [n]: example i is the tokens [offsets[i],
- * offsets[i+1]) with label labels[i]. Pair data (data = "pairs", for seq2seq) has a source and a
- * target vocabulary (/vocab and /tgt_vocab, seq2seq specials <unk> <pad> <bos> <eos> first) and
- * per split /SPLIT/src_tokens, /SPLIT/src_offsets [n+1], /SPLIT/tgt_tokens, /SPLIT/tgt_offsets
- * [n+1]: pair i is source tokens [src_offsets[i], src_offsets[i+1]) and target tokens
- * [tgt_offsets[i], tgt_offsets[i+1]), the target without <bos>/<eos>. A file without a data
- * attribute is text. Readers trust the attributes and never re-read the data to verify it. This
- * module makes no MPI calls.
+ * (format, version, data, tokenizer, vocab_size, vocab_crc32, uuid, <split>_tokens,
+ * <split>_crc32), /vocab (a string table: every entry followed by a NUL, as uint8) and 1-D token
+ * datasets /train/tokens, /valid/tokens, /test/tokens. Labelled data (data = "labels") adds
+ * num_labels, labels_crc32, <split>_examples, /labels (one name per label id) and per split
+ * /SPLIT/offsets [n+1] and /SPLIT/labels [n]: example i is the tokens [offsets[i], offsets[i+1])
+ * with label labels[i]. Pair data (data = "pairs", for seq2seq) has a source and a target
+ * vocabulary (/vocab and /tgt_vocab with tgt_vocab_crc32, seq2seq specials <unk> <pad> <bos>
+ * <eos> first) and per split /SPLIT/src_tokens, /SPLIT/src_offsets [n+1], /SPLIT/tgt_tokens,
+ * /SPLIT/tgt_offsets [n+1]: pair i is source tokens [src_offsets[i], src_offsets[i+1]) and target
+ * tokens [tgt_offsets[i], tgt_offsets[i+1]), the target without <bos>/<eos>.
+ *
+ * Integrity (DESIGN §6, §8): libhdf5 checksums the file's metadata (latest format); the string
+ * tables are checked against their CRC32 attributes before any entry is used; every split dataset
+ * carries Fletcher32, which libhdf5 checks on every chunk it reads (a failed check is a read
+ * error: 65). corpus_open first opens the file in a child process (io/isolate.h), so a file that
+ * crashes libhdf5 or makes it loop is reported as damaged (65) instead. Readers never re-read the
+ * data to verify it. This module makes no MPI calls.
  */
 #ifndef DRNN_IO_CORPUS_H
 #define DRNN_IO_CORPUS_H
@@ -19,21 +25,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CORPUS_FORMAT  "drnn-corpus"
-#define CORPUS_VERSION 1
+/* Version 1 (variable-length /vocab strings, no checksums) is refused with 65: re-run drnn-prep. */
+#define CORPUS_FORMAT        "drnn-corpus"
+#define CORPUS_VERSION       2
+#define CORPUS_CHECK_TIMEOUT 30 /* s, plus 1 s per 200 MB, for corpus_open's child */
 
 enum { CORPUS_TRAIN = 0, CORPUS_VALID = 1, CORPUS_TEST = 2, CORPUS_NSPLITS = 3 };
 extern const char *const corpus_split_names[CORPUS_NSPLITS];
 
 typedef struct corpus corpus_t;
 
-/* Opens PATH read-only and checks format, version and attributes, and that every present split's
- * datasets exist with the sizes the attributes give (for labelled data also num_labels >= 1 and
- * /labels with that many names; for pair data tgt_vocab_size, shared_vocab and /tgt_vocab with
- * that many entries, equal to /vocab when shared). Returns 0 and sets *out, or returns a sysexits
- * code (66 missing/unreadable, 65 not a drnn corpus or damaged) with a one-line message naming the
- * file in err. The caller owns *out (corpus_close). */
+/* Opens PATH read-only and checks format, version and attributes, the string tables against their
+ * CRC32s, and that every present split's datasets exist with the sizes the attributes give and
+ * with Fletcher32 (for labelled data also num_labels >= 1 and /labels with that many names; for
+ * pair data tgt_vocab_size, shared_vocab and /tgt_vocab with that many entries, equal to /vocab
+ * when shared). All of that, and reading every split's offsets and labels, happens first in a
+ * child process that may take CORPUS_CHECK_TIMEOUT s (see corpus_set_check_timeout); a child that
+ * dies or is still busy then means a damaged file. Returns 0 and sets *out, or returns a sysexits
+ * code (66 missing/unreadable, 65 not a drnn corpus, an older version or damaged, 70 no fork or
+ * memory) with a one-line message naming the file in err. The caller owns *out (corpus_close). */
 int corpus_open(corpus_t **out, const char *path, char *err, size_t errlen);
+/* Caps the child's time (seconds; <= 0: no cap), process-wide: drnn-train passes half its
+ * --hang-timeout (at least 5 s), so a corpus that hangs libhdf5 is damaged data (65), not a hang
+ * (70). */
+void corpus_set_check_timeout(double seconds);
 void corpus_close(corpus_t *c);
 
 const char *corpus_path(const corpus_t *c);
@@ -59,7 +74,8 @@ int corpus_read_examples(corpus_t *c, int split, uint64_t *offsets, uint32_t *la
                          size_t errlen);
 
 /* Reads N token ids of SPLIT (text, labelled, or the source side of pairs) starting at OFF into
- * DST. Returns 0, or 65 with a message in err (out of range, read error, id >= vocab_size). */
+ * DST. Returns 0, or 65 with a message in err (out of range, read error — a chunk that fails its
+ * Fletcher32 check among them —, id >= vocab_size). */
 int corpus_read(corpus_t *c, int split, uint64_t off, uint64_t n, uint32_t *dst, char *err,
                 size_t errlen);
 

@@ -36,6 +36,9 @@ typedef struct {
 enum { COL_TOKENS, COL_OFFSETS, COL_LABELS, COL_TGT_TOKENS, COL_TGT_OFFSETS, NCOLS };
 enum { DATA_TEXT, DATA_LABELS, DATA_PAIRS, NDATA };
 static const char *const data_names[NDATA] = {"text", "labels", "pairs"};
+/* The string tables; each has a <name>_crc32 attribute. */
+enum { TABLE_VOCAB, TABLE_LABELS, TABLE_TGT_VOCAB, NTABLES };
+static const char *const table_names[NTABLES] = {"vocab", "labels", "tgt_vocab"};
 /* Dataset names of each kind of data; NULL: the column is not used. */
 static const char *const col_names[NDATA][NCOLS] = {
     {"tokens"},
@@ -59,6 +62,8 @@ struct corpus_writer {
     char tokenizer[8];
     char uuid[33];
     char *path, *tmp;
+    uint32_t table_crc[NTABLES]; /* of /vocab, /labels, /tgt_vocab as stored */
+    unsigned tables;             /* bit t: table t is written */
     split_out_t split[CORPUS_NSPLITS];
 };
 
@@ -176,22 +181,36 @@ static void pack_u64(unsigned char *dst, uint64_t v, int width) {
 
 /* ---- string tables and split datasets ------------------------------------------------------- */
 
-/* NAME: 1-D variable-length strings (as /vocab and /labels are read back by h5_read_strings). */
-static int write_strings(corpus_writer_t *w, const char *name, H5T_cset_t cset,
-                         const char *const *strings, size_t n, char *err, size_t errlen) {
+/* Table T: its entries, each followed by a NUL, as one 1-D uint8 dataset (no variable-length
+ * strings: libhdf5 keeps those in its global heap, which has no checksum); their crc32 is kept
+ * for the <name>_crc32 attribute. */
+static int write_strings(corpus_writer_t *w, int t, const char *const *strings, size_t n, char *err,
+                         size_t errlen) {
+    const char *name = table_names[t];
     int rc = 0;
     char what[64];
-    hsize_t dims = n;
-    hid_t t = H5Tcopy(H5T_C_S1), space = -1, d = -1;
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) len += strlen(strings[i]) + 1;
+    unsigned char *bytes = malloc(len), *p = bytes;
+    if (!bytes) return drnn_errf(err, errlen, 70, "out of memory writing '%s'", w->tmp);
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(strings[i]) + 1;
+        memcpy(p, strings[i], l);
+        p += l;
+    }
+    w->table_crc[t] = (uint32_t)crc32_z(0, bytes, len);
+    hsize_t dims = len;
+    hid_t space = H5Screate_simple(1, &dims, NULL), d = -1;
     snprintf(what, sizeof what, "writing /%s", name);
-    if (t < 0 || H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, cset) < 0 ||
-        (space = H5Screate_simple(1, &dims, NULL)) < 0 ||
-        (d = H5Dcreate2(w->file, name, t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
-        H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, strings) < 0)
+    if (space < 0 ||
+        (d = H5Dcreate2(w->file, name, H5T_STD_U8LE, space, H5P_DEFAULT, H5P_DEFAULT,
+                        H5P_DEFAULT)) < 0 ||
+        H5Dwrite(d, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes) < 0)
         rc = h5_fail(w, what, err, errlen);
     if (d >= 0 && H5Dclose(d) < 0 && rc == 0) rc = h5_fail(w, what, err, errlen);
     if (space >= 0) H5Sclose(space);
-    if (t >= 0) H5Tclose(t);
+    free(bytes);
+    if (rc == 0) w->tables |= 1u << t;
     return rc;
 }
 
@@ -204,9 +223,10 @@ static int column_create(corpus_writer_t *w, hid_t group, const char *name, colu
     if (!c->buf) return drnn_errf(err, errlen, 70, "out of memory writing '%s'", w->tmp);
     hid_t space = H5Screate_simple(1, &dims, &maxdims); /* extended at every flush */
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    /* Shuffle before deflate: the high bytes of 16/32/64-bit values are mostly 0. */
+    /* Shuffle before deflate: the high bytes of 16/32/64-bit values are mostly 0. Fletcher32
+     * last, so libhdf5 checks each stored chunk before it inflates it. */
     if (space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, 1, &chunk) < 0 || H5Pset_shuffle(dcpl) < 0 ||
-        H5Pset_deflate(dcpl, DEFLATE_LEVEL) < 0 ||
+        H5Pset_deflate(dcpl, DEFLATE_LEVEL) < 0 || H5Pset_fletcher32(dcpl) < 0 ||
         (c->dset = H5Dcreate2(group, name, c->type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
         rc = h5_fail(w, "creating a dataset", err, errlen);
     if (dcpl >= 0) H5Pclose(dcpl);
@@ -363,8 +383,8 @@ int corpus_writer_open(corpus_writer_t **out, const char *path, const char *toke
         goto fail;
     }
     if ((rc = writer_create_file(w, err, errlen)) != 0) goto fail;
-    H5T_cset_t cset = strcmp(tokenizer, "byte") == 0 ? H5T_CSET_ASCII : H5T_CSET_UTF8;
-    if ((rc = write_strings(w, "vocab", cset, vocab, vocab_size, err, errlen)) != 0) goto fail;
+    rc = write_strings(w, TABLE_VOCAB, vocab, vocab_size, err, errlen);
+    if (rc) goto fail;
     *out = w;
     return 0;
 fail:
@@ -387,7 +407,7 @@ int corpus_writer_set_labels(corpus_writer_t *w, const char *const *names, size_
                              size_t errlen) {
     if (n < 1 || n > INT32_MAX) return drnn_errf(err, errlen, 64, "%zu labels is out of range", n);
     int rc = set_data(w, DATA_LABELS, err, errlen);
-    if (rc == 0) rc = write_strings(w, "labels", H5T_CSET_UTF8, names, n, err, errlen);
+    if (rc == 0) rc = write_strings(w, TABLE_LABELS, names, n, err, errlen);
     if (rc == 0) w->num_labels = (uint32_t)n;
     return rc;
 }
@@ -397,8 +417,7 @@ int corpus_writer_set_pairs(corpus_writer_t *w, const char *const *tgt_vocab, si
     if (tgt_size < 1 || tgt_size > INT32_MAX)
         return drnn_errf(err, errlen, 64, "target vocabulary size %zu is out of range", tgt_size);
     int rc = set_data(w, DATA_PAIRS, err, errlen);
-    H5T_cset_t cset = strcmp(w->tokenizer, "byte") == 0 ? H5T_CSET_ASCII : H5T_CSET_UTF8;
-    if (rc == 0) rc = write_strings(w, "tgt_vocab", cset, tgt_vocab, tgt_size, err, errlen);
+    if (rc == 0) rc = write_strings(w, TABLE_TGT_VOCAB, tgt_vocab, tgt_size, err, errlen);
     if (rc) return rc;
     w->tgt_vocab_size = (uint32_t)tgt_size;
     w->shared_vocab = shared != 0;
@@ -528,6 +547,12 @@ static int write_attributes(corpus_writer_t *w) {
               attr_string(root, "tokenizer", w->tokenizer) < 0 ||
               attr_i32(root, "vocab_size", (int)w->vocab_size) < 0 ||
               attr_string(root, "uuid", w->uuid) < 0;
+    for (int t = 0; t < NTABLES && !bad; t++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s_crc32", table_names[t]);
+        if (w->tables >> t & 1)
+            bad = attr_write(root, name, H5T_STD_U32LE, H5T_NATIVE_UINT32, &w->table_crc[t]) < 0;
+    }
     if (!bad && w->data == DATA_LABELS) bad = attr_i32(root, "num_labels", (int)w->num_labels) < 0;
     if (!bad && w->data == DATA_PAIRS)
         bad = attr_i32(root, "tgt_vocab_size", (int)w->tgt_vocab_size) < 0 ||

@@ -1,38 +1,44 @@
 /* io/corpus_write.h — writing drnn corpus files (DESIGN §6); io/corpus.h reads them.
  *
- * File layout (HDF5, latest file format):
- *   root attributes, scalar: format "drnn-corpus", version 1 (int32), data ("text", "labels" or
- *     "pairs"; readers take a missing data attribute for "text"), tokenizer ("byte", "char",
- *     "word"), vocab_size (int32), uuid (32 lowercase hex digits from /dev/urandom), and for each
- *     present split <split>_tokens (uint64) and <split>_crc32 (uint32). Labelled data adds
- *     num_labels (int32) and <split>_examples (uint64). Pair data adds tgt_vocab_size (int32),
- *     shared_vocab (int32, 0 or 1), <split>_examples (uint64, the pairs) and <split>_tgt_tokens
- *     (uint64); its vocab_size and <split>_tokens are the source side's. Strings are
- *     fixed-length, NUL-terminated, ASCII.
- *   /vocab: 1-D variable-length strings, one per id (UTF-8 for char and word, ASCII for byte).
+ * File layout (HDF5, latest file format, whose metadata libhdf5 checksums), version 2:
+ *   root attributes, scalar: format "drnn-corpus", version 2 (int32), data ("text", "labels" or
+ *     "pairs"), tokenizer ("byte", "char", "word"), vocab_size (int32), vocab_crc32 (uint32),
+ *     uuid (32 lowercase hex digits from /dev/urandom), and for each present split
+ *     <split>_tokens (uint64) and <split>_crc32 (uint32). Labelled data adds num_labels (int32),
+ *     labels_crc32 (uint32) and <split>_examples (uint64). Pair data adds tgt_vocab_size (int32),
+ *     tgt_vocab_crc32 (uint32), shared_vocab (int32, 0 or 1), <split>_examples (uint64, the
+ *     pairs) and <split>_tgt_tokens (uint64); its vocab_size and <split>_tokens are the source
+ *     side's. Strings are fixed-length, NUL-terminated, ASCII.
+ *   String tables (/vocab, /labels, /tgt_vocab): 1-D uint8, contiguous: entry after entry, each
+ *     followed by one NUL byte (no entry holds a NUL: io/tokenize.h stores the NUL byte as "");
+ *     entry i is the i-th NUL-terminated string. <name>_crc32 is zlib's crc32 of all its bytes.
+ *     No variable-length strings: libhdf5 keeps those in its global heap, which has no checksum.
+ *   /vocab: one entry per id (UTF-8 for char and word, raw bytes for byte).
  *   /train/tokens, /valid/tokens, /test/tokens: 1-D unsigned little-endian ids of the smallest
  *     width that holds vocab_size - 1 (H5T_STD_U8LE, U16LE or U32LE).
  *   Labelled data (one example = a label and its text's tokens):
- *     /labels: the label names, 1-D variable-length UTF-8 strings like /vocab; label id = index.
+ *     /labels: the label names (UTF-8), a string table like /vocab; label id = index.
  *     /SPLIT/tokens: every example's tokens, concatenated in example order;
  *     /SPLIT/offsets: uint64 LE [n+1], example i is tokens [offsets[i], offsets[i+1]),
  *       offsets[0] = 0, offsets[n] = <split>_tokens;
  *     /SPLIT/labels: uint32 LE [n], the label id of each example.
  *   Pair data (one example = a source and a target sequence, each of at least one token; seq2seq
  *   vocabularies, io/tokenize.h: <unk> <pad> <bos> <eos> first):
- *     /tgt_vocab: the target vocabulary, strings like /vocab (a copy of /vocab when shared_vocab);
+ *     /tgt_vocab: the target vocabulary, a string table like /vocab (a copy of it when
+ *       shared_vocab);
  *     /SPLIT/src_tokens, /SPLIT/tgt_tokens: every pair's source (target) ids, concatenated in pair
  *       order, each of the smallest width for its own vocabulary; targets without <bos> or <eos>;
  *     /SPLIT/src_offsets, /SPLIT/tgt_offsets: uint64 LE [n+1] as for labelled data: pair i is
  *       src_tokens [src_offsets[i], src_offsets[i+1]) and tgt_tokens [tgt_offsets[i],
  *       tgt_offsets[i+1]); both start at 0 and end at <split>_tokens and <split>_tgt_tokens.
- *   Every dataset of a split is chunked by CORPUS_WRITE_CHUNK elements, shuffle + deflate level 4,
- *   unlimited max size. A split with no tokens (text) or no examples (labels) has neither a group
- *   nor attributes.
+ *   Every dataset of a split is chunked by CORPUS_WRITE_CHUNK elements, shuffle + deflate level 4
+ *   + Fletcher32 (libhdf5 verifies every chunk it reads), unlimited max size. A split with no
+ *   tokens (text) or no examples (labels) has neither a group nor attributes.
  *   <split>_crc32 is zlib's crc32 of the ids as stored (n * width little-endian bytes); for
  *   labelled data continued over the offsets (8 bytes each, LE) and then the labels (4 bytes, LE);
  *   for pair data the source ids as stored continued over the target ids as stored (the offsets
- *   are not part of it): crc32(crc32(0, src_tokens bytes), tgt_tokens bytes).
+ *   are not part of it): crc32(crc32(0, src_tokens bytes), tgt_tokens bytes). It identifies the
+ *   data (checkpoints record it); the Fletcher32 chunks are what readers verify.
  * The file is built as PATH.tmp.<pid> in PATH's folder and only appears as PATH, complete, after
  * corpus_writer_commit (close, fsync, rename, fsync of the folder). Every failure removes the
  * temporary file. No MPI.
@@ -47,11 +53,11 @@
 
 typedef struct corpus_writer corpus_writer_t;
 
-/* Creates PATH.tmp.<pid> and writes /vocab (VOCAB[0..vocab_size), copied; 1 <= vocab_size <=
- * INT32_MAX). TOKENIZER is "byte", "char" or "word". Returns 0 and sets *out (the caller must end
- * it with corpus_writer_commit or corpus_writer_abort), or 74 (cannot create or write the file),
- * 64 (bad arguments) or 70 (out of memory), with a one-line message in err and nothing left on
- * disk. */
+/* Creates PATH.tmp.<pid> and writes /vocab (VOCAB[0..vocab_size), no entry with a NUL byte;
+ * 1 <= vocab_size <= INT32_MAX). TOKENIZER is "byte", "char" or "word". Returns 0 and sets *out
+ * (the caller must end it with corpus_writer_commit or corpus_writer_abort), or 74 (cannot create
+ * or write the file), 64 (bad arguments) or 70 (out of memory), with a one-line message in err and
+ * nothing left on disk. */
 int corpus_writer_open(corpus_writer_t **out, const char *path, const char *tokenizer,
                        const char *const *vocab, size_t vocab_size, char *err, size_t errlen);
 

@@ -22,6 +22,7 @@
 
 #include "io/corpus.h"
 #include "model/lm.h"
+#include "tests/mutate.h"
 #include "trainer/train.h"
 #include "trainer/model_load.h"
 
@@ -30,91 +31,6 @@ typedef struct {
     unsigned char *data;
     size_t len;
 } blob_t;
-
-static int failures;
-#define FAIL(...)                                                                                  \
-    do {                                                                                           \
-        fprintf(stderr, "FAIL: " __VA_ARGS__);                                                     \
-        fputc('\n', stderr);                                                                       \
-        if (++failures > 20) exit(1);                                                              \
-    } while (0)
-
-static uint64_t rng_state;
-static uint64_t next(void) { /* splitmix64: the mutation choices only */
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-static size_t below(size_t n) {
-    return n ? (size_t)(next() % n) : 0;
-}
-
-static int slurp(const char *path, blob_t *b) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b->data = malloc((size_t)n + 1);
-    b->len = b->data && fread(b->data, 1, (size_t)n, f) == (size_t)n ? (size_t)n : 0;
-    fclose(f);
-    return b->len == (size_t)n ? 0 : -1;
-}
-
-static void spill(const char *path, const unsigned char *d, size_t n) {
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(d, 1, n, f) != n || fclose(f) != 0) {
-        fprintf(stderr, "fuzz_load: cannot write %s: %s\n", path, strerror(errno));
-        exit(2);
-    }
-}
-
-/* Mutates a copy of b into *out (*outlen), changing at least one byte, or removes it (returns 1:
- * do not write the file). kind names the mutation. */
-static int mutate(const blob_t *b, unsigned char *out, size_t *outlen, const char **kind,
-                  int allow_remove) {
-    memcpy(out, b->data, b->len);
-    *outlen = b->len;
-    for (;;) {
-        switch (below(allow_remove ? 6 : 5)) {
-        case 0: { /* 1..16 distinct bit flips */
-            *kind = "bit flips";
-            size_t k = 1 + below(16);
-            for (size_t i = 0; i < k; i++) out[below(b->len)] ^= (unsigned char)(1u << below(8));
-            break;
-        }
-        case 1:
-            *kind = "truncation";
-            *outlen = below(b->len);
-            break;
-        case 2: { /* a range of random bytes */
-            *kind = "random range";
-            size_t at = below(b->len), n = 1 + below(256);
-            for (size_t i = at; i < b->len && i < at + n; i++) out[i] = (unsigned char)next();
-            break;
-        }
-        case 3: { /* a range zeroed */
-            *kind = "zeroed range";
-            size_t at = below(b->len), n = 1 + below(4096);
-            for (size_t i = at; i < b->len && i < at + n; i++) out[i] = 0;
-            break;
-        }
-        case 4: { /* bytes appended */
-            *kind = "appended bytes";
-            size_t n = 1 + below(64);
-            for (size_t i = 0; i < n; i++) out[b->len + i] = (unsigned char)next();
-            *outlen = b->len + n;
-            break;
-        }
-        default:
-            *kind = "removed";
-            return 1;
-        }
-        if (*outlen != b->len || memcmp(out, b->data, b->len) != 0) return 0;
-        memcpy(out, b->data, b->len); /* the flips cancelled: try again */
-    }
-}
 
 static void write_run(const char *dir, const blob_t *files, int nfiles, int skip) {
     char p[8192];
@@ -129,7 +45,7 @@ static void write_run(const char *dir, const blob_t *files, int nfiles, int skip
             mkdir(p, 0755);
             *slash = '/';
         }
-        spill(p, files[i].data, files[i].len);
+        mut_write(p, files[i].data, files[i].len);
     }
 }
 
@@ -140,7 +56,7 @@ int main(int argc, char **argv) {
     }
     const char *run = argv[1], *work = argv[2];
     long nck = atol(argv[3]), nmodel = atol(argv[4]);
-    rng_state = strtoull(argv[5], NULL, 10);
+    mut_seed(strtoull(argv[5], NULL, 10));
     char p[8192], err[8192], line[256], name[64];
     if (strlen(run) > 3000 || strlen(work) > 3000) {
         fprintf(stderr, "fuzz_load: paths too long\n");
@@ -158,7 +74,8 @@ int main(int argc, char **argv) {
     }
     fclose(lf);
     snprintf(files[nfiles].rel, sizeof files[0].rel, "ckpt/latest");
-    if (slurp(p, &files[nfiles++])) return 2;
+    if (mut_read(p, &files[nfiles].data, &files[nfiles].len)) return 2;
+    nfiles++;
     snprintf(p, sizeof p, "%s/ckpt/%s", run, name);
     DIR *d = opendir(p);
     if (!d) {
@@ -169,7 +86,8 @@ int main(int argc, char **argv) {
         if (e->d_name[0] == '.') continue;
         snprintf(files[nfiles].rel, sizeof files[0].rel, "ckpt/%s/%.150s", name, e->d_name);
         snprintf(p, sizeof p, "%s/%s", run, files[nfiles].rel);
-        if (slurp(p, &files[nfiles++])) return 2;
+        if (mut_read(p, &files[nfiles].data, &files[nfiles].len)) return 2;
+        nfiles++;
     }
     closedir(d);
     printf("checkpoint %s: %d files\n", name, nfiles);
@@ -190,14 +108,14 @@ int main(int argc, char **argv) {
     unsigned char *buf = malloc(maxlen + 64);
     long rejected = 0, harmless = 0, harmless_of[64] = {0};
     for (long it = 0; it < nck; it++) {
-        int fi = (int)below((size_t)nfiles);
+        int fi = (int)mut_below((size_t)nfiles);
         size_t len = 0;
         const char *kind = "";
         /* Removing `latest` leaves a folder with no checkpoint: 66, tested elsewhere. */
-        int removed = mutate(&files[fi], buf, &len, &kind, fi != 0);
+        int removed = mut_apply(files[fi].data, files[fi].len, buf, &len, &kind, fi != 0);
         write_run(copy, files, nfiles, fi);
         snprintf(p, sizeof p, "%s/%s", copy, files[fi].rel);
-        if (!removed) spill(p, buf, len);
+        if (!removed) mut_write(p, buf, len);
         /* Odd iterations name the step folder (its manifest.crc32 counts), even ones the run. */
         char target[3400];
         snprintf(target, sizeof target, "%s/ckpt/%s", copy, name);
@@ -231,7 +149,7 @@ int main(int argc, char **argv) {
     /* model.h5 given to --init-from. */
     blob_t model;
     snprintf(p, sizeof p, "%s/model.h5", run);
-    if (slurp(p, &model)) {
+    if (mut_read(p, &model.data, &model.len)) {
         fprintf(stderr, "fuzz_load: %s unreadable (drnn-export the run first)\n", p);
         return 2;
     }
@@ -264,8 +182,8 @@ int main(int argc, char **argv) {
     for (long it = 0; it < nmodel; it++) {
         size_t len = 0;
         const char *kind = "";
-        mutate(&model, mbuf, &len, &kind, 0);
-        spill(mpath, mbuf, len);
+        mut_apply(model.data, model.len, mbuf, &len, &kind, 0);
+        mut_write(mpath, mbuf, len);
         err[0] = '\0';
         int rc = init_from_file(params, lm_params(lm), &cfg, &o, c, err, sizeof err);
         if (rc == 65 && strstr(err, mpath)) {
@@ -289,6 +207,6 @@ int main(int argc, char **argv) {
     for (int i = 0; i < nfiles; i++) free(files[i].data);
     lm_free(lm);
     corpus_close(c);
-    if (failures) fprintf(stderr, "fuzz_load: %d failure(s)\n", failures);
-    return failures ? 1 : 0;
+    if (fuzz_failures) fprintf(stderr, "fuzz_load: %d failure(s)\n", fuzz_failures);
+    return fuzz_failures ? 1 : 0;
 }

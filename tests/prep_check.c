@@ -48,8 +48,8 @@ typedef struct {
     hid_t file;
     char tokenizer[16], format[32], uuid[64], data[16];
     int version, vocab_size, num_labels, has_data;
-    char **vocab;  /* vocab_size strings, HDF5-allocated */
-    char **labels; /* num_labels strings, HDF5-allocated (labelled data) */
+    char **vocab;  /* vocab_size strings */
+    char **labels; /* num_labels strings (labelled data) */
     uint64_t tokens[3], examples[3];
     uint32_t crc[3];
     int present[3];
@@ -91,24 +91,37 @@ static void read_int_attr(hid_t loc, const char *name, size_t size, H5T_sign_t s
     H5Aclose(a);
 }
 
-/* A 1-D variable-length string dataset of N entries (/vocab, /labels). */
+/* A string table of N entries (/vocab, /labels): 1-D uint8, each entry followed by a NUL, its
+ * zlib crc32 in the attribute NAME_crc32. Returns N malloc'd strings. */
 static char **read_strings(hid_t file, const char *name, int want) {
+    char attr[64];
+    uint32_t crc = 0;
     hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
     if (d < 0) fail("/%s is missing", name);
-    hid_t s = H5Dget_space(d);
+    hid_t s = H5Dget_space(d), ft = H5Dget_type(d);
     hsize_t n = 0;
     if (H5Sget_simple_extent_ndims(s) != 1) fail("/%s is not 1-D", name);
     H5Sget_simple_extent_dims(s, &n, NULL);
-    if (n != (hsize_t)want) fail("/%s has %llu entries, expected %d", name, n, want);
-    hid_t ft = H5Dget_type(d), t = H5Tcopy(H5T_C_S1);
-    if (H5Tget_class(ft) != H5T_STRING || !H5Tis_variable_str(ft))
-        fail("/%s is not variable-length strings", name);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5Tget_cset(ft)); /* HDF5 converts no ASCII <-> UTF-8 */
+    if (H5Tget_class(ft) != H5T_INTEGER || H5Tget_size(ft) != 1 || H5Tget_sign(ft) != H5T_SGN_NONE)
+        fail("/%s is not uint8", name);
+    unsigned char *bytes = malloc(n + 1);
+    if (!bytes || H5Dread(d, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes) < 0)
+        fail("cannot read /%s", name);
+    snprintf(attr, sizeof attr, "%s_crc32", name);
+    hid_t a = H5Aopen(file, attr, H5P_DEFAULT);
+    if (a < 0 || H5Aread(a, H5T_NATIVE_UINT32, &crc) < 0) fail("attribute %s is missing", attr);
+    if (crc32(0, bytes, (uInt)n) != crc) fail("/%s does not match %s", name, attr);
+    if (n == 0 || bytes[n - 1] != 0) fail("/%s does not end with a NUL", name);
+    char **out = calloc((size_t)want + 1, sizeof *out);
+    int k = 0;
+    for (hsize_t at = 0; at < n; at += strlen((char *)bytes + at) + 1) {
+        if (k == want) fail("/%s has more than %d entries", name, want);
+        out[k++] = strdup((char *)bytes + at);
+    }
+    if (k != want) fail("/%s has %d entries, expected %d", name, k, want);
+    free(bytes);
+    H5Aclose(a);
     H5Tclose(ft);
-    char **out = calloc(n + 1, sizeof *out);
-    if (H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0) fail("cannot read /%s", name);
-    H5Tclose(t);
     H5Sclose(s);
     H5Dclose(d);
     return out;
@@ -152,15 +165,16 @@ static void open_corpus(corpus_info_t *c, const char *path) {
 }
 
 static void close_corpus(corpus_info_t *c) {
-    for (int i = 0; i < c->vocab_size; i++) H5free_memory(c->vocab[i]);
+    for (int i = 0; i < c->vocab_size; i++) free(c->vocab[i]);
     free(c->vocab);
-    for (int i = 0; i < c->num_labels; i++) H5free_memory(c->labels[i]);
+    for (int i = 0; i < c->num_labels; i++) free(c->labels[i]);
     free(c->labels);
     H5Fclose(c->file);
 }
 
 /* Reads /SPLIT/NAME as stored (raw little-endian bytes, WIDTH each), checking the dataset's
- * layout: 1-D, extendible, unsigned little-endian of WIDTH bytes, chunked, shuffle + deflate. */
+ * layout: 1-D, extendible, unsigned little-endian of WIDTH bytes, chunked, shuffle + deflate +
+ * Fletcher32. */
 static unsigned char *read_raw(const corpus_info_t *c, int k, const char *what, int width,
                                uint64_t *n) {
     char name[32];
@@ -179,7 +193,7 @@ static unsigned char *read_raw(const corpus_info_t *c, int k, const char *what, 
         fail("%s has %d-byte values, expected %d", name, (int)H5Tget_size(t), width);
     if (H5Pget_layout(dcpl) != H5D_CHUNKED || H5Pget_chunk(dcpl, 1, &chunk) != 1 || chunk < 1024)
         fail("%s is not chunked", name);
-    if (H5Pget_nfilters(dcpl) != 2) fail("%s should have 2 filters", name);
+    if (H5Pget_nfilters(dcpl) != 3) fail("%s should have 3 filters", name);
     unsigned flags, cd[8];
     size_t ncd = 8;
     if (H5Pget_filter2(dcpl, 0, &flags, &ncd, cd, 0, NULL, NULL) != H5Z_FILTER_SHUFFLE)
@@ -187,6 +201,9 @@ static unsigned char *read_raw(const corpus_info_t *c, int k, const char *what, 
     ncd = 8;
     if (H5Pget_filter2(dcpl, 1, &flags, &ncd, cd, 0, NULL, NULL) != H5Z_FILTER_DEFLATE)
         fail("%s: second filter is not deflate", name);
+    ncd = 8;
+    if (H5Pget_filter2(dcpl, 2, &flags, &ncd, cd, 0, NULL, NULL) != H5Z_FILTER_FLETCHER32)
+        fail("%s: third filter is not fletcher32", name);
     *n = dims;
     unsigned char *buf = malloc(dims * (size_t)width + 1);
     if (!buf || H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) fail("cannot read %s", name);
@@ -312,7 +329,7 @@ static void verify_label_names(const corpus_info_t *c) {
 static int verify(const char *path) {
     corpus_info_t c;
     open_corpus(&c, path);
-    if (strcmp(c.format, "drnn-corpus") || c.version != 1) fail("format/version wrong");
+    if (strcmp(c.format, "drnn-corpus") || c.version != 2) fail("format/version wrong");
     if (!c.has_data || (strcmp(c.data, "text") && strcmp(c.data, "labels")))
         fail("attribute data is missing or not text/labels");
     if (c.num_labels) verify_label_names(&c);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tests/test_prep.sh PREP CHECK GROUP [DATA_DIR] — drnn-prep integration tests, one GROUP per CTest
-# test: byte, char, word, splits, errors, signals, kjv, labels, labels_errors, kjv_labels. PREP is drnn-prep, CHECK is prep_check
-# (tests/prep_check.c, which reads the corpus with plain HDF5 calls). Exits 1 on the first failed
-# assertion, naming it. Pair data: tests/test_prep_pairs.sh.
+# test: byte, char, word, splits, errors, signals, stale, kjv, labels, labels_errors, kjv_labels.
+# PREP is drnn-prep, CHECK is prep_check (tests/prep_check.c, which reads the corpus with plain
+# HDF5 calls). Exits 1 on the first failed assertion, naming it. Pair data: test_prep_pairs.sh.
 set -u
 PREP=$1
 CHECK=$2
@@ -320,6 +320,49 @@ test_signals() {
     pass "signals: SIGTERM and SIGINT remove the spool file"
 }
 
+test_stale() {
+    # kill -9 cannot be caught: the temporary output and the spool file stay. The next run to the
+    # same output removes them; never the files of a live process, of a PID that runs, of one
+    # someone holds a lock on, or of another output.
+    local gz=$DATA/kjv.txt.gz pid live dead size
+    [ -r "$gz" ] || fail "$gz is missing"
+    for _ in 1 2 3 4 5 6; do zcat "$gz"; done >big.txt # 25 MB through stdin: spooled
+    "$PREP" --tokenizer char -o o/s.h5 - <big.txt 2>/dev/null &
+    pid=$!
+    for _ in $(seq 6000); do [ -e "o/s.h5.tmp.$pid" ] && break; sleep 0.01; done
+    kill -9 "$pid"
+    wait "$pid" 2>/dev/null
+    [ -e "o/s.h5.tmp.$pid" ] || fail "no temporary output o/s.h5.tmp.$pid before kill -9"
+    [ -e "o/s.h5.spool0.$pid" ] || fail "no spool file o/s.h5.spool0.$pid before kill -9"
+    size=$(($(stat -c %s "o/s.h5.tmp.$pid") + $(stat -c %s "o/s.h5.spool0.$pid")))
+    sleep 60 &
+    live=$!
+    (exit 0) &
+    dead=$!
+    wait "$dead" # a PID that no longer runs
+    : >"o/s.h5.tmp.$live"
+    : >"o/s.h5.spool0.$live"
+    : >"o/s.h5.spool2.$dead"
+    : >"o/s.h5.spool1.$dead"
+    : >"o/other.h5.tmp.$dead"
+    : >"o/s.h5.tmp.0$dead"
+    exec 8<"o/s.h5.spool1.$dead"
+    flock -s 8 # held by this shell through fd 8, as another host's drnn-prep would hold it
+    prep --tokenizer char -o o/s.h5 "$gz"
+    exec 8<&-
+    kill "$live"
+    verify o/s.h5
+    eq "$(total_tokens o/s.h5)" "$(zcat "$gz" | wc -c)" "tokens of the new output"
+    only_outputs s.h5 "s.h5.tmp.$live" "s.h5.spool0.$live" "s.h5.spool1.$dead" \
+        "other.h5.tmp.$dead" "s.h5.tmp.0$dead"
+    for f in "s.h5.tmp.$pid" "s.h5.spool0.$pid" "s.h5.spool2.$dead"; do
+        grep -qF "drnn-prep: removed o/$f, left by drnn-prep process" prep.log ||
+            fail "no message for o/$f: $(cat prep.log)"
+    done
+    pass "stale: kill -9 left $size bytes (o/s.h5.tmp.PID, .spool0.PID); the next run removed" \
+        "them, and kept a live PID's, a locked and another output's files"
+}
+
 # Prints the seconds a command took (bash's TIMEFORMAT), failing when the command fails.
 timed() {
     local TIMEFORMAT=%R t
@@ -498,13 +541,19 @@ test_labels_errors() {
     prep --format labels --tokenizer word --valid-fraction 0 -o o/ok.h5 ok.tsv
     "$CHECK" reader o/ok.h5 train >/dev/null || fail "reader on the undamaged corpus"
     damaged attr:num_labels=0 'num_labels is missing or invalid'
-    damaged attr:num_labels=3 '/labels is missing or does not have num_labels=3'
+    damaged attr:num_labels=3 '/labels does not have num_labels=3 entries'
     damaged drop:/labels '/labels is missing'
     damaged data=bogus "data 'bogus' is not text, labels or pairs"
     damaged data=pairs 'attribute tgt_vocab_size or shared_vocab is missing or invalid'
     damaged drop:train_examples 'attribute train_examples is missing'
     damaged attr:train_examples=2 '/train/offsets does not match'
-    damaged drop:/train/tokens '/train/tokens is missing'
+    damaged drop:/train/tokens 'cannot open /train/tokens'
+    damaged drop:/train 'attribute train_tokens and group /train disagree'
+    damaged drop:train_tokens 'attribute train_tokens and group /train disagree'
+    damaged attr:version=1 'format version 1, this drnn reads version 2'
+    damaged set:/vocab:0=88 '/vocab does not match its checksum vocab_crc32'
+    damaged set:/labels:0=88 '/labels does not match its checksum labels_crc32'
+    damaged drop:labels_crc32 'attribute labels_crc32 is missing'
     damaged drop:/train/offsets 'cannot open /train/offsets'
     damaged drop:/train/labels 'cannot open /train/labels'
     damaged set:/train/offsets:1=5 '/train/offsets decrease at example 1'
@@ -548,6 +597,8 @@ test_kjv_labels() {
 }
 
 case "$GROUP" in
-byte | char | word | splits | errors | signals | kjv | labels | labels_errors | kjv_labels) "test_$GROUP" ;;
+byte | char | word | splits | errors | signals | stale | kjv | labels | labels_errors | kjv_labels)
+    "test_$GROUP"
+    ;;
 *) fail "unknown group '$GROUP'" ;;
 esac

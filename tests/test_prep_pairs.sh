@@ -53,8 +53,8 @@ layout_ok() {
         "/$s/tgt_offsets ends at ${s}_tgt_tokens"
     for d in src_tokens tgt_tokens src_offsets tgt_offsets; do
         h5dump -p -H -d "/$s/$d" "$f" >props.txt
-        eq "$(grep -Eo 'CHUNKED|SHUFFLE|DEFLATE' props.txt | sort -u | tr '\n' ' ')" \
-            "CHUNKED DEFLATE SHUFFLE " "/$s/$d: chunked, shuffle + deflate"
+        eq "$(grep -Eo 'CHUNKED|SHUFFLE|DEFLATE|FLETCHER32' props.txt | sort -u | tr '\n' ' ')" \
+            "CHUNKED DEFLATE FLETCHER32 SHUFFLE " "/$s/$d: chunked, shuffle + deflate + fletcher32"
     done
     eq "$(h5dump_pairs_crc "$f" "$s")" "$(info "$f" "${s}_crc32")" "$s crc32 (h5dump + gzip)"
 }
@@ -267,14 +267,16 @@ test_pairs_reader() {
     damaged set:/train/tgt_tokens:0=200 'token id 200 at /train/tgt_tokens position 0 >= tgt_vocab_size 7'
     damaged set:/train/src_tokens:1=100 'token id 100 at /train/src_tokens position 1 >= vocab_size 7'
     damaged drop:/tgt_vocab '/tgt_vocab is missing'
-    damaged attr:tgt_vocab_size=3 '/tgt_vocab is missing or does not have tgt_vocab_size=3 entries'
+    damaged attr:tgt_vocab_size=3 '/tgt_vocab does not have tgt_vocab_size=3 entries'
     damaged drop:tgt_vocab_size 'attribute tgt_vocab_size or shared_vocab is missing'
     damaged attr:shared_vocab=2 'attribute tgt_vocab_size or shared_vocab is missing or invalid'
     damaged attr:shared_vocab=1 'shared_vocab=1 but /tgt_vocab differs from /vocab'
     damaged drop:train_tgt_tokens 'attribute train_tgt_tokens is missing'
     damaged attr:train_examples=2 '/train/src_offsets does not match its attributes'
     damaged attr:train_tgt_tokens=4 '/train/tgt_tokens does not match its attributes'
-    damaged drop:/train/src_tokens '/train/src_tokens is missing'
+    damaged drop:/train/src_tokens 'cannot open /train/src_tokens'
+    damaged set:/tgt_vocab:1=88 '/tgt_vocab does not match its checksum tgt_vocab_crc32'
+    damaged drop:/train 'attribute train_tokens and group /train disagree'
     damaged drop:/train/src_offsets 'cannot open /train/src_offsets'
     damaged drop:/train/tgt_tokens 'cannot open /train/tgt_tokens'
     damaged drop:/train/tgt_offsets 'cannot open /train/tgt_offsets'

@@ -9,7 +9,8 @@
  * (trainer/prep_lines.c, prep_labels.c, prep_pairs.c).
  * Inputs that cannot be read twice (stdin, pipes) are first copied as they are (gzip or not) to
  * OUT.spool<k>.<pid> next to the output; .gz files are simply decompressed again in each pass.
- * Every exit path removes the temporary files, also on SIGINT, SIGTERM and SIGHUP.
+ * Every exit path removes the temporary files, also on SIGINT, SIGTERM and SIGHUP; what a killed
+ * run (SIGKILL) left is removed by the next run to the same output (trainer/prep_stale.c).
  */
 #include "trainer/prep.h"
 
@@ -255,6 +256,7 @@ static const char *spool_input(const char *out, const char *path) {
         g_nspool--; /* not ours: never unlink it */
         prep_die(74, "cannot create spool file '%s': %s", name, strerror(e));
     }
+    prep_hold_spool(name);
     for (;;) {
         ssize_t got = read(in, buf, sizeof buf);
         if (got < 0 && errno == EINTR) continue;
@@ -561,6 +563,7 @@ static void prepare_inputs(prep_opts_t *o) {
     for (int i = 0; i < o->ninputs; i++) check_input(o->inputs[i], o->out);
     if (o->valid_file) check_input(o->valid_file, o->out);
     check_output(o->out);
+    prep_remove_stale(o->out); /* before this run makes its own */
     install_signal_handlers();
     for (int i = 0; i < o->ninputs; i++) {
         o->names[i] = strcmp(o->inputs[i], "-") ? o->inputs[i] : "stdin";

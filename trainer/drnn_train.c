@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "comm/comm.h"
+#include "io/corpus.h"
 #include "trainer/train.h"
 
 static void usage(FILE *f) {
@@ -32,5 +33,8 @@ int main(int argc, char **argv) {
         threads_configure(o.threads);
         comm_exit(selftest_run(1));
     }
+    /* A corpus that hangs libhdf5 is damaged data (65) before the watchdog calls it a hang (70);
+     * never less than 5 s, so that a tiny --hang-timeout does not make a good corpus "damaged". */
+    corpus_set_check_timeout(o.hang_timeout / 2 > 5 ? o.hang_timeout / 2 : 5);
     comm_exit(train_run(&o));
 }

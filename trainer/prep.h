@@ -46,6 +46,14 @@ typedef struct {
     uint64_t dropped[CORPUS_NSPLITS]; /* pairs over --max-len */
 } prep_stats_t;
 
+/* Removes the temporary and spool files of earlier drnn-prep runs to OUT that were killed
+ * (SIGKILL): their PID no longer runs and nobody holds a lock on them (trainer/prep_stale.c).
+ * Prints a line for each; a file it cannot remove is reported and left. */
+void prep_remove_stale(const char *out);
+/* Takes a shared lock on the spool file PATH for the life of the process, so that no other run
+ * takes it for stale (best effort: nothing is reported). */
+void prep_hold_spool(const char *path);
+
 /* Removes the temporary output file and the spooled inputs (aborting the writer). Idempotent. */
 void prep_cleanup(void);
 
