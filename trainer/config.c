@@ -332,9 +332,18 @@ void config_write(FILE *f, const void *opts, const opt_spec_t *spec, int nspec,
         case OPT_U64:
             fprintf(f, "%s = %llu\n", o->name, (unsigned long long)*(const uint64_t *)p);
             break;
-        case OPT_DOUBLE:
-            fprintf(f, "%s = %.17g\n", o->name, *(const double *)p);
+        case OPT_DOUBLE: {
+            /* The shortest decimal that reads back as the same double: 0.9, not
+             * 0.90000000000000002. */
+            const double v = *(const double *)p;
+            char num[32];
+            for (int prec = 1; prec <= 17; prec++) {
+                snprintf(num, sizeof num, "%.*g", prec, v);
+                if (strtod(num, NULL) == v) break;
+            }
+            fprintf(f, "%s = %s\n", o->name, num);
             break;
+        }
         }
     }
 }
