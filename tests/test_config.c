@@ -130,12 +130,24 @@ static void write_read_back(void) {
     fclose(f);
     rc = parse(&back, NULL, err, sizeof err, "--config", file, (char *)NULL);
     EXPECT(rc == 0 && back.big == 123456789012ull, "no skip list: big written and read back");
-    o.lr = 1.0 / 3.0;
+    static const double values[] = {1.0 / 3.0, 0.1 + 0.2, 60, 1e-8, 0.999999, 99.5};
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+        o.lr = values[i];
+        f = fopen(file, "w");
+        config_write(f, &o, spec, NSPEC, NULL);
+        fclose(f);
+        rc = parse(&back, NULL, err, sizeof err, "--config", file, (char *)NULL);
+        EXPECT(rc == 0 && back.lr == values[i], "%.17g read back: %.17g", values[i], back.lr);
+    }
+    o.lr = 60;
     f = fopen(file, "w");
     config_write(f, &o, spec, NSPEC, NULL);
     fclose(f);
-    rc = parse(&back, NULL, err, sizeof err, "--config", file, (char *)NULL);
-    EXPECT(rc == 0 && back.lr == 1.0 / 3.0, "1/3 read back: %.17g", back.lr);
+    f = fopen(file, "r");
+    len = fread(text, 1, sizeof text - 1, f);
+    text[len] = '\0';
+    fclose(f);
+    EXPECT(strstr(text, "lr = 60\n") != NULL, "60 written as 60: '%s'", text);
     unlink(file);
     rmdir(dir);
 }

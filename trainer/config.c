@@ -333,11 +333,11 @@ void config_write(FILE *f, const void *opts, const opt_spec_t *spec, int nspec,
             fprintf(f, "%s = %llu\n", o->name, (unsigned long long)*(const uint64_t *)p);
             break;
         case OPT_DOUBLE: {
-            /* The shortest decimal that reads back as the same double: 0.9, not
-             * 0.90000000000000002. */
+            /* %g with the fewest digits (6 at least, so 600 stays 600) that read back as the
+             * same double: 0.9, not 0.90000000000000002. */
             const double v = *(const double *)p;
             char num[32];
-            for (int prec = 1; prec <= 17; prec++) {
+            for (int prec = 6; prec <= 17; prec++) {
                 snprintf(num, sizeof num, "%.*g", prec, v);
                 if (strtod(num, NULL) == v) break;
             }
