@@ -1,10 +1,19 @@
 # tests/slurm_local.sh — a real Slurm (slurmctld + slurmd + munged) on localhost for the tests,
-# without systemd or cgroups (../shared/PLATFORM.md). Sourced; needs root and the Debian packages
-# slurm-wlm and munge. slurm_start DIR writes DIR/slurm.conf, exports SLURM_CONF, starts the
-# daemons and waits until the node is idle; slurm_stop cancels the jobs and ends what
-# slurm_start started, waiting for the daemons to go. Daemon pids are also kept in a fixed file,
-# so that a test killed by CTest's timeout (its EXIT trap never ran) does not leave daemons that
-# break the next run: slurm_start ends those first.
+# without systemd: daemons started by hand, state and logs under one folder, processes tracked
+# by /proc (proctrack/linuxproc), no task confinement (task/none). Sourced; needs root and the
+# Debian packages slurm-wlm and munge.
+#
+# It does need a cgroup file system: slurmd (22.05) initializes its cgroup plugin whatever the
+# plugins above are, and ends at once ("No filesystem mounted on /sys/fs/cgroup") where there is
+# none — in a chroot or a bare container without /sys/fs/cgroup. slurm_start checks for it first
+# (cgroup v2 at /sys/fs/cgroup, or v1 with the systemd hierarchy at /sys/fs/cgroup/systemd, as
+# slurmd looks for them) and fails with a message saying so.
+#
+# slurm_start DIR writes DIR/slurm.conf, exports SLURM_CONF, starts the daemons and waits until
+# the node is idle; on failure it prints why (the end of the daemons' logs). slurm_stop cancels
+# the jobs and ends what slurm_start started, waiting for the daemons to go. Daemon pids are also
+# kept in a fixed file, so that a test killed by CTest's timeout (its EXIT trap never ran) does
+# not leave daemons that break the next run: slurm_start ends those first.
 SLURM_STARTED_MUNGE=0
 SLURM_DIR=""
 SLURM_PIDS=/tmp/drnn-test-slurm.pids
@@ -20,9 +29,38 @@ kill_wait() {
     return 0
 }
 
+# slurm_cgroup_check: 0 when /sys/fs/cgroup holds what slurmd's cgroup plugin autodetects (v2, or
+# v1 with the systemd hierarchy); otherwise 1 with a message on stderr.
+slurm_cgroup_check() {
+    local top v1 found
+    top=$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)
+    [[ $top == cgroup2fs ]] && return 0
+    v1=$(stat -f -c %T /sys/fs/cgroup/systemd 2>/dev/null)
+    [[ $top == tmpfs && $v1 == cgroupfs ]] && return 0
+    found="/sys/fs/cgroup is ${top:-missing}"
+    [[ $top == tmpfs ]] && found+=", /sys/fs/cgroup/systemd is ${v1:-missing}"
+    echo "slurm_start: no cgroup file system ($found): slurmd needs one even without cgroup" \
+        "confinement and would end at once. A chroot or a bare container has none: run the" \
+        "Slurm test on a host, or in a container with /sys/fs/cgroup mounted (cgroup v2, or" \
+        "v1 with the name=systemd hierarchy)." >&2
+    return 1
+}
+
+# slurm_logs: the end of each daemon log of the local Slurm, named (for failure messages).
+slurm_logs() {
+    local f
+    for f in "$SLURM_DIR"/log/*.log; do
+        [[ -e $f ]] || { echo "(no Slurm log under $SLURM_DIR/log)"; return 0; }
+        echo "--- $f (last 20 lines)"
+        tail -n 20 -- "$f"
+    done
+}
+
 slurm_start() {
     local dir=$1 host i
     host=$(hostname -s)
+    SLURM_DIR=$dir
+    slurm_cgroup_check || return 1
     # shellcheck disable=SC2046  # pids, one per word
     [[ -s $SLURM_PIDS ]] && kill_wait $(cat "$SLURM_PIDS") && rm -f "$SLURM_PIDS"
     mkdir -p "$dir"/{state,spool,log}
@@ -66,9 +104,8 @@ NodeName=$host NodeAddr=127.0.0.1 CPUs=4 RealMemory=1000 State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
     export SLURM_CONF=$dir/slurm.conf
-    SLURM_DIR=$dir
-    slurmctld -f "$SLURM_CONF" || return 1
-    slurmd -f "$SLURM_CONF" || return 1
+    slurmctld -f "$SLURM_CONF" || { echo "slurm_start: slurmctld did not start" >&2; return 1; }
+    slurmd -f "$SLURM_CONF" || { echo "slurm_start: slurmd did not start" >&2; return 1; }
     for i in $(seq 1 20); do [[ -s $dir/slurmctld.pid && -s $dir/slurmd.pid ]] && break; sleep 0.1; done
     cat "$dir/slurmctld.pid" "$dir/slurmd.pid" >"$SLURM_PIDS" 2>/dev/null
     for i in $(seq 1 60); do

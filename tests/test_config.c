@@ -1,6 +1,7 @@
 /* trainer/config.c: decimal-only numbers (no hex, inf, nan), --config FILE (a folder is 64),
  * one-letter aliases, arguments collected in order ("-" and everything after "--" included),
- * which options were given, and the errors that name the option. */
+ * which options were given, the errors that name the option, and config_write's file read back
+ * with --config giving the same options (a skipped option left out). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -100,6 +101,57 @@ static void config_files(void) {
     rmdir(dir);
 }
 
+/* config_write then --config: every saved option comes back exactly (doubles as the shortest
+ * decimal that reads back the same, also for one that needs 17 digits), unsaved and skipped ones
+ * are not written. */
+static void write_read_back(void) {
+    opts_t o, back;
+    char err[1024], dir[] = "/tmp/drnn-test-config.XXXXXX", file[300], text[512] = "";
+    EXPECT(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(file, sizeof file, "%s/config.txt", dir);
+    int rc = parse(&o, NULL, err, sizeof err, "--lr", "0.1", "--n", "17", "--big", "123456789012",
+                   "--flag", "--output", "x.h5", (char *)NULL);
+    EXPECT(rc == 0, "options: rc %d (%s)", rc, err);
+    static const char *const skip[] = {"big", NULL};
+    FILE *f = fopen(file, "w");
+    config_write(f, &o, spec, NSPEC, skip);
+    fclose(f);
+    f = fopen(file, "r");
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    text[len] = '\0';
+    fclose(f);
+    EXPECT(!strcmp(text, "lr = 0.1\nn = 17\n"), "saved options only, 'big' skipped: '%s'", text);
+    rc = parse(&back, NULL, err, sizeof err, "--config", file, "--big", "123456789012",
+               (char *)NULL);
+    EXPECT(rc == 0 && back.lr == o.lr && back.n == o.n && back.big == o.big,
+           "read back: rc %d (%s), lr %.17g, n %d", rc, err, back.lr, back.n);
+    f = fopen(file, "w");
+    config_write(f, &o, spec, NSPEC, NULL);
+    fclose(f);
+    rc = parse(&back, NULL, err, sizeof err, "--config", file, (char *)NULL);
+    EXPECT(rc == 0 && back.big == 123456789012ull, "no skip list: big written and read back");
+    static const double values[] = {1.0 / 3.0, 0.1 + 0.2, 60, 1e-8, 0.999999, 99.5};
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+        o.lr = values[i];
+        f = fopen(file, "w");
+        config_write(f, &o, spec, NSPEC, NULL);
+        fclose(f);
+        rc = parse(&back, NULL, err, sizeof err, "--config", file, (char *)NULL);
+        EXPECT(rc == 0 && back.lr == values[i], "%.17g read back: %.17g", values[i], back.lr);
+    }
+    o.lr = 60;
+    f = fopen(file, "w");
+    config_write(f, &o, spec, NSPEC, NULL);
+    fclose(f);
+    f = fopen(file, "r");
+    len = fread(text, 1, sizeof text - 1, f);
+    text[len] = '\0';
+    fclose(f);
+    EXPECT(strstr(text, "lr = 60\n") != NULL, "60 written as 60: '%s'", text);
+    unlink(file);
+    rmdir(dir);
+}
+
 static void command_lines(void) {
     opts_t o;
     char err[512];
@@ -129,6 +181,7 @@ static void command_lines(void) {
 int main(void) {
     numbers();
     config_files();
+    write_read_back();
     command_lines();
     return TEST_RESULT("unit_config");
 }

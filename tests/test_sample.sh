@@ -1,12 +1,32 @@
 #!/usr/bin/env bash
 # End to end on one rank: prep, a short run, then drnn-sample prints the prime and N more
 # characters, reproducibly for a fixed seed; temperature and top-k change nothing structural.
+# RUN/config.txt holds every option that acts (threads and time-limit too, not --epochs when
+# --steps governs), and `--config RUN/config.txt` with another --run-dir repeats the run exactly.
 source "$(dirname "$0")/lib.sh"
 make_corpus "$WORK/c.h5" 200000
 "$BUILD/drnn-train" --data "$WORK/c.h5" --run-dir "$WORK/run" --hidden 64 --embed 16 --batch 8 \
-    --seq-len 32 --steps 60 --log-every 20 >"$WORK/train.log" 2>&1 || fail "training failed"
+    --seq-len 32 --steps 60 --log-every 20 --threads 1 --time-limit 600 --optimizer adam \
+    --lr 0.01 --warmup 5 >"$WORK/train.log" 2>&1 || fail "training failed"
 grep -q '"split": "valid"' "$WORK/run/metrics.jsonl" || fail "no validation record in metrics.jsonl"
 grep -q '^steps = 60$' "$WORK/run/config.txt" || fail "config.txt lacks the resolved steps"
+for line in 'threads = 1' 'time-limit = 600' 'optimizer = adam' 'warmup = 5'; do
+    grep -qxF "$line" "$WORK/run/config.txt" || fail "config.txt lacks '$line'"
+    grep -qxF "$line" "$WORK/train.log" || fail "the printed config lacks '$line'"
+done
+grep -q '^epochs' "$WORK/run/config.txt" && fail "config.txt names epochs although --steps governs"
+"$BUILD/drnn-train" --config "$WORK/run/config.txt" --run-dir "$WORK/again" >"$WORK/again.log" 2>&1 ||
+    fail "--config RUN/config.txt failed: $(tail -2 "$WORK/again.log")"
+cmp -s <(grep -v '^run-dir' "$WORK/run/config.txt") <(grep -v '^run-dir' "$WORK/again/config.txt") ||
+    fail "--config RUN/config.txt resolved other options"
+for r in run again; do
+    h5dump -d /params -b LE -o "$WORK/$r.params" "$WORK/$r/ckpt/step-00000060/shard-00000-of-00001.h5" \
+        >/dev/null || fail "$r: cannot read the parameters of step 60"
+done
+cmp -s <(train_losses "$WORK/run") <(train_losses "$WORK/again") && [[ -s $WORK/run.params ]] &&
+    cmp -s "$WORK/run.params" "$WORK/again.params" &&
+    pass "--config RUN/config.txt repeats the run: losses and parameters bit for bit" ||
+    fail "--config RUN/config.txt did not repeat the run (losses or parameters differ)"
 
 "$BUILD/drnn-sample" --ckpt "$WORK/run" --prime "And God" --length 120 --seed 5 >"$WORK/s1" ||
     fail "drnn-sample failed"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# jobs/drnn.sbatch under a real Slurm on localhost (DESIGN §9): a 2-rank job is told to stop
+# jobs/drnn.sbatch under a real Slurm on localhost (README: Checkpoints and resume, Slurm): a 2-rank job is told to stop
 # (`scancel -b -s USR1`: the batch shell's trap forwards USR1 to mpirun, which forwards it to the
 # ranks); drnn-train checkpoints and exits 75; the script requeues the job; the rerun resumes
 # with --resume auto and completes. Its per-step losses equal an uninterrupted mpirun run of the
-# same config bit for bit. Needs root and slurm-wlm + munge (jobs/setup.sh --tests installs them).
+# same config bit for bit. Needs root, slurm-wlm + munge (jobs/setup.sh --tests installs them) and
+# a cgroup file system at /sys/fs/cgroup, which slurmd needs (tests/slurm_local.sh).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/slurm_local.sh"
 [[ $(id -u) -eq 0 ]] || { echo "FAIL: the local Slurm test needs root (sudo bash jobs/test.sh)"; exit 1; }
@@ -11,7 +12,7 @@ for b in slurmctld slurmd sbatch scontrol munged; do
     command -v "$b" >/dev/null || { echo "FAIL: $b missing: apt-get install slurm-wlm munge"; exit 1; }
 done
 trap 'slurm_stop; [[ -n ${KEEP:-} ]] || rm -rf "$WORK"' EXIT
-slurm_start "$WORK/slurm" || { echo "FAIL: cannot start a local Slurm"; tail -5 "$WORK"/slurm/log/*.log; exit 1; }
+slurm_start "$WORK/slurm" || { echo "FAIL: cannot start a local Slurm"; slurm_logs; exit 1; }
 
 make_corpus "$WORK/c.h5" 300000
 train=(--hidden 96 --embed 16 --batch 8 --seq-len 32 --log-every 1 --threads 1 --momentum 0.5

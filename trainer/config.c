@@ -27,9 +27,10 @@ static const opt_spec_t *find_alias(const opt_spec_t *spec, int n, const opt_ali
     return NULL;
 }
 
-static int is_reserved(opt_reserved_t reserved, const char *name, size_t len) {
-    for (int i = 0; reserved && reserved[i]; i++)
-        if (strlen(reserved[i]) == len && strncmp(reserved[i], name, len) == 0) return 1;
+/* 1 when NAME[0..len) is one of the NULL-terminated LIST (which may be NULL). */
+static int in_list(const char *const *list, const char *name, size_t len) {
+    for (int i = 0; list && list[i]; i++)
+        if (strlen(list[i]) == len && strncmp(list[i], name, len) == 0) return 1;
     return 0;
 }
 
@@ -129,7 +130,7 @@ static void set_zero(void *opts, const opt_spec_t *o) {
 
 static int unknown(opt_reserved_t reserved, const char *where, const char *name, size_t len,
                    char *err, size_t errlen) {
-    if (is_reserved(reserved, name, len))
+    if (in_list(reserved, name, len))
         return drnn_errf(err, errlen, 64, "%s--%.*s is not implemented in this version of drnn",
                          where, (int)len, name);
     return drnn_errf(err, errlen, 64, "%sunknown option --%.*s (see --help)", where, (int)len,
@@ -311,10 +312,11 @@ int config_given(const config_cli_t *cli, const opt_spec_t *spec, int nspec, con
     return o && cli->given && cli->given[o - spec];
 }
 
-void config_write(FILE *f, const void *opts, const opt_spec_t *spec, int nspec) {
+void config_write(FILE *f, const void *opts, const opt_spec_t *spec, int nspec,
+                  const char *const *skip) {
     for (int i = 0; i < nspec; i++) {
         const opt_spec_t *o = &spec[i];
-        if (!o->saved) continue;
+        if (!o->saved || in_list(skip, o->name, strlen(o->name))) continue;
         const void *p = (const char *)opts + o->offset;
         switch (o->type) {
         case OPT_STR:
@@ -330,9 +332,18 @@ void config_write(FILE *f, const void *opts, const opt_spec_t *spec, int nspec) 
         case OPT_U64:
             fprintf(f, "%s = %llu\n", o->name, (unsigned long long)*(const uint64_t *)p);
             break;
-        case OPT_DOUBLE:
-            fprintf(f, "%s = %.17g\n", o->name, *(const double *)p);
+        case OPT_DOUBLE: {
+            /* %g with the fewest digits (6 at least, so 600 stays 600) that read back as the
+             * same double: 0.9, not 0.90000000000000002. */
+            const double v = *(const double *)p;
+            char num[32];
+            for (int prec = 6; prec <= 17; prec++) {
+                snprintf(num, sizeof num, "%.*g", prec, v);
+                if (strtod(num, NULL) == v) break;
+            }
+            fprintf(f, "%s = %s\n", o->name, num);
             break;
+        }
         }
     }
 }
@@ -350,7 +361,8 @@ void config_usage_cli(FILE *f, const opt_spec_t *spec, int nspec, const opt_alia
             fputc(*h, f);
             if (*h == '\n') fprintf(f, "%*s", USAGE_COLUMN, "");
         }
-        if (o->defval && o->type != OPT_FLAG) fprintf(f, " (default %s)", o->defval);
+        if (o->defval && o->defval[0] && o->type != OPT_FLAG)
+            fprintf(f, " (default %s)", o->defval);
         fputc('\n', f);
     }
 }

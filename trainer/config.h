@@ -22,11 +22,11 @@ typedef struct {
     const char *defval; /* NULL: no default (empty string / 0, not range-checked) */
     double min, max;    /* numeric range, inclusive */
     const char *help;   /* may hold "\n": config_usage indents the next line */
-    int saved;          /* written to config.txt */
+    int saved;          /* written by config_write (drnn-train: RUN/config.txt, the start lines) */
 } opt_spec_t;
 
-/* Names DESIGN §8 reserves that this build does not implement yet: using one is a usage error
- * that says so, instead of "unknown option". NULL-terminated. */
+/* Option names kept for features this build does not implement: using one is a usage error that
+ * says so, instead of "unknown option". NULL-terminated. */
 typedef const char *const *opt_reserved_t;
 
 /* A one-letter alias: {'o', "output"} makes "-o X" mean "--output X". */
@@ -61,10 +61,13 @@ void config_cli_free(config_cli_t *cli);
 /* 1 when option NAME was set by the command line or the config file (not by its default). */
 int config_given(const config_cli_t *cli, const opt_spec_t *spec, int nspec, const char *name);
 
-/* Writes "name = value" for every saved option. */
-void config_write(FILE *f, const void *opts, const opt_spec_t *spec, int nspec);
+/* Writes "name = value" for every saved option except those named in SKIP (NULL-terminated; NULL:
+ * none), so that a program can leave out an option that does nothing in this run (drnn-train:
+ * --epochs when --steps is given). Read back with --config, the lines give the same options. */
+void config_write(FILE *f, const void *opts, const opt_spec_t *spec, int nspec,
+                  const char *const *skip);
 
-/* Prints "  --name X  help (default X)" lines. */
+/* Prints "  --name X  help (default X)" lines; an empty default is not shown. */
 void config_usage(FILE *f, const opt_spec_t *spec, int nspec);
 /* The same with "-o, --output X" for the options that have an alias in ALIASES (may be NULL). */
 void config_usage_cli(FILE *f, const opt_spec_t *spec, int nspec, const opt_alias_t *aliases);

@@ -39,7 +39,8 @@ typedef struct {
 #define OFF(f) offsetof(eval_opts_t, f)
 #define STR(f) OPT_STR, OFF(f), sizeof(((eval_opts_t *)0)->f)
 static const opt_spec_t spec[] = {
-    {"ckpt", STR(ckpt), NULL, 0, 0, "run folder or model.h5 (required)", 0},
+    {"ckpt", STR(ckpt), NULL, 0, 0,
+     "run folder, step-N checkpoint (RUN/ckpt/step-N, RUN/ckpt/best) or model.h5 (required)", 0},
     {"best", OPT_FLAG, OFF(best), 0, NULL, 0, 1,
      "with --ckpt RUN: the run's best checkpoint (RUN/ckpt/best)", 0},
     {"data", STR(data), NULL, 0, 0, "score a split of this corpus (drnn-prep output)", 0},
@@ -47,9 +48,11 @@ static const opt_spec_t spec[] = {
     {"text", STR(text), NULL, 0, 0,
      "score this text file (plain, .gz or - for stdin) as one stream", 0},
     {"batch", OPT_INT, OFF(batch), 0, "32", 1, 1 << 20,
-     "--data: streams B (use the run's --batch to match its validation)", 0},
+     "--data: LM streams B (the run's --batch gives its validation figure); classifier,\n"
+     "seq2seq: examples scored together",
+     0},
     {"seq-len", OPT_INT, OFF(seq_len), 0, "256", 1, 1 << 16,
-     "window length (changes only float rounding)", 0},
+     "LM: window length (changes only float rounding)", 0},
     {"threads", OPT_INT, OFF(threads), 0, "0", 0, 4096,
      "OpenBLAS threads (0: the CPUs this process may use)", 0},
     {"beam", OPT_INT, OFF(beam), 0, "1", 1, 1024, "seq2seq: decode with this beam (1: greedy)", 0},
@@ -66,17 +69,22 @@ static const opt_spec_t spec[] = {
 #define NSPEC ((int)(sizeof spec / sizeof spec[0]))
 
 static void usage(void) {
-    printf("usage: drnn-eval --ckpt RUN|CKPT|MODEL.h5 (--data CORPUS.h5 [--split valid|test] | "
-           "--text FILE) [--json]\n\noptions:\n");
+    printf("usage: drnn-eval --ckpt RUN|CKPT|MODEL.h5 [--best] (--data CORPUS.h5 [--split "
+           "valid|test] | --text FILE) [--json]\n\noptions:\n");
     config_usage(stdout, spec, NSPEC);
-    printf("\nPrints the mean cross-entropy (loss, nats), perplexity exp(loss), bits per token\n"
-           "loss/ln 2, the number of scored targets (tokens) and how many of them are <unk>\n"
-           "(unknown). --data cuts the split into --batch streams as drnn-train's validation\n"
-           "does: B matters only through where streams are cut (the first token of each stream\n"
-           "has no target and no context). --text scores FILE as one stream: every token but\n"
-           "the first, given all tokens before it; symbols not in the vocabulary become <unk>.\n"
+    printf("\nLanguage model: prints the mean cross-entropy (loss, nats), perplexity exp(loss),\n"
+           "bits per token loss/ln 2, the number of scored targets (tokens) and how many of\n"
+           "them are <unk> (unknown). --data cuts the split into --batch streams as\n"
+           "drnn-train's validation does: B matters only through where streams are cut (the\n"
+           "first token of each stream has no target and no context). --text scores FILE as\n"
+           "one stream: every token but the first, given all tokens before it; symbols not in\n"
+           "the vocabulary become <unk>.\n"
+           "Classifier (--data of labelled data): accuracy, macro-F1, loss and the confusion\n"
+           "matrix (rows: label, columns: prediction).\n"
+           "Seq2seq (--data of pairs): loss and perplexity per target token, then the split\n"
+           "decoded (greedy, or --beam K): exact match, token edit rate and BLEU.\n"
            "Exit codes: 0 done, 64 usage, 65 bad model, corpus or text, 66 input missing,\n"
-           "70 internal error or non-finite loss.\n");
+           "70 internal error or non-finite loss, 74 cannot write.\n");
 }
 
 static int score_data(lm_score_t *sc, const eval_opts_t *o, model_file_t *m, char *err,

@@ -221,6 +221,13 @@ int main(int argc, char **argv) {
                "       drnn-sample --ckpt RUN|CKPT|MODEL.h5 --input FILE|- [--beam K] ...  "
                "(seq2seq)\n\noptions:\n");
         config_usage(stdout, spec, NSPEC);
+        printf("\nLM: prints the prime, then --length tokens drawn one at a time from\n"
+               "softmax(logits / temperature) (Philox keyed by --seed and position: the same\n"
+               "seed gives the same text). Classifier: LABEL<TAB>probability per input line.\n"
+               "Seq2seq: one translation per input line, or with --n-best N > 1 N lines\n"
+               "LINE<TAB>SCORE<TAB>TEXT each; sentences/s and tokens/s go to stderr.\n"
+               "Exit codes: 0 done, 64 usage, 65 bad model or input, 66 input missing,\n"
+               "70 internal error, 74 cannot write.\n");
         return 0;
     }
     if (!o.ckpt[0]) drnn_die(64, "--ckpt is required (a run folder, a checkpoint or a model.h5)");

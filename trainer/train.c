@@ -49,7 +49,7 @@ const opt_spec_t train_opt_spec[] = {
     {"batch-tokens", OPT_INT, OFF(batch_tokens), 0, "0", 0, 1 << 30,
      "seq2seq: global batches of about N padded target tokens instead of --batch pairs (0: off)",
      1},
-    {"lr", OPT_DOUBLE, OFF(lr), 0, "1", 0, 1e6, "SGD learning rate", 1},
+    {"lr", OPT_DOUBLE, OFF(lr), 0, "1", 0, 1e6, "learning rate (of every optimizer; the schedule's base)", 1},
     {"optimizer", STR(optimizer), "sgd", 0, 0,
      "sgd, adam or adamw (as torch.optim.SGD / Adam / AdamW)", 1},
     {"momentum", OPT_DOUBLE, OFF(momentum), 0, "0", 0, 1, "SGD momentum (PyTorch form)", 1},
@@ -101,7 +101,7 @@ const opt_spec_t train_opt_spec[] = {
      1},
     {"seed", OPT_U64, OFF(seed), 0, "1", 0, 9e18, "random seed", 1},
     {"threads", OPT_INT, OFF(threads), 0, "0", 0, 4096,
-     "OpenBLAS threads per rank (0: CPUs / ranks sharing them)", 0},
+     "OpenBLAS threads per rank (0: CPUs / ranks sharing them)", 1},
     {"bucket-mb", OPT_DOUBLE, OFF(bucket_mb), 0, "4", 1e-4, 1024,
      "gradient all-reduce bucket size in MiB (reductions start as backward finishes each bucket)",
      1},
@@ -114,7 +114,7 @@ const opt_spec_t train_opt_spec[] = {
     {"hang-timeout", OPT_DOUBLE, OFF(hang_timeout), 0, "600", 0.1, 1e9,
      "seconds a collective or checkpoint phase may wait before the job ends with exit 70", 1},
     {"time-limit", OPT_DOUBLE, OFF(time_limit), 0, "0", 0, 1e9,
-     "seconds of training after which the run checkpoints and exits 75 (0: none)", 0},
+     "seconds of training after which the run checkpoints and exits 75 (0: none)", 1},
     {"config", STR(config), NULL, 0, 0, "read key = value options from FILE (flags win)", 0},
     {"log-grad-norms", OPT_FLAG, OFF(log_grad_norms), 0, NULL, 0, 1,
      "metrics.jsonl: every parameter tensor's gradient norm before clipping, and the clip factor",
@@ -313,6 +313,13 @@ static void open_data_and_model(run_t *r) {
     if (r->total_steps <= 0) comm_fail(64, "--steps or --epochs must be positive");
 }
 
+/* config.txt and the start lines show what the run does: --epochs does nothing when --steps is
+ * given. */
+static const char *const *unused_options(const train_opts_t *o) {
+    static const char *const epochs[] = {"epochs", NULL};
+    return o->steps > 0 ? epochs : NULL;
+}
+
 /* Rank 0 creates the run folder (locking it, if it did not exist when the job started) and its
  * files; every rank learns the outcome. */
 static void prepare_run_dir(run_t *r) {
@@ -330,7 +337,7 @@ static void prepare_run_dir(run_t *r) {
         if (!f) {
             rc = drnn_errf(err, sizeof err, 74, "%s: cannot write: %s", path, strerror(errno));
         } else {
-            config_write(f, r->o, train_opt_spec, train_opt_count);
+            config_write(f, r->o, train_opt_spec, train_opt_count, unused_options(r->o));
             if (fclose(f) != 0)
                 rc = drnn_errf(err, sizeof err, 74, "%s: cannot write: %s", path, strerror(errno));
         }
@@ -530,7 +537,7 @@ static void print_start(const run_t *r, int threads) {
            "(%ld per epoch)\n",
            r->kind->name, r->nranks, r->nranks > 1 ? "s" : "", threads, threads > 1 ? "s" : "",
            r->P, r->total_steps, batch, r->steps_per_epoch);
-    config_write(stdout, r->o, train_opt_spec, train_opt_count);
+    config_write(stdout, r->o, train_opt_spec, train_opt_count, unused_options(r->o));
     if (r->nranks > 1)
         printf("drnn-train: gradient all-reduce: %s in %d bucket%s of at most %g MiB, "
                "comm_bytes %.0f per rank per step\n",
