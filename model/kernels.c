@@ -3,6 +3,8 @@
 #include <cblas.h>
 #include <math.h>
 
+#include "model/util.h"
+
 void linear_forward(float *out, const float *x, const float *w, const float *b, int M, int N, int K,
                     int accumulate) {
     float beta = accumulate ? 1.0f : 0.0f;
@@ -43,10 +45,12 @@ void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int 
 void log_softmax_rows(float *x, int M, int V) {
     for (int i = 0; i < M; i++) {
         float *row = x + (size_t)i * V;
-        float mx = row[0];
-        for (int j = 1; j < V; j++) mx = row[j] > mx ? row[j] : mx;
-        double sum = 0.0;
-        for (int j = 0; j < V; j++) sum += exp((double)(row[j] - mx));
+        int at = 0;
+        for (int j = 1; j < V; j++) at = row[j] > row[at] ? j : at;
+        const float mx = row[at];
+        double sum = 1.0; /* the maximum's own term, exp(0), counted once here */
+        for (int j = 0; j < V; j++)
+            if (j != at) sum += exp((double)(row[j] - mx));
         float lse = (float)log(sum);
         for (int j = 0; j < V; j++) row[j] = row[j] - mx - lse;
     }

@@ -174,10 +174,11 @@ static int same_strings(char *const *mine, const char *const *theirs, int n, con
 
 int model_info_match_corpus(const model_info_t *mi, const char *where, const corpus_t *c, char *err,
                             size_t errlen) {
-    char a[48];
-    if (strcmp(mi->tokenizer, corpus_tokenizer(c)) != 0)
+    if (strcmp(mi->tokenizer, corpus_tokenizer(c)) != 0) {
+        char a[48];
         return drnn_errf(err, errlen, 65, "%s: tokenizer %s, but the corpus %s uses %s", where,
                          shown(mi->tokenizer, a, sizeof a), corpus_path(c), corpus_tokenizer(c));
+    }
     if (mi->desc.vocab != corpus_vocab_size(c))
         return drnn_errf(err, errlen, 65,
                          "%s: vocab_size %d, but the corpus %s has %d tokens; its ids would mean "

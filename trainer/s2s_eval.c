@@ -81,7 +81,7 @@ void s2s_eval_format(const double *sums, char *text, size_t tn, char *json, size
 }
 
 int s2s_eval_run(const model_file_t *m, const s2s_eval_opts_t *o) {
-    char err[8192], path[4200];
+    char err[8192];
     corpus_t *c = NULL;
     int rc = corpus_open(&c, o->data, err, sizeof err);
     if (rc) drnn_die(rc, "%s", err);
@@ -117,6 +117,7 @@ int s2s_eval_run(const model_file_t *m, const s2s_eval_opts_t *o) {
                     NULL,
                     NULL};
     if (o->hyp_out) {
+        char path[4200];
         snprintf(path, sizeof path, "%s.ref", o->hyp_out);
         if (!(e.hyp = fopen(o->hyp_out, "w")))
             drnn_die(74, "--hyp-out %s: cannot create", o->hyp_out);

@@ -49,7 +49,8 @@ const opt_spec_t train_opt_spec[] = {
     {"batch-tokens", OPT_INT, OFF(batch_tokens), 0, "0", 0, 1 << 30,
      "seq2seq: global batches of about N padded target tokens instead of --batch pairs (0: off)",
      1},
-    {"lr", OPT_DOUBLE, OFF(lr), 0, "1", 0, 1e6, "learning rate (of every optimizer; the schedule's base)", 1},
+    {"lr", OPT_DOUBLE, OFF(lr), 0, "1", 0, 1e6,
+     "learning rate (of every optimizer; the schedule's base)", 1},
     {"optimizer", STR(optimizer), "sgd", 0, 0,
      "sgd, adam or adamw (as torch.optim.SGD / Adam / AdamW)", 1},
     {"momentum", OPT_DOUBLE, OFF(momentum), 0, "0", 0, 1, "SGD momentum (PyTorch form)", 1},
@@ -264,6 +265,7 @@ static char *step_extras(const run_t *r, double norm, int clipped, const double 
         PUT("]");
     }
 #undef PUT
+    DRNN_ASSERT(n < cap); /* cap counted every member above */
     return s;
 }
 
@@ -677,8 +679,8 @@ int train_run(const train_opts_t *o) {
             train_ckpt_save(&ck, step, (step - 1) / r.steps_per_epoch,
                             (step - 1) % r.steps_per_epoch + 1, tokens);
         if (best) {
-            int rc = r.rank == 0 ? ckpt_mark_best(o->run_dir, step, err, sizeof err) : 0;
-            comm_agree(rc, err);
+            int brc = r.rank == 0 ? ckpt_mark_best(o->run_dir, step, err, sizeof err) : 0;
+            comm_agree(brc, err);
         }
         if (early) {
             if (r.rank == 0) {
