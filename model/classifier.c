@@ -198,11 +198,8 @@ double classifier_forward(classifier_t *m, const float *params, const uint32_t *
     return 0.0;
 }
 
-/* Tells the hooks that tensors first..last (contiguous in the table) are final. */
 static void tensors_ready(const classifier_t *m, int first, int last) {
-    if (!m->hooks.ready) return;
-    const param_tensor_t *a = &m->tab.t[first], *z = &m->tab.t[last];
-    m->hooks.ready(m->hooks.ctx, a->offset, z->offset + z->size - a->offset);
+    params_report_ready(&m->tab, &m->hooks, first, last);
 }
 
 void classifier_backward(classifier_t *m, const float *params, float *grads, float scale) {

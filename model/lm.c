@@ -80,11 +80,8 @@ void lm_set_backward_hooks(lm_t *m, void (*ready)(void *ctx, size_t offset, size
     stack_set_hooks(m->rnn, &m->hooks);
 }
 
-/* Tells the hooks that tensors first..last (contiguous in the table) are final. */
 static void tensors_ready(const lm_t *m, int first, int last) {
-    if (!m->hooks.ready) return;
-    const param_tensor_t *a = &m->tab.t[first], *z = &m->tab.t[last];
-    m->hooks.ready(m->hooks.ctx, a->offset, z->offset + z->size - a->offset);
+    params_report_ready(&m->tab, &m->hooks, first, last);
 }
 
 void lm_init_params(const lm_t *m, float *params, uint64_t seed) {

@@ -25,3 +25,10 @@ int params_find(const param_table_t *tab, const char *name) {
         if (strcmp(tab->t[i].name, name) == 0) return i;
     return -1;
 }
+
+void params_report_ready(const param_table_t *tab, const backward_hooks_t *hooks, int first,
+                         int last) {
+    if (!hooks->ready || first < 0) return;
+    const param_tensor_t *a = &tab->t[first], *z = &tab->t[last];
+    hooks->ready(hooks->ctx, a->offset, z->offset + z->size - a->offset);
+}

@@ -43,4 +43,9 @@ typedef struct {
     void *ctx;
 } backward_hooks_t;
 
+/* Tells hooks (if it has a ready callback) that tensors first..last of tab — contiguous in the
+ * buffer — are final. first < 0: nothing (a tensor the model does not have). */
+void params_report_ready(const param_table_t *tab, const backward_hooks_t *hooks, int first,
+                         int last);
+
 #endif

@@ -166,11 +166,8 @@ void seq2seq_set_backward_hooks(seq2seq_t *m, const backward_hooks_t *hooks) {
 #define P(idx)  (params + m->tab.t[(idx)].offset)
 #define GR(idx) (grads + m->tab.t[(idx)].offset)
 
-/* Tells the hooks that tensors first..last (contiguous in the table) are final. */
 static void tensors_ready(const seq2seq_t *m, int first, int last) {
-    if (!m->hooks.ready || first < 0) return;
-    const param_tensor_t *a = &m->tab.t[first], *z = &m->tab.t[last];
-    m->hooks.ready(m->hooks.ctx, a->offset, z->offset + z->size - a->offset);
+    params_report_ready(&m->tab, &m->hooks, first, last);
 }
 
 /* x [T*B, E] := rows of emb for ids (positions t >= lens[b] read id 0: they are never used). */

@@ -47,6 +47,13 @@ expect_exit() {
     return 0
 }
 
+# sha256 of every shard's /params of a checkpoint folder (parameters equal bit for bit).
+params_sum() {
+    for s in "$1"/shard-*.h5; do
+        h5dump -d /params -b LE -o "$WORK/p.bin" "$s" >/dev/null && cat "$WORK/p.bin"
+    done | sha256sum | cut -c1-64
+}
+
 finish() {
     if ((FAILS)); then echo "$(basename "$0"): $FAILS failure(s)"; exit 1; fi
     echo "$(basename "$0"): all passed"

@@ -32,11 +32,6 @@ grep -q '"accuracy"' "$WORK/n1/metrics.jsonl" || fail "metrics.jsonl has no vali
 first=$(echo "$ref" | head -1) last=$(echo "$ref" | tail -1)
 awk -v a="$first" -v b="$last" 'BEGIN { exit !(b < a) }' || fail "loss did not fall: $first -> $last"
 
-params_sum() { # sha256 of every shard's /params of a checkpoint folder
-    for s in "$1"/shard-*.h5; do
-        h5dump -d /params -b LE -o "$WORK/p.bin" "$s" >/dev/null && cat "$WORK/p.bin"
-    done | sha256sum | cut -c1-64
-}
 # Resume from step 10 on the same N (2) and on another N (4): steps 11..20 as uninterrupted.
 for m in 2 4; do
     mkdir -p "$WORK/r$m/ckpt"

@@ -10,11 +10,6 @@ source "$(dirname "$0")/lib.sh"
 make_corpus "$WORK/c.h5" 60000
 args=(--data "$WORK/c.h5" --hidden 16 --embed 8 --batch 4 --seq-len 8 --lr 0.5 --momentum 0.9
       --log-every 1 --threads 1 --steps 12)
-params_sum() {
-    for s in "$1"/shard-*.h5; do
-        h5dump -d /params -b LE -o "$WORK/p.bin" "$s" >/dev/null && cat "$WORK/p.bin"
-    done | sha256sum | cut -c1-64
-}
 DRNN_TEST_NAN_STEPS=7 expect_exit 70 "abort on a NaN at step 7" mpirun -q -n 2 "$BUILD/drnn-train" \
     "${args[@]}" --checkpoint-every 5 --run-dir "$WORK/abort" &&
     grep -q "non-finite loss at step 7" "$WORK/err" && pass "abort: exit 70 naming step 7" ||

@@ -6,11 +6,6 @@
 # on resume (64).
 source "$(dirname "$0")/lib.sh"
 make_corpus "$WORK/c.h5" 60000
-params_sum() {
-    for s in "$1"/shard-*.h5; do
-        h5dump -d /params -b LE -o "$WORK/p.bin" "$s" >/dev/null && cat "$WORK/p.bin"
-    done | sha256sum | cut -c1-64
-}
 for opt in "adam" "adamw --weight-decay 0.1"; do
     tag=${opt%% *}
     # shellcheck disable=SC2086

@@ -47,11 +47,6 @@ grep -q 'about 24 target tokens' "$WORK/--batch-tokens24.n1.log" ||
 # A budget of 24 tokens holds at most 2 pairs of 9+ tokens: some of the 4 ranks held none.
 grep -q 'steps of batch' "$WORK/--batch-tokens24.n4.log" || fail "--batch-tokens -n 4 did not start"
 
-params_sum() { # sha256 of every shard's /params of a checkpoint folder
-    for s in "$1"/shard-*.h5; do
-        h5dump -d /params -b LE -o "$WORK/p.bin" "$s" >/dev/null && cat "$WORK/p.bin"
-    done | sha256sum | cut -c1-64
-}
 # Resume from step 10 on the same N (2) and on another N (4): steps 11..20 as uninterrupted.
 for m in 2 4; do
     mkdir -p "$WORK/r$m/ckpt"
