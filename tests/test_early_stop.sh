@@ -7,7 +7,8 @@
 #   - stopped before the early stop and resumed, the run ends at the same step with the same
 #     best, losses bit for bit (the early-stopping state is in the checkpoint);
 #   - --lr-plateau 0.5 --patience 2: the rate of every step equals PyTorch's ReduceLROnPlateau
-#     (factor 0.5, patience 1, threshold 0) fed the same validation losses;
+#     (factor 0.5, patience 1, threshold 0) fed the same validation losses, and a run stopped at
+#     step 500 and resumed follows the same rates and losses bit for bit;
 #   - misuse: --metric the model does not report, --early-stop without --eval-every -> 64.
 source "$(dirname "$0")/lib.sh"
 (set +o pipefail; zcat "$SRC/data/kjv.txt.gz" | head -c 24000) >"$WORK/small.txt"
@@ -74,6 +75,15 @@ cuts = sorted({v for v in train.values()})
 print(f"{len(train)} logged rates equal PyTorch's; rates used: {cuts[::-1]}")
 sys.exit(1 if bad or len(cuts) < 2 else 0)
 PY
+# The plateau state (the rate's factor, evaluations without improvement) is in the checkpoint:
+# stopped at 500 and resumed, the same rates and losses bit for bit.
+"$BUILD/drnn-train" "${args[@]}" --steps 500 --lr-plateau 0.5 --patience 2 --run-dir "$WORK/pr" \
+    >/dev/null 2>&1 && "$BUILD/drnn-train" "${args[@]}" --steps 1000 --lr-plateau 0.5 --patience 2 \
+    --run-dir "$WORK/pr" --resume auto >"$WORK/pr.log" 2>&1 || fail "plateau resume failed"
+rates() { grep -v '"split"' "$1/metrics.jsonl" | sed -E 's/.*"lr": ([^,]+),.*/\1/'; }
+[[ "$(rates "$WORK/pr")" == "$(rates "$WORK/pl")" && "$(train_losses "$WORK/pr")" == "$(train_losses "$WORK/pl")" ]] &&
+    pass "plateau: stopped at 500 and resumed, the same rates and losses bit for bit" ||
+    fail "plateau resume: rates or losses differ"
 expect_exit 64 "--metric accuracy on an LM" "$BUILD/drnn-train" "${args[@]}" --metric accuracy \
     --early-stop 2 --steps 10 --run-dir "$WORK/x1"
 expect_exit 64 "--early-stop without --eval-every" "$BUILD/drnn-train" --data "$WORK/c.h5" \
