@@ -82,6 +82,8 @@ typedef struct train_kind {
     void (*trace_request)(kind_ctx_t *k, double *out, double *seconds);
     /* Validation figures --metric may name, space-separated; the first is the default. */
     const char *metrics;
+    /* Those of `metrics` whose larger values are better (space-separated; "" none). */
+    const char *higher_better;
     /* The figure NAME (one of `metrics`) of sums s. */
     double (*metric)(const kind_sums_t *s, const char *name);
     /* Carried state: global items (0: none), floats per item (h part; the c part as many when

@@ -230,6 +230,7 @@ const train_kind_t train_kind_classifier = {
     .evaluate = cls_evaluate,
     .eval_report = cls_eval_report,
     .metrics = "accuracy loss",
+    .higher_better = "accuracy",
     .metric = cls_metric,
     .state_items = cls_no_state,
     .state_floats = cls_no_state,

@@ -223,6 +223,7 @@ const train_kind_t train_kind_lm = {
     .trace_size = lm_trace_size,
     .trace_request = lm_trace_request,
     .metrics = "loss ppl",
+    .higher_better = "",
     .metric = lm_metric,
     .state_items = lm_state_items,
     .state_floats = lm_state_floats,

@@ -332,6 +332,7 @@ const train_kind_t train_kind_seq2seq = {
     .evaluate = s2s_evaluate,
     .eval_report = s2s_eval_report,
     .metrics = "loss ppl bleu exact_match edit_rate",
+    .higher_better = "bleu exact_match",
     .metric = s2s_metric,
     .state_items = s2s_no_state,
     .state_floats = s2s_no_state,

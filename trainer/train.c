@@ -269,6 +269,14 @@ static char *step_extras(const run_t *r, double norm, int clipped, const double 
     return s;
 }
 
+/* NAME is one of the space-separated words of LIST. */
+static int in_list(const char *list, const char *name) {
+    const size_t len = strlen(name);
+    for (const char *p = list; *p; p += strcspn(p, " "), p += *p == ' ')
+        if (strncmp(p, name, len) == 0 && (p[len] == ' ' || p[len] == '\0')) return 1;
+    return 0;
+}
+
 /* --metric must be a figure the kind reports; without it, the kind's first. */
 static void choose_metric(run_t *r) {
     static char first[16];
@@ -276,11 +284,8 @@ static void choose_metric(run_t *r) {
     size_t n = strcspn(list, " ");
     snprintf(first, sizeof first, "%.*s", (int)(n < sizeof first ? n : sizeof first - 1), list);
     r->metric = r->o->metric[0] ? r->o->metric : first;
-    size_t len = strlen(r->metric);
-    int found = 0;
-    for (const char *p = list; *p && !found; p += strcspn(p, " "), p += *p == ' ')
-        found = strncmp(p, r->metric, len) == 0 && (p[len] == ' ' || p[len] == '\0');
-    if (!found) comm_fail(64, "--metric %s: a %s model reports %s", r->metric, r->kind->name, list);
+    if (!in_list(list, r->metric))
+        comm_fail(64, "--metric %s: a %s model reports %s", r->metric, r->kind->name, list);
     if ((r->o->lr_plateau < 1.0 || r->o->early_stop > 0 || r->o->keep_best) &&
         !r->kind->has_valid(r->k))
         comm_fail(64,
@@ -415,9 +420,9 @@ static double rate(const run_t *r, long n) {
     return r->state.lr_scale < 1.0 && lr < r->o->min_lr ? r->o->min_lr : lr;
 }
 
-/* A figure whose larger values are better. */
-static int higher_better(const char *metric) {
-    return !strcmp(metric, "accuracy") || !strcmp(metric, "bleu") || !strcmp(metric, "exact_match");
+/* The watched figure's larger values are better (the kind says which). */
+static int higher_better(const run_t *r) {
+    return in_list(r->kind->higher_better, r->metric);
 }
 
 /* The watched figure of an evaluation at `step` into the state: returns 1 when it is the best so
@@ -426,7 +431,7 @@ static int higher_better(const char *metric) {
 static int track_metric(run_t *r, long step, const kind_sums_t *v) {
     const train_opts_t *o = r->o;
     double m = r->kind->metric(v, r->metric);
-    if (higher_better(r->metric)) m = -m; /* lower is better from here on */
+    if (higher_better(r)) m = -m; /* lower is better from here on */
     train_state_t *s = &r->state;
     if (s->best_step == 0 || m < s->best_metric) {
         s->best_metric = m, s->best_step = step, s->bad_evals = 0;
@@ -438,9 +443,8 @@ static int track_metric(run_t *r, long step, const kind_sums_t *v) {
         if (r->rank == 0)
             printf("drnn-train: %s has not improved for %ld evaluations (best %.6g at step %ld): "
                    "rate now %g\n",
-                   r->metric, s->bad_evals,
-                   higher_better(r->metric) ? -s->best_metric : s->best_metric, s->best_step,
-                   rate(r, step + 1));
+                   r->metric, s->bad_evals, higher_better(r) ? -s->best_metric : s->best_metric,
+                   s->best_step, rate(r, step + 1));
     }
     return 0;
 }
@@ -687,7 +691,7 @@ int train_run(const train_opts_t *o) {
                 printf("drnn-train: early stop at step %ld: %s has not improved for %ld "
                        "evaluations; the best, %.6g at step %ld, is %s/ckpt/best\n",
                        step, r.metric, r.state.bad_evals,
-                       higher_better(r.metric) ? -r.state.best_metric : r.state.best_metric,
+                       higher_better(&r) ? -r.state.best_metric : r.state.best_metric,
                        r.state.best_step, o->run_dir);
                 fflush(stdout);
             }
