@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 static const char *prog_name = "drnn";
-static int world_rank, world_size = 1, local_rank, local_size = 1;
+static int world_rank, world_size = 1, local_rank, local_size = 1, hosts = 1, most_per_host = 1;
 
 #define CHECK_MPI(call) COMM_CHECK(call)
 
@@ -67,6 +67,9 @@ void comm_init(int *argc, char ***argv, const char *prog) {
     CHECK_MPI(MPI_Comm_rank(node, &local_rank));
     CHECK_MPI(MPI_Comm_size(node, &local_size));
     CHECK_MPI(MPI_Comm_free(&node));
+    int lead = local_rank == 0;
+    CHECK_MPI(MPI_Allreduce(&lead, &hosts, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD));
+    CHECK_MPI(MPI_Allreduce(&local_size, &most_per_host, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD));
 }
 
 void comm_finalize(void) {
@@ -87,6 +90,12 @@ int comm_local_size(void) {
 }
 int comm_local_rank(void) {
     return local_rank;
+}
+int comm_hosts(void) {
+    return hosts;
+}
+int comm_most_per_host(void) {
+    return most_per_host;
 }
 double comm_wtime(void) {
     return MPI_Wtime();

@@ -23,6 +23,9 @@ int comm_size(void);
 /* Ranks of this job on this node (MPI shared-memory split) and this rank's index among them. */
 int comm_local_size(void);
 int comm_local_rank(void);
+/* Hosts (shared-memory nodes) of this job, and the most ranks any of them holds. */
+int comm_hosts(void);
+int comm_most_per_host(void);
 double comm_wtime(void);
 /* The program name given to comm_init ("drnn-train"), for messages. */
 const char *comm_prog(void);

@@ -56,25 +56,21 @@ slurm_logs() {
     done
 }
 
-slurm_start() {
-    local dir=$1 host i
-    host=$(hostname -s)
-    SLURM_DIR=$dir
-    slurm_cgroup_check || return 1
-    # shellcheck disable=SC2046  # pids, one per word
-    [[ -s $SLURM_PIDS ]] && kill_wait $(cat "$SLURM_PIDS") && rm -f "$SLURM_PIDS"
-    mkdir -p "$dir"/{state,spool,log}
-    if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
-        [[ -s /etc/munge/munge.key ]] || mungekey --create --keyfile=/etc/munge/munge.key ||
-            return 1
-        chown munge:munge /etc/munge/munge.key
-        install -d -o munge -g munge -m 0755 /run/munge
-        runuser -u munge -- /usr/sbin/munged || return 1
-        SLURM_STARTED_MUNGE=1
-    fi
-    cat >"$dir/slurm.conf" <<CONF
+# munge_up: a running munged (started here if none answers; SLURM_STARTED_MUNGE=1 then).
+munge_up() {
+    munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && return 0
+    [[ -s /etc/munge/munge.key ]] || mungekey --create --keyfile=/etc/munge/munge.key || return 1
+    chown munge:munge /etc/munge/munge.key
+    install -d -o munge -g munge -m 0755 /run/munge
+    runuser -u munge -- /usr/sbin/munged || return 1
+    SLURM_STARTED_MUNGE=1
+}
+
+# slurm_conf_common DIR: the slurm.conf lines every test cluster shares (state, controller pid and
+# log under DIR); the caller adds SlurmctldHost, the slurmd paths, nodes and partition.
+slurm_conf_common() {
+    cat <<CONF
 ClusterName=drnntest
-SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 AuthType=auth/munge
 CredType=cred/munge
@@ -92,17 +88,34 @@ ReturnToService=2
 MailProg=/bin/true
 KillWait=5
 MinJobAge=600
-StateSaveLocation=$dir/state
-SlurmdSpoolDir=$dir/spool
-SlurmctldPidFile=$dir/slurmctld.pid
-SlurmdPidFile=$dir/slurmd.pid
-SlurmctldLogFile=$dir/log/slurmctld.log
-SlurmdLogFile=$dir/log/slurmd.log
+StateSaveLocation=$1/state
+SlurmctldPidFile=$1/slurmctld.pid
+SlurmctldLogFile=$1/log/slurmctld.log
 SlurmctldPort=16817
 SlurmdPort=16818
+CONF
+}
+
+slurm_start() {
+    local dir=$1 host i
+    host=$(hostname -s)
+    SLURM_DIR=$dir
+    slurm_cgroup_check || return 1
+    # shellcheck disable=SC2046  # pids, one per word
+    [[ -s $SLURM_PIDS ]] && kill_wait $(cat "$SLURM_PIDS") && rm -f "$SLURM_PIDS"
+    mkdir -p "$dir"/{state,spool,log}
+    munge_up || return 1
+    {
+        echo "SlurmctldHost=$host(127.0.0.1)"
+        slurm_conf_common "$dir"
+        cat <<CONF
+SlurmdSpoolDir=$dir/spool
+SlurmdPidFile=$dir/slurmd.pid
+SlurmdLogFile=$dir/log/slurmd.log
 NodeName=$host NodeAddr=127.0.0.1 CPUs=4 RealMemory=1000 State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
+    } >"$dir/slurm.conf"
     export SLURM_CONF=$dir/slurm.conf
     slurmctld -f "$SLURM_CONF" || { echo "slurm_start: slurmctld did not start" >&2; return 1; }
     slurmd -f "$SLURM_CONF" || { echo "slurm_start: slurmd did not start" >&2; return 1; }

@@ -539,10 +539,14 @@ static void print_start(const run_t *r, int threads) {
         snprintf(batch, sizeof batch, "about %d target tokens", r->o->batch_tokens);
     else
         snprintf(batch, sizeof batch, "%d", r->B);
-    printf("drnn-train: %s, %d rank%s x %d thread%s, %zu parameters, %ld steps of batch %s "
+    char hosts[64] = "";
+    if (comm_hosts() > 1)
+        snprintf(hosts, sizeof hosts, " on %d hosts (at most %d per host)", comm_hosts(),
+                 comm_most_per_host());
+    printf("drnn-train: %s, %d rank%s%s x %d thread%s, %zu parameters, %ld steps of batch %s "
            "(%ld per epoch)\n",
-           r->kind->name, r->nranks, r->nranks > 1 ? "s" : "", threads, threads > 1 ? "s" : "",
-           r->P, r->total_steps, batch, r->steps_per_epoch);
+           r->kind->name, r->nranks, r->nranks > 1 ? "s" : "", hosts, threads,
+           threads > 1 ? "s" : "", r->P, r->total_steps, batch, r->steps_per_epoch);
     config_write(stdout, r->o, train_opt_spec, train_opt_count, unused_options(r->o));
     if (r->nranks > 1)
         printf("drnn-train: gradient all-reduce: %s in %d bucket%s of at most %g MiB, "
