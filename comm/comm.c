@@ -53,6 +53,12 @@ void comm_set_prog(const char *prog) {
 
 void comm_init(int *argc, char ***argv, const char *prog) {
     prog_name = prog;
+    /* Open MPI's non-blocking all-reduce (libnbc) picks a binomial tree for in-place reductions:
+     * reduce to one rank, then broadcast, so the whole buffer is sent 2 log2 N times one after
+     * another (half the link's bandwidth at 2 ranks, worse with every doubling). Rabenseifner's
+     * reduce-scatter + all-gather sends 2(N-1)/N of the buffer in 2 log2 N rounds. A value the
+     * user put in the environment (or passed with mpirun -x) wins. */
+    setenv("OMPI_MCA_coll_libnbc_iallreduce_algorithm", "3", 0);
     int provided = 0;
     if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
         fprintf(stderr, "%s: MPI_Init failed; run under mpirun/srun or alone\n", prog);

@@ -23,7 +23,7 @@ trap 'rm -rf "$WORK"' EXIT
     >/dev/null 2>&1 || { echo "bench_ckpt.sh: drnn-prep failed" >&2; exit 65; }
 # embed 512, hidden 1792, 3 layers: 50.9M parameters with the KJV character vocabulary.
 model=(--cell gru --embed 512 --hidden 1792 --layers 3 --batch 2 --seq-len 4 --momentum 0.9)
-median() { sort -g | awk '{ a[NR] = $1 } END { print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+source "$HERE/lib.sh" # median, probe_start/probe_end, mark, star, ratio, fmt, train_field
 
 printf "%-8s %-8s %10s %10s %12s %12s %8s\n" ranks deflate "write s" "resume s" "disk MB" "raw MB" "ratio"
 for deflate in 1 0; do

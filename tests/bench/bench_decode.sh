@@ -77,97 +77,12 @@ echo "data: $NPAIRS training pairs (jobs/date_pairs.py --seed 1), $SENTS source 
 echo "raw measurements:"
 
 # ---- helpers --------------------------------------------------------------------------------
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan";
-    else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+source "$HERE/lib.sh" # median, probe_start/probe_end, mark, star, ratio, fmt, train_field
 
-# CPU seconds the whole machine spent busy (user, nice, system, irq, softirq, steal), and the CPU
-# seconds of this shell's finished children: their difference over a run is other work's share.
-cpu_busy() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / { print ($2 + $3 + $4 + $7 + $8 + $9) / hz; exit }' /proc/stat; }
-# `times` must run in the shell that waited for the run, not in a $(...) subshell of it.
-kids_sum() { tail -n 1 "$1" | awk '{ s = 0; for (i = 1; i <= NF; i++) { split($i, p, "m");
-    s += p[1] * 60 + p[2] } print s }'; }
-probe_start() { P_BUSY=$(cpu_busy) P_WALL=$(date +%s.%N); times >"$WORK/times0"; }
-# Prints "other work X CPUs": average CPUs busy with anything but this run, since probe_start.
-probe_end() {
-    times >"$WORK/times1"
-    awk -v b0="$P_BUSY" -v b1="$(cpu_busy)" -v k0="$(kids_sum "$WORK/times0")" \
-        -v k1="$(kids_sum "$WORK/times1")" -v w0="$P_WALL" -v w1="$(date +%s.%N)" \
-        'BEGIN { o = ((b1 - b0) - (k1 - k0)) / (w1 - w0); printf "other work %.2f CPUs", o < 0 ? 0 : o }'
-}
-# mark NAME PROBE: figures of runs that shared the machine with more than 0.25 CPUs get a '*'.
-mark() { awk -v p="$2" 'BEGIN { split(p, w, " "); exit !(w[3] > 0.25) }' && touch "$WORK/$1.noisy"; }
-star() { [[ -e $WORK/$1.noisy ]] && echo '*'; }
-
-# drnn_decode NAME MODEL ARGS... -> prints "sent/s tok/s" medians (or "fail fail"); translations
-# of the last run in $WORK/NAME.out
-drnn_decode() {
-    local name=$1 model=$2
-    shift 2
-    local r probe
-    probe_start
-    for ((r = 0; r <= REPEAT; r++)); do # run 0: warm-up
-        if ! "$BUILD/drnn-sample" --ckpt "$model" --input "$WORK/src.txt" --batch "$BATCH" "$@" \
-            >"$WORK/$name.out" 2>"$WORK/$name.err"; then
-            { echo "drnn-sample $name failed:"; tail -n 5 "$WORK/$name.err"; } >&3
-            echo fail fail
-            return
-        fi
-        ((r > 0)) && sed -nE 's/.* ([0-9.]+) sentences\/s, ([0-9.]+) tokens\/s.*/\1 \2/p' \
-            "$WORK/$name.err" >>"$WORK/$name.runs"
-    done
-    probe_end >"$WORK/probe" # not $(...): see probe_start
-    probe=$(<"$WORK/probe")
-    mark "$name" "$probe"
-    printf '  %-24s %d runs: %s sentences/s  (%s)\n' "$name" "$REPEAT" \
-        "$(cut -d' ' -f1 "$WORK/$name.runs" | sort -g | tr '\n' ' ')" "$probe" >&3
-    echo "$(cut -d' ' -f1 "$WORK/$name.runs" | median) $(cut -d' ' -f2 "$WORK/$name.runs" | median)"
-}
-
-# torch_decode NAME MODEL ARGS... -> prints "sent/s tok/s" medians (or "fail fail"); translations
-# in $WORK/NAME.out
-torch_decode() {
-    local name=$1 model=$2
-    shift 2
-    local probe
-    probe_start
-    if ! "$PYTHON" "$HERE/torch_decode.py" --model "$model" --input "$WORK/src.txt" \
-        --batch "$BATCH" --threads 1 --warmup 1 --repeat "$REPEAT" -o "$WORK/$name.out" "$@" \
-        >"$WORK/$name.json" 2>"$WORK/$name.err"; then
-        { echo "torch_decode.py $name failed:"; tail -n 5 "$WORK/$name.err"; } >&3
-        echo fail fail
-        return
-    fi
-    probe_end >"$WORK/probe" # not $(...): see probe_start
-    probe=$(<"$WORK/probe")
-    mark "$name" "$probe"
-    printf '  %-24s %d runs: %s sentences/s  (%s)\n' "$name" "$REPEAT" \
-        "$(sed -E 's/.*"sentences": ([0-9]+),.*"run_s": \[([^]]*)\].*/\1 \2/' "$WORK/$name.json" |
-            tr -d , | awk '{ for (i = 2; i <= NF; i++) printf "%.1f ", $1 / $i }' |
-            tr ' ' '\n' | sort -g | tr '\n' ' ')" "$probe" >&3
-    sed -E 's/.*"sent_per_s": ([^,]+),.*"tok_per_s": ([^,]+),.*/\1 \2/' "$WORK/$name.json"
-}
-
-# same A B -> "N/M" identical lines; prints up to 3 differing lines to fd 3.
-same() {
-    local n m
-    n=$(paste -d '\n' "$1" "$2" | awk 'NR % 2 { a = $0; next } $0 == a { s++ } END { print s + 0 }')
-    m=$(wc -l <"$1")
-    if ((n != m)) || [[ $(wc -l <"$2") != "$m" ]]; then
-        echo "  $(basename "$1" .out) and $(basename "$2" .out) differ;" \
-            "first differing lines (line: source | drnn | torch):" >&3
-        paste -d '\t' "$WORK/src.txt" "$1" "$2" | awk -F'\t' '$2 != $3 {
-            print "    " NR ": " $1 " | " $2 " | " $3; if (++k == 3) exit }' >&3
-    fi
-    echo "$n/$m"
-}
 # exact OUT -> share of the lines equal to the reference ISO date
 exact() { paste -d '\t' "$1" "$WORK/ref.txt" |
     awk -F'\t' '$1 == $2 { s++ } END { printf "%.1f%%", 100 * s / NR }'; }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b;
-    else printf "n/a" }'; }
-fmt() { awk -v a="$1" -v s="$(star "$2")" 'BEGIN { if (a + 0 > 0) printf "%.0f%s", a, s;
-    else printf "%s", a }'; }
 
 # ---- runs -----------------------------------------------------------------------------------
 ROWS=()

@@ -16,7 +16,7 @@ echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 (set +o pipefail; zcat "$SRC/data/kjv.txt.gz" | head -c 3000000) >"$WORK/t.txt"
 "$BUILD/drnn-prep" --tokenizer char --valid-fraction 0 -o "$WORK/c.h5" "$WORK/t.txt" >/dev/null 2>&1 ||
     { echo "bench_trace.sh: drnn-prep failed" >&2; exit 65; }
-median() { sort -g | awk '{ a[NR] = $1 } END { print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+source "$HERE/lib.sh" # median, probe_start/probe_end, mark, star, ratio, fmt, train_field
 declare -A tps
 for mode in off grad-norms trace; do
     flags=()

@@ -48,26 +48,7 @@ if ! "$BUILD/drnn-prep" --tokenizer char --valid-fraction 0 -o "$CORPUS" "$SRC/d
 fi
 
 # ---- helpers --------------------------------------------------------------------------------
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan";
-    else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-
-# CPU seconds the whole machine spent busy (user, nice, system, irq, softirq, steal), and the CPU
-# seconds of this shell's finished children: their difference over a run is other work's share.
-cpu_busy() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / { print ($2 + $3 + $4 + $7 + $8 + $9) / hz; exit }' /proc/stat; }
-# `times` must run in the shell that waited for the run, not in a $(...) subshell of it.
-kids_sum() { tail -n 1 "$1" | awk '{ s = 0; for (i = 1; i <= NF; i++) { split($i, p, "m");
-    s += p[1] * 60 + p[2] } print s }'; }
-probe_start() { P_BUSY=$(cpu_busy) P_WALL=$(date +%s.%N); times >"$WORK/times0"; }
-# Prints "other work X CPUs": average CPUs busy with anything but this run, since probe_start.
-probe_end() {
-    times >"$WORK/times1"
-    awk -v b0="$P_BUSY" -v b1="$(cpu_busy)" -v k0="$(kids_sum "$WORK/times0")" \
-        -v k1="$(kids_sum "$WORK/times1")" -v w0="$P_WALL" -v w1="$(date +%s.%N)" \
-        'BEGIN { o = ((b1 - b0) - (k1 - k0)) / (w1 - w0); printf "other work %.2f CPUs", o < 0 ? 0 : o }'
-}
-# mark NAME PROBE: figures of runs that shared the machine with more than 0.25 CPUs get a '*'.
-mark() { awk -v p="$2" 'BEGIN { split(p, w, " "); exit !(w[3] > 0.25) }' && touch "$WORK/$1.noisy"; }
-star() { [[ -e $WORK/$1.noisy ]] && echo '*'; }
+source "$HERE/lib.sh" # median, probe_start/probe_end, mark, star, ratio, fmt, train_field
 
 # drnn_run NAME NRANKS STEPS LOG_EVERY SKIP_RECORDS ARGS... -> prints median tok/s (or "fail")
 drnn_run() {
@@ -121,10 +102,6 @@ torch_run() {
     echo "$tps"
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b;
-    else printf "n/a" }'; }
-fmt() { awk -v a="$1" -v s="$(star "$2")" 'BEGIN { if (a + 0 > 0) printf "%.0f%s", a, s;
-    else printf "%s", a }'; }
 
 # ---- configs --------------------------------------------------------------------------------
 # name | model args | drnn steps, log-every, skipped records | torch steps, warm-up steps

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# bench_scaling.sh [BUILD_DIR] — drnn-train across emulated hosts (tests/cluster/up.sh: network
+# namespaces, Open MPI over TCP, every host's link shaped to RATE, default 1gbit), and the cost
+# model of docs/SCALING.md checked against it.
+#
+# Settings, same per-rank batch everywhere (weak scaling, as data-parallel users scale):
+#   1 host  x 1 rank     the compute-only baseline
+#   1 host  x 2 ranks    gradients through shared memory
+#   2 hosts x 1 rank     gradients over the shaped link
+#   2 hosts x 2 ranks    4 ranks on this machine's 2 cores: each rank computes at half speed
+# For each: tokens/s (global, median of steady-state segments), step time, exposed communication
+# (share of the step spent waiting for the all-reduce after backward, drnn's comm_frac) and the
+# all-reduce bytes each rank sends per step (2(N-1)/N x gradient bytes, drnn's comm_bytes).
+# Then the link: an all-reduce-bound model (embed 16, tiny batch) at two sizes on 2 hosts x 1
+# rank gives the all-reduce time t(S) = a + S / bw by a two-point fit. The model predicts the two
+# multi-host settings from the baseline's step time and that fit alone; the prediction error is
+# printed. A benchmark: it prints figures and asserts nothing about time. Needs root.
+# Environment: RATE (tc rate, default 1gbit), QUICK=1 for a short smoke run.
+set -uo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
+BUILD=$(cd "${1:-$SRC/build}" && pwd) || { echo "bench_scaling.sh: no build dir ${1:-}" >&2; exit 66; }
+CL=$SRC/tests/cluster
+RATE=${RATE:-1gbit}
+PYTHON=${PYTHON:-/usr/bin/python3}
+[[ -x $BUILD/drnn-train ]] || { echo "bench_scaling.sh: $BUILD/drnn-train missing; build first" >&2; exit 66; }
+[[ $(id -u) -eq 0 ]] || { echo "bench_scaling.sh: needs root (network namespaces)" >&2; exit 1; }
+NCPU=$(nproc) # before OMP_NUM_THREADS=1, which nproc obeys
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+WORK=$(mktemp -d /tmp/drnn-bench.XXXXXX)
+trap '"$CL/down.sh" --quiet; rm -rf "$WORK"' EXIT
+source "$HERE/lib.sh" # median, ratio, fmt, train_field
+
+echo "drnn across emulated hosts: GRU LM, char KJV, float32, links shaped to $RATE (tbf)"
+echo "machine: $NCPU CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), load average" \
+    "at start $(cut -d' ' -f1-3 /proc/loadavg)"
+"$CL/up.sh" --hosts 2 --rate "$RATE" || exit 1
+CORPUS=$WORK/kjv.h5
+"$BUILD/drnn-prep" --tokenizer char --valid-fraction 0 -o "$CORPUS" "$SRC/data/kjv.txt.gz" \
+    >"$WORK/prep.log" 2>&1 || { cat "$WORK/prep.log"; exit 65; }
+
+BL=16 T=64 HID=512 # per-rank batch, sequence length, hidden size
+MODEL=(--cell gru --embed 128 --hidden "$HID" --bucket-mb 1)
+STEPS=60 EVERY=5 SKIP=2
+if [[ ${QUICK:-0} == 1 ]]; then HID=128 T=32 STEPS=20 MODEL=(--cell gru --embed 128 --hidden 128); fi
+MODEL+=(--seq-len "$T")
+
+# run NAME HOSTS PER_HOST STEPS TOKENS_PER_STEP ARGS... : trains on the emulated hosts; sets
+# R_TPS, R_STEP (s), R_COMM (exposed share), R_BYTES (sent per rank per step); R_TPS=fail on
+# failure. (No "other work" probe here: the ranks on h2 are not this shell's children.)
+run() {
+    local name=$1 hosts=$2 per=$3 steps=$4 tps=$5 n hostlist="" k
+    shift 5
+    n=$((hosts * per))
+    for k in $(seq 1 "$hosts"); do hostlist+=${hostlist:+,}h$k:$per; done
+    if ! "$CL/on.sh" h1 mpirun -q -n "$n" --host "$hostlist" --bind-to none "$BUILD/drnn-train" \
+        --data "$CORPUS" --run-dir "$WORK/$name" --threads 1 --steps "$steps" \
+        --log-every "$EVERY" "$@" >"$WORK/$name.log" 2>&1; then
+        echo "  $name failed: $(tail -n 3 "$WORK/$name.log")"
+        R_TPS=fail
+        return
+    fi
+    R_TPS=$(train_field "$WORK/$name" tok_per_s "$SKIP" | median)
+    R_COMM=$(train_field "$WORK/$name" comm_frac "$SKIP" | median)
+    R_STEP=$(awk -v t="$tps" -v r="$R_TPS" 'BEGIN { print t / r }')
+    R_BYTES=$(sed -nE 's/.*comm_bytes ([0-9.e+]+) per rank.*/\1/p' "$WORK/$name.log")
+    R_BYTES=${R_BYTES:-0}
+    printf '  %-9s %s; load average %s\n' "$name" \
+        "$(grep -m1 '^drnn-train: lm' "$WORK/$name.log" | sed 's/^drnn-train: lm, //; s/, [0-9]* steps.*//')" \
+        "$(cut -d' ' -f1 /proc/loadavg)"
+}
+
+echo "raw measurements:"
+declare -A TPS STEP COMM BYTES
+for s in "1 1" "1 2" "2 1" "2 2"; do
+    read -r h p <<<"$s"
+    name=h${h}x$p
+    run "$name" "$h" "$p" "$STEPS" $((BL * h * p * T)) "${MODEL[@]}" --batch $((BL * h * p))
+    TPS[$name]=$R_TPS STEP[$name]=${R_STEP:-0} COMM[$name]=${R_COMM:-0} BYTES[$name]=${R_BYTES:-0}
+done
+# The link: models whose step is all all-reduce (batch 2, 1 time step: next to nothing to
+# compute), a tiny one for the latency and a large one for the bandwidth.
+declare -A LS LT
+for hid in 32 1024; do
+    run "link$hid" 2 1 40 2 --cell gru --embed 16 --hidden "$hid" --seq-len 1 --batch 2 --bucket-mb 1000
+    LS[$hid]=${R_BYTES:-0}
+    LT[$hid]=$(awk -v s="${R_STEP:-0}" -v c="${R_COMM:-0}" 'BEGIN { print s * c }')
+done
+# 2 ranks: t = 2 log2(2) alpha + S / beta
+read -r A BW <<<"$(awk -v s1="${LS[32]}" -v t1="${LT[32]}" -v s2="${LS[1024]}" -v t2="${LT[1024]}" \
+    'BEGIN { a = t1 / 2; print a, s2 / (t2 - 2 * a) }')"
+MODEL_ARGS=(--cell gru --vocab 64 --embed 128 --hidden "$HID")
+F=$("$PYTHON" "$HERE/scaling_model.py" flops "${MODEL_ARGS[@]}" --tok-per-s "${TPS[h1x1]}")
+
+echo
+printf 'all-reduce over the %s links, 2 ranks (measured): alpha %.0f us per round, beta %.3f Gbit/s\n' \
+    "$RATE" "$(awk -v a="$A" 'BEGIN { print 1e6 * a }')" "$(awk -v b="$BW" 'BEGIN { print 8 * b / 1e9 }')"
+printf 'one rank computes at F = %.1f GFLOP/s (forward GEMM FLOPs x 3 per token, from 1 host x 1)\n' \
+    "$(awk -v f="$F" 'BEGIN { print f / 1e9 }')"
+for hid in 32 1024; do
+    printf '  hidden %-5s %8.2f MB sent per rank per step in %.1f ms\n' "$hid" \
+        "$(awk -v s="${LS[$hid]}" 'BEGIN { print s / 1e6 }')" "$(awk -v t="${LT[$hid]}" 'BEGIN { print 1000 * t }')"
+done
+echo
+echo "training: ${MODEL[*]}, $BL sequences per rank per step (global batch $BL x ranks), 1 thread per rank"
+echo "model: tests/bench/scaling_model.py (docs/SCALING.md) from F, alpha and beta alone"
+printf '%-16s %6s %10s %9s %8s %10s %9s %11s %8s\n' setting ranks "tok/s" "step ms" "comm" \
+    "MB/rank" "speedup" "model tok/s" "error"
+base=${STEP[h1x1]}
+for s in "1 1" "1 2" "2 1" "2 2"; do
+    read -r h p <<<"$s"
+    name=h${h}x$p
+    n=$((h * p))
+    pred="" err=""
+    if ((h > 1)) && [[ ${TPS[$name]} != fail && ${TPS[h1x1]} != fail ]]; then
+        # tests/bench/scaling_model.py: F, alpha, beta above; ranks sharing the cores compute
+        # proportionally slower
+        pred=$("$PYTHON" "$HERE/scaling_model.py" step "${MODEL_ARGS[@]}" --seq-len "$T" \
+            --batch "$BL" --ranks "$n" --per-host "$p" --alpha "$A" --beta "$BW" --flops "$F" \
+            --slow "$(awk -v n="$n" -v c="$NCPU" 'BEGIN { print (n > c ? n / c : 1) }')" | cut -d' ' -f1)
+        err=$(awk -v p="$pred" -v m="${TPS[$name]}" 'BEGIN { printf "%+.1f%%", 100 * (p - m) / m }')
+    fi
+    printf '%-16s %6d %10s %9.1f %7.1f%% %10.2f %9s %11s %8s\n' "$h host(s) x $p" "$n" \
+        "$(fmt "${TPS[$name]}" none)" "$(awk -v s="${STEP[$name]}" 'BEGIN { print 1000 * s }')" \
+        "$(awk -v c="${COMM[$name]}" 'BEGIN { print 100 * c }')" \
+        "$(awk -v b="${BYTES[$name]}" 'BEGIN { print b / 1e6 }')" \
+        "$(ratio "${TPS[$name]}" "${TPS[h1x1]}")" "$(fmt "$pred" none)" "${err:--}"
+done
+echo "load average at end $(cut -d' ' -f1-3 /proc/loadavg)"
+exit 0
