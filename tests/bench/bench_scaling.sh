@@ -72,7 +72,7 @@ run() {
 
 echo "raw measurements:"
 declare -A TPS STEP COMM BYTES
-for s in "1 1" "1 2" "2 1" "2 2"; do
+for s in "1 1" "1 2" "2 1" "2 2" "1 4"; do
     read -r h p <<<"$s"
     name=h${h}x$p
     run "$name" "$h" "$p" "$STEPS" $((BL * h * p * T)) "${MODEL[@]}" --batch $((BL * h * p))
@@ -90,13 +90,19 @@ done
 read -r A BW <<<"$(awk -v s1="${LS[32]}" -v t1="${LT[32]}" -v s2="${LS[1024]}" -v t2="${LT[1024]}" \
     'BEGIN { a = t1 / 2; print a, s2 / (t2 - 2 * a) }')"
 MODEL_ARGS=(--cell gru --vocab 64 --embed 128 --hidden "$HID")
-F=$("$PYTHON" "$HERE/scaling_model.py" flops "${MODEL_ARGS[@]}" --tok-per-s "${TPS[h1x1]}")
+# F: one rank's compute speed, from its time outside communication; with a core of its own
+# (1 host x 1) and with ranks sharing the cores as in 2 hosts x 2 (1 host x 4: 4 ranks on 2).
+compute_tps() { awk -v s="${STEP[$1]}" -v c="${COMM[$1]}" -v t="$((BL * T))" 'BEGIN { print t / (s * (1 - c)) }'; }
+F=$("$PYTHON" "$HERE/scaling_model.py" flops "${MODEL_ARGS[@]}" --tok-per-s "$(compute_tps h1x1)")
+F4=$("$PYTHON" "$HERE/scaling_model.py" flops "${MODEL_ARGS[@]}" --tok-per-s "$(compute_tps h1x4)")
 
 echo
 printf 'all-reduce over the %s links, 2 ranks (measured): alpha %.0f us per round, beta %.3f Gbit/s\n' \
     "$RATE" "$(awk -v a="$A" 'BEGIN { print 1e6 * a }')" "$(awk -v b="$BW" 'BEGIN { print 8 * b / 1e9 }')"
-printf 'one rank computes at F = %.1f GFLOP/s (forward GEMM FLOPs x 3 per token, from 1 host x 1)\n' \
+printf 'one rank computes at F = %.1f GFLOP/s (forward GEMM FLOPs x 3 per token, from 1 host x 1),\n' \
     "$(awk -v f="$F" 'BEGIN { print f / 1e9 }')"
+printf '  at %.1f GFLOP/s when 2 ranks share each core (from 1 host x 4, outside communication)\n' \
+    "$(awk -v f="$F4" 'BEGIN { print f / 1e9 }')"
 for hid in 32 1024; do
     printf '  hidden %-5s %8.2f MB sent per rank per step in %.1f ms\n' "$hid" \
         "$(awk -v s="${LS[$hid]}" 'BEGIN { print s / 1e6 }')" "$(awk -v t="${LT[$hid]}" 'BEGIN { print 1000 * t }')"
@@ -106,18 +112,18 @@ echo "training: ${MODEL[*]}, $BL sequences per rank per step (global batch $BL x
 echo "model: tests/bench/scaling_model.py (docs/SCALING.md) from F, alpha and beta alone"
 printf '%-16s %6s %10s %9s %8s %10s %9s %11s %8s\n' setting ranks "tok/s" "step ms" "comm" \
     "MB/rank" "speedup" "model tok/s" "error"
-base=${STEP[h1x1]}
-for s in "1 1" "1 2" "2 1" "2 2"; do
+for s in "1 1" "1 2" "1 4" "2 1" "2 2"; do
     read -r h p <<<"$s"
     name=h${h}x$p
     n=$((h * p))
     pred="" err=""
     if ((h > 1)) && [[ ${TPS[$name]} != fail && ${TPS[h1x1]} != fail ]]; then
-        # tests/bench/scaling_model.py: F, alpha, beta above; ranks sharing the cores compute
-        # proportionally slower
+        # tests/bench/scaling_model.py from alpha, beta and the F of ranks sharing cores as here
+        f=$F
+        ((n > NCPU)) && f=$F4
         pred=$("$PYTHON" "$HERE/scaling_model.py" step "${MODEL_ARGS[@]}" --seq-len "$T" \
-            --batch "$BL" --ranks "$n" --per-host "$p" --alpha "$A" --beta "$BW" --flops "$F" \
-            --slow "$(awk -v n="$n" -v c="$NCPU" 'BEGIN { print (n > c ? n / c : 1) }')" | cut -d' ' -f1)
+            --batch "$BL" --ranks "$n" --per-host "$p" --alpha "$A" --beta "$BW" --flops "$f" |
+            cut -d' ' -f1)
         err=$(awk -v p="$pred" -v m="${TPS[$name]}" 'BEGIN { printf "%+.1f%%", 100 * (p - m) / m }')
     fi
     printf '%-16s %6d %10s %9.1f %7.1f%% %10.2f %9s %11s %8s\n' "$h host(s) x $p" "$n" \
