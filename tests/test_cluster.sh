@@ -30,10 +30,17 @@ timeout 180 "$CL/on.sh" h1 mpirun -q -n 4 --host h1:2,h2:2 --bind-to none "$BUIL
     fail "mpirun on 2 hosts failed: $(tail -3 "$WORK/mpi.log")"
 grep -q "4 ranks on 2 hosts (at most 2 per host) x 1 thread," "$WORK/mpi.log" ||
     fail "drnn-train did not see 2 hosts of 2 ranks with 1 BLAS thread each: $(head -1 "$WORK/mpi.log")"
-d=$(max_rel_diff "$ONE" "$(train_losses "$WORK/mpi")")
-awk -v d="$d" 'BEGIN { exit !(d != "inf" && d <= 1e-5) }' &&
-    pass "mpirun, 4 ranks on 2 hosts: 1200 losses equal 1 rank's within $d" ||
-    fail "mpirun, 4 ranks on 2 hosts: losses differ from 1 rank's by $d (> 1e-5)"
+# like_one RUN WHAT: RUN's per-step losses equal the 1-rank run's within 1e-5 relative.
+like_one() {
+    local d
+    d=$(max_rel_diff "$ONE" "$(train_losses "$WORK/$1")")
+    if awk -v d="$d" 'BEGIN { exit !(d != "inf" && d <= 1e-5) }'; then
+        pass "$2: 1200 losses equal 1 rank's within $d"
+    else
+        fail "$2: losses differ from 1 rank's by $d (> 1e-5)"
+    fi
+}
+like_one mpi "mpirun, 4 ranks on 2 hosts"
 
 # 2-3. Slurm: srun across both nodes. An uninterrupted job, then one stopped by USR1.
 export DATA=$WORK/c.h5 BUILD CKPT_EVERY=400
@@ -56,10 +63,7 @@ s=$(wait_done "$job" 180)
 [[ $s == COMPLETED ]] || fail "multi-node job ended $s: $(tail -5 "$WORK/straight.out")"
 grep -q "4 ranks on 2 hosts (at most 2 per host)" "$WORK/straight.out" ||
     fail "the Slurm job did not run 2 ranks on each of 2 hosts: $(grep -m1 'ranks' "$WORK/straight.out")"
-d=$(max_rel_diff "$ONE" "$(train_losses "$WORK/straight")")
-awk -v d="$d" 'BEGIN { exit !(d != "inf" && d <= 1e-5) }' &&
-    pass "multi-node Slurm, srun -N 2, 4 ranks: 1200 losses equal 1 rank's within $d" ||
-    fail "multi-node Slurm: losses differ from 1 rank's by $d (> 1e-5)"
+like_one straight "multi-node Slurm, srun -N 2, 4 ranks"
 
 job=$(submit pre) || { fail "sbatch refused the second job"; finish; }
 for i in $(seq 1 600); do
