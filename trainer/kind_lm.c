@@ -31,7 +31,7 @@ static int lm_describe_softmax(model_desc_t *d, const train_opts_t *o, const cor
     if (d->softmax < 0)
         return drnn_errf(err, errlen, 64, "--softmax %s: expected full or adaptive", o->softmax);
     if (d->softmax == SOFTMAX_FULL) {
-        if (o->cutoffs[0] || o->div_value != 4.0) /* 4: --div-value's default */
+        if (o->cutoffs[0] || o->div_value != TRAIN_DIV_VALUE_DEFAULT)
             return drnn_errf(err, errlen, 64,
                              "%s acts only with --softmax adaptive; add it, or leave the option "
                              "out",
