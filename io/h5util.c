@@ -105,6 +105,33 @@ int h5_attr_set_u64(hid_t obj, const char *name, uint64_t value) {
     return attr_set(obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &value);
 }
 
+int h5_attr_set_i64s(hid_t obj, const char *name, const int64_t *v, int n) {
+    if (n < 1) return -1;
+    if (H5Aexists(obj, name) > 0) H5Adelete(obj, name);
+    hsize_t dim = (hsize_t)n;
+    hid_t sp = H5Screate_simple(1, &dim, NULL);
+    hid_t a = sp >= 0 ? H5Acreate2(obj, name, H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    int rc = a >= 0 && H5Awrite(a, H5T_NATIVE_INT64, v) >= 0 ? 0 : -1;
+    if (a >= 0) H5Aclose(a);
+    if (sp >= 0) H5Sclose(sp);
+    return rc;
+}
+
+int h5_attr_get_i64s(hid_t obj, const char *name, int64_t *out, int max, int *n) {
+    if (H5Aexists(obj, name) <= 0) return -1;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) return -1;
+    hid_t ft = H5Aget_type(a), sp = H5Aget_space(a);
+    hssize_t count = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    int ok = ft >= 0 && H5Tget_class(ft) == H5T_INTEGER && H5Sget_simple_extent_ndims(sp) <= 1 &&
+             count >= 1 && count <= max && H5Aread(a, H5T_NATIVE_INT64, out) >= 0;
+    if (ok) *n = (int)count;
+    if (sp >= 0) H5Sclose(sp);
+    if (ft >= 0) H5Tclose(ft);
+    H5Aclose(a);
+    return ok ? 0 : -1;
+}
+
 int h5_attr_set_f64(hid_t obj, const char *name, double value) {
     return attr_set(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value);
 }

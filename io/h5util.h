@@ -23,6 +23,10 @@ int h5_attr_get_u64(hid_t obj, const char *name, uint64_t *out);
 int h5_attr_set_string(hid_t obj, const char *name, const char *value);
 int h5_attr_set_i64(hid_t obj, const char *name, int64_t value);
 int h5_attr_set_u64(hid_t obj, const char *name, uint64_t value);
+/* A 1-D int64 attribute of n values (n >= 1). get: an integer attribute of 1 to max values
+ * (scalar or 1-D) into out, their count into *n. 0, or -1. */
+int h5_attr_set_i64s(hid_t obj, const char *name, const int64_t *v, int n);
+int h5_attr_get_i64s(hid_t obj, const char *name, int64_t *out, int max, int *n);
 /* A scalar float64 attribute (get: any float type, converted). 0, or -1. */
 int h5_attr_set_f64(hid_t obj, const char *name, double value);
 int h5_attr_get_f64(hid_t obj, const char *name, double *out);

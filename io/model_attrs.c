@@ -31,12 +31,42 @@ int model_attrs_write(hid_t f, const model_desc_t *d, const char *tokenizer,
         bad |= h5_attr_set_string(f, "pool", model_pool_name(d->pool));
         bad |= h5_write_strings(f, "labels", labels, d->classes);
     }
+    if (d->softmax == SOFTMAX_ADAPTIVE) { /* full-softmax files stay as they were */
+        int64_t cut[MODEL_MAX_CLUSTERS];
+        for (int i = 0; i < d->ncutoffs; i++) cut[i] = d->cutoffs[i];
+        bad |= h5_attr_set_string(f, "softmax", model_softmax_name(d->softmax));
+        bad |= h5_attr_set_i64s(f, "cutoffs", cut, d->ncutoffs);
+        bad |= h5_attr_set_f64(f, "div_value", d->div_value);
+    }
     if (d->tgt_vocab > 0) {
         bad |= h5_attr_set_i64(f, "tgt_vocab_size", d->tgt_vocab);
         bad |= h5_attr_set_string(f, "attention", model_attention_name(d->attention));
         bad |= h5_write_strings(f, "tgt_vocab", tgt_vocab, d->tgt_vocab);
     }
     return bad ? -1 : 0;
+}
+
+/* softmax, cutoffs and div_value (files without them: a full softmax). 0, or 65. */
+static int read_softmax(hid_t f, const char *path, model_desc_t *d, char *err, size_t errlen) {
+    char name[16] = "full";
+    int64_t cut[MODEL_MAX_CLUSTERS];
+    if (H5Aexists(f, "softmax") > 0 && h5_attr_get_string(f, "softmax", name, sizeof name) < 0)
+        return drnn_errf(err, errlen, 65, "%s: attribute softmax damaged", path);
+    d->softmax = model_softmax_parse(name);
+    if (d->softmax < 0)
+        return drnn_errf(err, errlen, 65, "%s: softmax '%s' is not full or adaptive", path, name);
+    if (d->softmax == SOFTMAX_FULL) return 0;
+    if (h5_attr_get_i64s(f, "cutoffs", cut, MODEL_MAX_CLUSTERS, &d->ncutoffs) < 0 ||
+        h5_attr_get_f64(f, "div_value", &d->div_value) < 0)
+        return drnn_errf(err, errlen, 65,
+                         "%s: adaptive softmax without cutoffs (1 to %d integers) or div_value",
+                         path, MODEL_MAX_CLUSTERS);
+    for (int i = 0; i < d->ncutoffs; i++) {
+        if (cut[i] < 1 || cut[i] > (1 << 26))
+            return drnn_errf(err, errlen, 65, "%s: cutoffs out of range", path);
+        d->cutoffs[i] = (int)cut[i];
+    }
+    return 0; /* the rest is model_desc_validate's */
 }
 
 int model_attrs_read(hid_t f, const char *path, model_info_t *mi, char *err, size_t errlen) {
@@ -68,7 +98,9 @@ int model_attrs_read(hid_t f, const char *path, model_info_t *mi, char *err, siz
     mi->desc.pool = model_pool_parse(pool);
     mi->desc.attention =
         strcmp(attention, "none") == 0 ? ATTN_NONE : model_attention_parse(attention);
-    int nv = 0, nl = 0, rc = 0;
+    int rc = read_softmax(f, path, &mi->desc, err, errlen);
+    if (rc) return rc;
+    int nv = 0, nl = 0;
     /* vocab stays 0 until /vocab is read, so model_info_free frees what was read. */
     if (h5_read_strings(f, "vocab", &mi->vocab, &nv) < 0 || nv != (int)v[4]) {
         h5_free_strings(mi->vocab, nv);

@@ -3,8 +3,10 @@
  * files (DESIGN §7, §8). No MPI.
  *
  * Attributes: model (kind), cell, tokenizer, embed, hidden, layers, bidirectional, vocab_size,
- * for a classifier classes and pool, for seq2seq tgt_vocab_size and attention (with /tgt_vocab).
- * Files written before the classifier have neither: they read as classes 0, pool "last".
+ * for a classifier classes and pool, for seq2seq tgt_vocab_size and attention (with /tgt_vocab),
+ * for an LM with the adaptive softmax softmax = "adaptive", cutoffs (int64 [n]) and div_value
+ * (float64). Files written before the classifier have neither: they read as classes 0, pool
+ * "last"; files without softmax as a full softmax (full-softmax models never write it).
  */
 #ifndef DRNN_IO_MODEL_ATTRS_H
 #define DRNN_IO_MODEL_ATTRS_H

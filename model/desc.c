@@ -1,5 +1,7 @@
 #include "model/desc.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "model/model.h"
@@ -29,6 +31,85 @@ const char *model_attention_name(int attention) {
     return attention >= ATTN_NONE && attention <= ATTN_GENERAL ? attention_names[attention] : "?";
 }
 
+static const char *const softmax_names[] = {"full", "adaptive"};
+
+int model_softmax_parse(const char *name) {
+    for (int i = SOFTMAX_FULL; i <= SOFTMAX_ADAPTIVE; i++)
+        if (strcmp(name, softmax_names[i]) == 0) return i;
+    return -1;
+}
+
+const char *model_softmax_name(int softmax) {
+    return softmax >= SOFTMAX_FULL && softmax <= SOFTMAX_ADAPTIVE ? softmax_names[softmax] : "?";
+}
+
+int model_cutoffs_parse(int *out, int max, const char *s) {
+    int n = 0;
+    if (!*s) return -1;
+    for (;;) {
+        long v = 0;
+        if (*s < '0' || *s > '9') return -1;
+        for (; *s >= '0' && *s <= '9'; s++)
+            if ((v = v * 10 + (*s - '0')) > (1L << 30)) return -1;
+        if (n == max) return -1;
+        out[n++] = (int)v;
+        if (*s == '\0') return n;
+        if (*s++ != ',') return -1;
+    }
+}
+
+void model_cutoffs_format(char *out, size_t len, const int *cutoffs, int n) {
+    size_t k = 0;
+    if (len) out[0] = '\0';
+    for (int i = 0; i < n && k < len; i++)
+        k += (size_t)snprintf(out + k, len - k, "%s%d", i ? "," : "", cutoffs[i]);
+}
+
+int model_adaptive_proj(int hidden, double div_value, int i) {
+    /* Python's float floor division v // w (floatobject.c's float_floor_div): from fmod, so
+     * that a quotient just below an integer is not rounded up to it as floor(v / w) may be. */
+    const double v = hidden, w = pow(div_value, i + 1);
+    double mod = fmod(v, w), q = (v - mod) / w;
+    if (mod != 0.0 && (w < 0) != (mod < 0)) q -= 1.0;
+    double fq = floor(q);
+    if (q - fq > 0.5) fq += 1.0;
+    return fq >= 0 && fq < 1e9 ? (int)fq : -1;
+}
+
+int model_adaptive_check(const model_desc_t *d, char *err, size_t errlen) {
+    char list[16 * MODEL_MAX_CLUSTERS];
+    model_cutoffs_format(list, sizeof list, d->cutoffs, d->ncutoffs);
+    if (d->ncutoffs < 1 || d->ncutoffs > MODEL_MAX_CLUSTERS)
+        return drnn_errf(err, errlen, 64,
+                         "--softmax adaptive needs --cutoffs c1,c2,... (1 to %d increasing token "
+                         "ids below the vocabulary size %d)",
+                         MODEL_MAX_CLUSTERS, d->vocab);
+    for (int i = 0; i < d->ncutoffs; i++) {
+        if (d->cutoffs[i] < 1 || (i > 0 && d->cutoffs[i] <= d->cutoffs[i - 1]))
+            return drnn_errf(err, errlen, 64,
+                             "--cutoffs %s: cutoffs must be positive and strictly increasing "
+                             "(the head holds ids below the first, cluster i ids from the i-th "
+                             "to the next)",
+                             list);
+        if (d->cutoffs[i] >= d->vocab)
+            return drnn_errf(err, errlen, 64,
+                             "--cutoffs %s: every cutoff must be below the vocabulary size %d "
+                             "(the last cluster ends at the vocabulary's end)",
+                             list, d->vocab);
+    }
+    if (!(d->div_value >= 1.0 && d->div_value <= 1e6))
+        return drnn_errf(err, errlen, 64, "--div-value %g: expected a number in [1, 1e6]",
+                         d->div_value);
+    for (int i = 0; i < d->ncutoffs; i++)
+        if (model_adaptive_proj(d->hidden, d->div_value, i) < 1)
+            return drnn_errf(err, errlen, 64,
+                             "--div-value %g: tail cluster %d would project --hidden %d to "
+                             "int(%d // %g^%d) = 0 features; lower --div-value, give fewer "
+                             "--cutoffs or a larger --hidden",
+                             d->div_value, i + 1, d->hidden, d->hidden, d->div_value, i + 1);
+    return 0;
+}
+
 int model_desc_validate(const model_desc_t *d, const char *where, char *err, size_t errlen) {
     if (!model_ops_find(d->kind))
         return drnn_errf(err, errlen, 65,
@@ -56,6 +137,18 @@ int model_desc_validate(const model_desc_t *d, const char *where, char *err, siz
                              "%s: a language model has no target vocabulary or "
                              "attention",
                              where);
+        if (d->softmax != SOFTMAX_FULL && d->softmax != SOFTMAX_ADAPTIVE)
+            return drnn_errf(err, errlen, 65, "%s: unknown softmax (full or adaptive)", where);
+        char why[512];
+        if (d->softmax == SOFTMAX_ADAPTIVE && model_adaptive_check(d, why, sizeof why) != 0)
+            return drnn_errf(err, errlen, 65, "%s: its adaptive softmax is not a valid one: %s",
+                             where, why);
+        if (d->softmax == SOFTMAX_FULL && (d->ncutoffs != 0 || d->div_value != 0.0))
+            return drnn_errf(err, errlen, 65, "%s: cutoffs or div_value without adaptive softmax",
+                             where);
+    } else if (d->softmax != SOFTMAX_FULL || d->ncutoffs != 0 || d->div_value != 0.0) {
+        return drnn_errf(err, errlen, 65, "%s: only a language model has an adaptive softmax",
+                         where);
     } else if (strcmp(d->kind, "seq2seq") == 0) {
         if (d->classes != 0)
             return drnn_errf(err, errlen, 65, "%s: a seq2seq model has no classes", where);
@@ -110,6 +203,20 @@ int model_desc_compare(const model_desc_t *mine, const model_desc_t *theirs, con
                          theirs->bidirectional ? "on" : "off");
     SAME_NAME("pool", pool, model_pool_name);
     SAME_NAME("attention", attention, model_attention_name);
+    SAME_NAME("softmax", softmax, model_softmax_name);
+    if (mine->ncutoffs != theirs->ncutoffs ||
+        memcmp(mine->cutoffs, theirs->cutoffs, sizeof(int) * (size_t)mine->ncutoffs) != 0) {
+        char a[16 * MODEL_MAX_CLUSTERS], b[16 * MODEL_MAX_CLUSTERS];
+        model_cutoffs_format(a, sizeof a, mine->cutoffs, mine->ncutoffs);
+        model_cutoffs_format(b, sizeof b, theirs->cutoffs, theirs->ncutoffs);
+        return drnn_errf(err, errlen, 64, "--cutoffs %s differs from %s (%s); use --cutoffs %s", a,
+                         where, b, b);
+    }
+    if (mine->div_value != theirs->div_value)
+        return drnn_errf(err, errlen, 64,
+                         "--div-value %.10g differs from %s (%.10g); use "
+                         "--div-value %.10g",
+                         mine->div_value, where, theirs->div_value, theirs->div_value);
 #undef SAME_INT
 #undef SAME_NAME
     if (mine->vocab != theirs->vocab)

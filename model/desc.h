@@ -15,6 +15,10 @@
 typedef enum { POOL_LAST = 0, POOL_MEAN, POOL_MAX } pool_kind_t;
 /* Seq2seq attention score (model/seq2seq.h); ATTN_NONE for the other kinds. */
 typedef enum { ATTN_NONE = 0, ATTN_DOT, ATTN_GENERAL } attention_kind_t;
+/* LM output layer: one softmax over the vocabulary, or the adaptive softmax (model/adaptive.h). */
+typedef enum { SOFTMAX_FULL = 0, SOFTMAX_ADAPTIVE } softmax_kind_t;
+
+#define MODEL_MAX_CLUSTERS 16 /* adaptive softmax: tail clusters (cutoffs) at most */
 
 typedef struct {
     char kind[16]; /* "lm", "classifier" or "seq2seq" */
@@ -25,6 +29,13 @@ typedef struct {
     int pool;          /* classifier: pool_kind_t */
     int tgt_vocab;     /* seq2seq: target vocabulary; 0 otherwise */
     int attention;     /* seq2seq: attention_kind_t; ATTN_NONE otherwise */
+    /* LM: softmax_kind_t. Adaptive: ncutoffs tail clusters split by cutoffs[0] < ... < vocab
+     * (PyTorch's cutoffs without the final vocab), div_value as PyTorch's. Full softmax and the
+     * other kinds: SOFTMAX_FULL, ncutoffs 0, div_value 0. */
+    int softmax;
+    int ncutoffs;
+    int cutoffs[MODEL_MAX_CLUSTERS];
+    double div_value;
 } model_desc_t;
 
 /* "last", "mean", "max" <-> pool_kind_t (-1 / "?" when unknown). */
@@ -34,9 +45,26 @@ const char *model_pool_name(int pool);
 int model_attention_parse(const char *name);
 const char *model_attention_name(int attention);
 
+/* "full", "adaptive" <-> softmax_kind_t (-1 / "?" otherwise). */
+int model_softmax_parse(const char *name);
+const char *model_softmax_name(int softmax);
+/* "c1,c2,..." (decimal integers, no spaces) into out [max]: returns how many, or -1 when S is not
+ * such a list (empty, a sign, another character, more than max entries, a value above 2^30). */
+int model_cutoffs_parse(int *out, int max, const char *s);
+/* out [len] = "c1,c2,..." of the n cutoffs (truncated to fit). */
+void model_cutoffs_format(char *out, size_t len, const int *cutoffs, int n);
+/* Adaptive softmax, tail cluster i (0-based): PyTorch's int(hidden // div_value ** (i + 1)),
+ * Python's float floor division included. */
+int model_adaptive_proj(int hidden, double div_value, int i);
+/* The first problem with the adaptive softmax of d (cutoffs not strictly increasing in
+ * [1, vocab - 1], a projection of 0 features, div_value below 1 or not finite) as a message
+ * naming the options (--cutoffs, --div-value) into err, returning 64; 0 when there is none. */
+int model_adaptive_check(const model_desc_t *d, char *err, size_t errlen);
+
 /* Checks that d describes a model this build can build: known kind and cell, positive sizes,
  * classes >= 2 for a classifier, no bidirectional LM, a seq2seq target vocabulary with
- * its four special tokens and dot attention only where the encoder width equals the decoder's.
+ * its four special tokens and dot attention only where the encoder width equals the decoder's,
+ * an adaptive softmax only for an LM and as model_adaptive_check.
  * Returns 0, or 65 with a one-line message in err naming WHERE (a file, or "options") and the
  * attribute. */
 int model_desc_validate(const model_desc_t *d, const char *where, char *err, size_t errlen);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/adaptive.h"
 #include "model/kernels.h"
 #include "model/rng.h"
 #include "model/rnn_stack.h"
@@ -13,15 +14,19 @@
 struct lm {
     model_desc_t cfg;
     param_table_t tab;
-    int i_emb, i_dec_w, i_dec_b;
+    int i_emb, i_dec_w, i_dec_b; /* i_dec_*: -1 with the adaptive softmax */
     rnn_stack_t *rnn;
+    adaptive_t *ada;        /* the adaptive softmax, or NULL (full softmax) */
+    adaptive_ws_t *ada_ws;  /* its workspace for Tmax * Bmax rows */
+    adaptive_ws_t *ada_tws; /* lm_trace_bptt's for Bmax rows (made on first use) */
     int Tmax, Bmax;
     dropout_ctx_t drop;
     backward_hooks_t hooks;
     const float *top; /* [T*B, H] outputs of the last forward */
     float *arena;
     float *x_emb;    /* [T*B, E] */
-    float *logits;   /* [T*B, V] */
+    float *logits;   /* [T*B, V]; adaptive: log_prob of a forward without targets (made on
+                        first use) */
     float *dtop;     /* [T*B, H] */
     float *demb;     /* [T*B, E] */
     float *tracebuf; /* [Bmax, V] last-position gradients of lm_trace_bptt (made on first use) */
@@ -38,13 +43,21 @@ lm_t *lm_create(const model_desc_t *cfg, int Tmax, int Bmax) {
     m->i_emb = params_add(&m->tab, "embedding.weight", 2, cfg->vocab, cfg->embed);
     stack_config_t sc = {cfg->cell, cfg->embed, cfg->hidden, cfg->layers, 0};
     m->rnn = stack_create(&sc, &m->tab, "rnn", Tmax, Bmax);
-    m->i_dec_w = params_add(&m->tab, "decoder.weight", 2, cfg->vocab, cfg->hidden);
-    m->i_dec_b = params_add(&m->tab, "decoder.bias", 1, cfg->vocab, 0);
     size_t N = (size_t)Tmax * Bmax, E = cfg->embed, H = cfg->hidden, V = cfg->vocab;
+    if (cfg->softmax == SOFTMAX_ADAPTIVE) {
+        m->i_dec_w = m->i_dec_b = -1;
+        m->ada = model_calloc(1, sizeof *m->ada);
+        adaptive_add_params(m->ada, &m->tab, cfg);
+        m->ada_ws = adaptive_ws_create(m->ada, (int)N);
+        V = 0; /* no [N, V] logits while training */
+    } else {
+        m->i_dec_w = params_add(&m->tab, "decoder.weight", 2, cfg->vocab, cfg->hidden);
+        m->i_dec_b = params_add(&m->tab, "decoder.bias", 1, cfg->vocab, 0);
+    }
     m->arena = model_calloc(N * (2 * E + V + H), sizeof(float));
     m->x_emb = m->arena;
-    m->logits = m->x_emb + N * E;
-    m->dtop = m->logits + N * V;
+    m->logits = V ? m->x_emb + N * E : NULL;
+    m->dtop = m->x_emb + N * (E + V);
     m->demb = m->dtop + N * H;
     return m;
 }
@@ -52,6 +65,10 @@ lm_t *lm_create(const model_desc_t *cfg, int Tmax, int Bmax) {
 void lm_free(lm_t *m) {
     if (!m) return;
     stack_free(m->rnn);
+    if (m->ada) {
+        adaptive_ws_free(m->ada_ws), adaptive_ws_free(m->ada_tws);
+        free(m->ada), free(m->logits); /* the adaptive model's logits are its own allocation */
+    }
     free(m->arena), free(m->tracebuf);
     free(m);
 }
@@ -85,15 +102,17 @@ static void tensors_ready(const lm_t *m, int first, int last) {
 }
 
 void lm_init_params(const lm_t *m, float *params, uint64_t seed) {
-    /* PyTorch: nn.Embedding N(0, 1); nn.RNN/GRU/LSTM and nn.Linear(H, V) U(±1/sqrt(H)). */
+    /* PyTorch: nn.Embedding N(0, 1); nn.RNN/GRU/LSTM and nn.Linear(H, V) U(±1/sqrt(H)); the
+     * adaptive softmax's bias-free nn.Linear layers U(±1/sqrt(fan_in)), fan_in = shape[1]. */
     float k = 1.0f / sqrtf((float)m->cfg.hidden);
     for (int i = 0; i < m->tab.n; i++) {
         const param_tensor_t *t = &m->tab.t[i];
+        float a = m->ada && i >= m->ada->i_head ? 1.0f / sqrtf((float)t->shape[1]) : k;
         if (i == m->i_emb)
             rng_fill_normal(params + t->offset, t->size, 0.0f, 1.0f, seed, RNG_INIT, (uint32_t)i,
                             0);
         else
-            rng_fill_uniform(params + t->offset, t->size, -k, k, seed, RNG_INIT, (uint32_t)i, 0);
+            rng_fill_uniform(params + t->offset, t->size, -a, a, seed, RNG_INIT, (uint32_t)i, 0);
     }
 }
 
@@ -112,6 +131,12 @@ double lm_forward(lm_t *m, const float *params, const uint32_t *inputs, const ui
     }
     /* Dropout only where there is a loss to train on. */
     m->top = stack_forward(m->rnn, params, m->x_emb, NULL, state, T, B, targets ? &m->drop : NULL);
+    if (m->ada) {
+        if (targets) return adaptive_forward(m->ada, m->ada_ws, params, m->top, targets, N);
+        if (!m->logits) m->logits = model_calloc((size_t)m->Tmax * m->Bmax * V, sizeof(float));
+        adaptive_log_prob(m->ada, m->ada_ws, params, m->top, N, m->logits);
+        return 0.0;
+    }
     /* Output layer over all T*B positions in one sgemm. */
     linear_forward(m->logits, m->top, P(m->i_dec_w), P(m->i_dec_b), N, V, H, 0);
     return targets ? softmax_xent_forward(m->logits, targets, N, V) : 0.0;
@@ -121,14 +146,23 @@ void lm_trace_bptt(lm_t *m, const float *params, const uint32_t *targets, int T,
                    float *scratch, float *dnorm) {
     const model_desc_t *c = &m->cfg;
     const int H = c->hidden, V = c->vocab;
-    if (!m->tracebuf) m->tracebuf = model_calloc((size_t)m->Bmax * V, sizeof(float));
-    /* d(sum over streams of the last position's cross-entropy)/d logits: p - onehot. */
     const size_t last = (size_t)(T - 1) * B;
-    memcpy(m->tracebuf, m->logits + last * V, sizeof(float) * (size_t)B * V);
-    for (int b = 0; b < B; b++) m->tracebuf[(size_t)b * V + targets[last + b]] -= 1.0f;
     memset(m->dtop, 0, sizeof(float) * last * H);
-    linear_backward_input(m->dtop + last * H, m->tracebuf, P(m->i_dec_w), B, V, H, 0);
     memset(scratch, 0, sizeof(float) * m->tab.total);
+    if (m->ada) {
+        /* The last position's rows through the layer again, in a workspace of their own (the
+         * training forward's is still needed by lm_backward). */
+        if (!m->ada_tws) m->ada_tws = adaptive_ws_create(m->ada, m->Bmax);
+        adaptive_forward(m->ada, m->ada_tws, params, m->top + last * H, targets + last, B);
+        adaptive_backward(m->ada, m->ada_tws, params, scratch, m->top + last * H, B, 1.0f,
+                          m->dtop + last * H);
+    } else {
+        if (!m->tracebuf) m->tracebuf = model_calloc((size_t)m->Bmax * V, sizeof(float));
+        /* d(sum over streams of the last position's cross-entropy)/d logits: p - onehot. */
+        memcpy(m->tracebuf, m->logits + last * V, sizeof(float) * (size_t)B * V);
+        for (int b = 0; b < B; b++) m->tracebuf[(size_t)b * V + targets[last + b]] -= 1.0f;
+        linear_backward_input(m->dtop + last * H, m->tracebuf, P(m->i_dec_w), B, V, H, 0);
+    }
     stack_set_hooks(m->rnn, NULL); /* no reductions start for this pass */
     stack_set_trace(m->rnn, dnorm);
     stack_backward(m->rnn, params, scratch, m->dtop, NULL, m->x_emb, T, B, NULL, NULL);
@@ -139,10 +173,15 @@ void lm_backward(lm_t *m, const float *params, float *grads, const uint32_t *inp
                  const uint32_t *targets, int T, int B, float scale) {
     const model_desc_t *c = &m->cfg;
     const int N = T * B, E = c->embed, H = c->hidden, V = c->vocab;
-    softmax_xent_backward(m->logits, targets, N, V, scale);
-    linear_backward_params(GR(m->i_dec_w), GR(m->i_dec_b), m->logits, m->top, N, V, H);
-    tensors_ready(m, m->i_dec_w, m->i_dec_b); /* its reduction overlaps everything below */
-    linear_backward_input(m->dtop, m->logits, P(m->i_dec_w), N, V, H, 0);
+    if (m->ada) {
+        adaptive_backward(m->ada, m->ada_ws, params, grads, m->top, N, scale, m->dtop);
+        tensors_ready(m, m->ada->i_head, m->ada->i_last); /* overlaps everything below */
+    } else {
+        softmax_xent_backward(m->logits, targets, N, V, scale);
+        linear_backward_params(GR(m->i_dec_w), GR(m->i_dec_b), m->logits, m->top, N, V, H);
+        tensors_ready(m, m->i_dec_w, m->i_dec_b); /* its reduction overlaps everything below */
+        linear_backward_input(m->dtop, m->logits, P(m->i_dec_w), N, V, H, 0);
+    }
     stack_backward(m->rnn, params, grads, m->dtop, m->demb, m->x_emb, T, B, NULL, NULL);
     /* Scatter-add dL/d(embedded inputs) into the embedding rows. */
     float *demb = GR(m->i_emb);

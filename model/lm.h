@@ -1,8 +1,10 @@
 /* model/lm.h — recurrent language model: embedding → L stacked recurrent layers → decoder →
- * softmax cross-entropy (DESIGN §3, §4).
+ * softmax cross-entropy (DESIGN §3, §4). The decoder is one linear layer and a softmax over the
+ * vocabulary, or the adaptive softmax (model/adaptive.h) when the description says so.
  *
  * Parameters are one flat buffer laid out by the model's param_table_t with PyTorch names
- * (embedding.weight, rnn.weight_ih_l{k}, …, decoder.weight, decoder.bias). Activations for a
+ * (embedding.weight, rnn.weight_ih_l{k}, …, decoder.weight, decoder.bias; adaptive:
+ * decoder.head.weight, decoder.tail.{i}.{0,1}.weight instead of the last two). Activations for a
  * window of up to Tmax steps and Bmax streams live in one arena allocated by lm_create; nothing
  * is allocated by forward or backward. The model holds no globals and touches no files.
  */
@@ -18,7 +20,8 @@
 typedef struct lm lm_t;
 
 /* Builds the parameter table and the activation arena for windows up to Tmax x Bmax from a
- * description of kind "lm" (model/desc.h; cell, vocab, embed, hidden, layers are used).
+ * description of kind "lm" (model/desc.h; cell, vocab, embed, hidden, layers and the softmax
+ * fields are used).
  * Dies (model_assert) on an invalid description or out of memory. Free with lm_free. */
 lm_t *lm_create(const model_desc_t *d, int Tmax, int Bmax);
 void lm_free(lm_t *m);
@@ -34,17 +37,18 @@ int lm_state_size(const lm_t *m);
 void lm_set_dropout(lm_t *m, float p, uint64_t seed, uint32_t step, uint32_t stream0);
 
 /* PyTorch-default initialization from Philox keyed by seed: embedding N(0, 1), recurrent and
- * decoder tensors U(-1/sqrt(H), 1/sqrt(H)). params: [total]. */
+ * decoder tensors U(-1/sqrt(H), 1/sqrt(H)); adaptive softmax weights U(±1/sqrt(fan_in)).
+ * params: [total]. */
 void lm_init_params(const lm_t *m, float *params, uint64_t seed);
 
 /* inputs, targets: [T*B] time-major token ids (targets may be NULL: no loss, raw logits kept).
  * state: [L, B, H] carried-in hidden state, overwritten with the state after step T.
- * Returns the sum over T*B positions of the cross-entropy in nats (double). */
+ * Returns the sum over T*B positions of the cross-entropy in nats (double); 0 without targets. */
 double lm_forward(lm_t *m, const float *params, const uint32_t *inputs, const uint32_t *targets,
                   float *state, int T, int B);
 
 /* Callbacks for the following lm_backward calls (see backward_hooks_t in model/params.h; all may
- * be NULL): ready(ctx, offset, count) for [decoder.weight, decoder.bias] right after the decoder,
+ * be NULL): ready(ctx, offset, count) for the decoder's tensors right after the decoder,
  * for each recurrent layer's tensors as it finishes (top layer first), for embedding.weight last
  * — decreasing offsets; progress(ctx) once per BPTT time step. Numerics do not change. */
 void lm_set_backward_hooks(lm_t *m, void (*ready)(void *ctx, size_t offset, size_t count),
@@ -64,7 +68,9 @@ void lm_backward(lm_t *m, const float *params, float *grads, const uint32_t *inp
 void lm_trace_bptt(lm_t *m, const float *params, const uint32_t *targets, int T, int B,
                    float *scratch, float *dnorm);
 
-/* [T*B, V] rows of the last forward: softmax probabilities, or raw logits when targets was NULL. */
+/* [T*B, V] rows of the last forward: softmax probabilities, or raw logits when targets was NULL.
+ * Adaptive softmax: after a forward without targets, log-probabilities of every id (PyTorch's
+ * log_prob; softmax of them is the model's distribution); nothing useful after one with. */
 const float *lm_logits(const lm_t *m);
 
 #endif

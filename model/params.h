@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 #define PARAM_NAME_MAX    64
-#define PARAM_MAX_TENSORS 64
+#define PARAM_MAX_TENSORS 256 /* a 16-layer bidirectional stack (128) with room to spare */
 
 typedef struct {
     char name[PARAM_NAME_MAX];

@@ -47,6 +47,28 @@ expect_exit() {
     return 0
 }
 
+# losses_equal RUN_A RUN_B LIMIT WHAT: the per-step training losses of two runs agree within
+# LIMIT relative (pass/fail named WHAT).
+losses_equal() {
+    local d
+    d=$(max_rel_diff "$(train_losses "$1")" "$(train_losses "$2")")
+    if awk -v d="$d" -v l="$3" 'BEGIN { exit !(d != "inf" && d <= l) }'; then
+        pass "$4: max relative loss difference $d"
+    else
+        fail "$4: losses differ by $d (limit $3)"
+    fi
+}
+
+# one_line WHAT NEEDLE: $WORK/err (from expect_exit) is exactly one line, from drnn, naming
+# NEEDLE.
+one_line() {
+    local lines
+    lines=$(wc -l <"$WORK/err")
+    [[ $lines -eq 1 ]] || fail "$1: expected one line on stderr, got $lines: $(cat "$WORK/err")"
+    grep -qF -- "$2" "$WORK/err" || fail "$1: message does not name '$2': $(cat "$WORK/err")"
+    grep -q "^drnn-" "$WORK/err" || fail "$1: message not from drnn: $(cat "$WORK/err")"
+}
+
 # sha256 of every shard's /params of a checkpoint folder (parameters equal bit for bit).
 params_sum() {
     for s in "$1"/shard-*.h5; do

@@ -13,6 +13,14 @@ add_test(NAME ref_lm
           $<TARGET_FILE:test_reference>)
 set_tests_properties(ref_lm PROPERTIES LABELS "reference" TIMEOUT 300)
 
+# ref_adaptive: the same replay on reference/adaptive_reference.py's cases: the LM with
+# nn.AdaptiveLogSoftmaxWithLoss (head_bias=False) as decoder, every cell x 1, 2 layers, 1-3 tail
+# clusters, a fractional div_value, a cluster without targets: loss, every gradient, log_prob.
+add_test(NAME ref_adaptive
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_reference.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}
+          $<TARGET_FILE:test_reference> adaptive_reference.py)
+set_tests_properties(ref_adaptive PROPERTIES LABELS "reference" TIMEOUT 300)
+
 # ref_classifier: test_ref_classifier replays the cases written by
 # reference/classifier_reference.py through model/classifier.h (every cell x 1, 2 layers x uni/bi x
 # pool last/mean/max): summed loss, class probabilities, every gradient of the sum and the mean.

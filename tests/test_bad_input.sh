@@ -5,14 +5,6 @@ source "$(dirname "$0")/lib.sh"
 make_corpus "$WORK/c.h5" 100000
 train() { mpirun -q -n 2 "$BUILD/drnn-train" --hidden 16 --embed 8 --steps 2 "$@"; }
 
-# one_line WHAT NEEDLE: stderr is exactly one line and names NEEDLE.
-one_line() {
-    local lines
-    lines=$(wc -l <"$WORK/err")
-    [[ $lines -eq 1 ]] || fail "$1: expected one line on stderr, got $lines: $(cat "$WORK/err")"
-    grep -qF -- "$2" "$WORK/err" || fail "$1: message does not name '$2': $(cat "$WORK/err")"
-    grep -q "^drnn-" "$WORK/err" || fail "$1: message not from drnn: $(cat "$WORK/err")"
-}
 no_run_dir() { [[ ! -e "$WORK/$1" ]] || fail "$2: left $WORK/$1 behind"; }
 
 expect_exit 66 "missing corpus" train --data "$WORK/nope.h5" --run-dir "$WORK/r1" &&

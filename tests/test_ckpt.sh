@@ -10,15 +10,6 @@ make_corpus "$WORK/c.h5" 200000
 args=(--data "$WORK/c.h5" --cell lstm --layers 2 --dropout 0.1 --hidden 24 --embed 12 --batch 8
       --seq-len 16 --log-every 1 --threads 1 --momentum 0.9 --lr 0.5 --checkpoint-every 5 --keep 2)
 run() { local n=$1; shift; mpirun -q -n "$n" "$BUILD/drnn-train" "${args[@]}" "$@"; }
-losses_equal() { # a b limit what
-    local d
-    d=$(max_rel_diff "$(train_losses "$1")" "$(train_losses "$2")")
-    if awk -v d="$d" -v l="$3" 'BEGIN { exit !(d != "inf" && d <= l) }'; then
-        pass "$4: max relative loss difference $d"
-    else
-        fail "$4: losses differ by $d (limit $3)"
-    fi
-}
 
 for n in 1 2; do
     run $n --steps 40 --run-dir "$WORK/straight$n" >"$WORK/log" 2>&1 || fail "-n $n straight run failed"

@@ -2,6 +2,9 @@
  *   - the LM for every cell x {1, 2} layers (carried-in state, embed != hidden so shape mix-ups
  *     show), and with dropout 0.3 between 2 layers (masks are fixed by (seed, step), so the loss
  *     is still a smooth function of the parameters);
+ *   - the LM with the adaptive softmax (model/adaptive.h) for rnn, gru, lstm x {1, 2} layers, three
+ *     tail clusters of projections 4, 2, 1, targets in the head and in every cluster, and with
+ *     dropout between 2 layers;
  *   - the classifier for rnn, gru, lstm x {1, 2} layers x {uni, bi} x pool {last, mean, max} on
  *     rows of mixed lengths (padding must neither change a state nor get a gradient), with
  *     dropout on the 2-layer bidirectional last/mean ones (max pooling's kinks and dropout's
@@ -104,8 +107,53 @@ static void expect_dropout_active(const model_desc_t *cfg, int T, int B, uint64_
     lm_free(m);
 }
 
+/* Adaptive softmax: vocab 17, head ids < 3, clusters [3, 8), [8, 12), [12, 17); hidden 9 and
+ * div 2 give projections 4, 2, 1. lm_gradcheck's 24 random targets (seed 5) reach every
+ * cluster, which expect_targets_everywhere makes sure of. */
+static model_desc_t adaptive_desc(int cell, int layers) {
+    return (model_desc_t){.kind = "lm",
+                          .cell = cell,
+                          .vocab = 17,
+                          .embed = 6,
+                          .hidden = 9,
+                          .layers = layers,
+                          .softmax = SOFTMAX_ADAPTIVE,
+                          .ncutoffs = 3,
+                          .cutoffs = {3, 8, 12},
+                          .div_value = 2.0};
+}
+
+/* lm_gradcheck draws target i as rng_u32(seed, RNG_SAMPLE, 2, 0, i) % vocab: with seed 5 the
+ * head and every tail cluster of adaptive_desc get some, or a cluster's check would compare
+ * zeros with zeros. */
+static void expect_targets_everywhere(const model_desc_t *d, int N, uint64_t seed) {
+    int hit[MODEL_MAX_CLUSTERS + 1] = {0};
+    for (int i = 0; i < N; i++) {
+        uint32_t t = rng_u32(seed, RNG_SAMPLE, 2, 0, i) % (uint32_t)d->vocab;
+        int c = 0;
+        while (c < d->ncutoffs && t >= (uint32_t)d->cutoffs[c]) c++;
+        hit[c]++;
+    }
+    for (int c = 0; c <= d->ncutoffs; c++)
+        EXPECT(hit[c] > 0, "adaptive gradcheck: no target in %s %d (seed %llu)",
+               c ? "tail cluster" : "head", c, (unsigned long long)seed);
+}
+
 int main(void) {
     char what[64];
+    for (int cell = CELL_RNN_TANH; cell <= CELL_LSTM; cell++) {
+        /* rnn_relu: its kinks straddle too many samples here (as for the classifier); the
+         * output layer does not depend on the cell. */
+        if (cell == CELL_RNN_RELU) continue;
+        for (int layers = 1; layers <= 2; layers++)
+            for (int drop = 0; drop < layers; drop++) { /* dropout: 2 layers only */
+                model_desc_t ad = adaptive_desc(cell, layers);
+                snprintf(what, sizeof what, "ada %s L=%d%s", cell_name(cell), layers,
+                         drop ? " p=.3" : "");
+                expect_targets_everywhere(&ad, 6 * 4, 5);
+                lm_gradcheck(&ad, 6, 4, 5, 60, EPS, drop ? 0.3f : 0.0f, report, what);
+            }
+    }
     for (int cell = CELL_RNN_TANH; cell <= CELL_LSTM; cell++) {
         const char *name = cell_name(cell);
         model_desc_t one = {

@@ -2,14 +2,17 @@
  * tests/reference/lm_reference.py is replayed through drnn and compared elementwise with
  * |drnn - torch| <= max(1e-6, 1e-5 * |torch|). Two kinds of case (attribute "kind"):
  *   lm       lm_forward / lm_backward: mean cross-entropy, final state, every gradient tensor;
+ *            with the adaptive softmax (attributes softmax, cutoffs, div_value; written by
+ *            reference/adaptive_reference.py) also log_prob of every row, each summing to 1;
  *   encoder  stack_forward / stack_backward on a float input x, with the loss sum(R * outputs)
  *            for the file's random R: the loss, final state (both directions), every parameter
  *            gradient and dx.
  *
  * The case list is OUT_DIR/cases.txt (written by the generator, which dumps every cell PyTorch
- * has). Cases whose cell drnn does not implement yet are reported as SKIPPED, never passed; a cell
- * drnn implements without a 1-layer and a stacked case of each kind (bidirectional for encoders)
- * is a failure, so a new cell cannot go unchecked.
+ * has), opened by "# cover KIND..." naming what it covers: lm, encoder, adaptive. Cases whose
+ * cell drnn does not implement yet are reported as SKIPPED, never passed; a cell drnn implements
+ * without a 1-layer and a stacked case of each covered kind (bidirectional for encoders) is a
+ * failure, so a new cell cannot go unchecked.
  *
  * Usage: test_reference OUT_DIR
  */
@@ -32,11 +35,16 @@
 
 enum { KIND_LM, KIND_ENCODER, N_KINDS };
 static const char *const kind_names[N_KINDS] = {"lm", "encoder"};
+/* What a case list covers: the two kinds, and LMs with the adaptive softmax. */
+enum { COVER_LM, COVER_ENCODER, COVER_ADAPTIVE, N_COVER };
+static const char *const cover_names[N_COVER] = {"lm", "encoder", "adaptive"};
+static const char *const cover_what[N_COVER] = {"LM", "bidirectional encoder", "adaptive LM"};
 
 typedef struct {
     int passed, failed, skipped;
+    int required[N_COVER]; /* from cases.txt's "# cover" line */
     /* bit 0: a 1-layer case ran, bit 1: a stacked case ran (encoders: bidirectional ones) */
-    unsigned covered[N_KINDS][N_CELLS];
+    unsigned covered[N_COVER][N_CELLS];
 } tally_t;
 
 /* One comparison line; returns the number of elements outside the tolerance. */
@@ -149,6 +157,30 @@ static size_t check_grads(hid_t f, const param_table_t *tab, const float *grads,
     return bad;
 }
 
+/* Adaptive softmax: every row of lp [N, V] against the file's log_prob, and exp summing to 1. */
+static size_t check_log_prob(hid_t f, const float *lp, size_t N, int V, const char *file) {
+    hsize_t dims[2] = {(hsize_t)N, (hsize_t)V};
+    float *want = ref_calloc(N * V, sizeof(float));
+    size_t bad = 0;
+    if (read_floats(f, "log_prob", want, 2, dims, file) < 0) {
+        free(want);
+        return 1;
+    }
+    bad += compare("log_prob", lp, want, N * V);
+    EXPECT(bad == 0, "%s: log_prob differs from PyTorch's", file);
+    double worst = 0.0;
+    for (size_t r = 0; r < N; r++) {
+        double sum = 0.0;
+        for (int j = 0; j < V; j++) sum += exp((double)lp[r * V + j]);
+        worst = fmax(worst, fabs(sum - 1.0));
+    }
+    printf("    %-24s max |sum exp(log_prob) - 1| over %zu rows %.2e  %s\n", "log_prob rows", N,
+           worst, worst <= 1e-5 ? "ok" : "FAIL");
+    EXPECT(worst <= 1e-5, "%s: a log_prob row does not sum to 1 (off by %.2e)", file, worst);
+    free(want);
+    return bad + (worst > 1e-5);
+}
+
 /* LM case: forward, state and backward on the file's weights. Returns elements/tensors that
  * failed (0 = pass). */
 static size_t run_lm(hid_t f, const model_desc_t *cfg, int T, int B, const char *file) {
@@ -175,6 +207,11 @@ static size_t run_lm(hid_t f, const model_desc_t *cfg, int T, int B, const char 
 
     lm_backward(m, params, grads, in, tgt, T, B, 1.0f / (float)N);
     bad += check_grads(f, tab, grads, file);
+    if (cfg->softmax == SOFTMAX_ADAPTIVE &&
+        load_state(f, state, lm_state_size(m), sdims, parts, file) == 0) {
+        lm_forward(m, params, in, NULL, state, T, B); /* no targets: log_prob of every id */
+        bad += check_log_prob(f, lm_logits(m), N, cfg->vocab, file);
+    }
 done:
     free(params), free(grads), free(state), free(in), free(tgt);
     lm_free(m);
@@ -227,6 +264,26 @@ done:
     return bad;
 }
 
+/* The optional adaptive softmax attributes into d (absent: full softmax). 1 if usable. */
+static int read_softmax(hid_t f, model_desc_t *d, const char *file) {
+    char name[16] = "full";
+    int64_t cut[MODEL_MAX_CLUSTERS];
+    if (H5Aexists(f, "softmax") > 0 && h5_attr_get_string(f, "softmax", name, sizeof name) < 0)
+        name[0] = '\0';
+    d->softmax = model_softmax_parse(name);
+    if (d->softmax == SOFTMAX_ADAPTIVE &&
+        (h5_attr_get_i64s(f, "cutoffs", cut, MODEL_MAX_CLUSTERS, &d->ncutoffs) < 0 ||
+         h5_attr_get_f64(f, "div_value", &d->div_value) < 0))
+        d->softmax = -1;
+    for (int i = 0; d->softmax == SOFTMAX_ADAPTIVE && i < d->ncutoffs; i++)
+        d->cutoffs[i] = (int)cut[i];
+    char why[512] = "";
+    int ok = d->softmax == SOFTMAX_FULL ||
+             (d->softmax == SOFTMAX_ADAPTIVE && model_adaptive_check(d, why, sizeof why) == 0);
+    EXPECT(ok, "%s: softmax attributes unusable %s", file, why);
+    return ok;
+}
+
 static int attr_int(hid_t f, const char *name, const char *file) {
     int64_t v = 0;
     if (h5_attr_get_i64(f, name, &v) < 0 || v <= 0 || v > 1 << 20) {
@@ -273,7 +330,7 @@ static void run_case(const char *dir, const char *name, tally_t *tally) {
                               .embed = attr_int(f, "embed", name),
                               .hidden = hidden,
                               .layers = layers};
-        sizes_ok = sizes_ok && lcfg.vocab > 0 && lcfg.embed > 0;
+        sizes_ok = sizes_ok && lcfg.vocab > 0 && lcfg.embed > 0 && read_softmax(f, &lcfg, name);
     } else if (kind == KIND_ENCODER) {
         int64_t v = -1;
         int bi_ok = h5_attr_get_i64(f, "bidirectional", &v) == 0 && (v == 0 || v == 1);
@@ -287,8 +344,11 @@ static void run_case(const char *dir, const char *name, tally_t *tally) {
     } else {
         size_t bad;
         if (kind == KIND_LM) {
-            printf("%s (lm, cell %s, layers %d, V %d, E %d, H %d, T %d, B %d)\n", name, cellname,
-                   layers, lcfg.vocab, lcfg.embed, hidden, T, B);
+            char cut[16 * MODEL_MAX_CLUSTERS];
+            model_cutoffs_format(cut, sizeof cut, lcfg.cutoffs, lcfg.ncutoffs);
+            printf("%s (lm, cell %s, layers %d, V %d, E %d, H %d, T %d, B %d, softmax %s%s%s)\n",
+                   name, cellname, layers, lcfg.vocab, lcfg.embed, hidden, T, B,
+                   model_softmax_name(lcfg.softmax), lcfg.ncutoffs ? " cutoffs " : "", cut);
             bad = run_lm(f, &lcfg, T, B, name);
         } else {
             printf("%s (encoder, cell %s, layers %d, %s, E %d, H %d, T %d, B %d)\n", name, cellname,
@@ -302,7 +362,10 @@ static void run_case(const char *dir, const char *name, tally_t *tally) {
             tally->passed++;
         /* Encoders are bidirectional where it matters (classifier, seq2seq): those must be
          * covered; unidirectional encoder cases are extra. */
-        if (kind == KIND_LM || bi) tally->covered[kind][cell] |= layers > 1 ? 2u : 1u;
+        int cover = kind == KIND_ENCODER               ? COVER_ENCODER
+                    : lcfg.softmax == SOFTMAX_ADAPTIVE ? COVER_ADAPTIVE
+                                                       : COVER_LM;
+        if (kind == KIND_LM || bi) tally->covered[cover][cell] |= layers > 1 ? 2u : 1u;
     }
     H5Fclose(f);
 }
@@ -323,21 +386,29 @@ int main(int argc, char **argv) {
         return 1;
     }
     tally_t tally = {0};
+    int declared = 0;
     while (fgets(line, sizeof line, fp)) {
         line[strcspn(line, "\r\n")] = '\0';
-        if (line[0]) run_case(argv[1], line, &tally);
+        if (strncmp(line, "# cover ", 8) == 0) {
+            declared = 1;
+            for (char *w = strtok(line + 8, " "); w; w = strtok(NULL, " "))
+                for (int k = 0; k < N_COVER; k++)
+                    if (strcmp(w, cover_names[k]) == 0) tally.required[k] = 1;
+        } else if (line[0]) {
+            run_case(argv[1], line, &tally);
+        }
     }
     fclose(fp);
+    EXPECT(declared, "%s: no '# cover KIND...' line: regenerate the cases", list);
 
     /* A cell this build implements must be covered by a 1-layer and a stacked case of each
-     * kind (bidirectional for encoders). */
-    for (int k = 0; k < N_KINDS; k++)
-        for (int c = 0; c < N_CELLS; c++) {
-            const char *kn = k == KIND_LM ? "LM" : "bidirectional encoder";
+     * covered kind (bidirectional for encoders). */
+    for (int k = 0; k < N_COVER; k++)
+        for (int c = 0; c < N_CELLS && tally.required[k]; c++) {
             EXPECT(tally.covered[k][c] & 1u, "drnn implements %s but no 1-layer %s %s case ran",
-                   cell_name(c), kn, cell_name(c));
+                   cell_name(c), cover_what[k], cell_name(c));
             EXPECT(tally.covered[k][c] & 2u, "drnn implements %s but no stacked %s %s case ran",
-                   cell_name(c), kn, cell_name(c));
+                   cell_name(c), cover_what[k], cell_name(c));
         }
     printf("%d cases: %d passed, %d failed, %d SKIPPED\n",
            tally.passed + tally.failed + tally.skipped, tally.passed, tally.failed, tally.skipped);

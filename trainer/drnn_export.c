@@ -42,6 +42,9 @@ static void usage(void) {
            "rnn.weight_ih_l0, ..., decoder.weight, decoder.bias), /vocab, and the attributes "
            "format,\n"
            "version, model, cell, embed, hidden, layers, bidirectional, tokenizer, vocab_size.\n"
+           "An adaptive-softmax LM has decoder.head.weight, decoder.tail.{i}.{0,1}.weight\n"
+           "instead of decoder.weight, decoder.bias, and the attributes softmax, cutoffs,\n"
+           "div_value (nn.AdaptiveLogSoftmaxWithLoss(H, V, cutoffs, div_value, head_bias=False)).\n"
            "\n"
            "options:\n");
     config_usage_cli(stdout, spec, NSPEC, aliases);

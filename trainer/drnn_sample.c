@@ -7,7 +7,8 @@
  *
  * Loads a run's newest checkpoint, a step-N checkpoint or a model.h5 (trainer/model_load.h), feeds
  * the prime text through the network and then draws --length tokens one at a time from
- * softmax(logits / temperature), optionally restricted to the top-k. Draws come from Philox keyed
+ * softmax(logits / temperature), optionally restricted to the top-k (with the adaptive softmax the
+ * logits are the full distribution's log-probabilities, log_prob). Draws come from Philox keyed
  * by (--seed, position): the same seed gives the same text. */
 #include <math.h>
 #include <stddef.h>
@@ -222,7 +223,8 @@ int main(int argc, char **argv) {
                "(seq2seq)\n\noptions:\n");
         config_usage(stdout, spec, NSPEC);
         printf("\nLM: prints the prime, then --length tokens drawn one at a time from\n"
-               "softmax(logits / temperature) (Philox keyed by --seed and position: the same\n"
+               "softmax(logits / temperature) (adaptive softmax: of the full distribution's\n"
+               "log-probabilities) (Philox keyed by --seed and position: the same\n"
                "seed gives the same text). Classifier: LABEL<TAB>probability per input line.\n"
                "Seq2seq: one translation per input line, or with --n-best N > 1 N lines\n"
                "LINE<TAB>SCORE<TAB>TEXT each; sentences/s and tokens/s go to stderr.\n"

@@ -31,3 +31,16 @@ int kind_check_layer_dropout(const train_opts_t *o, char *err, size_t errlen) {
                          o->dropout);
     return 0;
 }
+
+int kind_check_full_softmax(const train_opts_t *o, const char *kind, char *err, size_t errlen) {
+    const char *opt = strcmp(o->softmax, "full") != 0           ? "--softmax"
+                      : o->cutoffs[0]                           ? "--cutoffs"
+                      : o->div_value != TRAIN_DIV_VALUE_DEFAULT ? "--div-value"
+                                                                : NULL;
+    if (opt)
+        return drnn_errf(err, errlen, 64,
+                         "%s: the adaptive softmax is a language model's output layer (--model "
+                         "lm); --model %s has none",
+                         opt, kind);
+    return 0;
+}

@@ -103,6 +103,9 @@ const char *train_kind_names(void);
 
 /* --dropout acting only between stacked layers needs two of them: 0, or 64 with err. */
 int kind_check_layer_dropout(const train_opts_t *o, char *err, size_t errlen);
+/* For the kinds without the LM's adaptive softmax: --softmax adaptive, --cutoffs or a
+ * --div-value other than its default are 64 naming the option and KIND. */
+int kind_check_full_softmax(const train_opts_t *o, const char *kind, char *err, size_t errlen);
 
 extern const train_kind_t train_kind_lm;
 extern const train_kind_t train_kind_classifier;

@@ -47,7 +47,8 @@ static int cls_describe(model_desc_t *d, const train_opts_t *o, const corpus_t *
         return drnn_errf(err, errlen, 65,
                          "--data %s has %d label(s); a classifier needs at least 2", o->data,
                          d->classes);
-    return kind_check_layer_dropout(o, err, errlen);
+    int rc = kind_check_full_softmax(o, "classifier", err, errlen);
+    return rc ? rc : kind_check_layer_dropout(o, err, errlen);
 }
 
 static void cls_close(kind_ctx_t *k) {

@@ -24,6 +24,40 @@ struct kind_ctx {
     float *trace_scratch, *trace_dnorm; /* [params], [L, T, Bl]: made on the first request */
 };
 
+/* --softmax, --cutoffs, --div-value into d (vocab and hidden already set). 0, or 64. */
+static int lm_describe_softmax(model_desc_t *d, const train_opts_t *o, const corpus_t *c, char *err,
+                               size_t errlen) {
+    d->softmax = model_softmax_parse(o->softmax);
+    if (d->softmax < 0)
+        return drnn_errf(err, errlen, 64, "--softmax %s: expected full or adaptive", o->softmax);
+    if (d->softmax == SOFTMAX_FULL) {
+        if (o->cutoffs[0] || o->div_value != TRAIN_DIV_VALUE_DEFAULT)
+            return drnn_errf(err, errlen, 64,
+                             "%s acts only with --softmax adaptive; add it, or leave the option "
+                             "out",
+                             o->cutoffs[0] ? "--cutoffs" : "--div-value");
+        return 0;
+    }
+    /* Adaptive softmax puts ids below c1 in the head: it pays off only when they are the most
+     * frequent tokens, as drnn-prep's char and word vocabularies are (specials, then descending
+     * train frequency); the byte vocabulary is in byte order. */
+    if (strcmp(corpus_tokenizer(c), "byte") == 0)
+        return drnn_errf(err, errlen, 64,
+                         "--softmax adaptive needs a vocabulary sorted by frequency, but --data %s "
+                         "uses the byte tokenizer (ids in byte order); prepare the corpus with "
+                         "drnn-prep --tokenizer char or word",
+                         o->data);
+    d->ncutoffs =
+        o->cutoffs[0] ? model_cutoffs_parse(d->cutoffs, MODEL_MAX_CLUSTERS, o->cutoffs) : 0;
+    if (d->ncutoffs < 0)
+        return drnn_errf(err, errlen, 64,
+                         "--cutoffs %s: expected 1 to %d token ids separated by commas, e.g. "
+                         "--cutoffs 2000,10000",
+                         o->cutoffs, MODEL_MAX_CLUSTERS);
+    d->div_value = o->div_value;
+    return model_adaptive_check(d, err, errlen);
+}
+
 static int lm_describe(model_desc_t *d, const train_opts_t *o, const corpus_t *c, char *err,
                        size_t errlen) {
     memset(d, 0, sizeof *d);
@@ -35,7 +69,8 @@ static int lm_describe(model_desc_t *d, const train_opts_t *o, const corpus_t *c
         return drnn_errf(err, errlen, 64,
                          "--bidirectional: a language model cannot read ahead of the token it "
                          "predicts; use it with --model classifier");
-    return kind_check_layer_dropout(o, err, errlen);
+    int rc = lm_describe_softmax(d, o, c, err, errlen);
+    return rc ? rc : kind_check_layer_dropout(o, err, errlen);
 }
 
 static void lm_close(kind_ctx_t *k) {

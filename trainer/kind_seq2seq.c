@@ -68,7 +68,8 @@ static int s2s_describe(model_desc_t *d, const train_opts_t *o, const corpus_t *
                          "--attention dot scores decoder states against encoder states of the "
                          "same width; a bidirectional encoder's are twice as wide: use "
                          "--attention general");
-    return s2s_check_specials(c, err, errlen);
+    int rc = kind_check_full_softmax(o, "seq2seq", err, errlen);
+    return rc ? rc : s2s_check_specials(c, err, errlen);
 }
 
 static void s2s_close(kind_ctx_t *k) {

@@ -41,6 +41,17 @@ const opt_spec_t train_opt_spec[] = {
      "seq2seq: Luong attention score, general (s . W h) or dot (s . h, unidirectional encoder)", 1},
     {"pool", STR(pool), "last", 0, 0,
      "classifier sentence vector: last (final states), mean or max over the outputs", 1},
+    {"softmax", STR(softmax), "full", 0, 0,
+     "LM output layer: full, or adaptive (torch.nn.AdaptiveLogSoftmaxWithLoss, head_bias=False;\n"
+     "needs --cutoffs and a vocabulary sorted by frequency: char or word corpora)",
+     1},
+    {"cutoffs", STR(cutoffs), NULL, 0, 0,
+     "--softmax adaptive: c1,c2,... increasing ids below the vocabulary size; the head holds\n"
+     "ids below c1, tail cluster i the ids from c_i to the next cutoff (or the end)",
+     1},
+    {"div-value", OPT_DOUBLE, OFF(div_value), 0, TRAIN_STRINGIFY_VALUE(TRAIN_DIV_VALUE_DEFAULT), 1,
+     1e6, "--softmax adaptive: tail cluster i projects H to int(H // X^i) features (i = 1, 2, ...)",
+     1},
     {"dropout", OPT_DOUBLE, OFF(dropout), 0, "0", 0, 0.99,
      "dropout between stacked layers (seq2seq: also before the generator); training only", 1},
     {"seq-len", OPT_INT, OFF(seq_len), 0, "64", 1, 1 << 16, "LM: BPTT window T", 1},

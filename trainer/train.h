@@ -12,9 +12,17 @@
 #include "model/params.h"
 #include "trainer/config.h"
 
+/* --div-value's default (PyTorch's): options that only act with --softmax adaptive compare
+ * against it to tell whether it was changed. */
+#define TRAIN_DIV_VALUE_DEFAULT  4
+#define TRAIN_STRINGIFY(x)       #x
+#define TRAIN_STRINGIFY_VALUE(x) TRAIN_STRINGIFY(x)
+
 typedef struct {
     char data[4096], run_dir[4096], config[4096], init_from[4096], resume[4096];
     char model[16], cell[16], pool[16], attention[16];
+    char softmax[16], cutoffs[256]; /* LM output layer: full or adaptive, "c1,c2,..." */
+    double div_value;               /* adaptive softmax: cluster i projects to H // X^(i+1) */
     int embed, hidden, layers, bidirectional, seq_len, batch, batch_tokens;
     char optimizer[8];
     double lr, momentum, clip, dropout;

@@ -6,6 +6,9 @@ scores a text file as one continuous stream (the cross-entropy of every token gi
 before it; the first token has no target) and compares with the JSON that
 `drnn-eval --ckpt MODEL.h5 --text FILE --json` printed: loss within 1e-5 relative, token and
 <unk> counts equal. The text is tokenized here independently of drnn, by DESIGN §6's rules.
+A model with the attribute softmax = "adaptive" gets nn.AdaptiveLogSoftmaxWithLoss(H, V,
+cutoffs, div_value, head_bias=False) as its decoder, and the loss is that module's .loss (and,
+as a second figure, the mean of -log_prob at the targets).
 
 Usage: export_eval_check.py MODEL.h5 TEXT_FILE EVAL_STDOUT_FILE
 Exit status 0 when everything matches, 1 otherwise (each failure printed as FAIL: ...).
@@ -28,9 +31,10 @@ JSON_KEYS = {"loss", "ppl", "bpt", "tokens", "unknown"}
 
 
 class LM(nn.Module):
-    """Embedding -> nn.RNN/GRU/LSTM (seq-first) -> Linear: the module drnn's names copy."""
+    """Embedding -> nn.RNN/GRU/LSTM (seq-first) -> Linear (or the adaptive softmax): the module
+    drnn's names copy."""
 
-    def __init__(self, cell, V, E, H, L):
+    def __init__(self, cell, V, E, H, L, adaptive=None):
         super().__init__()
         self.embedding = nn.Embedding(V, E)
         if cell == "gru":
@@ -40,11 +44,23 @@ class LM(nn.Module):
         else:
             self.rnn = nn.RNN(E, H, num_layers=L,
                               nonlinearity="relu" if cell == "rnn_relu" else "tanh")
-        self.decoder = nn.Linear(H, V)
+        if adaptive:
+            cutoffs, div_value = adaptive
+            self.decoder = nn.AdaptiveLogSoftmaxWithLoss(H, V, cutoffs, div_value=div_value,
+                                                         head_bias=False)
+        else:
+            self.decoder = nn.Linear(H, V)
 
-    def forward(self, inputs):
-        out, _ = self.rnn(self.embedding(inputs))
-        return self.decoder(out)
+    def losses(self, x, y):
+        """Mean cross-entropy of targets y [n] after inputs x [n] (one stream, zero state): the
+        figure, and for the adaptive softmax also the same from log_prob."""
+        out, _ = self.rnn(self.embedding(x.unsqueeze(1)))
+        out = out.squeeze(1)
+        if isinstance(self.decoder, nn.Linear):
+            return [nn.functional.cross_entropy(self.decoder(out).double(), y).item()]
+        lp = self.decoder.log_prob(out)
+        return [self.decoder(out, y).loss.item(),
+                -lp.double().gather(1, y.unsqueeze(1)).mean().item()]
 
 
 def attr_str(v):
@@ -75,6 +91,9 @@ def main():
         a = {k: (attr_str(f.attrs[k]) if isinstance(f.attrs[k], (str, bytes)) else int(f.attrs[k]))
              for k in ATTRS if k in f.attrs}
         vocab = [attr_str(s) for s in f["vocab"][...]]
+        adaptive = None
+        if attr_str(f.attrs.get("softmax", "full")) == "adaptive":
+            adaptive = ([int(c) for c in f.attrs["cutoffs"]], float(f.attrs["div_value"]))
         sd = {k: torch.from_numpy(f[k][...]) for k in f if k != "vocab"}
         dtypes = {k: str(f[k].dtype) for k in f if k != "vocab"}
     if missing:
@@ -88,11 +107,11 @@ def main():
         fails.append(f"tensors not float32: {bad_dtypes}")
 
     torch.set_num_threads(1)
-    model = LM(a["cell"], a["vocab_size"], a["embed"], a["hidden"], a["layers"])
+    model = LM(a["cell"], a["vocab_size"], a["embed"], a["hidden"], a["layers"], adaptive)
     # strict=True: every state_dict key present, no extra tensor, shapes equal (raises otherwise).
     model.load_state_dict(sd, strict=True)
     print(f"load_state_dict(strict=True): ok ({len(sd)} tensors, cell {a['cell']}, "
-          f"layers {a['layers']})")
+          f"layers {a['layers']}{', adaptive softmax %s' % (adaptive,) if adaptive else ''})")
 
     with open(text_path, "rb") as t:
         ids = tokenize(t.read(), a["tokenizer"], vocab)
@@ -100,9 +119,8 @@ def main():
     losses = {}
     with torch.no_grad():
         for name, dtype in (("float32", torch.float32), ("float64", torch.float64)):
-            m = model.to(dtype)
-            logits = m(x[:-1].unsqueeze(1)).squeeze(1)  # one sequence, B = 1, zero initial state
-            losses[name] = nn.functional.cross_entropy(logits.double(), x[1:]).item()
+            for k, v in enumerate(model.to(dtype).losses(x[:-1], x[1:])):
+                losses[name + (" log_prob" if k else "")] = v
     unknown = sum(1 for i in ids[1:] if i == 0) if a["tokenizer"] != "byte" else 0
 
     raw = open(eval_path).read()

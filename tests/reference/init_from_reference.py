@@ -10,6 +10,9 @@ make: builds a torch LM (Embedding -> nn.GRU/LSTM/RNN -> Linear, PyTorch's rando
   clip_grad_norm_(C); torch.optim.SGD(lr, momentum) — and writes OUT/expect.h5. It also writes
   damaged variants: missing.h5 (no rnn.bias_hh_l0), shape.h5 (decoder.weight transposed),
   int32.h5 (rnn.weight_hh_l0 as int32), extra.h5 (an extra rnn.weight_ih_l9).
+  With --softmax adaptive --cutoffs c1,c2,... --div-value X the decoder is
+  nn.AdaptiveLogSoftmaxWithLoss(H, V, cutoffs, X, head_bias=False) and the loss its .loss (the
+  transposed variant then transposes decoder.head.weight).
   It exits 1 unless clipping was active and the step moved the weights by far more than the
   comparison tolerance (otherwise the test would prove nothing).
 
@@ -17,6 +20,7 @@ compare A.h5 B.h5 TOL: every tensor of B is in A with the same shape and max |A 
 
 Usage: init_from_reference.py make CORPUS.h5 OUT_DIR --cell C --embed E --hidden H --layers L
            --batch B --seq-len T --lr X --momentum M --clip C --seed S
+           [--softmax adaptive --cutoffs c1,c2,... --div-value X]
        init_from_reference.py compare A.h5 B.h5 TOL
 """
 
@@ -33,7 +37,7 @@ TOL = 1e-5
 
 
 class LM(nn.Module):
-    def __init__(self, cell, V, E, H, L):
+    def __init__(self, cell, V, E, H, L, adaptive=None):
         super().__init__()
         self.embedding = nn.Embedding(V, E)
         if cell == "gru":
@@ -43,11 +47,19 @@ class LM(nn.Module):
         else:
             self.rnn = nn.RNN(E, H, num_layers=L,
                               nonlinearity="relu" if cell == "rnn_relu" else "tanh")
-        self.decoder = nn.Linear(H, V)
+        if adaptive:
+            self.decoder = nn.AdaptiveLogSoftmaxWithLoss(H, V, adaptive[0], div_value=adaptive[1],
+                                                         head_bias=False)
+        else:
+            self.decoder = nn.Linear(H, V)
 
-    def forward(self, inputs):
-        out, _ = self.rnn(self.embedding(inputs))  # zero initial state
-        return self.decoder(out)
+    def loss(self, inputs, targets):
+        """Mean cross-entropy over every position of inputs, targets [T, B] (zero state)."""
+        out, _ = self.rnn(self.embedding(inputs))
+        rows, flat = out.reshape(-1, out.shape[-1]), targets.reshape(-1)
+        if isinstance(self.decoder, nn.Linear):
+            return nn.functional.cross_entropy(self.decoder(rows), flat)
+        return self.decoder(rows, flat).loss
 
 
 def write(path, tensors, dtype=np.float32, change=None):
@@ -64,7 +76,10 @@ def make(a):
     with h5py.File(a.corpus, "r") as f:
         V = int(f.attrs["vocab_size"])
         tokens = f["train/tokens"][...].astype(np.int64)
-    model = LM(a.cell, V, a.embed, a.hidden, a.layers).float()
+    adaptive = None
+    if a.softmax == "adaptive":
+        adaptive = ([int(c) for c in a.cutoffs.split(",")], a.div_value)
+    model = LM(a.cell, V, a.embed, a.hidden, a.layers, adaptive).float()
     init = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
     os.makedirs(a.out, exist_ok=True)
     write(os.path.join(a.out, "init.h5"), init)
@@ -74,9 +89,7 @@ def make(a):
     S = len(tokens) // B
     inputs = np.stack([tokens[j * S: j * S + T] for j in range(B)], axis=1)  # [T, B] time-major
     targets = np.stack([tokens[j * S + 1: j * S + T + 1] for j in range(B)], axis=1)
-    logits = model(torch.from_numpy(inputs))
-    loss = nn.functional.cross_entropy(logits.reshape(T * B, V),
-                                       torch.from_numpy(targets).reshape(T * B))
+    loss = model.loss(torch.from_numpy(inputs), torch.from_numpy(targets))
     loss.backward()
     norm = nn.utils.clip_grad_norm_(model.parameters(), a.clip).item()
     opt = torch.optim.SGD(model.parameters(), lr=a.lr, momentum=a.momentum)
@@ -91,8 +104,9 @@ def make(a):
         del f["rnn.bias_hh_l0"]
 
     def transpose(f):
-        del f["decoder.weight"]
-        f.create_dataset("decoder.weight", data=init["decoder.weight"].T.copy())
+        key = "decoder.head.weight" if adaptive else "decoder.weight"
+        del f[key]
+        f.create_dataset(key, data=init[key].T.copy())
 
     def to_int(f):
         del f["rnn.weight_hh_l0"]
@@ -145,6 +159,9 @@ def main():
         p.add_argument("--" + k, type=int, required=True)
     for k in ("lr", "momentum", "clip"):
         p.add_argument("--" + k, type=float, required=True)
+    p.add_argument("--softmax", choices=["full", "adaptive"], default="full")
+    p.add_argument("--cutoffs", default="")
+    p.add_argument("--div-value", type=float, default=4.0)
     return make(p.parse_args())
 
 

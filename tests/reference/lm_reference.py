@@ -30,8 +30,9 @@ fixed random R, so d loss / d outputs = R reaches every output position of both 
   loss         float64 scalar: sum(R * outputs) in double over the float32 outputs
   grad/<key>   d loss / d tensor
 
-The file list goes to OUT/cases.txt. Every cell PyTorch has is generated whether or not drnn
-implements it yet; the C test reports the ones drnn lacks as SKIPPED. A new case is one more
+The file list goes to OUT/cases.txt, after a line "# cover lm encoder" (the kinds whose every
+cell test_reference requires; adaptive_reference.py writes "# cover adaptive"). Every cell
+PyTorch has is generated whether or not drnn implements it yet; the C test reports the ones drnn lacks as SKIPPED. A new case is one more
 entry in LM_CASES or ENC_CASES.
 
 Usage: /usr/bin/python3 tests/reference/lm_reference.py OUT_DIR
@@ -214,7 +215,7 @@ def main():
         print(f"{name}: loss {loss:.7f}")
         names.append(name)
     with open(os.path.join(out, "cases.txt"), "w") as f:
-        f.write("".join(n + "\n" for n in names))
+        f.write("# cover lm encoder\n" + "".join(n + "\n" for n in names))
 
 
 if __name__ == "__main__":

@@ -5,10 +5,12 @@ torch.autograd.grad.
 drnn-train ran one step with --lr 0 --trace-bptt (so the exported weights are the ones the trace
 used) on B streams of the train split, window T, from a zero state. Here: the same LM as
 nn.Embedding -> nn.RNNCell/GRUCell/LSTMCell per layer run step by step (so every h_t of every
-layer is its own node and dJ/dh_t is the whole derivative, through the recurrence) -> nn.Linear, on the same first window of every stream; J = the sum over streams of the
-cross-entropy of the last position; per layer l and position t the mean over streams of
-||dJ/dh_t|| (each stream's J depends on its own states only). Compared with the record's "dJdh"
-within 1e-5 relative (1e-7 absolute for tiny values).
+layer is its own node and dJ/dh_t is the whole derivative, through the recurrence) -> nn.Linear
+(or nn.AdaptiveLogSoftmaxWithLoss for a model with softmax = "adaptive"), on the same first
+window of every stream; J = the sum over streams of the cross-entropy of the last position; per
+layer l and position t the mean over streams of ||dJ/dh_t|| (each stream's J depends on its own
+states only). Compared with the record's "dJdh" within 1e-5 relative (1e-7 absolute for tiny
+values).
 
 Usage: trace_reference.py MODEL.h5 CORPUS.h5 METRICS.jsonl B T
 """
@@ -46,8 +48,14 @@ def main():
         for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
             getattr(m, w).data = t(f"rnn.{w}_l{l}")
         cells.append(m)
-    dec = nn.Linear(H, V)
-    dec.weight.data, dec.bias.data = t("decoder.weight"), t("decoder.bias")
+    if "softmax" in f.attrs and attr(f, "softmax") == "adaptive":
+        dec = nn.AdaptiveLogSoftmaxWithLoss(H, V, [int(c) for c in f.attrs["cutoffs"]],
+                                            div_value=float(f.attrs["div_value"]), head_bias=False)
+        dec.load_state_dict({k[len("decoder."):]: t(k) for k in f if k.startswith("decoder.")},
+                            strict=True)
+    else:
+        dec = nn.Linear(H, V)
+        dec.weight.data, dec.bias.data = t("decoder.weight"), t("decoder.bias")
 
     tok = np.asarray(h5py.File(corpus_path, "r")["train/tokens"], dtype=np.int64)
     S = len(tok) // B
@@ -64,8 +72,10 @@ def main():
             state[l] = cells[l](inp, state[l])
             hs[l][k] = state[l][0] if cell == "lstm" else state[l]
             inp = hs[l][k]
-    logits = dec(hs[-1][T - 1])
-    J = nn.functional.cross_entropy(logits, y[T - 1], reduction="sum")
+    if isinstance(dec, nn.Linear):
+        J = nn.functional.cross_entropy(dec(hs[-1][T - 1]), y[T - 1], reduction="sum")
+    else:
+        J = -dec(hs[-1][T - 1], y[T - 1]).output.sum()
     flat = [h for row in hs for h in row]
     grads = torch.autograd.grad(J, flat, allow_unused=True)
     want = [[0.0 if grads[l * T + k] is None else float(grads[l * T + k].norm(dim=1).mean())
