@@ -3,7 +3,8 @@
 # Idempotent and quiet when everything is in place.
 #   bash jobs/setup.sh            toolchain + libraries, build
 #   bash jobs/setup.sh --tests    also PyTorch, h5py, NumPy for the reference tests, and Slurm
-#                                 (slurm-wlm, munge) for the local Slurm test
+#                                 (slurm-wlm, munge) for the local Slurm test, iproute2 for the
+#                                 emulated hosts (tests/cluster)
 # CI=true turns warnings into errors (-DDRNN_WERROR=ON).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,8 @@ cd "$(dirname "$0")/.."
 pkgs=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libopenblas-dev libhdf5-dev
       hdf5-tools zlib1g-dev)
 if [[ "${1:-}" == "--tests" ]]; then
-    pkgs+=(python3 python3-torch python3-h5py python3-numpy python3-matplotlib slurm-wlm munge)
+    pkgs+=(python3 python3-torch python3-h5py python3-numpy python3-matplotlib slurm-wlm munge
+           iproute2)
 fi
 
 missing=()
