@@ -107,6 +107,11 @@ const char *corpus_writer_uuid(const corpus_writer_t *w);
 /* The temporary file's name, e.g. for a signal handler that must unlink it. */
 const char *corpus_writer_tmp_path(const corpus_writer_t *w);
 
+/* Encodes (shuffle, deflate, Fletcher32) the chunks of every split in THREADS worker threads
+ * (io/chunk_pack.h) instead of the calling thread (THREADS 0, the default). Call before the
+ * first append. */
+void corpus_writer_set_threads(corpus_writer_t *w, int threads);
+
 /* Flushes the last chunks, writes the attributes, closes, fsyncs and renames the file to PATH
  * (replacing an older PATH). Frees W whatever happens. Returns 0, or 74 with a message in err and
  * the temporary file removed. */

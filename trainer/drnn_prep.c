@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "trainer/config.h"
+#include "trainer/train.h"
 
 #define MAX_SPOOL   8
 #define WRITE_BATCH 8192 /* ids handed to the writer at once */
@@ -462,6 +463,8 @@ tok_vocab_t *prep_open_output(const prep_opts_t *o, tok_counter_t *counter, prep
                                 (const char *const *)strings, nvocab, err, sizeof err);
     free(strings);
     if (rc) prep_die(rc, "%s", err);
+    /* Deflate is most of the work: every CPU encodes chunks while this thread tokenizes. */
+    corpus_writer_set_threads(g_writer, threads_cpus());
     if (strcmp(g_tmp, corpus_writer_tmp_path(g_writer)) != 0)
         prep_die(70, "internal error: the temporary file is '%s', not '%s'",
                  corpus_writer_tmp_path(g_writer), g_tmp);
