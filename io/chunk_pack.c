@@ -1,6 +1,8 @@
 /* io/chunk_pack.c — see chunk_pack.h. */
 #include "io/chunk_pack.h"
 
+#include "io/deflate_huff.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,16 +16,16 @@ uint32_t chunk_fletcher32(const unsigned char *p, size_t n) {
      * sums mod 65535, 0xffff included. */
     uint32_t a = 0, b = 0;
     size_t words = n / 2;
-    while (words > 0) {
-        size_t m = words < 360 ? words : 360;
-        words -= m;
-        for (size_t i = 0; i < m; i++, p += 2) {
-            a += (uint32_t)p[0] << 8 | p[1];
+    for (size_t at = 0; at < words; at += 360) {
+        size_t end = words - at > 360 ? at + 360 : words;
+        for (size_t i = at; i < end; i++) {
+            a += (uint32_t)p[2 * i] << 8 | p[2 * i + 1];
             b += a;
         }
         a = (a & 0xffff) + (a >> 16);
         b = (b & 0xffff) + (b >> 16);
     }
+    p += 2 * words;
     if (n & 1) {
         a += (uint32_t)p[0] << 8;
         b += a;
@@ -46,7 +48,7 @@ typedef struct {
 enum { JOB_FREE, JOB_QUEUED, JOB_BUSY, JOB_DONE };
 
 typedef struct {
-    void *tag;
+    const void *tag;
     uint64_t index;
     size_t n;
     int width, state, failed;
@@ -73,6 +75,7 @@ struct chunk_pool {
 static int coder_init(coder_t *c, const chunk_pool_t *p) {
     memset(c, 0, sizeof *c);
     c->shuffled = malloc(p->chunk * MAX_WIDTH);
+    if (p->level == 0) return c->shuffled ? 0 : -1; /* io/deflate_huff.h needs no state */
     c->z_ok = deflateInit2(&c->z, p->level, Z_DEFLATED, 15, 8, p->strategy) == Z_OK;
     return c->shuffled && c->z_ok ? 0 : -1;
 }
@@ -81,6 +84,13 @@ static void coder_free(coder_t *c) {
     if (c->z_ok) deflateEnd(&c->z);
     free(c->shuffled);
     memset(c, 0, sizeof *c);
+}
+
+/* Appends the Fletcher32 of j->out[0..len) (little-endian, as libhdf5 stores it). */
+static void put_fletcher32(job_t *j, size_t len) {
+    uint32_t f = chunk_fletcher32(j->out, len);
+    for (int k = 0; k < 4; k++) j->out[len + (size_t)k] = (unsigned char)(f >> (8 * k));
+    j->out_len = len + 4;
 }
 
 /* Job J's whole chunk through shuffle, deflate and Fletcher32 into j->out. */
@@ -94,6 +104,11 @@ static void encode(coder_t *c, const chunk_pool_t *p, job_t *j) {
         }
         src = c->shuffled;
     }
+    if (p->level == 0) {
+        size_t len = deflate_huff(j->out, p->out_cap - 4, src, bytes);
+        put_fletcher32(j, len);
+        return;
+    }
     j->failed = deflateReset(&c->z) != Z_OK;
     c->z.next_in = (unsigned char *)src;
     c->z.avail_in = (uInt)bytes;
@@ -103,10 +118,7 @@ static void encode(coder_t *c, const chunk_pool_t *p, job_t *j) {
         j->failed = 1;
         return;
     }
-    size_t len = c->z.total_out;
-    uint32_t f = chunk_fletcher32(j->out, len);
-    for (int k = 0; k < 4; k++) j->out[len + (size_t)k] = (unsigned char)(f >> (8 * k));
-    j->out_len = len + 4;
+    put_fletcher32(j, c->z.total_out);
 }
 
 /* ---- workers -------------------------------------------------------------------------------- */
@@ -157,7 +169,9 @@ chunk_pool_t *chunk_pool_new(size_t chunk, int level, int strategy, int threads,
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->done, NULL);
     int bad = coder_init(&p->self, p) != 0;
-    p->out_cap = bad ? 0 : deflateBound(&p->self.z, (uLong)(chunk * MAX_WIDTH)) + 4;
+    size_t most = deflate_huff_bound(chunk * MAX_WIDTH);
+    if (!bad && level > 0) most = deflateBound(&p->self.z, (uLong)(chunk * MAX_WIDTH));
+    p->out_cap = most + 4;
     p->ring = calloc((size_t)p->depth, sizeof *p->ring);
     bad = bad || !p->ring;
     for (int k = 0; !bad && k < p->depth; k++) {
@@ -198,7 +212,7 @@ static int pop_head(chunk_pool_t *p) {
     return rc;
 }
 
-int chunk_pool_submit(chunk_pool_t *p, void *tag, uint64_t index, const void *raw, size_t n,
+int chunk_pool_submit(chunk_pool_t *p, const void *tag, uint64_t index, const void *raw, size_t n,
                       int width) {
     int rc = 0;
     pthread_mutex_lock(&p->mu);

@@ -22,13 +22,14 @@ uint32_t chunk_fletcher32(const unsigned char *p, size_t n);
 /* Receives encoded chunk number INDEX of TAG (n valid elements; the chunk's other elements are
  * zero) as LEN bytes at P. Runs in the submitting thread. Returns 0, or a code that
  * chunk_pool_submit / chunk_pool_drain pass on. */
-typedef int (*chunk_sink_fn)(void *arg, void *tag, uint64_t index, size_t n, const unsigned char *p,
-                             size_t len);
+typedef int (*chunk_sink_fn)(void *arg, const void *tag, uint64_t index, size_t n,
+                             const unsigned char *p, size_t len);
 
 typedef struct chunk_pool chunk_pool_t;
 
 /* A pool for chunks of CHUNK elements of at most 8 bytes, deflated at LEVEL (1-9) with zlib
- * STRATEGY (Z_DEFAULT_STRATEGY, Z_HUFFMAN_ONLY, ...), by THREADS workers (0: the submitting
+ * STRATEGY (Z_DEFAULT_STRATEGY, Z_HUFFMAN_ONLY, ...), or by io/deflate_huff.h for LEVEL 0
+ * (STRATEGY unused), by THREADS workers (0: the submitting
  * thread encodes each chunk itself), at most DEPTH chunks in flight. NULL when out of memory or
  * no thread can be started. */
 chunk_pool_t *chunk_pool_new(size_t chunk, int level, int strategy, int threads, int depth,
@@ -37,7 +38,7 @@ chunk_pool_t *chunk_pool_new(size_t chunk, int level, int strategy, int threads,
 /* Copies elements raw[0..n) (n <= chunk, WIDTH bytes each) as chunk INDEX of TAG into the pool;
  * chunks finished in the meantime go to the sink first, in submission order (so does the oldest
  * when the pool is full). Returns 0, the sink's code, or -1 when zlib failed (out of memory). */
-int chunk_pool_submit(chunk_pool_t *p, void *tag, uint64_t index, const void *raw, size_t n,
+int chunk_pool_submit(chunk_pool_t *p, const void *tag, uint64_t index, const void *raw, size_t n,
                       int width);
 
 /* Waits for every chunk and hands each to the sink. 0, the sink's code or -1 as above. */

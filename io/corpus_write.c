@@ -16,9 +16,12 @@
 #include <unistd.h>
 #include <zlib.h>
 
-/* Measured on 83 MB of KJV text: level 1 is 3-14% larger, level 6 is 1-5% smaller but takes twice
- * as long, level 9 three to eight times as long. */
-#define DEFLATE_LEVEL    4
+/* How chunks are deflated (io/chunk_pack.h). 0: Huffman codes only (io/deflate_huff.h). On 500 MB
+ * of KJV text (char ids), 2 cores: drnn-prep ran at 37 MB/s with zlib level 4 in libhdf5's
+ * pipeline (file 0.33 of the text), 130 MB/s with zlib level 1 in worker threads (0.38), 240 MB/s
+ * with level 0 (0.55). Levels 1-9 are zlib's (strategy DEFLATE_STRATEGY): a smaller file for
+ * slower writes; readers take any of them. */
+#define DEFLATE_LEVEL    0
 #define DEFLATE_STRATEGY Z_DEFAULT_STRATEGY
 
 static const char *const split_names[CORPUS_NSPLITS] = {"train", "valid", "test"};
@@ -161,19 +164,27 @@ static int fsync_path(const char *path, int is_dir) {
 }
 
 /* Packs ids into little-endian WIDTH-byte slots. Returns n, or the index of the first id >=
- * LIMIT. Byte-wise stores keep the file little-endian on any host. */
+ * LIMIT. Byte-wise stores keep the file little-endian on any host; one loop per width, and the
+ * range check as a maximum, so the compiler vectorizes them. */
 static size_t pack_ids(unsigned char *dst, const uint32_t *ids, size_t n, int width,
                        uint32_t limit) {
-    for (size_t i = 0; i < n; i++) {
-        uint32_t id = ids[i];
-        if (id >= limit) return i;
-        dst[0] = (unsigned char)id;
-        if (width > 1) dst[1] = (unsigned char)(id >> 8);
-        if (width > 2) {
-            dst[2] = (unsigned char)(id >> 16);
-            dst[3] = (unsigned char)(id >> 24);
+    uint32_t most = 0;
+    for (size_t i = 0; i < n; i++) most = ids[i] > most ? ids[i] : most;
+    if (most >= limit) {
+        size_t bad = 0;
+        while (ids[bad] < limit) bad++;
+        return bad;
+    }
+    if (width == 1) {
+        for (size_t i = 0; i < n; i++) dst[i] = (unsigned char)ids[i];
+    } else if (width == 2) {
+        for (size_t i = 0; i < n; i++) {
+            dst[2 * i] = (unsigned char)ids[i];
+            dst[2 * i + 1] = (unsigned char)(ids[i] >> 8);
         }
-        dst += width;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            for (int b = 0; b < 4; b++) dst[4 * i + (size_t)b] = (unsigned char)(ids[i] >> (8 * b));
     }
     return n;
 }
@@ -230,7 +241,8 @@ static int column_create(corpus_writer_t *w, hid_t group, const char *name, colu
     /* Shuffle before deflate: the high bytes of 16/32/64-bit values are mostly 0. Fletcher32
      * last, so libhdf5 checks each stored chunk before it inflates it. */
     if (space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, 1, &chunk) < 0 || H5Pset_shuffle(dcpl) < 0 ||
-        H5Pset_deflate(dcpl, DEFLATE_LEVEL) < 0 || H5Pset_fletcher32(dcpl) < 0 ||
+        H5Pset_deflate(dcpl, DEFLATE_LEVEL ? DEFLATE_LEVEL : 1) < 0 || /* what libhdf5 would use */
+        H5Pset_fletcher32(dcpl) < 0 ||
         (c->dset = H5Dcreate2(group, name, c->type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
         rc = h5_fail(w, "creating a dataset", err, errlen);
     if (dcpl >= 0) H5Pclose(dcpl);
@@ -252,9 +264,9 @@ static int split_create(corpus_writer_t *w, int k, char *err, size_t errlen) {
 
 /* chunk_sink_fn: stores encoded chunk INDEX of column TAG (N elements) as it is, after growing
  * the dataset over it; every chunk of a column arrives in order. */
-static int write_chunk(void *arg, void *tag, uint64_t index, size_t n, const unsigned char *p,
+static int write_chunk(void *arg, const void *tag, uint64_t index, size_t n, const unsigned char *p,
                        size_t len) {
-    column_t *c = tag;
+    const column_t *c = tag;
     hsize_t start = index * CORPUS_WRITE_CHUNK, size = start + n;
     (void)arg;
     if (H5Dset_extent(c->dset, &size) < 0 ||
@@ -458,6 +470,34 @@ int corpus_writer_append(corpus_writer_t *w, int split, const uint32_t *ids, siz
     int rc = check_split(w, split, DATA_TEXT, err, errlen);
     if (rc == 0 && n > 0 && w->split[split].group < 0) rc = split_create(w, split, err, errlen);
     return rc ? rc : tokens_append(w, split, COL_TOKENS, ids, n, err, errlen);
+}
+
+int corpus_writer_append_mapped(corpus_writer_t *w, int split, const unsigned char *syms, size_t n,
+                                const uint32_t *map, char *err, size_t errlen) {
+    int rc = check_split(w, split, DATA_TEXT, err, errlen);
+    for (int b = 0; rc == 0 && b < 256; b++)
+        if (map[b] >= w->vocab_size)
+            rc = drnn_errf(err, errlen, 70, "internal error: token id %u >= vocabulary size %u",
+                           map[b], w->vocab_size);
+    if (rc == 0 && n > 0 && w->split[split].group < 0) rc = split_create(w, split, err, errlen);
+    if (rc) return rc;
+    column_t *c = &w->split[split].col[COL_TOKENS];
+    unsigned char packed[256][4]; /* each byte's id as stored */
+    for (int b = 0; b < 256; b++) pack_u64(packed[b], map[b], c->width);
+    while (n > 0 && rc == 0) {
+        size_t take = CORPUS_WRITE_CHUNK - c->fill;
+        if (take > n) take = n;
+        unsigned char *dst = c->buf + c->fill * (size_t)c->width;
+        if (c->width == 1) {
+            for (size_t i = 0; i < take; i++) dst[i] = packed[syms[i]][0];
+        } else {
+            for (size_t i = 0; i < take; i++)
+                memcpy(dst + i * (size_t)c->width, packed[syms[i]], (size_t)c->width);
+        }
+        c->fill += take, syms += take, n -= take;
+        if (c->fill == CORPUS_WRITE_CHUNK) rc = column_flush(w, c, err, errlen);
+    }
+    return rc;
 }
 
 /* The split's group on its first example, with the leading 0 of its offsets columns. */

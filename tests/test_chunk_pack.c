@@ -4,7 +4,10 @@
  *     0xffff), widths 1-8, odd and even compressed lengths;
  *   - chunks encoded by a pool (no workers, and 3 workers with a small ring) and stored with
  *     H5Dwrite_chunk read back through libhdf5's own pipeline as the exact elements, a partial
- *     last chunk included, for widths 1, 2, 4 and 8; a damaged stored chunk fails to read.
+ *     last chunk included, for widths 1, 2, 4 and 8; a damaged stored chunk fails to read;
+ *   - io/deflate_huff.h's streams inflate with zlib to their input: empty, one symbol, text,
+ *     random bytes (stored blocks, more than one), and counts that need a tree deeper than 15
+ *     bits (Fibonacci), which must be flattened; text comes out smaller than stored.
  */
 #include <hdf5.h>
 #include <stdint.h>
@@ -14,6 +17,7 @@
 #include <zlib.h>
 
 #include "io/chunk_pack.h"
+#include "io/deflate_huff.h"
 #include "tests/testutil.h"
 
 #define CHUNK 4096
@@ -104,13 +108,51 @@ static void test_fletcher(hid_t f) {
            chunk_fletcher32(abc, 3));
 }
 
+/* deflate_huff(in[0..n)) inflates to in; returns the stream's length (0 on failure). */
+static size_t huff_roundtrip(const unsigned char *in, size_t n, const char *what) {
+    size_t cap = deflate_huff_bound(n);
+    unsigned char *z = malloc(cap), *back = malloc(n + 1);
+    size_t len = deflate_huff(z, cap, in, n);
+    uLongf got = (uLongf)n + 1;
+    int rc = uncompress(back, &got, z, (uLong)len);
+    int ok = len <= cap && rc == Z_OK && got == n && memcmp(back, in, n) == 0;
+    EXPECT(ok, "%s: %zu bytes do not inflate back (zlib %d, %lu bytes)", what, n, rc,
+           (unsigned long)got);
+    free(z), free(back);
+    return ok ? len : 0;
+}
+
+static void test_deflate_huff(void) {
+    size_t n = 300000;
+    unsigned char *p = malloc(n);
+    huff_roundtrip(p, 0, "empty");
+    memset(p, 'x', n);
+    huff_roundtrip(p, 1, "one byte");
+    huff_roundtrip(p, n, "one symbol");
+    for (size_t i = 0; i < n; i++) p[i] = (unsigned char)"in the beginning "[next_u64() % 17];
+    size_t text = huff_roundtrip(p, 65536, "text");
+    EXPECT(text > 0 && text < 65536 * 6 / 10, "text: %zu bytes for 65536", text);
+    for (size_t i = 0; i < n; i++) p[i] = (unsigned char)next_u64();
+    size_t rnd = huff_roundtrip(p, n, "random");
+    EXPECT(rnd > n, "random: %zu bytes for %zu: not stored?", rnd, n);
+    /* Counts 1, 1, 2, 3, 5, ...: an optimal tree is as deep as there are symbols. */
+    size_t at = 0, f[2] = {1, 1};
+    for (int sym = 0; sym < 25 && at < n; sym++) {
+        size_t c = sym < 2 ? 1 : f[0] + f[1];
+        if (sym >= 2) f[0] = f[1], f[1] = c;
+        for (size_t k = 0; k < c && at < n; k++) p[at++] = (unsigned char)(sym * 7);
+    }
+    huff_roundtrip(p, at, "fibonacci counts");
+    free(p);
+}
+
 typedef struct {
     hid_t d;
     uint64_t next;
     int calls;
 } sink_t;
 
-static int sink(void *arg, void *tag, uint64_t index, size_t n, const unsigned char *p,
+static int sink(void *arg, const void *tag, uint64_t index, size_t n, const unsigned char *p,
                 size_t len) {
     sink_t *s = arg;
     hsize_t start = index * CHUNK, size = start + n;
@@ -124,15 +166,16 @@ static int sink(void *arg, void *tag, uint64_t index, size_t n, const unsigned c
 }
 
 /* Pool-encoded chunks read back through libhdf5's pipeline as the elements written. */
-static void test_pool(hid_t f, int threads, int width, int strategy) {
+static void test_pool(hid_t f, int threads, int width, int level, int strategy) {
     char name[64], what[96];
     size_t n = 9 * CHUNK + 1234;
-    snprintf(name, sizeof name, "p_%d_%d_%d", threads, width, strategy);
-    snprintf(what, sizeof what, "%d workers, width %d, strategy %d", threads, width, strategy);
+    snprintf(name, sizeof name, "p_%d_%d_%d_%d", threads, width, level, strategy);
+    snprintf(what, sizeof what, "%d workers, width %d, level %d, strategy %d", threads, width,
+             level, strategy);
     unsigned char *data = make_data(n, width, 1), *back = calloc(n, (size_t)width);
     for (size_t i = 0; i < n * (size_t)width; i += 3) data[i] = (unsigned char)next_u64();
     sink_t s = {make_dset(f, name, width, 0, 1), 0, 0};
-    chunk_pool_t *p = chunk_pool_new(CHUNK, 1, strategy, threads, 3, sink, &s);
+    chunk_pool_t *p = chunk_pool_new(CHUNK, level, strategy, threads, 3, sink, &s);
     EXPECT(p != NULL, "%s: no pool", what);
     if (!p) return;
     int rc = 0;
@@ -185,10 +228,13 @@ int main(void) {
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     test_fletcher(f);
     for (int width = 1; width <= 8; width *= 2) {
-        test_pool(f, 0, width, Z_DEFAULT_STRATEGY);
-        test_pool(f, 3, width, Z_DEFAULT_STRATEGY);
+        test_pool(f, 0, width, 1, Z_DEFAULT_STRATEGY);
+        test_pool(f, 3, width, 1, Z_DEFAULT_STRATEGY);
+        test_pool(f, 0, width, 0, 0); /* io/deflate_huff.h */
+        test_pool(f, 2, width, 0, 0);
     }
-    test_pool(f, 2, 1, Z_HUFFMAN_ONLY);
+    test_pool(f, 2, 1, 1, Z_HUFFMAN_ONLY);
+    test_deflate_huff();
     test_sink_error();
     H5Fclose(f);
     unlink(path);
