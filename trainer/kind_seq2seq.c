@@ -216,13 +216,11 @@ static int s2s_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *e
                        o->data, (unsigned long long)ix->n, o->batch);
     if (!rc && ix->n == 0)
         rc = drnn_errf(err, errlen, 65, "--data %s: the train split has no pairs", o->data);
-    if (!rc) {
-        uint64_t *sorted = make_batches(k, ix);
-        share_train(k, ix, sorted);
-        free(sorted);
-    }
-    if (!rc) rc = read_valid(k, env->corpus, err, errlen);
     if (rc) return rc;
+    uint64_t *sorted = make_batches(k, ix);
+    share_train(k, ix, sorted);
+    free(sorted);
+    if ((rc = read_valid(k, env->corpus, err, errlen)) != 0) return rc;
     k->Tmax = k->Tmax > k->valid.longest ? k->Tmax : k->valid.longest;
     k->Tmax = k->Tmax > 1 ? k->Tmax : 1;
     k->Bmax = k->Bmax > 1 ? k->Bmax : 1;
