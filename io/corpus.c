@@ -139,8 +139,7 @@ static int open_examples(corpus_t *c, int s, hid_t dapl, char *err, size_t errle
     return rc;
 }
 
-/* Checks split s's attributes against its datasets and opens them (tokens with a larger chunk
- * cache: B streams read from different chunks of the same dataset). The attributes (in checksummed
+/* Checks split s's attributes against its datasets and opens them. The attributes (in checksummed
  * metadata) say whether a split is present: <split>_tokens exists exactly when its group does. */
 static int open_split(corpus_t *c, int s, char *err, size_t errlen) {
     char path[32], attr[32];
@@ -162,8 +161,11 @@ static int open_split(corpus_t *c, int s, char *err, size_t errlen) {
     if (rc == 0) rc = get_split_u64(c, s, "crc32", &crc, err, errlen);
     if (rc) return rc;
     c->crc[s] = (uint32_t)crc;
+    /* A bounded cache, the same whatever the corpus size: the stream reader keeps its own
+     * read-ahead and reads every chunk once; examples read one by one (classifier) find their
+     * neighbours' chunks here. Fully read chunks leave first. */
     hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
-    H5Pset_chunk_cache(dapl, 12421, 64u << 20, 1.0);
+    H5Pset_chunk_cache(dapl, 521, CORPUS_CHUNK_CACHE, 1.0);
     rc = open_1d(c, path, dapl, c->tokens[s], &c->dset[s], err, errlen);
     if (rc == 0 && strcmp(c->data, "text")) rc = open_examples(c, s, dapl, err, errlen);
     H5Pclose(dapl);
@@ -587,10 +589,18 @@ int corpus_read_pair_offsets(corpus_t *c, int split, uint64_t *src_off, uint64_t
                         c->tgt_tokens[split], 1, tgt_off, err, errlen);
 }
 
+/* The id at position i of ids stored WIDTH bytes each (native unsigned integers). */
+static inline uint32_t id_at(const void *ids, int width, uint64_t i) {
+    return width == 1   ? ((const uint8_t *)ids)[i]
+           : width == 2 ? ((const uint16_t *)ids)[i]
+                        : ((const uint32_t *)ids)[i];
+}
+
 /* N ids of split s's token dataset D (NAME, TOTAL ids, a vocabulary of VSIZE entries named
- * VATTR) from OFF into DST, each checked < VSIZE. */
+ * VATTR) from OFF into DST as native unsigned integers of WIDTH bytes (1, 2 or 4; no narrower
+ * than the file's), each checked < VSIZE. */
 static int read_ids(corpus_t *c, hid_t d, int s, const char *name, uint64_t total, int vsize,
-                    const char *vattr, uint64_t off, uint64_t n, uint32_t *dst, char *err,
+                    const char *vattr, uint64_t off, uint64_t n, void *dst, int width, char *err,
                     size_t errlen) {
     if (d < 0 || off + n > total || off + n < off)
         return drnn_errf(err, errlen, 65, "corpus %s: read of /%s/%s [%llu, %llu) out of range",
@@ -598,11 +608,14 @@ static int read_ids(corpus_t *c, hid_t d, int s, const char *name, uint64_t tota
                          (unsigned long long)(off + n));
     if (n == 0) return 0;
     hsize_t start[1] = {off}, count[1] = {n};
+    hid_t mtype = width == 1   ? H5T_NATIVE_UINT8
+                  : width == 2 ? H5T_NATIVE_UINT16
+                               : H5T_NATIVE_UINT32;
     hid_t fsp = H5Dget_space(d);
     hid_t msp = H5Screate_simple(1, count, NULL);
     int ok = fsp >= 0 && msp >= 0 &&
              H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
-             H5Dread(d, H5T_NATIVE_UINT32, msp, fsp, H5P_DEFAULT, dst) >= 0;
+             H5Dread(d, mtype, msp, fsp, H5P_DEFAULT, dst) >= 0;
     if (msp >= 0) H5Sclose(msp);
     if (fsp >= 0) H5Sclose(fsp);
     if (!ok) {
@@ -611,18 +624,22 @@ static int read_ids(corpus_t *c, hid_t d, int s, const char *name, uint64_t tota
         snprintf(msg, sizeof msg, "cannot read /%s/%s", corpus_split_names[s], name);
         return damaged(c, msg, err, errlen);
     }
+    uint32_t most = 0; /* a maximum first: the common case is one vectorized pass */
     for (uint64_t i = 0; i < n; i++)
-        if (dst[i] >= (uint32_t)vsize)
-            return drnn_errf(
-                err, errlen, 65, "corpus %s: token id %u at /%s/%s position %llu >= %s %d", c->path,
-                dst[i], corpus_split_names[s], name, (unsigned long long)(off + i), vattr, vsize);
+        most = id_at(dst, width, i) > most ? id_at(dst, width, i) : most;
+    for (uint64_t i = 0; most >= (uint32_t)vsize && i < n; i++)
+        if (id_at(dst, width, i) >= (uint32_t)vsize)
+            return drnn_errf(err, errlen, 65,
+                             "corpus %s: token id %u at /%s/%s position %llu >= %s %d", c->path,
+                             id_at(dst, width, i), corpus_split_names[s], name,
+                             (unsigned long long)(off + i), vattr, vsize);
     return 0;
 }
 
 int corpus_read(corpus_t *c, int split, uint64_t off, uint64_t n, uint32_t *dst, char *err,
                 size_t errlen) {
     return read_ids(c, c->dset[split], split, is_pairs(c) ? "src_tokens" : "tokens",
-                    c->tokens[split], c->vocab_size, "vocab_size", off, n, dst, err, errlen);
+                    c->tokens[split], c->vocab_size, "vocab_size", off, n, dst, 4, err, errlen);
 }
 
 int corpus_read_side(corpus_t *c, int split, int side, uint64_t off, uint64_t n, uint32_t *dst,
@@ -632,21 +649,39 @@ int corpus_read_side(corpus_t *c, int split, int side, uint64_t off, uint64_t n,
     if (side != 1)
         return drnn_errf(err, errlen, 70, "internal error: pair side %d is not 0 or 1", side);
     return read_ids(c, c->tgt_dset[split], split, "tgt_tokens", c->tgt_tokens[split],
-                    c->tgt_vocab_size, "tgt_vocab_size", off, n, dst, err, errlen);
+                    c->tgt_vocab_size, "tgt_vocab_size", off, n, dst, 4, err, errlen);
 }
 
-/* ---- stream reader --------------------------------------------------------------------- */
+/* ---- stream reader ---------------------------------------------------------------------
+ * Each stream keeps [base, base + have) of its tokens as the file stores them (1, 2 or 4 bytes
+ * each). A refill keeps what is left of that window, then reads on to a chunk boundary of the
+ * dataset at least `ahead` tokens past the cursor: reads start where the last one ended, so every
+ * chunk a stream needs is inflated once, and libhdf5's chunk cache is not needed. */
 
 struct stream_reader {
     corpus_t *c;
-    int split, count;
-    uint64_t S;      /* tokens per stream */
-    uint64_t *start; /* [count] first token of each local stream in the split */
-    uint64_t *base;  /* [count] stream position of buf[s][0] */
-    size_t *have;    /* [count] valid tokens in buf[s] */
-    uint32_t *buf;   /* [count, ahead] */
-    size_t ahead;
+    int split, count, width;
+    uint64_t S, chunk;  /* tokens per stream; elements per chunk of the dataset */
+    uint64_t *start;    /* [count] first token of each local stream in the split */
+    uint64_t *base;     /* [count] stream position of the first buffered token */
+    size_t *have;       /* [count] buffered tokens */
+    unsigned char *buf; /* [count, cap * width] */
+    size_t ahead, cap;  /* cap = ahead + chunk */
 };
+
+/* Bytes per id and elements per chunk of the token dataset D (0 when unknown). */
+static void dset_layout(hid_t d, int *width, uint64_t *chunk) {
+    hid_t ty = H5Dget_type(d), dcpl = H5Dget_create_plist(d);
+    hsize_t dims[1] = {0};
+    size_t w = ty >= 0 ? H5Tget_size(ty) : 0;
+    *width = w == 1 || w == 2 ? (int)w : 4;
+    *chunk = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_chunk(dcpl, 1, dims) == 1
+                 ? dims[0]
+                 : 0;
+    if (ty >= 0) H5Tclose(ty);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    H5Eclear2(H5E_DEFAULT);
+}
 
 stream_reader_t *stream_reader_new(corpus_t *c, int split, int total, int first, int count,
                                    size_t ahead) {
@@ -654,10 +689,14 @@ stream_reader_t *stream_reader_new(corpus_t *c, int split, int total, int first,
     if (!r) return NULL;
     r->c = c, r->split = split, r->count = count, r->ahead = ahead;
     r->S = corpus_split_tokens(c, split) / (uint64_t)total;
+    r->width = 4;
+    if (c->dset[split] >= 0) dset_layout(c->dset[split], &r->width, &r->chunk);
+    if (r->chunk == 0 || r->chunk > (1u << 24)) r->chunk = 1;
+    r->cap = ahead + (size_t)r->chunk;
     r->start = calloc(count, sizeof *r->start);
     r->base = calloc(count, sizeof *r->base);
     r->have = calloc(count, sizeof *r->have);
-    r->buf = calloc((size_t)count * ahead, sizeof *r->buf);
+    r->buf = calloc((size_t)count * r->cap, (size_t)r->width);
     if (!r->start || !r->base || !r->have || !r->buf) {
         stream_reader_free(r);
         return NULL;
@@ -679,19 +718,37 @@ uint64_t stream_reader_stream_len(const stream_reader_t *r) {
     return r->S;
 }
 
+/* Makes stream s's window start at CURSOR and hold at least N tokens (see above). */
+static int refill(stream_reader_t *r, int s, uint64_t cursor, size_t n, char *err, size_t errlen) {
+    const size_t w = (size_t)r->width;
+    unsigned char *b = r->buf + (size_t)s * r->cap * w;
+    uint64_t lo = r->base[s], hi = lo + r->have[s];
+    size_t keep = cursor >= lo && cursor < hi ? (size_t)(hi - cursor) : 0;
+    if (keep) memmove(b, b + (size_t)(cursor - lo) * w, keep * w);
+    uint64_t at = r->start[s] + cursor; /* in the split */
+    uint64_t end = (at + r->cap) / r->chunk * r->chunk;
+    if (end > r->start[s] + r->S) end = r->start[s] + r->S;
+    r->base[s] = cursor, r->have[s] = keep;
+    DRNN_ASSERT(end >= at + n && end - at <= r->cap);
+    corpus_t *c = r->c;
+    int rc = read_ids(c, c->dset[r->split], r->split, is_pairs(c) ? "src_tokens" : "tokens",
+                      c->tokens[r->split], c->vocab_size, "vocab_size", at + keep, end - at - keep,
+                      b + keep * w, r->width, err, errlen);
+    if (rc == 0) r->have[s] = (size_t)(end - at);
+    return rc;
+}
+
 int stream_reader_get(stream_reader_t *r, int s, uint64_t cursor, size_t n, uint32_t *dst,
                       char *err, size_t errlen) {
     if (n > r->ahead || cursor + n > r->S)
         return drnn_errf(err, errlen, 70, "stream read [%llu, +%zu) beyond stream length %llu",
                          (unsigned long long)cursor, n, (unsigned long long)r->S);
-    uint32_t *b = r->buf + (size_t)s * r->ahead;
     if (cursor < r->base[s] || cursor + n > r->base[s] + r->have[s]) {
-        uint64_t len = r->S - cursor < r->ahead ? r->S - cursor : r->ahead;
-        int rc = corpus_read(r->c, r->split, r->start[s] + cursor, len, b, err, errlen);
+        int rc = refill(r, s, cursor, n, err, errlen);
         if (rc) return rc;
-        r->base[s] = cursor;
-        r->have[s] = len;
     }
-    memcpy(dst, b + (cursor - r->base[s]), n * sizeof *dst);
+    const unsigned char *b =
+        r->buf + ((size_t)s * r->cap + (size_t)(cursor - r->base[s])) * (size_t)r->width;
+    for (size_t i = 0; i < n; i++) dst[i] = id_at(b, r->width, i);
     return 0;
 }

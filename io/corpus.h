@@ -28,7 +28,8 @@
 /* Version 1 (variable-length /vocab strings, no checksums) is refused with 65: re-run drnn-prep. */
 #define CORPUS_FORMAT        "drnn-corpus"
 #define CORPUS_VERSION       2
-#define CORPUS_CHECK_TIMEOUT 30 /* s, plus 1 s per 200 MB, for corpus_open's child */
+#define CORPUS_CHECK_TIMEOUT 30         /* s, plus 1 s per 200 MB, for corpus_open's child */
+#define CORPUS_CHUNK_CACHE   (4u << 20) /* bytes of inflated chunks libhdf5 keeps per dataset */
 
 enum { CORPUS_TRAIN = 0, CORPUS_VALID = 1, CORPUS_TEST = 2, CORPUS_NSPLITS = 3 };
 extern const char *const corpus_split_names[CORPUS_NSPLITS];
@@ -99,7 +100,9 @@ int corpus_read_side(corpus_t *c, int split, int side, uint64_t off, uint64_t n,
 
 /* --- Per-stream reader with read-ahead (DESIGN §5, §6) -------------------------------------
  * Reading T+1 tokens per stream per step straight from deflated chunks would decompress the
- * same chunk over and over; each stream keeps a window of `ahead` tokens instead. */
+ * same chunk over and over; each stream keeps a window of `ahead` tokens (plus up to one chunk),
+ * as stored (1-4 bytes each), and its reads end on chunk boundaries, so each chunk is inflated
+ * once. Memory: count * (ahead + 65536) * width bytes, whatever the corpus size. */
 typedef struct stream_reader stream_reader_t;
 
 /* Streams [first, first+count) of a split cut into `total` equal streams of length S each.

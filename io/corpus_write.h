@@ -31,8 +31,11 @@
  *     /SPLIT/src_offsets, /SPLIT/tgt_offsets: uint64 LE [n+1] as for labelled data: pair i is
  *       src_tokens [src_offsets[i], src_offsets[i+1]) and tgt_tokens [tgt_offsets[i],
  *       tgt_offsets[i+1]); both start at 0 and end at <split>_tokens and <split>_tgt_tokens.
- *   Every dataset of a split is chunked by CORPUS_WRITE_CHUNK elements, shuffle + deflate level 4
- *   + Fletcher32 (libhdf5 verifies every chunk it reads), unlimited max size. A split with no
+ *   Every dataset of a split is chunked by CORPUS_WRITE_CHUNK elements, shuffle + deflate
+ *   + Fletcher32 (libhdf5 verifies every chunk it reads), unlimited max size. The chunks are
+ *   encoded by drnn's own worker threads (io/chunk_pack.h; deflate with Huffman codes only, see
+ *   DEFLATE_LEVEL in corpus_write.c) and stored with H5Dwrite_chunk: the same bytes libhdf5's
+ *   pipeline reads. A split with no
  *   tokens (text) or no examples (labels) has neither a group nor attributes.
  *   <split>_crc32 is zlib's crc32 of the ids as stored (n * width little-endian bytes); for
  *   labelled data continued over the offsets (8 bytes each, LE) and then the labels (4 bytes, LE);
@@ -68,6 +71,12 @@ int corpus_writer_open(corpus_writer_t **out, const char *path, const char *toke
  * writer can only be aborted. */
 int corpus_writer_append(corpus_writer_t *w, int split, const uint32_t *ids, size_t n, char *err,
                          size_t errlen);
+
+/* Appends the ids map[syms[0]], map[syms[1]], ... map[syms[n-1]] to SPLIT of a text corpus, as
+ * corpus_writer_append would, without a buffer of ids in between (drnn-prep's runs of one-byte
+ * symbols). Every map entry must be < vocab_size (else 70). */
+int corpus_writer_append_mapped(corpus_writer_t *w, int split, const unsigned char *syms, size_t n,
+                                const uint32_t *map, char *err, size_t errlen);
 
 /* Makes W a labelled corpus: writes /labels = NAMES[0..n) (copied; 1 <= n <= INT32_MAX, the ids'
  * order is the caller's). Call once, before any append. Returns 0, 74 on a write failure, 64 for
@@ -106,6 +115,11 @@ int corpus_writer_width(const corpus_writer_t *w); /* bytes per (source) id: 1, 
 const char *corpus_writer_uuid(const corpus_writer_t *w);
 /* The temporary file's name, e.g. for a signal handler that must unlink it. */
 const char *corpus_writer_tmp_path(const corpus_writer_t *w);
+
+/* Encodes (shuffle, deflate, Fletcher32) the chunks of every split in THREADS worker threads
+ * (io/chunk_pack.h) instead of the calling thread (THREADS 0, the default). Call before the
+ * first append. */
+void corpus_writer_set_threads(corpus_writer_t *w, int threads);
 
 /* Flushes the last chunks, writes the attributes, closes, fsyncs and renames the file to PATH
  * (replacing an older PATH). Frees W whatever happens. Returns 0, or 74 with a message in err and

@@ -2,6 +2,7 @@
 #include "io/tokenize.h"
 
 #include "io/textfile.h"
+#include "model/util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -160,8 +161,9 @@ static sym_slot_t *symtab_insert(symtab_t *t, const unsigned char *s, size_t len
 
 struct tok_splitter {
     tok_kind_t kind;
-    int skipping; /* word: inside an overlong word whose bytes are being dropped */
-    size_t have;  /* bytes in buf not yet split (a carried partial symbol, then new input) */
+    int skipping;        /* word: inside an overlong word whose bytes are being dropped */
+    tok_emit_run_fn run; /* NULL: one emit call per symbol */
+    size_t have;         /* bytes in buf not yet split (a carried partial symbol, then new input) */
     unsigned char buf[SPLIT_CAP];
 };
 
@@ -170,8 +172,13 @@ tok_splitter_t *tok_splitter_new(tok_kind_t kind) {
     if (!s) return NULL;
     s->kind = kind;
     s->skipping = 0;
+    s->run = NULL;
     s->have = 0;
     return s;
+}
+
+void tok_splitter_set_run(tok_splitter_t *s, tok_emit_run_fn run) {
+    s->run = run;
 }
 
 void tok_splitter_free(tok_splitter_t *s) {
@@ -213,18 +220,39 @@ static int is_word_space(unsigned char c) {
 
 /* Each split_* emits the symbols complete in p[0..n) and returns how many bytes they used; the
  * rest is a partial symbol carried to the next call (none when FINAL). *stop gets emit's value. */
-static size_t split_bytes(const unsigned char *p, size_t n, tok_emit_fn emit, void *arg,
-                          int *stop) {
+static size_t split_bytes(const tok_splitter_t *s, const unsigned char *p, size_t n,
+                          tok_emit_fn emit, void *arg, int *stop) {
+    if (s->run) {
+        *stop = n ? s->run(arg, p, n) : 0;
+        return n;
+    }
     for (size_t i = 0; i < n; i++) {
         if ((*stop = emit(arg, p + i, 1)) != 0) return i + 1;
     }
     return n;
 }
 
-static size_t split_chars(const unsigned char *p, size_t n, int final, tok_emit_fn emit, void *arg,
-                          int *stop) {
+/* How many bytes at the start of p[0..n) are ASCII (each one a char symbol of its own). */
+static size_t ascii_prefix(const unsigned char *p, size_t n) {
+    size_t i = 0;
+    for (uint64_t w; i + 8 <= n; i += 8) {
+        memcpy(&w, p + i, 8);
+        if (w & 0x8080808080808080ull) break;
+    }
+    while (i < n && p[i] < 0x80) i++;
+    return i;
+}
+
+static size_t split_chars(const tok_splitter_t *s, const unsigned char *p, size_t n, int final,
+                          tok_emit_fn emit, void *arg, int *stop) {
     size_t i = 0;
     while (i < n) {
+        size_t ascii = s->run ? ascii_prefix(p + i, n - i) : 0;
+        if (ascii) {
+            if ((*stop = s->run(arg, p + i, ascii)) != 0) return i + ascii;
+            i += ascii;
+            continue;
+        }
         int r = utf8_seq(p + i, n - i);
         if (r < 0 && !final) break;
         size_t len = r > 0 ? (size_t)r : 1; /* an invalid byte is a symbol of its own */
@@ -262,31 +290,49 @@ static size_t split_words(tok_splitter_t *s, const unsigned char *p, size_t n, i
     return n;
 }
 
+/* Splits p[0..n) with S's kind; returns the bytes used (see split_bytes). */
+static size_t split_any(tok_splitter_t *s, const unsigned char *p, size_t n, int final,
+                        tok_emit_fn emit, void *arg, int *stop) {
+    *stop = 0;
+    if (s->kind == TOK_BYTE) return split_bytes(s, p, n, emit, arg, stop);
+    if (s->kind == TOK_CHAR) return split_chars(s, p, n, final, emit, arg, stop);
+    return split_words(s, p, n, final, emit, arg, stop);
+}
+
 static int split_buffer(tok_splitter_t *s, int final, tok_emit_fn emit, void *arg) {
     int stop = 0;
-    size_t used;
-    if (s->kind == TOK_BYTE)
-        used = split_bytes(s->buf, s->have, emit, arg, &stop);
-    else if (s->kind == TOK_CHAR)
-        used = split_chars(s->buf, s->have, final, emit, arg, &stop);
-    else
-        used = split_words(s, s->buf, s->have, final, emit, arg, &stop);
+    size_t used = split_any(s, s->buf, s->have, final, emit, arg, &stop);
     memmove(s->buf, s->buf + used, s->have - used);
     s->have -= used;
     return stop;
 }
 
+/* Input is split where it lies; only a symbol cut at the end of a call (at most TOK_WORD_MAX
+ * bytes) is copied, and completed from the start of the next. */
 int tok_splitter_feed(tok_splitter_t *s, const void *buf, size_t len, tok_emit_fn emit, void *arg) {
     const unsigned char *src = buf;
+    int stop = 0;
     while (len > 0) {
+        if (s->have == 0) {
+            size_t used = split_any(s, src, len, 0, emit, arg, &stop);
+            if (stop) return stop;
+            DRNN_ASSERT(len - used <= SPLIT_CAP); /* a carried symbol is TOK_WORD_MAX at most */
+            memcpy(s->buf, src + used, len - used);
+            s->have = len - used;
+            return 0;
+        }
         size_t take = SPLIT_CAP - s->have;
         if (take > len) take = len;
         memcpy(s->buf + s->have, src, take);
         s->have += take;
         src += take;
         len -= take;
-        int stop = split_buffer(s, 0, emit, arg);
-        if (stop) return stop;
+        if ((stop = split_buffer(s, 0, emit, arg)) != 0) return stop;
+        if (len > 0 && s->have <= take) { /* what is left came from src: split it there */
+            src -= s->have;
+            len += s->have;
+            s->have = 0;
+        }
     }
     return 0;
 }
@@ -371,6 +417,33 @@ int tok_counter_add(tok_counter_t *c, const unsigned char *sym, size_t len) {
     sym_slot_t *e = symtab_insert(&c->tab, sym, len, &added);
     if (!e) return -1;
     e->val++;
+    return 0;
+}
+
+int tok_counter_add_run(tok_counter_t *c, const unsigned char *syms, size_t n) {
+    if (c->kind == TOK_WORD) { /* words are no runs; counted one by one, "\n" left out */
+        for (size_t i = 0; i < n; i++) tok_counter_add(c, syms + i, 1);
+        return 0;
+    }
+    if (n < 4096) {
+        for (size_t i = 0; i < n; i++) c->single[syms[i]]++;
+        return 0;
+    }
+    /* Four tables: a run of one byte value does not wait on its own previous increment. Blocks
+     * of 2^30 keep the 32-bit counts from overflowing. */
+    uint32_t part[4][256];
+    for (size_t at = 0; at < n;) {
+        size_t end = n - at > (1u << 30) ? at + (1u << 30) : n, i = at;
+        memset(part, 0, sizeof part);
+        for (; i + 4 <= end; i += 4) {
+            part[0][syms[i]]++, part[1][syms[i + 1]]++;
+            part[2][syms[i + 2]]++, part[3][syms[i + 3]]++;
+        }
+        for (; i < end; i++) part[0][syms[i]]++;
+        for (int b = 0; b < 256; b++)
+            c->single[b] += (uint64_t)part[0][b] + part[1][b] + part[2][b] + part[3][b];
+        at = end;
+    }
     return 0;
 }
 

@@ -73,8 +73,16 @@ typedef struct tok_splitter tok_splitter_t;
 /* Returns a splitter (about 70 KiB) or NULL when out of memory. */
 tok_splitter_t *tok_splitter_new(tok_kind_t kind);
 void tok_splitter_free(tok_splitter_t *s);
+/* Runs of one-byte symbols in one call, for callers that would otherwise pay a call per byte:
+ * RUN(arg, syms, n) stands for n emit calls with the symbols syms[0], syms[1], ... of one byte
+ * each (byte: every byte; char: ASCII bytes). Its return value stops the feed as emit's does
+ * (a run that stops partway must itself count only what it took). */
+typedef int (*tok_emit_run_fn)(void *arg, const unsigned char *syms, size_t n);
+/* From now on S hands runs to RUN (NULL: back to one emit call per symbol); word has none. */
+void tok_splitter_set_run(tok_splitter_t *s, tok_emit_run_fn run);
+
 /* Feeds LEN bytes. A symbol cut at the end of BUF is kept until the next call. Returns 0 or the
- * value with which emit stopped. */
+ * value with which emit (or the run function) stopped. */
 int tok_splitter_feed(tok_splitter_t *s, const void *buf, size_t len, tok_emit_fn emit, void *arg);
 /* Feeds the whole content of the file PATH (plain or gzip, detected by content; "-" = stdin) to S
  * without finishing it, so several files form one stream. Returns 0; 66 when PATH cannot be opened
@@ -99,6 +107,9 @@ void tok_counter_free(tok_counter_t *c);
 /* Counts one emitted symbol (sym == NULL and word's "\n" are specials and not counted).
  * Returns 0, or -1 when out of memory. */
 int tok_counter_add(tok_counter_t *c, const unsigned char *sym, size_t len);
+/* Counts n one-byte symbols syms[0..n), as n tok_counter_add calls would (a run, see
+ * tok_emit_run_fn). Returns 0, or -1 when out of memory. */
+int tok_counter_add_run(tok_counter_t *c, const unsigned char *syms, size_t n);
 /* Number of distinct symbols counted so far, the literal special words not included. */
 size_t tok_counter_distinct(const tok_counter_t *c);
 /* Builds the vocabulary: specials, then the counted symbols in id order, at most MAX_SIZE entries

@@ -9,8 +9,9 @@
  *                                   equal train | valid | test
  *   prep_check decode CORPUS OUT    train | valid | test decoded to text into OUT
  *   prep_check chunking KIND FILE   the splitter gives the same symbols whatever the sizes of the
- *                                   pieces FILE is fed in (1 byte, 2, 3, ..., 64 KiB + 1); prints
- *                                   the number of symbols
+ *                                   pieces FILE is fed in (1 byte, 2, 3, ..., 64 KiB + 1), also
+ *                                   with one-byte symbols handed over as runs; prints the number
+ *                                   of symbols
  * Labelled corpora (data = "labels"; verify and info cover them too):
  *   prep_check labels CORPUS        the label names, one escaped entry per line
  *   prep_check examples CORPUS SPLIT  one line per example: label name, TAB, decoded text
@@ -602,10 +603,17 @@ static int sum_emit(void *arg, const unsigned char *sym, size_t len) {
     return 0;
 }
 
+/* tok_emit_run_fn: the run's symbols one by one, as the splitter would have emitted them. */
+static int sum_run(void *arg, const unsigned char *syms, size_t n) {
+    for (size_t i = 0; i < n; i++) sum_emit(arg, syms + i, 1);
+    return 0;
+}
+
 static symsum_t split_in_pieces(tok_kind_t kind, const unsigned char *text, size_t len,
-                                size_t piece) {
+                                size_t piece, int runs) {
     symsum_t sum = {0, 0};
     tok_splitter_t *s = tok_splitter_new(kind);
+    if (runs) tok_splitter_set_run(s, sum_run);
     for (size_t off = 0; off < len; off += piece)
         tok_splitter_feed(s, text + off, len - off < piece ? len - off : piece, sum_emit, &sum);
     tok_splitter_finish(s, sum_emit, &sum);
@@ -625,13 +633,15 @@ static int chunking(const char *kind_name, const char *path) {
     unsigned char *text = malloc(len + 1);
     if (fread(text, 1, len, f) != len) fail("cannot read %s", path);
     fclose(f);
-    symsum_t whole = split_in_pieces(kind, text, len, len ? len : 1);
-    for (size_t i = 0; i < sizeof pieces / sizeof *pieces; i++) {
-        symsum_t part = split_in_pieces(kind, text, len, pieces[i]);
+    symsum_t whole = split_in_pieces(kind, text, len, len ? len : 1, 0);
+    for (size_t i = 0; i < 2 * sizeof pieces / sizeof *pieces; i++) {
+        size_t piece = pieces[i % (sizeof pieces / sizeof *pieces)];
+        int runs = i >= sizeof pieces / sizeof *pieces; /* then symbols also come as runs */
+        symsum_t part = split_in_pieces(kind, text, len, piece, runs);
         if (part.n != whole.n || part.crc != whole.crc)
-            fail("%s fed in pieces of %zu: %llu symbols (crc %u), whole: %llu (crc %u)", path,
-                 pieces[i], (unsigned long long)part.n, part.crc, (unsigned long long)whole.n,
-                 whole.crc);
+            fail("%s fed in pieces of %zu%s: %llu symbols (crc %u), whole: %llu (crc %u)", path,
+                 piece, runs ? " with runs" : "", (unsigned long long)part.n, part.crc,
+                 (unsigned long long)whole.n, whole.crc);
     }
     printf("symbols=%llu\n", (unsigned long long)whole.n);
     free(text);

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "trainer/config.h"
+#include "trainer/train.h"
 
 #define MAX_SPOOL   8
 #define WRITE_BATCH 8192 /* ids handed to the writer at once */
@@ -282,15 +283,16 @@ static const char *rewindable(const char *out, const char *path) {
 
 /* ---- passes ------------------------------------------------------------------------------- */
 
-/* Feeds FILES[0..n) as one stream; dies on read errors (66, 65, 74) and when emit reports running
- * out of memory (-1). NAMES are the files as the user gave them. Returns 1 when emit stopped the
- * stream early, else 0. */
+/* Feeds FILES[0..n) as one stream, runs of one-byte symbols to RUN; dies on read errors (66, 65,
+ * 74) and when emit reports running out of memory (-1). NAMES are the files as the user gave
+ * them. Returns 1 when emit stopped the stream early, else 0. */
 static int feed_files(tok_kind_t kind, const char *const *files, const char *const *names, int n,
-                      tok_emit_fn emit, void *arg) {
+                      tok_emit_fn emit, tok_emit_run_fn run, void *arg) {
     char err[PATH_MAX + 256];
     int stop = 0;
     tok_splitter_t *s = tok_splitter_new(kind);
     if (!s) prep_die(70, "out of memory");
+    tok_splitter_set_run(s, run);
     for (int i = 0; i < n && !stop; i++) {
         int rc = tok_feed_file(s, files[i], emit, arg, &stop, err, sizeof err);
         if (rc) {
@@ -305,12 +307,12 @@ static int feed_files(tok_kind_t kind, const char *const *files, const char *con
     return stop;
 }
 
-static int feed_inputs(const prep_opts_t *o, tok_emit_fn emit, void *arg) {
-    return feed_files(o->kind, o->inputs, o->names, o->ninputs, emit, arg);
+static int feed_inputs(const prep_opts_t *o, tok_emit_fn emit, tok_emit_run_fn run, void *arg) {
+    return feed_files(o->kind, o->inputs, o->names, o->ninputs, emit, run, arg);
 }
 
-static int feed_valid(const prep_opts_t *o, tok_emit_fn emit, void *arg) {
-    return feed_files(o->kind, &o->valid_file, &o->valid_name, 1, emit, arg);
+static int feed_valid(const prep_opts_t *o, tok_emit_fn emit, tok_emit_run_fn run, void *arg) {
+    return feed_files(o->kind, &o->valid_file, &o->valid_name, 1, emit, run, arg);
 }
 
 typedef struct {
@@ -325,6 +327,14 @@ static int count_emit(void *arg, const unsigned char *sym, size_t len) {
     return c->counter && tok_counter_add(c->counter, sym, len) != 0 ? -1 : 0;
 }
 
+static int count_run(void *arg, const unsigned char *syms, size_t n) {
+    count_ctx_t *c = arg;
+    size_t take = c->limit - c->n < n ? (size_t)(c->limit - c->n) : n;
+    c->n += take;
+    if (c->counter && tok_counter_add_run(c->counter, syms, take) != 0) return -1;
+    return take < n; /* a symbol past the limit */
+}
+
 uint64_t prep_share(uint64_t total, double frac) {
     return (uint64_t)floor((double)total * frac + 0.5);
 }
@@ -336,7 +346,7 @@ static void plan_and_count(const prep_opts_t *o, uint64_t n[CORPUS_NSPLITS],
     int no_tail = o->valid_frac == 0 && o->test_frac == 0;
     int need_freq = o->kind != TOK_BYTE;
     count_ctx_t c = {0, UINT64_MAX, no_tail && need_freq ? counter : NULL};
-    feed_inputs(o, count_emit, &c);
+    feed_inputs(o, count_emit, count_run, &c);
     uint64_t total = c.n;
     if (total == 0 && o->ninputs == 1)
         prep_die(65, "input '%s' has no %s tokens; give a non-empty text", o->names[0],
@@ -352,7 +362,7 @@ static void plan_and_count(const prep_opts_t *o, uint64_t n[CORPUS_NSPLITS],
     n[CORPUS_TRAIN] = total - n[CORPUS_VALID] - n[CORPUS_TEST];
     if (no_tail || !need_freq) return;
     count_ctx_t f = {0, n[CORPUS_TRAIN], counter};
-    feed_inputs(o, count_emit, &f);
+    feed_inputs(o, count_emit, count_run, &f);
     if (f.n != n[CORPUS_TRAIN])
         prep_die(65, "the input changed while drnn-prep was reading it; run it again");
 }
@@ -360,7 +370,7 @@ static void plan_and_count(const prep_opts_t *o, uint64_t n[CORPUS_NSPLITS],
 static uint64_t count_valid_file(const prep_opts_t *o) {
     count_ctx_t c = {0, UINT64_MAX, NULL};
     if (!o->valid_file) return 0;
-    feed_valid(o, count_emit, &c);
+    feed_valid(o, count_emit, count_run, &c);
     if (c.n == 0)
         prep_die(65, "--valid '%s' has no %s tokens; give a non-empty text", o->valid_name,
                  tok_kind_name(o->kind));
@@ -369,6 +379,8 @@ static uint64_t count_valid_file(const prep_opts_t *o) {
 
 typedef struct {
     const tok_vocab_t *vocab;
+    uint32_t byte_id[256]; /* id of each one-byte symbol */
+    int unk_bytes;         /* some one-byte symbol is <unk> (byte's id 0 is the NUL byte) */
     corpus_writer_t *w;
     uint64_t end[CORPUS_NSPLITS]; /* token index (in the stream being fed) where each split ends */
     uint64_t pos;
@@ -400,13 +412,35 @@ static int write_emit(void *arg, const unsigned char *sym, size_t len) {
     return c->fill == WRITE_BATCH && write_flush(c) != 0;
 }
 
+/* write_emit for N one-byte symbols at once: straight into the writer through byte_id, after
+ * the ids write_emit has buffered. */
+static int write_run(void *arg, const unsigned char *syms, size_t n) {
+    write_ctx_t *c = arg;
+    while (n > 0) {
+        while (c->pos == c->end[c->split]) {
+            if (write_flush(c) != 0) return 1;
+            if (++c->split == CORPUS_NSPLITS) return 1; /* more tokens than pass 1 counted */
+        }
+        size_t take = n;
+        if (take > c->end[c->split] - c->pos) take = (size_t)(c->end[c->split] - c->pos);
+        if (write_flush(c) != 0) return 1;
+        c->rc = corpus_writer_append_mapped(c->w, c->split, syms, take, c->byte_id, c->err,
+                                            sizeof c->err);
+        if (c->rc) return 1;
+        for (size_t i = 0; c->unk_bytes && i < take; i++)
+            c->unknown[c->split] += c->byte_id[syms[i]] == TOK_UNK;
+        c->pos += take, syms += take, n -= take;
+    }
+    return 0;
+}
+
 /* Pass 3: the inputs' tokens into train | valid | test, then the --valid file into valid. */
 static void write_splits(const prep_opts_t *o, write_ctx_t *c, const uint64_t n[CORPUS_NSPLITS],
                          uint64_t nvalid_file) {
     c->end[CORPUS_TRAIN] = n[CORPUS_TRAIN];
     c->end[CORPUS_VALID] = c->end[CORPUS_TRAIN] + n[CORPUS_VALID];
     c->end[CORPUS_TEST] = c->end[CORPUS_VALID] + n[CORPUS_TEST];
-    feed_inputs(o, write_emit, c);
+    feed_inputs(o, write_emit, write_run, c);
     if (write_flush(c) != 0) prep_die(c->rc, "%s", c->err);
     if (c->split == CORPUS_NSPLITS || c->pos != c->end[CORPUS_TEST])
         prep_die(65, "the input changed while drnn-prep was reading it; run it again");
@@ -414,7 +448,7 @@ static void write_splits(const prep_opts_t *o, write_ctx_t *c, const uint64_t n[
     c->split = CORPUS_VALID;
     c->pos = 0;
     c->end[CORPUS_VALID] = UINT64_MAX;
-    feed_valid(o, write_emit, c);
+    feed_valid(o, write_emit, write_run, c);
     if (write_flush(c) != 0) prep_die(c->rc, "%s", c->err);
     if (c->pos != nvalid_file)
         prep_die(65, "'%s' changed while drnn-prep was reading it; run it again", o->valid_name);
@@ -431,6 +465,12 @@ static void prep_text_run(const prep_opts_t *o, prep_stats_t *st) {
     tok_vocab_t *vocab = prep_open_output(o, counter, st, &c->w);
     tok_counter_free(counter);
     c->vocab = vocab;
+    for (int b = 0; b < 256; b++) {
+        unsigned char sym = (unsigned char)b;
+        c->byte_id[b] = tok_vocab_id(vocab, &sym, 1);
+        /* char runs hold ASCII only; the other bytes' entries are never used */
+        c->unk_bytes |= o->kind == TOK_CHAR && b < 0x80 && c->byte_id[b] == TOK_UNK;
+    }
     write_splits(o, c, n, nvalid_file);
     for (int k = 0; k < CORPUS_NSPLITS; k++) st->unknown[k] = c->unknown[k];
     prep_commit(st);
@@ -462,6 +502,9 @@ tok_vocab_t *prep_open_output(const prep_opts_t *o, tok_counter_t *counter, prep
                                 (const char *const *)strings, nvocab, err, sizeof err);
     free(strings);
     if (rc) prep_die(rc, "%s", err);
+    /* This thread reads and tokenizes while the other CPUs encode chunks (one at least). */
+    int cpus = threads_cpus();
+    corpus_writer_set_threads(g_writer, cpus > 1 ? cpus - 1 : 1);
     if (strcmp(g_tmp, corpus_writer_tmp_path(g_writer)) != 0)
         prep_die(70, "internal error: the temporary file is '%s', not '%s'",
                  corpus_writer_tmp_path(g_writer), g_tmp);

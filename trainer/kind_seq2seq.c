@@ -7,8 +7,9 @@
  * --batch-tokens N, as many pairs as keep (pairs × longest padded size) <= N (at least one). So
  * padding stays small, and a pair that is longer than the budget is a batch alone. Each epoch
  * takes the batches in a Philox order keyed by (seed, epoch). Rank r of N takes pairs
- * [r·n/N, (r+1)·n/N) of each global batch of n pairs; it reads the pairs it will ever take once,
- * at the start, and no others. The loss is normalized by the global batch's target tokens, so N
+ * [r·n/N, (r+1)·n/N) of each global batch of n pairs, reading them from the corpus when the
+ * batch comes (it keeps the pair boundaries, 16 bytes a pair, and its pairs' ids, not their
+ * tokens). The loss is normalized by the global batch's target tokens, so N
  * ranks equal one rank; the data position is a function of the step, so a resumed run, on any
  * rank count, takes the very next batch.
  *
@@ -45,7 +46,10 @@ struct kind_ctx {
     uint64_t *slot0;  /* [spe] slot in batch b of this rank's first pair (dropout keys) */
     long *border;     /* [spe] batch order of epoch `epoch` */
     long epoch, cur;  /* cur: the loaded batch */
-    s2s_pairs_t train, valid;
+    s2s_index_t ix;   /* the train pairs' boundaries */
+    uint64_t *ids;    /* [lstart[spe]] this rank's train pairs, batch after batch */
+    s2s_pairs_t bp;   /* the loaded batch's pairs (Bmax of up to Tmax tokens a side) */
+    s2s_pairs_t valid;
     s2s_batch_t batch;
     int spaced;  /* word tokens: text joins them with spaces */
     FILE *trace; /* DRNN_TRACE_BATCHES: rank 0 writes "step batch" per step */
@@ -77,7 +81,8 @@ static void s2s_close(kind_ctx_t *k) {
     seq2seq_free(k->m);
     search_free(k->greedy);
     free(k->bstart), free(k->norm), free(k->lstart), free(k->slot0), free(k->border);
-    s2s_pairs_free(&k->train), s2s_pairs_free(&k->valid);
+    s2s_index_free(&k->ix), free(k->ids);
+    s2s_pairs_free(&k->bp), s2s_pairs_free(&k->valid);
     s2s_batch_free(&k->batch);
     if (k->trace) fclose(k->trace);
     free(k);
@@ -153,23 +158,27 @@ static uint64_t *make_batches(kind_ctx_t *k, const s2s_index_t *ix) {
     return sorted;
 }
 
-/* This rank's share of every batch, read once: pairs [lstart[b], lstart[b+1]) of k->train. */
-static int read_train(kind_ctx_t *k, corpus_t *c, const s2s_index_t *ix, const uint64_t *sorted,
-                      char *err, size_t errlen) {
+/* This rank's share of every batch: pairs [lstart[b], lstart[b+1]) of k->ids; also its longest
+ * pair into k->Tmax (source, or target with <eos>). */
+static void share_train(kind_ctx_t *k, const s2s_index_t *ix, const uint64_t *sorted) {
     const uint64_t N = (uint64_t)k->env.nranks, r = (uint64_t)k->env.rank;
     k->lstart = model_calloc((size_t)k->spe + 1, sizeof *k->lstart);
     k->slot0 = model_calloc((size_t)k->spe + 1, sizeof *k->slot0);
-    uint64_t *ids = model_calloc(k->bstart[k->spe] + 1, sizeof *ids), m = 0;
+    k->ids = model_calloc(k->bstart[k->spe] + 1, sizeof *k->ids);
+    uint64_t m = 0;
     for (long b = 0; b < k->spe; b++) {
         uint64_t n = k->bstart[b + 1] - k->bstart[b], lo = n * r / N, hi = n * (r + 1) / N;
         k->lstart[b] = m, k->slot0[b] = lo;
-        for (uint64_t i = lo; i < hi; i++) ids[m++] = sorted[k->bstart[b] + i];
+        for (uint64_t i = lo; i < hi; i++) {
+            uint64_t id = sorted[k->bstart[b] + i];
+            int sl = s2s_src_len(ix, id), tl = s2s_tgt_len(ix, id);
+            k->ids[m++] = id;
+            k->Tmax = sl > k->Tmax ? sl : k->Tmax;
+            k->Tmax = tl > k->Tmax ? tl : k->Tmax;
+        }
         if ((int)(hi - lo) > k->Bmax) k->Bmax = (int)(hi - lo);
     }
     k->lstart[k->spe] = m;
-    int rc = s2s_pairs_read(&k->train, c, CORPUS_TRAIN, ix, ids, m, err, errlen);
-    free(ids);
-    return rc;
 }
 
 /* This rank's slice of the valid pairs sorted by size. */
@@ -199,29 +208,27 @@ static int s2s_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *e
     *out = k;
     k->env = *env, k->epoch = -1, k->cur = -1;
     const train_opts_t *o = env->o;
-    s2s_index_t ix;
-    int rc = s2s_index_read(&ix, env->corpus, CORPUS_TRAIN, err, errlen);
-    if (!rc && !o->batch_tokens && ix.n < (uint64_t)o->batch)
+    s2s_index_t *ix = &k->ix;
+    int rc = s2s_index_read(ix, env->corpus, CORPUS_TRAIN, err, errlen);
+    if (!rc && !o->batch_tokens && ix->n < (uint64_t)o->batch)
         rc = drnn_errf(err, errlen, 64,
                        "--data %s: the train split has %llu pairs, fewer than --batch %d; lower "
                        "--batch",
-                       o->data, (unsigned long long)ix.n, o->batch);
-    if (!rc && ix.n == 0)
+                       o->data, (unsigned long long)ix->n, o->batch);
+    if (!rc && ix->n == 0)
         rc = drnn_errf(err, errlen, 65, "--data %s: the train split has no pairs", o->data);
-    if (!rc) {
-        uint64_t *sorted = make_batches(k, &ix);
-        rc = read_train(k, env->corpus, &ix, sorted, err, errlen);
-        free(sorted);
-    }
-    s2s_index_free(&ix);
-    if (!rc) rc = read_valid(k, env->corpus, err, errlen);
     if (rc) return rc;
-    k->Tmax = k->train.longest > k->valid.longest ? k->train.longest : k->valid.longest;
+    uint64_t *sorted = make_batches(k, ix);
+    share_train(k, ix, sorted);
+    free(sorted);
+    if ((rc = read_valid(k, env->corpus, err, errlen)) != 0) return rc;
+    k->Tmax = k->Tmax > k->valid.longest ? k->Tmax : k->valid.longest;
     k->Tmax = k->Tmax > 1 ? k->Tmax : 1;
     k->Bmax = k->Bmax > 1 ? k->Bmax : 1;
     k->border = model_calloc((size_t)k->spe, sizeof *k->border);
     k->m = seq2seq_create(d, k->Tmax, k->Bmax);
     s2s_batch_alloc(&k->batch, k->Tmax, k->Bmax);
+    s2s_pairs_alloc(&k->bp, k->Bmax, k->Tmax);
     k->spaced = strcmp(corpus_tokenizer(env->corpus), "word") == 0;
     const char *trace = getenv("DRNN_TRACE_BATCHES");
     if (trace && env->rank == 0 && !(k->trace = fopen(trace, "a")))
@@ -238,7 +245,6 @@ static long s2s_spe(const kind_ctx_t *k) {
 }
 
 static int s2s_load_batch(kind_ctx_t *k, long step, char *err, size_t errlen) {
-    (void)err, (void)errlen;
     long epoch = (step - 1) / k->spe, i = (step - 1) % k->spe;
     if (epoch != k->epoch) {
         uint64_t *p = model_calloc((size_t)k->spe, sizeof *p);
@@ -249,7 +255,12 @@ static int s2s_load_batch(kind_ctx_t *k, long step, char *err, size_t errlen) {
     }
     k->cur = k->border[i];
     int n = (int)(k->lstart[k->cur + 1] - k->lstart[k->cur]);
-    if (n > 0) s2s_batch_fill(&k->batch, &k->train, k->lstart[k->cur], n);
+    if (n > 0) {
+        int rc = s2s_pairs_load(&k->bp, k->env.corpus, CORPUS_TRAIN, &k->ix,
+                                k->ids + k->lstart[k->cur], (uint64_t)n, err, errlen);
+        if (rc) return rc;
+        s2s_batch_fill(&k->batch, &k->bp, 0, n);
+    }
     if (k->trace) {
         fprintf(k->trace, "%ld %ld\n", step, k->cur);
         fflush(k->trace);

@@ -92,6 +92,35 @@ int s2s_pairs_read(s2s_pairs_t *p, corpus_t *c, int split, const s2s_index_t *ix
     return rc;
 }
 
+void s2s_pairs_alloc(s2s_pairs_t *p, int nmax, int Tmax) {
+    memset(p, 0, sizeof *p);
+    p->soff = model_calloc((size_t)nmax + 1, sizeof(uint64_t));
+    p->toff = model_calloc((size_t)nmax + 1, sizeof(uint64_t));
+    p->src = model_calloc((size_t)nmax * Tmax + 1, sizeof(uint32_t));
+    p->tgt = model_calloc((size_t)nmax * Tmax + 1, sizeof(uint32_t));
+}
+
+int s2s_pairs_load(s2s_pairs_t *p, corpus_t *c, int split, const s2s_index_t *ix,
+                   const uint64_t *ids, uint64_t n, char *err, size_t errlen) {
+    int rc = 0;
+    p->n = n, p->longest = 0;
+    for (uint64_t i = 0; i < n && rc == 0; i++) {
+        uint64_t id = ids[i];
+        DRNN_ASSERT(id < ix->n);
+        int sl = s2s_src_len(ix, id), tl = s2s_tgt_len(ix, id);
+        p->soff[i + 1] = p->soff[i] + (uint64_t)sl;
+        p->toff[i + 1] = p->toff[i] + (uint64_t)(tl - 1);
+        p->longest = sl > p->longest ? sl : p->longest;
+        p->longest = tl > p->longest ? tl : p->longest;
+        rc = corpus_read_side(c, split, 0, ix->src_off[id], (uint64_t)sl, p->src + p->soff[i], err,
+                              errlen);
+        if (rc == 0)
+            rc = corpus_read_side(c, split, 1, ix->tgt_off[id], (uint64_t)(tl - 1),
+                                  p->tgt + p->toff[i], err, errlen);
+    }
+    return rc;
+}
+
 void s2s_pairs_free(s2s_pairs_t *p) {
     free(p->soff), free(p->toff), free(p->src), free(p->tgt);
     memset(p, 0, sizeof *p);

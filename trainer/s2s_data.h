@@ -52,6 +52,15 @@ int s2s_pairs_read(s2s_pairs_t *p, corpus_t *c, int split, const s2s_index_t *ix
                    const uint64_t *ids, uint64_t n, char *err, size_t errlen);
 void s2s_pairs_free(s2s_pairs_t *p);
 
+/* Buffers for up to NMAX pairs of up to TMAX tokens a side (dies when out of memory), for
+ * s2s_pairs_load. */
+void s2s_pairs_alloc(s2s_pairs_t *p, int nmax, int Tmax);
+/* Reads pairs ids[0..n) of SPLIT into P's buffers (n <= nmax, every side <= Tmax tokens, as
+ * allocated), one read per side of each pair: no allocation, for a training step. 0 or 65 with
+ * err. */
+int s2s_pairs_load(s2s_pairs_t *p, corpus_t *c, int split, const s2s_index_t *ix,
+                   const uint64_t *ids, uint64_t n, char *err, size_t errlen);
+
 /* A padded batch of up to Bmax pairs of up to Tmax tokens a side; bt views the arrays. */
 typedef struct {
     uint32_t *src, *tgt_in, *tgt_out;

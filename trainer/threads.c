@@ -6,12 +6,17 @@
 #include "comm/comm.h"
 #include "trainer/train.h"
 
+int threads_cpus(void) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    int cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+    return cpus > 0 ? cpus : 1;
+}
+
 int threads_configure(int requested) {
     int n = requested;
     if (n <= 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        int cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+        int cpus = threads_cpus();
         long online = sysconf(_SC_NPROCESSORS_ONLN);
         /* A rank bound to a subset of the node (mpirun's default binding) owns those CPUs; an
          * unbound rank shares all of them with the other ranks on this node. */

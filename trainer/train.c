@@ -19,6 +19,7 @@
 #include "model/model.h"
 #include "model/util.h"
 #include "trainer/kind.h"
+#include "trainer/mem_report.h"
 #include "trainer/train_ckpt.h"
 
 #define OFF(f) offsetof(train_opts_t, f)
@@ -186,6 +187,7 @@ typedef struct {
     metrics_t metrics;
     comm_reduce_t *red; /* bucketed gradient all-reduce over grads */
     double comm_time;   /* exposed: waiting for the gradients and the step's scalars */
+    double kind_bytes;  /* heap the model kind took when it opened (trainer/mem_report.h) */
 } run_t;
 
 /* ---- setup ------------------------------------------------------------------------------- */
@@ -323,7 +325,9 @@ static void open_data_and_model(run_t *r) {
     if (!rc) rc = r->kind->describe(&r->desc, r->o, r->corpus, err, sizeof err);
     if (!rc) rc = model_desc_validate(&r->desc, "options", err, sizeof err) ? 64 : 0;
     kind_env_t env = {r->o, r->corpus, r->rank, r->nranks, r->B, r->Bl};
+    size_t heap0 = mem_heap_in_use();
     if (!rc) rc = r->kind->open(&r->k, &r->desc, &env, err, sizeof err);
+    r->kind_bytes = (double)mem_heap_in_use() - (double)heap0;
     comm_agree(rc, err);
     comm_phase_end();
     r->steps_per_epoch = r->kind->steps_per_epoch(r->k);
@@ -721,6 +725,8 @@ int train_run(const train_opts_t *o) {
             fflush(stdout);
         }
     }
+    mem_budget_t mb = {4.0 * r.P, 4.0 * r.P, 4.0 * r.P * r.opt.nstate, r.kind_bytes};
+    mem_report(&mb, r.rank, r.nranks);
     comm_reduce_free(r.red);
     comm_watchdog_stop();
     if (metrics_close(&r.metrics, err, sizeof err) != 0) drnn_die(74, "%s", err);

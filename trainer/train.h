@@ -70,5 +70,7 @@ int selftest_run(int verbose);
 /* OpenBLAS threads for this rank: --threads if > 0, else the CPUs this rank may use divided by
  * the ranks sharing this node. Returns the count it set. */
 int threads_configure(int requested);
+/* The CPUs this process may run on (sched_getaffinity; at least 1). */
+int threads_cpus(void);
 
 #endif

@@ -1,0 +1,28 @@
+/* trainer/mem_report.h — a rank's memory against what the run computes it needs (issue: peak
+ * resident memory at most 1.3x the computed bytes). The computed bytes are the parameters,
+ * gradients and optimizer state (4 bytes per float each) and the model kind's own buffers
+ * (activations, batches, corpus readers), as the allocator counted them while the kind opened.
+ * The rest of the resident set is the program and its libraries (OpenBLAS's thread buffers, MPI,
+ * HDF5): tens of MB whatever the model, so the ratio says something only for large models.
+ */
+#ifndef DRNN_TRAINER_MEM_REPORT_H
+#define DRNN_TRAINER_MEM_REPORT_H
+
+#include <stddef.h>
+
+typedef struct {
+    double params, grads, optim, buffers; /* bytes */
+} mem_budget_t;
+
+/* Bytes the C allocator holds for the program now (glibc's mallinfo2). */
+size_t mem_heap_in_use(void);
+
+/* This process's peak resident set so far, bytes (getrusage). */
+double mem_peak_rss(void);
+
+/* Collective over all ranks (one sum reduction): rank 0 prints one line with the largest and
+ * smallest peak resident set of the ranks against the largest computed budget:
+ * "drnn-train: memory per rank: peak RSS X MB (...), computed Y MB (...): RSS / computed R". */
+void mem_report(const mem_budget_t *b, int rank, int nranks);
+
+#endif
