@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""PyTorch twin of drnn-train's GRU LM, for throughput comparison (tests/bench/bench_train.sh).
+"""PyTorch twin of drnn-train's LM, for throughput comparison (tests/bench/bench_train.sh, run).
 
-Same model (nn.Embedding -> nn.GRU -> nn.Linear, float32), same step (truncated BPTT over windows
+Same model (nn.Embedding -> nn.GRU or nn.LSTM of --layers -> nn.Linear, or with --softmax
+adaptive nn.AdaptiveLogSoftmaxWithLoss(H, V, cutoffs, div_value, head_bias=False); float32), same step (truncated BPTT over windows
 of T with the hidden state carried and detached, sum cross-entropy / (B*T), clip_grad_norm_, SGD)
 and the same data layout as drnn (DESIGN.md §5: B contiguous streams of the train split, rank r
 of N owning streams [r*B/N, (r+1)*B/N)). With --nprocs 2 it runs DistributedDataParallel over
@@ -28,6 +29,11 @@ def parse_args():
     p.add_argument("--vocab", type=int, default=64, help="vocabulary size when --data is absent")
     p.add_argument("--embed", type=int, default=128)
     p.add_argument("--hidden", type=int, default=256)
+    p.add_argument("--cell", choices=("gru", "lstm"), default="gru")
+    p.add_argument("--layers", type=int, default=1)
+    p.add_argument("--softmax", choices=("full", "adaptive"), default="full")
+    p.add_argument("--cutoffs", default="", help="--softmax adaptive: c1,c2,... as drnn-train's")
+    p.add_argument("--div-value", type=float, default=4.0)
     p.add_argument("--seq-len", type=int, default=64)
     p.add_argument("--batch", type=int, default=32, help="global batch (streams)")
     p.add_argument("--lr", type=float, default=1.0)
@@ -79,16 +85,28 @@ def worker(rank, args, init_method, out_path):
     steps_per_epoch = (S - 1) // T
     streams = tokens[: B * S].view(B, S)[rank * Bl : (rank + 1) * Bl]  # [Bl, S]
 
+    L, lstm, adaptive = args.layers, args.cell == "lstm", args.softmax == "adaptive"
+
     class LM(nn.Module):
         def __init__(self):
             super().__init__()
             self.embedding = nn.Embedding(V, E)
-            self.rnn = nn.GRU(E, H)
-            self.decoder = nn.Linear(H, V)
+            self.rnn = (nn.LSTM if lstm else nn.GRU)(E, H, num_layers=L)
+            if adaptive:
+                cut = [int(c) for c in args.cutoffs.split(",")]
+                self.decoder = nn.AdaptiveLogSoftmaxWithLoss(H, V, cut, div_value=args.div_value)
+            else:
+                self.decoder = nn.Linear(H, V)
 
-        def forward(self, x, h):
-            y, h = self.rnn(self.embedding(x), h)
-            return self.decoder(y), h
+        def forward(self, x, h, y):
+            out, h = self.rnn(self.embedding(x), h)
+            if adaptive:  # mean NLL over the Bl*T positions
+                return self.decoder(out.view(-1, H), y.view(-1)).loss, h
+            return xent(self.decoder(out).view(-1, V), y.view(-1)) * scale, h
+
+    def zero_state():
+        z = torch.zeros(L, Bl, H)
+        return (z, torch.zeros(L, Bl, H)) if lstm else z
 
     torch.manual_seed(args.seed)
     model = LM()
@@ -102,19 +120,18 @@ def worker(rank, args, init_method, out_path):
     # Sum over this rank's tokens / (Bl*T); DDP's mean over ranks makes it sum / (B*T) as in drnn.
     scale = 1.0 / (Bl * T)
 
-    h = torch.zeros(1, Bl, H)
+    h = zero_state()
     times, losses = [], []
     for step in range(args.steps):
         k = step % steps_per_epoch
         if k == 0:
-            h = torch.zeros(1, Bl, H)
+            h = zero_state()
         c = k * T
         t0 = time.perf_counter()
         x = streams[:, c : c + T].t().contiguous()  # [T, Bl], time-major like nn.GRU
         y = streams[:, c + 1 : c + T + 1].t().contiguous()
-        logits, h = net(x, h)
-        h = h.detach()
-        loss = xent(logits.view(-1, V), y.view(-1)) * scale
+        loss, h = net(x, h, y)
+        h = tuple(s.detach() for s in h) if lstm else h.detach()
         opt.zero_grad(set_to_none=False)
         loss.backward()
         if args.clip > 0:
