@@ -76,6 +76,32 @@ params_sum() {
     done | sha256sum | cut -c1-64
 }
 
+# fixture_losses NAME: NAME's per-step and validation losses from $WORK/NAME/metrics.jsonl, one
+# "NAME train|valid STEP LOSS" line each (for the bit-for-bit fixtures).
+fixture_losses() {
+    grep -v '"split"' "$WORK/$1/metrics.jsonl" | sed -E "s/.*\"step\": ([0-9]+),.*\"loss\": ([^,]+),.*/$1 train \1 \2/"
+    grep '"split"' "$WORK/$1/metrics.jsonl" | sed -E "s/.*\"step\": ([0-9]+),.*\"loss\": ([^,]+),.*/$1 valid \1 \2/"
+}
+
+# fixture_check FIXTURE MIN_LINES: $WORK/now.txt equals FIXTURE bit for bit (DRNN_FIXTURE_WRITE=1
+# writes it instead); then finishes the test.
+fixture_check() {
+    local fixture=$1 n
+    if [[ "${DRNN_FIXTURE_WRITE:-}" == 1 ]]; then
+        cp "$WORK/now.txt" "$fixture"
+        echo "wrote $fixture ($(wc -l <"$fixture") lines)"
+        finish
+    fi
+    n=$(wc -l <"$fixture")
+    ((n > $2)) || fail "fixture $fixture has only $n lines"
+    if diff "$fixture" "$WORK/now.txt" >"$WORK/diff"; then
+        pass "$n figures (per-step losses, validation losses, parameter hashes) bit-identical to the fixture"
+    else
+        fail "differs from the fixture: $(head -20 "$WORK/diff")"
+    fi
+    finish
+}
+
 finish() {
     if ((FAILS)); then echo "$(basename "$0"): $FAILS failure(s)"; exit 1; fi
     echo "$(basename "$0"): all passed"

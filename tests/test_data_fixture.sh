@@ -24,8 +24,7 @@ run() { # name nranks args...
     shift 2
     mpirun -q -n "$n" "$BUILD/drnn-train" "${common[@]}" "$@" --run-dir "$WORK/$name" \
         >"$WORK/$name.log" 2>&1 || { fail "$name: drnn-train failed: $(tail -3 "$WORK/$name.log")"; return; }
-    grep -v '"split"' "$WORK/$name/metrics.jsonl" | sed -E "s/.*\"step\": ([0-9]+),.*\"loss\": ([^,]+),.*/$name train \1 \2/"
-    grep '"split"' "$WORK/$name/metrics.jsonl" | sed -E "s/.*\"step\": ([0-9]+),.*\"loss\": ([^,]+),.*/$name valid \1 \2/"
+    fixture_losses "$name"
     echo "$name params $(params_sum "$WORK/$name/ckpt/step-00000016")"
 }
 {
@@ -36,16 +35,4 @@ run() { # name nranks args...
     run cls_n2 2 --model classifier --data "$WORK/l.h5" --batch 8 --pool mean --bidirectional \
         --seed 9
 } >"$WORK/now.txt"
-if [[ "${DRNN_FIXTURE_WRITE:-}" == 1 ]]; then
-    cp "$WORK/now.txt" "$fixture"
-    echo "wrote $fixture ($(wc -l <"$fixture") lines)"
-    finish
-fi
-n=$(wc -l <"$fixture")
-((n > 60)) || fail "fixture $fixture has only $n lines"
-if diff "$fixture" "$WORK/now.txt" >"$WORK/diff"; then
-    pass "$n figures (per-step losses, validation losses, parameter hashes) bit-identical to the fixture"
-else
-    fail "differs from the fixture: $(head -20 "$WORK/diff")"
-fi
-finish
+fixture_check "$fixture" 60

@@ -13,8 +13,7 @@ run() { # name nranks args...
     shift 2
     mpirun -q -n "$n" "$BUILD/drnn-train" "${common[@]}" "$@" --run-dir "$WORK/$name" \
         >"$WORK/$name.log" 2>&1 || { fail "$name: drnn-train failed: $(tail -3 "$WORK/$name.log")"; return; }
-    grep -v '"split"' "$WORK/$name/metrics.jsonl" | sed -E "s/.*\"step\": ([0-9]+),.*\"loss\": ([^,]+),.*/$name train \1 \2/"
-    grep '"split"' "$WORK/$name/metrics.jsonl" | sed -E "s/.*\"step\": ([0-9]+),.*\"loss\": ([^,]+),.*/$name valid \1 \2/"
+    fixture_losses "$name"
     local sum
     sum=$(for s in "$WORK/$name"/ckpt/step-*/shard-*.h5; do
               h5dump -d /params -b LE -o "$WORK/p.bin" "$s" >/dev/null && cat "$WORK/p.bin"
@@ -26,16 +25,4 @@ run() { # name nranks args...
     run lstm2 2 --cell lstm --layers 2 --dropout 0.2 --steps 25 --seed 7 --lr 0.5
     run rnn 2 --cell rnn_relu --steps 20 --clip 0.5 --seed 9
 } >"$WORK/now.txt"
-if [[ "${DRNN_FIXTURE_WRITE:-}" == 1 ]]; then
-    cp "$WORK/now.txt" "$fixture"
-    echo "wrote $fixture ($(wc -l <"$fixture") lines)"
-    finish
-fi
-n=$(wc -l <"$fixture")
-((n > 70)) || fail "fixture $fixture has only $n lines"
-if diff "$fixture" "$WORK/now.txt" >"$WORK/diff"; then
-    pass "$n figures (per-step losses, validation losses, parameter hashes) bit-identical to the fixture"
-else
-    fail "differs from the fixture: $(head -20 "$WORK/diff")"
-fi
-finish
+fixture_check "$fixture" 70
