@@ -83,6 +83,16 @@ fixture_losses() {
     grep '"split"' "$WORK/$1/metrics.jsonl" | sed -E "s/.*\"step\": ([0-9]+),.*\"loss\": ([^,]+),.*/$1 valid \1 \2/"
 }
 
+# fixture_run NAME NRANKS ARGS...: drnn-train on NRANKS ranks into $WORK/NAME (log NAME.log), then
+# its fixture_losses lines; 1 (after a fail) when the run fails.
+fixture_run() {
+    local name=$1 n=$2
+    shift 2
+    mpirun -q -n "$n" "$BUILD/drnn-train" "$@" --run-dir "$WORK/$name" >"$WORK/$name.log" 2>&1 ||
+        { fail "$name: drnn-train failed: $(tail -3 "$WORK/$name.log")"; return 1; }
+    fixture_losses "$name"
+}
+
 # fixture_check FIXTURE MIN_LINES: $WORK/now.txt equals FIXTURE bit for bit (DRNN_FIXTURE_WRITE=1
 # writes it instead); then finishes the test.
 fixture_check() {

@@ -22,9 +22,7 @@ common=(--embed 16 --hidden 24 --lr 0.5 --log-every 1 --threads 1 --eval-every 8
 run() { # name nranks args...
     local name=$1 n=$2
     shift 2
-    mpirun -q -n "$n" "$BUILD/drnn-train" "${common[@]}" "$@" --run-dir "$WORK/$name" \
-        >"$WORK/$name.log" 2>&1 || { fail "$name: drnn-train failed: $(tail -3 "$WORK/$name.log")"; return; }
-    fixture_losses "$name"
+    fixture_run "$name" "$n" "${common[@]}" "$@" || return
     echo "$name params $(params_sum "$WORK/$name/ckpt/step-00000016")"
 }
 {

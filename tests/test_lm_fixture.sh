@@ -11,9 +11,7 @@ common=(--data "$WORK/c.h5" --embed 16 --hidden 32 --batch 8 --seq-len 16 --log-
 run() { # name nranks args...
     local name=$1 n=$2
     shift 2
-    mpirun -q -n "$n" "$BUILD/drnn-train" "${common[@]}" "$@" --run-dir "$WORK/$name" \
-        >"$WORK/$name.log" 2>&1 || { fail "$name: drnn-train failed: $(tail -3 "$WORK/$name.log")"; return; }
-    fixture_losses "$name"
+    fixture_run "$name" "$n" "${common[@]}" "$@" || return
     local sum
     sum=$(for s in "$WORK/$name"/ckpt/step-*/shard-*.h5; do
               h5dump -d /params -b LE -o "$WORK/p.bin" "$s" >/dev/null && cat "$WORK/p.bin"
