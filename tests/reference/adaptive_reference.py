@@ -30,7 +30,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
-from lm_reference import CELLS, make_rnn, write_header, write_state  # noqa: E402
+from lm_reference import (CELLS, make_rnn, out_dir, write_cases, write_header,  # noqa: E402
+                          write_state)
 
 # V large enough for three clusters of a few ids each; every size distinct.
 T, B, V, E, H = 6, 5, 29, 5, 12
@@ -120,19 +121,11 @@ def make_case(index, cell, layers, cutoffs, div_value, empty, path):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: adaptive_reference.py OUT_DIR")
-    out = sys.argv[1]
-    os.makedirs(out, exist_ok=True)
-    torch.set_num_threads(1)
-    names = []
-    for index, (cell, layers, cutoffs, div_value, empty) in enumerate(CASES):
-        name = case_name(cell, layers, cutoffs, div_value, empty)
-        loss = make_case(index, cell, layers, cutoffs, div_value, empty, os.path.join(out, name))
-        print(f"{name}: loss {loss:.7f}")
-        names.append(name)
-    with open(os.path.join(out, "cases.txt"), "w") as f:
-        f.write("# cover adaptive\n" + "".join(n + "\n" for n in names))
+    out = out_dir("adaptive_reference.py")
+    cases = [(case_name(cell, layers, cutoffs, div_value, empty),
+              lambda p, i=i, c=(cell, layers, cutoffs, div_value, empty): make_case(i, *c, p))
+             for i, (cell, layers, cutoffs, div_value, empty) in enumerate(CASES)]
+    write_cases(out, "adaptive", cases)
 
 
 if __name__ == "__main__":

@@ -197,25 +197,30 @@ def make_enc_case(cell, layers, bi, path):
     return loss
 
 
-def main():
+def out_dir(prog):
+    """OUT_DIR from the command line, made; one torch thread (deterministic sums)."""
     if len(sys.argv) != 2:
-        sys.exit("usage: lm_reference.py OUT_DIR")
-    out = sys.argv[1]
-    os.makedirs(out, exist_ok=True)
+        sys.exit(f"usage: {prog} OUT_DIR")
+    os.makedirs(sys.argv[1], exist_ok=True)
     torch.set_num_threads(1)  # deterministic sums, and gentle on shared machines
-    names = []
-    for cell, layers in LM_CASES:
-        name = case_name(cell, layers)
-        loss = make_case(cell, layers, os.path.join(out, name))
-        print(f"{name}: loss {loss:.7f}")
-        names.append(name)
-    for cell, layers, bi in ENC_CASES:
-        name = enc_case_name(cell, layers, bi)
-        loss = make_enc_case(cell, layers, bi, os.path.join(out, name))
-        print(f"{name}: loss {loss:.7f}")
-        names.append(name)
+    return sys.argv[1]
+
+
+def write_cases(out, cover, cases):
+    """Makes every (name, make) case as OUT/name (make(path) returns its loss, printed) and lists
+    them in OUT/cases.txt after the line "# cover COVER"."""
+    for name, make in cases:
+        print(f"{name}: loss {make(os.path.join(out, name)):.7f}")
     with open(os.path.join(out, "cases.txt"), "w") as f:
-        f.write("# cover lm encoder\n" + "".join(n + "\n" for n in names))
+        f.write(f"# cover {cover}\n" + "".join(name + "\n" for name, _ in cases))
+
+
+def main():
+    out = out_dir("lm_reference.py")
+    cases = [(case_name(c, n), lambda p, c=c, n=n: make_case(c, n, p)) for c, n in LM_CASES]
+    cases += [(enc_case_name(c, n, bi), lambda p, c=c, n=n, bi=bi: make_enc_case(c, n, bi, p))
+              for c, n, bi in ENC_CASES]
+    write_cases(out, "lm encoder", cases)
 
 
 if __name__ == "__main__":
