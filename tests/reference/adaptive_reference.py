@@ -31,7 +31,7 @@ import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
 from lm_reference import (CELLS, make_rnn, out_dir, write_cases, write_header,  # noqa: E402
-                          write_state)
+                          write_params, write_state)
 
 # V large enough for three clusters of a few ids each; every size distinct.
 T, B, V, E, H = 6, 5, 29, 5, 12
@@ -73,22 +73,6 @@ def make_targets(cutoffs, empty):
     return targets.reshape(T, B)
 
 
-def write_params(f, model, name, empty):
-    """As lm_reference.write_params, but a tensor PyTorch gave no gradient (a cluster without
-    targets) gets zeros, which is what it means."""
-    sd = model.state_dict()
-    named = dict(model.named_parameters())
-    f.create_dataset("keys", data=list(sd.keys()), dtype=h5py.string_dtype())
-    for key, tensor in sd.items():
-        f.create_dataset(key, data=tensor.detach().numpy().astype(np.float32))
-        grad = named[key].grad
-        if grad is None:
-            if empty is None or not key.startswith(f"decoder.tail.{empty}."):
-                raise RuntimeError(f"{name}: {key} got no gradient")
-            grad = torch.zeros_like(tensor)
-        f.create_dataset("grad/" + key, data=grad.numpy().astype(np.float32))
-
-
 def make_case(index, cell, layers, cutoffs, div_value, empty, path):
     torch.manual_seed(SEED + 100 * index)
     model = AdaptiveLM(cell, layers, cutoffs, div_value).float()
@@ -111,7 +95,8 @@ def make_case(index, cell, layers, cutoffs, div_value, empty, path):
         f.attrs["softmax"] = "adaptive"
         f.attrs["cutoffs"] = np.asarray(cutoffs, dtype=np.int64)
         f.attrs["div_value"] = np.float64(div_value)
-        write_params(f, model, os.path.basename(path), empty)
+        write_params(f, model, os.path.basename(path),
+                     lambda key: empty is not None and key.startswith(f"decoder.tail.{empty}."))
         f.create_dataset("inputs", data=inputs.numpy().astype(np.uint32))
         f.create_dataset("targets", data=targets.numpy().astype(np.uint32))
         write_state(f, cell, h0, c0, final)

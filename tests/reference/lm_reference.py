@@ -120,8 +120,10 @@ def write_header(f, kind, cell, layers, sizes):
     f.attrs["torch"] = str(torch.__version__)  # a str subclass h5py rejects
 
 
-def write_params(f, model, name):
-    """state_dict tensors, their key list and grad/<key> for each."""
+def write_params(f, model, name, may_lack=lambda key: False):
+    """state_dict tensors, their key list and grad/<key> for each. A tensor PyTorch gave no
+    gradient is an error, unless may_lack(key): then its gradient is zeros, which is what it
+    means (an adaptive-softmax cluster no target reached)."""
     sd = model.state_dict()
     named = dict(model.named_parameters())
     f.create_dataset("keys", data=list(sd.keys()), dtype=h5py.string_dtype())
@@ -129,7 +131,9 @@ def write_params(f, model, name):
         f.create_dataset(key, data=tensor.detach().numpy().astype(np.float32))
         grad = named[key].grad
         if grad is None:
-            raise RuntimeError(f"{name}: {key} got no gradient")
+            if not may_lack(key):
+                raise RuntimeError(f"{name}: {key} got no gradient")
+            grad = torch.zeros_like(tensor)
         f.create_dataset("grad/" + key, data=grad.numpy().astype(np.float32))
 
 
