@@ -6,6 +6,7 @@
 
 #include "model/kernels.h"
 #include "model/util.h"
+#include "model/vecmath.h"
 
 static const char *const cell_names[] = {"rnn", "rnn_relu", "gru", "lstm"};
 
@@ -23,15 +24,6 @@ int cell_gates(int cell) {
     return cell == CELL_GRU ? 3 : cell == CELL_LSTM ? 4 : 1;
 }
 
-/* The gate loops below vectorize into glibc's libmvec (_ZGVbN4v_expf, _ZGVbN4v_tanhf: 4 floats
- * per call, within 4 ulp): GCC does that for calls declared simd, which math.h only declares
- * under -ffast-math. This file is built with -ftree-vectorize -fno-math-errno instead (see
- * CMakeLists.txt), keeping IEEE semantics; other compilers and libcs get the scalar calls. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
-extern float expf(float) __attribute__((simd("notinbranch")));
-extern float tanhf(float) __attribute__((simd("notinbranch")));
-#endif
-
 static inline float sigmoidf(float x) {
     return 1.0f / (1.0f + expf(-x));
 }
@@ -39,8 +31,9 @@ static inline float sigmoidf(float x) {
 /* ---- fused gate math for one step of B rows -------------------------------------------------
  * xp: this time row's input projections, hp: the recurrent product (no bias yet). */
 
-static void rnn_step(float *restrict ho, const float *restrict xp, const float *restrict hp,
-                     const float *restrict b_hh, int B, int H, int relu) {
+DRNN_VEC_CLONES static void rnn_step(float *restrict ho, const float *restrict xp,
+                                     const float *restrict hp, const float *restrict b_hh, int B,
+                                     int H, int relu) {
     for (int b = 0; b < B; b++)
         for (int j = 0; j < H; j++) {
             float v = xp[(size_t)b * H + j] + hp[(size_t)b * H + j] + b_hh[j];
@@ -48,9 +41,10 @@ static void rnn_step(float *restrict ho, const float *restrict xp, const float *
         }
 }
 
-static void gru_step(float *restrict ho, float *restrict g, float *restrict hn,
-                     const float *restrict xp, const float *restrict hp,
-                     const float *restrict hprev, const float *restrict b_hh, int B, int H) {
+DRNN_VEC_CLONES static void gru_step(float *restrict ho, float *restrict g, float *restrict hn,
+                                     const float *restrict xp, const float *restrict hp,
+                                     const float *restrict hprev, const float *restrict b_hh, int B,
+                                     int H) {
     const int G = 3 * H;
     for (int b = 0; b < B; b++) {
         const float *x = xp + (size_t)b * G, *h = hp + (size_t)b * G, *hb = hprev + (size_t)b * H;
@@ -66,9 +60,10 @@ static void gru_step(float *restrict ho, float *restrict g, float *restrict hn,
     }
 }
 
-static void lstm_step(float *restrict ho, float *restrict co, float *restrict g, float *restrict tc,
-                      const float *restrict xp, const float *restrict hp,
-                      const float *restrict cprev, const float *restrict b_hh, int B, int H) {
+DRNN_VEC_CLONES static void lstm_step(float *restrict ho, float *restrict co, float *restrict g,
+                                      float *restrict tc, const float *restrict xp,
+                                      const float *restrict hp, const float *restrict cprev,
+                                      const float *restrict b_hh, int B, int H) {
     const int G = 4 * H;
     for (int b = 0; b < B; b++) {
         const float *x = xp + (size_t)b * G, *h = hp + (size_t)b * G, *cb = cprev + (size_t)b * H;
@@ -132,8 +127,8 @@ void cell_forward(int cell, cell_acts_t *a, float *tmp, const float *x, const ce
  * gradients dxp (seen by W_ih) and dhp (seen by W_hh), and the direct part of dL/dh. ---------- */
 
 /* rnn: da = d f'(a), with f' = 1 − h'² (tanh) or [h' > 0] (relu). */
-static void rnn_step_back(float *dxp, float *dhp, float *dh, const float *dy, int ldy,
-                          const float *ho, int B, int H, int relu) {
+DRNN_VEC_CLONES static void rnn_step_back(float *dxp, float *dhp, float *dh, const float *dy,
+                                          int ldy, const float *ho, int B, int H, int relu) {
     for (int b = 0; b < B; b++)
         for (int j = 0; j < H; j++) {
             size_t i = (size_t)b * H + j;
@@ -149,8 +144,9 @@ static void rnn_step_back(float *dxp, float *dhp, float *dh, const float *dy, in
  *   da_n = dn (1 − n²)      dr = da_n hn                d(hn) = da_n r
  *   da_r = dr r (1 − r)     da_z = dz z (1 − z)
  * W_ih sees (da_r, da_z, da_n); W_hh sees (da_r, da_z, da_n r). */
-static void gru_step_back(float *dxp, float *dhp, float *dh, const float *dy, int ldy,
-                          const float *g, const float *hn, const float *hprev, int B, int H) {
+DRNN_VEC_CLONES static void gru_step_back(float *dxp, float *dhp, float *dh, const float *dy,
+                                          int ldy, const float *g, const float *hn,
+                                          const float *hprev, int B, int H) {
     const int G = 3 * H;
     for (int b = 0; b < B; b++) {
         const float *gg = g + (size_t)b * G, *hnb = hn + (size_t)b * H;
@@ -173,8 +169,9 @@ static void gru_step_back(float *dxp, float *dhp, float *dh, const float *dy, in
 /* lstm: with tc = tanh(c'),
  *   dc = dc_carry + d o (1 − tc²)     do = d tc     di = dc g     dg = dc i     df = dc c_prev
  *   dc_prev = dc f; pre-activations: σ' = s (1 − s), tanh' = 1 − g². */
-static void lstm_step_back(float *dxp, float *dhp, float *dh, float *dc, const float *dy, int ldy,
-                           const float *g, const float *tc, const float *cprev, int B, int H) {
+DRNN_VEC_CLONES static void lstm_step_back(float *dxp, float *dhp, float *dh, float *dc,
+                                           const float *dy, int ldy, const float *g,
+                                           const float *tc, const float *cprev, int B, int H) {
     const int G = 4 * H;
     for (int b = 0; b < B; b++) {
         const float *gg = g + (size_t)b * G, *tcb = tc + (size_t)b * H;

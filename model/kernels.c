@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "model/util.h"
+#include "model/vecmath.h"
 
 void linear_forward(float *out, const float *x, const float *w, const float *b, int M, int N, int K,
                     int accumulate) {
@@ -56,20 +57,42 @@ void log_softmax_rows(float *x, int M, int V) {
     }
 }
 
-double softmax_xent_forward(float *logits, const uint32_t *targets, int M, int V) {
+/* The largest of x[0..n), n >= 1. Eight running maxima are independent lanes, so the loop
+ * vectorizes without reassociation flags; max is exact in any order. A NaN is passed over here
+ * and reaches the loss through exp. */
+static inline float row_max(const float *x, int n) {
+    float m[8];
+    for (int k = 0; k < 8; k++) m[k] = x[0];
+    int j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int k = 0; k < 8; k++) m[k] = x[j + k] > m[k] ? x[j + k] : m[k];
+    for (; j < n; j++) m[0] = x[j] > m[0] ? x[j] : m[0];
+    float mx = m[0];
+    for (int k = 1; k < 8; k++) mx = m[k] > mx ? m[k] : mx;
+    return mx;
+}
+
+/* The sum of x[0..n) in double: eight lanes, as above. */
+static inline double row_sum(const float *x, int n) {
+    double s[8] = {0.0};
+    int j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int k = 0; k < 8; k++) s[k] += (double)x[j + k];
+    for (; j < n; j++) s[0] += (double)x[j];
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+/* Three vectorized passes over each row: maximum; exp (libmvec) and its sum; scale. */
+DRNN_VEC_CLONES double softmax_xent_forward(float *logits, const uint32_t *targets, int M, int V) {
     double loss = 0.0;
     for (int i = 0; i < M; i++) {
-        float *row = logits + (size_t)i * V;
-        float mx = row[0];
-        for (int j = 1; j < V; j++) mx = row[j] > mx ? row[j] : mx;
+        float *restrict row = logits + (size_t)i * V;
+        const float mx = row_max(row, V);
         /* -log p_t = log(sum_j exp(x_j - max)) - (x_t - max), taken before x is overwritten. */
         double xt = targets[i] != UINT32_MAX ? (double)(row[targets[i]] - mx) : 0.0;
-        double sum = 0.0;
-        for (int j = 0; j < V; j++) {
-            row[j] = expf(row[j] - mx);
-            sum += row[j];
-        }
-        float inv = (float)(1.0 / sum);
+        for (int j = 0; j < V; j++) row[j] = expf(row[j] - mx);
+        const double sum = row_sum(row, V);
+        const float inv = (float)(1.0 / sum);
         if (targets[i] != UINT32_MAX) loss += log(sum) - xt;
         for (int j = 0; j < V; j++) row[j] *= inv;
     }

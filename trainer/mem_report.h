@@ -3,7 +3,9 @@
  * gradients and optimizer state (4 bytes per float each) and the model kind's own buffers
  * (activations, batches, corpus readers), as the allocator counted them while the kind opened.
  * The rest of the resident set is the program and its libraries (OpenBLAS's thread buffers, MPI,
- * HDF5): tens of MB whatever the model, so the ratio says something only for large models.
+ * HDF5): tens of MB whatever the model, so the first ratio says something only for large models.
+ * The line also gives the process's own: its peak resident set before the kind opened (program,
+ * libraries, MPI, the corpus handle), and the ratio with that counted in.
  */
 #ifndef DRNN_TRAINER_MEM_REPORT_H
 #define DRNN_TRAINER_MEM_REPORT_H
@@ -12,6 +14,7 @@
 
 typedef struct {
     double params, grads, optim, buffers; /* bytes */
+    double before;                        /* peak RSS before the model kind opened, bytes */
 } mem_budget_t;
 
 /* Bytes the C allocator holds for the program now (glibc's mallinfo2). */
@@ -22,7 +25,8 @@ double mem_peak_rss(void);
 
 /* Collective over all ranks (one sum reduction): rank 0 prints one line with the largest and
  * smallest peak resident set of the ranks against the largest computed budget:
- * "drnn-train: memory per rank: peak RSS X MB (...), computed Y MB (...): RSS / computed R". */
+ * "drnn-train: memory per rank: peak RSS X MB (...), computed Y MB (...): RSS / computed R;
+ * process before the model Z MB: RSS / (computed + Z) R2". */
 void mem_report(const mem_budget_t *b, int rank, int nranks);
 
 #endif

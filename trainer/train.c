@@ -188,6 +188,7 @@ typedef struct {
     comm_reduce_t *red; /* bucketed gradient all-reduce over grads */
     double comm_time;   /* exposed: waiting for the gradients and the step's scalars */
     double kind_bytes;  /* heap the model kind took when it opened (trainer/mem_report.h) */
+    double rss_before;  /* peak RSS before the kind opened: the process's own */
 } run_t;
 
 /* ---- setup ------------------------------------------------------------------------------- */
@@ -326,6 +327,7 @@ static void open_data_and_model(run_t *r) {
     if (!rc) rc = model_desc_validate(&r->desc, "options", err, sizeof err) ? 64 : 0;
     kind_env_t env = {r->o, r->corpus, r->rank, r->nranks, r->B, r->Bl};
     size_t heap0 = mem_heap_in_use();
+    r->rss_before = mem_peak_rss();
     if (!rc) rc = r->kind->open(&r->k, &r->desc, &env, err, sizeof err);
     r->kind_bytes = (double)mem_heap_in_use() - (double)heap0;
     comm_agree(rc, err);
@@ -725,7 +727,7 @@ int train_run(const train_opts_t *o) {
             fflush(stdout);
         }
     }
-    mem_budget_t mb = {4.0 * r.P, 4.0 * r.P, 4.0 * r.P * r.opt.nstate, r.kind_bytes};
+    mem_budget_t mb = {4.0 * r.P, 4.0 * r.P, 4.0 * r.P * r.opt.nstate, r.kind_bytes, r.rss_before};
     mem_report(&mb, r.rank, r.nranks);
     comm_reduce_free(r.red);
     comm_watchdog_stop();
