@@ -72,14 +72,18 @@ static inline float row_max(const float *x, int n) {
     return mx;
 }
 
-/* The sum of x[0..n) in double: eight lanes, as above. */
-static inline double row_sum(const float *x, int n) {
+/* The sum of x[0..n) in double, of their squares when SQUARE: eight lanes, as above. */
+static inline double lanes_sum(const float *x, size_t n, int square) {
     double s[8] = {0.0};
-    int j = 0;
+    size_t j = 0;
     for (; j + 8 <= n; j += 8)
-        for (int k = 0; k < 8; k++) s[k] += (double)x[j + k];
-    for (; j < n; j++) s[0] += (double)x[j];
+        for (int k = 0; k < 8; k++) s[k] += square ? (double)x[j + k] * x[j + k] : (double)x[j + k];
+    for (; j < n; j++) s[0] += square ? (double)x[j] * x[j] : (double)x[j];
     return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+DRNN_VEC_CLONES double vec_sumsq(const float *x, size_t n) {
+    return lanes_sum(x, n, 1);
 }
 
 /* Three vectorized passes over each row: maximum; exp (libmvec) and its sum; scale. */
@@ -91,7 +95,7 @@ DRNN_VEC_CLONES double softmax_xent_forward(float *logits, const uint32_t *targe
         /* -log p_t = log(sum_j exp(x_j - max)) - (x_t - max), taken before x is overwritten. */
         double xt = targets[i] != UINT32_MAX ? (double)(row[targets[i]] - mx) : 0.0;
         for (int j = 0; j < V; j++) row[j] = expf(row[j] - mx);
-        const double sum = row_sum(row, V);
+        const double sum = lanes_sum(row, (size_t)V, 0);
         const float inv = (float)(1.0 / sum);
         if (targets[i] != UINT32_MAX) loss += log(sum) - xt;
         for (int j = 0; j < V; j++) row[j] *= inv;

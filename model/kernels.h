@@ -30,6 +30,9 @@ void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int 
  * -log p[target] in double. Rows with target == UINT32_MAX are skipped (left as probabilities). */
 double softmax_xent_forward(float *logits, const uint32_t *targets, int M, int V);
 
+/* sum of x[i]^2 over n floats, in double (eight lanes: vectorized, a fixed order). */
+double vec_sumsq(const float *x, size_t n);
+
 /* x: [M, V] overwritten with log_softmax(x) per row (sums in double). */
 void log_softmax_rows(float *x, int M, int V);
 

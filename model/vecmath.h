@@ -7,7 +7,7 @@
  * scalar calls.
  *
  * DRNN_VEC_CLONES builds a function twice, for baseline x86-64 (SSE2, 4-wide libmvec calls) and
- * for AVX2 + FMA (8-wide); the dynamic loader picks the one the machine runs. */
+ * for x86-64-v3 (AVX2 + FMA, 8-wide); the dynamic loader picks by what the CPU supports. */
 #ifndef DRNN_MODEL_VECMATH_H
 #define DRNN_MODEL_VECMATH_H
 
@@ -16,7 +16,7 @@
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
 extern float expf(float) __attribute__((simd("notinbranch")));
 extern float tanhf(float) __attribute__((simd("notinbranch")));
-#define DRNN_VEC_CLONES __attribute__((target_clones("default", "arch=haswell")))
+#define DRNN_VEC_CLONES __attribute__((target_clones("default", "arch=x86-64-v3")))
 #else
 #define DRNN_VEC_CLONES
 #endif

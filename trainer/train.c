@@ -16,6 +16,7 @@
 #include "io/corpus.h"
 #include "io/fsutil.h"
 #include "io/metrics.h"
+#include "model/kernels.h"
 #include "model/model.h"
 #include "model/util.h"
 #include "trainer/kind.h"
@@ -469,9 +470,7 @@ static int track_metric(run_t *r, long step, const kind_sums_t *v) {
 /* Global-norm clip as torch.nn.utils.clip_grad_norm_, then the optimizer (trainer/optim.h).
  * Returns the norm before clipping. */
 static double grad_norm(const run_t *r) {
-    double sq = 0.0;
-    for (size_t i = 0; i < r->P; i++) sq += (double)r->grads[i] * r->grads[i];
-    return sqrt(sq);
+    return sqrt(vec_sumsq(r->grads, r->P));
 }
 
 static void clip_and_update(run_t *r, long step, double norm, int *clipped) {

@@ -27,8 +27,8 @@ WORK=$(mktemp -d /tmp/drnn-profile.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
-echo "load average at start $(cut -d' ' -f1-3 /proc/loadavg); cpu: $(grep -m1 'model name' \
-    /proc/cpuinfo | sed 's/.*: //'), $(nproc) CPUs; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
+X
+    /proc/cpuinfo | sed 's/.*: //'), $(nproc --all) CPUs; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
 zcat "$SRC/data/kjv.txt.gz" >"$WORK/kjv.txt"
 for c in "char --tokenizer char" "w10k --tokenizer word --vocab-size 10000" "word --tokenizer word"; do
     read -r name args <<<"$c"
