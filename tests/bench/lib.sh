@@ -1,5 +1,6 @@
-# tests/bench/lib.sh — helpers shared by the benchmarks (sourced after WORK is set): medians, how
-# much other work shared the machine during a run, and the figures' formatting.
+# tests/bench/lib.sh — helpers shared by the benchmarks: the machine line, Open MPI's environment,
+# medians, how much other work shared the machine during a run (probe_*, mark and star use WORK
+# when called), and the figures' formatting.
 
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan";
     else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
