@@ -14,8 +14,8 @@ BUILD=$(cd "${1:-$SRC/build}" && pwd) || { echo "bench_adaptive.sh: no build dir
 STEPS=${STEPS:-200} HIDDEN=${HIDDEN:-256} CUTOFFS=${CUTOFFS:-2000,10000}
 WORK=$(mktemp -d "${BENCH_DIR:-/tmp}/drnn-bench-adaptive.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-), $(nproc) CPUs," \
-    "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+source "$HERE/lib.sh" # machine_line
+machine_line "$(nproc)"
 zcat "$SRC/data/kjv.txt.gz" >"$WORK/t.txt"
 "$BUILD/drnn-prep" --tokenizer word --valid-fraction 0.05 -o "$WORK/w.h5" "$WORK/t.txt" \
     >/dev/null 2>&1 || { echo "bench_adaptive.sh: drnn-prep failed" >&2; exit 65; }

@@ -14,8 +14,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
 BUILD=$(cd "${1:-$SRC/build}" && pwd) || { echo "bench_ckpt.sh: no build dir" >&2; exit 66; }
 REPEAT=${REPEAT:-3}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+source "$HERE/lib.sh" # mpi_env, median, probe_start/probe_end, mark, star, ratio, fmt, train_field
+mpi_env
 WORK=$(mktemp -d "${BENCH_DIR:-/tmp}/drnn-bench-ckpt.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
@@ -23,7 +23,6 @@ trap 'rm -rf "$WORK"' EXIT
     >/dev/null 2>&1 || { echo "bench_ckpt.sh: drnn-prep failed" >&2; exit 65; }
 # embed 512, hidden 1792, 3 layers: 50.9M parameters with the KJV character vocabulary.
 model=(--cell gru --embed 512 --hidden 1792 --layers 3 --batch 2 --seq-len 4 --momentum 0.9)
-source "$HERE/lib.sh" # median, probe_start/probe_end, mark, star, ratio, fmt, train_field
 
 printf "%-8s %-8s %10s %10s %12s %12s %8s\n" ranks deflate "write s" "resume s" "disk MB" "raw MB" "ratio"
 for deflate in 1 0; do

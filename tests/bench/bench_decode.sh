@@ -30,8 +30,8 @@ for b in drnn-prep drnn-train drnn-export drnn-sample; do
 done
 
 NCPU=$(nproc) # before OMP_NUM_THREADS=1, which nproc obeys
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+source "$HERE/lib.sh" # machine_line, mpi_env, median, probe_start/probe_end, mark, star, ratio, fmt, train_field
+mpi_env
 # One thread per process everywhere (torch_decode.py also calls set_num_threads(1)).
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
@@ -55,8 +55,7 @@ RANKS=1
 command -v mpirun >/dev/null && RANKS=2
 
 echo "drnn seq2seq decoding throughput vs PyTorch (date normalization, char tokenizer, float32)"
-echo "machine: $NCPU CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), load average" \
-    "at start $(cut -d' ' -f1-3 /proc/loadavg)"
+machine_line "$NCPU"
 echo "torch $("$PYTHON" -c 'import torch; print(torch.__version__)' 2>/dev/null || echo missing)," \
     "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}," \
     "1 thread per process"
@@ -77,7 +76,6 @@ echo "data: $NPAIRS training pairs (jobs/date_pairs.py --seed 1), $SENTS source 
 echo "raw measurements:"
 
 # ---- helpers --------------------------------------------------------------------------------
-source "$HERE/lib.sh" # median, probe_start/probe_end, mark, star, ratio, fmt, train_field
 
 # exact OUT -> share of the lines equal to the reference ISO date
 exact() { paste -d '\t' "$1" "$WORK/ref.txt" |

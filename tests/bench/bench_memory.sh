@@ -29,16 +29,15 @@ for b in drnn-prep drnn-train; do
     [[ -x $BUILD/$b ]] || { echo "bench_memory.sh: $BUILD/$b missing; build first" >&2; exit 66; }
 done
 [[ -x /usr/bin/time ]] || { echo "bench_memory.sh: needs /usr/bin/time (apt-get install time)" >&2; exit 69; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+source "$HERE/lib.sh" # mpi_env, machine_line
+mpi_env
 
 WORK=$(mktemp -d /tmp/drnn-bench-memory.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM HUP # through the EXIT trap: the files go whatever ends the run
 
 echo "drnn memory benchmark: drnn-prep speed and memory, drnn-train per-rank memory"
-echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), load average" \
-    "at start $(cut -d' ' -f1-3 /proc/loadavg); $(df -h /tmp | awk 'NR == 2 { print $4 }') free in /tmp"
+echo "$(machine_line "$(nproc)"); $(df -h /tmp | awk 'NR == 2 { print $4 }') free in /tmp"
 
 # ---- inputs ---------------------------------------------------------------------------------
 zcat "$SRC/data/kjv.txt.gz" >"$WORK/kjv.txt" || { echo "cannot read data/kjv.txt.gz" >&2; exit 66; }

@@ -29,11 +29,10 @@ NCPU=$(nproc) # before OMP_NUM_THREADS=1, which nproc obeys
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 WORK=$(mktemp -d /tmp/drnn-bench.XXXXXX)
 trap '"$CL/down.sh" --quiet; rm -rf "$WORK"' EXIT
-source "$HERE/lib.sh" # median, ratio, fmt, train_field
+source "$HERE/lib.sh" # machine_line, median, ratio, fmt, train_field
 
 echo "drnn across emulated hosts: GRU LM, char KJV, float32, links shaped to $RATE (tbf)"
-echo "machine: $NCPU CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), load average" \
-    "at start $(cut -d' ' -f1-3 /proc/loadavg)"
+machine_line "$NCPU"
 "$CL/up.sh" --hosts 2 --rate "$RATE" || exit 1
 CORPUS=$WORK/kjv.h5
 "$BUILD/drnn-prep" --tokenizer char --valid-fraction 0 -o "$CORPUS" "$SRC/data/kjv.txt.gz" \

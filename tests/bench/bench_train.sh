@@ -24,8 +24,8 @@ for b in drnn-prep drnn-train; do
 done
 
 NCPU=$(nproc) # before OMP_NUM_THREADS=1, which nproc obeys
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+source "$HERE/lib.sh" # machine_line, mpi_env, median, probe_start/probe_end, mark, star, ratio, fmt, train_field
+mpi_env
 # One thread per process everywhere (drnn also gets --threads 1; torch also set_num_threads(1)).
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
@@ -48,7 +48,6 @@ if ! "$BUILD/drnn-prep" --tokenizer char --valid-fraction 0 -o "$CORPUS" "$SRC/d
 fi
 
 # ---- helpers --------------------------------------------------------------------------------
-source "$HERE/lib.sh" # median, probe_start/probe_end, mark, star, ratio, fmt, train_field
 
 # drnn_run NAME NRANKS STEPS LOG_EVERY SKIP_RECORDS ARGS... -> prints median tok/s (or "fail")
 drnn_run() {
@@ -116,8 +115,7 @@ if [[ ${QUICK:-0} == 1 ]]; then
 fi
 
 echo "drnn training throughput vs PyTorch (GRU LM, char KJV, float32, SGD lr 1, clip 5)"
-echo "machine: $NCPU CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), load average" \
-    "at start $(cut -d' ' -f1-3 /proc/loadavg)"
+machine_line "$NCPU"
 echo "torch $("$PYTHON" -c 'import torch; print(torch.__version__)' 2>/dev/null || echo missing)," \
     "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}," \
     "1 thread per process"

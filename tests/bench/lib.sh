@@ -1,5 +1,6 @@
-# tests/bench/lib.sh — helpers shared by the benchmarks (sourced after WORK is set): medians, how
-# much other work shared the machine during a run, and the figures' formatting.
+# tests/bench/lib.sh — helpers shared by the benchmarks: the machine line, Open MPI's environment,
+# medians, how much other work shared the machine during a run (probe_*, mark and star use WORK
+# when called), and the figures' formatting.
 
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan";
     else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
@@ -31,3 +32,11 @@ fmt() { awk -v a="$1" -v s="$(star "$2")" 'BEGIN { if (a + 0 > 0) printf "%.0f%s
 # the first SKIP records (warm-up) left out.
 train_field() { grep -v '"split"' "$1/metrics.jsonl" | sed -E "s/.*\"$2\": ([^,}]+).*/\\1/" |
     tail -n +$(($3 + 1)); }
+
+# machine_line NCPU: the CPUs, CPU model and load average a benchmark prints first (NCPU from
+# nproc, taken before OMP_NUM_THREADS=1, which nproc obeys).
+machine_line() { echo "machine: $1 CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')," \
+    "load average at start $(cut -d' ' -f1-3 /proc/loadavg)"; }
+# mpi_env: what Open MPI needs to run here: as root, more ranks than cores, no CMA in containers.
+mpi_env() { export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+    OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none; }
