@@ -18,8 +18,10 @@
 
 /* How chunks are deflated (io/chunk_pack.h): zlib, in worker threads. On 500 MB of KJV text (char
  * ids), 2 cores, 2026-12-02: 37 MB/s with zlib level 4 in libhdf5's pipeline (file 0.33 of the
- * text); in the worker threads, 70-88 MB/s at level 1 (0.38) and 108 MB/s with Huffman codes only
- * (Z_HUFFMAN_ONLY, 0.55). Readers take any level or strategy. */
+ * text); in one worker thread, 70-88 MB/s at level 1 (0.38) and 108 MB/s with Huffman codes only
+ * (Z_HUFFMAN_ONLY, 0.55); 170 MB/s with a worker per CPU. zlib 1.2.13 codes about 126 MB/s per
+ * core this way (Z_RLE 116, level 1 91), so deflate takes 4 of drnn-prep's 5 CPU seconds.
+ * Readers take any level or strategy. */
 #define DEFLATE_LEVEL    1
 #define DEFLATE_STRATEGY Z_HUFFMAN_ONLY
 
@@ -472,7 +474,7 @@ int corpus_writer_append(corpus_writer_t *w, int split, const uint32_t *ids, siz
 }
 
 int corpus_writer_append_mapped(corpus_writer_t *w, int split, const unsigned char *syms, size_t n,
-                                const uint32_t *map, char *err, size_t errlen) {
+                                const uint32_t *map, uint64_t *zeros, char *err, size_t errlen) {
     int rc = check_split(w, split, DATA_TEXT, err, errlen);
     for (int b = 0; rc == 0 && b < 256; b++)
         if (map[b] >= w->vocab_size)
@@ -482,20 +484,30 @@ int corpus_writer_append_mapped(corpus_writer_t *w, int split, const unsigned ch
     if (rc) return rc;
     column_t *c = &w->split[split].col[COL_TOKENS];
     unsigned char packed[256][4]; /* each byte's id as stored */
-    for (int b = 0; b < 256; b++) pack_u64(packed[b], map[b], c->width);
+    unsigned char narrow[256];    /* the same for one-byte ids: a denser table */
+    for (int b = 0; b < 256; b++) {
+        pack_u64(packed[b], map[b], c->width);
+        narrow[b] = packed[b][0];
+    }
+    uint64_t nzero = 0;
     while (n > 0 && rc == 0) {
         size_t take = CORPUS_WRITE_CHUNK - c->fill;
         if (take > n) take = n;
         unsigned char *dst = c->buf + c->fill * (size_t)c->width;
         if (c->width == 1) {
-            for (size_t i = 0; i < take; i++) dst[i] = packed[syms[i]][0];
+            for (size_t i = 0; i < take; i++) dst[i] = narrow[syms[i]];
+            /* a separate loop: the lookups above do not vectorize, this count does */
+            for (size_t i = 0; zeros && i < take; i++) nzero += dst[i] == 0;
         } else {
-            for (size_t i = 0; i < take; i++)
+            for (size_t i = 0; i < take; i++) {
                 memcpy(dst + i * (size_t)c->width, packed[syms[i]], (size_t)c->width);
+                nzero += zeros && map[syms[i]] == 0;
+            }
         }
         c->fill += take, syms += take, n -= take;
         if (c->fill == CORPUS_WRITE_CHUNK) rc = column_flush(w, c, err, errlen);
     }
+    if (zeros) *zeros += nzero;
     return rc;
 }
 

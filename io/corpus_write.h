@@ -74,9 +74,10 @@ int corpus_writer_append(corpus_writer_t *w, int split, const uint32_t *ids, siz
 
 /* Appends the ids map[syms[0]], map[syms[1]], ... map[syms[n-1]] to SPLIT of a text corpus, as
  * corpus_writer_append would, without a buffer of ids in between (drnn-prep's runs of one-byte
- * symbols). Every map entry must be < vocab_size (else 70). */
+ * symbols), and adds to *ZEROS how many of those ids are 0 (<unk> for char; ZEROS may be NULL).
+ * Every map entry must be < vocab_size (else 70). */
 int corpus_writer_append_mapped(corpus_writer_t *w, int split, const unsigned char *syms, size_t n,
-                                const uint32_t *map, char *err, size_t errlen);
+                                const uint32_t *map, uint64_t *zeros, char *err, size_t errlen);
 
 /* Makes W a labelled corpus: writes /labels = NAMES[0..n) (copied; 1 <= n <= INT32_MAX, the ids'
  * order is the caller's). Call once, before any append. Returns 0, 74 on a write failure, 64 for

@@ -67,7 +67,8 @@ int textfile_chunks(const char *path, textfile_chunk_fn fn, void *arg, int *stop
         return drnn_errf(err, errlen, 66, "cannot open '%s': %s", path,
                          errno ? strerror(errno) : "no memory");
     unsigned char *buf = malloc(READ_CAP);
-    if (!buf || gzbuffer(f, READ_CAP) != 0) {
+    /* zlib reads (or inflates) a request of twice its buffer size straight into buf: no copy */
+    if (!buf || gzbuffer(f, READ_CAP / 2) != 0) {
         rc = drnn_errf(err, errlen, 70, "out of memory reading '%s'", path);
     } else {
         for (;;) {

@@ -19,6 +19,7 @@
 #   - one larger model (E256 H1024, 2 layers, momentum, 1 rank, 3 steps): peak resident memory
 #     against the bytes drnn-train computes (parameters, gradients, optimizer state, the model
 #     kind's buffers).
+# PREP_ONLY=1 stops after the drnn-prep runs (about 30 s, 1 GB under /tmp).
 # A benchmark prints figures; it asserts nothing about time and is not part of ctest. Run it
 # under the machine's lock (flock /tmp/drnn-cpu.lock) so other work does not skew it.
 set -uo pipefail
@@ -66,6 +67,10 @@ for i in 1 2 3; do
                i, s, 500 / s, kb * 1024 / 1e6, f / 1e6, f / 5e8 }'
 done
 rm -f "$WORK/prep.h5"
+if [[ ${PREP_ONLY:-0} == 1 ]]; then
+    echo "load average at end $(cut -d' ' -f1-3 /proc/loadavg)"
+    exit 0
+fi
 
 prep() { # out args...
     local out=$1
