@@ -13,7 +13,7 @@
 #   memory    libc memset/memcpy, page faults and the rest of the kernel
 #   other     everything else (drnn's loop, data, HDF5, MPI)
 #
-# Prints the load average first, one line per config with the shares in %, and the ten largest
+# Prints the machine and load average first, one line per config with the shares in %, and the ten largest
 # symbols outside OpenBLAS of each. About 2 minutes; QUICK=1 runs fewer steps of smaller models.
 # Needs perf (linux-perf); without it, or when perf cannot sample, it says so and exits 69.
 # A benchmark: it prints, it asserts nothing. Run it under the CPU lock on a shared machine.
@@ -25,10 +25,10 @@ QUICK=${QUICK:-0}
 command -v perf >/dev/null || { echo "profile.sh: perf missing (apt-get install linux-perf)" >&2; exit 69; }
 WORK=$(mktemp -d /tmp/drnn-profile.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
+source "$HERE/lib.sh" # machine_line
+machine_line "$(nproc)"
+echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}"
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-
-X
-    /proc/cpuinfo | sed 's/.*: //'), $(nproc --all) CPUs; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
 zcat "$SRC/data/kjv.txt.gz" >"$WORK/kjv.txt"
 for c in "char --tokenizer char" "w10k --tokenizer word --vocab-size 10000" "word --tokenizer word"; do
     read -r name args <<<"$c"
