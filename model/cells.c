@@ -127,16 +127,22 @@ void cell_forward(int cell, cell_acts_t *a, float *tmp, const float *x, const ce
  * gradients dxp (seen by W_ih) and dhp (seen by W_hh), and the direct part of dL/dh. ---------- */
 
 /* rnn: da = d f'(a), with f' = 1 − h'² (tanh) or [h' > 0] (relu). */
-DRNN_VEC_CLONES static void rnn_step_back(float *dxp, float *dhp, float *dh, const float *dy,
-                                          int ldy, const float *ho, int B, int H, int relu) {
-    for (int b = 0; b < B; b++)
-        for (int j = 0; j < H; j++) {
-            size_t i = (size_t)b * H + j;
-            float d = dh[i] + dy[(size_t)b * ldy + j], h = ho[i];
-            float da = relu ? (h > 0.0f ? d : 0.0f) : d * (1.0f - h * h);
-            dxp[i] = da, dhp[i] = da;
-            dh[i] = 0.0f; /* everything reaches h through W_hh */
-        }
+DRNN_VEC_CLONES static void rnn_step_back(float *restrict dxp, float *restrict dhp,
+                                          float *restrict dh, const float *restrict dy, int ldy,
+                                          const float *restrict ho, int B, int H, int relu) {
+    for (int b = 0; b < B; b++) {
+        const float *dyb = dy + (size_t)b * ldy, *hb = ho + (size_t)b * H;
+        float *dhb = dh + (size_t)b * H, *dx = dxp + (size_t)b * H, *dr = dhp + (size_t)b * H;
+        /* one loop per activation: no branch inside, so each vectorizes */
+        if (relu)
+            for (int j = 0; j < H; j++) {
+                float d = dhb[j] + dyb[j];
+                dx[j] = dr[j] = hb[j] > 0.0f ? d : 0.0f;
+            }
+        else
+            for (int j = 0; j < H; j++) dx[j] = dr[j] = (dhb[j] + dyb[j]) * (1.0f - hb[j] * hb[j]);
+        for (int j = 0; j < H; j++) dhb[j] = 0.0f; /* everything reaches h through W_hh */
+    }
 }
 
 /* gru, derived from the forward line by line (a_* are pre-activations):
@@ -144,9 +150,10 @@ DRNN_VEC_CLONES static void rnn_step_back(float *dxp, float *dhp, float *dh, con
  *   da_n = dn (1 − n²)      dr = da_n hn                d(hn) = da_n r
  *   da_r = dr r (1 − r)     da_z = dz z (1 − z)
  * W_ih sees (da_r, da_z, da_n); W_hh sees (da_r, da_z, da_n r). */
-DRNN_VEC_CLONES static void gru_step_back(float *dxp, float *dhp, float *dh, const float *dy,
-                                          int ldy, const float *g, const float *hn,
-                                          const float *hprev, int B, int H) {
+DRNN_VEC_CLONES static void gru_step_back(float *restrict dxp, float *restrict dhp,
+                                          float *restrict dh, const float *restrict dy, int ldy,
+                                          const float *restrict g, const float *restrict hn,
+                                          const float *restrict hprev, int B, int H) {
     const int G = 3 * H;
     for (int b = 0; b < B; b++) {
         const float *gg = g + (size_t)b * G, *hnb = hn + (size_t)b * H;
@@ -168,31 +175,43 @@ DRNN_VEC_CLONES static void gru_step_back(float *dxp, float *dhp, float *dh, con
 
 /* lstm: with tc = tanh(c'),
  *   dc = dc_carry + d o (1 − tc²)     do = d tc     di = dc g     dg = dc i     df = dc c_prev
- *   dc_prev = dc f; pre-activations: σ' = s (1 − s), tanh' = 1 − g². */
+ *   dc_prev = dc f; pre-activations: σ' = s (1 − s), tanh' = 1 − g².
+ * One row; every gate its own pointer: with offsets H apart in one array GCC cannot tell the
+ * stores apart and leaves the loop scalar. */
+static inline void lstm_row_back(float *restrict xi, float *restrict xf, float *restrict xg,
+                                 float *restrict xo, float *restrict ri, float *restrict rf,
+                                 float *restrict rg, float *restrict ro, float *restrict dhb,
+                                 float *restrict dcb, const float *restrict dyb,
+                                 const float *restrict gi, const float *restrict gf,
+                                 const float *restrict gc, const float *restrict go,
+                                 const float *restrict tcb, const float *restrict cb, int H) {
+    for (int j = 0; j < H; j++) {
+        float in = gi[j], f = gf[j], c = gc[j], o = go[j], t = tcb[j];
+        float d = dhb[j] + dyb[j];
+        float dcn = dcb[j] + d * o * (1.0f - t * t);
+        float dai = dcn * c * in * (1.0f - in);
+        float daf = dcn * cb[j] * f * (1.0f - f);
+        float dag = dcn * in * (1.0f - c * c);
+        float dao = d * t * o * (1.0f - o);
+        xi[j] = dai, ri[j] = dai;
+        xf[j] = daf, rf[j] = daf;
+        xg[j] = dag, rg[j] = dag;
+        xo[j] = dao, ro[j] = dao;
+        dcb[j] = dcn * f;
+        dhb[j] = 0.0f;
+    }
+}
+
 DRNN_VEC_CLONES static void lstm_step_back(float *dxp, float *dhp, float *dh, float *dc,
                                            const float *dy, int ldy, const float *g,
                                            const float *tc, const float *cprev, int B, int H) {
-    const int G = 4 * H;
+    const size_t G = 4 * (size_t)H, h = (size_t)H;
     for (int b = 0; b < B; b++) {
-        const float *gg = g + (size_t)b * G, *tcb = tc + (size_t)b * H;
-        const float *cb = cprev + (size_t)b * H, *dyb = dy + (size_t)b * ldy;
-        float *dhb = dh + (size_t)b * H, *dcb = dc + (size_t)b * H;
-        float *dx = dxp + (size_t)b * G, *dr = dhp + (size_t)b * G;
-        for (int j = 0; j < H; j++) {
-            float i = gg[j], f = gg[H + j], gc = gg[2 * H + j], o = gg[3 * H + j], t = tcb[j];
-            float d = dhb[j] + dyb[j];
-            float dcn = dcb[j] + d * o * (1.0f - t * t);
-            float dai = dcn * gc * i * (1.0f - i);
-            float daf = dcn * cb[j] * f * (1.0f - f);
-            float dag = dcn * i * (1.0f - gc * gc);
-            float dao = d * t * o * (1.0f - o);
-            dx[j] = dr[j] = dai;
-            dx[H + j] = dr[H + j] = daf;
-            dx[2 * H + j] = dr[2 * H + j] = dag;
-            dx[3 * H + j] = dr[3 * H + j] = dao;
-            dcb[j] = dcn * f;
-            dhb[j] = 0.0f;
-        }
+        float *dx = dxp + b * G, *dr = dhp + b * G;
+        const float *gg = g + b * G;
+        lstm_row_back(dx, dx + h, dx + 2 * h, dx + 3 * h, dr, dr + h, dr + 2 * h, dr + 3 * h,
+                      dh + b * h, dc + b * h, dy + (size_t)b * ldy, gg, gg + h, gg + 2 * h,
+                      gg + 3 * h, tc + b * h, cprev + b * h, H);
     }
 }
 
