@@ -55,7 +55,7 @@ def load_tokens(args):
 
         with h5py.File(args.data, "r") as f:
             tokens = np.asarray(f["train/tokens"][:], dtype=np.int64)
-            vocab = int(f["vocab"].shape[0])
+            vocab = int(f.attrs["vocab_size"])  # /vocab holds the strings as bytes
     else:
         vocab = args.vocab
         need = args.batch * (args.steps * args.seq_len + 1)
