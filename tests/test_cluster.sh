@@ -93,12 +93,28 @@ fi
 # 4. Tear down while a job still runs on both nodes: everything goes.
 RUN=$WORK/left on ctl sbatch -N 2 --ntasks-per-node=1 --output=/dev/null --wrap="srun sleep 300" \
     >/dev/null || fail "sbatch of a sleeping job failed"
-for i in $(seq 1 100); do [[ $(state "$(on ctl squeue -h -o %i | head -1)") == RUNNING ]] && break; sleep 0.2; done
+# The job's own sleeps: those in an emulated host's network namespace (not any "sleep 300" of
+# the machine's, which another shell may run).
+job_sleeps() {
+    local p
+    for p in $(pgrep -x sleep); do
+        [[ $(ip netns identify "$p" 2>/dev/null) == drnn-* ]] && echo "$p"
+    done
+}
+sleeps=()
+for i in $(seq 1 100); do
+    mapfile -t sleeps < <(job_sleeps)
+    ((${#sleeps[@]} >= 2)) && break
+    sleep 0.2
+done
+((${#sleeps[@]} >= 2)) || fail "the sleeping job did not start a sleep on both nodes (${#sleeps[@]})"
 "$CL/down.sh" || fail "down.sh reported something it could not remove"
 left=$(ip netns list | awk '$1 ~ /^drnn-/')
 [[ -z $left ]] || fail "namespaces left: $left"
 pgrep -f "/run/drnn-cluster" >/dev/null && fail "processes of the cluster left: $(pgrep -af /run/drnn-cluster)"
-pgrep -x sleep -a | grep -q "sleep 300" && fail "the job's sleep 300 outlived down.sh"
+for p in "${sleeps[@]}"; do
+    kill -0 "$p" 2>/dev/null && fail "the job's sleep 300 (pid $p) outlived down.sh"
+done
 [[ -e /run/drnn-cluster ]] && fail "/run/drnn-cluster left"
 ((FAILS == 0)) && pass "down.sh: no namespace, link, daemon, job process or state left"
 finish

@@ -27,7 +27,10 @@ export TMPDIR="$WORK/tmp"
 MNT="$WORK/mnt"
 RUN="$MNT/run"
 mkdir -p "$MNT"
-if ! mount -t tmpfs -o size=1m drnn-full-disk "$MNT" 2>"$WORK/mount.err"; then
+# 4 MiB: the filler leaves each trial its own small room; the rest must hold the metrics.jsonl
+# that the log-every-step trials grow (faster code, more lines) and, at the final resume, its
+# rewritten copy beside it.
+if ! mount -t tmpfs -o size=4m drnn-full-disk "$MNT" 2>"$WORK/mount.err"; then
     echo "SKIPPED: cannot mount a tmpfs ($(cat "$WORK/mount.err")); full disk NOT TESTED"
     exit 77
 fi
