@@ -43,21 +43,6 @@ const char *model_softmax_name(int softmax) {
     return softmax >= SOFTMAX_FULL && softmax <= SOFTMAX_ADAPTIVE ? softmax_names[softmax] : "?";
 }
 
-int model_cutoffs_parse(int *out, int max, const char *s) {
-    int n = 0;
-    if (!*s) return -1;
-    for (;;) {
-        long v = 0;
-        if (*s < '0' || *s > '9') return -1;
-        for (; *s >= '0' && *s <= '9'; s++)
-            if ((v = v * 10 + (*s - '0')) > (1L << 30)) return -1;
-        if (n == max) return -1;
-        out[n++] = (int)v;
-        if (*s == '\0') return n;
-        if (*s++ != ',') return -1;
-    }
-}
-
 void model_cutoffs_format(char *out, size_t len, const int *cutoffs, int n) {
     size_t k = 0;
     if (len) out[0] = '\0';

@@ -48,9 +48,6 @@ const char *model_attention_name(int attention);
 /* "full", "adaptive" <-> softmax_kind_t (-1 / "?" otherwise). */
 int model_softmax_parse(const char *name);
 const char *model_softmax_name(int softmax);
-/* "c1,c2,..." (decimal integers, no spaces) into out [max]: returns how many, or -1 when S is not
- * such a list (empty, a sign, another character, more than max entries, a value above 2^30). */
-int model_cutoffs_parse(int *out, int max, const char *s);
 /* out [len] = "c1,c2,..." of the n cutoffs (truncated to fit). */
 void model_cutoffs_format(char *out, size_t len, const int *cutoffs, int n);
 /* Adaptive softmax, tail cluster i (0-based): PyTorch's int(hidden // div_value ** (i + 1)),

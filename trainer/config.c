@@ -52,6 +52,34 @@ static int is_decimal(const char *s, int integer) {
     return *s == '\0';
 }
 
+int config_int_list(const char *flag, const char *value, int *out, int max, long lo, long hi,
+                    char *err, size_t errlen) {
+    char item[32];
+    int n = 0;
+    for (const char *p = value;; n++) {
+        size_t len = strcspn(p, ",");
+        int ok = n < max && len < sizeof item;
+        long long v = 0;
+        if (ok) {
+            memcpy(item, p, len), item[len] = '\0';
+            errno = 0;
+            ok = is_decimal(item, 1) && item[0] != '+' && item[0] != '-';
+            v = ok ? strtoll(item, NULL, 10) : 0;
+            ok = ok && !errno && v >= lo && v <= hi;
+        }
+        if (!ok) {
+            drnn_errf(err, errlen, 64,
+                      "--%s %s: expected 1 to %d integers in [%ld, %ld] separated by commas (no "
+                      "spaces)",
+                      flag, value, max, lo, hi);
+            return -1;
+        }
+        out[n] = (int)v;
+        if (p[len] == '\0') return n + 1;
+        p += len + 1;
+    }
+}
+
 /* Stores VALUE into the option; WHERE says where it came from for messages. */
 static int set_value(void *opts, const opt_spec_t *o, const char *value, const char *where,
                      char *err, size_t errlen) {

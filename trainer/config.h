@@ -67,6 +67,12 @@ int config_given(const config_cli_t *cli, const opt_spec_t *spec, int nspec, con
 void config_write(FILE *f, const void *opts, const opt_spec_t *spec, int nspec,
                   const char *const *skip);
 
+/* A list option's value "v1,v2,..." (decimal integers in [LO, HI], no signs or spaces, 1 to MAX
+ * of them) into OUT, read as the integer options are: returns how many, or -1 with ERR naming
+ * --FLAG (exit code 64). */
+int config_int_list(const char *flag, const char *value, int *out, int max, long lo, long hi,
+                    char *err, size_t errlen);
+
 /* Prints "  --name X  help (default X)" lines; an empty default is not shown. */
 void config_usage(FILE *f, const opt_spec_t *spec, int nspec);
 /* The same with "-o, --output X" for the options that have an alias in ALIASES (may be NULL). */

@@ -9,6 +9,7 @@
 #include "comm/comm.h"
 #include "model/lm.h"
 #include "model/util.h"
+#include "trainer/config.h"
 #include "trainer/kind.h"
 #include "trainer/lm_eval.h"
 
@@ -47,13 +48,10 @@ static int lm_describe_softmax(model_desc_t *d, const train_opts_t *o, const cor
                          "uses the byte tokenizer (ids in byte order); prepare the corpus with "
                          "drnn-prep --tokenizer char or word",
                          o->data);
-    d->ncutoffs =
-        o->cutoffs[0] ? model_cutoffs_parse(d->cutoffs, MODEL_MAX_CLUSTERS, o->cutoffs) : 0;
-    if (d->ncutoffs < 0)
-        return drnn_errf(err, errlen, 64,
-                         "--cutoffs %s: expected 1 to %d token ids separated by commas, e.g. "
-                         "--cutoffs 2000,10000",
-                         o->cutoffs, MODEL_MAX_CLUSTERS);
+    d->ncutoffs = o->cutoffs[0] ? config_int_list("cutoffs", o->cutoffs, d->cutoffs,
+                                                  MODEL_MAX_CLUSTERS, 0, 1L << 30, err, errlen)
+                                : 0;
+    if (d->ncutoffs < 0) return 64;
     d->div_value = o->div_value;
     return model_adaptive_check(d, err, errlen);
 }
