@@ -7,40 +7,44 @@
 #include "model/model.h"
 #include "model/util.h"
 
+/* The kinds' option names: a table per option, looked up from FIRST (attention's "none" is
+ * written, never parsed). */
+static int name_find(const char *const *names, int first, int n, const char *name) {
+    for (int i = first; i < n; i++)
+        if (strcmp(name, names[i]) == 0) return i;
+    return -1;
+}
+
+static const char *name_at(const char *const *names, int n, int i) {
+    return i >= 0 && i < n ? names[i] : "?";
+}
+
 static const char *const pool_names[] = {"last", "mean", "max"};
+static const char *const attention_names[] = {"none", "dot", "general"};
+static const char *const softmax_names[] = {"full", "adaptive"};
 
 int model_pool_parse(const char *name) {
-    for (int i = 0; i < 3; i++)
-        if (strcmp(name, pool_names[i]) == 0) return i;
-    return -1;
+    return name_find(pool_names, 0, 3, name);
 }
 
 const char *model_pool_name(int pool) {
-    return pool >= 0 && pool < 3 ? pool_names[pool] : "?";
+    return name_at(pool_names, 3, pool);
 }
 
-static const char *const attention_names[] = {"none", "dot", "general"};
-
 int model_attention_parse(const char *name) {
-    for (int i = ATTN_DOT; i <= ATTN_GENERAL; i++)
-        if (strcmp(name, attention_names[i]) == 0) return i;
-    return -1;
+    return name_find(attention_names, ATTN_DOT, ATTN_GENERAL + 1, name);
 }
 
 const char *model_attention_name(int attention) {
-    return attention >= ATTN_NONE && attention <= ATTN_GENERAL ? attention_names[attention] : "?";
+    return name_at(attention_names, ATTN_GENERAL + 1, attention);
 }
 
-static const char *const softmax_names[] = {"full", "adaptive"};
-
 int model_softmax_parse(const char *name) {
-    for (int i = SOFTMAX_FULL; i <= SOFTMAX_ADAPTIVE; i++)
-        if (strcmp(name, softmax_names[i]) == 0) return i;
-    return -1;
+    return name_find(softmax_names, SOFTMAX_FULL, SOFTMAX_ADAPTIVE + 1, name);
 }
 
 const char *model_softmax_name(int softmax) {
-    return softmax >= SOFTMAX_FULL && softmax <= SOFTMAX_ADAPTIVE ? softmax_names[softmax] : "?";
+    return name_at(softmax_names, SOFTMAX_ADAPTIVE + 1, softmax);
 }
 
 void model_cutoffs_format(char *out, size_t len, const int *cutoffs, int n) {
