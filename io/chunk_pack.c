@@ -64,7 +64,7 @@ struct chunk_pool {
     pthread_cond_t work, done; /* a job was queued / finished */
     job_t *ring;
     int depth, head, count; /* jobs [head, head + count) of the ring are in use */
-    coder_t self;           /* the submitting thread's, when there are no workers */
+    coder_t self; /* the submitting thread's (finish_head, and when there are no workers) */
     pthread_t *thr;
     coder_t *coders; /* [threads] */
     int threads, started, stop;
@@ -202,12 +202,30 @@ static int pop_head(chunk_pool_t *p) {
     return rc;
 }
 
+/* Makes the oldest job finished (called and returning with the lock held): rather than sleep
+ * while the workers are busy, the submitting thread encodes a job nobody has taken, so THREADS
+ * workers plus this thread keep THREADS + 1 CPUs busy and none waits on another. */
+static void finish_head(chunk_pool_t *p) {
+    while (p->ring[p->head].state != JOB_DONE) {
+        job_t *j = next_queued(p);
+        if (!j) {
+            pthread_cond_wait(&p->done, &p->mu);
+            continue;
+        }
+        j->state = JOB_BUSY;
+        pthread_mutex_unlock(&p->mu);
+        encode(&p->self, p, j);
+        pthread_mutex_lock(&p->mu);
+        j->state = JOB_DONE;
+    }
+}
+
 int chunk_pool_submit(chunk_pool_t *p, const void *tag, uint64_t index, const void *raw, size_t n,
                       int width) {
     int rc = 0;
     pthread_mutex_lock(&p->mu);
     while (rc == 0 && p->count == p->depth) {
-        while (p->ring[p->head].state != JOB_DONE) pthread_cond_wait(&p->done, &p->mu);
+        finish_head(p);
         rc = pop_head(p);
     }
     job_t *j = &p->ring[(p->head + p->count) % p->depth];
@@ -232,7 +250,7 @@ int chunk_pool_drain(chunk_pool_t *p) {
     int rc = 0;
     pthread_mutex_lock(&p->mu);
     while (rc == 0 && p->count > 0) {
-        while (p->ring[p->head].state != JOB_DONE) pthread_cond_wait(&p->done, &p->mu);
+        finish_head(p);
         rc = pop_head(p);
     }
     pthread_mutex_unlock(&p->mu);

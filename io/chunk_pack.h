@@ -5,10 +5,11 @@
  * libhdf5 runs its filters in the thread that calls H5Dwrite, one chunk after the other; deflate
  * then bounds drnn-prep's speed. Here every chunk is encoded by one of N workers and handed back,
  * in the order it was submitted, to a sink the submitting thread runs (the only thread that calls
- * HDF5). The bytes are the ones a reader's pipeline expects: the shuffle filter's byte planes
- * (elements of one byte are left as they are), a zlib stream (any level or strategy inflates),
- * then the Fletcher32 checksum of those bytes as libhdf5 computes it, appended little-endian.
- * Memory: `depth` raw and encoded chunks. No HDF5 and no MPI here.
+ * HDF5). A submitting thread that would wait for a worker encodes a waiting chunk itself. The bytes
+ * are the ones a reader's pipeline expects: the shuffle filter's byte planes (elements of one byte
+ * are left as they are), a zlib stream (any level or strategy inflates), then the Fletcher32
+ * checksum of those bytes as libhdf5 computes it, appended little-endian. Memory: `depth` raw and
+ * encoded chunks. No HDF5 and no MPI here.
  */
 #ifndef DRNN_IO_CHUNK_PACK_H
 #define DRNN_IO_CHUNK_PACK_H
@@ -28,9 +29,9 @@ typedef int (*chunk_sink_fn)(void *arg, const void *tag, uint64_t index, size_t 
 typedef struct chunk_pool chunk_pool_t;
 
 /* A pool for chunks of CHUNK elements of at most 8 bytes, deflated by zlib at LEVEL (1-9) with
- * STRATEGY (Z_DEFAULT_STRATEGY, Z_HUFFMAN_ONLY, ...), by THREADS workers (0: the submitting
- * thread encodes each chunk itself), at most DEPTH chunks in flight. NULL when out of memory or
- * no thread can be started. */
+ * STRATEGY (Z_DEFAULT_STRATEGY, Z_HUFFMAN_ONLY, ...), by THREADS workers and the submitting thread
+ * whenever it would wait for them (0: the submitting thread encodes each chunk itself), at most
+ * DEPTH chunks in flight. NULL when out of memory or no thread can be started. */
 chunk_pool_t *chunk_pool_new(size_t chunk, int level, int strategy, int threads, int depth,
                              chunk_sink_fn sink, void *sink_arg);
 

@@ -3,12 +3,12 @@
 
 #include "io/chunk_pack.h"
 #include "io/corpus.h"
+#include "io/fsutil.h"
 #include "model/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +24,8 @@
  * Readers take any level or strategy. */
 #define DEFLATE_LEVEL    1
 #define DEFLATE_STRATEGY Z_HUFFMAN_ONLY
+/* Write-back of the output is started after every WRITEBACK_BYTES of chunks. */
+#define WRITEBACK_BYTES (16u << 20)
 
 static const char *const split_names[CORPUS_NSPLITS] = {"train", "valid", "test"};
 
@@ -61,6 +63,7 @@ struct corpus_writer {
     hid_t file;
     chunk_pool_t *pool; /* encodes full chunks; NULL until the first one */
     int threads;        /* corpus_writer_set_threads */
+    size_t unsynced;    /* bytes of chunks written since write-back was last started */
     int data;           /* DATA_* */
     int width;          /* bytes per token id (pairs: source) */
     uint32_t vocab_size;
@@ -150,17 +153,6 @@ static herr_t attr_string(hid_t loc, const char *name, const char *val) {
         H5Tset_cset(t, H5T_CSET_ASCII) >= 0)
         rc = attr_write(loc, name, t, t, val);
     if (t >= 0) H5Tclose(t);
-    return rc;
-}
-
-/* fsync of a file or folder by name: HDF5 itself never fsyncs. Folders that refuse (EINVAL on
- * some file systems) are not an error. */
-static int fsync_path(const char *path, int is_dir) {
-    int fd = open(path, O_RDONLY | (is_dir ? O_DIRECTORY : 0));
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    if (rc != 0 && is_dir && errno == EINVAL) rc = 0;
-    close(fd);
     return rc;
 }
 
@@ -267,12 +259,20 @@ static int split_create(corpus_writer_t *w, int k, char *err, size_t errlen) {
  * the dataset over it; every chunk of a column arrives in order. */
 static int write_chunk(void *arg, const void *tag, uint64_t index, size_t n, const unsigned char *p,
                        size_t len) {
+    corpus_writer_t *w = arg;
     const column_t *c = tag;
     hsize_t start = index * CORPUS_WRITE_CHUNK, size = start + n;
-    (void)arg;
     if (H5Dset_extent(c->dset, &size) < 0 ||
         H5Dwrite_chunk(c->dset, H5P_DEFAULT, 0, &start, len, p) < 0)
         return -1;
+    /* The disk writes while the text is still being read, not all of it in the final fsync
+     * (that fsync took 0.19 s of 2.8 on 500 MB of char text). */
+    w->unsynced += len;
+    void *fd = NULL;
+    if (w->unsynced >= WRITEBACK_BYTES && H5Fget_vfd_handle(w->file, H5P_DEFAULT, &fd) >= 0) {
+        fs_writeback_start(*(int *)fd);
+        w->unsynced = 0;
+    }
     return 0;
 }
 
@@ -643,13 +643,11 @@ static int write_attributes(corpus_writer_t *w) {
 }
 
 static int rename_into_place(corpus_writer_t *w, char *err, size_t errlen) {
-    if (fsync_path(w->tmp, 0) != 0) return sys_fail("fsync", w->tmp, err, errlen);
+    if (fs_fsync_path(w->tmp) != 0) return sys_fail("fsync", w->tmp, err, errlen);
     if (rename(w->tmp, w->path) != 0) return sys_fail("rename to", w->path, err, errlen);
     /* The rename is durable once the folder is synced. The file is complete either way, so a
      * folder that cannot be synced is not reported as a failed write. */
-    char *dir = strdup(w->path);
-    if (dir) fsync_path(dirname(dir), 1);
-    free(dir);
+    (void)fs_fsync_parent(w->path);
     return 0;
 }
 

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* sync_file_range */
 #include "io/fsutil.h"
 
 #include <errno.h>
@@ -20,6 +21,14 @@ int fs_fsync_path(const char *path) {
     close(fd);
     errno = e;
     return rc;
+}
+
+void fs_writeback_start(int fd) {
+#ifdef SYNC_FILE_RANGE_WRITE
+    (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd;
+#endif
 }
 
 int fs_fsync_parent(const char *path) {

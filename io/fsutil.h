@@ -10,6 +10,10 @@
 int fs_fsync_path(const char *path);
 /* fs_fsync_path of the folder holding PATH (makes a rename or a new name durable). 0 or -1. */
 int fs_fsync_parent(const char *path);
+/* Starts write-back of FD's dirty pages and returns without waiting, so a large file's final
+ * fsync has little left to write (Linux sync_file_range; elsewhere, and on file systems that
+ * refuse it, nothing happens: the fsync still writes everything). */
+void fs_writeback_start(int fd);
 /* mkdir -p. 0 or -1 (errno set). */
 int fs_mkdirs(const char *path);
 /* Takes an exclusive advisory lock (flock) on PATH, creating the file, and writes "HOST PID" of

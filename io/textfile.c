@@ -2,8 +2,10 @@
 #include "io/textfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "model/util.h"
@@ -82,6 +84,52 @@ int textfile_chunks(const char *path, textfile_chunk_fn fn, void *arg, int *stop
     }
     free(buf);
     gzclose(f);
+    return rc;
+}
+
+int textfile_midline(const char *path, uint64_t min, uint64_t *size, uint64_t *at) {
+    int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd < 0) return 0;
+    struct stat st;
+    unsigned char buf[64 * 1024];
+    int found = 0;
+    /* gzip (magic 1f 8b) is read through zlib, from its start only */
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size >= min && min >= 2 &&
+        pread(fd, buf, 2, 0) == 2 && !(buf[0] == 0x1f && buf[1] == 0x8b)) {
+        uint64_t pos = (uint64_t)st.st_size / 2;
+        for (ssize_t got; (got = pread(fd, buf, sizeof buf, (off_t)pos)) > 0;
+             pos += (uint64_t)got) {
+            const unsigned char *nl = memchr(buf, '\n', (size_t)got);
+            if (!nl) continue;
+            *at = pos + (uint64_t)(nl - buf) + 1;
+            found = *at < (uint64_t)st.st_size;
+            break;
+        }
+        *size = (uint64_t)st.st_size;
+    }
+    close(fd);
+    return found;
+}
+
+int textfile_range_chunks(const char *path, uint64_t off, uint64_t len, textfile_chunk_fn fn,
+                          void *arg, int *stop, char *err, size_t errlen) {
+    int rc = 0, dummy;
+    if (!stop) stop = &dummy;
+    *stop = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return drnn_errf(err, errlen, 66, "cannot open '%s': %s", path, strerror(errno));
+    unsigned char *buf = malloc(READ_CAP);
+    if (!buf) rc = drnn_errf(err, errlen, 70, "out of memory reading '%s'", path);
+    while (rc == 0 && len > 0) {
+        ssize_t got = pread(fd, buf, len < READ_CAP ? (size_t)len : READ_CAP, (off_t)off);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) rc = drnn_errf(err, errlen, 74, "cannot read '%s': %s", path, strerror(errno));
+        if (got <= 0) break;
+        off += (uint64_t)got, len -= (uint64_t)got;
+        if ((*stop = fn(arg, buf, (size_t)got)) != 0) break;
+    }
+    free(buf);
+    close(fd);
     return rc;
 }
 

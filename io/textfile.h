@@ -28,6 +28,17 @@ typedef int (*textfile_chunk_fn)(void *arg, const unsigned char *p, size_t n);
 int textfile_chunks(const char *path, textfile_chunk_fn fn, void *arg, int *stop, char *err,
                     size_t errlen);
 
+/* A point near the middle of PATH where a tokenizer can start afresh: 1 when PATH is a regular,
+ * uncompressed file of at least MIN bytes (*size gets its size) with a newline at or after its
+ * middle and before its end (*at gets the offset just after that newline); 0 otherwise (then the
+ * caller reads the file whole). */
+int textfile_midline(const char *path, uint64_t min, uint64_t *size, uint64_t *at);
+
+/* textfile_chunks over bytes [off, off + len) of the uncompressed file PATH (fewer when the file
+ * is shorter). Returns 0, 66 (cannot open) or 74 (read error) with a message in err. */
+int textfile_range_chunks(const char *path, uint64_t off, uint64_t len, textfile_chunk_fn fn,
+                          void *arg, int *stop, char *err, size_t errlen);
+
 /* Called once per line, without its "\n" (a last line without one counts too; an empty line has
  * len 0). LINE holds len bytes plus a NUL after them and may contain NUL bytes; it is valid only
  * during the call. LINENO counts from 1. Return 0 to go on; nonzero stops the reading. */

@@ -362,6 +362,12 @@ int tok_feed_file(tok_splitter_t *s, const char *path, tok_emit_fn emit, void *a
     return textfile_chunks(path, feed_chunk, &f, stop, err, errlen);
 }
 
+int tok_feed_range(tok_splitter_t *s, const char *path, uint64_t off, uint64_t len,
+                   tok_emit_fn emit, void *arg, int *stop, char *err, size_t errlen) {
+    feed_t f = {s, emit, arg};
+    return textfile_range_chunks(path, off, len, feed_chunk, &f, stop, err, errlen);
+}
+
 /* ============================================================================================
  * Counter
  * ============================================================================================ */
@@ -443,6 +449,19 @@ int tok_counter_add_run(tok_counter_t *c, const unsigned char *syms, size_t n) {
         for (int b = 0; b < 256; b++)
             c->single[b] += (uint64_t)part[0][b] + part[1][b] + part[2][b] + part[3][b];
         at = end;
+    }
+    return 0;
+}
+
+int tok_counter_merge(tok_counter_t *into, const tok_counter_t *from) {
+    for (int b = 0; b < 256; b++) into->single[b] += from->single[b];
+    for (size_t i = 0; i < from->tab.cap; i++) {
+        const sym_slot_t *e = &from->tab.slots[i];
+        int added;
+        if (!e->hash) continue;
+        sym_slot_t *to = symtab_insert(&into->tab, from->tab.arena + e->off, e->len, &added);
+        if (!to) return -1;
+        to->val += e->val;
     }
     return 0;
 }

@@ -91,6 +91,10 @@ int tok_splitter_feed(tok_splitter_t *s, const void *buf, size_t len, tok_emit_f
  * emit's value (*stop is set to 0 otherwise; STOP may be NULL when emit never stops). */
 int tok_feed_file(tok_splitter_t *s, const char *path, tok_emit_fn emit, void *arg, int *stop,
                   char *err, size_t errlen);
+/* tok_feed_file over bytes [off, off + len) of the uncompressed file PATH (textfile_midline gives
+ * a point where a fresh splitter may start). */
+int tok_feed_range(tok_splitter_t *s, const char *path, uint64_t off, uint64_t len,
+                   tok_emit_fn emit, void *arg, int *stop, char *err, size_t errlen);
 /* End of input: emits the symbol still pending (an incomplete UTF-8 sequence becomes one symbol per
  * byte) and resets the splitter for a new stream. Returns 0 or emit's stop value. */
 int tok_splitter_finish(tok_splitter_t *s, tok_emit_fn emit, void *arg);
@@ -111,6 +115,9 @@ int tok_counter_add(tok_counter_t *c, const unsigned char *sym, size_t len);
  * tok_emit_run_fn). Returns 0, or -1 when out of memory. */
 int tok_counter_add_run(tok_counter_t *c, const unsigned char *syms, size_t n);
 /* Number of distinct symbols counted so far, the literal special words not included. */
+/* Adds FROM's counts to INTO (same kind): two halves of a text counted apart. 0; -1 when out of
+ * memory. */
+int tok_counter_merge(tok_counter_t *into, const tok_counter_t *from);
 size_t tok_counter_distinct(const tok_counter_t *c);
 /* Builds the vocabulary: specials, then the counted symbols in id order, at most MAX_SIZE entries
  * in all (0 = no limit; a text byte counter ignores it and always gives its 256 entries; a seq2seq

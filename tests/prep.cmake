@@ -3,7 +3,7 @@
 add_executable(prep_check ${CMAKE_CURRENT_LIST_DIR}/prep_check.c)
 target_link_libraries(prep_check drnn_io)
 
-foreach(group byte char word splits errors signals stale kjv labels labels_errors kjv_labels)
+foreach(group byte char word halves splits errors signals stale kjv labels labels_errors kjv_labels)
   add_test(NAME prep_${group}
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_prep.sh $<TARGET_FILE:drnn-prep>
                    $<TARGET_FILE:prep_check> ${group} ${CMAKE_CURRENT_LIST_DIR}/../data)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/test_prep.sh PREP CHECK GROUP [DATA_DIR] — drnn-prep integration tests, one GROUP per CTest
-# test: byte, char, word, splits, errors, signals, stale, kjv, labels, labels_errors, kjv_labels.
+# test: byte, char, word, halves, splits, errors, signals, stale, kjv, labels, labels_errors, kjv_labels.
 # PREP is drnn-prep, CHECK is prep_check (tests/prep_check.c, which reads the corpus with plain
 # HDF5 calls). Exits 1 on the first failed assertion, naming it. Pair data: test_prep_pairs.sh.
 set -u
@@ -187,6 +187,42 @@ test_word() {
     pass "word: several inputs equal their concatenation on stdin"
     rm -f o/*
     check_input_forms w.txt --tokenizer word --vocab-size 8
+}
+
+# Inputs of 4 MiB or more are counted in two halves, cut after a newline near the middle, by two
+# threads; a .gz input is counted whole. Both must give the same corpus, wherever the train part
+# ends (in the first half or the second) and whatever symbol straddles the middle.
+test_halves() {
+    # shellcheck disable=SC2059 # the \x escapes must be in the format to become bytes
+    printf "$CHAR_PERIOD" >c.txt
+    double c.txt 18 # 6.8 MB, 262144 periods with their newlines
+    word_period >w.txt
+    double w.txt 12 # 8.6 MB
+    printf '%09000000d' 0 >nl.txt # 9 MB without a newline: one half only
+    for f in c w nl; do gzip -c $f.txt >$f.txt.gz; done
+    local n=0
+    for args in "--tokenizer char --valid-fraction 0" "--tokenizer char" \
+        "--tokenizer char --valid-fraction 0.3 --test-fraction 0.4" "--tokenizer byte" \
+        "--tokenizer word --vocab-size 9" "--tokenizer word --valid-fraction 0.6"; do
+        local kind
+        kind=$(echo "$args" | cut -d' ' -f2)
+        for f in c w; do
+            n=$((n + 1))
+            # shellcheck disable=SC2086 # args are words
+            prep $args -o o/p$n.h5 $f.txt
+            # shellcheck disable=SC2086
+            prep $args -o o/z$n.h5 $f.txt.gz
+            verify o/p$n.h5
+            same_data o/p$n.h5 o/z$n.h5
+            [ "$kind" != char ] || "$CHECK" encode o/p$n.h5 $f.txt >/dev/null ||
+                fail "$args $f.txt: tok_encode_file differs from the corpus"
+        done
+    done
+    prep --tokenizer char --valid-fraction 0.1 -o o/nl.h5 nl.txt
+    prep --tokenizer char --valid-fraction 0.1 -o o/nlz.h5 nl.txt.gz
+    same_data o/nl.h5 o/nlz.h5
+    eq "$(info o/nl.h5 train_tokens)" 8100000 "no newline: train tokens"
+    pass "halves: char, byte and word inputs counted in two halves equal the whole count ($n cases)"
 }
 
 test_splits() {
@@ -597,7 +633,7 @@ test_kjv_labels() {
 }
 
 case "$GROUP" in
-byte | char | word | splits | errors | signals | stale | kjv | labels | labels_errors | kjv_labels)
+byte | char | word | halves | splits | errors | signals | stale | kjv | labels | labels_errors | kjv_labels)
     "test_$GROUP"
     ;;
 *) fail "unknown group '$GROUP'" ;;

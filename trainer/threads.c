@@ -1,17 +1,8 @@
-#define _GNU_SOURCE
 #include <cblas.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include "comm/comm.h"
 #include "trainer/train.h"
-
-int threads_cpus(void) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    int cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
-    return cpus > 0 ? cpus : 1;
-}
 
 int threads_configure(int requested) {
     int n = requested;
