@@ -19,8 +19,10 @@
 /* How chunks are deflated (io/chunk_pack.h): zlib, in worker threads. On 500 MB of KJV text (char
  * ids), 2 cores, 2026-12-02: 37 MB/s with zlib level 4 in libhdf5's pipeline (file 0.33 of the
  * text); in one worker thread, 70-88 MB/s at level 1 (0.38) and 108 MB/s with Huffman codes only
- * (Z_HUFFMAN_ONLY, 0.55); 170 MB/s with a worker per CPU. zlib 1.2.13 codes about 126 MB/s per
- * core this way (Z_RLE 116, level 1 91), so deflate takes 4 of drnn-prep's 5 CPU seconds.
+ * (Z_HUFFMAN_ONLY, 0.55); 170 MB/s with a worker per CPU, 218 with a worker per other CPU and
+ * the tokenizing thread deflating too (plus counting on two threads and early write-back). zlib
+ * 1.2.13 codes about 160 MB/s per core this way (Z_RLE 150), about 3 of drnn-prep's 4 CPU
+ * seconds.
  * Readers take any level or strategy. */
 #define DEFLATE_LEVEL    1
 #define DEFLATE_STRATEGY Z_HUFFMAN_ONLY

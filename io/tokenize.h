@@ -114,10 +114,10 @@ int tok_counter_add(tok_counter_t *c, const unsigned char *sym, size_t len);
 /* Counts n one-byte symbols syms[0..n), as n tok_counter_add calls would (a run, see
  * tok_emit_run_fn). Returns 0, or -1 when out of memory. */
 int tok_counter_add_run(tok_counter_t *c, const unsigned char *syms, size_t n);
-/* Number of distinct symbols counted so far, the literal special words not included. */
 /* Adds FROM's counts to INTO (same kind): two halves of a text counted apart. 0; -1 when out of
  * memory. */
 int tok_counter_merge(tok_counter_t *into, const tok_counter_t *from);
+/* Number of distinct symbols counted so far, the literal special words not included. */
 size_t tok_counter_distinct(const tok_counter_t *c);
 /* Builds the vocabulary: specials, then the counted symbols in id order, at most MAX_SIZE entries
  * in all (0 = no limit; a text byte counter ignores it and always gives its 256 entries; a seq2seq

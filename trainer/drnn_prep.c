@@ -289,6 +289,12 @@ static const char *rewindable(const char *out, const char *path) {
 
 /* ---- passes ------------------------------------------------------------------------------- */
 
+/* Dies with a read error RC (message ERR) of FILE, a copy of NAME when the two differ. */
+static void die_reading(int rc, const char *err, const char *file, const char *name) {
+    if (strcmp(file, name) != 0) prep_die(rc, "%s (a copy of %s)", err, name);
+    prep_die(rc, "%s", err);
+}
+
 /* Feeds FILES[0..n) as one stream, runs of one-byte symbols to RUN; dies on read errors (66, 65,
  * 74) and when emit reports running out of memory (-1). NAMES are the files as the user gave
  * them. Returns 1 when emit stopped the stream early, else 0. */
@@ -303,8 +309,7 @@ static int feed_files(tok_kind_t kind, const char *const *files, const char *con
         int rc = tok_feed_file(s, files[i], emit, arg, &stop, err, sizeof err);
         if (rc) {
             tok_splitter_free(s);
-            if (strcmp(files[i], names[i]) != 0) prep_die(rc, "%s (a copy of %s)", err, names[i]);
-            prep_die(rc, "%s", err);
+            die_reading(rc, err, files[i], names[i]);
         }
     }
     if (!stop) stop = tok_splitter_finish(s, emit, arg);
@@ -397,9 +402,7 @@ static void count_halves(half_t h[2]) {
     else
         count_half(&h[1]);
     for (int k = 0; k < 2; k++) {
-        if (h[k].rc && strcmp(h[k].o->inputs[0], h[k].o->names[0]) != 0)
-            prep_die(h[k].rc, "%s (a copy of %s)", h[k].err, h[k].o->names[0]);
-        if (h[k].rc) prep_die(h[k].rc, "%s", h[k].err);
+        if (h[k].rc) die_reading(h[k].rc, h[k].err, h[k].o->inputs[0], h[k].o->names[0]);
         if (h[k].stop < 0) prep_die(70, "out of memory counting symbols");
     }
 }
