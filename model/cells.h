@@ -39,7 +39,7 @@ typedef struct {
 
 /* Activations kept for backward; all point into the caller's arena. */
 typedef struct {
-    float *xproj; /* [T*B, G*H] W_ih x + b_ih */
+    float *xproj; /* [T*B, G*H] W_ih x (the biases are added in the gate math) */
     float *gates; /* [T*B, G*H] gates after their nonlinearities (unused by rnn) */
     float *aux;   /* [T*B, H]   gru: W_hn h + b_hn; lstm: tanh(c'); unused by rnn */
     float *hs;    /* [(T+1)*B, H] processing-order hidden states, slot 0 set by the caller */
@@ -58,7 +58,7 @@ typedef struct {
     float *keep_h, *keep_c; /* [B, H] each: carries of padded rows (used when lens is set) */
 } cell_scratch_t;
 
-/* x: [T*B, In]; tmp: [B, G*H] scratch. Fills every field of a from hs/cs slot 0. */
+/* x: [T*B, In]; tmp: [2 B, G*H] scratch. Fills every field of a from hs/cs slot 0. */
 void cell_forward(int cell, cell_acts_t *a, float *tmp, const float *x, const cell_weights_t *w,
                   int T, int B, int In, int H, int reverse);
 

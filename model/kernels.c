@@ -43,6 +43,10 @@ void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int 
                 K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+void transpose(float *dst, const float *src, int rows, int cols) {
+    cblas_somatcopy(CblasRowMajor, CblasTrans, rows, cols, 1.0f, src, cols, dst, rows);
+}
+
 void log_softmax_rows(float *x, int M, int V) {
     for (int i = 0; i < M; i++) {
         float *row = x + (size_t)i * V;

@@ -26,6 +26,9 @@ void linear_backward_input(float *dx, const float *dy, const float *w, int M, in
 void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
           int ldb, float beta, float *C, int ldc);
 
+/* src: [rows, cols] -> dst: [cols, rows] (OpenBLAS's somatcopy). */
+void transpose(float *dst, const float *src, int rows, int cols);
+
 /* logits: [M, V] overwritten with softmax probabilities; returns sum over rows of
  * -log p[target] in double. Rows with target == UINT32_MAX are skipped (left as probabilities). */
 double softmax_xent_forward(float *logits, const uint32_t *targets, int M, int V);

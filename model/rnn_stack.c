@@ -60,7 +60,8 @@ static void build_arena(rnn_stack_t *s) {
     int lstm = s->cfg.cell == CELL_LSTM;
     size_t per_unit = 2 * N * G + N * H + (N + B) * H * (lstm ? 2 : 1);
     size_t total = L * s->dirs * per_unit + (s->dirs == 2 ? L * N * D : 0) +
-                   (L > 1 ? 2 * (L - 1) * N * D : 0) + B * G + 2 * N * G + 4 * B * H + 2 * N * W;
+                   (L > 1 ? 2 * (L - 1) * N * D : 0) + 2 * B * G + 2 * N * G + 4 * B * H +
+                   2 * N * W;
     s->arena = model_calloc(total, sizeof(float));
     float *p = s->arena;
 #define TAKE(n) (p += (n), p - (n))
@@ -77,7 +78,7 @@ static void build_arena(rnn_stack_t *s) {
         s->xdrop[k] = k > 0 ? TAKE(N * D) : NULL;
         s->mask[k] = k > 0 ? TAKE(N * D) : NULL;
     }
-    s->tmp = TAKE(B * G);
+    s->tmp = TAKE(2 * B * G);
     s->scr.dxp = TAKE(N * G);
     s->scr.dhp = TAKE(N * G);
     s->scr.dh = TAKE(B * H);
