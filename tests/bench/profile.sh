@@ -14,7 +14,7 @@
 #   other     everything else (drnn's loop, data, HDF5, MPI)
 #
 # Prints the machine and load average first, one line per config with the shares in %, and the ten largest
-# symbols outside OpenBLAS of each. About 2 minutes; QUICK=1 runs fewer steps of smaller models.
+# symbols outside OpenBLAS of each. About 5 minutes; QUICK=1 runs fewer steps of smaller models.
 # Needs perf (linux-perf); without it, or when perf cannot sample, it says so and exits 69.
 # A benchmark: it prints, it asserts nothing. Run it under the CPU lock on a shared machine.
 set -uo pipefail
