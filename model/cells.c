@@ -105,8 +105,10 @@ void cell_forward(int cell, cell_acts_t *a, float *tmp, const float *x, const ce
         const float *hprev = a->hs + (size_t)k * B * H;
         float *hout = a->hs + (size_t)(k + 1) * B * H;
         const float *xp = a->xproj + row * G;
-        /* [B, G] = [B, H] x [G, H]^T computed as its transpose W_hh h^T, [G, B]: OpenBLAS packs
-         * the wide operand cheaper as B than as A (93 against 79 GFLOP/s at G 1536, B 32). */
+        /* [B, G] = [B, H] x [G, H]^T, computed as its transpose W_hh h^T ([G, B], in tmp's
+         * second half) and turned back: in OpenBLAS's column-major view W_hh is then the
+         * right-hand operand, which it packs more cheaply (93 against 79 GFLOP/s at G 1536,
+         * B 32). */
         gemm(0, 1, G, B, H, 1.0f, w->w_hh, H, hprev, H, 0.0f, tmp + (size_t)B * G, B);
         transpose(tmp, tmp + (size_t)B * G, G, B);
         switch (cell) {

@@ -58,7 +58,8 @@ typedef struct {
     float *keep_h, *keep_c; /* [B, H] each: carries of padded rows (used when lens is set) */
 } cell_scratch_t;
 
-/* x: [T*B, In]; tmp: [2 B, G*H] scratch. Fills every field of a from hs/cs slot 0. */
+/* x: [T*B, In]; tmp: 2 x [B, G*H] scratch (a step's recurrent product and its transpose). Fills
+ * every field of a from hs/cs slot 0. */
 void cell_forward(int cell, cell_acts_t *a, float *tmp, const float *x, const cell_weights_t *w,
                   int T, int B, int In, int H, int reverse);
 
