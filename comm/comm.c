@@ -9,7 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *prog_name = "drnn";
 static int world_rank, world_size = 1, local_rank, local_size = 1, hosts = 1, most_per_host = 1;
 
 #define CHECK_MPI(call) COMM_CHECK(call)
@@ -47,12 +46,17 @@ static void wait_polling(MPI_Request *req) {
     }
 }
 
-void comm_set_prog(const char *prog) {
-    prog_name = prog;
+/* drnn_die on a rank of several: "rank R: " and MPI_Abort. */
+static void die_prefix(char *buf, size_t len) {
+    if (world_size > 1) snprintf(buf, len, "rank %d: ", world_rank);
+}
+static void die_end(int code) {
+    if (world_size > 1) MPI_Abort(MPI_COMM_WORLD, code);
+    comm_finalize();
 }
 
 void comm_init(int *argc, char ***argv, const char *prog) {
-    prog_name = prog;
+    drnn_set_prog(prog);
     /* Open MPI's non-blocking all-reduce (libnbc) picks a binomial tree for in-place reductions:
      * reduce to one rank, then broadcast, so the whole buffer is sent 2 log2 N times one after
      * another (half the link's bandwidth at 2 ranks, worse with every doubling). Rabenseifner's
@@ -64,6 +68,8 @@ void comm_init(int *argc, char ***argv, const char *prog) {
         fprintf(stderr, "%s: MPI_Init failed; run under mpirun/srun or alone\n", prog);
         exit(70);
     }
+    static const drnn_die_hook_t hook = {die_prefix, die_end};
+    drnn_set_die_hook(&hook);
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     CHECK_MPI(MPI_Comm_rank(MPI_COMM_WORLD, &world_rank));
     CHECK_MPI(MPI_Comm_size(MPI_COMM_WORLD, &world_size));
@@ -105,9 +111,6 @@ int comm_most_per_host(void) {
 }
 double comm_wtime(void) {
     return MPI_Wtime();
-}
-const char *comm_prog(void) {
-    return prog_name;
 }
 
 /* MPI counts are int: large buffers go in pieces of at most 2^30 elements. */
@@ -162,27 +165,11 @@ void comm_barrier(void) {
     if (world_size > 1) CHECK_MPI(MPI_Barrier(MPI_COMM_WORLD));
 }
 
-void drnn_die(int code, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    if (world_size > 1)
-        fprintf(stderr, "%s: rank %d: ", prog_name, world_rank);
-    else
-        fprintf(stderr, "%s: ", prog_name);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    fflush(NULL);
-    if (world_size > 1) MPI_Abort(MPI_COMM_WORLD, code);
-    comm_finalize();
-    _exit(code); /* no exit handlers: libhdf5's would close a file whose close just failed */
-}
-
 void comm_fail(int code, const char *fmt, ...) {
     if (world_rank == 0) {
         va_list ap;
         va_start(ap, fmt);
-        fprintf(stderr, "%s: ", prog_name);
+        fprintf(stderr, "%s: ", drnn_prog());
         vfprintf(stderr, fmt, ap);
         fputc('\n', stderr);
         va_end(ap);

@@ -10,11 +10,11 @@
 
 #include <stddef.h>
 
-/* MPI_Init_thread (funneled). Sets the program name used in messages. */
+#include "base/util.h"
+
+/* MPI_Init_thread (funneled). Sets the program name used in messages (base/util.h) and makes
+ * drnn_die end the whole job with MPI_Abort when more than one rank runs. */
 void comm_init(int *argc, char ***argv, const char *prog);
-/* Sets the program name of messages without initializing MPI (drnn-prep, drnn-eval, ... are
- * plain processes; drnn_die works for them too). */
-void comm_set_prog(const char *prog);
 /* MPI_Finalize if initialized; safe to call twice. */
 void comm_finalize(void);
 
@@ -27,8 +27,6 @@ int comm_local_rank(void);
 int comm_hosts(void);
 int comm_most_per_host(void);
 double comm_wtime(void);
-/* The program name given to comm_init ("drnn-train"), for messages. */
-const char *comm_prog(void);
 
 /* buf: [n] floats, root's values copied to every rank. */
 void comm_bcast_floats(float *buf, size_t n, int root);
@@ -54,12 +52,6 @@ typedef struct {
     double start; /* monotonic seconds of the first pause; 0 before */
 } comm_poll_t;
 void comm_poll_pause(comm_poll_t *p);
-
-/* The one program-level way to end on an error. An error this rank alone sees (or any error of
- * a program that runs as one process): prints "PROG: rank R: message" ("PROG: message" on one
- * rank) and ends the whole job with MPI_Abort(code), or _exit(code) on one rank (exit handlers
- * are skipped: libhdf5's would touch a file whose close just failed). Never returns. */
-void drnn_die(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 
 /* An error every rank detects the same way: rank 0 prints "PROG: message", every rank finalizes
  * MPI and exits with code. Must be called by all ranks. Never returns. */

@@ -48,7 +48,7 @@ static void fire(long step, const char *phase) {
     int len = snprintf(line, sizeof line,
                        "%s: rank %d: hang: step %ld, phase %s waited more than "
                        "%g s; aborting\n",
-                       comm_prog(), comm_rank(), step, phase, timeout);
+                       drnn_prog(), comm_rank(), step, phase, timeout);
     if (len > 0) {
         ssize_t w =
             write(STDERR_FILENO, line, (size_t)len < sizeof line ? (size_t)len : sizeof line);

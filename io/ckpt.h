@@ -32,7 +32,7 @@
 #define CKPT_MAX_OPT 2 /* optimizer state tensors: SGD momentum; Adam exp_avg, exp_avg_sq */
 
 /* Everything the manifest records besides tensors, vocabulary and shards. */
-typedef struct {
+typedef struct ckpt_meta {
     long step, epoch;
     long batch_in_epoch; /* data position: batches of `epoch` already taken */
     double tokens;       /* tokens seen */

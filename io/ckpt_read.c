@@ -8,7 +8,7 @@
 #include <zlib.h>
 
 #include "io/ckpt.h"
-#include "model/util.h"
+#include "base/util.h"
 #include "io/h5util.h"
 #include "io/model_attrs.h"
 

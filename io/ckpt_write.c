@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "io/ckpt.h"
-#include "model/util.h"
+#include "base/util.h"
 #include "io/fsutil.h"
 #include "io/h5util.h"
 #include "io/model_attrs.h"

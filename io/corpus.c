@@ -12,7 +12,7 @@
 
 #include "io/h5util.h"
 #include "io/isolate.h"
-#include "model/util.h"
+#include "base/util.h"
 
 const char *const corpus_split_names[CORPUS_NSPLITS] = {"train", "valid", "test"};
 

@@ -4,7 +4,7 @@
 #include "io/chunk_pack.h"
 #include "io/corpus.h"
 #include "io/fsutil.h"
-#include "model/util.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "model/util.h"
+#include "base/util.h"
 
 int metrics_open(metrics_t *m, const char *run_dir, char *err, size_t errlen) {
     snprintf(m->path, sizeof m->path, "%s/metrics.jsonl", run_dir);

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "io/h5util.h"
-#include "model/util.h"
+#include "base/util.h"
 
 void model_info_free(model_info_t *mi) {
     if (!mi) return;

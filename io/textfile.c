@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "model/util.h"
+#include "base/util.h"
 
 #define READ_CAP (256 * 1024)
 

@@ -2,7 +2,7 @@
 #include "io/tokenize.h"
 
 #include "io/textfile.h"
-#include "model/util.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
 #include "io/fsutil.h"
 #include "io/h5util.h"
 #include "io/isolate.h"
-#include "model/util.h"
+#include "base/util.h"
 
 static int write_tensor(hid_t f, const param_tensor_t *t, const float *data) {
     hsize_t dims[2] = {t->shape[0], t->shape[1]};

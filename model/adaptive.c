@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "model/kernels.h"
-#include "model/util.h"
+#include "base/util.h"
 
 struct adaptive_ws {
     int Nmax, max_proj, max_size;
@@ -43,7 +43,7 @@ void adaptive_add_params(adaptive_t *a, param_table_t *tab, const model_desc_t *
 
 adaptive_ws_t *adaptive_ws_create(const adaptive_t *a, int Nmax) {
     DRNN_ASSERT(Nmax > 0);
-    adaptive_ws_t *w = model_calloc(1, sizeof *w);
+    adaptive_ws_t *w = drnn_calloc(1, sizeof *w);
     w->Nmax = Nmax;
     for (int i = 0; i < a->n; i++) {
         w->max_proj = a->proj[i] > w->max_proj ? a->proj[i] : w->max_proj;
@@ -51,13 +51,13 @@ adaptive_ws_t *adaptive_ws_create(const adaptive_t *a, int Nmax) {
         w->max_size = size > w->max_size ? size : w->max_size;
     }
     size_t N = (size_t)Nmax;
-    w->head = model_calloc(N * (size_t)(a->cut[0] + a->n), sizeof(float));
-    w->x = model_calloc(N * a->H, sizeof(float));
-    w->proj = model_calloc(N * w->max_proj, sizeof(float));
-    w->out = model_calloc(N * w->max_size, sizeof(float));
-    w->ghead = model_calloc(N, sizeof(uint32_t));
-    w->rel = model_calloc(N, sizeof(uint32_t));
-    w->rows = model_calloc(N, sizeof(int));
+    w->head = drnn_calloc(N * (size_t)(a->cut[0] + a->n), sizeof(float));
+    w->x = drnn_calloc(N * a->H, sizeof(float));
+    w->proj = drnn_calloc(N * w->max_proj, sizeof(float));
+    w->out = drnn_calloc(N * w->max_size, sizeof(float));
+    w->ghead = drnn_calloc(N, sizeof(uint32_t));
+    w->rel = drnn_calloc(N, sizeof(uint32_t));
+    w->rows = drnn_calloc(N, sizeof(int));
     return w;
 }
 

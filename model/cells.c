@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "model/kernels.h"
-#include "model/util.h"
+#include "base/util.h"
 #include "model/vecmath.h"
 
 static const char *const cell_names[] = {"rnn", "rnn_relu", "gru", "lstm"};

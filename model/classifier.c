@@ -7,7 +7,7 @@
 #include "model/kernels.h"
 #include "model/rng.h"
 #include "model/rnn_stack.h"
-#include "model/util.h"
+#include "base/util.h"
 
 struct classifier {
     model_desc_t d;
@@ -33,9 +33,9 @@ struct classifier {
 };
 
 classifier_t *classifier_create(const model_desc_t *d, int Tmax, int Bmax) {
-    DRNN_ASSERT(model_desc_validate(d, "classifier_create", NULL, 0) == 0);
-    DRNN_ASSERT(strcmp(d->kind, "classifier") == 0 && Tmax > 0 && Bmax > 0);
-    classifier_t *m = model_calloc(1, sizeof *m);
+    DRNN_ASSERT(model_validate(&classifier_model_ops, d, "classifier_create", NULL, 0) == 0);
+    DRNN_ASSERT(Tmax > 0 && Bmax > 0);
+    classifier_t *m = drnn_calloc(1, sizeof *m);
     m->d = *d;
     m->Tmax = Tmax, m->Bmax = Bmax;
     m->i_emb = params_add(&m->tab, "embedding.weight", 2, d->vocab, d->embed);
@@ -46,7 +46,7 @@ classifier_t *classifier_create(const model_desc_t *d, int Tmax, int Bmax) {
     m->i_cls_b = params_add(&m->tab, "classifier.bias", 1, d->classes, 0);
     size_t N = (size_t)Tmax * Bmax, E = d->embed, D = m->D, C = d->classes;
     size_t ns = (size_t)stack_state_size(m->enc) * Bmax;
-    m->arena = model_calloc(2 * N * E + ns + 2 * Bmax * D + Bmax * C + N * D, sizeof(float));
+    m->arena = drnn_calloc(2 * N * E + ns + 2 * Bmax * D + Bmax * C + N * D, sizeof(float));
     float *p = m->arena;
     m->x_emb = p, p += N * E;
     m->demb = p, p += N * E;
@@ -55,7 +55,7 @@ classifier_t *classifier_create(const model_desc_t *d, int Tmax, int Bmax) {
     m->dvec = p, p += Bmax * D;
     m->probs = p, p += Bmax * C;
     m->dtop = p;
-    m->argmax = model_calloc((size_t)Bmax * D, sizeof(int));
+    m->argmax = drnn_calloc((size_t)Bmax * D, sizeof(int));
     return m;
 }
 
@@ -222,3 +222,39 @@ void classifier_backward(classifier_t *m, const float *params, float *grads, flo
         }
     tensors_ready(m, m->i_emb, m->i_emb);
 }
+
+/* ---- the model layer's row (model/model.h) ---- */
+
+static int cls_validate(const model_desc_t *d, const char *where, char *err, size_t errlen) {
+    if (d->classes < 2)
+        return drnn_errf(err, errlen, 65, "%s: a classifier needs at least 2 classes, has %d",
+                         where, d->classes);
+    if (d->pool < POOL_LAST || d->pool > POOL_MAX)
+        return drnn_errf(err, errlen, 65, "%s: unknown pool", where);
+    return 0;
+}
+static void *cls_op_create(const model_desc_t *d, int Tmax, int Bmax) {
+    return classifier_create(d, Tmax, Bmax);
+}
+static void cls_op_destroy(void *m) {
+    classifier_free(m);
+}
+static const param_table_t *cls_op_params(const void *m) {
+    return classifier_params(m);
+}
+static void cls_op_init(const void *m, float *params, uint64_t seed) {
+    classifier_init_params(m, params, seed);
+}
+static void cls_op_hooks(void *m, const backward_hooks_t *h) {
+    classifier_set_backward_hooks(m, h);
+}
+
+const model_ops_t classifier_model_ops = {
+    .uses = MODEL_USES_CLASSES | MODEL_USES_POOL,
+    .validate = cls_validate,
+    .create = cls_op_create,
+    .destroy = cls_op_destroy,
+    .params = cls_op_params,
+    .init_params = cls_op_init,
+    .set_hooks = cls_op_hooks,
+};

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "model/desc.h"
+#include "model/model.h"
 #include "model/params.h"
 
 typedef struct classifier classifier_t;
@@ -57,5 +58,8 @@ void classifier_backward(classifier_t *m, const float *params, float *grads, flo
 const float *classifier_probs(const classifier_t *m);
 /* The most probable class of row b of the last forward (the first of equal ones). */
 int classifier_predict(const classifier_t *m, int b);
+
+/* The model layer's row of this kind (model/model.h), named in kinds/kinds.c. */
+extern const model_ops_t classifier_model_ops;
 
 #endif

@@ -4,8 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "model/model.h"
-#include "model/util.h"
+#include "base/util.h"
 
 /* The kinds' option names: a table per option, looked up from FIRST (attention's "none" is
  * written, never parsed). */
@@ -100,11 +99,8 @@ int model_adaptive_check(const model_desc_t *d, char *err, size_t errlen) {
 }
 
 int model_desc_validate(const model_desc_t *d, const char *where, char *err, size_t errlen) {
-    if (!model_ops_find(d->kind))
-        return drnn_errf(err, errlen, 65,
-                         "%s: model kind '%.15s' is not one this drnn knows (lm, "
-                         "classifier, seq2seq)",
-                         where, d->kind);
+    if (!d->kind[0] || memchr(d->kind, '\0', sizeof d->kind) == NULL)
+        return drnn_errf(err, errlen, 65, "%s: no model kind", where);
     if (d->cell < CELL_RNN_TANH || d->cell > CELL_LSTM)
         return drnn_errf(err, errlen, 65, "%s: unknown cell", where);
     if (d->vocab < 1 || d->embed < 1 || d->hidden < 1 || d->layers < 1 || d->layers > 64)
@@ -113,57 +109,6 @@ int model_desc_validate(const model_desc_t *d, const char *where, char *err, siz
                          d->vocab, d->embed, d->hidden, d->layers);
     if (d->bidirectional != 0 && d->bidirectional != 1)
         return drnn_errf(err, errlen, 65, "%s: bidirectional must be 0 or 1", where);
-    if (strcmp(d->kind, "lm") == 0) {
-        if (d->bidirectional)
-            return drnn_errf(err, errlen, 65,
-                             "%s: a language model cannot be bidirectional (it would see the "
-                             "tokens it predicts)",
-                             where);
-        if (d->classes != 0)
-            return drnn_errf(err, errlen, 65, "%s: a language model has no classes", where);
-        if (d->tgt_vocab != 0 || d->attention != ATTN_NONE)
-            return drnn_errf(err, errlen, 65,
-                             "%s: a language model has no target vocabulary or "
-                             "attention",
-                             where);
-        if (d->softmax != SOFTMAX_FULL && d->softmax != SOFTMAX_ADAPTIVE)
-            return drnn_errf(err, errlen, 65, "%s: unknown softmax (full or adaptive)", where);
-        char why[512];
-        if (d->softmax == SOFTMAX_ADAPTIVE && model_adaptive_check(d, why, sizeof why) != 0)
-            return drnn_errf(err, errlen, 65, "%s: its adaptive softmax is not a valid one: %s",
-                             where, why);
-        if (d->softmax == SOFTMAX_FULL && (d->ncutoffs != 0 || d->div_value != 0.0))
-            return drnn_errf(err, errlen, 65, "%s: cutoffs or div_value without adaptive softmax",
-                             where);
-    } else if (d->softmax != SOFTMAX_FULL || d->ncutoffs != 0 || d->div_value != 0.0) {
-        return drnn_errf(err, errlen, 65, "%s: only a language model has an adaptive softmax",
-                         where);
-    } else if (strcmp(d->kind, "seq2seq") == 0) {
-        if (d->classes != 0)
-            return drnn_errf(err, errlen, 65, "%s: a seq2seq model has no classes", where);
-        if (d->vocab < 4 || d->tgt_vocab < 4)
-            return drnn_errf(err, errlen, 65,
-                             "%s: seq2seq vocabularies need <unk> <pad> <bos> <eos> at least "
-                             "(source %d, target %d entries)",
-                             where, d->vocab, d->tgt_vocab);
-        if (d->attention != ATTN_DOT && d->attention != ATTN_GENERAL)
-            return drnn_errf(err, errlen, 65, "%s: unknown attention (dot or general)", where);
-        if (d->attention == ATTN_DOT && d->bidirectional)
-            return drnn_errf(err, errlen, 65,
-                             "%s: dot attention needs encoder states as wide as the decoder's; "
-                             "a bidirectional encoder's are twice as wide: use --attention "
-                             "general",
-                             where);
-    } else {
-        if (d->classes < 2)
-            return drnn_errf(err, errlen, 65, "%s: a classifier needs at least 2 classes, has %d",
-                             where, d->classes);
-        if (d->pool < POOL_LAST || d->pool > POOL_MAX)
-            return drnn_errf(err, errlen, 65, "%s: unknown pool", where);
-        if (d->tgt_vocab != 0 || d->attention != ATTN_NONE)
-            return drnn_errf(err, errlen, 65,
-                             "%s: a classifier has no target vocabulary or attention", where);
-    }
     return 0;
 }
 

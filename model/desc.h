@@ -20,8 +20,14 @@ typedef enum { SOFTMAX_FULL = 0, SOFTMAX_ADAPTIVE } softmax_kind_t;
 
 #define MODEL_MAX_CLUSTERS 16 /* adaptive softmax: tail clusters (cutoffs) at most */
 
+/* The kind-shaped fields below, as a kind declares which it reads (model/model.h). */
+#define MODEL_USES_CLASSES 1u /* classes: labels or tags */
+#define MODEL_USES_POOL    2u /* pool */
+#define MODEL_USES_TARGET  4u /* tgt_vocab, attention */
+#define MODEL_USES_SOFTMAX 8u /* softmax, ncutoffs, cutoffs, div_value */
+
 typedef struct {
-    char kind[16]; /* "lm", "classifier" or "seq2seq" */
+    char kind[16]; /* the kind's name in the one table of kinds (kinds/kinds.c) */
     int cell;      /* cell_kind_t (seq2seq: the encoder's; its decoder is a GRU) */
     int vocab, embed, hidden, layers; /* vocab: the (source) vocabulary */
     int bidirectional; /* 0/1 (classifier and seq2seq encoders; the LM is unidirectional) */
@@ -58,10 +64,8 @@ int model_adaptive_proj(int hidden, double div_value, int i);
  * naming the options (--cutoffs, --div-value) into err, returning 64; 0 when there is none. */
 int model_adaptive_check(const model_desc_t *d, char *err, size_t errlen);
 
-/* Checks that d describes a model this build can build: known kind and cell, positive sizes,
- * classes >= 2 for a classifier, no bidirectional LM, a seq2seq target vocabulary with
- * its four special tokens and dot attention only where the encoder width equals the decoder's,
- * an adaptive softmax only for an LM and as model_adaptive_check.
+/* The checks every kind shares: a kind name, a known cell, sizes in range, bidirectional 0/1.
+ * The kind's own checks are its model_ops_t's (model_validate in model/model.h runs both).
  * Returns 0, or 65 with a one-line message in err naming WHERE (a file, or "options") and the
  * attribute. */
 int model_desc_validate(const model_desc_t *d, const char *where, char *err, size_t errlen);

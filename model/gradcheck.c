@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "model/rng.h"
-#include "model/util.h"
+#include "base/util.h"
 
 static double figure(double a, double b) {
     return fabs(a - b) / fmax(fabs(a) + fabs(b), 1e-3);
@@ -75,11 +75,11 @@ double lm_gradcheck(const model_desc_t *cfg, int T, int B, uint64_t seed, int sa
     lm_t *m = lm_create(cfg, T, B);
     const param_table_t *tab = lm_params(m);
     size_t ns = (size_t)lm_state_size(m) * B;
-    float *params = model_calloc(tab->total, sizeof(float));
-    float *grads = model_calloc(tab->total, sizeof(float));
-    float *state0 = model_calloc(ns, sizeof(float)), *state = model_calloc(ns, sizeof(float));
-    uint32_t *in = model_calloc((size_t)T * B, sizeof(uint32_t));
-    uint32_t *tgt = model_calloc((size_t)T * B, sizeof(uint32_t));
+    float *params = drnn_calloc(tab->total, sizeof(float));
+    float *grads = drnn_calloc(tab->total, sizeof(float));
+    float *state0 = drnn_calloc(ns, sizeof(float)), *state = drnn_calloc(ns, sizeof(float));
+    uint32_t *in = drnn_calloc((size_t)T * B, sizeof(uint32_t));
+    uint32_t *tgt = drnn_calloc((size_t)T * B, sizeof(uint32_t));
     lm_init_params(m, params, seed);
     if (dropout > 0.0f) lm_set_dropout(m, dropout, seed, 1, 0);
     rng_fill_uniform(state0, ns, -0.5f, 0.5f, seed, RNG_SAMPLE, 7, 0);
@@ -114,11 +114,11 @@ double classifier_gradcheck(const model_desc_t *d, int T, int B, uint64_t seed, 
                             float eps, float dropout, gradcheck_report_fn report, void *ctx) {
     classifier_t *m = classifier_create(d, T, B);
     const param_table_t *tab = classifier_params(m);
-    float *params = model_calloc(tab->total, sizeof(float));
-    float *grads = model_calloc(tab->total, sizeof(float));
-    uint32_t *tok = model_calloc((size_t)T * B, sizeof(uint32_t));
-    uint32_t *lab = model_calloc((size_t)B, sizeof(uint32_t));
-    int *lens = model_calloc((size_t)B, sizeof(int));
+    float *params = drnn_calloc(tab->total, sizeof(float));
+    float *grads = drnn_calloc(tab->total, sizeof(float));
+    uint32_t *tok = drnn_calloc((size_t)T * B, sizeof(uint32_t));
+    uint32_t *lab = drnn_calloc((size_t)B, sizeof(uint32_t));
+    int *lens = drnn_calloc((size_t)B, sizeof(int));
     classifier_init_params(m, params, seed);
     if (dropout > 0.0f) classifier_set_dropout(m, dropout, seed, 1, 0);
     for (int b = 0; b < B; b++) {
@@ -155,12 +155,12 @@ double seq2seq_gradcheck(const model_desc_t *d, int Ts, int Tt, int B, uint64_t 
                          float eps, float dropout, gradcheck_report_fn report, void *ctx) {
     seq2seq_t *m = seq2seq_create(d, Ts > Tt ? Ts : Tt, B);
     const param_table_t *tab = seq2seq_params(m);
-    float *params = model_calloc(tab->total, sizeof(float));
-    float *grads = model_calloc(tab->total, sizeof(float));
-    uint32_t *src = model_calloc((size_t)Ts * B, sizeof(uint32_t));
-    uint32_t *tin = model_calloc((size_t)Tt * B, sizeof(uint32_t));
-    uint32_t *tout = model_calloc((size_t)Tt * B, sizeof(uint32_t));
-    int *lens = model_calloc(2 * (size_t)B, sizeof(int));
+    float *params = drnn_calloc(tab->total, sizeof(float));
+    float *grads = drnn_calloc(tab->total, sizeof(float));
+    uint32_t *src = drnn_calloc((size_t)Ts * B, sizeof(uint32_t));
+    uint32_t *tin = drnn_calloc((size_t)Tt * B, sizeof(uint32_t));
+    uint32_t *tout = drnn_calloc((size_t)Tt * B, sizeof(uint32_t));
+    int *lens = drnn_calloc(2 * (size_t)B, sizeof(int));
     seq2seq_init_params(m, params, seed);
     seq2seq_set_dropout(m, dropout, seed, 1, 0);
     int ntok = 0;

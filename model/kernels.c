@@ -3,7 +3,7 @@
 #include <cblas.h>
 #include <math.h>
 
-#include "model/util.h"
+#include "base/util.h"
 #include "model/vecmath.h"
 
 void linear_forward(float *out, const float *x, const float *w, const float *b, int M, int N, int K,
@@ -117,4 +117,8 @@ void softmax_xent_backward(float *probs, const uint32_t *targets, int M, int V, 
         for (int j = 0; j < V; j++) row[j] *= scale;
         row[targets[i]] -= scale;
     }
+}
+
+void model_set_threads(int n) {
+    openblas_set_num_threads(n < 1 ? 1 : n);
 }

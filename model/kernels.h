@@ -42,4 +42,7 @@ void log_softmax_rows(float *x, int M, int V);
 /* probs: [M, V] (from softmax_xent_forward) overwritten with d(scale * loss)/d logits. */
 void softmax_xent_backward(float *probs, const uint32_t *targets, int M, int V, float scale);
 
+/* OpenBLAS threads for the following products (base/cpus.h says how many). */
+void model_set_threads(int n);
+
 #endif

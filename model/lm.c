@@ -9,7 +9,7 @@
 #include "model/kernels.h"
 #include "model/rng.h"
 #include "model/rnn_stack.h"
-#include "model/util.h"
+#include "base/util.h"
 
 struct lm {
     model_desc_t cfg;
@@ -33,11 +33,10 @@ struct lm {
 };
 
 lm_t *lm_create(const model_desc_t *cfg, int Tmax, int Bmax) {
-    DRNN_ASSERT(model_desc_validate(cfg, "lm_create", NULL, 0) == 0);
-    DRNN_ASSERT(strcmp(cfg->kind, "lm") == 0);
+    DRNN_ASSERT(model_validate(&lm_model_ops, cfg, "lm_create", NULL, 0) == 0);
     DRNN_ASSERT(cfg->vocab > 0 && cfg->embed > 0 && cfg->hidden > 0 && cfg->layers > 0);
     DRNN_ASSERT(Tmax > 0 && Bmax > 0);
-    lm_t *m = model_calloc(1, sizeof *m);
+    lm_t *m = drnn_calloc(1, sizeof *m);
     m->cfg = *cfg;
     m->Tmax = Tmax, m->Bmax = Bmax;
     m->i_emb = params_add(&m->tab, "embedding.weight", 2, cfg->vocab, cfg->embed);
@@ -46,7 +45,7 @@ lm_t *lm_create(const model_desc_t *cfg, int Tmax, int Bmax) {
     size_t N = (size_t)Tmax * Bmax, E = cfg->embed, H = cfg->hidden, V = cfg->vocab;
     if (cfg->softmax == SOFTMAX_ADAPTIVE) {
         m->i_dec_w = m->i_dec_b = -1;
-        m->ada = model_calloc(1, sizeof *m->ada);
+        m->ada = drnn_calloc(1, sizeof *m->ada);
         adaptive_add_params(m->ada, &m->tab, cfg);
         m->ada_ws = adaptive_ws_create(m->ada, (int)N);
         V = 0; /* no [N, V] logits while training */
@@ -54,7 +53,7 @@ lm_t *lm_create(const model_desc_t *cfg, int Tmax, int Bmax) {
         m->i_dec_w = params_add(&m->tab, "decoder.weight", 2, cfg->vocab, cfg->hidden);
         m->i_dec_b = params_add(&m->tab, "decoder.bias", 1, cfg->vocab, 0);
     }
-    m->arena = model_calloc(N * (2 * E + V + H), sizeof(float));
+    m->arena = drnn_calloc(N * (2 * E + V + H), sizeof(float));
     m->x_emb = m->arena;
     m->logits = V ? m->x_emb + N * E : NULL;
     m->dtop = m->x_emb + N * (E + V);
@@ -133,7 +132,7 @@ double lm_forward(lm_t *m, const float *params, const uint32_t *inputs, const ui
     m->top = stack_forward(m->rnn, params, m->x_emb, NULL, state, T, B, targets ? &m->drop : NULL);
     if (m->ada) {
         if (targets) return adaptive_forward(m->ada, m->ada_ws, params, m->top, targets, N);
-        if (!m->logits) m->logits = model_calloc((size_t)m->Tmax * m->Bmax * V, sizeof(float));
+        if (!m->logits) m->logits = drnn_calloc((size_t)m->Tmax * m->Bmax * V, sizeof(float));
         adaptive_log_prob(m->ada, m->ada_ws, params, m->top, N, m->logits);
         return 0.0;
     }
@@ -157,7 +156,7 @@ void lm_trace_bptt(lm_t *m, const float *params, const uint32_t *targets, int T,
         adaptive_backward(m->ada, m->ada_tws, params, scratch, m->top + last * H, B, 1.0f,
                           m->dtop + last * H);
     } else {
-        if (!m->tracebuf) m->tracebuf = model_calloc((size_t)m->Bmax * V, sizeof(float));
+        if (!m->tracebuf) m->tracebuf = drnn_calloc((size_t)m->Bmax * V, sizeof(float));
         /* d(sum over streams of the last position's cross-entropy)/d logits: p - onehot. */
         memcpy(m->tracebuf, m->logits + last * V, sizeof(float) * (size_t)B * V);
         for (int b = 0; b < B; b++) m->tracebuf[(size_t)b * V + targets[last + b]] -= 1.0f;
@@ -192,3 +191,48 @@ void lm_backward(lm_t *m, const float *params, float *grads, const uint32_t *inp
     }
     tensors_ready(m, m->i_emb, m->i_emb);
 }
+
+/* ---- the model layer's row (model/model.h) ---- */
+
+static int lm_validate(const model_desc_t *d, const char *where, char *err, size_t errlen) {
+    if (d->bidirectional)
+        return drnn_errf(err, errlen, 65,
+                         "%s: a language model cannot be bidirectional (it would see the tokens it "
+                         "predicts)",
+                         where);
+    if (d->softmax != SOFTMAX_FULL && d->softmax != SOFTMAX_ADAPTIVE)
+        return drnn_errf(err, errlen, 65, "%s: unknown softmax (full or adaptive)", where);
+    char why[512];
+    if (d->softmax == SOFTMAX_ADAPTIVE && model_adaptive_check(d, why, sizeof why) != 0)
+        return drnn_errf(err, errlen, 65, "%s: its adaptive softmax is not a valid one: %s", where,
+                         why);
+    if (d->softmax == SOFTMAX_FULL && (d->ncutoffs != 0 || d->div_value != 0.0))
+        return drnn_errf(err, errlen, 65, "%s: cutoffs or div_value without adaptive softmax",
+                         where);
+    return 0;
+}
+static void *lm_op_create(const model_desc_t *d, int Tmax, int Bmax) {
+    return lm_create(d, Tmax, Bmax);
+}
+static void lm_op_destroy(void *m) {
+    lm_free(m);
+}
+static const param_table_t *lm_op_params(const void *m) {
+    return lm_params(m);
+}
+static void lm_op_init(const void *m, float *params, uint64_t seed) {
+    lm_init_params(m, params, seed);
+}
+static void lm_op_hooks(void *m, const backward_hooks_t *h) {
+    lm_set_backward_hooks(m, h ? h->ready : NULL, h ? h->progress : NULL, h ? h->ctx : NULL);
+}
+
+const model_ops_t lm_model_ops = {
+    .uses = MODEL_USES_SOFTMAX,
+    .validate = lm_validate,
+    .create = lm_op_create,
+    .destroy = lm_op_destroy,
+    .params = lm_op_params,
+    .init_params = lm_op_init,
+    .set_hooks = lm_op_hooks,
+};

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "model/desc.h"
+#include "model/model.h"
 #include "model/params.h"
 
 typedef struct lm lm_t;
@@ -72,5 +73,8 @@ void lm_trace_bptt(lm_t *m, const float *params, const uint32_t *targets, int T,
  * Adaptive softmax: after a forward without targets, log-probabilities of every id (PyTorch's
  * log_prob; softmax of them is the model's distribution); nothing useful after one with. */
 const float *lm_logits(const lm_t *m);
+
+/* The model layer's row of this kind (model/model.h), named in kinds/kinds.c. */
+extern const model_ops_t lm_model_ops;
 
 #endif

@@ -2,69 +2,36 @@
 
 #include <string.h>
 
-#include "model/classifier.h"
-#include "model/lm.h"
-#include "model/seq2seq.h"
+#include "base/util.h"
 
-/* ---- lm ---- */
-static void *lm_op_create(const model_desc_t *d, int Tmax, int Bmax) {
-    return lm_create(d, Tmax, Bmax);
-}
-static void lm_op_destroy(void *m) {
-    lm_free(m);
-}
-static const param_table_t *lm_op_params(const void *m) {
-    return lm_params(m);
-}
-static void lm_op_init(const void *m, float *params, uint64_t seed) {
-    lm_init_params(m, params, seed);
-}
-static void lm_op_hooks(void *m, const backward_hooks_t *h) {
-    lm_set_backward_hooks(m, h ? h->ready : NULL, h ? h->progress : NULL, h ? h->ctx : NULL);
-}
-
-/* ---- classifier ---- */
-static void *cls_op_create(const model_desc_t *d, int Tmax, int Bmax) {
-    return classifier_create(d, Tmax, Bmax);
-}
-static void cls_op_destroy(void *m) {
-    classifier_free(m);
-}
-static const param_table_t *cls_op_params(const void *m) {
-    return classifier_params(m);
-}
-static void cls_op_init(const void *m, float *params, uint64_t seed) {
-    classifier_init_params(m, params, seed);
-}
-static void cls_op_hooks(void *m, const backward_hooks_t *h) {
-    classifier_set_backward_hooks(m, h);
+/* A kind-shaped field a kind does not read: its zero value, or the description is damaged. */
+static int unused_field(const model_desc_t *d, unsigned uses, const char *where, char *err,
+                        size_t errlen) {
+    static const struct {
+        unsigned bit;
+        const char *what;
+    } fields[] = {{MODEL_USES_CLASSES, "classes"},
+                  {MODEL_USES_POOL, "a pool"},
+                  {MODEL_USES_TARGET, "a target vocabulary or attention"},
+                  {MODEL_USES_SOFTMAX, "an adaptive softmax"}};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        if (uses & fields[i].bit) continue;
+        int set = fields[i].bit == MODEL_USES_CLASSES ? d->classes != 0
+                  : fields[i].bit == MODEL_USES_POOL  ? d->pool != 0
+                  : fields[i].bit == MODEL_USES_TARGET
+                      ? d->tgt_vocab != 0 || d->attention != ATTN_NONE
+                      : d->softmax != SOFTMAX_FULL || d->ncutoffs != 0 || d->div_value != 0.0;
+        if (set)
+            return drnn_errf(err, errlen, 65, "%s: a model of kind '%.15s' has no %s", where,
+                             d->kind, fields[i].what);
+    }
+    return 0;
 }
 
-/* ---- seq2seq ---- */
-static void *s2s_op_create(const model_desc_t *d, int Tmax, int Bmax) {
-    return seq2seq_create(d, Tmax, Bmax);
-}
-static void s2s_op_destroy(void *m) {
-    seq2seq_free(m);
-}
-static const param_table_t *s2s_op_params(const void *m) {
-    return seq2seq_params(m);
-}
-static void s2s_op_init(const void *m, float *params, uint64_t seed) {
-    seq2seq_init_params(m, params, seed);
-}
-static void s2s_op_hooks(void *m, const backward_hooks_t *h) {
-    seq2seq_set_backward_hooks(m, h);
-}
-
-static const model_ops_t kinds[] = {
-    {"lm", lm_op_create, lm_op_destroy, lm_op_params, lm_op_init, lm_op_hooks},
-    {"classifier", cls_op_create, cls_op_destroy, cls_op_params, cls_op_init, cls_op_hooks},
-    {"seq2seq", s2s_op_create, s2s_op_destroy, s2s_op_params, s2s_op_init, s2s_op_hooks},
-};
-
-const model_ops_t *model_ops_find(const char *kind) {
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (strcmp(kinds[i].kind, kind) == 0) return &kinds[i];
-    return NULL;
+int model_validate(const model_ops_t *ops, const model_desc_t *d, const char *where, char *err,
+                   size_t errlen) {
+    int rc = model_desc_validate(d, where, err, errlen);
+    if (!rc) rc = unused_field(d, ops->uses, where, err, errlen);
+    if (!rc && ops->validate) rc = ops->validate(d, where, err, errlen);
+    return rc;
 }

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "model/util.h"
+#include "base/util.h"
 
 int params_add(param_table_t *tab, const char *name, int ndim, size_t d0, size_t d1) {
     DRNN_ASSERT(tab->n < PARAM_MAX_TENSORS);

@@ -7,7 +7,7 @@
 
 #include "model/cells.h"
 #include "model/rng.h"
-#include "model/util.h"
+#include "base/util.h"
 
 /* One layer in one direction. */
 typedef struct {
@@ -62,7 +62,7 @@ static void build_arena(rnn_stack_t *s) {
     size_t total = L * s->dirs * per_unit + (s->dirs == 2 ? L * N * D : 0) +
                    (L > 1 ? 2 * (L - 1) * N * D : 0) + 2 * B * G + 2 * N * G + 4 * B * H +
                    2 * N * W;
-    s->arena = model_calloc(total, sizeof(float));
+    s->arena = drnn_calloc(total, sizeof(float));
     float *p = s->arena;
 #define TAKE(n) (p += (n), p - (n))
     for (size_t i = 0; i < L * s->dirs; i++) {
@@ -95,17 +95,17 @@ rnn_stack_t *stack_create(const stack_config_t *cfg, param_table_t *tab, const c
                           int Tmax, int Bmax) {
     DRNN_ASSERT(cfg->cell >= CELL_RNN_TANH && cfg->cell <= CELL_LSTM);
     DRNN_ASSERT(cfg->input > 0 && cfg->hidden > 0 && cfg->layers > 0 && Tmax > 0 && Bmax > 0);
-    rnn_stack_t *s = model_calloc(1, sizeof *s);
+    rnn_stack_t *s = drnn_calloc(1, sizeof *s);
     s->cfg = *cfg;
     s->tab = tab;
     s->dirs = cfg->bidirectional ? 2 : 1;
     s->G = cell_gates(cfg->cell) * cfg->hidden;
     s->D = s->dirs * cfg->hidden;
     s->Tmax = Tmax, s->Bmax = Bmax;
-    s->u = model_calloc((size_t)cfg->layers * s->dirs, sizeof *s->u);
-    s->out = model_calloc(cfg->layers, sizeof *s->out);
-    s->xdrop = model_calloc(cfg->layers, sizeof *s->xdrop);
-    s->mask = model_calloc(cfg->layers, sizeof *s->mask);
+    s->u = drnn_calloc((size_t)cfg->layers * s->dirs, sizeof *s->u);
+    s->out = drnn_calloc(cfg->layers, sizeof *s->out);
+    s->xdrop = drnn_calloc(cfg->layers, sizeof *s->xdrop);
+    s->mask = drnn_calloc(cfg->layers, sizeof *s->mask);
     add_tensors(s, tab, prefix);
     build_arena(s);
     return s;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/util.h"
+#include "base/util.h"
 
 /* One ranked candidate: live hypothesis h of its source extended by token w. */
 typedef struct {
@@ -42,12 +42,12 @@ struct search {
 };
 
 static void beam_alloc(beam_t *b, int NH, int Lmax, int Tmax, int SH, int att) {
-    b->raw = model_calloc(NH, sizeof(double));
-    b->len = model_calloc(NH, sizeof(int));
-    b->src = model_calloc(NH, sizeof(int));
-    b->tok = model_calloc((size_t)NH * Lmax, sizeof(uint32_t));
-    b->att = att ? model_calloc((size_t)NH * Lmax * Tmax, sizeof(float)) : NULL;
-    b->state = model_calloc((size_t)NH * SH, sizeof(float));
+    b->raw = drnn_calloc(NH, sizeof(double));
+    b->len = drnn_calloc(NH, sizeof(int));
+    b->src = drnn_calloc(NH, sizeof(int));
+    b->tok = drnn_calloc((size_t)NH * Lmax, sizeof(uint32_t));
+    b->att = att ? drnn_calloc((size_t)NH * Lmax * Tmax, sizeof(float)) : NULL;
+    b->state = drnn_calloc((size_t)NH * SH, sizeof(float));
 }
 
 static void beam_free(beam_t *b) {
@@ -57,7 +57,7 @@ static void beam_free(beam_t *b) {
 search_t *search_create(const model_desc_t *d, const search_opts_t *o, int Tmax, int Bmax) {
     DRNN_ASSERT(o->beam >= 0 && o->n_best >= 1 && o->n_best <= (o->beam > 1 ? o->beam : 1));
     DRNN_ASSERT(o->length_penalty >= 0.0f && o->max_ratio > 0.0f && Tmax > 0 && Bmax > 0);
-    search_t *s = model_calloc(1, sizeof *s);
+    search_t *s = drnn_calloc(1, sizeof *s);
     s->o = *o;
     s->K = o->beam > 1 ? o->beam : 1;
     s->NB = o->n_best;
@@ -67,17 +67,17 @@ search_t *search_create(const model_desc_t *d, const search_opts_t *o, int Tmax,
     s->m = seq2seq_create(d, Tmax, s->NH);
     s->Vt = d->tgt_vocab, s->L = d->layers, s->H = d->hidden, s->SH = seq2seq_state_size(s->m);
     for (int i = 0; i < 2; i++) beam_alloc(&s->bm[i], s->NH, s->Lmax, Tmax, s->SH, o->attention);
-    s->live = model_calloc(Bmax, sizeof(int));
-    s->max_len = model_calloc(Bmax, sizeof(int));
-    s->prev = model_calloc(s->NH, sizeof(uint32_t));
-    s->logp = model_calloc((size_t)s->NH * s->Vt, sizeof(float));
-    s->step_att = model_calloc((size_t)s->NH * Tmax, sizeof(float));
-    s->cand = model_calloc(2 * (size_t)s->K, sizeof(cand_t));
-    s->fin_n = model_calloc(Bmax, sizeof(int));
-    s->fin = model_calloc((size_t)Bmax * s->NB, sizeof(search_hyp_t));
-    s->fin_tok = model_calloc((size_t)Bmax * s->NB * s->Lmax, sizeof(uint32_t));
+    s->live = drnn_calloc(Bmax, sizeof(int));
+    s->max_len = drnn_calloc(Bmax, sizeof(int));
+    s->prev = drnn_calloc(s->NH, sizeof(uint32_t));
+    s->logp = drnn_calloc((size_t)s->NH * s->Vt, sizeof(float));
+    s->step_att = drnn_calloc((size_t)s->NH * Tmax, sizeof(float));
+    s->cand = drnn_calloc(2 * (size_t)s->K, sizeof(cand_t));
+    s->fin_n = drnn_calloc(Bmax, sizeof(int));
+    s->fin = drnn_calloc((size_t)Bmax * s->NB, sizeof(search_hyp_t));
+    s->fin_tok = drnn_calloc((size_t)Bmax * s->NB * s->Lmax, sizeof(uint32_t));
     if (o->attention)
-        s->fin_att = model_calloc((size_t)Bmax * s->NB * s->Lmax * Tmax, sizeof(float));
+        s->fin_att = drnn_calloc((size_t)Bmax * s->NB * s->Lmax * Tmax, sizeof(float));
     return s;
 }
 

@@ -7,7 +7,7 @@
 #include "model/kernels.h"
 #include "model/rng.h"
 #include "model/rnn_stack.h"
-#include "model/util.h"
+#include "base/util.h"
 
 /* Philox keys of the three dropout sites: the encoder's and the decoder's masks must differ. */
 #define SEED_DEC   0x9E3779B97F4A7C15ull
@@ -57,9 +57,9 @@ struct seq2seq {
 };
 
 seq2seq_t *seq2seq_create(const model_desc_t *d, int Tmax, int Bmax) {
-    DRNN_ASSERT(model_desc_validate(d, "seq2seq_create", NULL, 0) == 0);
-    DRNN_ASSERT(strcmp(d->kind, "seq2seq") == 0 && Tmax > 0 && Bmax > 0);
-    seq2seq_t *m = model_calloc(1, sizeof *m);
+    DRNN_ASSERT(model_validate(&seq2seq_model_ops, d, "seq2seq_create", NULL, 0) == 0);
+    DRNN_ASSERT(Tmax > 0 && Bmax > 0);
+    seq2seq_t *m = drnn_calloc(1, sizeof *m);
     m->d = *d;
     m->Tmax = Tmax, m->Bmax = Bmax;
     m->H = d->hidden, m->L = d->layers, m->dirs = d->bidirectional ? 2 : 1;
@@ -82,7 +82,7 @@ seq2seq_t *seq2seq_create(const model_desc_t *d, int Tmax, int Bmax) {
     const size_t N = (size_t)Tmax * Bmax, B = Bmax, ns = (size_t)stack_state_size(m->enc) * B;
     const size_t total = 4 * N * E + 2 * ns + 2 * L * B * D + 3 * L * B * H + 2 * N * H +
                          2 * B * Tmax * Tmax + 2 * N * (D + H) + 5 * N * H + N * D + N * Vt;
-    m->arena = model_calloc(total, sizeof(float));
+    m->arena = drnn_calloc(total, sizeof(float));
     float *p = m->arena;
 #define TAKE(n) (p += (n), p - (n))
     m->x_src = TAKE(N * E), m->dx_src = TAKE(N * E);
@@ -99,8 +99,8 @@ seq2seq_t *seq2seq_create(const model_desc_t *d, int Tmax, int Bmax) {
     m->probs = TAKE(N * Vt);
 #undef TAKE
     DRNN_ASSERT((size_t)(p - m->arena) == total);
-    m->enc_lens = model_calloc(B, sizeof(int));
-    m->targets = model_calloc(N, sizeof(uint32_t));
+    m->enc_lens = drnn_calloc(B, sizeof(int));
+    m->targets = drnn_calloc(N, sizeof(uint32_t));
     return m;
 }
 
@@ -421,3 +421,46 @@ void seq2seq_decode_step(seq2seq_t *m, const float *params, const uint32_t *prev
     linear_forward(logp, m->htilde, P(m->i_gw), P(m->i_gb), N, Vt, H, 0);
     log_softmax_rows(logp, N, Vt);
 }
+
+/* ---- the model layer's row (model/model.h) ---- */
+
+static int s2s_validate(const model_desc_t *d, const char *where, char *err, size_t errlen) {
+    if (d->vocab < 4 || d->tgt_vocab < 4)
+        return drnn_errf(err, errlen, 65,
+                         "%s: seq2seq vocabularies need <unk> <pad> <bos> <eos> at least (source "
+                         "%d, target %d entries)",
+                         where, d->vocab, d->tgt_vocab);
+    if (d->attention != ATTN_DOT && d->attention != ATTN_GENERAL)
+        return drnn_errf(err, errlen, 65, "%s: unknown attention (dot or general)", where);
+    if (d->attention == ATTN_DOT && d->bidirectional)
+        return drnn_errf(err, errlen, 65,
+                         "%s: dot attention needs encoder states as wide as the decoder's; a "
+                         "bidirectional encoder's are twice as wide: use --attention general",
+                         where);
+    return 0;
+}
+static void *s2s_op_create(const model_desc_t *d, int Tmax, int Bmax) {
+    return seq2seq_create(d, Tmax, Bmax);
+}
+static void s2s_op_destroy(void *m) {
+    seq2seq_free(m);
+}
+static const param_table_t *s2s_op_params(const void *m) {
+    return seq2seq_params(m);
+}
+static void s2s_op_init(const void *m, float *params, uint64_t seed) {
+    seq2seq_init_params(m, params, seed);
+}
+static void s2s_op_hooks(void *m, const backward_hooks_t *h) {
+    seq2seq_set_backward_hooks(m, h);
+}
+
+const model_ops_t seq2seq_model_ops = {
+    .uses = MODEL_USES_TARGET,
+    .validate = s2s_validate,
+    .create = s2s_op_create,
+    .destroy = s2s_op_destroy,
+    .params = s2s_op_params,
+    .init_params = s2s_op_init,
+    .set_hooks = s2s_op_hooks,
+};

@@ -42,6 +42,7 @@
 #include <stdint.h>
 
 #include "model/desc.h"
+#include "model/model.h"
 #include "model/params.h"
 
 typedef struct seq2seq seq2seq_t;
@@ -109,5 +110,8 @@ void seq2seq_decoder_start(seq2seq_t *m, const float *params, const int *src_row
  * weights over the encoded sources' positions (0 past each source's length). */
 void seq2seq_decode_step(seq2seq_t *m, const float *params, const uint32_t *prev,
                          const int *src_row, int N, float *state, float *logp, float *attn);
+
+/* The model layer's row of this kind (model/model.h), named in kinds/kinds.c. */
+extern const model_ops_t seq2seq_model_ops;
 
 #endif

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "tests/testutil.h"
-#include "trainer/config.h"
+#include "base/config.h"
 
 typedef struct {
     char out[64], config[256];

@@ -20,7 +20,7 @@
 #include "model/gradcheck.h"
 #include "model/rng.h"
 #include "model/rnn_stack.h"
-#include "model/util.h"
+#include "base/util.h"
 #include "tests/testutil.h"
 
 #define TOL 1e-2
@@ -63,10 +63,10 @@ static void check_stack(const stack_config_t *cfg, int T, int B, uint64_t seed, 
     rnn_stack_t *s = stack_create(cfg, &tab, "encoder", T, B);
     int ix = params_add(&tab, "x", 2, (size_t)T * B, (size_t)cfg->input);
     size_t ns = (size_t)stack_state_size(s) * B, n_out = (size_t)T * B * stack_output_size(s);
-    float *params = model_calloc(tab.total, sizeof(float));
-    float *grads = model_calloc(tab.total, sizeof(float));
-    float *state0 = model_calloc(ns, sizeof(float)), *state = model_calloc(ns, sizeof(float));
-    float *R = model_calloc(n_out, sizeof(float)), *dy = model_calloc(n_out, sizeof(float));
+    float *params = drnn_calloc(tab.total, sizeof(float));
+    float *grads = drnn_calloc(tab.total, sizeof(float));
+    float *state0 = drnn_calloc(ns, sizeof(float)), *state = drnn_calloc(ns, sizeof(float));
+    float *R = drnn_calloc(n_out, sizeof(float)), *dy = drnn_calloc(n_out, sizeof(float));
     float k = 1.0f / sqrtf((float)cfg->hidden);
     for (int i = 0; i < tab.n; i++) {
         float a = i == ix ? 1.0f : k;
@@ -92,9 +92,9 @@ static void check_stack(const stack_config_t *cfg, int T, int B, uint64_t seed, 
 /* Dropout must actually be on in the dropout check: the loss with masks differs from without. */
 static void expect_dropout_active(const model_desc_t *cfg, int T, int B, uint64_t seed) {
     lm_t *m = lm_create(cfg, T, B);
-    float *params = model_calloc(lm_params(m)->total, sizeof(float));
-    float *state = model_calloc((size_t)lm_state_size(m) * B, sizeof(float));
-    uint32_t *tok = model_calloc((size_t)T * B, sizeof(uint32_t));
+    float *params = drnn_calloc(lm_params(m)->total, sizeof(float));
+    float *state = drnn_calloc((size_t)lm_state_size(m) * B, sizeof(float));
+    uint32_t *tok = drnn_calloc((size_t)T * B, sizeof(uint32_t));
     lm_init_params(m, params, seed);
     for (int i = 0; i < T * B; i++) tok[i] = (uint32_t)i % (uint32_t)cfg->vocab;
     double plain = lm_forward(m, params, tok, tok, state, T, B);

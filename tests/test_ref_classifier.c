@@ -94,7 +94,7 @@ static int read_header(hid_t f, case_hdr_t *h, const char *file) {
         d->bidirectional > 1 || d->vocab < 0 || d->embed < 0 || d->hidden < 0 || d->classes < 0 ||
         h->T < 0 || h->B < 0)
         return -1;
-    int rc = model_desc_validate(d, file, err, sizeof err);
+    int rc = model_validate(&classifier_model_ops, d, file, err, sizeof err);
     EXPECT(rc == 0, "%s: drnn rejects the description: %s", file, err);
     return rc == 0 ? 0 : -1;
 }

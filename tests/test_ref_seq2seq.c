@@ -128,7 +128,7 @@ static int read_header(hid_t f, case_hdr_t *h, char *kind, size_t kindlen, const
     EXPECT(bos < d->tgt_vocab && eos < d->tgt_vocab && bos != eos, "%s: bad bos/eos", file);
     if (bos >= d->tgt_vocab || eos >= d->tgt_vocab || bos == eos) return -1;
     h->bos = (uint32_t)bos, h->eos = (uint32_t)eos;
-    int rc = model_desc_validate(d, file, err, sizeof err);
+    int rc = model_validate(&seq2seq_model_ops, d, file, err, sizeof err);
     EXPECT(rc == 0, "%s: drnn rejects the description: %s", file, err);
     return rc == 0 ? 0 : -1;
 }
@@ -690,7 +690,7 @@ static void check_invalid_combination(void) {
                       .tgt_vocab = 11,
                       .attention = ATTN_DOT};
     char err[256] = "";
-    int rc = model_desc_validate(&d, "test", err, sizeof err);
+    int rc = model_validate(&seq2seq_model_ops, &d, "test", err, sizeof err);
     EXPECT(rc != 0, "dot attention with a bidirectional encoder was accepted");
 }
 

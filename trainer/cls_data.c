@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/util.h"
+#include "base/util.h"
 
 int cls_examples_read(cls_examples_t *e, corpus_t *c, int split, char *err, size_t errlen) {
     memset(e, 0, sizeof *e);
@@ -34,10 +34,10 @@ void cls_examples_free(cls_examples_t *e) {
 
 void cls_batch_alloc(cls_batch_t *b, int Tmax, int Bmax) {
     memset(b, 0, sizeof *b);
-    b->tokens = model_calloc((size_t)Tmax * Bmax, sizeof *b->tokens);
-    b->labels = model_calloc((size_t)Bmax, sizeof *b->labels);
-    b->row = model_calloc((size_t)Tmax, sizeof *b->row);
-    b->lens = model_calloc((size_t)Bmax, sizeof *b->lens);
+    b->tokens = drnn_calloc((size_t)Tmax * Bmax, sizeof *b->tokens);
+    b->labels = drnn_calloc((size_t)Bmax, sizeof *b->labels);
+    b->row = drnn_calloc((size_t)Tmax, sizeof *b->row);
+    b->lens = drnn_calloc((size_t)Bmax, sizeof *b->lens);
 }
 
 void cls_batch_free(cls_batch_t *b) {

@@ -3,7 +3,10 @@
 #include <string.h>
 
 #include "comm/comm.h"
+#include "base/cpus.h"
+#include "model/kernels.h"
 #include "io/corpus.h"
+#include "kinds/kinds.h"
 #include "trainer/train.h"
 
 static void usage(FILE *f) {
@@ -12,6 +15,7 @@ static void usage(FILE *f) {
                "       drnn-train --selftest        (gradient check + tiny run, one rank)\n\n"
                "options:\n");
     config_usage(f, train_opt_spec, train_opt_count);
+    fprintf(f, "\nmodel kinds (--model): %s\n", kinds_names());
     fprintf(f, "\nexit codes: 0 done, 64 usage, 65 bad data, 66 input missing, 70 internal error "
                "or non-finite loss, 74 write failure, 75 stopped by a signal or --time-limit after "
                "a checkpoint\n");
@@ -30,7 +34,7 @@ int main(int argc, char **argv) {
     }
     if (o.selftest) {
         if (comm_size() != 1) comm_fail(64, "--selftest runs on one rank; start it without mpirun");
-        threads_configure(o.threads);
+        model_set_threads(cpus_threads_for(o.threads, 1));
         comm_exit(selftest_run(1));
     }
     /* A corpus that hangs libhdf5 is damaged data (65) before the watchdog calls it a hang (70);

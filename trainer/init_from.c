@@ -11,7 +11,7 @@
 #include "io/weights.h"
 #include "trainer/train.h"
 #include "trainer/model_load.h"
-#include "model/util.h"
+#include "base/util.h"
 
 /* A drnn file's description against the options' (64, naming the option) and its tokenizer,
  * vocabulary and labels against the corpus (65). */

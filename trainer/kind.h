@@ -2,8 +2,8 @@
  *
  * trainer/train.c owns ranks, the step's scalar reduction, the bucketed all-reduce, clipping,
  * the optimizer, progress, metrics, the evaluation schedule, checkpoints, signals and watchdog
- * phases. It never asks which kind it trains: everything that differs is one train_kind_t, found
- * by --model in one table (train_kind_find); adding a kind adds one file and one row.
+ * phases. It never asks which kind it trains: everything that differs is one train_kind_t, the
+ * training layer's row of the kind --model names in the one table of kinds (kinds/kinds.h).
  *
  * A kind owns its model (built through model/model.h), how it reads a global batch from the
  * corpus and which part belongs to this rank, forward/backward over that part, its validation
@@ -31,23 +31,24 @@ typedef struct {
     int B, Bl; /* global batch (streams or examples) and this rank's share, B / nranks */
 } kind_env_t;
 
-#define KIND_EXTRA 32
-
-/* Sums over this rank's part of a batch or of an evaluation; the loop adds them over ranks
- * (an evaluation's extra[] too: counts only the kind interprets, e.g. BLEU's n-gram matches). */
+/* Sums over this rank's part of a batch or of an evaluation: a vector of doubles the loop adds
+ * over ranks without knowing what they mean. The first three are the same for every kind: the
+ * loss sum (cross-entropy, nats), what the loss is a mean over (targets or examples) and the
+ * input tokens read; the rest (up to KIND_SUMS_MAX in all, the row's nsums) are the kind's own:
+ * correct predictions, BLEU's n-gram counts, ... Only the kind reads or formats them. */
+#define KIND_SUMS_MAX 36
+#define KIND_LOSS     0
+#define KIND_COUNT    1
+#define KIND_TOKENS   2
 typedef struct {
-    double loss;    /* cross-entropy, nats */
-    double count;   /* what the loss is a mean over: targets (LM, seq2seq) or examples */
-    double tokens;  /* input tokens read */
-    double correct; /* classifier: predictions equal to the label */
-    double extra[KIND_EXTRA];
+    double v[KIND_SUMS_MAX];
 } kind_sums_t;
 
+struct ckpt_meta; /* io/ckpt.h */
+
 typedef struct train_kind {
-    const char *name; /* --model */
-    const char *data; /* corpus data kind it trains on: "text", "labels" or "pairs" */
-    int has_accuracy; /* report accuracy (and use it as the headline validation figure) */
-    int uses_seq_len; /* --seq-len shapes the data layout (must match on resume) */
+    const char *data; /* corpus data kind it trains on: "text", "labels", "pairs", "tags" */
+    int nsums;        /* entries of kind_sums_t.v a step fills (3 to KIND_SUMS_MAX - 1) */
     /* The model the options and the corpus describe. 0, or 64 (option) / 65 with err. */
     int (*describe)(model_desc_t *d, const train_opts_t *o, const corpus_t *c, char *err,
                     size_t errlen);
@@ -57,6 +58,9 @@ typedef struct train_kind {
     void (*close)(kind_ctx_t *k);
     void *(*model)(kind_ctx_t *k); /* for model_ops_t (params, init, hooks) */
     long (*steps_per_epoch)(const kind_ctx_t *k);
+    /* "about 2000 target tokens": what one step's global batch is, for the start line (NULL:
+     * --batch's B). */
+    void (*batch_text)(const kind_ctx_t *k, char *text, size_t n);
     /* Reads this rank's part of global batch `step` (1-based; the epoch is (step-1) / spe).
      * 0, or 65 with err (corpus read error). */
     int (*load_batch)(kind_ctx_t *k, long step, char *err, size_t errlen);
@@ -66,6 +70,8 @@ typedef struct train_kind {
      * model's backward hooks start the all-reduce), dropout keyed by step; fills *s. */
     void (*forward_backward)(kind_ctx_t *k, const float *params, float *grads, long step,
                              float scale, kind_sums_t *s);
+    /* The progress line's figure of a step's sums s (added over ranks): "ppl 3.44", "acc 0.912". */
+    void (*step_report)(const kind_sums_t *s, char *text, size_t n);
     /* 1 when there is a validation split to score. */
     int (*has_valid)(const kind_ctx_t *k);
     /* Scores this rank's part of the valid split (dropout off). 0, or 65 with err. */
@@ -74,6 +80,10 @@ typedef struct train_kind {
      * ("loss 1.2345 | ppl 3.44 | ...") and as JSON members for metrics.jsonl
      * ("\"loss\": 1.2345, ..."). */
     void (*eval_report)(const kind_sums_t *s, char *text, size_t tn, char *json, size_t jn);
+    /* Data-layout options of this kind that must match checkpoint m (in folder dir) on resume
+     * (NULL: none beyond the model description and --batch). 0, or 64 naming the option. */
+    int (*resume_check)(const kind_ctx_t *k, const struct ckpt_meta *m, const char *dir, char *err,
+                        size_t errlen);
     /* --trace-bptt (both NULL: the kind has none). trace_size: layers L and positions T of the
      * trace. trace_request: for the next forward_backward only, fill out [L * T] with this
      * rank's mean over its streams of ||dJ/dh_t|| (J: the last position's loss; layer-major,
@@ -86,9 +96,9 @@ typedef struct train_kind {
     const char *higher_better;
     /* The figure NAME (one of `metrics`) of sums s. */
     double (*metric)(const kind_sums_t *s, const char *name);
-    /* Carried state: global items (0: none), floats per item (h part; the c part as many when
-     * state_has_c), and this rank's items as [Bl_items, floats] h then c, in global id order
-     * starting at rank * local items. Called only when items > 0. */
+    /* Carried state (all NULL: none). Global items, floats per item (h part; the c part as
+     * many when state_has_c), and this rank's items as [Bl_items, floats] h then c, in global
+     * id order starting at rank * local items. */
     int (*state_items)(const kind_ctx_t *k);
     int (*state_floats)(const kind_ctx_t *k);
     int (*state_has_c)(const kind_ctx_t *k);
@@ -96,19 +106,14 @@ typedef struct train_kind {
     void (*state_unpack)(kind_ctx_t *k, const float *h, const float *c);
 } train_kind_t;
 
-/* The kind named NAME, or NULL. */
-const train_kind_t *train_kind_find(const char *name);
-/* "lm, classifier, seq2seq" for messages. */
-const char *train_kind_names(void);
-
 /* --dropout acting only between stacked layers needs two of them: 0, or 64 with err. */
 int kind_check_layer_dropout(const train_opts_t *o, char *err, size_t errlen);
 /* For the kinds without the LM's adaptive softmax: --softmax adaptive, --cutoffs or a
- * --div-value other than its default are 64 naming the option and KIND. */
-int kind_check_full_softmax(const train_opts_t *o, const char *kind, char *err, size_t errlen);
-
-extern const train_kind_t train_kind_lm;
-extern const train_kind_t train_kind_classifier;
-extern const train_kind_t train_kind_seq2seq;
+ * --div-value other than its default are 64 naming the option and the kind --model names. */
+int kind_check_full_softmax(const train_opts_t *o, char *err, size_t errlen);
+/* --batch B split over env->nranks ranks: 0, or 64 asking for a multiple. */
+int kind_check_batch_ranks(const kind_env_t *env, char *err, size_t errlen);
+/* The step figure of the kinds that count correct predictions in v[3]: "acc 0.912". */
+void kind_report_accuracy(const kind_sums_t *s, char *text, size_t n);
 
 #endif

@@ -14,11 +14,14 @@
 
 #include "model/classifier.h"
 #include "model/rng.h"
-#include "model/util.h"
+#include "base/util.h"
 #include "trainer/cls_data.h"
 #include "trainer/kind.h"
 
 #define CLS_POOL_BATCHES 50
+/* kind_sums_t: predictions equal to the label, after loss, count and tokens. */
+#define CLS_CORRECT 3
+#define CLS_NSUMS   4
 
 struct kind_ctx {
     kind_env_t env;
@@ -34,7 +37,7 @@ struct kind_ctx {
 static int cls_describe(model_desc_t *d, const train_opts_t *o, const corpus_t *c, char *err,
                         size_t errlen) {
     memset(d, 0, sizeof *d);
-    snprintf(d->kind, sizeof d->kind, "classifier");
+    snprintf(d->kind, sizeof d->kind, "%s", o->model);
     d->cell = cell_parse(o->cell);
     d->vocab = corpus_vocab_size(c);
     d->embed = o->embed, d->hidden = o->hidden, d->layers = o->layers;
@@ -47,7 +50,7 @@ static int cls_describe(model_desc_t *d, const train_opts_t *o, const corpus_t *
         return drnn_errf(err, errlen, 65,
                          "--data %s has %d label(s); a classifier needs at least 2", o->data,
                          d->classes);
-    int rc = kind_check_full_softmax(o, "classifier", err, errlen);
+    int rc = kind_check_full_softmax(o, err, errlen);
     return rc ? rc : kind_check_layer_dropout(o, err, errlen);
 }
 
@@ -78,7 +81,7 @@ static int by_len(const void *a, const void *b) {
 static void make_order(kind_ctx_t *k, long epoch) {
     const uint64_t n = k->train.n, B = (uint64_t)k->env.B, nb = (uint64_t)k->spe;
     const uint64_t seed = k->env.o->seed;
-    uint64_t *perm = model_calloc(n, sizeof *perm);
+    uint64_t *perm = drnn_calloc(n, sizeof *perm);
     for (uint64_t i = 0; i < n; i++) perm[i] = i;
     for (uint64_t i = n - 1; i > 0; i--) { /* Fisher-Yates from Philox (seed, epoch) */
         uint64_t r = ((uint64_t)rng_u32(seed, RNG_SHUFFLE, (uint32_t)epoch, 0, 2 * i) << 32 |
@@ -87,13 +90,13 @@ static void make_order(kind_ctx_t *k, long epoch) {
         uint64_t t = perm[i];
         perm[i] = perm[r], perm[r] = t;
     }
-    keyed_t *kv = model_calloc(nb * B, sizeof *kv);
+    keyed_t *kv = drnn_calloc(nb * B, sizeof *kv);
     for (uint64_t i = 0; i < nb * B; i++) kv[i] = (keyed_t){ex_len(&k->train, perm[i]), i, perm[i]};
     for (uint64_t p = 0; p < nb * B; p += CLS_POOL_BATCHES * B) {
         uint64_t m = nb * B - p < CLS_POOL_BATCHES * B ? nb * B - p : CLS_POOL_BATCHES * B;
         qsort(kv + p, m, sizeof *kv, by_len);
     }
-    uint64_t *bo = model_calloc(nb, sizeof *bo); /* batch order */
+    uint64_t *bo = drnn_calloc(nb, sizeof *bo); /* batch order */
     for (uint64_t i = 0; i < nb; i++) bo[i] = i;
     for (uint64_t i = nb - 1; i > 0; i--) {
         uint64_t r = rng_u32(seed, RNG_SHUFFLE, (uint32_t)epoch, 1, i) % (i + 1);
@@ -108,10 +111,12 @@ static void make_order(kind_ctx_t *k, long epoch) {
 
 static int cls_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *env, char *err,
                     size_t errlen) {
-    kind_ctx_t *k = model_calloc(1, sizeof *k);
+    int rc = kind_check_batch_ranks(env, err, errlen);
+    if (rc) return rc;
+    kind_ctx_t *k = drnn_calloc(1, sizeof *k);
     *out = k;
     k->env = *env, k->epoch = -1;
-    int rc = cls_examples_read(&k->train, env->corpus, CORPUS_TRAIN, err, errlen);
+    rc = cls_examples_read(&k->train, env->corpus, CORPUS_TRAIN, err, errlen);
     if (!rc) rc = cls_examples_read(&k->valid, env->corpus, CORPUS_VALID, err, errlen);
     if (rc) return rc;
     k->Tmax = k->train.longest > k->valid.longest ? k->train.longest : k->valid.longest;
@@ -121,9 +126,9 @@ static int cls_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *e
                          "lower --batch",
                          env->o->data, (unsigned long long)k->train.n, env->B);
     k->spe = (long)(k->train.n / (uint64_t)env->B);
-    k->order = model_calloc((size_t)k->spe * env->B, sizeof *k->order);
-    k->vorder = model_calloc(k->valid.n + 1, sizeof *k->vorder);
-    keyed_t *kv = model_calloc(k->valid.n + 1, sizeof *kv);
+    k->order = drnn_calloc((size_t)k->spe * env->B, sizeof *k->order);
+    k->vorder = drnn_calloc(k->valid.n + 1, sizeof *k->vorder);
+    keyed_t *kv = drnn_calloc(k->valid.n + 1, sizeof *kv);
     for (uint64_t i = 0; i < k->valid.n; i++) kv[i] = (keyed_t){ex_len(&k->valid, i), i, i};
     qsort(kv, k->valid.n, sizeof *kv, by_len);
     for (uint64_t i = 0; i < k->valid.n; i++) k->vorder[i] = kv[i].id;
@@ -156,10 +161,10 @@ static double cls_batch_norm(const kind_ctx_t *k) {
 static void tally(const kind_ctx_t *k, kind_sums_t *s) {
     const cls_batch_t *b = &k->batch;
     for (int i = 0; i < b->n; i++) {
-        s->correct += classifier_predict(k->m, i) == (int)b->labels[i];
-        s->tokens += b->lens[i];
+        s->v[CLS_CORRECT] += classifier_predict(k->m, i) == (int)b->labels[i];
+        s->v[KIND_TOKENS] += b->lens[i];
     }
-    s->count += b->n;
+    s->v[KIND_COUNT] += b->n;
 }
 
 static void cls_step(kind_ctx_t *k, const float *params, float *grads, long step, float scale,
@@ -170,7 +175,7 @@ static void cls_step(kind_ctx_t *k, const float *params, float *grads, long step
                            (uint32_t)(k->env.rank * Bl));
     memset(s, 0, sizeof *s);
     const cls_batch_t *b = &k->batch;
-    s->loss = classifier_forward(k->m, params, b->tokens, b->lens, b->labels, b->T, Bl);
+    s->v[KIND_LOSS] = classifier_forward(k->m, params, b->tokens, b->lens, b->labels, b->T, Bl);
     tally(k, s); /* before backward overwrites the probabilities */
     classifier_backward(k->m, params, grads, scale);
 }
@@ -193,32 +198,26 @@ static int cls_evaluate(kind_ctx_t *k, const float *params, kind_sums_t *s, char
         int rc =
             cls_batch_read(&k->batch, k->env.corpus, &k->valid, k->vorder + i, 0, m, err, errlen);
         if (rc) return rc;
-        s->loss += classifier_forward(k->m, params, b->tokens, b->lens, b->labels, b->T, m);
+        s->v[KIND_LOSS] += classifier_forward(k->m, params, b->tokens, b->lens, b->labels, b->T, m);
         tally(k, s);
     }
     return 0;
 }
 
-static int cls_no_state(const kind_ctx_t *k) {
-    (void)k;
-    return 0;
-}
-
 static void cls_eval_report(const kind_sums_t *s, char *text, size_t tn, char *json, size_t jn) {
-    double loss = s->loss / s->count, acc = s->correct / s->count;
-    snprintf(text, tn, "loss %.4f | accuracy %.4f (%.0f examples)", loss, acc, s->count);
+    double loss = s->v[KIND_LOSS] / s->v[KIND_COUNT], acc = s->v[CLS_CORRECT] / s->v[KIND_COUNT];
+    snprintf(text, tn, "loss %.4f | accuracy %.4f (%.0f examples)", loss, acc, s->v[KIND_COUNT]);
     snprintf(json, jn, "\"loss\": %.9g, \"accuracy\": %.9g", loss, acc);
 }
 
 static double cls_metric(const kind_sums_t *s, const char *name) {
-    return strcmp(name, "loss") == 0 ? s->loss / s->count : s->correct / s->count;
+    return s->v[strcmp(name, "loss") == 0 ? KIND_LOSS : CLS_CORRECT] / s->v[KIND_COUNT];
 }
 
-const train_kind_t train_kind_classifier = {
-    .name = "classifier",
+const train_kind_t classifier_train_kind = {
     .data = "labels",
-    .has_accuracy = 1,
-    .uses_seq_len = 0,
+    .nsums = CLS_NSUMS,
+    .step_report = kind_report_accuracy,
     .describe = cls_describe,
     .open = cls_open,
     .close = cls_close,
@@ -233,9 +232,4 @@ const train_kind_t train_kind_classifier = {
     .metrics = "accuracy loss",
     .higher_better = "accuracy",
     .metric = cls_metric,
-    .state_items = cls_no_state,
-    .state_floats = cls_no_state,
-    .state_has_c = cls_no_state,
-    .state_pack = NULL,
-    .state_unpack = NULL,
 };

@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "comm/comm.h"
+#include "base/util.h"
 #include "model/lm.h"
-#include "model/util.h"
-#include "trainer/config.h"
+#include "base/util.h"
+#include "base/config.h"
+#include "io/ckpt.h"
 #include "trainer/kind.h"
 #include "trainer/lm_eval.h"
 
@@ -59,7 +60,7 @@ static int lm_describe_softmax(model_desc_t *d, const train_opts_t *o, const cor
 static int lm_describe(model_desc_t *d, const train_opts_t *o, const corpus_t *c, char *err,
                        size_t errlen) {
     memset(d, 0, sizeof *d);
-    snprintf(d->kind, sizeof d->kind, "lm");
+    snprintf(d->kind, sizeof d->kind, "%s", o->model);
     d->cell = cell_parse(o->cell);
     d->vocab = corpus_vocab_size(c);
     d->embed = o->embed, d->hidden = o->hidden, d->layers = o->layers;
@@ -83,6 +84,8 @@ static void lm_close(kind_ctx_t *k) {
 static int lm_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *env, char *err,
                    size_t errlen) {
     const int B = env->B, T = env->o->seq_len;
+    int rc0 = kind_check_batch_ranks(env, err, errlen);
+    if (rc0) return rc0;
     uint64_t L = corpus_split_tokens(env->corpus, CORPUS_TRAIN), S = L / (uint64_t)B;
     if (S < (uint64_t)T + 1)
         return drnn_errf(err, errlen, 64,
@@ -90,7 +93,7 @@ static int lm_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *en
                          "--seq-len %d (needs at least %llu); lower --batch or --seq-len",
                          env->o->data, (unsigned long long)L, B, T,
                          (unsigned long long)B * (T + 1));
-    kind_ctx_t *k = model_calloc(1, sizeof *k);
+    kind_ctx_t *k = drnn_calloc(1, sizeof *k);
     *out = k;
     k->env = *env, k->T = T;
     k->spe = (long)((S - 1) / (uint64_t)T);
@@ -110,11 +113,11 @@ static int lm_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *en
     }
     k->lm = lm_create(d, T, env->Bl);
     size_t ns = (size_t)lm_state_size(k->lm) * env->Bl;
-    k->state = model_calloc(ns, sizeof(float));
-    k->eval_state = model_calloc(ns, sizeof(float));
-    k->inputs = model_calloc((size_t)T * env->Bl, sizeof(uint32_t));
-    k->targets = model_calloc((size_t)T * env->Bl, sizeof(uint32_t));
-    k->window = model_calloc((size_t)T + 1, sizeof(uint32_t));
+    k->state = drnn_calloc(ns, sizeof(float));
+    k->eval_state = drnn_calloc(ns, sizeof(float));
+    k->inputs = drnn_calloc((size_t)T * env->Bl, sizeof(uint32_t));
+    k->targets = drnn_calloc((size_t)T * env->Bl, sizeof(uint32_t));
+    k->window = drnn_calloc((size_t)T + 1, sizeof(uint32_t));
     return 0;
 }
 
@@ -142,14 +145,14 @@ static void lm_step(kind_ctx_t *k, const float *params, float *grads, long step,
     const int Bl = k->env.Bl, T = k->T;
     const train_opts_t *o = k->env.o;
     lm_set_dropout(k->lm, (float)o->dropout, o->seed, (uint32_t)step, (uint32_t)(k->env.rank * Bl));
-    s->loss = lm_forward(k->lm, params, k->inputs, k->targets, k->state, T, Bl);
-    s->count = s->tokens = (double)T * Bl;
+    s->v[KIND_LOSS] = lm_forward(k->lm, params, k->inputs, k->targets, k->state, T, Bl);
+    s->v[KIND_COUNT] = s->v[KIND_TOKENS] = (double)T * Bl;
     if (k->trace_out) { /* before lm_backward, which overwrites the probabilities */
         const int L = lm_desc(k->lm)->layers;
-        double t0 = comm_wtime();
+        double t0 = drnn_wtime();
         if (!k->trace_scratch) {
-            k->trace_scratch = model_calloc(lm_params(k->lm)->total, sizeof(float));
-            k->trace_dnorm = model_calloc((size_t)L * T * Bl, sizeof(float));
+            k->trace_scratch = drnn_calloc(lm_params(k->lm)->total, sizeof(float));
+            k->trace_dnorm = drnn_calloc((size_t)L * T * Bl, sizeof(float));
         }
         lm_trace_bptt(k->lm, params, k->targets, T, Bl, k->trace_scratch, k->trace_dnorm);
         for (int l = 0; l < L; l++)
@@ -158,7 +161,7 @@ static void lm_step(kind_ctx_t *k, const float *params, float *grads, long step,
                 for (int b = 0; b < Bl; b++) sum += k->trace_dnorm[((size_t)l * T + t) * Bl + b];
                 k->trace_out[(size_t)l * T + t] = sum / Bl;
             }
-        *k->trace_seconds = comm_wtime() - t0;
+        *k->trace_seconds = drnn_wtime() - t0;
         k->trace_out = NULL;
     }
     lm_backward(k->lm, params, grads, k->inputs, k->targets, T, Bl, scale);
@@ -190,7 +193,7 @@ static int lm_evaluate(kind_ctx_t *k, const float *params, kind_sums_t *s, char 
                    .window = k->window,
                    .unk_id = -1};
     int rc = lm_eval_streams(&sc, &e, k->valid, err, errlen);
-    s->loss = sc.loss, s->count = s->tokens = sc.targets;
+    s->v[KIND_LOSS] = sc.loss, s->v[KIND_COUNT] = s->v[KIND_TOKENS] = sc.targets;
     return rc;
 }
 
@@ -226,22 +229,37 @@ static void lm_state_unpack(kind_ctx_t *k, const float *h, const float *c) {
 }
 
 static void lm_eval_report(const kind_sums_t *s, char *text, size_t tn, char *json, size_t jn) {
-    double loss = s->loss / s->count;
+    double loss = s->v[KIND_LOSS] / s->v[KIND_COUNT];
     snprintf(text, tn, "loss %.4f | ppl %.3f | bits/token %.4f", loss, exp(loss), loss / log(2.0));
     snprintf(json, jn, "\"loss\": %.9g, \"ppl\": %.9g, \"bpt\": %.9g", loss, exp(loss),
              loss / log(2.0));
 }
 
+static void lm_step_report(const kind_sums_t *s, char *text, size_t n) {
+    snprintf(text, n, "ppl %.2f", exp(s->v[KIND_LOSS] / s->v[KIND_COUNT]));
+}
+
+/* --seq-len cuts the streams into windows: a resumed run must cut them the same way. */
+static int lm_resume_check(const kind_ctx_t *k, const ckpt_meta_t *m, const char *dir, char *err,
+                           size_t n) {
+    if (k->T != m->seq_len)
+        return drnn_errf(err, n, 64,
+                         "--seq-len %d differs from the checkpoint %s (%d); resume with --seq-len "
+                         "%d",
+                         k->T, dir, m->seq_len, m->seq_len);
+    return 0;
+}
+
 static double lm_metric(const kind_sums_t *s, const char *name) {
-    double loss = s->loss / s->count;
+    double loss = s->v[KIND_LOSS] / s->v[KIND_COUNT];
     return strcmp(name, "ppl") == 0 ? exp(loss) : loss;
 }
 
-const train_kind_t train_kind_lm = {
-    .name = "lm",
+const train_kind_t lm_train_kind = {
     .data = "text",
-    .has_accuracy = 0,
-    .uses_seq_len = 1,
+    .nsums = 3,
+    .step_report = lm_step_report,
+    .resume_check = lm_resume_check,
     .describe = lm_describe,
     .open = lm_open,
     .close = lm_close,

@@ -26,13 +26,31 @@
 #include "model/rng.h"
 #include "model/search.h"
 #include "model/seq2seq.h"
-#include "model/util.h"
+#include "base/util.h"
+#include "io/ckpt.h"
 #include "trainer/kind.h"
 #include "trainer/s2s_data.h"
 #include "trainer/s2s_eval.h"
 
-/* An evaluation's figures beyond loss, count and tokens travel in extra[]. */
-_Static_assert(S2S_EVAL_N - S2S_EVAL_IDS <= KIND_EXTRA, "KIND_EXTRA too small for seq2seq");
+/* An evaluation's figures in kind_sums_t.v: loss, count and tokens first, as every kind's,
+ * then the decoding's counts (s2s_eval.h's from S2S_EVAL_IDS on) from S2S_SUMS_IDS — after one
+ * unused entry, the positions they have always had in the reduction. */
+#define S2S_SUMS_IDS 4
+_Static_assert(S2S_SUMS_IDS + S2S_EVAL_N - S2S_EVAL_IDS <= KIND_SUMS_MAX,
+               "KIND_SUMS_MAX too small for seq2seq");
+_Static_assert(S2S_EVAL_LOSS == KIND_LOSS && S2S_EVAL_TGT == KIND_COUNT &&
+                   S2S_EVAL_TOKENS == KIND_TOKENS,
+               "seq2seq's sums start as every kind's");
+
+/* s2s_eval.h's sums [S2S_EVAL_N] <-> kind_sums_t. */
+static void to_kind_sums(kind_sums_t *s, const double *sums) {
+    memcpy(s->v, sums, sizeof(double) * S2S_EVAL_IDS);
+    memcpy(s->v + S2S_SUMS_IDS, sums + S2S_EVAL_IDS, sizeof(double) * (S2S_EVAL_N - S2S_EVAL_IDS));
+}
+static void from_kind_sums(double *sums, const kind_sums_t *s) {
+    memcpy(sums, s->v, sizeof(double) * S2S_EVAL_IDS);
+    memcpy(sums + S2S_EVAL_IDS, s->v + S2S_SUMS_IDS, sizeof(double) * (S2S_EVAL_N - S2S_EVAL_IDS));
+}
 
 struct kind_ctx {
     kind_env_t env;
@@ -58,7 +76,7 @@ struct kind_ctx {
 static int s2s_describe(model_desc_t *d, const train_opts_t *o, const corpus_t *c, char *err,
                         size_t errlen) {
     memset(d, 0, sizeof *d);
-    snprintf(d->kind, sizeof d->kind, "seq2seq");
+    snprintf(d->kind, sizeof d->kind, "%s", o->model);
     d->cell = cell_parse(o->cell);
     d->vocab = corpus_vocab_size(c);
     d->tgt_vocab = corpus_tgt_vocab_size(c);
@@ -72,7 +90,7 @@ static int s2s_describe(model_desc_t *d, const train_opts_t *o, const corpus_t *
                          "--attention dot scores decoder states against encoder states of the "
                          "same width; a bidirectional encoder's are twice as wide: use "
                          "--attention general");
-    int rc = kind_check_full_softmax(o, "seq2seq", err, errlen);
+    int rc = kind_check_full_softmax(o, err, errlen);
     return rc ? rc : s2s_check_specials(c, err, errlen);
 }
 
@@ -123,15 +141,15 @@ static void permute(uint64_t *p, uint64_t n, uint64_t seed, uint32_t a, uint32_t
 static uint64_t *make_batches(kind_ctx_t *k, const s2s_index_t *ix) {
     const train_opts_t *o = k->env.o;
     uint64_t n = ix->n;
-    uint64_t *perm = model_calloc(n + 1, sizeof *perm);
+    uint64_t *perm = drnn_calloc(n + 1, sizeof *perm);
     permute(perm, n, o->seed, 0xFFFFFFFFu, 0);
     if (!o->batch_tokens) n = n / (uint64_t)o->batch * (uint64_t)o->batch;
-    keyed_t *kv = model_calloc(n + 1, sizeof *kv);
+    keyed_t *kv = drnn_calloc(n + 1, sizeof *kv);
     for (uint64_t i = 0; i < n; i++) kv[i] = key_of(ix, perm[i], i);
     qsort(kv, n, sizeof *kv, by_size);
     uint64_t *sorted = perm; /* reused: the first n entries */
     for (uint64_t i = 0; i < n; i++) sorted[i] = kv[i].id;
-    k->bstart = model_calloc(n + 2, sizeof *k->bstart);
+    k->bstart = drnn_calloc(n + 2, sizeof *k->bstart);
     long nb = 0;
     for (uint64_t i = 0; i < n;) {
         uint64_t j = i + 1;
@@ -150,7 +168,7 @@ static uint64_t *make_batches(kind_ctx_t *k, const s2s_index_t *ix) {
     }
     k->bstart[nb] = n;
     k->spe = nb;
-    k->norm = model_calloc((size_t)nb + 1, sizeof *k->norm);
+    k->norm = drnn_calloc((size_t)nb + 1, sizeof *k->norm);
     for (long b = 0; b < nb; b++)
         for (uint64_t i = k->bstart[b]; i < k->bstart[b + 1]; i++)
             k->norm[b] += s2s_tgt_len(ix, sorted[i]);
@@ -162,9 +180,9 @@ static uint64_t *make_batches(kind_ctx_t *k, const s2s_index_t *ix) {
  * pair into k->Tmax (source, or target with <eos>). */
 static void share_train(kind_ctx_t *k, const s2s_index_t *ix, const uint64_t *sorted) {
     const uint64_t N = (uint64_t)k->env.nranks, r = (uint64_t)k->env.rank;
-    k->lstart = model_calloc((size_t)k->spe + 1, sizeof *k->lstart);
-    k->slot0 = model_calloc((size_t)k->spe + 1, sizeof *k->slot0);
-    k->ids = model_calloc(k->bstart[k->spe] + 1, sizeof *k->ids);
+    k->lstart = drnn_calloc((size_t)k->spe + 1, sizeof *k->lstart);
+    k->slot0 = drnn_calloc((size_t)k->spe + 1, sizeof *k->slot0);
+    k->ids = drnn_calloc(k->bstart[k->spe] + 1, sizeof *k->ids);
     uint64_t m = 0;
     for (long b = 0; b < k->spe; b++) {
         uint64_t n = k->bstart[b + 1] - k->bstart[b], lo = n * r / N, hi = n * (r + 1) / N;
@@ -190,11 +208,11 @@ static int read_valid(kind_ctx_t *k, corpus_t *c, char *err, size_t errlen) {
         return rc;
     }
     const uint64_t n = vx.n, N = (uint64_t)k->env.nranks, r = (uint64_t)k->env.rank;
-    keyed_t *kv = model_calloc(n + 1, sizeof *kv);
+    keyed_t *kv = drnn_calloc(n + 1, sizeof *kv);
     for (uint64_t i = 0; i < n; i++) kv[i] = key_of(&vx, i, i);
     qsort(kv, n, sizeof *kv, by_size);
     uint64_t lo = n * r / N, hi = n * (r + 1) / N;
-    uint64_t *ids = model_calloc(hi - lo + 1, sizeof *ids);
+    uint64_t *ids = drnn_calloc(hi - lo + 1, sizeof *ids);
     for (uint64_t i = lo; i < hi; i++) ids[i - lo] = kv[i].id;
     rc = s2s_pairs_read(&k->valid, c, CORPUS_VALID, &vx, ids, hi - lo, err, errlen);
     free(kv), free(ids);
@@ -204,12 +222,13 @@ static int read_valid(kind_ctx_t *k, corpus_t *c, char *err, size_t errlen) {
 
 static int s2s_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *env, char *err,
                     size_t errlen) {
-    kind_ctx_t *k = model_calloc(1, sizeof *k);
+    kind_ctx_t *k = drnn_calloc(1, sizeof *k);
     *out = k;
     k->env = *env, k->epoch = -1, k->cur = -1;
     const train_opts_t *o = env->o;
     s2s_index_t *ix = &k->ix;
-    int rc = s2s_index_read(ix, env->corpus, CORPUS_TRAIN, err, errlen);
+    int rc = o->batch_tokens ? 0 : kind_check_batch_ranks(env, err, errlen);
+    if (!rc) rc = s2s_index_read(ix, env->corpus, CORPUS_TRAIN, err, errlen);
     if (!rc && !o->batch_tokens && ix->n < (uint64_t)o->batch)
         rc = drnn_errf(err, errlen, 64,
                        "--data %s: the train split has %llu pairs, fewer than --batch %d; lower "
@@ -225,7 +244,7 @@ static int s2s_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *e
     k->Tmax = k->Tmax > k->valid.longest ? k->Tmax : k->valid.longest;
     k->Tmax = k->Tmax > 1 ? k->Tmax : 1;
     k->Bmax = k->Bmax > 1 ? k->Bmax : 1;
-    k->border = model_calloc((size_t)k->spe, sizeof *k->border);
+    k->border = drnn_calloc((size_t)k->spe, sizeof *k->border);
     k->m = seq2seq_create(d, k->Tmax, k->Bmax);
     s2s_batch_alloc(&k->batch, k->Tmax, k->Bmax);
     s2s_pairs_alloc(&k->bp, k->Bmax, k->Tmax);
@@ -247,7 +266,7 @@ static long s2s_spe(const kind_ctx_t *k) {
 static int s2s_load_batch(kind_ctx_t *k, long step, char *err, size_t errlen) {
     long epoch = (step - 1) / k->spe, i = (step - 1) % k->spe;
     if (epoch != k->epoch) {
-        uint64_t *p = model_calloc((size_t)k->spe, sizeof *p);
+        uint64_t *p = drnn_calloc((size_t)k->spe, sizeof *p);
         permute(p, (uint64_t)k->spe, k->env.o->seed, (uint32_t)epoch, 1);
         for (long b = 0; b < k->spe; b++) k->border[b] = (long)p[b];
         free(p);
@@ -282,9 +301,9 @@ static void s2s_step(kind_ctx_t *k, const float *params, float *grads, long step
     }
     const train_opts_t *o = k->env.o;
     seq2seq_set_dropout(k->m, (float)o->dropout, o->seed, (uint32_t)step, (uint32_t)k->slot0[b]);
-    s->loss = seq2seq_forward(k->m, params, &k->batch.bt, 1);
-    s->count = (double)k->batch.tgt_tokens;
-    s->tokens = (double)k->batch.tokens;
+    s->v[KIND_LOSS] = seq2seq_forward(k->m, params, &k->batch.bt, 1);
+    s->v[KIND_COUNT] = (double)k->batch.tgt_tokens;
+    s->v[KIND_TOKENS] = (double)k->batch.tokens;
     seq2seq_backward(k->m, params, grads, scale);
 }
 
@@ -304,34 +323,51 @@ static int s2s_evaluate(kind_ctx_t *k, const float *params, kind_sums_t *s, char
     double sums[S2S_EVAL_N] = {0};
     int rc = s2s_eval_pairs(&e, params, &k->valid, sums);
     if (rc) return drnn_errf(err, errlen, rc, "validation: write failed");
-    s->loss = sums[S2S_EVAL_LOSS], s->count = sums[S2S_EVAL_TGT];
-    s->tokens = sums[S2S_EVAL_TOKENS];
-    memcpy(s->extra, sums + S2S_EVAL_IDS, sizeof(double) * (S2S_EVAL_N - S2S_EVAL_IDS));
+    to_kind_sums(s, sums);
     return 0;
 }
 
 static void s2s_eval_report(const kind_sums_t *s, char *text, size_t tn, char *json, size_t jn) {
-    double sums[S2S_EVAL_N] = {s->loss, s->count, s->tokens};
-    memcpy(sums + S2S_EVAL_IDS, s->extra, sizeof(double) * (S2S_EVAL_N - S2S_EVAL_IDS));
+    double sums[S2S_EVAL_N];
+    from_kind_sums(sums, s);
     s2s_eval_format(sums, text, tn, json, jn);
 }
 
 static double s2s_metric(const kind_sums_t *s, const char *name) {
-    double sums[S2S_EVAL_N] = {s->loss, s->count, s->tokens};
-    memcpy(sums + S2S_EVAL_IDS, s->extra, sizeof(double) * (S2S_EVAL_N - S2S_EVAL_IDS));
+    double sums[S2S_EVAL_N];
+    from_kind_sums(sums, s);
     return s2s_eval_figure(sums, name);
 }
 
-static int s2s_no_state(const kind_ctx_t *k) {
-    (void)k;
+static void s2s_step_report(const kind_sums_t *s, char *text, size_t n) {
+    snprintf(text, n, "ppl %.2f", exp(s->v[KIND_LOSS] / s->v[KIND_COUNT]));
+}
+
+static void s2s_batch_text(const kind_ctx_t *k, char *text, size_t n) {
+    if (k->env.o->batch_tokens)
+        snprintf(text, n, "about %d target tokens", k->env.o->batch_tokens);
+    else
+        snprintf(text, n, "%d", k->env.B);
+}
+
+/* --batch-tokens cuts the global batches: a resumed run must cut them the same way. */
+static int s2s_resume_check(const kind_ctx_t *k, const ckpt_meta_t *m, const char *dir, char *err,
+                            size_t n) {
+    const int bt = k->env.o->batch_tokens;
+    if (bt != m->batch_tokens)
+        return drnn_errf(err, n, 64,
+                         "--batch-tokens %d differs from the checkpoint %s (%d); resume with "
+                         "--batch-tokens %d",
+                         bt, dir, m->batch_tokens, m->batch_tokens);
     return 0;
 }
 
-const train_kind_t train_kind_seq2seq = {
-    .name = "seq2seq",
+const train_kind_t seq2seq_train_kind = {
     .data = "pairs",
-    .has_accuracy = 0,
-    .uses_seq_len = 0,
+    .nsums = 3,
+    .batch_text = s2s_batch_text,
+    .step_report = s2s_step_report,
+    .resume_check = s2s_resume_check,
     .describe = s2s_describe,
     .open = s2s_open,
     .close = s2s_close,
@@ -346,9 +382,4 @@ const train_kind_t train_kind_seq2seq = {
     .metrics = "loss ppl bleu exact_match edit_rate",
     .higher_better = "bleu exact_match",
     .metric = s2s_metric,
-    .state_items = s2s_no_state,
-    .state_floats = s2s_no_state,
-    .state_has_c = s2s_no_state,
-    .state_pack = NULL,
-    .state_unpack = NULL,
 };

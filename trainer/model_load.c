@@ -9,7 +9,8 @@
 #include "io/ckpt.h"
 #include "io/h5util.h"
 #include "io/tokenize.h"
-#include "model/util.h"
+#include "base/util.h"
+#include "kinds/kinds.h"
 
 int model_resolve_path(const char *arg, char *path, size_t len, int *is_ckpt, char *err,
                        size_t errlen) {
@@ -55,15 +56,16 @@ static char **copy_strings(const char *const *src, int n) {
 
 /* Builds the model m->info describes and allocates its parameters. */
 static int build(model_file_t *m, int Tmax, int Bmax, char *err, size_t errlen) {
-    int rc = model_desc_validate(&m->info.desc, m->path, err, errlen);
-    if (rc) return rc;
-    m->ops = model_ops_find(m->info.desc.kind);
+    const drnn_kind_t *kind = kinds_find(m->info.desc.kind);
     tok_kind_t tk;
-    if (!m->ops || tok_kind_parse(m->info.tokenizer, &tk) != 0)
+    if (!kind || tok_kind_parse(m->info.tokenizer, &tk) != 0)
         return drnn_errf(err, errlen, 65,
                          "%s: model=%.15s tokenizer=%.15s is not a model this "
                          "drnn can run",
                          m->path, m->info.desc.kind, m->info.tokenizer);
+    int rc = model_validate(kind->model, &m->info.desc, m->path, err, errlen);
+    if (rc) return rc;
+    m->ops = kind->model;
     m->model = m->ops->create(&m->info.desc, Tmax, Bmax);
     size_t P = model_file_params(m)->total;
     m->params = malloc(P * sizeof(float));
@@ -140,13 +142,6 @@ void model_unload(model_file_t *m) {
 
 const param_table_t *model_file_params(const model_file_t *m) {
     return m->ops->params(m->model);
-}
-
-int model_file_expect(const model_file_t *m, const char *kind, const char *what, char *err,
-                      size_t errlen) {
-    if (strcmp(m->info.desc.kind, kind) == 0) return 0;
-    return drnn_errf(err, errlen, 65, "%s holds a model of kind '%s'; %s needs a '%s' model",
-                     m->path, m->info.desc.kind, what, kind);
 }
 
 /* Untrusted text for a one-line message: at most 40 bytes, control bytes as '?'. */

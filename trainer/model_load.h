@@ -27,7 +27,7 @@ int model_resolve_path(const char *arg, char *path, size_t len, int *is_ckpt, ch
  * with --keep-best or --early-stop) / 64 (too long) with a message in err. */
 int model_best_path(const char *run, char *path, size_t len, char *err, size_t errlen);
 
-typedef struct {
+typedef struct model_file {
     char path[4200];   /* the resolved file */
     model_info_t info; /* description, tokenizer, vocab, labels */
     const model_ops_t *ops;
@@ -49,10 +49,5 @@ const param_table_t *model_file_params(const model_file_t *m);
  * names the corpus and the first difference. */
 int model_info_match_corpus(const model_info_t *mi, const char *where, const corpus_t *c, char *err,
                             size_t errlen);
-
-/* For a program that runs one kind only: 0 when the loaded model is of kind KIND, else 65 with
- * "PATH holds a KIND' model; PROGRAM ... needs KIND" naming both kinds. */
-int model_file_expect(const model_file_t *m, const char *kind, const char *what, char *err,
-                      size_t errlen);
 
 #endif

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/util.h"
+#include "base/util.h"
 
 /* Neighbouring pairs are read together while the span stays below this many tokens. */
 #define S2S_READ_BLOCK (1u << 20)
@@ -25,8 +25,8 @@ int s2s_check_specials(const corpus_t *c, char *err, size_t errlen) {
 int s2s_index_read(s2s_index_t *ix, corpus_t *c, int split, char *err, size_t errlen) {
     memset(ix, 0, sizeof *ix);
     ix->n = corpus_split_examples(c, split);
-    ix->src_off = model_calloc(ix->n + 1, sizeof(uint64_t));
-    ix->tgt_off = model_calloc(ix->n + 1, sizeof(uint64_t));
+    ix->src_off = drnn_calloc(ix->n + 1, sizeof(uint64_t));
+    ix->tgt_off = drnn_calloc(ix->n + 1, sizeof(uint64_t));
     return corpus_read_pair_offsets(c, split, ix->src_off, ix->tgt_off, err, errlen);
 }
 
@@ -67,8 +67,8 @@ int s2s_pairs_read(s2s_pairs_t *p, corpus_t *c, int split, const s2s_index_t *ix
                    const uint64_t *ids, uint64_t n, char *err, size_t errlen) {
     memset(p, 0, sizeof *p);
     p->n = n;
-    p->soff = model_calloc(n + 1, sizeof(uint64_t));
-    p->toff = model_calloc(n + 1, sizeof(uint64_t));
+    p->soff = drnn_calloc(n + 1, sizeof(uint64_t));
+    p->toff = drnn_calloc(n + 1, sizeof(uint64_t));
     uint64_t longest_span = 0;
     for (uint64_t i = 0; i < n; i++) {
         DRNN_ASSERT(ids[i] < ix->n);
@@ -80,12 +80,12 @@ int s2s_pairs_read(s2s_pairs_t *p, corpus_t *c, int split, const s2s_index_t *ix
         uint64_t span = (uint64_t)(sl > tl ? sl : tl);
         longest_span = span > longest_span ? span : longest_span;
     }
-    p->src = model_calloc(p->soff[n] + 1, sizeof(uint32_t));
-    p->tgt = model_calloc(p->toff[n] + 1, sizeof(uint32_t));
-    want_t *w = model_calloc(n + 1, sizeof *w);
+    p->src = drnn_calloc(p->soff[n] + 1, sizeof(uint32_t));
+    p->tgt = drnn_calloc(p->toff[n] + 1, sizeof(uint32_t));
+    want_t *w = drnn_calloc(n + 1, sizeof *w);
     for (uint64_t i = 0; i < n; i++) w[i] = (want_t){ids[i], i};
     qsort(w, n, sizeof *w, by_id);
-    uint32_t *buf = model_calloc(S2S_READ_BLOCK + longest_span + 1, sizeof(uint32_t));
+    uint32_t *buf = drnn_calloc(S2S_READ_BLOCK + longest_span + 1, sizeof(uint32_t));
     int rc = read_side(c, split, 0, ix->src_off, w, n, p->soff, p->src, buf, err, errlen);
     if (!rc) rc = read_side(c, split, 1, ix->tgt_off, w, n, p->toff, p->tgt, buf, err, errlen);
     free(w), free(buf);
@@ -94,10 +94,10 @@ int s2s_pairs_read(s2s_pairs_t *p, corpus_t *c, int split, const s2s_index_t *ix
 
 void s2s_pairs_alloc(s2s_pairs_t *p, int nmax, int Tmax) {
     memset(p, 0, sizeof *p);
-    p->soff = model_calloc((size_t)nmax + 1, sizeof(uint64_t));
-    p->toff = model_calloc((size_t)nmax + 1, sizeof(uint64_t));
-    p->src = model_calloc((size_t)nmax * Tmax + 1, sizeof(uint32_t));
-    p->tgt = model_calloc((size_t)nmax * Tmax + 1, sizeof(uint32_t));
+    p->soff = drnn_calloc((size_t)nmax + 1, sizeof(uint64_t));
+    p->toff = drnn_calloc((size_t)nmax + 1, sizeof(uint64_t));
+    p->src = drnn_calloc((size_t)nmax * Tmax + 1, sizeof(uint32_t));
+    p->tgt = drnn_calloc((size_t)nmax * Tmax + 1, sizeof(uint32_t));
 }
 
 int s2s_pairs_load(s2s_pairs_t *p, corpus_t *c, int split, const s2s_index_t *ix,
@@ -130,11 +130,11 @@ void s2s_batch_alloc(s2s_batch_t *b, int Tmax, int Bmax) {
     memset(b, 0, sizeof *b);
     const size_t N = (size_t)Tmax * Bmax;
     b->Tmax = Tmax, b->Bmax = Bmax;
-    b->src = model_calloc(N, sizeof(uint32_t));
-    b->tgt_in = model_calloc(N, sizeof(uint32_t));
-    b->tgt_out = model_calloc(N, sizeof(uint32_t));
-    b->src_lens = model_calloc(Bmax, sizeof(int));
-    b->tgt_lens = model_calloc(Bmax, sizeof(int));
+    b->src = drnn_calloc(N, sizeof(uint32_t));
+    b->tgt_in = drnn_calloc(N, sizeof(uint32_t));
+    b->tgt_out = drnn_calloc(N, sizeof(uint32_t));
+    b->src_lens = drnn_calloc(Bmax, sizeof(int));
+    b->tgt_lens = drnn_calloc(Bmax, sizeof(int));
 }
 
 void s2s_batch_free(s2s_batch_t *b) {
@@ -180,7 +180,7 @@ char *s2s_ids_text(const char *const *vocab, const uint32_t *ids, int n, int spa
     if (need > *cap) {
         free(*buf);
         *cap = need * 2;
-        *buf = model_calloc(*cap, 1);
+        *buf = drnn_calloc(*cap, 1);
     }
     char *p = *buf;
     for (int i = 0; i < n; i++) {

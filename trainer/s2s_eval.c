@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "comm/comm.h"
+#include "base/util.h"
 
-#include "model/util.h"
+#include "base/util.h"
 
 int s2s_eval_pairs(const s2s_eval_t *e, const float *params, const s2s_pairs_t *p, double *sums) {
     const int Bmax = e->batch->Bmax;
@@ -14,7 +14,7 @@ int s2s_eval_pairs(const s2s_eval_t *e, const float *params, const s2s_pairs_t *
     char *hb = NULL, *rb = NULL;
     size_t hc = 0, rc = 0;
     int bad = 0;
-    search_hyp_t *hyp = model_calloc((size_t)Bmax * search_n_best(e->search), sizeof *hyp);
+    search_hyp_t *hyp = drnn_calloc((size_t)Bmax * search_n_best(e->search), sizeof *hyp);
     for (uint64_t i = 0; i < p->n; i += (uint64_t)Bmax) {
         int m = p->n - i < (uint64_t)Bmax ? (int)(p->n - i) : Bmax;
         s2s_batch_fill(e->batch, p, i, m);
@@ -96,7 +96,7 @@ int s2s_eval_run(const model_file_t *m, const s2s_eval_opts_t *o) {
     if ((rc = s2s_index_read(&ix, c, o->split, err, sizeof err))) drnn_die(rc, "%s", err);
     const char *split = corpus_split_names[o->split];
     if (ix.n == 0) drnn_die(64, "--split %s: %s has no %s pairs", split, o->data, split);
-    uint64_t *ids = model_calloc(ix.n, sizeof *ids);
+    uint64_t *ids = drnn_calloc(ix.n, sizeof *ids);
     for (uint64_t i = 0; i < ix.n; i++) ids[i] = i;
     s2s_pairs_t p;
     if ((rc = s2s_pairs_read(&p, c, o->split, &ix, ids, ix.n, err, sizeof err)))

@@ -4,14 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/util.h"
+#include "base/util.h"
 
-/* Grows *p (cap elements of elem bytes) to hold at least need; never fails (model_calloc dies). */
+/* Grows *p (cap elements of elem bytes) to hold at least need; never fails (drnn_calloc dies). */
 static void *grow(void *p, size_t *cap, size_t need, size_t elem) {
     if (need <= *cap) return p;
     size_t c = *cap ? *cap : 64;
     while (c < need) c *= 2;
-    void *q = model_calloc(c, elem);
+    void *q = drnn_calloc(c, elem);
     if (p) memcpy(q, p, *cap * elem);
     free(p);
     *cap = c;
@@ -231,7 +231,7 @@ static size_t edit_distance(s2s_score_t *acc, const uint32_t *hyp, size_t hl, co
 /* ---- Accumulator -------------------------------------------------------------------------- */
 
 s2s_score_t *s2s_score_new(void) {
-    return model_calloc(1, sizeof(s2s_score_t));
+    return drnn_calloc(1, sizeof(s2s_score_t));
 }
 
 void s2s_score_free(s2s_score_t *acc) {

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "comm/comm.h"
+#include "base/cpus.h"
+#include "model/kernels.h"
 #include "comm/reduce.h"
 #include "comm/watchdog.h"
 #include "io/ckpt.h"
@@ -18,133 +20,11 @@
 #include "io/metrics.h"
 #include "model/kernels.h"
 #include "model/model.h"
-#include "model/util.h"
+#include "base/util.h"
+#include "kinds/kinds.h"
 #include "trainer/kind.h"
 #include "trainer/mem_report.h"
 #include "trainer/train_ckpt.h"
-
-#define OFF(f) offsetof(train_opts_t, f)
-#define STR(f) OPT_STR, OFF(f), sizeof(((train_opts_t *)0)->f)
-
-const opt_spec_t train_opt_spec[] = {
-    {"data", STR(data), NULL, 0, 0, "corpus file from drnn-prep (required)", 1},
-    {"run-dir", STR(run_dir), NULL, 0, 0,
-     "folder for config.txt, metrics.jsonl, ckpt/ (required); one job at a time (RUN/.lock)", 1},
-    {"model", STR(model), "lm", 0, 0, "model kind: lm, classifier or seq2seq", 1},
-    {"cell", STR(cell), "gru", 0, 0,
-     "recurrent cell: rnn, rnn_relu, gru or lstm (seq2seq: the encoder's; its decoder is a GRU)",
-     1},
-    {"embed", OPT_INT, OFF(embed), 0, "128", 1, 1 << 16, "embedding size E", 1},
-    {"hidden", OPT_INT, OFF(hidden), 0, "256", 1, 1 << 16, "hidden size H", 1},
-    {"layers", OPT_INT, OFF(layers), 0, "1", 1, 16, "stacked recurrent layers", 1},
-    {"bidirectional", OPT_FLAG, OFF(bidirectional), 0, NULL, 0, 1,
-     "classifier, seq2seq encoder: a reverse direction too, outputs concatenated", 1},
-    {"attention", STR(attention), "general", 0, 0,
-     "seq2seq: Luong attention score, general (s . W h) or dot (s . h, unidirectional encoder)", 1},
-    {"pool", STR(pool), "last", 0, 0,
-     "classifier sentence vector: last (final states), mean or max over the outputs", 1},
-    {"softmax", STR(softmax), "full", 0, 0,
-     "LM output layer: full, or adaptive (torch.nn.AdaptiveLogSoftmaxWithLoss, head_bias=False;\n"
-     "needs --cutoffs and a vocabulary sorted by frequency: char or word corpora)",
-     1},
-    {"cutoffs", STR(cutoffs), NULL, 0, 0,
-     "--softmax adaptive: c1,c2,... increasing ids below the vocabulary size; the head holds\n"
-     "ids below c1, tail cluster i the ids from c_i to the next cutoff (or the end)",
-     1},
-    {"div-value", OPT_DOUBLE, OFF(div_value), 0, TRAIN_STRINGIFY_VALUE(TRAIN_DIV_VALUE_DEFAULT), 1,
-     1e6, "--softmax adaptive: tail cluster i projects H to int(H // X^i) features (i = 1, 2, ...)",
-     1},
-    {"dropout", OPT_DOUBLE, OFF(dropout), 0, "0", 0, 0.99,
-     "dropout between stacked layers (seq2seq: also before the generator); training only", 1},
-    {"seq-len", OPT_INT, OFF(seq_len), 0, "64", 1, 1 << 16, "LM: BPTT window T", 1},
-    {"batch", OPT_INT, OFF(batch), 0, "32", 1, 1 << 20,
-     "global batch B (LM: streams; classifier, seq2seq: examples), divisible by the rank count", 1},
-    {"batch-tokens", OPT_INT, OFF(batch_tokens), 0, "0", 0, 1 << 30,
-     "seq2seq: global batches of about N padded target tokens instead of --batch pairs (0: off)",
-     1},
-    {"lr", OPT_DOUBLE, OFF(lr), 0, "1", 0, 1e6,
-     "learning rate (of every optimizer; the schedule's base)", 1},
-    {"optimizer", STR(optimizer), "sgd", 0, 0,
-     "sgd, adam or adamw (as torch.optim.SGD / Adam / AdamW)", 1},
-    {"momentum", OPT_DOUBLE, OFF(momentum), 0, "0", 0, 1, "SGD momentum (PyTorch form)", 1},
-    {"beta1", OPT_DOUBLE, OFF(beta1), 0, "0.9", 0, 0.999999, "Adam: first-moment decay", 1},
-    {"beta2", OPT_DOUBLE, OFF(beta2), 0, "0.999", 0, 0.999999999, "Adam: second-moment decay", 1},
-    {"eps", OPT_DOUBLE, OFF(eps), 0, "1e-8", 0, 1, "Adam: added to the denominator", 1},
-    {"weight-decay", OPT_DOUBLE, OFF(weight_decay), 0, "0", 0, 1e3,
-     "L2 penalty (sgd, adam) or decoupled decay (adamw, PyTorch's default there is 0.01)", 1},
-    {"lr-decay", OPT_DOUBLE, OFF(lr_decay), 0, "1", 1e-9, 1,
-     "multiply the rate by X every --decay-every steps (1: constant)", 1},
-    {"decay-every", OPT_LONG, OFF(decay_every), 0, "0", 0, 1e15, "steps between decays", 1},
-    {"decay-start", OPT_LONG, OFF(decay_start), 0, "0", 0, 1e15,
-     "steps before the first decay period starts", 1},
-    {"min-lr", OPT_DOUBLE, OFF(min_lr), 0, "0", 0, 1e6, "the decayed rate never falls below X", 1},
-    {"warmup", OPT_LONG, OFF(warmup), 0, "0", 0, 1e15,
-     "raise the rate linearly over the first N steps (step n: lr * n / N)", 1},
-    {"lr-plateau", OPT_DOUBLE, OFF(lr_plateau), 0, "1", 1e-9, 1,
-     "multiply the rate by X after --patience evaluations without improvement (1: off)", 1},
-    {"patience", OPT_INT, OFF(patience), 0, "1", 1, 1 << 30,
-     "evaluations without improvement before --lr-plateau acts", 1},
-    {"early-stop", OPT_INT, OFF(early_stop), 0, "0", 0, 1 << 30,
-     "end the run (exit 0) after N evaluations without improvement (0: never); keeps the best", 1},
-    {"metric", STR(metric), "", 0, 0,
-     "validation figure to watch: loss (LM, seq2seq default), ppl, accuracy (classifier "
-     "default), bleu, exact_match, edit_rate",
-     1},
-    {"keep-best", OPT_FLAG, OFF(keep_best), 0, NULL, 0, 1,
-     "keep the checkpoint of the best evaluation as RUN/ckpt/best (on with --early-stop)", 1},
-    {"clip", OPT_DOUBLE, OFF(clip), 0, "5", 0, 1e12, "global gradient norm clip; 0 turns it off",
-     1},
-    {"steps", OPT_LONG, OFF(steps), 0, "0", 0, 1e15, "total optimizer steps (0: use --epochs)", 1},
-    {"epochs", OPT_LONG, OFF(epochs), 0, "1", 0, 1e9, "epochs when --steps is 0", 1},
-    {"log-every", OPT_INT, OFF(log_every), 0, "10", 1, 1 << 30,
-     "steps between progress lines and metrics", 1},
-    {"eval-every", OPT_INT, OFF(eval_every), 0, "0", 0, 1 << 30,
-     "steps between validations (0: only at the end)", 1},
-    {"init-from", STR(init_from), NULL, 0, 0,
-     "start from the weights in MODEL.h5 (drnn's, or only the tensors from PyTorch) instead of "
-     "random init",
-     1},
-    {"checkpoint-every", OPT_LONG, OFF(checkpoint_every), 0, "0", 0, 1e15,
-     "steps between checkpoints (0: only the final one)", 1},
-    {"keep", OPT_INT, OFF(keep), 0, "3", 1, 1 << 20, "complete checkpoints to keep", 1},
-    {"ckpt-deflate", OPT_INT, OFF(ckpt_deflate), 0, "1", 0, 9,
-     "zlib level for checkpoints (0: no compression)", 1},
-    {"resume", STR(resume), NULL, 0, 0,
-     "auto (continue from --run-dir's ckpt/latest, or start fresh when it has no checkpoint; step "
-     "folders without latest are refused: name one) or a run/step-N folder",
-     1},
-    {"seed", OPT_U64, OFF(seed), 0, "1", 0, 9e18, "random seed", 1},
-    {"threads", OPT_INT, OFF(threads), 0, "0", 0, 4096,
-     "OpenBLAS threads per rank (0: CPUs / ranks sharing them)", 1},
-    {"bucket-mb", OPT_DOUBLE, OFF(bucket_mb), 0, "4", 1e-4, 1024,
-     "gradient all-reduce bucket size in MiB (reductions start as backward finishes each bucket)",
-     1},
-    {"allreduce-dtype", STR(allreduce_dtype), "fp32", 0, 0,
-     "gradients travel as fp32 or bf16 (half the bytes, each element rounded at most twice)", 1},
-    {"on-nonfinite", STR(on_nonfinite), "abort", 0, 0,
-     "a non-finite loss or gradient norm: abort (exit 70) or skip the step's update", 1},
-    {"max-skips", OPT_INT, OFF(max_skips), 0, "10", 0, 1 << 30,
-     "--on-nonfinite skip: more non-finite steps in a row than this is exit 70", 1},
-    {"hang-timeout", OPT_DOUBLE, OFF(hang_timeout), 0, "600", 0.1, 1e9,
-     "seconds a collective or checkpoint phase may wait before the job ends with exit 70", 1},
-    {"time-limit", OPT_DOUBLE, OFF(time_limit), 0, "0", 0, 1e9,
-     "seconds of training after which the run checkpoints and exits 75 (0: none)", 1},
-    {"config", STR(config), NULL, 0, 0, "read key = value options from FILE (flags win)", 0},
-    {"log-grad-norms", OPT_FLAG, OFF(log_grad_norms), 0, NULL, 0, 1,
-     "metrics.jsonl: every parameter tensor's gradient norm before clipping, and the clip factor",
-     1},
-    {"trace-bptt", OPT_FLAG, OFF(trace_bptt), 0, NULL, 0, 1,
-     "LM, logged steps: ||dJ/dh_t|| of the window's last-position loss J for every t and layer "
-     "(one extra backward pass)",
-     1},
-    {"selftest", OPT_FLAG, OFF(selftest), 0, NULL, 0, 1,
-     "gradient check and a tiny training run on one rank", 0},
-    {"help", OPT_FLAG, OFF(help), 0, NULL, 0, 1, "print this help", 0},
-};
-const int train_opt_count = sizeof train_opt_spec / sizeof train_opt_spec[0];
-
-const char *const train_opt_reserved[] = {"attention", "on-nonfinite", "input-feed", "optimizer",
-                                          "warmup",    "early-stop",   NULL};
 
 /* Graceful stop (DESIGN §9): SIGUSR1 (mpirun forwards it to every rank), and SIGTERM or SIGINT
  * received by a rank itself (srun, scancel), set a flag that rides along the next step's scalar
@@ -198,15 +78,11 @@ static void validate(run_t *r) {
     const train_opts_t *o = r->o;
     if (!o->data[0]) comm_fail(64, "--data is required (a corpus from drnn-prep; see --help)");
     if (!o->run_dir[0]) comm_fail(64, "--run-dir is required (see --help)");
-    r->kind = train_kind_find(o->model);
-    r->mops = model_ops_find(o->model);
-    if (!r->kind || !r->mops)
-        comm_fail(64, "--model %s: expected one of %s", o->model, train_kind_names());
+    const drnn_kind_t *kd = kinds_find(o->model);
+    if (!kd) comm_fail(64, "--model %s: expected one of %s", o->model, kinds_names());
+    r->kind = kd->train, r->mops = kd->model;
     if (cell_parse(o->cell) < 0)
         comm_fail(64, "--cell %s: expected rnn, rnn_relu, gru or lstm", o->cell);
-    if (!o->batch_tokens && o->batch % r->nranks != 0)
-        comm_fail(64, "--batch %d is not divisible by the number of ranks %d; use a multiple of %d",
-                  o->batch, r->nranks, r->nranks);
     if (optim_parse(o->optimizer) < 0)
         comm_fail(64, "--optimizer %s: expected sgd, adam or adamw", o->optimizer);
     if (o->momentum > 0 && optim_parse(o->optimizer) != OPTIM_SGD)
@@ -300,7 +176,7 @@ static void choose_metric(run_t *r) {
     snprintf(first, sizeof first, "%.*s", (int)(n < sizeof first ? n : sizeof first - 1), list);
     r->metric = r->o->metric[0] ? r->o->metric : first;
     if (!in_list(list, r->metric))
-        comm_fail(64, "--metric %s: a %s model reports %s", r->metric, r->kind->name, list);
+        comm_fail(64, "--metric %s: a %s model reports %s", r->metric, r->o->model, list);
     if ((r->o->lr_plateau < 1.0 || r->o->early_stop > 0 || r->o->keep_best) &&
         !r->kind->has_valid(r->k))
         comm_fail(64,
@@ -318,14 +194,17 @@ static void open_data_and_model(run_t *r) {
     if (!rc && injected_fault(r, "open"))
         rc = drnn_errf(err, sizeof err, 65, "corpus %s: cannot read it on this rank (injected)",
                        r->o->data);
-    if (!rc && strcmp(corpus_data_kind(r->corpus), r->kind->data) != 0)
-        rc = drnn_errf(err, sizeof err, 64,
-                       "--data %s holds %s data but --model %s trains on %s data; use --model "
-                       "classifier for labelled data (drnn-prep --format labels), --model seq2seq "
-                       "for pairs (--format pairs), --model lm for text",
-                       r->o->data, corpus_data_kind(r->corpus), r->kind->name, r->kind->data);
+    if (!rc && strcmp(corpus_data_kind(r->corpus), r->kind->data) != 0) {
+        const char *fits = kinds_for_data(corpus_data_kind(r->corpus));
+        rc =
+            drnn_errf(err, sizeof err, 64,
+                      "--data %s holds %s data but --model %s trains on %s data (drnn-prep "
+                      "--format %s); %s%s",
+                      r->o->data, corpus_data_kind(r->corpus), r->o->model, r->kind->data,
+                      r->kind->data, fits[0] ? "use --model " : "no model kind trains on it", fits);
+    }
     if (!rc) rc = r->kind->describe(&r->desc, r->o, r->corpus, err, sizeof err);
-    if (!rc) rc = model_desc_validate(&r->desc, "options", err, sizeof err) ? 64 : 0;
+    if (!rc) rc = model_validate(r->mops, &r->desc, "options", err, sizeof err) ? 64 : 0;
     kind_env_t env = {r->o, r->corpus, r->rank, r->nranks, r->B, r->Bl};
     size_t heap0 = mem_heap_in_use();
     r->rss_before = mem_peak_rss();
@@ -418,6 +297,25 @@ static void setup_reduce(run_t *r) {
 
 /* ---- one step ---------------------------------------------------------------------------- */
 
+/* A step's scalars travel in one fp64 all-reduce: the kind's n sums with the stop flag (ranks
+ * that saw a stop signal; rank 0 adds the time limit) third — loss, count, flag, tokens, then
+ * the kind's own, at least 5 in all — the layout every run has had, so that Open MPI's
+ * reduction adds each one in the same order and fixtures stay bit-identical. Returns the
+ * count. */
+static int step_sums_pack(double *out, const kind_sums_t *s, int n, double flag) {
+    memset(out, 0, sizeof(double) * (KIND_SUMS_MAX + 1));
+    out[0] = s->v[KIND_LOSS], out[1] = s->v[KIND_COUNT], out[2] = flag;
+    for (int i = KIND_TOKENS; i < n; i++) out[i + 1] = s->v[i];
+    return n + 1 > 5 ? n + 1 : 5;
+}
+
+/* The kind's sums back from step_sums_pack's layout; returns the stop flag. */
+static double step_sums_unpack(kind_sums_t *s, const double *in, int n) {
+    s->v[KIND_LOSS] = in[0], s->v[KIND_COUNT] = in[1];
+    for (int i = KIND_TOKENS; i < n; i++) s->v[i] = in[i + 1];
+    return in[2];
+}
+
 /* The learning rate of step n (1-based): a pure function of the step, so a resumed run follows
  * the same rates. Step decay as torch.optim.lr_scheduler.StepLR(step_size = decay_every,
  * gamma = lr_decay) stepped once per optimizer step, counted from decay_start, floored at
@@ -486,17 +384,15 @@ static void clip_and_update(run_t *r, long step, double norm, int *clipped) {
 /* The kind's validation figures over every rank's part: identical for any rank count. */
 static kind_sums_t evaluate(run_t *r) {
     char err[4400] = "";
-    kind_sums_t s = {0};
+    kind_sums_t s = {{0}};
     int rc = r->kind->evaluate(r->k, r->params, &s, err, sizeof err);
     comm_phase_begin(0, "eval-reduce");
     comm_agree(rc, err);
-    double sums[4 + KIND_EXTRA] = {s.loss, s.count, s.tokens, s.correct};
-    memcpy(sums + 4, s.extra, sizeof s.extra);
-    comm_allreduce_sum_doubles(sums, 4 + KIND_EXTRA);
+    /* All of them, whatever the kind fills: the same count and positions on every run, so the
+     * all-reduce adds each figure in the same order (fixtures are bit-identical). */
+    comm_allreduce_sum_doubles(s.v, KIND_SUMS_MAX);
     comm_phase_end();
-    kind_sums_t g = {sums[0], sums[1], sums[2], sums[3], {0}};
-    memcpy(g.extra, sums + 4, sizeof g.extra);
-    return g;
+    return s;
 }
 
 static void fmt_duration(char *buf, size_t n, double s) {
@@ -520,14 +416,12 @@ static int live_tty(void) {
     return tty;
 }
 
-static void progress(run_t *r, long step, double loss, double acc, double norm, int clipped,
+static void progress(run_t *r, long step, const kind_sums_t *s, double norm, int clipped,
                      double tps, double comm_frac, double elapsed) {
-    char eta[32], fig[32];
+    char eta[32], fig[64];
+    const double loss = s->v[KIND_LOSS] / s->v[KIND_COUNT];
     fmt_duration(eta, sizeof eta, elapsed / step * (r->total_steps - step));
-    if (r->kind->has_accuracy)
-        snprintf(fig, sizeof fig, "acc %.3f", acc);
-    else
-        snprintf(fig, sizeof fig, "ppl %.2f", exp(loss));
+    r->kind->step_report(s, fig, sizeof fig);
     int tty = live_tty();
     printf("%sstep %ld/%ld | epoch %ld | loss %.4f | %s | lr %g | gnorm %.3f%s | %.0f tok/s | "
            "comm %.1f%% | ETA %s%s",
@@ -551,8 +445,8 @@ static void report_eval(run_t *r, long step, const kind_sums_t *s) {
 static void print_start(const run_t *r, int threads) {
     if (r->rank != 0) return;
     char batch[64];
-    if (r->o->batch_tokens)
-        snprintf(batch, sizeof batch, "about %d target tokens", r->o->batch_tokens);
+    if (r->kind->batch_text)
+        r->kind->batch_text(r->k, batch, sizeof batch);
     else
         snprintf(batch, sizeof batch, "%d", r->B);
     char hosts[64] = "";
@@ -561,8 +455,8 @@ static void print_start(const run_t *r, int threads) {
                  comm_most_per_host());
     printf("drnn-train: %s, %d rank%s%s x %d thread%s, %zu parameters, %ld steps of batch %s "
            "(%ld per epoch)\n",
-           r->kind->name, r->nranks, r->nranks > 1 ? "s" : "", hosts, threads,
-           threads > 1 ? "s" : "", r->P, r->total_steps, batch, r->steps_per_epoch);
+           r->o->model, r->nranks, r->nranks > 1 ? "s" : "", hosts, threads, threads > 1 ? "s" : "",
+           r->P, r->total_steps, batch, r->steps_per_epoch);
     config_write(stdout, r->o, train_opt_spec, train_opt_count, unused_options(r->o));
     if (r->nranks > 1)
         printf("drnn-train: gradient all-reduce: %s in %d bucket%s of at most %g MiB, "
@@ -583,11 +477,12 @@ int train_run(const train_opts_t *o) {
     r.Bl = r.B / r.nranks;
     open_data_and_model(&r);
     choose_metric(&r);
-    int threads = threads_configure(o->threads);
+    int threads = cpus_threads_for(o->threads, comm_local_size());
+    model_set_threads(threads);
     ckpt_guard(o);
     build_model(&r); /* before the run folder: a bad --init-from leaves nothing behind */
     setup_reduce(&r);
-    train_ckpt_ctx_t ck = {o,        r.corpus, r.kind,   r.k,    &r.desc,  r.rank,
+    train_ckpt_ctx_t ck = {o,        r.corpus, r.kind,   r.mops, r.k,      &r.desc, r.rank,
                            r.nranks, r.B,      r.params, &r.opt, &r.state, r.P};
     double tokens = 0.0;
     long start = train_ckpt_resume(&ck, &tokens);
@@ -604,7 +499,7 @@ int train_run(const train_opts_t *o) {
             comm_fail(64,
                       "--trace-bptt follows a language model's hidden states; --model %s has "
                       "none to trace",
-                      r.kind->name);
+                      o->model);
         r.kind->trace_size(r.k, &trace_L, &trace_T);
         if (!(trace = calloc((size_t)trace_L * trace_T, sizeof *trace)))
             drnn_die(70, "out of memory (--trace-bptt)");
@@ -619,10 +514,11 @@ int train_run(const train_opts_t *o) {
         if (rc) drnn_die(rc, "%s", err); /* this rank's corpus read: MPI_Abort ends the job */
         const float scale = 1.0f / (float)r.kind->batch_norm(r.k);
         memset(r.grads, 0, sizeof(float) * r.P);
-        /* The step's scalars travel together in one fp64 reduction: loss sum, its count, the stop
-         * flag (ranks that saw a stop signal; rank 0 adds the time limit), tokens, correct. */
+        /* The step's scalars travel together in one fp64 reduction: the kind's sums (loss sum,
+         * its count, tokens, and what else the kind counts), then the stop flag (ranks that saw
+         * a stop signal; rank 0 adds the time limit). */
         int over_time = r.rank == 0 && o->time_limit > 0 && comm_wtime() - t0 >= o->time_limit;
-        kind_sums_t ks = {0};
+        kind_sums_t ks = {{0}};
         const int logged = step % o->log_every == 0 || step == r.total_steps;
         double trace_s = 0.0;
         if (trace && logged) r.kind->trace_request(r.k, trace, &trace_s);
@@ -632,16 +528,18 @@ int train_run(const train_opts_t *o) {
             comm_allreduce_sum_doubles(trace, (size_t)trace_L * trace_T);
             for (int i = 0; i < trace_L * trace_T; i++) trace[i] /= r.nranks;
         }
-        double sums[5] = {ks.loss, ks.count, (stop_signal != 0) + over_time, ks.tokens, ks.correct};
-        if (injected_nan(&r, step)) sums[0] = NAN;
+        if (injected_nan(&r, step)) ks.v[KIND_LOSS] = NAN;
+        double sums[KIND_SUMS_MAX + 1];
+        const int ns = step_sums_pack(sums, &ks, r.kind->nsums, (stop_signal != 0) + over_time);
         double tc = comm_wtime();
         comm_phase_begin(step, "grad-allreduce");
         comm_reduce_wait(r.red);
         comm_phase_begin(step, "scalar-reduce");
-        comm_allreduce_sum_doubles(sums, 5);
+        comm_allreduce_sum_doubles(sums, ns);
+        const double stop_flag = step_sums_unpack(&ks, sums, r.kind->nsums);
         comm_phase_end();
         r.comm_time += comm_wtime() - tc;
-        double loss = sums[0] / sums[1];
+        double loss = ks.v[KIND_LOSS] / ks.v[KIND_COUNT];
         /* Loss and gradients are the same on every rank after the reductions: so is this. */
         double norm = grad_norm(&r);
         int clipped = 0;
@@ -671,15 +569,14 @@ int train_run(const train_opts_t *o) {
             r.state.skips = 0;
             clip_and_update(&r, step, norm, &clipped);
         }
-        tokens += sums[3];
-        tok_log += sums[3];
-        stopped = sums[2] > 0.0 && step < r.total_steps; /* at the last step: just finish */
+        tokens += ks.v[KIND_TOKENS];
+        tok_log += ks.v[KIND_TOKENS];
+        stopped = stop_flag > 0.0 && step < r.total_steps; /* at the last step: just finish */
         if (r.rank == 0 && (step % o->log_every == 0 || step == r.total_steps || stopped)) {
             double now = comm_wtime(), dt = now - t_log;
             double tps = tok_log / (dt > 0 ? dt : 1e-9);
             double cf = (r.comm_time - comm_log) / (dt > 0 ? dt : 1e-9);
-            double acc = sums[4] / sums[1];
-            progress(&r, step, loss, acc, norm, clipped, tps, cf, now - t0);
+            progress(&r, step, &ks, norm, clipped, tps, cf, now - t0);
             char *extra = step_extras(&r, norm, clipped, trace && logged ? trace : NULL, trace_L,
                                       trace_T, trace_s);
             int mrc = metrics_train(&r.metrics, step, tokens, loss, rate(&r, step), norm, clipped,

@@ -10,7 +10,7 @@
 #include "io/corpus.h"
 #include "model/desc.h"
 #include "model/params.h"
-#include "trainer/config.h"
+#include "base/config.h"
 
 /* --div-value's default (PyTorch's): options that only act with --softmax adaptive compare
  * against it to tell whether it was changed. */
@@ -66,11 +66,5 @@ int init_from_file(float *params, const param_table_t *tab, const model_desc_t *
 
 /* The built-in operator check (gradient check + tiny training run), one rank. 0 if all passed. */
 int selftest_run(int verbose);
-
-/* OpenBLAS threads for this rank: --threads if > 0, else the CPUs this rank may use divided by
- * the ranks sharing this node. Returns the count it set. */
-int threads_configure(int requested);
-/* The CPUs this process may run on (sched_getaffinity; at least 1). */
-int threads_cpus(void);
 
 #endif

@@ -13,7 +13,7 @@
 #include "io/ckpt.h"
 #include "io/fsutil.h"
 #include "model/model.h"
-#include "model/util.h"
+#include "base/util.h"
 
 #define ERRLEN 4600
 
@@ -76,7 +76,7 @@ void ckpt_guard(const train_opts_t *o) {
 }
 
 static const param_table_t *table_of(const train_ckpt_ctx_t *c) {
-    return model_ops_find(c->desc->kind)->params(c->kind->model(c->k));
+    return c->mops->params(c->kind->model(c->k));
 }
 
 /* Carried state of the kind: global items, floats per item (h part), whether a c part exists. */
@@ -85,7 +85,7 @@ typedef struct {
 } state_shape_t;
 
 static state_shape_t state_shape(const train_ckpt_ctx_t *c) {
-    state_shape_t s = {c->kind->state_items(c->k), 0, 0, 0};
+    state_shape_t s = {c->kind->state_items ? c->kind->state_items(c->k) : 0, 0, 0, 0};
     if (s.items) {
         s.local = s.items / c->nranks;
         s.hf = c->kind->state_floats(c->k);
@@ -222,16 +222,7 @@ static int check_options(const ckpt_meta_t *m, const train_ckpt_ctx_t *c, const 
                          "dropout follow the seed; resume with --seed %llu",
                          (unsigned long long)o->seed, dir, (unsigned long long)m->seed,
                          (unsigned long long)m->seed);
-    if (o->batch_tokens != m->batch_tokens)
-        return drnn_errf(err, n, 64,
-                         "--batch-tokens %d differs from the checkpoint %s (%d); resume with "
-                         "--batch-tokens %d",
-                         o->batch_tokens, dir, m->batch_tokens, m->batch_tokens);
-    if (c->kind->uses_seq_len && o->seq_len != m->seq_len)
-        return drnn_errf(err, n, 64,
-                         "--seq-len %d differs from the checkpoint %s (%d); resume with --seq-len "
-                         "%d",
-                         o->seq_len, dir, m->seq_len, m->seq_len);
+    if (c->kind->resume_check && (rc = c->kind->resume_check(c->k, m, dir, err, n)) != 0) return rc;
     state_shape_t ss = state_shape(c);
     int sf = ss.hf * (ss.has_c ? 2 : 1);
     if (m->streams != ss.items || m->state_floats != sf)

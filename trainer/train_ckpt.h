@@ -28,6 +28,7 @@ typedef struct {
     const train_opts_t *o;
     corpus_t *corpus;
     const train_kind_t *kind;
+    const model_ops_t *mops;
     kind_ctx_t *k;
     const model_desc_t *desc;
     int rank, nranks, B;

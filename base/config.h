@@ -1,4 +1,4 @@
-/* trainer/config.h — command lines and `key = value` config files from one option table.
+/* base/config.h — command lines and `key = value` config files from one option table.
  *
  * Order of precedence: defaults, then --config FILE (when the table has a "config" option), then
  * the command line (a repeated flag: the last wins). Options are "--name value", "--name=value",
@@ -6,8 +6,8 @@
  * are decimal: hexadecimal, inf and nan are refused. Every error names the option (and the file
  * and line for config files) and returns 64 (EX_USAGE). No MPI; nothing printed.
  */
-#ifndef DRNN_TRAINER_CONFIG_H
-#define DRNN_TRAINER_CONFIG_H
+#ifndef DRNN_BASE_CONFIG_H
+#define DRNN_BASE_CONFIG_H
 
 #include <stddef.h>
 #include <stdio.h>

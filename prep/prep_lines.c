@@ -1,8 +1,8 @@
 /* trainer/prep_lines.c — drnn-prep's passes over data with one example per line, for
  * --format labels (trainer/prep_labels.c) and --format pairs (trainer/prep_pairs.c); the passes
- * are described in trainer/prep.h.
+ * are described in prep/prep.h.
  */
-#include "trainer/prep.h"
+#include "prep/prep.h"
 
 #include <stdio.h>
 #include <stdlib.h>

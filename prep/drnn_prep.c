@@ -12,7 +12,7 @@
  * Every exit path removes the temporary files, also on SIGINT, SIGTERM and SIGHUP; what a killed
  * run (SIGKILL) left is removed by the next run to the same output (trainer/prep_stale.c).
  */
-#include "trainer/prep.h"
+#include "prep/prep.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,8 +30,9 @@
 #include <unistd.h>
 
 #include "io/textfile.h"
-#include "model/util.h"
-#include "trainer/config.h"
+#include "base/cpus.h"
+#include "base/util.h"
+#include "base/config.h"
 #include "trainer/train.h"
 
 #define MAX_SPOOL   8
@@ -414,7 +415,7 @@ static void count_halves(half_t h[2]) {
 static int plan_and_count_halves(const prep_opts_t *o, uint64_t n[CORPUS_NSPLITS],
                                  tok_counter_t *counter) {
     uint64_t size = 0, mid = 0;
-    if (o->ninputs != 1 || threads_cpus() < 2 ||
+    if (o->ninputs != 1 || cpus_available() < 2 ||
         !textfile_midline(o->inputs[0], PREP_HALVES_MIN, &size, &mid))
         return 0;
     int no_tail = o->valid_frac == 0 && o->test_frac == 0;
@@ -597,7 +598,7 @@ tok_vocab_t *prep_open_output(const prep_opts_t *o, tok_counter_t *counter, prep
      * workers fall behind, it encodes too (io/chunk_pack.h). Deflate is most of the work (3 of 4
      * CPU seconds on 500 MB of char text); a worker per CPU gave three busy threads on two CPUs
      * (165 against 190 MB/s). */
-    corpus_writer_set_threads(g_writer, threads_cpus() - 1);
+    corpus_writer_set_threads(g_writer, cpus_available() - 1);
     if (strcmp(g_tmp, corpus_writer_tmp_path(g_writer)) != 0)
         prep_die(70, "internal error: the temporary file is '%s', not '%s'",
                  corpus_writer_tmp_path(g_writer), g_tmp);
@@ -717,7 +718,7 @@ int main(int argc, char **argv) {
     struct timespec t0;
     prep_stats_t st = {0};
     prep_opts_t o = {0};
-    comm_set_prog("drnn-prep");
+    drnn_set_prog("drnn-prep");
     clock_gettime(CLOCK_MONOTONIC, &t0);
     config_cli_t cli = {aliases, 1, NULL, 0, NULL};
     parse_command_line(argc, argv, &o, &cli);

@@ -9,7 +9,7 @@
  * (strcmp) of the names seen in all inputs and the --valid file, so a label that only valid has
  * still gets an id.
  */
-#include "trainer/prep.h"
+#include "prep/prep.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "comm/comm.h"
+#include "base/util.h"
 #include "io/weights.h"
-#include "trainer/config.h"
+#include "base/config.h"
 #include "trainer/model_load.h"
 
 typedef struct {
@@ -56,7 +56,7 @@ int main(int argc, char **argv) {
     char err[8192];
     export_opts_t o;
     config_cli_t cli = {aliases, 1, NULL, 0, NULL};
-    comm_set_prog("drnn-export");
+    drnn_set_prog("drnn-export");
     int rc = config_parse_cli(&o, spec, NSPEC, NULL, &cli, argc, argv, err, sizeof err);
     if (rc) drnn_die(rc, "%s", err);
     if (o.help) {

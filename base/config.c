@@ -1,5 +1,5 @@
 /* trainer/config.c — see config.h. */
-#include "trainer/config.h"
+#include "base/config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "model/util.h"
+#include "base/util.h"
 
 #define USAGE_COLUMN 25 /* where config_usage starts the help text */
 

@@ -1,4 +1,4 @@
-/* trainer/cls_eval.h — drnn-eval for a classifier: accuracy, macro-F1, loss and the confusion
+/* tools/cls_eval.h — drnn-eval for a classifier: accuracy, macro-F1, loss and the confusion
  * matrix of a labelled split. A plain single process, no MPI. */
 #ifndef DRNN_TRAINER_CLS_EVAL_H
 #define DRNN_TRAINER_CLS_EVAL_H

@@ -9,7 +9,7 @@
  * (seq2seq layout: <unk> <pad> <bos> <eos> first) count the kept train pairs' sources and
  * targets, or both in one with --shared-vocab. Targets are stored without <bos> or <eos>.
  */
-#include "trainer/prep.h"
+#include "prep/prep.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
  *     drnn-prep one on each spool file it made (prep_hold_spool), which also covers a run in
  *     another PID namespace or on another host sharing the folder, whose PID means nothing here.
  */
-#include "trainer/prep.h"
+#include "prep/prep.h"
 
 #include <dirent.h>
 #include <errno.h>

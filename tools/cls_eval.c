@@ -1,14 +1,17 @@
-#include "trainer/cls_eval.h"
+#include "tools/cls_eval.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "comm/comm.h"
+#include "base/util.h"
+#include "io/textfile.h"
+#include "io/tokenize.h"
+#include "tools/tools.h"
 #include "io/metrics.h"
 #include "model/classifier.h"
-#include "model/util.h"
+#include "base/util.h"
 #include "trainer/cls_data.h"
 
 /* Per-class F1 averaged over the classes that occur in the labels or the predictions. */
@@ -47,7 +50,7 @@ int cls_eval_run(const model_file_t *m, const char *data, int split, int batch, 
     classifier_t *cm = classifier_create(d, ex.longest, batch);
     cls_batch_t bt;
     cls_batch_alloc(&bt, ex.longest, batch);
-    uint64_t *conf = model_calloc((size_t)C * C, sizeof *conf);
+    uint64_t *conf = drnn_calloc((size_t)C * C, sizeof *conf);
     double loss = 0.0;
     for (uint64_t i = 0; i < n; i += (uint64_t)batch) {
         int B = n - i < (uint64_t)batch ? (int)(n - i) : batch;
@@ -95,3 +98,66 @@ int cls_eval_run(const model_file_t *m, const char *data, int split, int batch, 
     corpus_close(c);
     return 0;
 }
+
+/* What labelling one line needs. */
+typedef struct {
+    const sample_opts_t *o;
+    const model_file_t *mf;
+    const tok_vocab_t *tv;
+    classifier_t *m; /* grown to the longest line so far */
+    int Tmax;
+} labeller_t;
+
+/* One input line: "LABEL<TAB>P" with the most probable label and its probability. */
+static int label_line(void *arg, const char *line, size_t len, uint64_t lineno) {
+    labeller_t *L = arg;
+    if (len && line[len - 1] == '\r') len--;
+    uint32_t *ids = NULL;
+    size_t n = 0;
+    if (tok_encode(L->tv, line, len, &ids, &n, NULL) != 0) drnn_die(70, "out of memory");
+    if (n == 0)
+        drnn_die(65, "--input %s:%llu: empty line; every line needs text to label", L->o->input,
+                 (unsigned long long)lineno);
+    if ((int)n > L->Tmax) {
+        classifier_free(L->m);
+        L->Tmax = (int)n * 2;
+        L->m = classifier_create(&L->mf->info.desc, L->Tmax, 1);
+    }
+    int lens[1] = {(int)n};
+    classifier_forward(L->m, L->mf->params, ids, lens, NULL, (int)n, 1);
+    int best = classifier_predict(L->m, 0);
+    printf("%s\t%.6f\n", L->mf->info.labels[best], classifier_probs(L->m)[best]);
+    free(ids);
+    return 0;
+}
+
+/* Labels every line of o->input (plain, .gz or - for stdin). Returns the exit code. */
+static int label_lines(const sample_opts_t *o, const model_file_t *mf, const tok_vocab_t *tv) {
+    char err[4400];
+    labeller_t L = {o, mf, tv, NULL, 0};
+    int rc = textfile_lines(o->input, label_line, &L, NULL, err, sizeof err);
+    classifier_free(L.m);
+    if (rc) drnn_die(rc, "--input: %s", err);
+    if (fflush(stdout) != 0) drnn_die(74, "cannot write to stdout");
+    return 0;
+}
+
+static int eval_classifier(const eval_opts_t *o, model_file_t *m) {
+    if (!o->data[0])
+        drnn_die(64,
+                 "--text scores language models; %s is a classifier: use --data CORPUS.h5 "
+                 "(drnn-prep --format labels)",
+                 m->path);
+    return cls_eval_run(m, o->data, o->split_id, o->batch, o->json);
+}
+
+static int cls_sample(const sample_opts_t *o, const model_file_t *m, const tok_vocab_t *tv,
+                      int kind) {
+    (void)kind;
+    if (!o->input[0])
+        drnn_die(64, "%s is a classifier: give --input FILE (or - for stdin) with lines to label",
+                 m->path);
+    return label_lines(o, m, tv);
+}
+
+const tool_kind_t classifier_tools = {.eval = eval_classifier, .sample = cls_sample};

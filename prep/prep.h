@@ -1,4 +1,4 @@
-/* trainer/prep.h — the parts of drnn-prep (DESIGN §6) that its text path (trainer/drnn_prep.c),
+/* prep/prep.h — the parts of drnn-prep (DESIGN §6) that its text path (trainer/drnn_prep.c),
  * its passes over one example per line (trainer/prep_lines.c) and their two formats, labelled
  * data (trainer/prep_labels.c) and pairs (trainer/prep_pairs.c), share. All these files build
  * the one program; this is not a library: every error ends the process through prep_die.
@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "comm/comm.h"
+#include "base/util.h"
 #include "io/corpus.h"
 #include "io/corpus_write.h"
 #include "io/tokenize.h"

@@ -1,15 +1,17 @@
-#include "trainer/s2s_translate.h"
+#include "tools/s2s_translate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "comm/comm.h"
+#include "base/util.h"
+#include "tools/tools.h"
+#include "trainer/s2s_eval.h"
 #include "io/metrics.h"
 #include "io/textfile.h"
 #include "io/tokenize.h"
 #include "model/search.h"
-#include "model/util.h"
+#include "base/util.h"
 #include "trainer/s2s_data.h"
 
 typedef struct {
@@ -148,16 +150,16 @@ int s2s_translate(const s2s_translate_opts_t *o, const model_file_t *mf) {
     if (!t.src_vocab) drnn_die(65, "%s: %s", mf->path, err);
     if (o->attention_out && !(t.attn = fopen(o->attention_out, "w")))
         drnn_die(74, "--attention-out %s: cannot create", o->attention_out);
-    t.ids = model_calloc((size_t)o->batch, sizeof *t.ids);
-    t.lens = model_calloc((size_t)o->batch, sizeof *t.lens);
-    t.lineno = model_calloc((size_t)o->batch, sizeof *t.lineno);
-    t.src_lens = model_calloc((size_t)o->batch, sizeof *t.src_lens);
-    t.hyp = model_calloc((size_t)o->batch * o->n_best, sizeof *t.hyp);
-    double t0 = comm_wtime();
+    t.ids = drnn_calloc((size_t)o->batch, sizeof *t.ids);
+    t.lens = drnn_calloc((size_t)o->batch, sizeof *t.lens);
+    t.lineno = drnn_calloc((size_t)o->batch, sizeof *t.lineno);
+    t.src_lens = drnn_calloc((size_t)o->batch, sizeof *t.src_lens);
+    t.hyp = drnn_calloc((size_t)o->batch * o->n_best, sizeof *t.hyp);
+    double t0 = drnn_wtime();
     int rc = textfile_lines(o->input, take_line, &t, NULL, err, sizeof err);
     if (rc) drnn_die(rc, "--input: %s", err);
     if (t.n) flush_batch(&t);
-    double dt = comm_wtime() - t0;
+    double dt = drnn_wtime() - t0;
     if (fflush(stdout) != 0) out_fail("stdout");
     if (t.attn && fclose(t.attn) != 0) out_fail(o->attention_out);
     fprintf(stderr,
@@ -171,3 +173,37 @@ int s2s_translate(const s2s_translate_opts_t *o, const model_file_t *mf) {
     free(t.text);
     return 0;
 }
+
+static int eval_seq2seq(const eval_opts_t *o, model_file_t *m) {
+    if (!o->data[0])
+        drnn_die(64,
+                 "--text scores language models; %s is a seq2seq model: use --data CORPUS.h5 "
+                 "(drnn-prep --format pairs)",
+                 m->path);
+    s2s_eval_opts_t so = {o->data,
+                          o->split_id,
+                          o->batch,
+                          o->beam,
+                          o->length_penalty,
+                          o->max_ratio,
+                          o->hyp_out[0] ? o->hyp_out : NULL,
+                          o->json};
+    return s2s_eval_run(m, &so);
+}
+
+static int s2s_sample(const sample_opts_t *o, const model_file_t *m, const tok_vocab_t *tv,
+                      int kind) {
+    (void)tv, (void)kind;
+    if (!o->input[0])
+        drnn_die(64,
+                 "%s is a seq2seq model: give --input FILE (or - for stdin) with lines to "
+                 "translate",
+                 m->path);
+    s2s_translate_opts_t so = {o->input,    o->attention_out[0] ? o->attention_out : NULL,
+                               o->beam,     o->n_best,
+                               o->batch,    o->length_penalty,
+                               o->max_ratio};
+    return s2s_translate(&so, m);
+}
+
+const tool_kind_t seq2seq_tools = {.eval = eval_seq2seq, .sample = s2s_sample};

@@ -1,4 +1,4 @@
-/* trainer/s2s_translate.h — drnn-sample for a seq2seq model: translates the lines of a file,
+/* tools/s2s_translate.h — drnn-sample for a seq2seq model: translates the lines of a file,
  * a batch of lines at a time, greedily or by beam search (model/search.h).
  *
  * Output on stdout, one line per input line: the best translation (the target tokens joined by

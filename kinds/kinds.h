@@ -1,0 +1,31 @@
+/* kinds/kinds.h — the one table of model kinds (STYLE 16, 17).
+ *
+ * A kind is one row here: its name (--model, the `model` attribute of checkpoints and model.h5)
+ * and its row in each layer — the math (model/model.h), training (trainer/kind.h) and the
+ * inference tools (tools/tools.h), each filled in the kind's own file of that layer. No other
+ * list of kinds exists: programs find a kind by name here and never switch on it. Adding a kind
+ * is one file per layer and one row in kinds.c.
+ */
+#ifndef DRNN_KINDS_KINDS_H
+#define DRNN_KINDS_KINDS_H
+
+#include "model/model.h"
+#include "tools/tools.h"
+#include "trainer/kind.h"
+
+typedef struct {
+    const char *name;
+    const model_ops_t *model;
+    const train_kind_t *train;
+    const tool_kind_t *tools;
+} drnn_kind_t;
+
+/* The kind named NAME, or NULL. */
+const drnn_kind_t *kinds_find(const char *name);
+/* "lm, classifier, ..." (every kind's name), for messages. */
+const char *kinds_names(void);
+/* The names of the kinds that train on corpus data DATA ("text", "labels", ...), "a or b"; ""
+ * when none does. */
+const char *kinds_for_data(const char *data);
+
+#endif
