@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "io/ckpt.h"
+#include "base/test_knobs.h"
 #include "base/util.h"
 #include "io/fsutil.h"
 #include "io/h5util.h"
@@ -115,7 +116,7 @@ int ckpt_begin(const char *run_dir, long step, char *err, size_t errlen) {
 static void test_delay(void) {
     static long ms = -1;
     if (ms < 0) {
-        const char *v = getenv("DRNN_TEST_CKPT_DELAY_MS");
+        const char *v = test_knob(KNOB_CKPT_DELAY_MS);
         ms = v ? atol(v) : 0;
     }
     if (ms > 0) usleep((useconds_t)ms * 1000);

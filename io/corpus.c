@@ -1,4 +1,5 @@
 #include "io/corpus.h"
+#include "base/test_knobs.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -32,13 +33,14 @@ struct corpus {
     char uuid[64];
     int vocab_size;
     table_t vocab;
-    char data[16]; /* "text", "labels" or "pairs" */
-    /* labelled data (DESIGN §6); num_labels == 0 otherwise */
-    int num_labels;
+    char data[16]; /* "text", "labels", "pairs" or "tags" */
+    /* labelled and tagged data (DESIGN §6); num_labels == 0 otherwise */
+    int num_labels; /* labels or tags */
     table_t labels; /* [num_labels] */
     uint64_t examples[CORPUS_NSPLITS];
     hid_t offsets[CORPUS_NSPLITS];   /* -1 when absent or text (pairs: the source's) */
     hid_t label_ids[CORPUS_NSPLITS]; /* -1 when absent or not labels */
+    hid_t tag_ids[CORPUS_NSPLITS];   /* -1 when absent or not tags: a tag id per token */
     /* pair data; tgt_vocab_size == 0 otherwise (dset and offsets hold the source side) */
     int tgt_vocab_size, shared_vocab;
     table_t tgt_vocab; /* [tgt_vocab_size] */
@@ -49,6 +51,10 @@ struct corpus {
 
 static int is_pairs(const corpus_t *c) {
     return c->tgt_vocab_size > 0;
+}
+
+static int is_tags(const corpus_t *c) {
+    return strcmp(c->data, "tags") == 0;
 }
 
 /* 65: "corpus PATH: WHAT (damaged file?); re-create it with drnn-prep". */
@@ -109,9 +115,10 @@ static int open_split_1d(corpus_t *c, int s, const char *name, hid_t dapl, uint6
     return open_1d(c, path, dapl, n, d, err, errlen);
 }
 
-/* The examples of a labelled or pair split: <split>_examples, then /SPLIT/offsets [n+1] and
- * /SPLIT/labels [n], or /SPLIT/src_offsets [n+1], /SPLIT/tgt_tokens and /SPLIT/tgt_offsets
- * [n+1]. DAPL: the token datasets' access properties. */
+/* The examples of a labelled, tagged or pair split: <split>_examples, then /SPLIT/offsets [n+1]
+ * and /SPLIT/labels [n], /SPLIT/offsets [n+1] and /SPLIT/tags [<split>_tokens], or
+ * /SPLIT/src_offsets [n+1], /SPLIT/tgt_tokens and /SPLIT/tgt_offsets [n+1]. DAPL: the token
+ * datasets' access properties (the tags are read in token ranges too). */
 static int open_examples(corpus_t *c, int s, hid_t dapl, char *err, size_t errlen) {
     uint64_t n = 0;
     int rc = get_split_u64(c, s, "examples", &n, err, errlen);
@@ -123,7 +130,9 @@ static int open_examples(corpus_t *c, int s, hid_t dapl, char *err, size_t errle
     if (rc) return rc;
     if (!is_pairs(c)) {
         rc = open_split_1d(c, s, "offsets", H5P_DEFAULT, n + 1, &c->offsets[s], err, errlen);
-        if (rc == 0)
+        if (rc == 0 && is_tags(c))
+            rc = open_split_1d(c, s, "tags", dapl, c->tokens[s], &c->tag_ids[s], err, errlen);
+        else if (rc == 0)
             rc = open_split_1d(c, s, "labels", H5P_DEFAULT, n, &c->label_ids[s], err, errlen);
         return rc;
     }
@@ -266,17 +275,17 @@ static int open_pairs(corpus_t *c, char *err, size_t errlen) {
     return 0;
 }
 
-/* The data attribute and what labelled or pair data adds. */
+/* The data attribute and what labelled, tagged or pair data adds. */
 static int open_data_kind(corpus_t *c, char *err, size_t errlen) {
     int64_t nl = 0;
     if (h5_attr_get_string(c->file, "data", c->data, sizeof c->data) < 0)
         return damaged(c, "attribute data is missing or invalid", err, errlen);
     if (strcmp(c->data, "text") == 0) return 0;
     if (strcmp(c->data, "pairs") == 0) return open_pairs(c, err, errlen);
-    if (strcmp(c->data, "labels") != 0)
+    if (strcmp(c->data, "labels") != 0 && !is_tags(c))
         return drnn_errf(err, errlen, 65,
-                         "corpus %s: data '%s' is not text, labels or pairs; this drnn cannot "
-                         "read it",
+                         "corpus %s: data '%s' is not text, labels or pairs, nor tags; this drnn "
+                         "cannot read it",
                          c->path, c->data);
     if (h5_attr_get_i64(c->file, "num_labels", &nl) < 0 || nl < 1 || nl > (1 << 26))
         return drnn_errf(err, errlen, 65,
@@ -296,7 +305,8 @@ static int open_here(corpus_t **out, const char *path, char *err, size_t errlen)
         return drnn_errf(err, errlen, 70, "out of memory opening corpus %s", path);
     }
     for (int s = 0; s < CORPUS_NSPLITS; s++)
-        c->dset[s] = c->offsets[s] = c->label_ids[s] = c->tgt_dset[s] = c->tgt_offsets[s] = -1;
+        c->dset[s] = c->offsets[s] = c->label_ids[s] = c->tag_ids[s] = c->tgt_dset[s] =
+            c->tgt_offsets[s] = -1;
     int rc = 0;
     char fmt[64];
     int64_t version = 0, vsize = 0;
@@ -366,8 +376,8 @@ static void *alloc_n(uint64_t n, size_t size) {
 }
 
 /* What the readers of split s read whole (every offset and label), and the first and last id
- * of each of its token datasets, so that the chunk indexes are read once where a crash or a
- * hang costs nothing. */
+ * of each of its token datasets (and tags), so that the chunk indexes are read once where a
+ * crash or a hang costs nothing. Tag ids, like token ids, are checked as they are read. */
 static int probe_split(corpus_t *c, int s, char *err, size_t errlen) {
     uint64_t n = c->examples[s];
     uint64_t *a = alloc_n(n + 1, sizeof *a), *b = alloc_n(n + 1, sizeof *b);
@@ -375,12 +385,14 @@ static int probe_split(corpus_t *c, int s, char *err, size_t errlen) {
     int rc = a && b && lab ? 0 : drnn_errf(err, errlen, 70, "out of memory checking %s", c->path);
     if (rc == 0 && c->num_labels) rc = corpus_read_examples(c, s, a, lab, err, errlen);
     if (rc == 0 && is_pairs(c)) rc = corpus_read_pair_offsets(c, s, a, b, err, errlen);
-    for (int side = 0; side < 1 + is_pairs(c) && rc == 0; side++) {
-        uint64_t len = side ? c->tgt_tokens[s] : c->tokens[s];
+    /* side 1: the targets of pairs, or the tags (one per token) */
+    for (int side = 0; side < 1 + (is_pairs(c) || is_tags(c)) && rc == 0; side++) {
+        uint64_t len = side && is_pairs(c) ? c->tgt_tokens[s] : c->tokens[s];
         for (int end = 0; end < 2 && rc == 0 && len > 0; end++) {
             uint64_t at = end ? len - 1 : 0;
-            rc = side ? corpus_read_side(c, s, 1, at, 1, &id, err, errlen)
-                      : corpus_read(c, s, at, 1, &id, err, errlen);
+            rc = !side         ? corpus_read(c, s, at, 1, &id, err, errlen)
+                 : is_pairs(c) ? corpus_read_side(c, s, 1, at, 1, &id, err, errlen)
+                               : corpus_read_tags(c, s, at, 1, &id, err, errlen);
         }
     }
     free(a);
@@ -392,7 +404,7 @@ static int probe_split(corpus_t *c, int s, char *err, size_t errlen) {
 /* Runs in the child (ARG: the path): everything corpus_open does, and probe_split. */
 static int check_child(void *arg, char *err, size_t errlen) {
     /* Test-only knob: the check dies or loops, as libhdf5 does on some damaged files. */
-    const char *knob = getenv("DRNN_TEST_CORPUS_CHECK");
+    const char *knob = test_knob(KNOB_CORPUS_CHECK);
     if (knob && !strcmp(knob, "crash")) abort();
     while (knob && !strcmp(knob, "hang")) pause();
     corpus_t *c = NULL;
@@ -406,7 +418,7 @@ static int check_child(void *arg, char *err, size_t errlen) {
 static double check_timeout(const struct stat *st) {
     double t = CORPUS_CHECK_TIMEOUT + (double)st->st_size / 200e6;
     /* Test-only knob (shared with io/weights.c): files that hang libhdf5 need not cost 30 s. */
-    const char *knob = getenv("DRNN_TEST_ISOLATE_TIMEOUT");
+    const char *knob = test_knob(KNOB_ISOLATE_TIMEOUT);
     if (knob && atof(knob) > 0) t = atof(knob);
     return g_check_cap > 0 && g_check_cap < t ? g_check_cap : t;
 }
@@ -457,6 +469,7 @@ void corpus_close(corpus_t *c) {
         if (c->dset[s] >= 0) H5Dclose(c->dset[s]);
         if (c->offsets[s] >= 0) H5Dclose(c->offsets[s]);
         if (c->label_ids[s] >= 0) H5Dclose(c->label_ids[s]);
+        if (c->tag_ids[s] >= 0) H5Dclose(c->tag_ids[s]);
         if (c->tgt_dset[s] >= 0) H5Dclose(c->tgt_dset[s]);
         if (c->tgt_offsets[s] >= 0) H5Dclose(c->tgt_offsets[s]);
     }
@@ -563,11 +576,11 @@ int corpus_read_examples(corpus_t *c, int split, uint64_t *offsets, uint32_t *la
     if (!c->num_labels) return not_data(c, "labels", err, errlen);
     offsets[0] = 0;
     if (n == 0) return 0; /* the split is absent */
-    int rc = read_offsets(c, c->offsets[split], split, "offsets", "tokens", c->tokens[split], 0,
-                          offsets, err, errlen);
-    if (rc == 0)
-        rc = read_all(c, c->label_ids[split], H5T_NATIVE_UINT32, labels, "labels", split, err,
-                      errlen);
+    /* a tagged sequence has at least one token */
+    int rc = read_offsets(c, c->offsets[split], split, "offsets", "tokens", c->tokens[split],
+                          is_tags(c) ? 1 : 0, offsets, err, errlen);
+    if (rc || !labels || is_tags(c)) return rc;
+    rc = read_all(c, c->label_ids[split], H5T_NATIVE_UINT32, labels, "labels", split, err, errlen);
     for (uint64_t i = 0; rc == 0 && i < n; i++)
         if (labels[i] >= (uint32_t)c->num_labels)
             return drnn_errf(err, errlen, 65,
@@ -598,7 +611,8 @@ static inline uint32_t id_at(const void *ids, int width, uint64_t i) {
 
 /* N ids of split s's token dataset D (NAME, TOTAL ids, a vocabulary of VSIZE entries named
  * VATTR) from OFF into DST as native unsigned integers of WIDTH bytes (1, 2 or 4; no narrower
- * than the file's), each checked < VSIZE. */
+ * than the file's), each checked < VSIZE. The same for the tags (NAME "tags", VSIZE the number
+ * of tags). */
 static int read_ids(corpus_t *c, hid_t d, int s, const char *name, uint64_t total, int vsize,
                     const char *vattr, uint64_t off, uint64_t n, void *dst, int width, char *err,
                     size_t errlen) {
@@ -629,10 +643,10 @@ static int read_ids(corpus_t *c, hid_t d, int s, const char *name, uint64_t tota
         most = id_at(dst, width, i) > most ? id_at(dst, width, i) : most;
     for (uint64_t i = 0; most >= (uint32_t)vsize && i < n; i++)
         if (id_at(dst, width, i) >= (uint32_t)vsize)
-            return drnn_errf(err, errlen, 65,
-                             "corpus %s: token id %u at /%s/%s position %llu >= %s %d", c->path,
-                             id_at(dst, width, i), corpus_split_names[s], name,
-                             (unsigned long long)(off + i), vattr, vsize);
+            return drnn_errf(
+                err, errlen, 65, "corpus %s: %s id %u at /%s/%s position %llu >= %s %d", c->path,
+                strcmp(name, "tags") ? "token" : "tag", id_at(dst, width, i), corpus_split_names[s],
+                name, (unsigned long long)(off + i), vattr, vsize);
     return 0;
 }
 
@@ -640,6 +654,13 @@ int corpus_read(corpus_t *c, int split, uint64_t off, uint64_t n, uint32_t *dst,
                 size_t errlen) {
     return read_ids(c, c->dset[split], split, is_pairs(c) ? "src_tokens" : "tokens",
                     c->tokens[split], c->vocab_size, "vocab_size", off, n, dst, 4, err, errlen);
+}
+
+int corpus_read_tags(corpus_t *c, int split, uint64_t off, uint64_t n, uint32_t *dst, char *err,
+                     size_t errlen) {
+    if (!is_tags(c)) return not_data(c, "tags", err, errlen);
+    return read_ids(c, c->tag_ids[split], split, "tags", c->tokens[split], c->num_labels,
+                    "num_labels", off, n, dst, 4, err, errlen);
 }
 
 int corpus_read_side(corpus_t *c, int split, int side, uint64_t off, uint64_t n, uint32_t *dst,

@@ -6,11 +6,15 @@
  * datasets /train/tokens, /valid/tokens, /test/tokens. Labelled data (data = "labels") adds
  * num_labels, labels_crc32, <split>_examples, /labels (one name per label id) and per split
  * /SPLIT/offsets [n+1] and /SPLIT/labels [n]: example i is the tokens [offsets[i], offsets[i+1])
- * with label labels[i]. Pair data (data = "pairs", for seq2seq) has a source and a target
- * vocabulary (/vocab and /tgt_vocab with tgt_vocab_crc32, seq2seq specials <unk> <pad> <bos>
- * <eos> first) and per split /SPLIT/src_tokens, /SPLIT/src_offsets [n+1], /SPLIT/tgt_tokens,
- * /SPLIT/tgt_offsets [n+1]: pair i is source tokens [src_offsets[i], src_offsets[i+1]) and target
- * tokens [tgt_offsets[i], tgt_offsets[i+1]), the target without <bos>/<eos>.
+ * with label labels[i]. Tagged data (data = "tags", for sequence tagging) has num_labels,
+ * labels_crc32, <split>_examples and /labels as labelled data (the tag names; tag id = index) and
+ * per split /SPLIT/offsets [n+1] and /SPLIT/tags [<split>_tokens]: sequence i is the tokens
+ * [offsets[i], offsets[i+1]) (at least one), token j has the tag tags[j]. Pair data (data =
+ * "pairs", for seq2seq) has a source and a target vocabulary (/vocab and /tgt_vocab with
+ * tgt_vocab_crc32, seq2seq specials <unk> <pad> <bos> <eos> first) and per split /SPLIT/src_tokens,
+ * /SPLIT/src_offsets [n+1], /SPLIT/tgt_tokens, /SPLIT/tgt_offsets [n+1]: pair i is source tokens
+ * [src_offsets[i], src_offsets[i+1]) and target tokens [tgt_offsets[i], tgt_offsets[i+1]), the
+ * target without <bos>/<eos>.
  *
  * Integrity (DESIGN §6, §8): libhdf5 checksums the file's metadata (latest format); the string
  * tables are checked against their CRC32 attributes before any entry is used; every split dataset
@@ -38,7 +42,8 @@ typedef struct corpus corpus_t;
 
 /* Opens PATH read-only and checks format, version and attributes, the string tables against their
  * CRC32s, and that every present split's datasets exist with the sizes the attributes give and
- * with Fletcher32 (for labelled data also num_labels >= 1 and /labels with that many names; for
+ * with Fletcher32 (for labelled and tagged data also num_labels >= 1 and /labels with that many
+ * names, and for tagged data /SPLIT/tags as long as /SPLIT/tokens; for
  * pair data tgt_vocab_size, shared_vocab and /tgt_vocab with that many entries, equal to /vocab
  * when shared). All of that, and reading every split's offsets and labels, happens first in a
  * child process that may take CORPUS_CHECK_TIMEOUT s (see corpus_set_check_timeout); a child that
@@ -61,22 +66,31 @@ const char *corpus_uuid(const corpus_t *c);
 uint64_t corpus_split_tokens(const corpus_t *c, int split);
 uint32_t corpus_split_crc32(const corpus_t *c, int split);
 
-/* --- Labelled data ------------------------------------------------------------------------ */
-const char *corpus_data_kind(const corpus_t *c);          /* "text", "labels" or "pairs" */
-int corpus_num_labels(const corpus_t *c);                 /* 0 but for labels */
-const char *const *corpus_label_names(const corpus_t *c); /* [num_labels], NULL but for labels */
-/* Examples (labels) or pairs (pairs) of the split; 0 when absent or text. */
+/* --- Labelled and tagged data ------------------------------------------------------------- */
+const char *corpus_data_kind(const corpus_t *c); /* "text", "labels", "pairs" or "tags" */
+int corpus_num_labels(const corpus_t *c);        /* labels or tags; 0 for text and pairs */
+/* [num_labels] label or tag names (id = index); NULL for text and pairs */
+const char *const *corpus_label_names(const corpus_t *c);
+/* Examples (labels), sequences (tags) or pairs (pairs) of the split; 0 when absent or text. */
 uint64_t corpus_split_examples(const corpus_t *c, int split);
 /* offsets [n+1] and labels [n] of a whole labelled split (n = corpus_split_examples; the caller
  * allocates both; an absent split gives offsets[0] = 0). Checks offsets[0] == 0, non-decreasing,
- * offsets[n] == corpus_split_tokens, every label < num_labels. 0, or 65 with a message naming
- * the file in err (also for a text corpus). */
+ * offsets[n] == corpus_split_tokens, every label < num_labels. LABELS may be NULL: then only the
+ * offsets are read. For tagged data only the offsets are read (LABELS is left alone and may be
+ * NULL; the tags come from corpus_read_tags) and every sequence must hold at least one token.
+ * 0, or 65 with a message naming the file in err (also for a text or pair corpus). */
 int corpus_read_examples(corpus_t *c, int split, uint64_t *offsets, uint32_t *labels, char *err,
                          size_t errlen);
+/* Reads the tag ids of the N tokens of SPLIT starting at token OFF (the positions corpus_read
+ * uses) into DST. Returns 0, or 65 with a message naming the file in err (not tagged data, out
+ * of range, read error — a chunk that fails its Fletcher32 check among them —, tag id >=
+ * num_labels). */
+int corpus_read_tags(corpus_t *c, int split, uint64_t off, uint64_t n, uint32_t *dst, char *err,
+                     size_t errlen);
 
-/* Reads N token ids of SPLIT (text, labelled, or the source side of pairs) starting at OFF into
- * DST. Returns 0, or 65 with a message in err (out of range, read error — a chunk that fails its
- * Fletcher32 check among them —, id >= vocab_size). */
+/* Reads N token ids of SPLIT (text, labelled, tagged, or the source side of pairs) starting at OFF
+ * into DST. Returns 0, or 65 with a message in err (out of range, read error — a chunk that fails
+ * its Fletcher32 check among them —, id >= vocab_size). */
 int corpus_read(corpus_t *c, int split, uint64_t off, uint64_t n, uint32_t *dst, char *err,
                 size_t errlen);
 

@@ -43,9 +43,9 @@ typedef struct {
 } column_t;
 
 /* The datasets of a split; pair data keeps the source in tokens and offsets. */
-enum { COL_TOKENS, COL_OFFSETS, COL_LABELS, COL_TGT_TOKENS, COL_TGT_OFFSETS, NCOLS };
-enum { DATA_TEXT, DATA_LABELS, DATA_PAIRS, NDATA };
-static const char *const data_names[NDATA] = {"text", "labels", "pairs"};
+enum { COL_TOKENS, COL_OFFSETS, COL_LABELS, COL_TGT_TOKENS, COL_TGT_OFFSETS, COL_TAGS, NCOLS };
+enum { DATA_TEXT, DATA_LABELS, DATA_PAIRS, DATA_TAGS, NDATA };
+static const char *const data_names[NDATA] = {"text", "labels", "pairs", "tags"};
 /* The string tables; each has a <name>_crc32 attribute. */
 enum { TABLE_VOCAB, TABLE_LABELS, TABLE_TGT_VOCAB, NTABLES };
 static const char *const table_names[NTABLES] = {"vocab", "labels", "tgt_vocab"};
@@ -54,6 +54,7 @@ static const char *const col_names[NDATA][NCOLS] = {
     {"tokens"},
     {"tokens", "offsets", "labels"},
     {"src_tokens", "src_offsets", NULL, "tgt_tokens", "tgt_offsets"},
+    {"tokens", "offsets", NULL, NULL, NULL, "tags"},
 };
 
 typedef struct {
@@ -69,7 +70,7 @@ struct corpus_writer {
     int data;           /* DATA_* */
     int width;          /* bytes per token id (pairs: source) */
     uint32_t vocab_size;
-    uint32_t num_labels;     /* labels */
+    uint32_t num_labels;     /* labels; tags: the number of tags */
     uint32_t tgt_vocab_size; /* pairs */
     int shared_vocab;        /* pairs */
     char tokenizer[8];
@@ -305,15 +306,20 @@ static int column_push(corpus_writer_t *w, column_t *c, uint64_t v, char *err, s
     return ++c->fill == CORPUS_WRITE_CHUNK ? column_flush(w, c, err, errlen) : 0;
 }
 
-/* Appends ids[0..n) to the token column COL (COL_TOKENS, COL_TGT_TOKENS) of split K. */
+/* Appends ids[0..n) to the id column COL (COL_TOKENS, COL_TGT_TOKENS, COL_TAGS) of split K. */
 static int tokens_append(corpus_writer_t *w, int k, int col, const uint32_t *ids, size_t n,
                          char *err, size_t errlen) {
     column_t *c = &w->split[k].col[col];
-    uint32_t limit = col == COL_TOKENS ? w->vocab_size : w->tgt_vocab_size;
+    uint32_t limit = col == COL_TOKENS       ? w->vocab_size
+                     : col == COL_TGT_TOKENS ? w->tgt_vocab_size
+                                             : w->num_labels;
     while (n > 0) {
         size_t take = CORPUS_WRITE_CHUNK - c->fill;
         if (take > n) take = n;
         size_t ok = pack_ids(c->buf + c->fill * (size_t)c->width, ids, take, c->width, limit);
+        if (ok < take && col == COL_TAGS)
+            return drnn_errf(err, errlen, 70, "internal error: tag id %u >= number of tags %u",
+                             ids[ok], limit);
         if (ok < take)
             return drnn_errf(err, errlen, 70, "internal error: token id %u >= vocabulary size %u",
                              ids[ok], limit);
@@ -363,7 +369,8 @@ static void column_set_width(column_t *col, int width) {
 }
 
 static int writer_init(corpus_writer_t *w, const char *path, const char *tokenizer, size_t vsize) {
-    static const int widths[NCOLS] = {0, 8, 4, 0, 8}; /* token columns: from the vocabulary */
+    /* token columns: from the vocabulary; tags: from their number (corpus_writer_set_tags) */
+    static const int widths[NCOLS] = {0, 8, 4, 0, 8, 4};
     w->file = -1;
     w->vocab_size = (uint32_t)vsize;
     w->width = id_width(vsize);
@@ -443,6 +450,18 @@ int corpus_writer_set_labels(corpus_writer_t *w, const char *const *names, size_
     if (rc == 0) rc = write_strings(w, TABLE_LABELS, names, n, err, errlen);
     if (rc == 0) w->num_labels = (uint32_t)n;
     return rc;
+}
+
+int corpus_writer_set_tags(corpus_writer_t *w, const char *const *names, size_t n, char *err,
+                           size_t errlen) {
+    if (n < 1 || n > INT32_MAX) return drnn_errf(err, errlen, 64, "%zu tags is out of range", n);
+    int rc = set_data(w, DATA_TAGS, err, errlen);
+    if (rc == 0) rc = write_strings(w, TABLE_LABELS, names, n, err, errlen);
+    if (rc) return rc;
+    w->num_labels = (uint32_t)n;
+    for (int k = 0; k < CORPUS_NSPLITS; k++)
+        column_set_width(&w->split[k].col[COL_TAGS], id_width(n));
+    return 0;
 }
 
 int corpus_writer_set_pairs(corpus_writer_t *w, const char *const *tgt_vocab, size_t tgt_size,
@@ -549,6 +568,16 @@ int corpus_writer_append_example(corpus_writer_t *w, int split, const uint32_t *
     return column_push(w, &w->split[split].col[COL_LABELS], label, err, errlen);
 }
 
+int corpus_writer_append_tagged(corpus_writer_t *w, int split, const uint32_t *ids,
+                                const uint32_t *tags, size_t n, char *err, size_t errlen) {
+    int rc = check_split(w, split, DATA_TAGS, err, errlen);
+    if (rc) return rc;
+    if (n == 0) return drnn_errf(err, errlen, 70, "internal error: a tagged sequence of no tokens");
+    if ((rc = example_split(w, split, err, errlen)) != 0) return rc;
+    if ((rc = sequence_append(w, split, COL_TOKENS, ids, n, err, errlen)) != 0) return rc;
+    return tokens_append(w, split, COL_TAGS, tags, n, err, errlen);
+}
+
 int corpus_writer_append_pair(corpus_writer_t *w, int split, const uint32_t *src, size_t nsrc,
                               const uint32_t *tgt, size_t ntgt, char *err, size_t errlen) {
     int rc = check_split(w, split, DATA_PAIRS, err, errlen);
@@ -579,13 +608,14 @@ static uLong crc_then(uLong crc, const column_t *c) {
     return crc32_combine(crc, column_crc(c), (z_off_t)(column_count(c) * (uint64_t)c->width));
 }
 
-/* Text: the CRC of the ids as stored. Labels: continued over the offsets, then the labels.
- * Pairs: the source ids, then the target ids. */
+/* Text: the CRC of the ids as stored. Labels: continued over the offsets, then the labels; tags
+ * over the offsets, then the tags. Pairs: the source ids, then the target ids. */
 uint32_t corpus_writer_crc32(const corpus_writer_t *w, int split) {
     const column_t *c = w->split[split].col;
     uLong crc = column_crc(&c[COL_TOKENS]);
-    if (w->data == DATA_LABELS)
-        for (int k = COL_OFFSETS; k <= COL_LABELS; k++) crc = crc_then(crc, &c[k]);
+    if (w->data == DATA_LABELS || w->data == DATA_TAGS) crc = crc_then(crc, &c[COL_OFFSETS]);
+    if (w->data == DATA_LABELS) crc = crc_then(crc, &c[COL_LABELS]);
+    if (w->data == DATA_TAGS) crc = crc_then(crc, &c[COL_TAGS]);
     if (w->data == DATA_PAIRS) crc = crc_then(crc, &c[COL_TGT_TOKENS]);
     return (uint32_t)crc;
 }
@@ -624,7 +654,8 @@ static int write_attributes(corpus_writer_t *w) {
         if (w->tables >> t & 1)
             bad = attr_write(root, name, H5T_STD_U32LE, H5T_NATIVE_UINT32, &w->table_crc[t]) < 0;
     }
-    if (!bad && w->data == DATA_LABELS) bad = attr_i32(root, "num_labels", (int)w->num_labels) < 0;
+    if (!bad && (w->data == DATA_LABELS || w->data == DATA_TAGS))
+        bad = attr_i32(root, "num_labels", (int)w->num_labels) < 0;
     if (!bad && w->data == DATA_PAIRS)
         bad = attr_i32(root, "tgt_vocab_size", (int)w->tgt_vocab_size) < 0 ||
               attr_i32(root, "shared_vocab", w->shared_vocab) < 0;

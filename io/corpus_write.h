@@ -1,27 +1,31 @@
 /* io/corpus_write.h — writing drnn corpus files (DESIGN §6); io/corpus.h reads them.
  *
  * File layout (HDF5, latest file format, whose metadata libhdf5 checksums), version 2:
- *   root attributes, scalar: format "drnn-corpus", version 2 (int32), data ("text", "labels" or
- *     "pairs"), tokenizer ("byte", "char", "word"), vocab_size (int32), vocab_crc32 (uint32),
- *     uuid (32 lowercase hex digits from /dev/urandom), and for each present split
- *     <split>_tokens (uint64) and <split>_crc32 (uint32). Labelled data adds num_labels (int32),
- *     labels_crc32 (uint32) and <split>_examples (uint64). Pair data adds tgt_vocab_size (int32),
- *     tgt_vocab_crc32 (uint32), shared_vocab (int32, 0 or 1), <split>_examples (uint64, the
- *     pairs) and <split>_tgt_tokens (uint64); its vocab_size and <split>_tokens are the source
- *     side's. Strings are fixed-length, NUL-terminated, ASCII.
- *   String tables (/vocab, /labels, /tgt_vocab): 1-D uint8, contiguous: entry after entry, each
- *     followed by one NUL byte (no entry holds a NUL: io/tokenize.h stores the NUL byte as "");
- *     entry i is the i-th NUL-terminated string. <name>_crc32 is zlib's crc32 of all its bytes.
- *     No variable-length strings: libhdf5 keeps those in its global heap, which has no checksum.
- *   /vocab: one entry per id (UTF-8 for char and word, raw bytes for byte).
- *   /train/tokens, /valid/tokens, /test/tokens: 1-D unsigned little-endian ids of the smallest
- *     width that holds vocab_size - 1 (H5T_STD_U8LE, U16LE or U32LE).
+ *   root attributes, scalar: format "drnn-corpus", version 2 (int32), data ("text", "labels",
+ *     "pairs" or "tags"), tokenizer ("byte", "char", "word"), vocab_size (int32), vocab_crc32
+ * (uint32), uuid (32 lowercase hex digits from /dev/urandom), and for each present split
+ *     <split>_tokens (uint64) and <split>_crc32 (uint32). Labelled and tagged data add num_labels
+ * (int32, the number of labels or tags), labels_crc32 (uint32) and <split>_examples (uint64). Pair
+ * data adds tgt_vocab_size (int32), tgt_vocab_crc32 (uint32), shared_vocab (int32, 0 or 1),
+ * <split>_examples (uint64, the pairs) and <split>_tgt_tokens (uint64); its vocab_size and
+ * <split>_tokens are the source side's. Strings are fixed-length, NUL-terminated, ASCII. String
+ * tables (/vocab, /labels, /tgt_vocab): 1-D uint8, contiguous: entry after entry, each followed by
+ * one NUL byte (no entry holds a NUL: io/tokenize.h stores the NUL byte as ""); entry i is the i-th
+ * NUL-terminated string. <name>_crc32 is zlib's crc32 of all its bytes. No variable-length strings:
+ * libhdf5 keeps those in its global heap, which has no checksum. /vocab: one entry per id (UTF-8
+ * for char and word, raw bytes for byte). /train/tokens, /valid/tokens, /test/tokens: 1-D unsigned
+ * little-endian ids of the smallest width that holds vocab_size - 1 (H5T_STD_U8LE, U16LE or U32LE).
  *   Labelled data (one example = a label and its text's tokens):
  *     /labels: the label names (UTF-8), a string table like /vocab; label id = index.
  *     /SPLIT/tokens: every example's tokens, concatenated in example order;
  *     /SPLIT/offsets: uint64 LE [n+1], example i is tokens [offsets[i], offsets[i+1]),
  *       offsets[0] = 0, offsets[n] = <split>_tokens;
  *     /SPLIT/labels: uint32 LE [n], the label id of each example.
+ *   Tagged data (one example = a sequence of at least one token, each with a tag):
+ *     /labels: the tag names (UTF-8), a string table like /vocab; tag id = index.
+ *     /SPLIT/tokens, /SPLIT/offsets: as for labelled data;
+ *     /SPLIT/tags: [<split>_tokens], the tag id of each token, unsigned LE of the smallest width
+ *       that holds num_labels - 1 (U8LE, U16LE or U32LE).
  *   Pair data (one example = a source and a target sequence, each of at least one token; seq2seq
  *   vocabularies, io/tokenize.h: <unk> <pad> <bos> <eos> first):
  *     /tgt_vocab: the target vocabulary, a string table like /vocab (a copy of it when
@@ -36,9 +40,10 @@
  *   encoded by drnn's own worker threads (io/chunk_pack.h; deflate with Huffman codes only, see
  *   DEFLATE_LEVEL in corpus_write.c) and stored with H5Dwrite_chunk: the same bytes libhdf5's
  *   pipeline reads. A split with no
- *   tokens (text) or no examples (labels) has neither a group nor attributes.
+ *   tokens (text) or no examples (labels, pairs, tags) has neither a group nor attributes.
  *   <split>_crc32 is zlib's crc32 of the ids as stored (n * width little-endian bytes); for
  *   labelled data continued over the offsets (8 bytes each, LE) and then the labels (4 bytes, LE);
+ *   for tagged data continued over the offsets and then the tags as stored;
  *   for pair data the source ids as stored continued over the target ids as stored (the offsets
  *   are not part of it): crc32(crc32(0, src_tokens bytes), tgt_tokens bytes). It identifies the
  *   data (checkpoints record it); the Fletcher32 chunks are what readers verify.
@@ -91,6 +96,20 @@ int corpus_writer_set_labels(corpus_writer_t *w, const char *const *names, size_
  * labels, a bad split or a corpus of other data (caller bugs), with a message in err. */
 int corpus_writer_append_example(corpus_writer_t *w, int split, const uint32_t *ids, size_t n,
                                  uint32_t label, char *err, size_t errlen);
+
+/* Makes W a tagged corpus: writes /labels = NAMES[0..n), the tag names (copied; 1 <= n <=
+ * INT32_MAX, the ids' order is the caller's), and stores tag ids in the smallest width that
+ * holds n - 1. Call once, before any append. Returns 0, 74 on a write failure, 64 for a bad n,
+ * 70 when called twice or late; after a failure W can only be aborted. */
+int corpus_writer_set_tags(corpus_writer_t *w, const char *const *names, size_t n, char *err,
+                           size_t errlen);
+
+/* Appends one tagged sequence to SPLIT of a tagged corpus: ids[0..n) to its tokens (n >= 1), its
+ * end to the offsets (the leading 0 comes with the split's first sequence), tags[0..n) to its
+ * tags. Returns 0, 74 on a write failure, or 70 for n == 0, an id >= vocab_size, a tag >= the
+ * number of tags, a bad split or a corpus of other data (caller bugs), with a message in err. */
+int corpus_writer_append_tagged(corpus_writer_t *w, int split, const uint32_t *ids,
+                                const uint32_t *tags, size_t n, char *err, size_t errlen);
 
 /* Makes W a pair corpus: the vocabulary given to corpus_writer_open is the source's, TGT_VOCAB
  * [0..tgt_size) (copied; 1 <= tgt_size <= INT32_MAX) is written as /tgt_vocab; SHARED (0/1) is

@@ -1,4 +1,5 @@
 #include "io/weights.h"
+#include "base/test_knobs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -246,7 +247,7 @@ int weights_validate_isolated(const char *path, const param_table_t *tab, char *
     check_job_t job = {path, tab};
     double timeout = WEIGHTS_CHECK_TIMEOUT + (double)st.st_size / 50e6;
     /* Test-only knob: the fuzz test meets files that hang libhdf5 and need not wait 30 s each. */
-    const char *knob = getenv("DRNN_TEST_ISOLATE_TIMEOUT");
+    const char *knob = test_knob(KNOB_ISOLATE_TIMEOUT);
     if (knob && atof(knob) > 0) timeout = atof(knob);
     isolate_result_t res;
     int rc = isolate_run(&res, check_file, &job, timeout, err, errlen);

@@ -6,15 +6,18 @@
 #include "model/classifier.h"
 #include "model/lm.h"
 #include "model/seq2seq.h"
+#include "model/tagger.h"
 
-extern const train_kind_t lm_train_kind, classifier_train_kind, seq2seq_train_kind;
-extern const tool_kind_t lm_tools, classifier_tools, seq2seq_tools;
+extern const train_kind_t lm_train_kind, classifier_train_kind, seq2seq_train_kind,
+    tagger_train_kind;
+extern const tool_kind_t lm_tools, classifier_tools, seq2seq_tools, tagger_tools;
 
 /* One row per model kind. */
 static const drnn_kind_t kinds[] = {
-    {"lm", &lm_model_ops, &lm_train_kind, &lm_tools},
+    {KINDS_DEFAULT, &lm_model_ops, &lm_train_kind, &lm_tools},
     {"classifier", &classifier_model_ops, &classifier_train_kind, &classifier_tools},
     {"seq2seq", &seq2seq_model_ops, &seq2seq_train_kind, &seq2seq_tools},
+    {"tagger", &tagger_model_ops, &tagger_train_kind, &tagger_tools},
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 

@@ -13,6 +13,9 @@
 #include "tools/tools.h"
 #include "trainer/kind.h"
 
+/* --model's default: the first row's name. */
+#define KINDS_DEFAULT "lm"
+
 typedef struct {
     const char *name;
     const model_ops_t *model;

@@ -6,30 +6,25 @@
 
 #include "model/kernels.h"
 #include "model/rng.h"
-#include "model/rnn_stack.h"
+#include "model/seq_encoder.h"
 #include "base/util.h"
 
 struct classifier {
     model_desc_t d;
     param_table_t tab;
-    int i_emb, i_cls_w, i_cls_b;
-    rnn_stack_t *enc;
+    int i_cls_w, i_cls_b;
+    seq_encoder_t *enc;
     int Tmax, Bmax, D, T, B; /* D: encoder output width; T, B: the last forward's sizes */
-    dropout_ctx_t drop;
     backward_hooks_t hooks;
     const float *top;       /* [T*B, D] encoder outputs of the last forward */
     const int *lens;        /* [B] of the last forward */
     const uint32_t *labels; /* [B] of the last forward */
-    const uint32_t *tokens; /* [T*B] of the last forward */
     float *arena;
-    float *x_emb; /* [Tmax*Bmax, E] */
-    float *state; /* [L*dirs*Bmax*H] (x2 for LSTM): zero start, final states after forward */
     float *vec;   /* [Bmax, D] sentence vectors */
     int *argmax;  /* [Bmax, D] time of the max (pool max) */
     float *probs; /* [Bmax, C] logits, then probabilities */
     float *dvec;  /* [Bmax, D] */
     float *dtop;  /* [Tmax*Bmax, D] */
-    float *demb;  /* [Tmax*Bmax, E] */
 };
 
 classifier_t *classifier_create(const model_desc_t *d, int Tmax, int Bmax) {
@@ -38,19 +33,13 @@ classifier_t *classifier_create(const model_desc_t *d, int Tmax, int Bmax) {
     classifier_t *m = drnn_calloc(1, sizeof *m);
     m->d = *d;
     m->Tmax = Tmax, m->Bmax = Bmax;
-    m->i_emb = params_add(&m->tab, "embedding.weight", 2, d->vocab, d->embed);
-    stack_config_t sc = {d->cell, d->embed, d->hidden, d->layers, d->bidirectional};
-    m->enc = stack_create(&sc, &m->tab, "encoder", Tmax, Bmax);
-    m->D = stack_output_size(m->enc);
+    m->enc = seq_encoder_create(d, &m->tab, Tmax, Bmax);
+    m->D = seq_encoder_width(m->enc);
     m->i_cls_w = params_add(&m->tab, "classifier.weight", 2, d->classes, m->D);
     m->i_cls_b = params_add(&m->tab, "classifier.bias", 1, d->classes, 0);
-    size_t N = (size_t)Tmax * Bmax, E = d->embed, D = m->D, C = d->classes;
-    size_t ns = (size_t)stack_state_size(m->enc) * Bmax;
-    m->arena = drnn_calloc(2 * N * E + ns + 2 * Bmax * D + Bmax * C + N * D, sizeof(float));
+    size_t N = (size_t)Tmax * Bmax, D = m->D, C = d->classes;
+    m->arena = drnn_calloc(2 * Bmax * D + Bmax * C + N * D, sizeof(float));
     float *p = m->arena;
-    m->x_emb = p, p += N * E;
-    m->demb = p, p += N * E;
-    m->state = p, p += ns;
     m->vec = p, p += Bmax * D;
     m->dvec = p, p += Bmax * D;
     m->probs = p, p += Bmax * C;
@@ -61,7 +50,7 @@ classifier_t *classifier_create(const model_desc_t *d, int Tmax, int Bmax) {
 
 void classifier_free(classifier_t *m) {
     if (!m) return;
-    stack_free(m->enc);
+    seq_encoder_free(m->enc);
     free(m->arena), free(m->argmax);
     free(m);
 }
@@ -84,23 +73,18 @@ int classifier_predict(const classifier_t *m, int b) {
 }
 
 void classifier_init_params(const classifier_t *m, float *params, uint64_t seed) {
-    /* PyTorch: nn.Embedding N(0, 1); recurrent U(±1/sqrt(H)); nn.Linear(D, C) U(±1/sqrt(D)). */
-    float kh = 1.0f / sqrtf((float)m->d.hidden), kd = 1.0f / sqrtf((float)m->D);
-    for (int i = 0; i < m->tab.n; i++) {
+    /* PyTorch: the encoder's defaults (model/seq_encoder.h); nn.Linear(D, C) U(±1/sqrt(D)). */
+    seq_encoder_init_params(m->enc, params, seed);
+    float kd = 1.0f / sqrtf((float)m->D);
+    for (int i = seq_encoder_last_tensor(m->enc) + 1; i < m->tab.n; i++) {
         const param_tensor_t *t = &m->tab.t[i];
-        float k = i == m->i_cls_w || i == m->i_cls_b ? kd : kh;
-        if (i == m->i_emb)
-            rng_fill_normal(params + t->offset, t->size, 0.0f, 1.0f, seed, RNG_INIT, (uint32_t)i,
-                            0);
-        else
-            rng_fill_uniform(params + t->offset, t->size, -k, k, seed, RNG_INIT, (uint32_t)i, 0);
+        rng_fill_uniform(params + t->offset, t->size, -kd, kd, seed, RNG_INIT, (uint32_t)i, 0);
     }
 }
 
 void classifier_set_dropout(classifier_t *m, float p, uint64_t seed, uint32_t step,
                             uint32_t example0) {
-    DRNN_ASSERT(p >= 0.0f && p < 1.0f);
-    m->drop.p = p, m->drop.seed = seed, m->drop.step = step, m->drop.stream0 = example0;
+    seq_encoder_set_dropout(m->enc, p, seed, step, example0);
 }
 
 void classifier_set_backward_hooks(classifier_t *m, const backward_hooks_t *hooks) {
@@ -108,7 +92,7 @@ void classifier_set_backward_hooks(classifier_t *m, const backward_hooks_t *hook
         m->hooks = *hooks;
     else
         memset(&m->hooks, 0, sizeof m->hooks);
-    stack_set_hooks(m->enc, &m->hooks);
+    seq_encoder_set_hooks(m->enc, &m->hooks);
 }
 
 #define P(idx)  (params + m->tab.t[(idx)].offset)
@@ -170,20 +154,9 @@ static void pool_backward(classifier_t *m, int T, int B) {
 double classifier_forward(classifier_t *m, const float *params, const uint32_t *tokens,
                           const int *lens, const uint32_t *labels, int T, int B) {
     DRNN_ASSERT(T > 0 && T <= m->Tmax && B > 0 && B <= m->Bmax);
-    const int E = m->d.embed, C = m->d.classes;
-    const float *emb = P(m->i_emb);
-    for (int t = 0; t < T; t++)
-        for (int b = 0; b < B; b++) {
-            size_t i = (size_t)t * B + b;
-            /* Padded positions: any id; they are never read as state. */
-            uint32_t id = t < lens[b] ? tokens[i] : 0;
-            DRNN_ASSERT(id < (uint32_t)m->d.vocab);
-            memcpy(m->x_emb + i * E, emb + (size_t)id * E, sizeof(float) * E);
-        }
-    m->T = T, m->B = B, m->lens = lens, m->labels = labels, m->tokens = tokens;
-    memset(m->state, 0, sizeof(float) * (size_t)stack_state_size(m->enc) * B);
-    m->top =
-        stack_forward(m->enc, params, m->x_emb, lens, m->state, T, B, labels ? &m->drop : NULL);
+    const int C = m->d.classes;
+    m->T = T, m->B = B, m->lens = lens, m->labels = labels;
+    m->top = seq_encoder_forward(m->enc, params, tokens, lens, T, B, labels != NULL);
     pool_forward(m, T, B);
     linear_forward(m->probs, m->vec, P(m->i_cls_w), P(m->i_cls_b), B, C, m->D, 0);
     if (labels) {
@@ -203,24 +176,14 @@ static void tensors_ready(const classifier_t *m, int first, int last) {
 }
 
 void classifier_backward(classifier_t *m, const float *params, float *grads, float scale) {
-    const int T = m->T, B = m->B, E = m->d.embed, C = m->d.classes, D = m->D;
+    const int T = m->T, B = m->B, C = m->d.classes, D = m->D;
     DRNN_ASSERT(m->labels != NULL);
     softmax_xent_backward(m->probs, m->labels, B, C, scale); /* probs -> dlogits */
     linear_backward_params(GR(m->i_cls_w), GR(m->i_cls_b), m->probs, m->vec, B, C, D);
     tensors_ready(m, m->i_cls_w, m->i_cls_b);
     linear_backward_input(m->dvec, m->probs, P(m->i_cls_w), B, C, D, 0);
     pool_backward(m, T, B);
-    stack_backward(m->enc, params, grads, m->dtop, m->demb, m->x_emb, T, B, NULL, NULL);
-    float *demb = GR(m->i_emb);
-    for (int t = 0; t < T; t++)
-        for (int b = 0; b < B; b++) {
-            if (t >= m->lens[b]) continue; /* padding: no gradient (dx is zero there anyway) */
-            size_t i = (size_t)t * B + b;
-            float *row = demb + (size_t)m->tokens[i] * E;
-            const float *g = m->demb + i * E;
-            for (int j = 0; j < E; j++) row[j] += g[j];
-        }
-    tensors_ready(m, m->i_emb, m->i_emb);
+    seq_encoder_backward(m->enc, params, grads, m->dtop);
 }
 
 /* ---- the model layer's row (model/model.h) ---- */

@@ -24,7 +24,7 @@
 
 typedef struct classifier classifier_t;
 
-/* d->kind must be "classifier" (model_desc_validate passed). Dies on out of memory. */
+/* d validated by model_validate(&classifier_model_ops, ...). Dies on out of memory. */
 classifier_t *classifier_create(const model_desc_t *d, int Tmax, int Bmax);
 void classifier_free(classifier_t *m);
 const param_table_t *classifier_params(const classifier_t *m);

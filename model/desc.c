@@ -99,8 +99,6 @@ int model_adaptive_check(const model_desc_t *d, char *err, size_t errlen) {
 }
 
 int model_desc_validate(const model_desc_t *d, const char *where, char *err, size_t errlen) {
-    if (!d->kind[0] || memchr(d->kind, '\0', sizeof d->kind) == NULL)
-        return drnn_errf(err, errlen, 65, "%s: no model kind", where);
     if (d->cell < CELL_RNN_TANH || d->cell > CELL_LSTM)
         return drnn_errf(err, errlen, 65, "%s: unknown cell", where);
     if (d->vocab < 1 || d->embed < 1 || d->hidden < 1 || d->layers < 1 || d->layers > 64)

@@ -64,10 +64,10 @@ int model_adaptive_proj(int hidden, double div_value, int i);
  * naming the options (--cutoffs, --div-value) into err, returning 64; 0 when there is none. */
 int model_adaptive_check(const model_desc_t *d, char *err, size_t errlen);
 
-/* The checks every kind shares: a kind name, a known cell, sizes in range, bidirectional 0/1.
- * The kind's own checks are its model_ops_t's (model_validate in model/model.h runs both).
- * Returns 0, or 65 with a one-line message in err naming WHERE (a file, or "options") and the
- * attribute. */
+/* The checks every kind shares (the kind's name is the one table's, kinds/kinds.c): a known cell,
+ * sizes in range, bidirectional 0/1. The kind's own checks are its model_ops_t's (model_validate in
+ * model/model.h runs both). Returns 0, or 65 with a one-line message in err naming WHERE (a file,
+ * or "options") and the attribute. */
 int model_desc_validate(const model_desc_t *d, const char *where, char *err, size_t errlen);
 
 /* Compares MINE (from the options) with THEIRS (a checkpoint's or a file's, named by WHERE).

@@ -21,7 +21,7 @@
 typedef struct lm lm_t;
 
 /* Builds the parameter table and the activation arena for windows up to Tmax x Bmax from a
- * description of kind "lm" (model/desc.h; cell, vocab, embed, hidden, layers and the softmax
+ * description of this kind (model/desc.h; cell, vocab, embed, hidden, layers and the softmax
  * fields are used).
  * Dies (model_assert) on an invalid description or out of memory. Free with lm_free. */
 lm_t *lm_create(const model_desc_t *d, int Tmax, int Bmax);

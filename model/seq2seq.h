@@ -57,7 +57,7 @@ typedef struct {
     int Ts, Tt, B;
 } seq2seq_batch_t;
 
-/* d->kind must be "seq2seq" (model_desc_validate passed). Dies on out of memory. */
+/* d validated by model_validate(&seq2seq_model_ops, ...). Dies on out of memory. */
 seq2seq_t *seq2seq_create(const model_desc_t *d, int Tmax, int Bmax);
 void seq2seq_free(seq2seq_t *m);
 const param_table_t *seq2seq_params(const seq2seq_t *m);

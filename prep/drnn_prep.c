@@ -5,8 +5,8 @@
  *   2. count symbol frequencies in the first N_train tokens only (skipped when there is no tail:
  *      pass 1 then counts them) and build the vocabulary;
  *   3. tokenize again and write the ids of each split.
- * --format labels and pairs take the same three passes over examples, one per line, instead
- * (trainer/prep_lines.c, prep_labels.c, prep_pairs.c).
+ * --format labels, pairs and tags take the same three passes over examples, one per line, instead
+ * (trainer/prep_lines.c, prep_labels.c, prep_pairs.c, prep_tags.c).
  * Inputs that cannot be read twice (stdin, pipes) are first copied as they are (gzip or not) to
  * OUT.spool<k>.<pid> next to the output; .gz files are simply decompressed again in each pass.
  * Every exit path removes the temporary files, also on SIGINT, SIGTERM and SIGHUP; what a killed
@@ -33,7 +33,6 @@
 #include "base/cpus.h"
 #include "base/util.h"
 #include "base/config.h"
-#include "trainer/train.h"
 
 #define MAX_SPOOL   8
 #define WRITE_BATCH 8192 /* ids handed to the writer at once */
@@ -88,20 +87,22 @@ static const opt_spec_t spec[] = {
     {"output", STR(output), NULL, 0, 0,
      "output file OUT.h5; built as OUT.h5.tmp.PID and renamed when complete", 0},
     {"tokenizer", STR(tokenizer), "char", 0, 0,
-     "byte, char or word (see below); pairs: default word", 0},
+     "byte, char or word (see below); pairs: default word;\ntags: word (default) or char", 0},
     {"vocab-size", OPT_U64, OFF(vocab_size), 0, NULL, 1, INT32_MAX,
      "keep the N most frequent train symbols, the specials included;\n"
      "the rest become <unk> (char, word, pairs; default: all);\n"
      "pairs: N caps each vocabulary",
      0},
     {"valid-fraction", OPT_DOUBLE, OFF(valid_fraction), 0, "0.05", 0, 1,
-     "share of the tokens (labels, pairs: of the examples) for valid,\ntaken after train", 0},
+     "share of the tokens (labels, pairs, tags: of the examples)\nfor valid, taken after train", 0},
     {"test-fraction", OPT_DOUBLE, OFF(test_fraction), 0, "0", 0, 1,
-     "share of the tokens (labels, pairs: of the examples) for test,\ntaken last", 0},
+     "share of the tokens (labels, pairs, tags: of the examples)\nfor test, taken last", 0},
     {"valid", STR(valid), NULL, 0, 0,
      "valid split from FILE (same format as INPUT)\ninstead of --valid-fraction", 0},
     {"format", STR(format), "text", 0, 0,
-     "text; labels: lines 'label<TAB>text';\npairs: lines 'source<TAB>target' (seq2seq)", 0},
+     "text; labels: lines 'label<TAB>text';\npairs: lines 'source<TAB>target' (seq2seq);\n"
+     "tags: lines 'w1 ... wn<TAB>t1 ... tn' (sequence tagging)",
+     0},
     {"shared-vocab", OPT_FLAG, OFF(shared_vocab), 0, NULL, 0, 1,
      "pairs: one vocabulary for source and target,\ncounted over both sides", 0},
     {"max-len", OPT_U64, OFF(max_len), 0, NULL, 1, INT32_MAX,
@@ -149,6 +150,18 @@ static void usage(void) {
            "<bos>/<eos>. The corpus adds /tgt_vocab and per split /SPLIT/src_tokens,\n"
            "/SPLIT/src_offsets, /SPLIT/tgt_tokens, /SPLIT/tgt_offsets (offsets uint64, n+1).\n"
            "\n"
+           "--format tags (sequence tagging): every non-empty line is one sequence,\n"
+           "'w1 w2 ... wn<TAB>t1 t2 ... tn': n words and exactly n tags, the tag of each word,\n"
+           "both separated by whitespace; read like labels, a trailing CR (CRLF) cut off.\n"
+           "--tokenizer word (the default): every word is one token (vocabulary as for labels);\n"
+           "char: every word must be one character (UTF-8 code point), e.g. for Chinese\n"
+           "segmentation '我 爱 你<TAB>S S S'; byte is refused (64). A line without a TAB, with\n"
+           "a second TAB, without words or tags, with fewer tags than words or more, or with a\n"
+           "char word that is not one character is an error (65) naming the file and line. Tag\n"
+           "ids follow the byte order of the tag names seen in all inputs and the --valid file.\n"
+           "The corpus adds /labels (the tag names) and per split /SPLIT/offsets (uint64, n+1)\n"
+           "and /SPLIT/tags (a tag id per token, as long as /SPLIT/tokens).\n"
+           "\n"
            "Exit codes: 0 done, 64 usage, 65 empty or damaged input, 66 input missing, 74 cannot\n"
            "write.\n");
 }
@@ -163,14 +176,19 @@ static void parse_command_line(int argc, char **argv, prep_opts_t *o, config_cli
         usage();
         exit(0);
     }
-    if (strcmp(a.format, "text") && strcmp(a.format, "labels") && strcmp(a.format, "pairs"))
-        prep_die(64, "--format '%s' is not text, pairs or labels", a.format);
+    if (strcmp(a.format, "text") && strcmp(a.format, "labels") && strcmp(a.format, "pairs") &&
+        strcmp(a.format, "tags"))
+        prep_die(64, "--format '%s' is not text, pairs, labels or tags", a.format);
     o->labels = !strcmp(a.format, "labels");
     o->pairs = !strcmp(a.format, "pairs");
-    if (o->pairs && !config_given(cli, spec, NSPEC, "tokenizer"))
+    o->tags = !strcmp(a.format, "tags");
+    if ((o->pairs || o->tags) && !config_given(cli, spec, NSPEC, "tokenizer"))
         snprintf(a.tokenizer, sizeof a.tokenizer, "word");
     if (tok_kind_parse(a.tokenizer, &o->kind) != 0)
         prep_die(64, "--tokenizer '%s' is not byte, char or word", a.tokenizer);
+    if (o->tags && o->kind == TOK_BYTE)
+        prep_die(64,
+                 "--tokenizer byte does not go with --format tags; give --tokenizer word or char");
     if (a.valid[0] && config_given(cli, spec, NSPEC, "valid-fraction"))
         prep_die(64, "--valid FILE and --valid-fraction exclude each other; give one of them");
     if (!o->pairs && (a.shared_vocab || a.max_len))
@@ -630,9 +648,10 @@ static double seconds_since(const struct timespec *t0) {
     return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
 }
 
-/* Labelled data: the examples of split K per label, "  labels: a 12, b 30". */
-static void print_label_counts(const prep_stats_t *st, int k) {
-    fprintf(stderr, "drnn-prep:         labels:");
+/* Labelled data: the examples of split K per label, "  labels: a 12, b 30"; tagged data: the
+ * tokens per tag, "  tags: B 7, E 7, S 3". */
+static void print_label_counts(const prep_opts_t *o, const prep_stats_t *st, int k) {
+    fprintf(stderr, "drnn-prep:         %s:", o->tags ? "tags" : "labels");
     for (size_t l = 0; l < st->num_labels; l++)
         fprintf(stderr, "%s %s %llu", l ? "," : "", st->label_names[l],
                 (unsigned long long)st->label_counts[(size_t)k * st->num_labels + l]);
@@ -679,19 +698,22 @@ static void print_summary(const prep_opts_t *o, const prep_stats_t *st, double s
             tok_kind_name(o->kind));
     print_vocab(o, "", st->vocab, st->distinct);
     fprintf(stderr, ", uint%d ids", 8 * st->width);
-    if (o->labels) fprintf(stderr, ", %zu labels", st->num_labels);
+    if (o->labels || o->tags)
+        fprintf(stderr, ", %zu %s", st->num_labels, o->tags ? "tags" : "labels");
     fputc('\n', stderr);
     for (int k = 0; k < CORPUS_NSPLITS; k++) {
         uint64_t t = st->tokens[k];
         fprintf(stderr, "drnn-prep:   %-5s ", corpus_split_names[k]);
-        if (o->labels) fprintf(stderr, "%9llu examples, ", (unsigned long long)st->examples[k]);
+        if (o->labels || o->tags)
+            fprintf(stderr, "%9llu %s, ", (unsigned long long)st->examples[k],
+                    o->tags ? "sequences" : "examples");
         fprintf(stderr, "%12llu tokens", (unsigned long long)t);
         if (t) fprintf(stderr, ", crc32 %08x", st->crc[k]);
         if (t && o->kind != TOK_BYTE)
             fprintf(stderr, ", %llu <unk> (%.3f%%)", (unsigned long long)st->unknown[k],
                     100.0 * (double)st->unknown[k] / (double)t);
         fputc('\n', stderr);
-        if (o->labels && st->examples[k]) print_label_counts(st, k);
+        if ((o->labels || o->tags) && st->examples[k]) print_label_counts(o, st, k);
     }
     fprintf(stderr, "drnn-prep: done in %.2f s\n", secs);
 }
@@ -728,6 +750,8 @@ int main(int argc, char **argv) {
         prep_labels_run(&o, &st);
     else if (o.pairs)
         prep_pairs_run(&o, &st);
+    else if (o.tags)
+        prep_tags_run(&o, &st);
     else
         prep_text_run(&o, &st);
     prep_cleanup(); /* the spooled inputs */

@@ -1,6 +1,7 @@
 /* prep/prep.h — the parts of drnn-prep (DESIGN §6) that its text path (trainer/drnn_prep.c),
- * its passes over one example per line (trainer/prep_lines.c) and their two formats, labelled
- * data (trainer/prep_labels.c) and pairs (trainer/prep_pairs.c), share. All these files build
+ * its passes over one example per line (trainer/prep_lines.c) and their three formats, labelled
+ * data (trainer/prep_labels.c), pairs (trainer/prep_pairs.c) and tagged data
+ * (trainer/prep_tags.c), share. All these files build
  * the one program; this is not a library: every error ends the process through prep_die.
  */
 #ifndef DRNN_TRAINER_PREP_H
@@ -19,6 +20,7 @@ typedef struct {
     tok_kind_t kind;
     int labels;          /* --format labels */
     int pairs;           /* --format pairs */
+    int tags;            /* --format tags */
     int shared_vocab;    /* pairs: one vocabulary for source and target */
     uint64_t max_len;    /* pairs: drop pairs with more tokens on a side; 0: no limit */
     uint64_t vocab_size; /* 0: every symbol seen in train */
@@ -38,9 +40,10 @@ typedef struct {
     char uuid[40];
     uint64_t tokens[CORPUS_NSPLITS], unknown[CORPUS_NSPLITS], examples[CORPUS_NSPLITS];
     uint32_t crc[CORPUS_NSPLITS];
-    size_t num_labels;              /* labelled data: */
+    size_t num_labels;              /* labelled data (tagged data: the same for tags): */
     char **label_names;             /* [num_labels], one allocation (free) */
-    uint64_t *label_counts;         /* [CORPUS_NSPLITS * num_labels] examples per split and label */
+    uint64_t *label_counts;         /* [CORPUS_NSPLITS * num_labels] examples (tags: tokens) per
+                                       split and label */
     size_t tgt_vocab, tgt_distinct; /* pairs: */
     uint64_t tgt_tokens[CORPUS_NSPLITS], tgt_unknown[CORPUS_NSPLITS];
     uint64_t dropped[CORPUS_NSPLITS]; /* pairs over --max-len */
@@ -83,6 +86,32 @@ void prep_commit(prep_stats_t *st);
 
 /* --format labels: reads "label<TAB>text" lines, writes the labelled corpus, fills ST. */
 void prep_labels_run(const prep_opts_t *o, prep_stats_t *st);
+
+/* --format tags: reads "w1 ... wn<TAB>t1 ... tn" lines, writes the tagged corpus, fills ST. */
+void prep_tags_run(const prep_opts_t *o, prep_stats_t *st);
+
+/* ---- label (and tag) names: a small open-addressing set (trainer/prep_labels.c) ---------------
+ * Ids follow the byte order (strcmp) of all the names added, so a name seen only in valid or
+ * test still gets one. */
+typedef struct {
+    char *name; /* NULL: empty slot */
+    uint32_t id;
+} prep_name_slot_t;
+
+typedef struct {
+    prep_name_slot_t *slots;
+    size_t cap, n; /* cap: a power of two */
+} prep_names_t;
+
+/* Adds the name s[0..len) (no NUL byte in it) if new. Returns -1 when out of memory. */
+int prep_names_add(prep_names_t *t, const char *s, size_t len);
+/* The slot of s[0..len): ->name is NULL when it was never added; ->id is set by
+ * prep_names_assign_ids. */
+const prep_name_slot_t *prep_names_find(const prep_names_t *t, const char *s, size_t len);
+/* Gives the names ids in byte order and returns them in that order, packed in one allocation
+ * (free), or NULL when out of memory. */
+char **prep_names_assign_ids(prep_names_t *t);
+void prep_names_free(prep_names_t *t);
 
 /* --format pairs: reads "source<TAB>target" lines, writes the pair corpus, fills ST. */
 void prep_pairs_run(const prep_opts_t *o, prep_stats_t *st);
@@ -127,6 +156,7 @@ struct prep_lines {
     prep_line_fn on_line;
     void *fmt;       /* the format's own state */
     int need_counts; /* the vocabulary needs the train symbols counted */
+    int crlf;        /* set after prep_lines_init: a trailing "\r" is cut off every line */
     tok_splitter_t *splitter;
     /* the pass being run */
     int pass;

@@ -15,17 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- label names: a small open-addressing set --------------------------------------------- */
-
-typedef struct {
-    char *name; /* NULL: empty slot */
-    uint32_t id;
-} label_slot_t;
-
-typedef struct {
-    label_slot_t *slots;
-    size_t cap, n; /* cap: a power of two */
-} label_set_t;
+/* ---- label names: a small open-addressing set (prep/prep.h) --------------------------------- */
 
 static uint64_t name_hash(const char *s, size_t len) {
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
@@ -33,18 +23,22 @@ static uint64_t name_hash(const char *s, size_t len) {
     return h;
 }
 
-static label_slot_t *label_probe(const label_set_t *t, const char *s, size_t len) {
+static prep_name_slot_t *label_probe(const prep_names_t *t, const char *s, size_t len) {
     for (size_t i = name_hash(s, len) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
-        label_slot_t *e = &t->slots[i];
+        prep_name_slot_t *e = &t->slots[i];
         if (!e->name || (strncmp(e->name, s, len) == 0 && e->name[len] == '\0')) return e;
     }
 }
 
-/* Adds the name s[0..len) (no NUL byte in it) if new. Returns -1 when out of memory. */
-static int label_add(label_set_t *t, const char *s, size_t len) {
+const prep_name_slot_t *prep_names_find(const prep_names_t *t, const char *s, size_t len) {
+    static const prep_name_slot_t none = {NULL, 0};
+    return t->cap ? label_probe(t, s, len) : &none;
+}
+
+int prep_names_add(prep_names_t *t, const char *s, size_t len) {
     if (2 * (t->n + 1) > t->cap) { /* keep the load under 1/2 */
-        label_set_t big = {calloc(t->cap ? 2 * t->cap : 64, sizeof *big.slots),
-                           t->cap ? 2 * t->cap : 64, t->n};
+        prep_names_t big = {calloc(t->cap ? 2 * t->cap : 64, sizeof *big.slots),
+                            t->cap ? 2 * t->cap : 64, t->n};
         if (!big.slots) return -1;
         for (size_t i = 0; i < t->cap; i++)
             if (t->slots[i].name)
@@ -52,7 +46,7 @@ static int label_add(label_set_t *t, const char *s, size_t len) {
         free(t->slots);
         *t = big;
     }
-    label_slot_t *e = label_probe(t, s, len);
+    prep_name_slot_t *e = label_probe(t, s, len);
     if (e->name) return 0;
     if (!(e->name = strndup(s, len))) return -1;
     t->n++;
@@ -63,8 +57,7 @@ static int by_name(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Gives the names ids in byte order and returns them in that order, packed in one allocation. */
-static char **label_assign_ids(label_set_t *t) {
+char **prep_names_assign_ids(prep_names_t *t) {
     char **sorted = malloc(t->n * sizeof *sorted), **out = NULL;
     size_t k = 0, bytes = t->n * sizeof *out;
     if (!sorted) return NULL;
@@ -83,7 +76,7 @@ static char **label_assign_ids(label_set_t *t) {
     return out;
 }
 
-static void label_set_free(label_set_t *t) {
+void prep_names_free(prep_names_t *t) {
     for (size_t i = 0; i < t->cap; i++) free(t->slots[i].name);
     free(t->slots);
 }
@@ -92,7 +85,7 @@ static void label_set_free(label_set_t *t) {
 
 typedef struct {
     prep_lines_t lines;
-    label_set_t labels;
+    prep_names_t labels;
     prep_text_t text;
     corpus_writer_t *w;
     prep_stats_t *st;
@@ -101,7 +94,7 @@ typedef struct {
 static int write_example(prep_lines_t *c, const char *label, size_t label_len, const char *text,
                          size_t len) {
     labels_ctx_t *L = c->fmt;
-    const label_slot_t *e = label_probe(&L->labels, label, label_len);
+    const prep_name_slot_t *e = prep_names_find(&L->labels, label, label_len);
     if (!e->name) return prep_lines_changed(c); /* a label pass 1 did not see */
     if (prep_lines_tokenize(c, &L->text, text, len, PREP_TOK_IDS)) return 1;
     L->st->unknown[c->split] += L->text.enc.unknown;
@@ -124,7 +117,7 @@ static int label_line(prep_lines_t *c, const char *line, size_t len, uint64_t li
     if (prep_lines_tokenize(c, &L->text, text, text_len, prep_lines_mode(c))) return 1;
     if (L->text.n == 0)
         return prep_lines_fail(c, lineno, "the text after the TAB has no word tokens");
-    if (c->pass == PREP_CHECK && label_add(&L->labels, line, label_len) != 0) {
+    if (c->pass == PREP_CHECK && prep_names_add(&L->labels, line, label_len) != 0) {
         snprintf(c->err, sizeof c->err, "out of memory collecting the labels");
         c->rc = 70;
         return 1;
@@ -144,7 +137,7 @@ void prep_labels_run(const prep_opts_t *o, prep_stats_t *st) {
     L->text.counter = counter;
     prep_lines_scan(&L->lines, n);
     st->num_labels = L->labels.n;
-    st->label_names = label_assign_ids(&L->labels);
+    st->label_names = prep_names_assign_ids(&L->labels);
     st->label_counts = calloc(CORPUS_NSPLITS * L->labels.n, sizeof *st->label_counts);
     if (!st->label_names || !st->label_counts) prep_die(70, "out of memory");
     tok_vocab_t *vocab = prep_open_output(o, counter, st, &L->w);
@@ -158,7 +151,7 @@ void prep_labels_run(const prep_opts_t *o, prep_stats_t *st) {
     prep_commit(st);
     tok_vocab_free(vocab);
     prep_lines_free(&L->lines);
-    label_set_free(&L->labels);
+    prep_names_free(&L->labels);
     free(L->text.enc.ids);
     free(L);
 }

@@ -1,6 +1,6 @@
 /* trainer/prep_lines.c — drnn-prep's passes over data with one example per line, for
- * --format labels (trainer/prep_labels.c) and --format pairs (trainer/prep_pairs.c); the passes
- * are described in prep/prep.h.
+ * --format labels (trainer/prep_labels.c), --format pairs (trainer/prep_pairs.c) and --format tags
+ * (trainer/prep_tags.c); the passes are described in prep/prep.h.
  */
 #include "prep/prep.h"
 
@@ -102,7 +102,8 @@ int prep_lines_tokenize(prep_lines_t *c, prep_text_t *t, const char *text, size_
 /* textfile_line_fn: one line of an input in the current pass. */
 static int on_line(void *arg, const char *line, size_t len, uint64_t lineno) {
     prep_lines_t *c = arg;
-    if (len == 0) return 0; /* empty lines are skipped */
+    if (c->crlf && len > 0 && line[len - 1] == '\r') len--; /* CRLF: the line ends before "\r" */
+    if (len == 0) return 0;                                 /* empty lines are skipped */
     if (c->pass == PREP_COUNT && (c->done = c->example == c->end[CORPUS_TRAIN])) return 1;
     while (c->pass == PREP_WRITE && c->example == c->end[c->split])
         if (++c->split == CORPUS_NSPLITS) return prep_lines_changed(c); /* more than pass 1 saw */

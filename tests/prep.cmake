@@ -27,3 +27,12 @@ foreach(group pairs pairs_inputs pairs_max_len pairs_errors pairs_reader pairs_r
                    ${CMAKE_CURRENT_LIST_DIR}/..)
   set_tests_properties(prep_${group} PROPERTIES LABELS "integration;prep" TIMEOUT 300)
 endforeach()
+
+# drnn-prep --format tags (sequence tagging): the corpus is decoded and checked with python3 + h5py
+# and read back through io/corpus.h by prep_check (tags, offsets, damage).
+foreach(group tags tags_errors)
+  add_test(NAME prep_${group}
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_prep_tags.sh $<TARGET_FILE:drnn-prep>
+                   $<TARGET_FILE:prep_check> ${group})
+  set_tests_properties(prep_${group} PROPERTIES LABELS "integration;prep" TIMEOUT 300)
+endforeach()

@@ -19,6 +19,13 @@
  *                                   corpus_read_examples, corpus_read) instead of plain HDF5;
  *                                   a failure prints the reader's code and message
  *   prep_check damage CORPUS OP     damages CORPUS in place for the reader's checks (see damage)
+ *   prep_check offsets CORPUS SPLIT the offsets of a labelled or tagged split through io/corpus.h
+ *                                   (corpus_read_examples with labels NULL), one per line
+ * Tagged corpora (data = "tags"), through io/corpus.h only (tests/test_prep_tags.sh decodes the
+ * file with h5py):
+ *   prep_check tags CORPUS SPLIT    one line per sequence, "w1 w2 ...<TAB>t1 t2 ...": each token's
+ *                                   vocabulary entry and tag name, the tags read by
+ *                                   corpus_read_tags one sequence at a time
  * Exit 0 when the check holds, 1 when it fails (with the reason on stderr), 2 on misuse.
  */
 #include "io/corpus.h"
@@ -483,6 +490,66 @@ static int reader(const char *path, const char *split) {
     return 0;
 }
 
+/* Opens PATH through io/corpus.h; a failure prints the reader's code and message. */
+static corpus_t *reader_open(const char *path) {
+    char err[1024];
+    corpus_t *c = NULL;
+    int rc = corpus_open(&c, path, err, sizeof err);
+    if (rc) fail("corpus_open: rc %d: %s", rc, err);
+    return c;
+}
+
+/* corpus_read_examples without labels (labelled or tagged data). */
+static int reader_offsets(const char *path, const char *split) {
+    char err[1024];
+    int k = split_index(split), rc;
+    corpus_t *c = reader_open(path);
+    uint64_t n = corpus_split_examples(c, k), *off = malloc((n + 1) * sizeof *off);
+    if ((rc = corpus_read_examples(c, k, off, NULL, err, sizeof err)) != 0)
+        fail("corpus_read_examples: rc %d: %s", rc, err);
+    for (uint64_t i = 0; i <= n; i++) printf("%llu\n", (unsigned long long)off[i]);
+    free(off);
+    corpus_close(c);
+    return 0;
+}
+
+/* A tagged split through io/corpus.h: "w1 w2<TAB>t1 t2" per sequence. */
+static int reader_tags(const char *path, const char *split) {
+    char err[1024];
+    int k = split_index(split), rc;
+    corpus_t *c = reader_open(path);
+    uint32_t one;
+    if (strcmp(corpus_data_kind(c), "tags")) { /* corpus_read_tags must refuse it */
+        rc = corpus_read_tags(c, k, 0, 1, &one, err, sizeof err);
+        fail("%s is not tagged data (corpus_read_tags: rc %d: %s)", path, rc, rc ? err : "");
+    }
+    if (corpus_num_labels(c) < 1 || !corpus_label_names(c)) fail("%s has no tag names", path);
+    uint64_t n = corpus_split_examples(c, k), ntok = corpus_split_tokens(c, k);
+    uint64_t *off = malloc((n + 1) * sizeof *off);
+    uint32_t *ids = malloc((ntok + 1) * sizeof *ids), *tags = malloc((ntok + 1) * sizeof *tags);
+    if ((rc = corpus_read_examples(c, k, off, NULL, err, sizeof err)) != 0)
+        fail("corpus_read_examples: rc %d: %s", rc, err);
+    if (ntok && (rc = corpus_read(c, k, 0, ntok, ids, err, sizeof err)) != 0)
+        fail("corpus_read: rc %d: %s", rc, err);
+    for (uint64_t i = 0; i < n; i++) { /* the tags in hyperslabs, one sequence each */
+        uint64_t a = off[i], len = off[i + 1] - off[i];
+        if ((rc = corpus_read_tags(c, k, a, len, tags + a, err, sizeof err)) != 0)
+            fail("corpus_read_tags: rc %d: %s", rc, err);
+        for (uint64_t j = a; j < a + len; j++)
+            printf("%s%s", j > a ? " " : "", corpus_vocab(c)[ids[j]]);
+        putchar('\t');
+        for (uint64_t j = a; j < a + len; j++)
+            printf("%s%s", j > a ? " " : "", corpus_label_names(c)[tags[j]]);
+        putchar('\n');
+    }
+    /* past the end and on other data: 65 */
+    if (corpus_read_tags(c, k, ntok, 1, tags, err, sizeof err) != 65)
+        fail("corpus_read_tags past the end of %s did not fail with 65", split);
+    free(off), free(ids), free(tags);
+    corpus_close(c);
+    return 0;
+}
+
 static int dump(const char *path, const char *split) {
     corpus_info_t c;
     open_corpus(&c, path);
@@ -659,9 +726,12 @@ int main(int argc, char **argv) {
     if (argc == 3 && !strcmp(argv[1], "labels")) return labels(argv[2]);
     if (argc == 4 && !strcmp(argv[1], "examples")) return examples(argv[2], argv[3]);
     if (argc == 4 && !strcmp(argv[1], "reader")) return reader(argv[2], argv[3]);
+    if (argc == 4 && !strcmp(argv[1], "offsets")) return reader_offsets(argv[2], argv[3]);
+    if (argc == 4 && !strcmp(argv[1], "tags")) return reader_tags(argv[2], argv[3]);
     if (argc == 4 && !strcmp(argv[1], "damage")) return damage(argv[2], argv[3]);
-    fprintf(stderr, "usage: prep_check verify|info|vocab|labels CORPUS | dump|examples|reader "
-                    "CORPUS SPLIT | damage CORPUS OP | encode CORPUS TEXT | decode CORPUS OUT | "
-                    "chunking KIND FILE\n");
+    fprintf(stderr,
+            "usage: prep_check verify|info|vocab|labels CORPUS | dump|examples|reader "
+            "CORPUS SPLIT | offsets|tags CORPUS SPLIT | damage CORPUS OP | encode CORPUS TEXT | "
+            "decode CORPUS OUT | chunking KIND FILE\n");
     return 2;
 }

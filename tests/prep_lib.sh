@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# tests/prep_lib.sh — what the drnn-prep test scripts (test_prep.sh, test_prep_pairs.sh) share.
+# tests/prep_lib.sh — what the drnn-prep test scripts (test_prep.sh, test_prep_pairs.sh,
+# test_prep_tags.sh) share.
 # Sourced with PREP (drnn-prep), CHECK (prep_check), GROUP and READER (the command that reads a
 # split through io/corpus.h: READER CORPUS SPLIT) set; moves into a fresh temporary folder that
 # is removed on exit, with o/ for outputs only.
@@ -27,13 +28,14 @@ expect_exit() {
     [ "$want" = 0 ] || grep -q '^drnn-prep: ' err.txt || fail "'$*': no 'drnn-prep: ' message"
     [ "$want" = 0 ] || [ "$(wc -l <err.txt)" = 1 ] || fail "'$*': message is not one line"
 }
-# expect_bad_line FORMAT WANT PREP_ARGS...: drnn-prep --format FORMAT (labels, pairs) exits 65
+# expect_bad_line FORMAT WANT PREP_ARGS...: drnn-prep --format FORMAT (labels, pairs, tags) exits 65
 # with one line naming WANT (file:line: what is wrong) and the line format it expected; nothing
 # is left behind.
 expect_bad_line() {
     local format=$1 want=$2 expect='label<TAB>text'
     shift 2
     [ "$format" = pairs ] && expect='source<TAB>target'
+    [ "$format" = tags ] && expect='w1 ... wn<TAB>t1 ... tn'
     expect_exit 65 "$PREP" --format "$format" "$@"
     grep -qF -- "$want" err.txt || fail "'$*': message should name '$want': $(cat err.txt)"
     grep -qF "expected '$expect'" err.txt || fail "'$*': message should say what is expected"

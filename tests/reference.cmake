@@ -31,6 +31,17 @@ add_test(NAME ref_classifier
           $<TARGET_FILE:test_ref_classifier> classifier_reference.py)
 set_tests_properties(ref_classifier PROPERTIES LABELS "reference" TIMEOUT 300)
 
+# ref_tagger: test_ref_tagger replays the cases written by reference/tagger_reference.py through
+# model/tagger.h (every cell x 1, 2 layers x uni/bi, edge batches): summed loss, tag probabilities
+# at the real positions, every gradient of the sum and of the token mean, and drnn's gradient
+# against central finite differences of its own forward on one tensor per case.
+add_executable(test_ref_tagger test_ref_tagger.c)
+target_link_libraries(test_ref_tagger drnn_refutil)
+add_test(NAME ref_tagger
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_reference.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}
+          $<TARGET_FILE:test_ref_tagger> tagger_reference.py)
+set_tests_properties(ref_tagger PROPERTIES LABELS "reference" TIMEOUT 300)
+
 # ref_seq2seq: test_ref_seq2seq replays the files written by reference/seq2seq_reference.py
 # through model/seq2seq.h and model/search.h (rnn, gru, lstm x 1, 2 layers x uni/bi x attention
 # dot/general where valid, rnn_relu, edge batches): summed loss, probabilities, attention, every

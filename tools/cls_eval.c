@@ -8,25 +8,11 @@
 #include "base/util.h"
 #include "io/textfile.h"
 #include "io/tokenize.h"
+#include "tools/confusion.h"
 #include "tools/tools.h"
 #include "io/metrics.h"
 #include "model/classifier.h"
-#include "base/util.h"
 #include "trainer/cls_data.h"
-
-/* Per-class F1 averaged over the classes that occur in the labels or the predictions. */
-static double macro_f1(const uint64_t *conf, int C) {
-    double sum = 0.0;
-    int n = 0;
-    for (int c = 0; c < C; c++) {
-        uint64_t tp = conf[(size_t)c * C + c], row = 0, col = 0;
-        for (int j = 0; j < C; j++) row += conf[(size_t)c * C + j], col += conf[(size_t)j * C + c];
-        if (row == 0 && col == 0) continue;
-        sum += 2.0 * (double)tp / (double)(row + col);
-        n++;
-    }
-    return n ? sum / n : 0.0;
-}
 
 int cls_eval_run(const model_file_t *m, const char *data, int split, int batch, int json) {
     char err[8192];
@@ -61,7 +47,7 @@ int cls_eval_run(const model_file_t *m, const char *data, int split, int batch, 
     }
     uint64_t right = 0;
     for (int k = 0; k < C; k++) right += conf[(size_t)k * C + k];
-    double acc = (double)right / (double)n, f1 = macro_f1(conf, C);
+    double acc = (double)right / (double)n, f1 = confusion_macro_f1(conf, C);
     loss /= (double)n;
     if (!isfinite(loss)) drnn_die(70, "%s: non-finite loss on %s", m->path, data);
     FILE *h = json ? stderr : stdout;

@@ -4,15 +4,17 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "model/rng.h"
 
 int cls_examples_read(cls_examples_t *e, corpus_t *c, int split, char *err, size_t errlen) {
     memset(e, 0, sizeof *e);
     e->split = split;
     e->n = corpus_split_examples(c, split);
     if (e->n == 0) return 0;
+    e->tagged = strcmp(corpus_data_kind(c), "tags") == 0;
     e->off = malloc((e->n + 1) * sizeof *e->off);
-    e->labels = malloc(e->n * sizeof *e->labels);
-    if (!e->off || !e->labels)
+    e->labels = e->tagged ? NULL : malloc(e->n * sizeof *e->labels);
+    if (!e->off || (!e->tagged && !e->labels))
         return drnn_errf(err, errlen, 70, "out of memory for %llu examples",
                          (unsigned long long)e->n);
     int rc = corpus_read_examples(c, split, e->off, e->labels, err, errlen);
@@ -36,12 +38,13 @@ void cls_batch_alloc(cls_batch_t *b, int Tmax, int Bmax) {
     memset(b, 0, sizeof *b);
     b->tokens = drnn_calloc((size_t)Tmax * Bmax, sizeof *b->tokens);
     b->labels = drnn_calloc((size_t)Bmax, sizeof *b->labels);
+    b->tags = drnn_calloc((size_t)Tmax * Bmax, sizeof *b->tags);
     b->row = drnn_calloc((size_t)Tmax, sizeof *b->row);
     b->lens = drnn_calloc((size_t)Bmax, sizeof *b->lens);
 }
 
 void cls_batch_free(cls_batch_t *b) {
-    free(b->tokens), free(b->labels), free(b->row), free(b->lens);
+    free(b->tokens), free(b->labels), free(b->tags), free(b->row), free(b->lens);
     memset(b, 0, sizeof *b);
 }
 
@@ -51,7 +54,7 @@ int cls_batch_read(cls_batch_t *b, corpus_t *c, const cls_examples_t *e, const u
     for (int i = 0; i < n; i++) {
         uint64_t id = ids ? ids[i] : first + (uint64_t)i;
         b->lens[i] = (int)(e->off[id + 1] - e->off[id]);
-        b->labels[i] = e->labels[id];
+        b->labels[i] = e->labels ? e->labels[id] : 0;
         T = b->lens[i] > T ? b->lens[i] : T;
     }
     for (int i = 0; i < n; i++) {
@@ -59,7 +62,63 @@ int cls_batch_read(cls_batch_t *b, corpus_t *c, const cls_examples_t *e, const u
         int rc = corpus_read(c, e->split, e->off[id], (uint64_t)b->lens[i], b->row, err, errlen);
         if (rc) return rc;
         for (int t = 0; t < T; t++) b->tokens[(size_t)t * n + i] = t < b->lens[i] ? b->row[t] : 0;
+        if (!e->tagged) continue;
+        rc = corpus_read_tags(c, e->split, e->off[id], (uint64_t)b->lens[i], b->row, err, errlen);
+        if (rc) return rc;
+        for (int t = 0; t < T; t++) b->tags[(size_t)t * n + i] = t < b->lens[i] ? b->row[t] : 0;
     }
     b->T = T, b->n = n;
     return 0;
+}
+
+static uint64_t ex_len(const cls_examples_t *e, uint64_t i) {
+    return e->off[i + 1] - e->off[i];
+}
+
+/* qsort context-free: sort pairs (length, position) so ties keep their order. */
+typedef struct {
+    uint64_t len, pos, id;
+} keyed_t;
+static int by_len(const void *a, const void *b) {
+    const keyed_t *x = a, *y = b;
+    if (x->len != y->len) return x->len < y->len ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+void cls_epoch_order(uint64_t *order, const cls_examples_t *e, uint64_t B, uint64_t nb,
+                     uint64_t seed, long epoch) {
+    const uint64_t n = e->n;
+    uint64_t *perm = drnn_calloc(n, sizeof *perm);
+    for (uint64_t i = 0; i < n; i++) perm[i] = i;
+    for (uint64_t i = n - 1; i > 0; i--) { /* Fisher-Yates from Philox (seed, epoch) */
+        uint64_t r = ((uint64_t)rng_u32(seed, RNG_SHUFFLE, (uint32_t)epoch, 0, 2 * i) << 32 |
+                      rng_u32(seed, RNG_SHUFFLE, (uint32_t)epoch, 0, 2 * i + 1)) %
+                     (i + 1);
+        uint64_t t = perm[i];
+        perm[i] = perm[r], perm[r] = t;
+    }
+    keyed_t *kv = drnn_calloc(nb * B, sizeof *kv);
+    for (uint64_t i = 0; i < nb * B; i++) kv[i] = (keyed_t){ex_len(e, perm[i]), i, perm[i]};
+    for (uint64_t p = 0; p < nb * B; p += CLS_POOL_BATCHES * B) {
+        uint64_t m = nb * B - p < CLS_POOL_BATCHES * B ? nb * B - p : CLS_POOL_BATCHES * B;
+        qsort(kv + p, m, sizeof *kv, by_len);
+    }
+    uint64_t *bo = drnn_calloc(nb, sizeof *bo); /* batch order */
+    for (uint64_t i = 0; i < nb; i++) bo[i] = i;
+    for (uint64_t i = nb - 1; i > 0; i--) {
+        uint64_t r = rng_u32(seed, RNG_SHUFFLE, (uint32_t)epoch, 1, i) % (i + 1);
+        uint64_t t = bo[i];
+        bo[i] = bo[r], bo[r] = t;
+    }
+    for (uint64_t b = 0; b < nb; b++)
+        for (uint64_t j = 0; j < B; j++) order[b * B + j] = kv[bo[b] * B + j].id;
+    free(perm), free(kv), free(bo);
+}
+
+void cls_sorted_ids(uint64_t *ids, const cls_examples_t *e) {
+    keyed_t *kv = drnn_calloc(e->n + 1, sizeof *kv);
+    for (uint64_t i = 0; i < e->n; i++) kv[i] = (keyed_t){ex_len(e, i), i, i};
+    qsort(kv, e->n, sizeof *kv, by_len);
+    for (uint64_t i = 0; i < e->n; i++) ids[i] = kv[i].id;
+    free(kv);
 }

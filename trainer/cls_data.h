@@ -1,6 +1,8 @@
-/* trainer/cls_data.h — labelled examples of a corpus split, read into padded batches: shared by
- * the classifier's training kind (trainer/kind_classifier.c) and drnn-eval (trainer/cls_eval.c),
- * so both read, check and pad examples the same way. No MPI. */
+/* trainer/cls_data.h — examples of a corpus split (labelled sentences, or tagged sentences with
+ * one tag per token), read into padded batches, and the order training takes them in: shared by
+ * the classifier's and the tagger's training rows (trainer/kind_classifier.c,
+ * trainer/kind_tagger.c) and their drnn-eval (tools/), so all read, check, pad and order
+ * examples the same way. No MPI. */
 #ifndef DRNN_TRAINER_CLS_DATA_H
 #define DRNN_TRAINER_CLS_DATA_H
 
@@ -9,11 +11,13 @@
 
 #include "io/corpus.h"
 
-/* The examples of one split: example i is tokens [off[i], off[i+1]) with label labels[i]. */
+/* The examples of one split: example i is tokens [off[i], off[i+1]) with label labels[i]
+ * (labelled data) or with the tags of the same tokens (tagged data: labels NULL). */
 typedef struct {
     int split;
+    int tagged;       /* corpus data "tags": a tag per token, read with the tokens */
     uint64_t n, *off; /* examples, offsets [n+1] */
-    uint32_t *labels; /* [n] */
+    uint32_t *labels; /* [n], NULL for tagged data */
     int longest;      /* tokens of the longest example (0 when n is 0) */
 } cls_examples_t;
 
@@ -23,10 +27,11 @@ typedef struct {
 int cls_examples_read(cls_examples_t *e, corpus_t *c, int split, char *err, size_t errlen);
 void cls_examples_free(cls_examples_t *e);
 
-/* A padded batch: tokens [T*n] time-major (0 at padded positions), lens [n], labels [n]. The
- * buffers hold at least Tmax*Bmax, Bmax, Bmax and (row) Tmax entries. */
+/* A padded batch: tokens [T*n] time-major (0 at padded positions), lens [n], labels [n] (of
+ * labelled data) or tags [T*n] time-major (of tagged data, 0 at padded positions). The buffers
+ * hold at least Tmax*Bmax, Bmax, Bmax, Tmax*Bmax and (row) Tmax entries. */
 typedef struct {
-    uint32_t *tokens, *labels, *row;
+    uint32_t *tokens, *labels, *tags, *row;
     int *lens;
     int T, n; /* longest row, rows */
 } cls_batch_t;
@@ -38,5 +43,18 @@ void cls_batch_free(cls_batch_t *b);
 /* Examples ids[0..n) of e into b (ids NULL: examples first .. first+n-1). 0, or 65 with err. */
 int cls_batch_read(cls_batch_t *b, corpus_t *c, const cls_examples_t *e, const uint64_t *ids,
                    uint64_t first, int n, char *err, size_t errlen);
+
+/* The order training takes the B-example global batches of epoch `epoch` in, into order
+ * [nb * B] (nb = n / B batches): a Philox permutation of the examples keyed by (seed, epoch);
+ * its first nb·B cut into pools of CLS_POOL_BATCHES batches, each pool sorted by length
+ * (stable) so a batch holds examples of similar length; the batches then taken in an order
+ * drawn from (seed, epoch) too. The same on every rank and for every rank count. */
+#define CLS_POOL_BATCHES 50
+void cls_epoch_order(uint64_t *order, const cls_examples_t *e, uint64_t B, uint64_t nb,
+                     uint64_t seed, long epoch);
+
+/* ids [n] = the examples of e sorted by length (ties by id): the validation order, so that a
+ * rank's slice of it pads little. */
+void cls_sorted_ids(uint64_t *ids, const cls_examples_t *e);
 
 #endif

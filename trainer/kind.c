@@ -6,7 +6,27 @@
 
 #include "base/util.h"
 
-int kind_check_layer_dropout(const train_opts_t *o, char *err, size_t errlen) {
+kind_opts_t kind_opts_from(const train_opts_t *o) {
+    return (kind_opts_t){.model = o->model,
+                         .data = o->data,
+                         .cell = o->cell,
+                         .embed = o->embed,
+                         .hidden = o->hidden,
+                         .layers = o->layers,
+                         .bidirectional = o->bidirectional,
+                         .dropout = o->dropout,
+                         .batch = o->batch,
+                         .seed = o->seed,
+                         .pool = o->pool,
+                         .attention = o->attention,
+                         .batch_tokens = o->batch_tokens,
+                         .seq_len = o->seq_len,
+                         .softmax = o->softmax,
+                         .cutoffs = o->cutoffs,
+                         .div_value = o->div_value};
+}
+
+int kind_check_layer_dropout(const kind_opts_t *o, char *err, size_t errlen) {
     if (o->dropout > 0 && o->layers < 2)
         return drnn_errf(err, errlen, 64,
                          "--dropout %g acts between stacked layers; use --layers 2 or more",
@@ -14,7 +34,7 @@ int kind_check_layer_dropout(const train_opts_t *o, char *err, size_t errlen) {
     return 0;
 }
 
-int kind_check_full_softmax(const train_opts_t *o, char *err, size_t errlen) {
+int kind_check_full_softmax(const kind_opts_t *o, char *err, size_t errlen) {
     const char *opt = strcmp(o->softmax, "full") != 0           ? "--softmax"
                       : o->cutoffs[0]                           ? "--cutoffs"
                       : o->div_value != TRAIN_DIV_VALUE_DEFAULT ? "--div-value"

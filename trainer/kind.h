@@ -19,13 +19,33 @@
 #include "io/corpus.h"
 #include "model/desc.h"
 #include "model/model.h"
-#include "trainer/train.h"
+#include "trainer/train_opts.h"
 
 typedef struct kind_ctx kind_ctx_t;
 
+/* The options a kind reads: what shapes its model and its data, never the loop's (optimizer,
+ * schedule, checkpoints, logging); filled once from drnn-train's options (kind_opts_from). */
+typedef struct {
+    const char *model, *data; /* --model, --data (for messages) */
+    const char *cell;
+    int embed, hidden, layers, bidirectional;
+    double dropout;
+    int batch;             /* --batch B */
+    uint64_t seed;         /* data order and dropout masks */
+    const char *pool;      /* classifier */
+    const char *attention; /* seq2seq */
+    int batch_tokens;      /* seq2seq */
+    int seq_len;           /* LM */
+    const char *softmax, *cutoffs;
+    double div_value; /* LM output layer (the other kinds refuse them) */
+} kind_opts_t;
+
+/* o's kind options (pointers into o). */
+kind_opts_t kind_opts_from(const train_opts_t *o);
+
 /* This rank's place in the job. */
 typedef struct {
-    const train_opts_t *o;
+    const kind_opts_t *o;
     corpus_t *corpus;
     int rank, nranks;
     int B, Bl; /* global batch (streams or examples) and this rank's share, B / nranks */
@@ -50,7 +70,7 @@ typedef struct train_kind {
     const char *data; /* corpus data kind it trains on: "text", "labels", "pairs", "tags" */
     int nsums;        /* entries of kind_sums_t.v a step fills (3 to KIND_SUMS_MAX - 1) */
     /* The model the options and the corpus describe. 0, or 64 (option) / 65 with err. */
-    int (*describe)(model_desc_t *d, const train_opts_t *o, const corpus_t *c, char *err,
+    int (*describe)(model_desc_t *d, const kind_opts_t *o, const corpus_t *c, char *err,
                     size_t errlen);
     /* Builds this rank's model, readers and buffers. 0, or 64/65/70 with err. */
     int (*open)(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *env, char *err,
@@ -107,10 +127,10 @@ typedef struct train_kind {
 } train_kind_t;
 
 /* --dropout acting only between stacked layers needs two of them: 0, or 64 with err. */
-int kind_check_layer_dropout(const train_opts_t *o, char *err, size_t errlen);
+int kind_check_layer_dropout(const kind_opts_t *o, char *err, size_t errlen);
 /* For the kinds without the LM's adaptive softmax: --softmax adaptive, --cutoffs or a
  * --div-value other than its default are 64 naming the option and the kind --model names. */
-int kind_check_full_softmax(const train_opts_t *o, char *err, size_t errlen);
+int kind_check_full_softmax(const kind_opts_t *o, char *err, size_t errlen);
 /* --batch B split over env->nranks ranks: 0, or 64 asking for a multiple. */
 int kind_check_batch_ranks(const kind_env_t *env, char *err, size_t errlen);
 /* The step figure of the kinds that count correct predictions in v[3]: "acc 0.912". */

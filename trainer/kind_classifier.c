@@ -1,10 +1,7 @@
 /* The sentence classifier on the training seam (trainer/kind.h, DESIGN §5).
  *
- * Epoch e's order is a Philox permutation of the train examples keyed by (seed, e); the first
- * ⌊n/B⌋·B of it are cut into pools of CLS_POOL_BATCHES batches, each pool sorted by length
- * (stable) so a batch holds examples of similar length and padding stays small, and the batches
- * are then taken in an order drawn from (seed, e) too. Every rank computes the same order; rank
- * r takes slots [r·Bl, (r+1)·Bl) of each global batch of B. The loss is the mean over the B
+ * Epoch e's order is trainer/cls_data.h's cls_epoch_order: every rank computes the same order;
+ * rank r takes slots [r·Bl, (r+1)·Bl) of each global batch of B. The loss is the mean over the B
  * examples of the global batch, so N ranks equal one rank. The data position is a function of
  * the step alone: a resumed run, on any rank count, continues with the very next batch.
  */
@@ -18,7 +15,6 @@
 #include "trainer/cls_data.h"
 #include "trainer/kind.h"
 
-#define CLS_POOL_BATCHES 50
 /* kind_sums_t: predictions equal to the label, after loss, count and tokens. */
 #define CLS_CORRECT 3
 #define CLS_NSUMS   4
@@ -34,7 +30,7 @@ struct kind_ctx {
     cls_batch_t batch; /* the loaded batch (Bl rows at most) */
 };
 
-static int cls_describe(model_desc_t *d, const train_opts_t *o, const corpus_t *c, char *err,
+static int cls_describe(model_desc_t *d, const kind_opts_t *o, const corpus_t *c, char *err,
                         size_t errlen) {
     memset(d, 0, sizeof *d);
     snprintf(d->kind, sizeof d->kind, "%s", o->model);
@@ -63,52 +59,6 @@ static void cls_close(kind_ctx_t *k) {
     free(k);
 }
 
-static uint64_t ex_len(const cls_examples_t *e, uint64_t i) {
-    return e->off[i + 1] - e->off[i];
-}
-
-/* qsort context-free: sort pairs (length, position) so ties keep their order. */
-typedef struct {
-    uint64_t len, pos, id;
-} keyed_t;
-static int by_len(const void *a, const void *b) {
-    const keyed_t *x = a, *y = b;
-    if (x->len != y->len) return x->len < y->len ? -1 : 1;
-    return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
-/* The order of `epoch` into k->order (see the file comment). */
-static void make_order(kind_ctx_t *k, long epoch) {
-    const uint64_t n = k->train.n, B = (uint64_t)k->env.B, nb = (uint64_t)k->spe;
-    const uint64_t seed = k->env.o->seed;
-    uint64_t *perm = drnn_calloc(n, sizeof *perm);
-    for (uint64_t i = 0; i < n; i++) perm[i] = i;
-    for (uint64_t i = n - 1; i > 0; i--) { /* Fisher-Yates from Philox (seed, epoch) */
-        uint64_t r = ((uint64_t)rng_u32(seed, RNG_SHUFFLE, (uint32_t)epoch, 0, 2 * i) << 32 |
-                      rng_u32(seed, RNG_SHUFFLE, (uint32_t)epoch, 0, 2 * i + 1)) %
-                     (i + 1);
-        uint64_t t = perm[i];
-        perm[i] = perm[r], perm[r] = t;
-    }
-    keyed_t *kv = drnn_calloc(nb * B, sizeof *kv);
-    for (uint64_t i = 0; i < nb * B; i++) kv[i] = (keyed_t){ex_len(&k->train, perm[i]), i, perm[i]};
-    for (uint64_t p = 0; p < nb * B; p += CLS_POOL_BATCHES * B) {
-        uint64_t m = nb * B - p < CLS_POOL_BATCHES * B ? nb * B - p : CLS_POOL_BATCHES * B;
-        qsort(kv + p, m, sizeof *kv, by_len);
-    }
-    uint64_t *bo = drnn_calloc(nb, sizeof *bo); /* batch order */
-    for (uint64_t i = 0; i < nb; i++) bo[i] = i;
-    for (uint64_t i = nb - 1; i > 0; i--) {
-        uint64_t r = rng_u32(seed, RNG_SHUFFLE, (uint32_t)epoch, 1, i) % (i + 1);
-        uint64_t t = bo[i];
-        bo[i] = bo[r], bo[r] = t;
-    }
-    for (uint64_t b = 0; b < nb; b++)
-        for (uint64_t j = 0; j < B; j++) k->order[b * B + j] = kv[bo[b] * B + j].id;
-    free(perm), free(kv), free(bo);
-    k->epoch = epoch;
-}
-
 static int cls_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *env, char *err,
                     size_t errlen) {
     int rc = kind_check_batch_ranks(env, err, errlen);
@@ -128,11 +78,7 @@ static int cls_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *e
     k->spe = (long)(k->train.n / (uint64_t)env->B);
     k->order = drnn_calloc((size_t)k->spe * env->B, sizeof *k->order);
     k->vorder = drnn_calloc(k->valid.n + 1, sizeof *k->vorder);
-    keyed_t *kv = drnn_calloc(k->valid.n + 1, sizeof *kv);
-    for (uint64_t i = 0; i < k->valid.n; i++) kv[i] = (keyed_t){ex_len(&k->valid, i), i, i};
-    qsort(kv, k->valid.n, sizeof *kv, by_len);
-    for (uint64_t i = 0; i < k->valid.n; i++) k->vorder[i] = kv[i].id;
-    free(kv);
+    cls_sorted_ids(k->vorder, &k->valid);
     k->m = classifier_create(d, k->Tmax, env->Bl);
     cls_batch_alloc(&k->batch, k->Tmax, env->Bl);
     return 0;
@@ -148,7 +94,11 @@ static long cls_spe(const kind_ctx_t *k) {
 
 static int cls_load_batch(kind_ctx_t *k, long step, char *err, size_t errlen) {
     long epoch = (step - 1) / k->spe, i = (step - 1) % k->spe;
-    if (epoch != k->epoch) make_order(k, epoch);
+    if (epoch != k->epoch) {
+        cls_epoch_order(k->order, &k->train, (uint64_t)k->env.B, (uint64_t)k->spe, k->env.o->seed,
+                        epoch);
+        k->epoch = epoch;
+    }
     const uint64_t *ids = k->order + (size_t)i * k->env.B + (size_t)k->env.rank * k->env.Bl;
     return cls_batch_read(&k->batch, k->env.corpus, &k->train, ids, 0, k->env.Bl, err, errlen);
 }
@@ -169,7 +119,7 @@ static void tally(const kind_ctx_t *k, kind_sums_t *s) {
 
 static void cls_step(kind_ctx_t *k, const float *params, float *grads, long step, float scale,
                      kind_sums_t *s) {
-    const train_opts_t *o = k->env.o;
+    const kind_opts_t *o = k->env.o;
     const int Bl = k->env.Bl;
     classifier_set_dropout(k->m, (float)o->dropout, o->seed, (uint32_t)step,
                            (uint32_t)(k->env.rank * Bl));

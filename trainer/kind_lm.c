@@ -27,7 +27,7 @@ struct kind_ctx {
 };
 
 /* --softmax, --cutoffs, --div-value into d (vocab and hidden already set). 0, or 64. */
-static int lm_describe_softmax(model_desc_t *d, const train_opts_t *o, const corpus_t *c, char *err,
+static int lm_describe_softmax(model_desc_t *d, const kind_opts_t *o, const corpus_t *c, char *err,
                                size_t errlen) {
     d->softmax = model_softmax_parse(o->softmax);
     if (d->softmax < 0)
@@ -57,7 +57,7 @@ static int lm_describe_softmax(model_desc_t *d, const train_opts_t *o, const cor
     return model_adaptive_check(d, err, errlen);
 }
 
-static int lm_describe(model_desc_t *d, const train_opts_t *o, const corpus_t *c, char *err,
+static int lm_describe(model_desc_t *d, const kind_opts_t *o, const corpus_t *c, char *err,
                        size_t errlen) {
     memset(d, 0, sizeof *d);
     snprintf(d->kind, sizeof d->kind, "%s", o->model);
@@ -143,7 +143,7 @@ static double lm_batch_norm(const kind_ctx_t *k) {
 static void lm_step(kind_ctx_t *k, const float *params, float *grads, long step, float scale,
                     kind_sums_t *s) {
     const int Bl = k->env.Bl, T = k->T;
-    const train_opts_t *o = k->env.o;
+    const kind_opts_t *o = k->env.o;
     lm_set_dropout(k->lm, (float)o->dropout, o->seed, (uint32_t)step, (uint32_t)(k->env.rank * Bl));
     s->v[KIND_LOSS] = lm_forward(k->lm, params, k->inputs, k->targets, k->state, T, Bl);
     s->v[KIND_COUNT] = s->v[KIND_TOKENS] = (double)T * Bl;

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "model/rng.h"
+#include "base/test_knobs.h"
 #include "model/search.h"
 #include "model/seq2seq.h"
 #include "base/util.h"
@@ -73,7 +74,7 @@ struct kind_ctx {
     FILE *trace; /* DRNN_TRACE_BATCHES: rank 0 writes "step batch" per step */
 };
 
-static int s2s_describe(model_desc_t *d, const train_opts_t *o, const corpus_t *c, char *err,
+static int s2s_describe(model_desc_t *d, const kind_opts_t *o, const corpus_t *c, char *err,
                         size_t errlen) {
     memset(d, 0, sizeof *d);
     snprintf(d->kind, sizeof d->kind, "%s", o->model);
@@ -139,7 +140,7 @@ static void permute(uint64_t *p, uint64_t n, uint64_t seed, uint32_t a, uint32_t
 
 /* The global batches (file comment) into k->bstart/norm; returns the sorted pair ids. */
 static uint64_t *make_batches(kind_ctx_t *k, const s2s_index_t *ix) {
-    const train_opts_t *o = k->env.o;
+    const kind_opts_t *o = k->env.o;
     uint64_t n = ix->n;
     uint64_t *perm = drnn_calloc(n + 1, sizeof *perm);
     permute(perm, n, o->seed, 0xFFFFFFFFu, 0);
@@ -225,7 +226,7 @@ static int s2s_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *e
     kind_ctx_t *k = drnn_calloc(1, sizeof *k);
     *out = k;
     k->env = *env, k->epoch = -1, k->cur = -1;
-    const train_opts_t *o = env->o;
+    const kind_opts_t *o = env->o;
     s2s_index_t *ix = &k->ix;
     int rc = o->batch_tokens ? 0 : kind_check_batch_ranks(env, err, errlen);
     if (!rc) rc = s2s_index_read(ix, env->corpus, CORPUS_TRAIN, err, errlen);
@@ -249,7 +250,7 @@ static int s2s_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *e
     s2s_batch_alloc(&k->batch, k->Tmax, k->Bmax);
     s2s_pairs_alloc(&k->bp, k->Bmax, k->Tmax);
     k->spaced = strcmp(corpus_tokenizer(env->corpus), "word") == 0;
-    const char *trace = getenv("DRNN_TRACE_BATCHES");
+    const char *trace = test_knob(KNOB_TRACE_BATCHES);
     if (trace && env->rank == 0 && !(k->trace = fopen(trace, "a")))
         return drnn_errf(err, errlen, 74, "DRNN_TRACE_BATCHES=%s: cannot open", trace);
     return 0;
@@ -299,7 +300,7 @@ static void s2s_step(kind_ctx_t *k, const float *params, float *grads, long step
         seq2seq_report_ready(k->m);
         return;
     }
-    const train_opts_t *o = k->env.o;
+    const kind_opts_t *o = k->env.o;
     seq2seq_set_dropout(k->m, (float)o->dropout, o->seed, (uint32_t)step, (uint32_t)k->slot0[b]);
     s->v[KIND_LOSS] = seq2seq_forward(k->m, params, &k->batch.bt, 1);
     s->v[KIND_COUNT] = (double)k->batch.tgt_tokens;

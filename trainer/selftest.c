@@ -28,8 +28,7 @@ static void report(const char *tensor, double err, int skipped, void *ctx) {
 }
 
 static int check_gradients(int verbose) {
-    model_desc_t cfg = {
-        .kind = "lm", .cell = CELL_GRU, .vocab = 11, .embed = 5, .hidden = 7, .layers = 2};
+    model_desc_t cfg = {.cell = CELL_GRU, .vocab = 11, .embed = 5, .hidden = 7, .layers = 2};
     double worst = lm_gradcheck(&cfg, 5, 3, 42, 40, 1e-2f, 0.0f, report, &verbose);
     printf("selftest: gradient check (GRU LM, 2 layers): worst %.2e -> %s\n", worst,
            worst < GRADCHECK_TOL ? "ok" : "FAIL");
@@ -44,8 +43,7 @@ static int check_training(void) {
     memset(id, -1, sizeof id);
     for (size_t i = 0; i < L; i++)
         if (id[(unsigned char)selftest_text[i]] < 0) id[(unsigned char)selftest_text[i]] = V++;
-    model_desc_t cfg = {
-        .kind = "lm", .cell = CELL_GRU, .vocab = V, .embed = 16, .hidden = 64, .layers = 1};
+    model_desc_t cfg = {.cell = CELL_GRU, .vocab = V, .embed = 16, .hidden = 64, .layers = 1};
     lm_t *m = lm_create(&cfg, T, B);
     size_t P = lm_params(m)->total;
     float *p = calloc(P, sizeof *p), *g = calloc(P, sizeof *g);

@@ -1,4 +1,5 @@
 #include "trainer/train.h"
+#include "base/test_knobs.h"
 
 #include <errno.h>
 #include <math.h>
@@ -56,6 +57,7 @@ typedef struct {
     int rank, nranks, B, Bl;
     corpus_t *corpus;
     const train_kind_t *kind;
+    kind_opts_t kopts; /* what the kind sees of o */
     const model_ops_t *mops;
     kind_ctx_t *k;
     model_desc_t desc;
@@ -66,10 +68,19 @@ typedef struct {
     size_t P;
     long steps_per_epoch, total_steps;
     metrics_t metrics;
-    comm_reduce_t *red; /* bucketed gradient all-reduce over grads */
-    double comm_time;   /* exposed: waiting for the gradients and the step's scalars */
-    double kind_bytes;  /* heap the model kind took when it opened (trainer/mem_report.h) */
-    double rss_before;  /* peak RSS before the kind opened: the process's own */
+    comm_reduce_t *red;  /* bucketed gradient all-reduce over grads */
+    double comm_time;    /* exposed: waiting for the gradients and the step's scalars */
+    double kind_bytes;   /* heap the model kind took when it opened (trainer/mem_report.h) */
+    double rss_before;   /* peak RSS before the kind opened: the process's own */
+    train_ckpt_ctx_t ck; /* what a checkpoint saves and a resume restores */
+    int threads;
+    /* The loop's running figures. */
+    double tokens;                       /* seen since the run's start (resumed runs: restored) */
+    double t0, t_log, comm_log, tok_log; /* start, last log line, and since it */
+    int stopped, over_time;              /* a stop signal or --time-limit ended this step */
+    long skipped_total;                  /* non-finite steps skipped in this job */
+    int trace_L, trace_T;
+    double *trace; /* --trace-bptt: [L, T] of a logged step */
 } run_t;
 
 /* ---- setup ------------------------------------------------------------------------------- */
@@ -81,6 +92,7 @@ static void validate(run_t *r) {
     const drnn_kind_t *kd = kinds_find(o->model);
     if (!kd) comm_fail(64, "--model %s: expected one of %s", o->model, kinds_names());
     r->kind = kd->train, r->mops = kd->model;
+    r->kopts = kind_opts_from(o);
     if (cell_parse(o->cell) < 0)
         comm_fail(64, "--cell %s: expected rnn, rnn_relu, gru or lstm", o->cell);
     if (optim_parse(o->optimizer) < 0)
@@ -102,7 +114,7 @@ static void validate(run_t *r) {
  * opening the corpus, "step3": reading the batch of step 3), so tests can show that an error one
  * rank alone sees ends the whole job with that rank's message and exit code. */
 static int injected_fault(const run_t *r, const char *what) {
-    const char *v = getenv("DRNN_TEST_FAIL");
+    const char *v = test_knob(KNOB_FAIL);
     size_t n = strlen(what);
     return v && strncmp(v, what, n) == 0 && v[n] == ':' && atoi(v + n + 1) == r->rank;
 }
@@ -110,7 +122,7 @@ static int injected_fault(const run_t *r, const char *what) {
 /* Test-only: DRNN_TEST_NAN_STEPS="7,8" makes the last rank's loss sum NaN at those steps; the
  * step's reduction carries it to every rank, as a real blow-up on one rank would. */
 static int injected_nan(const run_t *r, long step) {
-    const char *v = getenv("DRNN_TEST_NAN_STEPS");
+    const char *v = test_knob(KNOB_NAN_STEPS);
     if (!v || r->rank != r->nranks - 1) return 0;
     for (const char *p = v; *p;) {
         char *end;
@@ -203,9 +215,9 @@ static void open_data_and_model(run_t *r) {
                       r->o->data, corpus_data_kind(r->corpus), r->o->model, r->kind->data,
                       r->kind->data, fits[0] ? "use --model " : "no model kind trains on it", fits);
     }
-    if (!rc) rc = r->kind->describe(&r->desc, r->o, r->corpus, err, sizeof err);
+    if (!rc) rc = r->kind->describe(&r->desc, &r->kopts, r->corpus, err, sizeof err);
     if (!rc) rc = model_validate(r->mops, &r->desc, "options", err, sizeof err) ? 64 : 0;
-    kind_env_t env = {r->o, r->corpus, r->rank, r->nranks, r->B, r->Bl};
+    kind_env_t env = {&r->kopts, r->corpus, r->rank, r->nranks, r->B, r->Bl};
     size_t heap0 = mem_heap_in_use();
     r->rss_before = mem_peak_rss();
     if (!rc) rc = r->kind->open(&r->k, &r->desc, &env, err, sizeof err);
@@ -467,162 +479,183 @@ static void print_start(const run_t *r, int threads) {
     fflush(stdout);
 }
 
-int train_run(const train_opts_t *o) {
-    run_t r = {.o = o, .rank = comm_rank(), .nranks = comm_size(), .B = o->batch};
-    r.state.lr_scale = 1.0;
-    validate(&r);
-    ckpt_lock_run_dir(o, r.rank, 0); /* before anything reads or writes the run folder */
+/* ---- the run: setup, one step, what follows a step -------------------------------------- */
+
+/* Everything before the first step; returns the step the run continues after (0: fresh). */
+static long setup(run_t *r) {
+    const train_opts_t *o = r->o;
+    r->state.lr_scale = 1.0;
+    validate(r);
+    ckpt_lock_run_dir(o, r->rank, 0); /* before anything reads or writes the run folder */
     install_stop_handlers(); /* before the long setup: a signal then stops after the first step */
     comm_watchdog_start(o->hang_timeout);
-    r.Bl = r.B / r.nranks;
-    open_data_and_model(&r);
-    choose_metric(&r);
-    int threads = cpus_threads_for(o->threads, comm_local_size());
-    model_set_threads(threads);
+    r->Bl = r->B / r->nranks;
+    open_data_and_model(r);
+    choose_metric(r);
+    r->threads = cpus_threads_for(o->threads, comm_local_size());
+    model_set_threads(r->threads);
     ckpt_guard(o);
-    build_model(&r); /* before the run folder: a bad --init-from leaves nothing behind */
-    setup_reduce(&r);
-    train_ckpt_ctx_t ck = {o,        r.corpus, r.kind,   r.mops, r.k,      &r.desc, r.rank,
-                           r.nranks, r.B,      r.params, &r.opt, &r.state, r.P};
-    double tokens = 0.0;
-    long start = train_ckpt_resume(&ck, &tokens);
-    if (r.rank == 0 && o->resume[0]) ckpt_trim_metrics(o->run_dir, start);
-    prepare_run_dir(&r);
-    print_start(&r, threads);
-    double t0 = comm_wtime(), t_log = t0, comm_log = 0.0, tok_log = 0.0;
-    int stopped = 0;
-    const int skip_nonfinite = strcmp(o->on_nonfinite, "skip") == 0;
-    int trace_L = 0, trace_T = 0;
-    double *trace = NULL; /* --trace-bptt: [L, T] of a logged step */
+    build_model(r); /* before the run folder: a bad --init-from leaves nothing behind */
+    setup_reduce(r);
+    r->ck =
+        (train_ckpt_ctx_t){o,         r->corpus, r->kind,   r->mops, r->k,      &r->desc, r->rank,
+                           r->nranks, r->B,      r->params, &r->opt, &r->state, r->P};
+    long start = train_ckpt_resume(&r->ck, &r->tokens);
+    if (r->rank == 0 && o->resume[0]) ckpt_trim_metrics(o->run_dir, start);
+    prepare_run_dir(r);
+    print_start(r, r->threads);
     if (o->trace_bptt) {
-        if (!r.kind->trace_request)
+        if (!r->kind->trace_request)
             comm_fail(64,
                       "--trace-bptt follows a language model's hidden states; --model %s has "
                       "none to trace",
                       o->model);
-        r.kind->trace_size(r.k, &trace_L, &trace_T);
-        if (!(trace = calloc((size_t)trace_L * trace_T, sizeof *trace)))
+        r->kind->trace_size(r->k, &r->trace_L, &r->trace_T);
+        if (!(r->trace = calloc((size_t)r->trace_L * r->trace_T, sizeof *r->trace)))
             drnn_die(70, "out of memory (--trace-bptt)");
     }
-    long skipped_total = 0; /* non-finite steps skipped in this job */
+    r->t0 = r->t_log = comm_wtime();
+    return start;
+}
+
+/* A non-finite loss or gradient norm at `step` (the same on every rank): abort, or count a
+ * skipped update (--on-nonfinite skip). */
+static void nonfinite(run_t *r, long step, const char *what) {
+    const train_opts_t *o = r->o;
     char err[4400] = "";
-    for (long step = start + 1; step <= r.total_steps && !stopped; step++) {
-        int rc = r.kind->load_batch(r.k, step, err, sizeof err);
-        if (!rc && step == 3 && injected_fault(&r, "step3"))
-            rc = drnn_errf(err, sizeof err, 65, "corpus %s: read failed at step 3 (injected)",
-                           o->data);
-        if (rc) drnn_die(rc, "%s", err); /* this rank's corpus read: MPI_Abort ends the job */
-        const float scale = 1.0f / (float)r.kind->batch_norm(r.k);
-        memset(r.grads, 0, sizeof(float) * r.P);
-        /* The step's scalars travel together in one fp64 reduction: the kind's sums (loss sum,
-         * its count, tokens, and what else the kind counts), then the stop flag (ranks that saw
-         * a stop signal; rank 0 adds the time limit). */
-        int over_time = r.rank == 0 && o->time_limit > 0 && comm_wtime() - t0 >= o->time_limit;
-        kind_sums_t ks = {{0}};
-        const int logged = step % o->log_every == 0 || step == r.total_steps;
-        double trace_s = 0.0;
-        if (trace && logged) r.kind->trace_request(r.k, trace, &trace_s);
-        /* Starts each gradient bucket's reduction as soon as backward has finished it. */
-        r.kind->forward_backward(r.k, r.params, r.grads, step, scale, &ks);
-        if (trace && logged) { /* the mean over every rank's streams (each has Bl) */
-            comm_allreduce_sum_doubles(trace, (size_t)trace_L * trace_T);
-            for (int i = 0; i < trace_L * trace_T; i++) trace[i] /= r.nranks;
-        }
-        if (injected_nan(&r, step)) ks.v[KIND_LOSS] = NAN;
-        double sums[KIND_SUMS_MAX + 1];
-        const int ns = step_sums_pack(sums, &ks, r.kind->nsums, (stop_signal != 0) + over_time);
-        double tc = comm_wtime();
-        comm_phase_begin(step, "grad-allreduce");
-        comm_reduce_wait(r.red);
-        comm_phase_begin(step, "scalar-reduce");
-        comm_allreduce_sum_doubles(sums, ns);
-        const double stop_flag = step_sums_unpack(&ks, sums, r.kind->nsums);
-        comm_phase_end();
-        r.comm_time += comm_wtime() - tc;
-        double loss = ks.v[KIND_LOSS] / ks.v[KIND_COUNT];
-        /* Loss and gradients are the same on every rank after the reductions: so is this. */
-        double norm = grad_norm(&r);
-        int clipped = 0;
-        if (!isfinite(loss) || !isfinite(norm)) {
-            const char *what = !isfinite(loss) ? "loss" : "gradient norm";
-            if (!skip_nonfinite)
-                comm_fail(70,
-                          "non-finite %s at step %ld: nothing of it was applied or saved; lower "
-                          "--lr, set --clip, or give --on-nonfinite skip (resume from the last "
-                          "checkpoint with --resume auto)",
-                          what, step);
-            if (++r.state.skips > o->max_skips)
-                comm_fail(70,
-                          "non-finite %s at step %ld, %ld steps in a row (--max-skips %d): the "
-                          "run diverged; lower --lr or set --clip and resume from the last "
-                          "checkpoint",
-                          what, step, r.state.skips, o->max_skips);
-            skipped_total++;
-            if (r.rank == 0) {
-                printf("drnn-train: step %ld: non-finite %s, update skipped (%ld in a row, %ld in "
-                       "all)\n",
-                       step, what, r.state.skips, skipped_total);
-                if (metrics_skip(&r.metrics, step, what, r.state.skips, err, sizeof err) != 0)
-                    drnn_die(74, "%s", err);
-            }
-        } else {
-            r.state.skips = 0;
-            clip_and_update(&r, step, norm, &clipped);
-        }
-        tokens += ks.v[KIND_TOKENS];
-        tok_log += ks.v[KIND_TOKENS];
-        stopped = stop_flag > 0.0 && step < r.total_steps; /* at the last step: just finish */
-        if (r.rank == 0 && (step % o->log_every == 0 || step == r.total_steps || stopped)) {
-            double now = comm_wtime(), dt = now - t_log;
-            double tps = tok_log / (dt > 0 ? dt : 1e-9);
-            double cf = (r.comm_time - comm_log) / (dt > 0 ? dt : 1e-9);
-            progress(&r, step, &ks, norm, clipped, tps, cf, now - t0);
-            char *extra = step_extras(&r, norm, clipped, trace && logged ? trace : NULL, trace_L,
-                                      trace_T, trace_s);
-            int mrc = metrics_train(&r.metrics, step, tokens, loss, rate(&r, step), norm, clipped,
-                                    tps, cf, now - t0, extra, err, sizeof err);
-            free(extra);
-            if (mrc != 0) drnn_die(mrc, "%s", err); /* rank 0 alone: MPI_Abort ends the job */
-            t_log = now, comm_log = r.comm_time, tok_log = 0.0;
-        }
-        /* Validation every --eval-every steps and at the end; its figure feeds the plateau,
-         * early-stopping and best-checkpoint state before the step's checkpoint saves it. */
-        int best = 0, early = 0;
-        if (r.kind->has_valid(r.k) &&
-            ((o->eval_every > 0 && step % o->eval_every == 0) || step == r.total_steps)) {
-            kind_sums_t v = evaluate(&r);
-            report_eval(&r, step, &v);
-            best = track_metric(&r, step, &v) && (o->keep_best || o->early_stop > 0);
-            early = o->early_stop > 0 && r.state.bad_evals >= o->early_stop;
-        }
-        if (step == r.total_steps || stopped || best || early ||
-            (o->checkpoint_every > 0 && step % o->checkpoint_every == 0))
-            train_ckpt_save(&ck, step, (step - 1) / r.steps_per_epoch,
-                            (step - 1) % r.steps_per_epoch + 1, tokens);
-        if (best) {
-            int brc = r.rank == 0 ? ckpt_mark_best(o->run_dir, step, err, sizeof err) : 0;
-            comm_agree(brc, err);
-        }
-        if (early) {
-            if (r.rank == 0) {
-                printf("drnn-train: early stop at step %ld: %s has not improved for %ld "
-                       "evaluations; the best, %.6g at step %ld, is %s/ckpt/best\n",
-                       step, r.metric, r.state.bad_evals,
-                       higher_better(&r) ? -r.state.best_metric : r.state.best_metric,
-                       r.state.best_step, o->run_dir);
-                fflush(stdout);
-            }
-            break;
-        }
-        if (stopped && r.rank == 0) {
-            if (ckpt_mark_stopped(o->run_dir, step) != 0)
-                fprintf(stderr, "drnn-train: warning: cannot write %s/stopped: %s\n", o->run_dir,
-                        strerror(errno));
-            printf("drnn-train: stopped after step %ld (%s); resume with --resume auto\n", step,
-                   over_time ? "--time-limit reached" : "stop signal");
+    if (strcmp(o->on_nonfinite, "skip") != 0)
+        comm_fail(70,
+                  "non-finite %s at step %ld: nothing of it was applied or saved; lower --lr, set "
+                  "--clip, or give --on-nonfinite skip (resume from the last checkpoint with "
+                  "--resume auto)",
+                  what, step);
+    if (++r->state.skips > o->max_skips)
+        comm_fail(70,
+                  "non-finite %s at step %ld, %ld steps in a row (--max-skips %d): the run "
+                  "diverged; lower --lr or set --clip and resume from the last checkpoint",
+                  what, step, r->state.skips, o->max_skips);
+    r->skipped_total++;
+    if (r->rank == 0) {
+        printf("drnn-train: step %ld: non-finite %s, update skipped (%ld in a row, %ld in all)\n",
+               step, what, r->state.skips, r->skipped_total);
+        if (metrics_skip(&r->metrics, step, what, r->state.skips, err, sizeof err) != 0)
+            drnn_die(74, "%s", err);
+    }
+}
+
+/* One optimizer step: this rank's part of the batch forward and backward, the gradient and
+ * scalar reductions, clip and update, and (logged steps) the progress line and metrics. */
+static void step_run(run_t *r, long step) {
+    const train_opts_t *o = r->o;
+    char err[4400] = "";
+    int rc = r->kind->load_batch(r->k, step, err, sizeof err);
+    if (!rc && step == 3 && injected_fault(r, "step3"))
+        rc = drnn_errf(err, sizeof err, 65, "corpus %s: read failed at step 3 (injected)", o->data);
+    if (rc) drnn_die(rc, "%s", err); /* this rank's corpus read: MPI_Abort ends the job */
+    const float scale = 1.0f / (float)r->kind->batch_norm(r->k);
+    memset(r->grads, 0, sizeof(float) * r->P);
+    r->over_time = r->rank == 0 && o->time_limit > 0 && comm_wtime() - r->t0 >= o->time_limit;
+    kind_sums_t ks = {{0}};
+    const int logged = step % o->log_every == 0 || step == r->total_steps;
+    double *trace = r->trace && logged ? r->trace : NULL, trace_s = 0.0;
+    if (trace) r->kind->trace_request(r->k, trace, &trace_s);
+    /* Starts each gradient bucket's reduction as soon as backward has finished it. */
+    r->kind->forward_backward(r->k, r->params, r->grads, step, scale, &ks);
+    if (trace) { /* the mean over every rank's streams (each has Bl) */
+        comm_allreduce_sum_doubles(trace, (size_t)r->trace_L * r->trace_T);
+        for (int i = 0; i < r->trace_L * r->trace_T; i++) trace[i] /= r->nranks;
+    }
+    if (injected_nan(r, step)) ks.v[KIND_LOSS] = NAN;
+    double sums[KIND_SUMS_MAX + 1];
+    const int ns = step_sums_pack(sums, &ks, r->kind->nsums, (stop_signal != 0) + r->over_time);
+    double tc = comm_wtime();
+    comm_phase_begin(step, "grad-allreduce");
+    comm_reduce_wait(r->red);
+    comm_phase_begin(step, "scalar-reduce");
+    comm_allreduce_sum_doubles(sums, ns);
+    const double stop_flag = step_sums_unpack(&ks, sums, r->kind->nsums);
+    comm_phase_end();
+    r->comm_time += comm_wtime() - tc;
+    double loss = ks.v[KIND_LOSS] / ks.v[KIND_COUNT];
+    /* Loss and gradients are the same on every rank after the reductions: so is this. */
+    double norm = grad_norm(r);
+    int clipped = 0;
+    if (!isfinite(loss) || !isfinite(norm)) {
+        nonfinite(r, step, !isfinite(loss) ? "loss" : "gradient norm");
+    } else {
+        r->state.skips = 0;
+        clip_and_update(r, step, norm, &clipped);
+    }
+    r->tokens += ks.v[KIND_TOKENS];
+    r->tok_log += ks.v[KIND_TOKENS];
+    r->stopped = stop_flag > 0.0 && step < r->total_steps; /* at the last step: just finish */
+    if (r->rank == 0 && (logged || r->stopped)) {
+        double now = comm_wtime(), dt = now - r->t_log;
+        double tps = r->tok_log / (dt > 0 ? dt : 1e-9);
+        double cf = (r->comm_time - r->comm_log) / (dt > 0 ? dt : 1e-9);
+        progress(r, step, &ks, norm, clipped, tps, cf, now - r->t0);
+        char *extra = step_extras(r, norm, clipped, trace, r->trace_L, r->trace_T, trace_s);
+        int mrc = metrics_train(&r->metrics, step, r->tokens, loss, rate(r, step), norm, clipped,
+                                tps, cf, now - r->t0, extra, err, sizeof err);
+        free(extra);
+        if (mrc != 0) drnn_die(mrc, "%s", err); /* rank 0 alone: MPI_Abort ends the job */
+        r->t_log = now, r->comm_log = r->comm_time, r->tok_log = 0.0;
+    }
+}
+
+/* After step `step`: validation, checkpoint, the best checkpoint, early stop and a stop
+ * signal's end. Returns 1 when the run ends here. */
+static int after_step(run_t *r, long step) {
+    const train_opts_t *o = r->o;
+    char err[4400] = "";
+    /* Validation every --eval-every steps and at the end; its figure feeds the plateau,
+     * early-stopping and best-checkpoint state before the step's checkpoint saves it. */
+    int best = 0, early = 0;
+    if (r->kind->has_valid(r->k) &&
+        ((o->eval_every > 0 && step % o->eval_every == 0) || step == r->total_steps)) {
+        kind_sums_t v = evaluate(r);
+        report_eval(r, step, &v);
+        best = track_metric(r, step, &v) && (o->keep_best || o->early_stop > 0);
+        early = o->early_stop > 0 && r->state.bad_evals >= o->early_stop;
+    }
+    if (step == r->total_steps || r->stopped || best || early ||
+        (o->checkpoint_every > 0 && step % o->checkpoint_every == 0))
+        train_ckpt_save(&r->ck, step, (step - 1) / r->steps_per_epoch,
+                        (step - 1) % r->steps_per_epoch + 1, r->tokens);
+    if (best) {
+        int brc = r->rank == 0 ? ckpt_mark_best(o->run_dir, step, err, sizeof err) : 0;
+        comm_agree(brc, err);
+    }
+    if (early) {
+        if (r->rank == 0) {
+            printf("drnn-train: early stop at step %ld: %s has not improved for %ld "
+                   "evaluations; the best, %.6g at step %ld, is %s/ckpt/best\n",
+                   step, r->metric, r->state.bad_evals,
+                   higher_better(r) ? -r->state.best_metric : r->state.best_metric,
+                   r->state.best_step, o->run_dir);
             fflush(stdout);
         }
+        return 1;
     }
+    if (r->stopped && r->rank == 0) {
+        if (ckpt_mark_stopped(o->run_dir, step) != 0)
+            fprintf(stderr, "drnn-train: warning: cannot write %s/stopped: %s\n", o->run_dir,
+                    strerror(errno));
+        printf("drnn-train: stopped after step %ld (%s); resume with --resume auto\n", step,
+               r->over_time ? "--time-limit reached" : "stop signal");
+        fflush(stdout);
+    }
+    return r->stopped;
+}
+
+int train_run(const train_opts_t *o) {
+    run_t r = {.o = o, .rank = comm_rank(), .nranks = comm_size(), .B = o->batch};
+    long start = setup(&r);
+    for (long step = start + 1; step <= r.total_steps; step++) {
+        step_run(&r, step);
+        if (after_step(&r, step)) break;
+    }
+    char err[4400] = "";
     mem_budget_t mb = {4.0 * r.P, 4.0 * r.P, 4.0 * r.P * r.opt.nstate, r.kind_bytes, r.rss_before};
     mem_report(&mb, r.rank, r.nranks);
     comm_reduce_free(r.red);
@@ -630,7 +663,7 @@ int train_run(const train_opts_t *o) {
     if (metrics_close(&r.metrics, err, sizeof err) != 0) drnn_die(74, "%s", err);
     r.kind->close(r.k);
     corpus_close(r.corpus);
-    free(r.params), free(r.grads), free(trace);
+    free(r.params), free(r.grads), free(r.trace);
     optim_free(&r.opt);
-    return stopped ? 75 : 0;
+    return r.stopped ? 75 : 0;
 }

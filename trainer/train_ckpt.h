@@ -12,7 +12,7 @@
 #include "io/corpus.h"
 #include "trainer/kind.h"
 #include "trainer/optim.h"
-#include "trainer/train.h"
+#include "trainer/train_opts.h"
 
 /* What the loop carries from step to step besides parameters and optimizer state; saved in the
  * manifest so a resumed run goes on exactly (DESIGN §7). */

@@ -2,7 +2,8 @@
  * RUN/config.txt and --help. */
 #include <stddef.h>
 
-#include "trainer/train.h"
+#include "kinds/kinds.h"
+#include "trainer/train_opts.h"
 
 #define OFF(f) offsetof(train_opts_t, f)
 #define STR(f) OPT_STR, OFF(f), sizeof(((train_opts_t *)0)->f)
@@ -11,7 +12,8 @@ const opt_spec_t train_opt_spec[] = {
     {"data", STR(data), NULL, 0, 0, "corpus file from drnn-prep (required)", 1},
     {"run-dir", STR(run_dir), NULL, 0, 0,
      "folder for config.txt, metrics.jsonl, ckpt/ (required); one job at a time (RUN/.lock)", 1},
-    {"model", STR(model), "lm", 0, 0, "model kind: one of those listed at the end of --help", 1},
+    {"model", STR(model), KINDS_DEFAULT, 0, 0,
+     "model kind: one of those listed at the end of --help", 1},
     {"cell", STR(cell), "gru", 0, 0,
      "recurrent cell: rnn, rnn_relu, gru or lstm (seq2seq: the encoder's; its decoder is a GRU)",
      1},

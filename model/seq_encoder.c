@@ -1,0 +1,118 @@
+#include "model/seq_encoder.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "model/rng.h"
+#include "model/rnn_stack.h"
+
+struct seq_encoder {
+    model_desc_t d;
+    param_table_t *tab;
+    int i_emb, i_last;
+    rnn_stack_t *stack;
+    int Tmax, Bmax, D, T, B; /* T, B: the last forward's sizes */
+    dropout_ctx_t drop;
+    backward_hooks_t hooks;
+    const int *lens;        /* [B] of the last forward */
+    const uint32_t *tokens; /* [T*B] of the last forward */
+    float *x_emb;           /* [Tmax*Bmax, E] */
+    float *demb;            /* [Tmax*Bmax, E] */
+    float *state;           /* [L*dirs*Bmax*H] (x2 for LSTM): zero start, final states after */
+};
+
+seq_encoder_t *seq_encoder_create(const model_desc_t *d, param_table_t *tab, int Tmax, int Bmax) {
+    DRNN_ASSERT(Tmax > 0 && Bmax > 0);
+    seq_encoder_t *e = drnn_calloc(1, sizeof *e);
+    e->d = *d, e->tab = tab, e->Tmax = Tmax, e->Bmax = Bmax;
+    e->i_emb = params_add(tab, "embedding.weight", 2, d->vocab, d->embed);
+    stack_config_t sc = {d->cell, d->embed, d->hidden, d->layers, d->bidirectional};
+    e->stack = stack_create(&sc, tab, "encoder", Tmax, Bmax);
+    e->i_last = tab->n - 1;
+    e->D = stack_output_size(e->stack);
+    size_t N = (size_t)Tmax * Bmax, E = d->embed;
+    e->x_emb = drnn_calloc(N * E, sizeof(float));
+    e->demb = drnn_calloc(N * E, sizeof(float));
+    e->state = drnn_calloc((size_t)stack_state_size(e->stack) * Bmax, sizeof(float));
+    return e;
+}
+
+void seq_encoder_free(seq_encoder_t *e) {
+    if (!e) return;
+    stack_free(e->stack);
+    free(e->x_emb), free(e->demb), free(e->state);
+    free(e);
+}
+
+int seq_encoder_width(const seq_encoder_t *e) {
+    return e->D;
+}
+
+int seq_encoder_last_tensor(const seq_encoder_t *e) {
+    return e->i_last;
+}
+
+void seq_encoder_init_params(const seq_encoder_t *e, float *params, uint64_t seed) {
+    const float k = 1.0f / sqrtf((float)e->d.hidden);
+    for (int i = e->i_emb; i <= e->i_last; i++) {
+        const param_tensor_t *t = &e->tab->t[i];
+        if (i == e->i_emb)
+            rng_fill_normal(params + t->offset, t->size, 0.0f, 1.0f, seed, RNG_INIT, (uint32_t)i,
+                            0);
+        else
+            rng_fill_uniform(params + t->offset, t->size, -k, k, seed, RNG_INIT, (uint32_t)i, 0);
+    }
+}
+
+void seq_encoder_set_dropout(seq_encoder_t *e, float p, uint64_t seed, uint32_t step,
+                             uint32_t example0) {
+    DRNN_ASSERT(p >= 0.0f && p < 1.0f);
+    e->drop.p = p, e->drop.seed = seed, e->drop.step = step, e->drop.stream0 = example0;
+}
+
+void seq_encoder_set_hooks(seq_encoder_t *e, const backward_hooks_t *hooks) {
+    if (hooks)
+        e->hooks = *hooks;
+    else
+        memset(&e->hooks, 0, sizeof e->hooks);
+    stack_set_hooks(e->stack, &e->hooks);
+}
+
+const float *seq_encoder_forward(seq_encoder_t *e, const float *params, const uint32_t *tokens,
+                                 const int *lens, int T, int B, int train) {
+    DRNN_ASSERT(T > 0 && T <= e->Tmax && B > 0 && B <= e->Bmax);
+    const int E = e->d.embed;
+    const float *emb = params + e->tab->t[e->i_emb].offset;
+    for (int t = 0; t < T; t++)
+        for (int b = 0; b < B; b++) {
+            size_t i = (size_t)t * B + b;
+            /* Padded positions: any id; they are never read as state. */
+            uint32_t id = t < lens[b] ? tokens[i] : 0;
+            DRNN_ASSERT(id < (uint32_t)e->d.vocab);
+            memcpy(e->x_emb + i * E, emb + (size_t)id * E, sizeof(float) * E);
+        }
+    e->T = T, e->B = B, e->lens = lens, e->tokens = tokens;
+    memset(e->state, 0, sizeof(float) * (size_t)stack_state_size(e->stack) * B);
+    return stack_forward(e->stack, params, e->x_emb, lens, e->state, T, B, train ? &e->drop : NULL);
+}
+
+const float *seq_encoder_final(const seq_encoder_t *e) {
+    return e->state;
+}
+
+void seq_encoder_backward(seq_encoder_t *e, const float *params, float *grads, float *dtop) {
+    const int T = e->T, B = e->B, E = e->d.embed;
+    stack_backward(e->stack, params, grads, dtop, e->demb, e->x_emb, T, B, NULL, NULL);
+    float *demb = grads + e->tab->t[e->i_emb].offset;
+    for (int t = 0; t < T; t++)
+        for (int b = 0; b < B; b++) {
+            if (t >= e->lens[b]) continue; /* padding: no gradient (dx is zero there anyway) */
+            size_t i = (size_t)t * B + b;
+            float *row = demb + (size_t)e->tokens[i] * E;
+            const float *g = e->demb + i * E;
+            for (int j = 0; j < E; j++) row[j] += g[j];
+        }
+    params_report_ready(e->tab, &e->hooks, e->i_emb, e->i_emb);
+}

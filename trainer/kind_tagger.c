@@ -1,0 +1,185 @@
+/* The sequence tagger on the training seam (trainer/kind.h, DESIGN §5).
+ *
+ * Data and order as the classifier's (trainer/cls_data.h): each epoch's batches from
+ * cls_epoch_order, rank r taking slots [r·Bl, (r+1)·Bl) of each global batch of B sentences.
+ * The loss is the mean over the real tokens of the global batch (every rank counts them from
+ * the shared order), so N ranks equal one rank; the data position is a function of the step.
+ * Validation: loss and token accuracy over the valid sentences sorted by length, rank r scoring
+ * the slice [r·n/N, (r+1)·n/N).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "model/tagger.h"
+#include "trainer/cls_data.h"
+#include "trainer/kind.h"
+
+/* kind_sums_t: tokens tagged right, after loss, count (real tokens) and tokens. */
+#define TAG_CORRECT 3
+#define TAG_NSUMS   4
+
+struct kind_ctx {
+    kind_env_t env;
+    tagger_t *m;
+    long spe, epoch; /* steps per epoch; epoch whose order is in `order` (-1: none) */
+    cls_examples_t train, valid;
+    uint64_t *order;   /* [spe * B] sentence ids of the current epoch, batch after batch */
+    uint64_t *vorder;  /* [valid.n] valid ids sorted by length */
+    cls_batch_t batch; /* the loaded batch (Bl rows at most) */
+    double norm;       /* real tokens of the loaded global batch */
+};
+
+static int tag_describe(model_desc_t *d, const kind_opts_t *o, const corpus_t *c, char *err,
+                        size_t errlen) {
+    memset(d, 0, sizeof *d);
+    snprintf(d->kind, sizeof d->kind, "%s", o->model);
+    d->cell = cell_parse(o->cell);
+    d->vocab = corpus_vocab_size(c);
+    d->embed = o->embed, d->hidden = o->hidden, d->layers = o->layers;
+    d->bidirectional = o->bidirectional;
+    d->classes = corpus_num_labels(c);
+    if (d->classes < 2)
+        return drnn_errf(err, errlen, 65, "--data %s has %d tag(s); a tagger needs at least 2",
+                         o->data, d->classes);
+    int rc = kind_check_full_softmax(o, err, errlen);
+    return rc ? rc : kind_check_layer_dropout(o, err, errlen);
+}
+
+static void tag_close(kind_ctx_t *k) {
+    if (!k) return;
+    tagger_free(k->m);
+    cls_examples_free(&k->train), cls_examples_free(&k->valid);
+    cls_batch_free(&k->batch);
+    free(k->order), free(k->vorder);
+    free(k);
+}
+
+static int tag_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *env, char *err,
+                    size_t errlen) {
+    int rc = kind_check_batch_ranks(env, err, errlen);
+    if (rc) return rc;
+    kind_ctx_t *k = drnn_calloc(1, sizeof *k);
+    *out = k;
+    k->env = *env, k->epoch = -1;
+    rc = cls_examples_read(&k->train, env->corpus, CORPUS_TRAIN, err, errlen);
+    if (!rc) rc = cls_examples_read(&k->valid, env->corpus, CORPUS_VALID, err, errlen);
+    if (rc) return rc;
+    if (k->train.n < (uint64_t)env->B)
+        return drnn_errf(err, errlen, 64,
+                         "--data %s: the train split has %llu sentences, fewer than --batch %d; "
+                         "lower --batch",
+                         env->o->data, (unsigned long long)k->train.n, env->B);
+    const int Tmax = k->train.longest > k->valid.longest ? k->train.longest : k->valid.longest;
+    k->spe = (long)(k->train.n / (uint64_t)env->B);
+    k->order = drnn_calloc((size_t)k->spe * env->B, sizeof *k->order);
+    k->vorder = drnn_calloc(k->valid.n + 1, sizeof *k->vorder);
+    cls_sorted_ids(k->vorder, &k->valid);
+    k->m = tagger_create(d, Tmax, env->Bl);
+    cls_batch_alloc(&k->batch, Tmax, env->Bl);
+    return 0;
+}
+
+static void *tag_model(kind_ctx_t *k) {
+    return k->m;
+}
+
+static long tag_spe(const kind_ctx_t *k) {
+    return k->spe;
+}
+
+static int tag_load_batch(kind_ctx_t *k, long step, char *err, size_t errlen) {
+    long epoch = (step - 1) / k->spe, i = (step - 1) % k->spe;
+    if (epoch != k->epoch) {
+        cls_epoch_order(k->order, &k->train, (uint64_t)k->env.B, (uint64_t)k->spe, k->env.o->seed,
+                        epoch);
+        k->epoch = epoch;
+    }
+    const uint64_t *batch = k->order + (size_t)i * k->env.B;
+    k->norm = 0.0;
+    for (int j = 0; j < k->env.B; j++)
+        k->norm += (double)(k->train.off[batch[j] + 1] - k->train.off[batch[j]]);
+    return cls_batch_read(&k->batch, k->env.corpus, &k->train,
+                          batch + (size_t)k->env.rank * k->env.Bl, 0, k->env.Bl, err, errlen);
+}
+
+static double tag_batch_norm(const kind_ctx_t *k) {
+    return k->norm;
+}
+
+/* Adds the loaded batch's real tokens and how many of them got their tag. */
+static void tally(const kind_ctx_t *k, kind_sums_t *s) {
+    const cls_batch_t *b = &k->batch;
+    for (int i = 0; i < b->n; i++) {
+        for (int t = 0; t < b->lens[i]; t++)
+            s->v[TAG_CORRECT] += tagger_predict(k->m, t, i) == (int)b->tags[(size_t)t * b->n + i];
+        s->v[KIND_COUNT] += b->lens[i];
+        s->v[KIND_TOKENS] += b->lens[i];
+    }
+}
+
+static void tag_step(kind_ctx_t *k, const float *params, float *grads, long step, float scale,
+                     kind_sums_t *s) {
+    const kind_opts_t *o = k->env.o;
+    tagger_set_dropout(k->m, (float)o->dropout, o->seed, (uint32_t)step,
+                       (uint32_t)(k->env.rank * k->env.Bl));
+    memset(s, 0, sizeof *s);
+    const cls_batch_t *b = &k->batch;
+    s->v[KIND_LOSS] = tagger_forward(k->m, params, b->tokens, b->lens, b->tags, b->T, b->n);
+    tally(k, s); /* before backward overwrites the probabilities */
+    tagger_backward(k->m, params, grads, scale);
+}
+
+static int tag_has_valid(const kind_ctx_t *k) {
+    return k->valid.n > 0;
+}
+
+static int tag_evaluate(kind_ctx_t *k, const float *params, kind_sums_t *s, char *err,
+                        size_t errlen) {
+    const uint64_t n = k->valid.n, N = (uint64_t)k->env.nranks, r = (uint64_t)k->env.rank;
+    const uint64_t lo = n * r / N, hi = n * (r + 1) / N;
+    memset(s, 0, sizeof *s);
+    for (uint64_t i = lo; i < hi; i += (uint64_t)k->env.Bl) {
+        int m = hi - i < (uint64_t)k->env.Bl ? (int)(hi - i) : k->env.Bl;
+        const cls_batch_t *b = &k->batch;
+        int rc =
+            cls_batch_read(&k->batch, k->env.corpus, &k->valid, k->vorder + i, 0, m, err, errlen);
+        if (rc) return rc;
+        tagger_set_dropout(k->m, 0.0f, 0, 0, 0);
+        s->v[KIND_LOSS] += tagger_forward(k->m, params, b->tokens, b->lens, b->tags, b->T, m);
+        tally(k, s);
+    }
+    return 0;
+}
+
+static void tag_eval_report(const kind_sums_t *s, char *text, size_t tn, char *json, size_t jn) {
+    const double n = s->v[KIND_COUNT], loss = s->v[KIND_LOSS] / n, acc = s->v[TAG_CORRECT] / n;
+    snprintf(text, tn, "loss %.4f | accuracy %.4f (%.0f tokens)", loss, acc, n);
+    snprintf(json, jn, "\"loss\": %.9g, \"accuracy\": %.9g", loss, acc);
+}
+
+static double tag_metric(const kind_sums_t *s, const char *name) {
+    return s->v[strcmp(name, "loss") == 0 ? KIND_LOSS : TAG_CORRECT] / s->v[KIND_COUNT];
+}
+
+const train_kind_t tagger_train_kind = {
+    .data = "tags",
+    .nsums = TAG_NSUMS,
+    .describe = tag_describe,
+    .open = tag_open,
+    .close = tag_close,
+    .model = tag_model,
+    .steps_per_epoch = tag_spe,
+    .load_batch = tag_load_batch,
+    .batch_norm = tag_batch_norm,
+    .forward_backward = tag_step,
+    .step_report = kind_report_accuracy,
+    .has_valid = tag_has_valid,
+    .evaluate = tag_evaluate,
+    .eval_report = tag_eval_report,
+    .metrics = "accuracy loss",
+    .higher_better = "accuracy",
+    .metric = tag_metric,
+};
