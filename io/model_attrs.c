@@ -24,6 +24,8 @@ int model_attrs_write(hid_t f, const model_desc_t *d, const char *tokenizer,
     bad |= h5_attr_set_i64(f, "hidden", d->hidden);
     bad |= h5_attr_set_i64(f, "layers", d->layers);
     bad |= h5_attr_set_i64(f, "bidirectional", d->bidirectional);
+    if (d->residual) bad |= h5_attr_set_i64(f, "residual", d->residual); /* absent: 0 */
+    if (d->self_attention) bad |= h5_attr_set_i64(f, "self_attention", d->self_attention);
     bad |= h5_attr_set_i64(f, "vocab_size", d->vocab);
     bad |= h5_write_strings(f, "vocab", vocab, d->vocab);
     if (d->classes > 0) {
@@ -71,7 +73,7 @@ static int read_softmax(hid_t f, const char *path, model_desc_t *d, char *err, s
 
 int model_attrs_read(hid_t f, const char *path, model_info_t *mi, char *err, size_t errlen) {
     char cell[16] = "", pool[16] = "last", attention[16] = "none";
-    int64_t v[6] = {0}, classes = 0, tgt_vocab = 0;
+    int64_t v[6] = {0}, classes = 0, tgt_vocab = 0, residual = 0, heads = 0;
     memset(mi, 0, sizeof *mi);
     if (h5_attr_get_string(f, "model", mi->desc.kind, sizeof mi->desc.kind) < 0 ||
         h5_attr_get_string(f, "cell", cell, sizeof cell) < 0 ||
@@ -84,7 +86,9 @@ int model_attrs_read(hid_t f, const char *path, model_info_t *mi, char *err, siz
         (H5Aexists(f, "tgt_vocab_size") > 0 &&
          h5_attr_get_i64(f, "tgt_vocab_size", &tgt_vocab) < 0) ||
         (H5Aexists(f, "attention") > 0 &&
-         h5_attr_get_string(f, "attention", attention, sizeof attention) < 0))
+         h5_attr_get_string(f, "attention", attention, sizeof attention) < 0) ||
+        (H5Aexists(f, "residual") > 0 && h5_attr_get_i64(f, "residual", &residual) < 0) ||
+        (H5Aexists(f, "self_attention") > 0 && h5_attr_get_i64(f, "self_attention", &heads) < 0))
         return drnn_errf(err, errlen, 65, "%s: model attributes missing or damaged", path);
     for (int i = 0; i < 5; i++)
         if (v[i] < 0 || v[i] > (1 << 26))
@@ -94,6 +98,9 @@ int model_attrs_read(hid_t f, const char *path, model_info_t *mi, char *err, siz
     mi->desc.cell = cell_parse(cell);
     mi->desc.embed = (int)v[0], mi->desc.hidden = (int)v[1], mi->desc.layers = (int)v[2];
     mi->desc.bidirectional = (int)v[3];
+    if (residual < 0 || residual > 1 || heads < 0 || heads > 1024)
+        return drnn_errf(err, errlen, 65, "%s: residual or self_attention out of range", path);
+    mi->desc.residual = (int)residual, mi->desc.self_attention = (int)heads;
     mi->desc.classes = (int)classes;
     mi->desc.pool = model_pool_parse(pool);
     mi->desc.attention =

@@ -107,6 +107,14 @@ int model_desc_validate(const model_desc_t *d, const char *where, char *err, siz
                          d->vocab, d->embed, d->hidden, d->layers);
     if (d->bidirectional != 0 && d->bidirectional != 1)
         return drnn_errf(err, errlen, 65, "%s: bidirectional must be 0 or 1", where);
+    if (d->residual != 0 && d->residual != 1)
+        return drnn_errf(err, errlen, 65, "%s: residual must be 0 or 1", where);
+    const int D = d->hidden * (d->bidirectional ? 2 : 1);
+    if (d->self_attention < 0 || d->self_attention > 1024 ||
+        (d->self_attention > 0 && D % d->self_attention != 0))
+        return drnn_errf(err, errlen, 65,
+                         "%s: self_attention %d heads do not divide the encoder width %d", where,
+                         d->self_attention, D);
     return 0;
 }
 
@@ -133,6 +141,10 @@ int model_desc_compare(const model_desc_t *mine, const model_desc_t *theirs, con
         return drnn_errf(err, errlen, 64, "--bidirectional %s differs from %s (%s)",
                          mine->bidirectional ? "on" : "off", where,
                          theirs->bidirectional ? "on" : "off");
+    if (mine->residual != theirs->residual)
+        return drnn_errf(err, errlen, 64, "--residual %s differs from %s (%s)",
+                         mine->residual ? "on" : "off", where, theirs->residual ? "on" : "off");
+    SAME_INT("self-attention", self_attention);
     SAME_NAME("pool", pool, model_pool_name);
     SAME_NAME("attention", attention, model_attention_name);
     SAME_NAME("softmax", softmax, model_softmax_name);

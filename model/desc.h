@@ -25,12 +25,15 @@ typedef enum { SOFTMAX_FULL = 0, SOFTMAX_ADAPTIVE } softmax_kind_t;
 #define MODEL_USES_POOL    2u /* pool */
 #define MODEL_USES_TARGET  4u /* tgt_vocab, attention */
 #define MODEL_USES_SOFTMAX 8u /* softmax, ncutoffs, cutoffs, div_value */
+#define MODEL_USES_SELF_ATTN 16u /* self_attention */
 
 typedef struct {
     char kind[16]; /* the kind's name in the one table of kinds (kinds/kinds.c) */
     int cell;      /* cell_kind_t (seq2seq: the encoder's; its decoder is a GRU) */
     int vocab, embed, hidden, layers; /* vocab: the (source) vocabulary */
     int bidirectional; /* 0/1 (classifier and seq2seq encoders; the LM is unidirectional) */
+    int residual;       /* 0/1: residual connections from the second stacked layer up */
+    int self_attention; /* heads of the self-attention block over the top encoder layer; 0 none */
     int classes;       /* classifier: number of labels; 0 otherwise */
     int pool;          /* classifier: pool_kind_t */
     int tgt_vocab;     /* seq2seq: target vocabulary; 0 otherwise */

@@ -40,7 +40,7 @@ lm_t *lm_create(const model_desc_t *cfg, int Tmax, int Bmax) {
     m->cfg = *cfg;
     m->Tmax = Tmax, m->Bmax = Bmax;
     m->i_emb = params_add(&m->tab, "embedding.weight", 2, cfg->vocab, cfg->embed);
-    stack_config_t sc = {cfg->cell, cfg->embed, cfg->hidden, cfg->layers, 0};
+    stack_config_t sc = {cfg->cell, cfg->embed, cfg->hidden, cfg->layers, 0, cfg->residual};
     m->rnn = stack_create(&sc, &m->tab, "rnn", Tmax, Bmax);
     size_t N = (size_t)Tmax * Bmax, E = cfg->embed, H = cfg->hidden, V = cfg->vocab;
     if (cfg->softmax == SOFTMAX_ADAPTIVE) {

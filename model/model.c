@@ -13,11 +13,13 @@ static int unused_field(const model_desc_t *d, unsigned uses, const char *where,
     } fields[] = {{MODEL_USES_CLASSES, "classes"},
                   {MODEL_USES_POOL, "a pool"},
                   {MODEL_USES_TARGET, "a target vocabulary or attention"},
-                  {MODEL_USES_SOFTMAX, "an adaptive softmax"}};
+                  {MODEL_USES_SOFTMAX, "an adaptive softmax"},
+                  {MODEL_USES_SELF_ATTN, "a self-attention block"}};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         if (uses & fields[i].bit) continue;
         int set = fields[i].bit == MODEL_USES_CLASSES ? d->classes != 0
                   : fields[i].bit == MODEL_USES_POOL  ? d->pool != 0
+                  : fields[i].bit == MODEL_USES_SELF_ATTN ? d->self_attention != 0
                   : fields[i].bit == MODEL_USES_TARGET
                       ? d->tgt_vocab != 0 || d->attention != ATTN_NONE
                       : d->softmax != SOFTMAX_FULL || d->ncutoffs != 0 || d->div_value != 0.0;

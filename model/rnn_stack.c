@@ -23,6 +23,8 @@ struct rnn_stack {
     float **out;   /* [L] layer outputs [T*B, D] (bidirectional only; else the hs rows) */
     float **xdrop; /* [L] dropped input of layer k > 0, [T*B, D] */
     float **mask;  /* [L] dropout scale per element (0 or 1/(1-p)) */
+    float **res;   /* [L] residual: layer k > 0's output y_k = RNN_k + y_{k-1}, [T*B, D] */
+    float *dres;   /* [T*B, D] residual: dL/dy_k kept across layer k's backward */
     int drop_on;   /* dropout applied in the last forward */
     float *tmp;    /* [B, G] */
     cell_scratch_t scr;
@@ -59,9 +61,10 @@ static void build_arena(rnn_stack_t *s) {
     size_t In = s->cfg.input, W = In > D ? In : D, L = s->cfg.layers;
     int lstm = s->cfg.cell == CELL_LSTM;
     size_t per_unit = 2 * N * G + N * H + (N + B) * H * (lstm ? 2 : 1);
+    size_t nres = s->cfg.residual && L > 1 ? L * N * D : 0; /* res[1..L-1] and dres */
     size_t total = L * s->dirs * per_unit + (s->dirs == 2 ? L * N * D : 0) +
                    (L > 1 ? 2 * (L - 1) * N * D : 0) + 2 * B * G + 2 * N * G + 4 * B * H +
-                   2 * N * W;
+                   2 * N * W + nres;
     s->arena = drnn_calloc(total, sizeof(float));
     float *p = s->arena;
 #define TAKE(n) (p += (n), p - (n))
@@ -77,7 +80,9 @@ static void build_arena(rnn_stack_t *s) {
         s->out[k] = s->dirs == 2 ? TAKE(N * D) : NULL;
         s->xdrop[k] = k > 0 ? TAKE(N * D) : NULL;
         s->mask[k] = k > 0 ? TAKE(N * D) : NULL;
+        s->res[k] = k > 0 && nres ? TAKE(N * D) : NULL;
     }
+    s->dres = nres ? TAKE(N * D) : NULL;
     s->tmp = TAKE(2 * B * G);
     s->scr.dxp = TAKE(N * G);
     s->scr.dhp = TAKE(N * G);
@@ -106,6 +111,7 @@ rnn_stack_t *stack_create(const stack_config_t *cfg, param_table_t *tab, const c
     s->out = drnn_calloc(cfg->layers, sizeof *s->out);
     s->xdrop = drnn_calloc(cfg->layers, sizeof *s->xdrop);
     s->mask = drnn_calloc(cfg->layers, sizeof *s->mask);
+    s->res = drnn_calloc(cfg->layers, sizeof *s->res);
     add_tensors(s, tab, prefix);
     build_arena(s);
     return s;
@@ -113,7 +119,7 @@ rnn_stack_t *stack_create(const stack_config_t *cfg, param_table_t *tab, const c
 
 void stack_free(rnn_stack_t *s) {
     if (!s) return;
-    free(s->arena), free(s->u), free(s->out), free(s->xdrop), free(s->mask);
+    free(s->arena), free(s->u), free(s->out), free(s->xdrop), free(s->mask), free(s->res);
     free(s);
 }
 
@@ -166,6 +172,7 @@ const float *stack_forward(rnn_stack_t *s, const float *params, const float *x, 
     s->drop_on = drop && drop->p > 0.0f && L > 1;
     const float *in = x;
     for (int k = 0; k < L; k++) {
+        const float *y_prev = in; /* layer k's undropped input: the residual's other term */
         if (k > 0 && s->drop_on) in = apply_dropout(s, k, in, T, B, drop);
         for (int d = 0; d < s->dirs; d++) {
             unit_t *u = &s->u[k * s->dirs + d];
@@ -189,6 +196,11 @@ const float *stack_forward(rnn_stack_t *s, const float *params, const float *x, 
                                src + (size_t)b * H, sizeof(float) * H);
                 }
             in = s->out[k];
+        }
+        if (s->res[k]) { /* y_k = RNN_k(drop(y_{k-1})) + y_{k-1} */
+            const size_t n = (size_t)T * B * s->D;
+            for (size_t i = 0; i < n; i++) s->res[k][i] = in[i] + y_prev[i];
+            in = s->res[k];
         }
     }
     return in;
@@ -235,8 +247,11 @@ void stack_backward(rnn_stack_t *s, const float *params, float *grads, float *dy
     for (int k = L - 1; k >= 0; k--) {
         const float *in = k == 0         ? x
                           : s->drop_on   ? s->xdrop[k]
+                          : s->res[k - 1] ? s->res[k - 1]
                           : s->dirs == 1 ? s->u[k - 1].acts.hs + (size_t)B * H
                                          : s->out[k - 1];
+        /* Residual: dL/dy_{k-1} gets dL/dy_k as it is; keep it, the cells may overwrite cur. */
+        if (s->res[k]) memcpy(s->dres, cur, sizeof(float) * (size_t)T * B * D);
         float *dxk = k == 0 ? dx : (cur == s->dbuf[0] ? s->dbuf[1] : s->dbuf[0]);
         for (int d = 0; d < s->dirs; d++) {
             unit_t *u = &s->u[k * s->dirs + d];
@@ -257,6 +272,8 @@ void stack_backward(rnn_stack_t *s, const float *params, float *grads, float *dy
             const float *m = s->mask[k];
             for (size_t i = 0; i < (size_t)T * B * D; i++) dxk[i] *= m[i];
         }
+        if (s->res[k])
+            for (size_t i = 0; i < (size_t)T * B * D; i++) dxk[i] += s->dres[i];
         cur = dxk;
     }
     s->trace = NULL;

@@ -4,6 +4,9 @@
  * PREFIX.weight_ih_l{k}[_reverse], PREFIX.weight_hh_l{k}[_reverse], PREFIX.bias_ih_l{k}[...],
  * PREFIX.bias_hh_l{k}[...], in torch.nn.GRU/LSTM/RNN's order (layer, then direction).
  *
+ * With cfg.residual, layer k > 0 outputs RNN_k(drop(y_{k-1})) + y_{k-1} (GNMT's residual
+ * connections; the widths agree from the second layer up); states are the RNNs' own.
+ *
  * Carried state: [L*dirs, B, H] hidden states (then as many cell states for LSTM), as PyTorch's
  * h_0/c_0 with layer-major, direction-minor order. Dropout masks come from Philox keyed by
  * (seed, step, global stream id, layer, position, unit): they do not depend on the rank count.
@@ -18,6 +21,9 @@
 typedef struct {
     int cell; /* cell_kind_t (model/cells.h) */
     int input, hidden, layers, bidirectional;
+    /* 1: from the second layer up, a layer's output plus its (undropped) input goes on:
+     * y_k = RNN_k(drop(y_{k-1})) + y_{k-1} (the first layer never has one). */
+    int residual;
 } stack_config_t;
 
 /* Dropout for one forward pass: p = 0 (or a NULL context) turns it off, as at evaluation. */

@@ -66,9 +66,9 @@ seq2seq_t *seq2seq_create(const model_desc_t *d, int Tmax, int Bmax) {
     m->lstm = d->cell == CELL_LSTM;
     m->i_semb = params_add(&m->tab, "src_embedding.weight", 2, d->vocab, d->embed);
     m->i_temb = params_add(&m->tab, "tgt_embedding.weight", 2, d->tgt_vocab, d->embed);
-    stack_config_t ec = {d->cell, d->embed, d->hidden, d->layers, d->bidirectional};
+    stack_config_t ec = {d->cell, d->embed, d->hidden, d->layers, d->bidirectional, d->residual};
     m->enc = stack_create(&ec, &m->tab, "encoder", Tmax, Bmax);
-    stack_config_t dc = {CELL_GRU, d->embed, d->hidden, d->layers, 0};
+    stack_config_t dc = {CELL_GRU, d->embed, d->hidden, d->layers, 0, d->residual};
     m->dec = stack_create(&dc, &m->tab, "decoder", Tmax, Bmax);
     m->D = stack_output_size(m->enc);
     const size_t D = m->D, H = m->H, E = d->embed, Vt = d->tgt_vocab, L = m->L;

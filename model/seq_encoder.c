@@ -28,7 +28,7 @@ seq_encoder_t *seq_encoder_create(const model_desc_t *d, param_table_t *tab, int
     seq_encoder_t *e = drnn_calloc(1, sizeof *e);
     e->d = *d, e->tab = tab, e->Tmax = Tmax, e->Bmax = Bmax;
     e->i_emb = params_add(tab, "embedding.weight", 2, d->vocab, d->embed);
-    stack_config_t sc = {d->cell, d->embed, d->hidden, d->layers, d->bidirectional};
+    stack_config_t sc = {d->cell, d->embed, d->hidden, d->layers, d->bidirectional, d->residual};
     e->stack = stack_create(&sc, tab, "encoder", Tmax, Bmax);
     e->i_last = tab->n - 1;
     e->D = stack_output_size(e->stack);

@@ -1,4 +1,4 @@
-/* trainer/drnn_prep.c — drnn-prep: text to a tokenized HDF5 corpus (DESIGN §6, §8).
+/* prep/drnn_prep.c — drnn-prep: text to a tokenized HDF5 corpus (DESIGN §6, §8).
  *
  * Streams with bounded memory (word counting aside) in up to three passes over the input:
  *   1. count the tokens N, which fixes the split boundaries train | valid | test;
@@ -6,11 +6,11 @@
  *      pass 1 then counts them) and build the vocabulary;
  *   3. tokenize again and write the ids of each split.
  * --format labels, pairs and tags take the same three passes over examples, one per line, instead
- * (trainer/prep_lines.c, prep_labels.c, prep_pairs.c, prep_tags.c).
+ * (prep/prep_lines.c, prep_labels.c, prep_pairs.c, prep_tags.c).
  * Inputs that cannot be read twice (stdin, pipes) are first copied as they are (gzip or not) to
  * OUT.spool<k>.<pid> next to the output; .gz files are simply decompressed again in each pass.
  * Every exit path removes the temporary files, also on SIGINT, SIGTERM and SIGHUP; what a killed
- * run (SIGKILL) left is removed by the next run to the same output (trainer/prep_stale.c).
+ * run (SIGKILL) left is removed by the next run to the same output (prep/prep_stale.c).
  */
 #include "prep/prep.h"
 

@@ -1,8 +1,8 @@
-/* prep/prep.h — the parts of drnn-prep (DESIGN §6) that its text path (trainer/drnn_prep.c),
- * its passes over one example per line (trainer/prep_lines.c) and their three formats, labelled
- * data (trainer/prep_labels.c), pairs (trainer/prep_pairs.c) and tagged data
- * (trainer/prep_tags.c), share. All these files build
- * the one program; this is not a library: every error ends the process through prep_die.
+/* prep/prep.h — the parts of drnn-prep (DESIGN §6) that its text path (prep/drnn_prep.c),
+ * its passes over one example per line (prep/prep_lines.c) and their three formats, labelled
+ * data (prep/prep_labels.c), pairs (prep/prep_pairs.c) and tagged data (prep/prep_tags.c),
+ * share. All these files build the one program; this is not a library: every error ends the
+ * process through prep_die.
  */
 #ifndef DRNN_TRAINER_PREP_H
 #define DRNN_TRAINER_PREP_H
@@ -50,7 +50,7 @@ typedef struct {
 } prep_stats_t;
 
 /* Removes the temporary and spool files of earlier drnn-prep runs to OUT that were killed
- * (SIGKILL): their PID no longer runs and nobody holds a lock on them (trainer/prep_stale.c).
+ * (SIGKILL): their PID no longer runs and nobody holds a lock on them (prep/prep_stale.c).
  * Prints a line for each; a file it cannot remove is reported and left. */
 void prep_remove_stale(const char *out);
 /* Takes a shared lock on the spool file PATH for the life of the process, so that no other run
@@ -90,7 +90,7 @@ void prep_labels_run(const prep_opts_t *o, prep_stats_t *st);
 /* --format tags: reads "w1 ... wn<TAB>t1 ... tn" lines, writes the tagged corpus, fills ST. */
 void prep_tags_run(const prep_opts_t *o, prep_stats_t *st);
 
-/* ---- label (and tag) names: a small open-addressing set (trainer/prep_labels.c) ---------------
+/* ---- label (and tag) names: a small open-addressing set (prep/prep_labels.c) ---------------
  * Ids follow the byte order (strcmp) of all the names added, so a name seen only in valid or
  * test still gets one. */
 typedef struct {
@@ -116,7 +116,7 @@ void prep_names_free(prep_names_t *t);
 /* --format pairs: reads "source<TAB>target" lines, writes the pair corpus, fills ST. */
 void prep_pairs_run(const prep_opts_t *o, prep_stats_t *st);
 
-/* ---- one example per line (trainer/prep_lines.c) ----------------------------------------------
+/* ---- one example per line (prep/prep_lines.c) ----------------------------------------------
  * Every non-empty line of the inputs and of the --valid file is one example; empty lines are
  * skipped; several INPUTs are read one after the other, each with its own line numbers. The
  * passes, as for text (drnn_prep.c):

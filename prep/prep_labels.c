@@ -1,7 +1,7 @@
-/* trainer/prep_labels.c — drnn-prep --format labels: lines "label<TAB>text" to a labelled corpus
+/* prep/prep_labels.c — drnn-prep --format labels: lines "label<TAB>text" to a labelled corpus
  * (DESIGN §6; layout in io/corpus_write.h).
  *
- * Every non-empty line is one example (the passes over them: trainer/prep_lines.c): the label is
+ * Every non-empty line is one example (the passes over them: prep/prep_lines.c): the label is
  * the bytes before the first TAB, the text all bytes after it. A line without a TAB, with an
  * empty label, or with a text that has no tokens ends drnn-prep with 65 naming the file and
  * line. The first pass also collects the label names; the last writes each text's tokens (no

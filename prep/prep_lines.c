@@ -1,6 +1,6 @@
-/* trainer/prep_lines.c — drnn-prep's passes over data with one example per line, for
- * --format labels (trainer/prep_labels.c), --format pairs (trainer/prep_pairs.c) and --format tags
- * (trainer/prep_tags.c); the passes are described in prep/prep.h.
+/* prep/prep_lines.c — drnn-prep's passes over data with one example per line, for
+ * --format labels (prep/prep_labels.c), --format pairs (prep/prep_pairs.c) and --format tags
+ * (prep/prep_tags.c); the passes are described in prep/prep.h.
  */
 #include "prep/prep.h"
 

@@ -1,7 +1,7 @@
-/* trainer/prep_pairs.c — drnn-prep --format pairs: lines "source<TAB>target" to a pair corpus
+/* prep/prep_pairs.c — drnn-prep --format pairs: lines "source<TAB>target" to a pair corpus
  * for seq2seq (DESIGN §6; layout in io/corpus_write.h).
  *
- * Every non-empty line is one pair (the passes over them: trainer/prep_lines.c): the source is
+ * Every non-empty line is one pair (the passes over them: prep/prep_lines.c): the source is
  * the bytes before the TAB, the target the bytes after it. A line without a TAB, with a second
  * TAB, or with a side that has no tokens ends drnn-prep with 65 naming the file and line. A pair
  * with more than --max-len tokens on a side is dropped (counted per split, not an error); the

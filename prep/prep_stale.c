@@ -1,4 +1,4 @@
-/* trainer/prep_stale.c — what killed drnn-prep runs left next to the output (DESIGN §6).
+/* prep/prep_stale.c — what killed drnn-prep runs left next to the output (DESIGN §6).
  *
  * drnn-prep builds OUT as OUT.tmp.PID and spools stdin and pipes to OUT.spoolK.PID; its signal
  * handlers remove them, but SIGKILL (the OOM killer, kill -9, a node reboot) cannot be caught.

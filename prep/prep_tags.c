@@ -1,7 +1,7 @@
-/* trainer/prep_tags.c — drnn-prep --format tags: lines "w1 ... wn<TAB>t1 ... tn" to a tagged
+/* prep/prep_tags.c — drnn-prep --format tags: lines "w1 ... wn<TAB>t1 ... tn" to a tagged
  * corpus for sequence tagging (DESIGN §6; layout in io/corpus_write.h).
  *
- * Every non-empty line is one sequence (the passes over them: trainer/prep_lines.c); a trailing
+ * Every non-empty line is one sequence (the passes over them: prep/prep_lines.c); a trailing
  * "\r" is cut off (CRLF files). Before the first TAB stand n words, after it exactly n tags, the
  * tag of each word, both separated by whitespace (as the word tokenizer separates words). With
  * the word tokenizer each word is one token of the vocabulary (built from the train sequences'
@@ -9,7 +9,7 @@
  * the char tokenizer each word must be one character, one symbol of the char tokenizer (a UTF-8
  * code point, or a byte that is not valid UTF-8), e.g. Chinese segmentation "我 爱 你<TAB>S S S".
  * Tag ids follow the byte order (strcmp) of the tag names seen in all inputs and the --valid
- * file, as label ids do (trainer/prep_labels.c), so a tag that only valid or test has still gets
+ * file, as label ids do (prep/prep_labels.c), so a tag that only valid or test has still gets
  * an id. A line without a TAB, with a second TAB, without words or tags, with more words than
  * tags or fewer, with a char word that is not one character, with a NUL byte among the tags (or
  * the char words) or a tag longer than TOK_WORD_MAX bytes ends drnn-prep with 65 naming the file

@@ -168,7 +168,7 @@ int main(void) {
         expect_dropout_active(&two, 5, 3, 13);
         lm_gradcheck(&two, 5, 3, 13, 60, EPS, 0.3f, report, what);
         for (int layers = 1; layers <= 2; layers++) {
-            stack_config_t sc = {cell, 5, 4, layers, 1};
+            stack_config_t sc = {cell, 5, 4, layers, 1, 0};
             snprintf(what, sizeof what, "bi %s L=%d", name, layers);
             check_stack(&sc, 5, 3, 17 + (uint64_t)layers, what);
             for (int bi = 0; bi <= 1; bi++)
@@ -193,6 +193,28 @@ int main(void) {
                                          report, what);
                 }
         }
+    }
+    /* --residual: stacks of 3 layers (uni- and bidirectional), the LM and the classifier with
+     * residual connections from the second layer up, with and without dropout. */
+    for (int cell = CELL_RNN_TANH; cell <= CELL_LSTM; cell++) {
+        if (cell == CELL_RNN_RELU) continue; /* kinks, as above */
+        const char *name = cell_name(cell);
+        for (int bi = 0; bi <= 1; bi++) {
+            stack_config_t sc = {cell, 5, 4, 3, bi, 1};
+            snprintf(what, sizeof what, "res %s L=3%s", name, bi ? " bi" : "");
+            check_stack(&sc, 5, 3, 41 + (uint64_t)bi, what);
+        }
+        model_desc_t lm = {.cell = cell, .vocab = 10, .embed = 9, .hidden = 5, .layers = 3,
+                           .residual = 1};
+        for (int drop = 0; drop <= 1; drop++) {
+            snprintf(what, sizeof what, "lm res %s L=3%s", name, drop ? " p=.3" : "");
+            lm_gradcheck(&lm, 5, 3, 43 + (uint64_t)drop, 60, EPS, drop ? 0.3f : 0.0f, report,
+                         what);
+        }
+        model_desc_t cd = {.cell = cell, .vocab = 11, .embed = 5, .hidden = 4, .layers = 3,
+                           .bidirectional = 1, .residual = 1, .classes = 3, .pool = POOL_MEAN};
+        snprintf(what, sizeof what, "cls res %s L=3 bi mean", name);
+        classifier_gradcheck(&cd, 6, 5, 47, 60, EPS, 0.3f, report, what);
     }
     /* seq2seq: every encoder cell x layers x uni-/bidirectional x attention (dot needs a
      * unidirectional encoder), with dropout on the two-layer bidirectional ones. */

@@ -336,7 +336,7 @@ static void run_case(const char *dir, const char *name, tally_t *tally) {
         int bi_ok = h5_attr_get_i64(f, "bidirectional", &v) == 0 && (v == 0 || v == 1);
         EXPECT(bi_ok, "%s: attribute bidirectional missing or not 0/1", name);
         bi = (int)v;
-        scfg = (stack_config_t){cell, attr_int(f, "input", name), hidden, layers, bi};
+        scfg = (stack_config_t){cell, attr_int(f, "input", name), hidden, layers, bi, 0};
         sizes_ok = sizes_ok && bi_ok && scfg.input > 0;
     }
     if (cell < 0 || kind < 0 || !sizes_ok) {

@@ -14,6 +14,8 @@ kind_opts_t kind_opts_from(const train_opts_t *o) {
                          .hidden = o->hidden,
                          .layers = o->layers,
                          .bidirectional = o->bidirectional,
+                         .residual = o->residual,
+                         .self_attention = o->self_attention,
                          .dropout = o->dropout,
                          .batch = o->batch,
                          .seed = o->seed,
@@ -24,6 +26,24 @@ kind_opts_t kind_opts_from(const train_opts_t *o) {
                          .softmax = o->softmax,
                          .cutoffs = o->cutoffs,
                          .div_value = o->div_value};
+}
+
+int kind_describe_common(model_desc_t *d, const kind_opts_t *o, const corpus_t *c, char *err,
+                         size_t errlen) {
+    memset(d, 0, sizeof *d);
+    snprintf(d->kind, sizeof d->kind, "%s", o->model);
+    d->cell = cell_parse(o->cell);
+    d->vocab = corpus_vocab_size(c);
+    d->embed = o->embed, d->hidden = o->hidden, d->layers = o->layers;
+    d->bidirectional = o->bidirectional, d->residual = o->residual;
+    d->self_attention = o->self_attention;
+    const int D = o->hidden * (o->bidirectional ? 2 : 1);
+    if (o->self_attention > 0 && D % o->self_attention != 0)
+        return drnn_errf(err, errlen, 64,
+                         "--self-attention %d: the heads must divide the encoder's width %d "
+                         "(--hidden, twice with --bidirectional); give a divisor of %d",
+                         o->self_attention, D, D);
+    return 0;
 }
 
 int kind_check_layer_dropout(const kind_opts_t *o, char *err, size_t errlen) {

@@ -29,6 +29,7 @@ typedef struct {
     const char *model, *data; /* --model, --data (for messages) */
     const char *cell;
     int embed, hidden, layers, bidirectional;
+    int residual, self_attention; /* --residual; --self-attention heads (0: none) */
     double dropout;
     int batch;             /* --batch B */
     uint64_t seed;         /* data order and dropout masks */
@@ -126,6 +127,11 @@ typedef struct train_kind {
     void (*state_unpack)(kind_ctx_t *k, const float *h, const float *c);
 } train_kind_t;
 
+/* The fields every kind describes the same way from o and the corpus c: kind, cell, vocab,
+ * embed, hidden, layers, bidirectional, residual, self_attention (the rest zero). 0, or 64 when
+ * --self-attention's heads do not divide the encoder width. */
+int kind_describe_common(model_desc_t *d, const kind_opts_t *o, const corpus_t *c, char *err,
+                         size_t errlen);
 /* --dropout acting only between stacked layers needs two of them: 0, or 64 with err. */
 int kind_check_layer_dropout(const kind_opts_t *o, char *err, size_t errlen);
 /* For the kinds without the LM's adaptive softmax: --softmax adaptive, --cutoffs or a

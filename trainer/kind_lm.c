@@ -59,16 +59,17 @@ static int lm_describe_softmax(model_desc_t *d, const kind_opts_t *o, const corp
 
 static int lm_describe(model_desc_t *d, const kind_opts_t *o, const corpus_t *c, char *err,
                        size_t errlen) {
-    memset(d, 0, sizeof *d);
-    snprintf(d->kind, sizeof d->kind, "%s", o->model);
-    d->cell = cell_parse(o->cell);
-    d->vocab = corpus_vocab_size(c);
-    d->embed = o->embed, d->hidden = o->hidden, d->layers = o->layers;
     if (o->bidirectional)
         return drnn_errf(err, errlen, 64,
                          "--bidirectional: a language model cannot read ahead of the token it "
-                         "predicts; use it with --model classifier");
-    int rc = lm_describe_softmax(d, o, c, err, errlen);
+                         "predicts; the other kinds' encoders can be bidirectional");
+    if (o->self_attention)
+        return drnn_errf(err, errlen, 64,
+                         "--self-attention: a language model's self-attention over its window "
+                         "would see the tokens it predicts (this block has no causal mask); it is "
+                         "for the encoders of the other kinds");
+    int rc = kind_describe_common(d, o, c, err, errlen);
+    if (!rc) rc = lm_describe_softmax(d, o, c, err, errlen);
     return rc ? rc : kind_check_layer_dropout(o, err, errlen);
 }
 

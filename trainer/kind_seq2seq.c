@@ -76,13 +76,13 @@ struct kind_ctx {
 
 static int s2s_describe(model_desc_t *d, const kind_opts_t *o, const corpus_t *c, char *err,
                         size_t errlen) {
-    memset(d, 0, sizeof *d);
-    snprintf(d->kind, sizeof d->kind, "%s", o->model);
-    d->cell = cell_parse(o->cell);
-    d->vocab = corpus_vocab_size(c);
+    int rc = kind_describe_common(d, o, c, err, errlen);
+    if (rc) return rc;
+    if (o->self_attention)
+        return drnn_errf(err, errlen, 64,
+                         "--self-attention: this drnn builds the block for the classifier's and "
+                         "the tagger's encoders; a seq2seq encoder's is not built yet");
     d->tgt_vocab = corpus_tgt_vocab_size(c);
-    d->embed = o->embed, d->hidden = o->hidden, d->layers = o->layers;
-    d->bidirectional = o->bidirectional;
     d->attention = model_attention_parse(o->attention);
     if (d->attention < 0)
         return drnn_errf(err, errlen, 64, "--attention %s: expected dot or general", o->attention);
@@ -91,7 +91,7 @@ static int s2s_describe(model_desc_t *d, const kind_opts_t *o, const corpus_t *c
                          "--attention dot scores decoder states against encoder states of the "
                          "same width; a bidirectional encoder's are twice as wide: use "
                          "--attention general");
-    int rc = kind_check_full_softmax(o, err, errlen);
+    rc = kind_check_full_softmax(o, err, errlen);
     return rc ? rc : s2s_check_specials(c, err, errlen);
 }
 

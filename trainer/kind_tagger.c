@@ -34,17 +34,13 @@ struct kind_ctx {
 
 static int tag_describe(model_desc_t *d, const kind_opts_t *o, const corpus_t *c, char *err,
                         size_t errlen) {
-    memset(d, 0, sizeof *d);
-    snprintf(d->kind, sizeof d->kind, "%s", o->model);
-    d->cell = cell_parse(o->cell);
-    d->vocab = corpus_vocab_size(c);
-    d->embed = o->embed, d->hidden = o->hidden, d->layers = o->layers;
-    d->bidirectional = o->bidirectional;
+    int rc = kind_describe_common(d, o, c, err, errlen);
+    if (rc) return rc;
     d->classes = corpus_num_labels(c);
     if (d->classes < 2)
         return drnn_errf(err, errlen, 65, "--data %s has %d tag(s); a tagger needs at least 2",
                          o->data, d->classes);
-    int rc = kind_check_full_softmax(o, err, errlen);
+    rc = kind_check_full_softmax(o, err, errlen);
     return rc ? rc : kind_check_layer_dropout(o, err, errlen);
 }
 

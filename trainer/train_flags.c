@@ -21,7 +21,15 @@ const opt_spec_t train_opt_spec[] = {
     {"hidden", OPT_INT, OFF(hidden), 0, "256", 1, 1 << 16, "hidden size H", 1},
     {"layers", OPT_INT, OFF(layers), 0, "1", 1, 16, "stacked recurrent layers", 1},
     {"bidirectional", OPT_FLAG, OFF(bidirectional), 0, NULL, 0, 1,
-     "classifier, seq2seq encoder: a reverse direction too, outputs concatenated", 1},
+     "encoders (not a language model's): a reverse direction too, outputs concatenated", 1},
+    {"residual", OPT_FLAG, OFF(residual), 0, NULL, 0, 1,
+     "stacked layers: from the second up, a layer's output plus its input goes on\n"
+     "(y_l = RNN_l(drop(y_{l-1})) + y_{l-1}; every recurrent stack of the model)",
+     1},
+    {"self-attention", OPT_INT, OFF(self_attention), 0, "0", 0, 1024,
+     "encoders: a multi-head self-attention block with HEADS heads over the top layer's outputs,\n"
+     "z = LayerNorm(y + Dropout(MHA(y, y, y))) (0: none; not for a language model)",
+     1},
     {"attention", STR(attention), "general", 0, 0,
      "seq2seq: Luong attention score, general (s . W h) or dot (s . h, unidirectional encoder)", 1},
     {"pool", STR(pool), "last", 0, 0,
@@ -41,7 +49,7 @@ const opt_spec_t train_opt_spec[] = {
      "dropout between stacked layers (seq2seq: also before the generator); training only", 1},
     {"seq-len", OPT_INT, OFF(seq_len), 0, "64", 1, 1 << 16, "LM: BPTT window T", 1},
     {"batch", OPT_INT, OFF(batch), 0, "32", 1, 1 << 20,
-     "global batch B (LM: streams; classifier, seq2seq: examples), divisible by the rank count", 1},
+     "global batch B (LM: streams; other kinds: examples), divisible by the rank count", 1},
     {"batch-tokens", OPT_INT, OFF(batch_tokens), 0, "0", 0, 1 << 30,
      "seq2seq: global batches of about N padded target tokens instead of --batch pairs (0: off)",
      1},
@@ -70,8 +78,8 @@ const opt_spec_t train_opt_spec[] = {
     {"early-stop", OPT_INT, OFF(early_stop), 0, "0", 0, 1 << 30,
      "end the run (exit 0) after N evaluations without improvement (0: never); keeps the best", 1},
     {"metric", STR(metric), "", 0, 0,
-     "validation figure to watch: loss (LM, seq2seq default), ppl, accuracy (classifier "
-     "default), bleu, exact_match, edit_rate",
+     "validation figure to watch (empty: the kind's first): loss, ppl, accuracy, bleu, "
+     "exact_match, edit_rate, as the kind reports them",
      1},
     {"keep-best", OPT_FLAG, OFF(keep_best), 0, NULL, 0, 1,
      "keep the checkpoint of the best evaluation as RUN/ckpt/best (on with --early-stop)", 1},

@@ -19,6 +19,7 @@ typedef struct {
     char softmax[16], cutoffs[256]; /* LM output layer: full or adaptive, "c1,c2,..." */
     double div_value;               /* adaptive softmax: cluster i projects to H // X^(i+1) */
     int embed, hidden, layers, bidirectional, seq_len, batch, batch_tokens;
+    int residual, self_attention; /* residual connections; self-attention heads (0: none) */
     char optimizer[8];
     double lr, momentum, clip, dropout;
     double beta1, beta2, eps, weight_decay;
