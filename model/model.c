@@ -17,8 +17,8 @@ static int unused_field(const model_desc_t *d, unsigned uses, const char *where,
                   {MODEL_USES_SELF_ATTN, "a self-attention block"}};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         if (uses & fields[i].bit) continue;
-        int set = fields[i].bit == MODEL_USES_CLASSES ? d->classes != 0
-                  : fields[i].bit == MODEL_USES_POOL  ? d->pool != 0
+        int set = fields[i].bit == MODEL_USES_CLASSES     ? d->classes != 0
+                  : fields[i].bit == MODEL_USES_POOL      ? d->pool != 0
                   : fields[i].bit == MODEL_USES_SELF_ATTN ? d->self_attention != 0
                   : fields[i].bit == MODEL_USES_TARGET
                       ? d->tgt_vocab != 0 || d->attention != ATTN_NONE

@@ -245,11 +245,11 @@ void stack_backward(rnn_stack_t *s, const float *params, float *grads, float *dy
     const size_t BH = (size_t)B * H, nh = (size_t)L * s->dirs * BH;
     float *cur = dy;
     for (int k = L - 1; k >= 0; k--) {
-        const float *in = k == 0         ? x
-                          : s->drop_on   ? s->xdrop[k]
+        const float *in = k == 0          ? x
+                          : s->drop_on    ? s->xdrop[k]
                           : s->res[k - 1] ? s->res[k - 1]
-                          : s->dirs == 1 ? s->u[k - 1].acts.hs + (size_t)B * H
-                                         : s->out[k - 1];
+                          : s->dirs == 1  ? s->u[k - 1].acts.hs + (size_t)B * H
+                                          : s->out[k - 1];
         /* Residual: dL/dy_{k-1} gets dL/dy_k as it is; keep it, the cells may overwrite cur. */
         if (s->res[k]) memcpy(s->dres, cur, sizeof(float) * (size_t)T * B * D);
         float *dxk = k == 0 ? dx : (cur == s->dbuf[0] ? s->dbuf[1] : s->dbuf[0]);

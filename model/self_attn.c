@@ -26,19 +26,19 @@ struct self_attn {
     uint64_t seed;
     uint32_t step, example0;
     backward_hooks_t hooks;
-    float *y;            /* [N, D] the input, padded rows zeroed (N = Tmax*Bmax at most) */
-    float *qkv;          /* [N, 3D] q | k | v per row */
-    float *ctx;          /* [N, D] heads' contexts side by side, zero at padded rows */
-    float *xhat;         /* [N, D] normalized y + dropout(out) */
-    float *rstd;         /* [N] 1 / sqrt(var + eps) */
-    float *z;            /* [N, D] out_proj's output, then the block's output */
-    float *probs;        /* [B, H, T, T] softmax over the real keys, 0 outside [len, len] */
-    float *avg;          /* [B, T, T] the weights used, averaged over heads */
-    float *blk, *dblk;   /* [T, T] scratch: dropped weights; their gradient, then the scores' */
-    uint8_t *keep_attn;  /* [B, H, T, T] 1: kept (dropout on) */
-    uint8_t *keep_out;   /* [N, D] 1: kept (dropout on), 0 at padded rows */
-    float *dqkv;         /* [N, 3D] */
-    float *dctx, *dout;  /* [N, D] */
+    float *y;           /* [N, D] the input, padded rows zeroed (N = Tmax*Bmax at most) */
+    float *qkv;         /* [N, 3D] q | k | v per row */
+    float *ctx;         /* [N, D] heads' contexts side by side, zero at padded rows */
+    float *xhat;        /* [N, D] normalized y + dropout(out) */
+    float *rstd;        /* [N] 1 / sqrt(var + eps) */
+    float *z;           /* [N, D] out_proj's output, then the block's output */
+    float *probs;       /* [B, H, T, T] softmax over the real keys, 0 outside [len, len] */
+    float *avg;         /* [B, T, T] the weights used, averaged over heads */
+    float *blk, *dblk;  /* [T, T] scratch: dropped weights; their gradient, then the scores' */
+    uint8_t *keep_attn; /* [B, H, T, T] 1: kept (dropout on) */
+    uint8_t *keep_out;  /* [N, D] 1: kept (dropout on), 0 at padded rows */
+    float *dqkv;        /* [N, 3D] */
+    float *dctx, *dout; /* [N, D] */
 };
 
 #define P(i) (params + a->tab->t[(i)].offset)
@@ -214,7 +214,8 @@ static void attend_row_backward(self_attn_t *a, int b, int len) {
         const size_t off = (size_t)b * 3 * D + (size_t)h * dh;
         const float *q = a->qkv + off, *k = q + D, *v = q + 2 * D;
         float *dq = a->dqkv + off, *dk = dq + D, *dv = dq + 2 * D, *ds = a->dblk;
-        const float *dc = a->dctx + (size_t)b * D + h * dh, *Pb = a->probs + ((size_t)b * H + h) * TT;
+        const float *dc = a->dctx + (size_t)b * D + h * dh,
+                    *Pb = a->probs + ((size_t)b * H + h) * TT;
         const uint8_t *keep = a->keep_attn + ((size_t)b * H + h) * TT;
         const float *w = a->drop_on ? dropped(a->blk, Pb, keep, a->p, len, T) : Pb;
         /* ctx = w V: dw = dctx V^T, dV = w^T dctx. */

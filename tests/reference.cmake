@@ -62,3 +62,14 @@ add_test(NAME ref_optim
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_reference.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}
           $<TARGET_FILE:test_ref_optim> optim_reference.py)
 set_tests_properties(ref_optim PROPERTIES LABELS "reference" TIMEOUT 300)
+
+# ref_self_attn: test_ref_self_attn replays the cases written by reference/self_attn_reference.py
+# through model/self_attn.h (nn.MultiheadAttention + residual + nn.LayerNorm with a key padding
+# mask; D 8, 12 x heads 1, 2, 4, edge batches): z and the head-averaged weights at the real
+# positions, every gradient and d/dy, again with NaN at the padded positions of y.
+add_executable(test_ref_self_attn test_ref_self_attn.c)
+target_link_libraries(test_ref_self_attn drnn_refutil)
+add_test(NAME ref_self_attn
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_reference.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}
+          $<TARGET_FILE:test_ref_self_attn> self_attn_reference.py)
+set_tests_properties(ref_self_attn PROPERTIES LABELS "reference" TIMEOUT 300)

@@ -11,7 +11,10 @@
  *     together leave too few unskipped samples; rnn_relu's kinks likewise — relu is checked in
  *     the LM and the stacks, and the padding logic is the same for every cell);
  *   - bidirectional stacks (encoders) for every cell x {1, 2} layers with loss = sum(R * outputs)
- *     for a fixed random R, the input x checked as one more tensor (dx).
+ *     for a fixed random R, the input x checked as one more tensor (dx);
+ *   - the self-attention block (model/self_attn.h) alone, heads 1 and 4, on rows of mixed lengths
+ *     with loss = sum(R * z) over the real positions, its six tensors and the input y (padded
+ *     rows included: no gradient), dropout 0, and with dropout 0.3 (fixed masks).
  * rnn_relu is checked as kinked: samples straddling relu's kink are skipped (model/gradcheck.h). */
 #include <math.h>
 #include <stdlib.h>
@@ -20,6 +23,7 @@
 #include "model/gradcheck.h"
 #include "model/rng.h"
 #include "model/rnn_stack.h"
+#include "model/self_attn.h"
 #include "base/util.h"
 #include "tests/testutil.h"
 
@@ -87,6 +91,63 @@ static void check_stack(const stack_config_t *cfg, int T, int B, uint64_t seed, 
     gradcheck_params(&tab, params, grads, stack_loss, &w, &opt, report, (void *)what);
     free(params), free(grads), free(state0), free(state), free(R), free(dy);
     stack_free(s);
+}
+
+/* ---- the self-attention block: loss = sum(R * z) over the real positions ---- */
+
+typedef struct {
+    self_attn_t *a;
+    const float *R; /* [T*B, D], zero at padded rows */
+    const int *lens;
+    size_t y_off, n; /* y is tensor "y" of the table */
+    int T, B;
+} attn_window_t;
+
+static double attn_loss(const float *params, void *ctx) {
+    attn_window_t *w = ctx;
+    const float *z = self_attn_forward(w->a, params, params + w->y_off, w->lens, w->T, w->B, 1);
+    double loss = 0.0;
+    for (size_t i = 0; i < w->n; i++) loss += (double)w->R[i] * (double)z[i];
+    return loss;
+}
+
+/* The block with D 8 on T 5 x B 4 (lengths 3, 5, 1, 4), every tensor U(±0.5), y U(±1), R N(0, 1)
+ * / (T*B) as the stacks' (zero at padded rows: z there must not be used); dropout p with masks
+ * fixed by (seed, step 1). With p > 0 the loss must differ from the evaluation forward's. */
+static void check_self_attn(int heads, float p, uint64_t seed, const char *what) {
+    enum { T = 5, B = 4, D = 8 };
+    static const int lens[B] = {3, 5, 1, 4};
+    param_table_t tab = {0};
+    self_attn_t *a = self_attn_create(D, heads, &tab, T, B);
+    int iy = params_add(&tab, "y", 2, (size_t)T * B, D);
+    const size_t n = (size_t)T * B * D;
+    float *params = drnn_calloc(tab.total, sizeof(float));
+    float *grads = drnn_calloc(tab.total, sizeof(float));
+    float *R = drnn_calloc(n, sizeof(float)), *dz = drnn_calloc(n, sizeof(float));
+    for (int i = 0; i < tab.n; i++)
+        rng_fill_uniform(params + tab.t[i].offset, tab.t[i].size, i == iy ? -1.0f : -0.5f,
+                         i == iy ? 1.0f : 0.5f, seed, RNG_INIT, (uint32_t)i, 0);
+    rng_fill_normal(R, n, 0.0f, 1.0f / ((float)T * B), seed, RNG_SAMPLE, 8, 0);
+    for (int t = 0; t < T; t++)
+        for (int b = 0; b < B; b++)
+            if (t >= lens[b]) memset(R + ((size_t)t * B + b) * D, 0, sizeof(float) * D);
+
+    attn_window_t w = {a, R, lens, tab.t[iy].offset, n, T, B};
+    self_attn_set_dropout(a, p, seed, 1, 0);
+    double loss = attn_loss(params, &w);
+    if (p > 0.0f) {
+        const float *z = self_attn_forward(a, params, params + w.y_off, lens, T, B, 0);
+        double plain = 0.0;
+        for (size_t i = 0; i < n; i++) plain += (double)R[i] * (double)z[i];
+        EXPECT(plain != loss, "%s: dropout %.1f did not change the loss (%.9g)", what, p, loss);
+    }
+    attn_loss(params, &w);
+    memcpy(dz, R, sizeof(float) * n); /* d loss / d z; backward may overwrite it */
+    self_attn_backward(a, params, grads, dz, grads + w.y_off);
+    gradcheck_opts_t opt = {seed, 60, EPS, 0};
+    gradcheck_params(&tab, params, grads, attn_loss, &w, &opt, report, (void *)what);
+    free(params), free(grads), free(R), free(dz);
+    self_attn_free(a);
 }
 
 /* Dropout must actually be on in the dropout check: the loss with masks differs from without. */
@@ -239,5 +300,10 @@ int main(void) {
                                       EPS, layers == 2 && bi ? 0.3f : 0.0f, report, what);
                 }
     }
+    for (int heads = 1; heads <= 4; heads += 3)
+        for (int drop = 0; drop <= 1; drop++) {
+            snprintf(what, sizeof what, "attn h=%d%s", heads, drop ? " p=.3" : "");
+            check_self_attn(heads, drop ? 0.3f : 0.0f, 61 + (uint64_t)(heads * 2 + drop), what);
+        }
     return TEST_RESULT("test_gradcheck");
 }

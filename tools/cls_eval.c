@@ -19,20 +19,10 @@ int cls_eval_run(const model_file_t *m, const char *data, int split, int batch, 
     const model_desc_t *d = &m->info.desc;
     const int C = d->classes;
     const char *split_name = corpus_split_names[split];
-    corpus_t *c = NULL;
-    int rc = corpus_open(&c, data, err, sizeof err);
-    if (rc) drnn_die(rc, "%s", err);
-    if (strcmp(corpus_data_kind(c), "labels") != 0)
-        drnn_die(65,
-                 "--data %s holds %s data; a classifier is scored on labelled data (drnn-prep "
-                 "--format labels)",
-                 data, corpus_data_kind(c));
-    if ((rc = model_info_match_corpus(&m->info, m->path, c, err, sizeof err)))
-        drnn_die(rc, "%s", err);
     cls_examples_t ex;
-    if ((rc = cls_examples_read(&ex, c, split, err, sizeof err))) drnn_die(rc, "%s", err);
+    corpus_t *c = confusion_open_split(m, data, split, "labels", &ex);
     const uint64_t n = ex.n;
-    if (n == 0) drnn_die(64, "--split %s: %s has no %s split", split_name, data, split_name);
+    int rc;
     classifier_t *cm = classifier_create(d, ex.longest, batch);
     cls_batch_t bt;
     cls_batch_alloc(&bt, ex.longest, batch);

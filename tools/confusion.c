@@ -1,6 +1,26 @@
 #include "tools/confusion.h"
 
 #include <stddef.h>
+#include <string.h>
+
+#include "base/util.h"
+
+corpus_t *confusion_open_split(const model_file_t *m, const char *data, int split, const char *want,
+                               cls_examples_t *ex) {
+    char err[8192];
+    const char *split_name = corpus_split_names[split];
+    corpus_t *c = NULL;
+    int rc = corpus_open(&c, data, err, sizeof err);
+    if (rc) drnn_die(rc, "%s", err);
+    if (strcmp(corpus_data_kind(c), want) != 0)
+        drnn_die(65, "--data %s holds %s data; %s is scored on %s data (drnn-prep --format %s)",
+                 data, corpus_data_kind(c), m->path, want, want);
+    if ((rc = model_info_match_corpus(&m->info, m->path, c, err, sizeof err)))
+        drnn_die(rc, "%s", err);
+    if ((rc = cls_examples_read(ex, c, split, err, sizeof err))) drnn_die(rc, "%s", err);
+    if (ex->n == 0) drnn_die(64, "--split %s: %s has no %s split", split_name, data, split_name);
+    return c;
+}
 
 void confusion_class(const uint64_t *conf, int C, int c, double *precision, double *recall,
                      double *f1, uint64_t *support) {

@@ -68,19 +68,9 @@ static int tagger_eval(const eval_opts_t *o, model_file_t *m) {
                  m->path);
     const model_desc_t *d = &m->info.desc;
     const int C = d->classes;
-    corpus_t *c = NULL;
-    int rc = corpus_open(&c, o->data, err, sizeof err);
-    if (rc) drnn_die(rc, "%s", err);
-    if (strcmp(corpus_data_kind(c), "tags") != 0)
-        drnn_die(65,
-                 "--data %s holds %s data; a tagger is scored on tagged data (drnn-prep "
-                 "--format tags)",
-                 o->data, corpus_data_kind(c));
-    if ((rc = model_info_match_corpus(&m->info, m->path, c, err, sizeof err)))
-        drnn_die(rc, "%s", err);
     cls_examples_t ex;
-    if ((rc = cls_examples_read(&ex, c, o->split_id, err, sizeof err))) drnn_die(rc, "%s", err);
-    if (ex.n == 0) drnn_die(64, "--split %s: %s has no %s split", o->split, o->data, o->split);
+    corpus_t *c = confusion_open_split(m, o->data, o->split_id, "tags", &ex);
+    int rc;
     tagger_t *tm = tagger_create(d, ex.longest, o->batch);
     cls_batch_t bt;
     cls_batch_alloc(&bt, ex.longest, o->batch);

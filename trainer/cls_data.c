@@ -122,3 +122,52 @@ void cls_sorted_ids(uint64_t *ids, const cls_examples_t *e) {
     for (uint64_t i = 0; i < e->n; i++) ids[i] = kv[i].id;
     free(kv);
 }
+
+int cls_feed_open(cls_feed_t *f, corpus_t *c, const char *data, const char *unit, int B, int rank,
+                  int nranks, uint64_t seed, char *err, size_t errlen) {
+    memset(f, 0, sizeof *f);
+    f->corpus = c, f->B = B, f->Bl = B / nranks, f->rank = rank, f->nranks = nranks;
+    f->seed = seed, f->epoch = -1;
+    int rc = cls_examples_read(&f->train, c, CORPUS_TRAIN, err, errlen);
+    if (!rc) rc = cls_examples_read(&f->valid, c, CORPUS_VALID, err, errlen);
+    if (rc) return rc;
+    f->Tmax = f->train.longest > f->valid.longest ? f->train.longest : f->valid.longest;
+    if (f->train.n < (uint64_t)B)
+        return drnn_errf(err, errlen, 64,
+                         "--data %s: the train split has %llu %s, fewer than --batch %d; lower "
+                         "--batch",
+                         data, (unsigned long long)f->train.n, unit, B);
+    f->spe = (long)(f->train.n / (uint64_t)B);
+    f->order = drnn_calloc((size_t)f->spe * B, sizeof *f->order);
+    f->vorder = drnn_calloc(f->valid.n + 1, sizeof *f->vorder);
+    cls_sorted_ids(f->vorder, &f->valid);
+    cls_batch_alloc(&f->batch, f->Tmax, f->Bl);
+    return 0;
+}
+
+void cls_feed_close(cls_feed_t *f) {
+    cls_examples_free(&f->train), cls_examples_free(&f->valid);
+    cls_batch_free(&f->batch);
+    free(f->order), free(f->vorder);
+    memset(f, 0, sizeof *f);
+}
+
+int cls_feed_load(cls_feed_t *f, long step, const uint64_t **global, char *err, size_t errlen) {
+    long epoch = (step - 1) / f->spe, i = (step - 1) % f->spe;
+    if (epoch != f->epoch) {
+        cls_epoch_order(f->order, &f->train, (uint64_t)f->B, (uint64_t)f->spe, f->seed, epoch);
+        f->epoch = epoch;
+    }
+    *global = f->order + (size_t)i * f->B;
+    return cls_batch_read(&f->batch, f->corpus, &f->train, *global + (size_t)f->rank * f->Bl, 0,
+                          f->Bl, err, errlen);
+}
+
+void cls_feed_valid_slice(const cls_feed_t *f, uint64_t *lo, uint64_t *hi) {
+    const uint64_t n = f->valid.n, N = (uint64_t)f->nranks, r = (uint64_t)f->rank;
+    *lo = n * r / N, *hi = n * (r + 1) / N;
+}
+
+int cls_feed_load_valid(cls_feed_t *f, uint64_t i, int n, char *err, size_t errlen) {
+    return cls_batch_read(&f->batch, f->corpus, &f->valid, f->vorder + i, 0, n, err, errlen);
+}

@@ -57,4 +57,31 @@ void cls_epoch_order(uint64_t *order, const cls_examples_t *e, uint64_t B, uint6
  * rank's slice of it pads little. */
 void cls_sorted_ids(uint64_t *ids, const cls_examples_t *e);
 
+/* One rank's feed of a training run on example data: the train and valid examples, the epoch
+ * order training takes them in (cls_epoch_order) and a batch buffer for this rank's share. */
+typedef struct {
+    corpus_t *corpus;
+    cls_examples_t train, valid;
+    int B, Bl, rank, nranks, Tmax; /* global batch, this rank's share; longest example */
+    uint64_t seed;
+    long spe, epoch;   /* steps per epoch; epoch whose order is in `order` (-1: none) */
+    uint64_t *order;   /* [spe * B] example ids of the current epoch, batch after batch */
+    uint64_t *vorder;  /* [valid.n] valid ids sorted by length */
+    cls_batch_t batch; /* the loaded batch (Bl rows at most) */
+} cls_feed_t;
+
+/* Reads the train and valid splits of c (data: --data, for messages; unit: "examples",
+ * "sentences") for rank `rank` of `nranks` taking Bl of each global batch of B. 0, or 64 (fewer
+ * train examples than B), 65, 70 with err. Close with cls_feed_close (also after a failure). */
+int cls_feed_open(cls_feed_t *f, corpus_t *c, const char *data, const char *unit, int B, int rank,
+                  int nranks, uint64_t seed, char *err, size_t errlen);
+void cls_feed_close(cls_feed_t *f);
+/* The B example ids of global batch `step` (1-based) into *global, and this rank's share of
+ * them read into f->batch. 0, or 65 with err. */
+int cls_feed_load(cls_feed_t *f, long step, const uint64_t **global, char *err, size_t errlen);
+/* This rank's part [*lo, *hi) of the valid examples in length order (cls_feed_load_valid). */
+void cls_feed_valid_slice(const cls_feed_t *f, uint64_t *lo, uint64_t *hi);
+/* Valid examples [i, i + n) of the length order into f->batch (n <= Bl). 0, or 65 with err. */
+int cls_feed_load_valid(cls_feed_t *f, uint64_t i, int n, char *err, size_t errlen);
+
 #endif

@@ -22,12 +22,7 @@
 struct kind_ctx {
     kind_env_t env;
     classifier_t *m;
-    int Tmax;
-    long spe, epoch; /* steps per epoch; epoch whose order is in `order` (-1: none) */
-    cls_examples_t train, valid;
-    uint64_t *order;   /* [spe * B] example ids of the current epoch, batch after batch */
-    uint64_t *vorder;  /* [valid.n] valid ids sorted by length */
-    cls_batch_t batch; /* the loaded batch (Bl rows at most) */
+    cls_feed_t feed; /* examples, their order, the loaded batch */
 };
 
 static int cls_describe(model_desc_t *d, const kind_opts_t *o, const corpus_t *c, char *err,
@@ -49,9 +44,7 @@ static int cls_describe(model_desc_t *d, const kind_opts_t *o, const corpus_t *c
 static void cls_close(kind_ctx_t *k) {
     if (!k) return;
     classifier_free(k->m);
-    cls_examples_free(&k->train), cls_examples_free(&k->valid);
-    cls_batch_free(&k->batch);
-    free(k->order), free(k->vorder);
+    cls_feed_close(&k->feed);
     free(k);
 }
 
@@ -61,22 +54,11 @@ static int cls_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *e
     if (rc) return rc;
     kind_ctx_t *k = drnn_calloc(1, sizeof *k);
     *out = k;
-    k->env = *env, k->epoch = -1;
-    rc = cls_examples_read(&k->train, env->corpus, CORPUS_TRAIN, err, errlen);
-    if (!rc) rc = cls_examples_read(&k->valid, env->corpus, CORPUS_VALID, err, errlen);
+    k->env = *env;
+    rc = cls_feed_open(&k->feed, env->corpus, env->o->data, "examples", env->B, env->rank,
+                       env->nranks, env->o->seed, err, errlen);
     if (rc) return rc;
-    k->Tmax = k->train.longest > k->valid.longest ? k->train.longest : k->valid.longest;
-    if (k->train.n < (uint64_t)env->B)
-        return drnn_errf(err, errlen, 64,
-                         "--data %s: the train split has %llu examples, fewer than --batch %d; "
-                         "lower --batch",
-                         env->o->data, (unsigned long long)k->train.n, env->B);
-    k->spe = (long)(k->train.n / (uint64_t)env->B);
-    k->order = drnn_calloc((size_t)k->spe * env->B, sizeof *k->order);
-    k->vorder = drnn_calloc(k->valid.n + 1, sizeof *k->vorder);
-    cls_sorted_ids(k->vorder, &k->valid);
-    k->m = classifier_create(d, k->Tmax, env->Bl);
-    cls_batch_alloc(&k->batch, k->Tmax, env->Bl);
+    k->m = classifier_create(d, k->feed.Tmax, env->Bl);
     return 0;
 }
 
@@ -85,18 +67,12 @@ static void *cls_model(kind_ctx_t *k) {
 }
 
 static long cls_spe(const kind_ctx_t *k) {
-    return k->spe;
+    return k->feed.spe;
 }
 
 static int cls_load_batch(kind_ctx_t *k, long step, char *err, size_t errlen) {
-    long epoch = (step - 1) / k->spe, i = (step - 1) % k->spe;
-    if (epoch != k->epoch) {
-        cls_epoch_order(k->order, &k->train, (uint64_t)k->env.B, (uint64_t)k->spe, k->env.o->seed,
-                        epoch);
-        k->epoch = epoch;
-    }
-    const uint64_t *ids = k->order + (size_t)i * k->env.B + (size_t)k->env.rank * k->env.Bl;
-    return cls_batch_read(&k->batch, k->env.corpus, &k->train, ids, 0, k->env.Bl, err, errlen);
+    const uint64_t *global;
+    return cls_feed_load(&k->feed, step, &global, err, errlen);
 }
 
 static double cls_batch_norm(const kind_ctx_t *k) {
@@ -105,7 +81,7 @@ static double cls_batch_norm(const kind_ctx_t *k) {
 
 /* Adds the loaded batch's token count and how many predictions equal the label. */
 static void tally(const kind_ctx_t *k, kind_sums_t *s) {
-    const cls_batch_t *b = &k->batch;
+    const cls_batch_t *b = &k->feed.batch;
     for (int i = 0; i < b->n; i++) {
         s->v[CLS_CORRECT] += classifier_predict(k->m, i) == (int)b->labels[i];
         s->v[KIND_TOKENS] += b->lens[i];
@@ -120,29 +96,28 @@ static void cls_step(kind_ctx_t *k, const float *params, float *grads, long step
     classifier_set_dropout(k->m, (float)o->dropout, o->seed, (uint32_t)step,
                            (uint32_t)(k->env.rank * Bl));
     memset(s, 0, sizeof *s);
-    const cls_batch_t *b = &k->batch;
+    const cls_batch_t *b = &k->feed.batch;
     s->v[KIND_LOSS] = classifier_forward(k->m, params, b->tokens, b->lens, b->labels, b->T, Bl);
     tally(k, s); /* before backward overwrites the probabilities */
     classifier_backward(k->m, params, grads, scale);
 }
 
 static int cls_has_valid(const kind_ctx_t *k) {
-    return k->valid.n > 0;
+    return k->feed.valid.n > 0;
 }
 
 /* Rank r scores the contiguous slice [r·n/N, (r+1)·n/N) of the valid examples sorted by length,
  * in batches of Bl. */
 static int cls_evaluate(kind_ctx_t *k, const float *params, kind_sums_t *s, char *err,
                         size_t errlen) {
-    const uint64_t n = k->valid.n, N = (uint64_t)k->env.nranks, r = (uint64_t)k->env.rank;
-    uint64_t lo = n * r / N, hi = n * (r + 1) / N;
+    uint64_t lo, hi;
+    cls_feed_valid_slice(&k->feed, &lo, &hi);
     memset(s, 0, sizeof *s);
     classifier_set_dropout(k->m, 0.0f, 0, 0, 0);
     for (uint64_t i = lo; i < hi; i += (uint64_t)k->env.Bl) {
         int m = hi - i < (uint64_t)k->env.Bl ? (int)(hi - i) : k->env.Bl;
-        const cls_batch_t *b = &k->batch;
-        int rc =
-            cls_batch_read(&k->batch, k->env.corpus, &k->valid, k->vorder + i, 0, m, err, errlen);
+        const cls_batch_t *b = &k->feed.batch;
+        int rc = cls_feed_load_valid(&k->feed, i, m, err, errlen);
         if (rc) return rc;
         s->v[KIND_LOSS] += classifier_forward(k->m, params, b->tokens, b->lens, b->labels, b->T, m);
         tally(k, s);

@@ -24,12 +24,8 @@
 struct kind_ctx {
     kind_env_t env;
     tagger_t *m;
-    long spe, epoch; /* steps per epoch; epoch whose order is in `order` (-1: none) */
-    cls_examples_t train, valid;
-    uint64_t *order;   /* [spe * B] sentence ids of the current epoch, batch after batch */
-    uint64_t *vorder;  /* [valid.n] valid ids sorted by length */
-    cls_batch_t batch; /* the loaded batch (Bl rows at most) */
-    double norm;       /* real tokens of the loaded global batch */
+    cls_feed_t feed; /* sentences, their order, the loaded batch */
+    double norm;     /* real tokens of the loaded global batch */
 };
 
 static int tag_describe(model_desc_t *d, const kind_opts_t *o, const corpus_t *c, char *err,
@@ -47,9 +43,7 @@ static int tag_describe(model_desc_t *d, const kind_opts_t *o, const corpus_t *c
 static void tag_close(kind_ctx_t *k) {
     if (!k) return;
     tagger_free(k->m);
-    cls_examples_free(&k->train), cls_examples_free(&k->valid);
-    cls_batch_free(&k->batch);
-    free(k->order), free(k->vorder);
+    cls_feed_close(&k->feed);
     free(k);
 }
 
@@ -59,22 +53,11 @@ static int tag_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *e
     if (rc) return rc;
     kind_ctx_t *k = drnn_calloc(1, sizeof *k);
     *out = k;
-    k->env = *env, k->epoch = -1;
-    rc = cls_examples_read(&k->train, env->corpus, CORPUS_TRAIN, err, errlen);
-    if (!rc) rc = cls_examples_read(&k->valid, env->corpus, CORPUS_VALID, err, errlen);
+    k->env = *env;
+    rc = cls_feed_open(&k->feed, env->corpus, env->o->data, "sentences", env->B, env->rank,
+                       env->nranks, env->o->seed, err, errlen);
     if (rc) return rc;
-    if (k->train.n < (uint64_t)env->B)
-        return drnn_errf(err, errlen, 64,
-                         "--data %s: the train split has %llu sentences, fewer than --batch %d; "
-                         "lower --batch",
-                         env->o->data, (unsigned long long)k->train.n, env->B);
-    const int Tmax = k->train.longest > k->valid.longest ? k->train.longest : k->valid.longest;
-    k->spe = (long)(k->train.n / (uint64_t)env->B);
-    k->order = drnn_calloc((size_t)k->spe * env->B, sizeof *k->order);
-    k->vorder = drnn_calloc(k->valid.n + 1, sizeof *k->vorder);
-    cls_sorted_ids(k->vorder, &k->valid);
-    k->m = tagger_create(d, Tmax, env->Bl);
-    cls_batch_alloc(&k->batch, Tmax, env->Bl);
+    k->m = tagger_create(d, k->feed.Tmax, env->Bl);
     return 0;
 }
 
@@ -83,22 +66,17 @@ static void *tag_model(kind_ctx_t *k) {
 }
 
 static long tag_spe(const kind_ctx_t *k) {
-    return k->spe;
+    return k->feed.spe;
 }
 
+/* This rank's share of the batch, and the global batch's real tokens: the loss's divisor. */
 static int tag_load_batch(kind_ctx_t *k, long step, char *err, size_t errlen) {
-    long epoch = (step - 1) / k->spe, i = (step - 1) % k->spe;
-    if (epoch != k->epoch) {
-        cls_epoch_order(k->order, &k->train, (uint64_t)k->env.B, (uint64_t)k->spe, k->env.o->seed,
-                        epoch);
-        k->epoch = epoch;
-    }
-    const uint64_t *batch = k->order + (size_t)i * k->env.B;
+    const uint64_t *global;
+    int rc = cls_feed_load(&k->feed, step, &global, err, errlen);
+    const uint64_t *off = k->feed.train.off;
     k->norm = 0.0;
-    for (int j = 0; j < k->env.B; j++)
-        k->norm += (double)(k->train.off[batch[j] + 1] - k->train.off[batch[j]]);
-    return cls_batch_read(&k->batch, k->env.corpus, &k->train,
-                          batch + (size_t)k->env.rank * k->env.Bl, 0, k->env.Bl, err, errlen);
+    for (int j = 0; j < k->env.B; j++) k->norm += (double)(off[global[j] + 1] - off[global[j]]);
+    return rc;
 }
 
 static double tag_batch_norm(const kind_ctx_t *k) {
@@ -107,7 +85,7 @@ static double tag_batch_norm(const kind_ctx_t *k) {
 
 /* Adds the loaded batch's real tokens and how many of them got their tag. */
 static void tally(const kind_ctx_t *k, kind_sums_t *s) {
-    const cls_batch_t *b = &k->batch;
+    const cls_batch_t *b = &k->feed.batch;
     for (int i = 0; i < b->n; i++) {
         for (int t = 0; t < b->lens[i]; t++)
             s->v[TAG_CORRECT] += tagger_predict(k->m, t, i) == (int)b->tags[(size_t)t * b->n + i];
@@ -122,26 +100,25 @@ static void tag_step(kind_ctx_t *k, const float *params, float *grads, long step
     tagger_set_dropout(k->m, (float)o->dropout, o->seed, (uint32_t)step,
                        (uint32_t)(k->env.rank * k->env.Bl));
     memset(s, 0, sizeof *s);
-    const cls_batch_t *b = &k->batch;
+    const cls_batch_t *b = &k->feed.batch;
     s->v[KIND_LOSS] = tagger_forward(k->m, params, b->tokens, b->lens, b->tags, b->T, b->n);
     tally(k, s); /* before backward overwrites the probabilities */
     tagger_backward(k->m, params, grads, scale);
 }
 
 static int tag_has_valid(const kind_ctx_t *k) {
-    return k->valid.n > 0;
+    return k->feed.valid.n > 0;
 }
 
 static int tag_evaluate(kind_ctx_t *k, const float *params, kind_sums_t *s, char *err,
                         size_t errlen) {
-    const uint64_t n = k->valid.n, N = (uint64_t)k->env.nranks, r = (uint64_t)k->env.rank;
-    const uint64_t lo = n * r / N, hi = n * (r + 1) / N;
+    uint64_t lo, hi;
+    cls_feed_valid_slice(&k->feed, &lo, &hi);
     memset(s, 0, sizeof *s);
     for (uint64_t i = lo; i < hi; i += (uint64_t)k->env.Bl) {
         int m = hi - i < (uint64_t)k->env.Bl ? (int)(hi - i) : k->env.Bl;
-        const cls_batch_t *b = &k->batch;
-        int rc =
-            cls_batch_read(&k->batch, k->env.corpus, &k->valid, k->vorder + i, 0, m, err, errlen);
+        const cls_batch_t *b = &k->feed.batch;
+        int rc = cls_feed_load_valid(&k->feed, i, m, err, errlen);
         if (rc) return rc;
         tagger_set_dropout(k->m, 0.0f, 0, 0, 0);
         s->v[KIND_LOSS] += tagger_forward(k->m, params, b->tokens, b->lens, b->tags, b->T, m);
