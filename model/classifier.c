@@ -63,6 +63,10 @@ const float *classifier_probs(const classifier_t *m) {
     return m->probs;
 }
 
+const float *classifier_attention(const classifier_t *m) {
+    return seq_encoder_attention(m->enc);
+}
+
 int classifier_predict(const classifier_t *m, int b) {
     const int C = m->d.classes;
     const float *p = m->probs + (size_t)b * C;
@@ -213,7 +217,7 @@ static void cls_op_hooks(void *m, const backward_hooks_t *h) {
 }
 
 const model_ops_t classifier_model_ops = {
-    .uses = MODEL_USES_CLASSES | MODEL_USES_POOL,
+    .uses = MODEL_USES_CLASSES | MODEL_USES_POOL | MODEL_USES_SELF_ATTN,
     .validate = cls_validate,
     .create = cls_op_create,
     .destroy = cls_op_destroy,

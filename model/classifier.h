@@ -59,6 +59,10 @@ const float *classifier_probs(const classifier_t *m);
 /* The most probable class of row b of the last forward (the first of equal ones). */
 int classifier_predict(const classifier_t *m, int b);
 
+/* [B, T, T] self-attention weights of the last forward averaged over heads, or NULL without
+ * the block (model/seq_encoder.h). */
+const float *classifier_attention(const classifier_t *m);
+
 /* The model layer's row of this kind (model/model.h), named in kinds/kinds.c. */
 extern const model_ops_t classifier_model_ops;
 

@@ -1,12 +1,15 @@
 /* model/seq_encoder.h — the embedding and the stacked, optionally bidirectional recurrent
  * encoder over padded rows with per-row lengths that the classifier and the tagger share
- * (DESIGN §3): tokens [T*B] -> embedding rows -> rnn_stack -> top outputs [T*B, D].
+ * (DESIGN §3): tokens [T*B] -> embedding rows -> rnn_stack (residual connections with
+ * d->residual) -> [the self-attention block of model/self_attn.h with d->self_attention heads]
+ * -> top outputs [T*B, D].
  *
  * Padding follows torch.nn.utils.rnn.pack_padded_sequence: positions t >= lens[b] change no
  * state and get no gradient; the reverse direction starts at each row's own last token.
  * Parameters, added to the caller's table in this order: embedding.weight [V,E], then
- * encoder.* (model/rnn_stack.h names). Activations for up to Tmax x Bmax in one arena; forward
- * and backward allocate nothing. No files, no MPI.
+ * encoder.* (model/rnn_stack.h names), then self_attn.* and self_attn_norm.* when present.
+ * Activations for up to Tmax x Bmax in one arena; forward and backward allocate nothing. No files,
+ * no MPI.
  */
 #ifndef DRNN_MODEL_SEQ_ENCODER_H
 #define DRNN_MODEL_SEQ_ENCODER_H
@@ -24,11 +27,12 @@ seq_encoder_t *seq_encoder_create(const model_desc_t *d, param_table_t *tab, int
 void seq_encoder_free(seq_encoder_t *e);
 /* Output width D = H or 2H. */
 int seq_encoder_width(const seq_encoder_t *e);
-/* Index in the table of the encoder's last tensor (the embedding is its first). */
+/* Index in the table of the encoder's last tensor (the embedding is its first; the
+ * self-attention block's, when present, are its last). */
 int seq_encoder_last_tensor(const seq_encoder_t *e);
 
 /* PyTorch defaults from Philox keyed by (seed, tensor index): embedding N(0,1), recurrent
- * weights and biases U(±1/sqrt(H)). */
+ * weights and biases U(±1/sqrt(H)), the self-attention block's as model/self_attn.h. */
 void seq_encoder_init_params(const seq_encoder_t *e, float *params, uint64_t seed);
 
 /* Dropout p between stacked layers for the following training forwards; masks keyed by
@@ -44,6 +48,10 @@ void seq_encoder_set_hooks(seq_encoder_t *e, const backward_hooks_t *hooks);
  * NULL): [L*dirs, B, H] (x2 for LSTM) states after each row's last token, as PyTorch's h_n. */
 const float *seq_encoder_forward(seq_encoder_t *e, const float *params, const uint32_t *tokens,
                                  const int *lens, int T, int B, int train);
+/* [B, T, T] self-attention weights of the last forward averaged over heads, or NULL without
+ * the block. */
+const float *seq_encoder_attention(const seq_encoder_t *e);
+
 /* The final states of the last forward: [L*dirs, B, H] hidden states, as model/rnn_stack.h. */
 const float *seq_encoder_final(const seq_encoder_t *e);
 

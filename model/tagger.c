@@ -55,6 +55,10 @@ const float *tagger_probs(const tagger_t *m) {
     return m->probs;
 }
 
+const float *tagger_attention(const tagger_t *m) {
+    return seq_encoder_attention(m->enc);
+}
+
 int tagger_predict(const tagger_t *m, int t, int b) {
     const int C = m->d.classes;
     DRNN_ASSERT(t >= 0 && t < m->T && b >= 0 && b < m->B);
@@ -142,7 +146,7 @@ static void tagger_op_hooks(void *m, const backward_hooks_t *h) {
 }
 
 const model_ops_t tagger_model_ops = {
-    .uses = MODEL_USES_CLASSES,
+    .uses = MODEL_USES_CLASSES | MODEL_USES_SELF_ATTN,
     .validate = tagger_validate,
     .create = tagger_op_create,
     .destroy = tagger_op_destroy,

@@ -54,6 +54,10 @@ const float *tagger_probs(const tagger_t *m);
  * ones); t < lens[b]. */
 int tagger_predict(const tagger_t *m, int t, int b);
 
+/* [B, T, T] self-attention weights of the last forward averaged over heads, or NULL without
+ * the block (model/seq_encoder.h). */
+const float *tagger_attention(const tagger_t *m);
+
 /* The model layer's row of this kind (model/model.h), named in kinds/kinds.c. */
 extern const model_ops_t tagger_model_ops;
 

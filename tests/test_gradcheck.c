@@ -265,17 +265,32 @@ int main(void) {
             snprintf(what, sizeof what, "res %s L=3%s", name, bi ? " bi" : "");
             check_stack(&sc, 5, 3, 41 + (uint64_t)bi, what);
         }
-        model_desc_t lm = {.cell = cell, .vocab = 10, .embed = 9, .hidden = 5, .layers = 3,
-                           .residual = 1};
+        model_desc_t lm = {
+            .cell = cell, .vocab = 10, .embed = 9, .hidden = 5, .layers = 3, .residual = 1};
         for (int drop = 0; drop <= 1; drop++) {
             snprintf(what, sizeof what, "lm res %s L=3%s", name, drop ? " p=.3" : "");
-            lm_gradcheck(&lm, 5, 3, 43 + (uint64_t)drop, 60, EPS, drop ? 0.3f : 0.0f, report,
-                         what);
+            lm_gradcheck(&lm, 5, 3, 43 + (uint64_t)drop, 60, EPS, drop ? 0.3f : 0.0f, report, what);
         }
-        model_desc_t cd = {.cell = cell, .vocab = 11, .embed = 5, .hidden = 4, .layers = 3,
-                           .bidirectional = 1, .residual = 1, .classes = 3, .pool = POOL_MEAN};
+        model_desc_t cd = {.cell = cell,
+                           .vocab = 11,
+                           .embed = 5,
+                           .hidden = 4,
+                           .layers = 3,
+                           .bidirectional = 1,
+                           .residual = 1,
+                           .classes = 3,
+                           .pool = POOL_MEAN};
         snprintf(what, sizeof what, "cls res %s L=3 bi mean", name);
         classifier_gradcheck(&cd, 6, 5, 47, 60, EPS, 0.3f, report, what);
+        /* The lecture's model: residual stack and the self-attention block (2 heads) over it,
+         * pools last and mean (max: the attention's outputs lie close, and a step of EPS
+         * switches which position is the maximum too often for finite differences). */
+        for (int pool = POOL_LAST; pool <= POOL_MEAN; pool++) {
+            model_desc_t sa = cd;
+            sa.layers = 2, sa.self_attention = 2, sa.pool = pool;
+            snprintf(what, sizeof what, "cls res+attn %s L=2 bi %s", name, model_pool_name(pool));
+            classifier_gradcheck(&sa, 6, 5, 53 + (uint64_t)pool, 60, EPS, 0.0f, report, what);
+        }
     }
     /* seq2seq: every encoder cell x layers x uni-/bidirectional x attention (dot needs a
      * unidirectional encoder), with dropout on the two-layer bidirectional ones. */

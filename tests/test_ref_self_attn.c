@@ -8,8 +8,8 @@
  *   grad    every tensor's gradient and dy (grad_y [T, B, D], which must be 0 at padded rows)
  *           after a backward with dz = R;
  *   junk    all of it again after a training forward (dropout set to 0) whose y holds NaN at the
- *           padded positions, which must not matter, its backward accumulated onto the first:
- *           twice the gradients.
+ *           padded positions, which must not matter, its backward accumulated onto the first's
+ *           gradients (compared after subtracting those: += without doubling the errors).
  * Also: the backward hook reports the six tensors once, as one range; self_attn_init_params
  * gives PyTorch's bounds. Odd-numbered cases run in an arena larger than their batch (Tmax = T +
  * 2, Bmax = B + 3). Prints one line per case, every comparison with -v or when it fails, then
@@ -187,11 +187,13 @@ static int read_grads(hid_t f, const param_table_t *tab, float *want_grads, cons
     return 0;
 }
 
-/* Forward (z, attn, loss against PyTorch), then a backward with dz = R accumulated into grads
- * and c->dy, which must then hold k times PyTorch's gradients. Returns elements that failed. */
+/* Forward (z, attn, loss against PyTorch), then a backward with dz = R accumulated (+=) into
+ * grads and c->dy, which held prev_grads and prev_dy (NULL: zeros) before: their difference must
+ * be PyTorch's gradients. Returns elements that failed. */
 static size_t forward_backward(self_attn_t *a, const param_table_t *tab, const float *params,
                                float *grads, const float *y, const case_hdr_t *h, case_data_t *c,
-                               int train, int k, const char *tag, int verbose, const char *file,
+                               int train, const float *prev_grads, const float *prev_dy,
+                               const char *tag, int verbose, const char *file,
                                ref_stats_t st[N_CHECKS]) {
     const int T = h->T, B = h->B, D = h->D;
     const size_t n = (size_t)T * B * D;
@@ -215,14 +217,16 @@ static size_t forward_backward(self_attn_t *a, const param_table_t *tab, const f
 
     memcpy(c->dz, c->R, sizeof(float) * n);
     self_attn_backward(a, params, grads, c->dz, c->dy);
-    for (size_t i = 0; i < n; i++) c->got[i] = (float)k * c->want_dy[i];
+    for (size_t i = 0; i < n; i++) c->got[i] = c->dy[i] - (prev_dy ? prev_dy[i] : 0.0f);
     snprintf(label, sizeof label, "grad_y%s", tag);
-    bad += check(&st[K_GRAD], label, c->dy, c->got, n, verbose, file);
+    bad += check(&st[K_GRAD], label, c->got, c->want_dy, n, verbose, file);
     for (int i = 0; i < tab->n; i++) {
         const param_tensor_t *t = &tab->t[i];
-        for (size_t e = 0; e < t->size; e++) c->got[e] = (float)k * c->want_grads[t->offset + e];
+        const size_t o = t->offset;
+        for (size_t e = 0; e < t->size; e++)
+            c->got[e] = grads[o + e] - (prev_grads ? prev_grads[o + e] : 0.0f);
         snprintf(label, sizeof label, "grad/%s%s", t->name, tag);
-        bad += check(&st[K_GRAD], label, grads + t->offset, c->got, t->size, verbose, file);
+        bad += check(&st[K_GRAD], label, c->got, c->want_grads + o, t->size, verbose, file);
     }
     return bad;
 }
@@ -280,7 +284,8 @@ static size_t run_self_attn(hid_t f, const case_hdr_t *h, int index, int verbose
                      .dz = ref_calloc(n, sizeof(float)),
                      .dy = ref_calloc(n, sizeof(float)),
                      .lens = ref_calloc(B, sizeof(int))};
-    float *junk_y = ref_calloc(n, sizeof(float));
+    float *junk_y = ref_calloc(n, sizeof(float)), *prev_dy = ref_calloc(n, sizeof(float));
+    float *prev_grads = ref_calloc(tab.total, sizeof(float));
     hook_log_t log = {0};
     backward_hooks_t hooks = {.ready = on_ready, .ctx = &log};
 
@@ -291,7 +296,8 @@ static size_t run_self_attn(hid_t f, const case_hdr_t *h, int index, int verbose
 
     self_attn_set_hooks(a, &hooks);
     self_attn_set_dropout(a, 0.5f, 7, 1, 0); /* on for training forwards only */
-    bad += forward_backward(a, &own, params, grads, c.y, h, &c, 0, 1, "", verbose, file, st);
+    bad +=
+        forward_backward(a, &own, params, grads, c.y, h, &c, 0, NULL, NULL, "", verbose, file, st);
     EXPECT(log.calls == 1 && log.offset == mine && log.count == count,
            "%s: ready hook: %d calls, last [%zu, +%zu), want 1 call [%zu, +%zu)", file, log.calls,
            log.offset, log.count, mine, count);
@@ -304,11 +310,13 @@ static size_t run_self_attn(hid_t f, const case_hdr_t *h, int index, int verbose
             if (t >= c.lens[b])
                 for (int j = 0; j < D; j++) junk_y[((size_t)t * B + b) * D + j] = NAN;
     self_attn_set_dropout(a, 0.0f, 7, 1, 0);
-    bad += forward_backward(a, &own, params, grads, junk_y, h, &c, 1, 2, " (junk, +=)", verbose,
-                            file, st);
+    memcpy(prev_grads, grads, sizeof(float) * tab.total);
+    memcpy(prev_dy, c.dy, sizeof(float) * n);
+    bad += forward_backward(a, &own, params, grads, junk_y, h, &c, 1, prev_grads, prev_dy,
+                            " (junk, +=)", verbose, file, st);
     bad += check_init(a, &tab, D, file);
 done:
-    free(params), free(grads), free(junk_y);
+    free(params), free(grads), free(junk_y), free(prev_dy), free(prev_grads);
     free(c.y), free(c.R), free(c.want_z), free(c.want_attn), free(c.want_dy), free(c.want_grads);
     free(c.got), free(c.dz), free(c.dy), free(c.lens);
     self_attn_free(a);

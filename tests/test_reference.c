@@ -7,12 +7,17 @@
  *   encoder  stack_forward / stack_backward on a float input x, with the loss sum(R * outputs)
  *            for the file's random R: the loss, final state (both directions), every parameter
  *            gradient and dx.
+ * A file with the attribute residual = 1 (absent: 0) runs the same with residual connections
+ * (model_desc_t.residual, stack_config_t.residual): y_k = RNN_k(y_{k-1}) + y_{k-1} from the second
+ * layer up, as tests/reference/residual_rnn.py.
  *
  * The case list is OUT_DIR/cases.txt (written by the generator, which dumps every cell PyTorch
- * has), opened by "# cover KIND..." naming what it covers: lm, encoder, adaptive. Cases whose
- * cell drnn does not implement yet are reported as SKIPPED, never passed; a cell drnn implements
- * without a 1-layer and a stacked case of each covered kind (bidirectional for encoders) is a
- * failure, so a new cell cannot go unchecked.
+ * has), opened by "# cover KIND..." naming what it covers: lm, encoder, adaptive, residual. Cases
+ * whose cell drnn does not implement yet are reported as SKIPPED, never passed; a cell drnn
+ * implements without a 1-layer and a stacked case of each covered kind (bidirectional for
+ * encoders) is a failure, so a new cell cannot go unchecked. Residual cases count only for
+ * "residual": rnn, gru and lstm must each have run a 2- and a 3-layer residual LM and
+ * bidirectional encoder case.
  *
  * Usage: test_reference OUT_DIR
  */
@@ -36,15 +41,18 @@
 enum { KIND_LM, KIND_ENCODER, N_KINDS };
 static const char *const kind_names[N_KINDS] = {"lm", "encoder"};
 /* What a case list covers: the two kinds, and LMs with the adaptive softmax. */
-enum { COVER_LM, COVER_ENCODER, COVER_ADAPTIVE, N_COVER };
-static const char *const cover_names[N_COVER] = {"lm", "encoder", "adaptive"};
-static const char *const cover_what[N_COVER] = {"LM", "bidirectional encoder", "adaptive LM"};
+enum { COVER_LM, COVER_ENCODER, COVER_ADAPTIVE, COVER_RESIDUAL, N_COVER };
+static const char *const cover_names[N_COVER] = {"lm", "encoder", "adaptive", "residual"};
+static const char *const cover_what[N_COVER] = {"LM", "bidirectional encoder", "adaptive LM",
+                                                "residual"};
 
 typedef struct {
     int passed, failed, skipped;
     int required[N_COVER]; /* from cases.txt's "# cover" line */
-    /* bit 0: a 1-layer case ran, bit 1: a stacked case ran (encoders: bidirectional ones) */
+    /* bit 0: a 1-layer case ran, bit 1: a stacked case ran (encoders: bidirectional ones);
+     * residual cases only in res_covered: [lm, encoder][cell] bit 0: 2 layers, bit 1: 3 layers */
     unsigned covered[N_COVER][N_CELLS];
+    unsigned res_covered[2][N_CELLS];
 } tally_t;
 
 /* One comparison line; returns the number of elements outside the tolerance. */
@@ -284,6 +292,15 @@ static int read_softmax(hid_t f, model_desc_t *d, const char *file) {
     return ok;
 }
 
+/* The optional attribute residual: 0 when absent, else 0 or 1; -1 (EXPECTed) otherwise. */
+static int attr_residual(hid_t f, const char *file) {
+    int64_t v = 0;
+    if (H5Aexists(f, "residual") > 0 && (h5_attr_get_i64(f, "residual", &v) < 0 || v < 0 || v > 1))
+        v = -1;
+    EXPECT(v >= 0, "%s: attribute residual is not 0 or 1", file);
+    return (int)v;
+}
+
 static int attr_int(hid_t f, const char *name, const char *file) {
     int64_t v = 0;
     if (h5_attr_get_i64(f, name, &v) < 0 || v <= 0 || v > 1 << 20) {
@@ -320,23 +337,25 @@ static void run_case(const char *dir, const char *name, tally_t *tally) {
     EXPECT(!ok || kind >= 0, "%s: unknown kind '%s'", name, kindname);
     int layers = attr_int(f, "layers", name), hidden = attr_int(f, "hidden", name);
     int T = attr_int(f, "T", name), B = attr_int(f, "B", name), bi = 0;
+    int residual = attr_residual(f, name);
     model_desc_t lcfg = {0};
     stack_config_t scfg = {0};
-    int sizes_ok = layers > 0 && hidden > 0 && T > 0 && B > 0;
+    int sizes_ok = layers > 0 && hidden > 0 && T > 0 && B > 0 && residual >= 0;
     if (kind == KIND_LM) {
         lcfg = (model_desc_t){.kind = "lm",
                               .cell = cell,
                               .vocab = attr_int(f, "vocab", name),
                               .embed = attr_int(f, "embed", name),
                               .hidden = hidden,
-                              .layers = layers};
+                              .layers = layers,
+                              .residual = residual};
         sizes_ok = sizes_ok && lcfg.vocab > 0 && lcfg.embed > 0 && read_softmax(f, &lcfg, name);
     } else if (kind == KIND_ENCODER) {
         int64_t v = -1;
         int bi_ok = h5_attr_get_i64(f, "bidirectional", &v) == 0 && (v == 0 || v == 1);
         EXPECT(bi_ok, "%s: attribute bidirectional missing or not 0/1", name);
         bi = (int)v;
-        scfg = (stack_config_t){cell, attr_int(f, "input", name), hidden, layers, bi, 0};
+        scfg = (stack_config_t){cell, attr_int(f, "input", name), hidden, layers, bi, residual};
         sizes_ok = sizes_ok && bi_ok && scfg.input > 0;
     }
     if (cell < 0 || kind < 0 || !sizes_ok) {
@@ -346,13 +365,15 @@ static void run_case(const char *dir, const char *name, tally_t *tally) {
         if (kind == KIND_LM) {
             char cut[16 * MODEL_MAX_CLUSTERS];
             model_cutoffs_format(cut, sizeof cut, lcfg.cutoffs, lcfg.ncutoffs);
-            printf("%s (lm, cell %s, layers %d, V %d, E %d, H %d, T %d, B %d, softmax %s%s%s)\n",
-                   name, cellname, layers, lcfg.vocab, lcfg.embed, hidden, T, B,
-                   model_softmax_name(lcfg.softmax), lcfg.ncutoffs ? " cutoffs " : "", cut);
+            printf("%s (lm, cell %s, layers %d%s, V %d, E %d, H %d, T %d, B %d, softmax %s%s%s)\n",
+                   name, cellname, layers, residual ? " residual" : "", lcfg.vocab, lcfg.embed,
+                   hidden, T, B, model_softmax_name(lcfg.softmax), lcfg.ncutoffs ? " cutoffs " : "",
+                   cut);
             bad = run_lm(f, &lcfg, T, B, name);
         } else {
-            printf("%s (encoder, cell %s, layers %d, %s, E %d, H %d, T %d, B %d)\n", name, cellname,
-                   layers, bi ? "bidirectional" : "unidirectional", scfg.input, hidden, T, B);
+            printf("%s (encoder, cell %s, layers %d%s, %s, E %d, H %d, T %d, B %d)\n", name,
+                   cellname, layers, residual ? " residual" : "",
+                   bi ? "bidirectional" : "unidirectional", scfg.input, hidden, T, B);
             bad = run_encoder(f, &scfg, T, B, name);
         }
         printf("  %s: %s\n", name, bad ? "FAILED" : "ok");
@@ -365,7 +386,10 @@ static void run_case(const char *dir, const char *name, tally_t *tally) {
         int cover = kind == KIND_ENCODER               ? COVER_ENCODER
                     : lcfg.softmax == SOFTMAX_ADAPTIVE ? COVER_ADAPTIVE
                                                        : COVER_LM;
-        if (kind == KIND_LM || bi) tally->covered[cover][cell] |= layers > 1 ? 2u : 1u;
+        if (residual && (layers == 2 || layers == 3) && (kind == KIND_LM || bi))
+            tally->res_covered[kind == KIND_ENCODER][cell] |= layers == 2 ? 1u : 2u;
+        else if (!residual && (kind == KIND_LM || bi))
+            tally->covered[cover][cell] |= layers > 1 ? 2u : 1u;
     }
     H5Fclose(f);
 }
@@ -404,12 +428,21 @@ int main(int argc, char **argv) {
     /* A cell this build implements must be covered by a 1-layer and a stacked case of each
      * covered kind (bidirectional for encoders). */
     for (int k = 0; k < N_COVER; k++)
-        for (int c = 0; c < N_CELLS && tally.required[k]; c++) {
+        for (int c = 0; c < N_CELLS && tally.required[k] && k != COVER_RESIDUAL; c++) {
             EXPECT(tally.covered[k][c] & 1u, "drnn implements %s but no 1-layer %s %s case ran",
                    cell_name(c), cover_what[k], cell_name(c));
             EXPECT(tally.covered[k][c] & 2u, "drnn implements %s but no stacked %s %s case ran",
                    cell_name(c), cover_what[k], cell_name(c));
         }
+    /* Residual stacks: a 2- and a 3-layer case of rnn, gru and lstm, LM and bidirectional
+     * encoder. */
+    static const int res_cells[] = {CELL_RNN_TANH, CELL_GRU, CELL_LSTM};
+    for (int k = 0; k < 2 && tally.required[COVER_RESIDUAL]; k++)
+        for (size_t c = 0; c < sizeof res_cells / sizeof res_cells[0]; c++)
+            for (int l = 2; l <= 3; l++)
+                EXPECT(tally.res_covered[k][res_cells[c]] & (l == 2 ? 1u : 2u),
+                       "no %d-layer residual %s %s case ran", l, k ? "bidirectional encoder" : "LM",
+                       cell_name(res_cells[c]));
     printf("%d cases: %d passed, %d failed, %d SKIPPED\n",
            tally.passed + tally.failed + tally.skipped, tally.passed, tally.failed, tally.skipped);
     return TEST_RESULT("test_reference");

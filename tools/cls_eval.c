@@ -8,6 +8,7 @@
 #include "base/util.h"
 #include "io/textfile.h"
 #include "io/tokenize.h"
+#include "tools/attention_out.h"
 #include "tools/confusion.h"
 #include "tools/tools.h"
 #include "io/metrics.h"
@@ -82,6 +83,7 @@ typedef struct {
     const tok_vocab_t *tv;
     classifier_t *m; /* grown to the longest line so far */
     int Tmax;
+    FILE *attn; /* --attention-out, or NULL */
 } labeller_t;
 
 /* One input line: "LABEL<TAB>P" with the most probable label and its probability. */
@@ -103,6 +105,10 @@ static int label_line(void *arg, const char *line, size_t len, uint64_t lineno) 
     classifier_forward(L->m, L->mf->params, ids, lens, NULL, (int)n, 1);
     int best = classifier_predict(L->m, 0);
     printf("%s\t%.6f\n", L->mf->info.labels[best], classifier_probs(L->m)[best]);
+    const char *const *v = (const char *const *)L->mf->info.vocab;
+    if (L->attn && attention_out_line(L->attn, lineno, v, ids, (int)n, v, ids, (int)n,
+                                      classifier_attention(L->m)) != 0)
+        drnn_die(74, "--attention-out %s: cannot write", L->o->attention_out);
     free(ids);
     return 0;
 }
@@ -110,9 +116,11 @@ static int label_line(void *arg, const char *line, size_t len, uint64_t lineno) 
 /* Labels every line of o->input (plain, .gz or - for stdin). Returns the exit code. */
 static int label_lines(const sample_opts_t *o, const model_file_t *mf, const tok_vocab_t *tv) {
     char err[4400];
-    labeller_t L = {o, mf, tv, NULL, 0};
+    labeller_t L = {o, mf, tv, NULL, 0, NULL};
+    L.attn = attention_out_open_self(o->attention_out, mf->info.desc.self_attention, mf->path);
     int rc = textfile_lines(o->input, label_line, &L, NULL, err, sizeof err);
     classifier_free(L.m);
+    attention_out_close(L.attn, o->attention_out);
     if (rc) drnn_die(rc, "--input: %s", err);
     if (fflush(stdout) != 0) drnn_die(74, "cannot write to stdout");
     return 0;
@@ -121,7 +129,7 @@ static int label_lines(const sample_opts_t *o, const model_file_t *mf, const tok
 static int eval_classifier(const eval_opts_t *o, model_file_t *m) {
     if (!o->data[0])
         drnn_die(64,
-                 "--text scores language models; %s is a classifier: use --data CORPUS.h5 "
+                 "--text scores a stream of text; %s is a classifier: use --data CORPUS.h5 "
                  "(drnn-prep --format labels)",
                  m->path);
     return cls_eval_run(m, o->data, o->split_id, o->batch, o->json);

@@ -46,7 +46,9 @@ static const opt_spec_t spec[] = {
      "seq2seq: at most R x source length target tokens", 0},
     {"batch", OPT_INT, OFF(batch), 0, "32", 1, 1 << 16, "seq2seq: lines decoded together", 0},
     {"attention-out", OPT_STR, OFF(attention_out), 4096, "", 0, 0,
-     "seq2seq: write each line's attention matrix to FILE (JSON lines)", 0},
+     "write each line's attention matrix to FILE (JSON lines): seq2seq's over the source, or\n"
+     "an encoder's self-attention (--self-attention models)",
+     0},
     {"help", OPT_FLAG, OFF(help), 0, NULL, 0, 1, "print this help", 0},
 };
 static const char *const reserved[] = {NULL};

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "tools/attention_out.h"
 #include "tools/tools.h"
 #include "trainer/s2s_eval.h"
 #include "io/metrics.h"
@@ -42,24 +43,10 @@ static void out_fail(const char *what) {
 /* The best hypothesis of one line as a JSON object in the attention file. */
 static void write_attention(translator_t *t, uint64_t lineno, const uint32_t *src, int slen,
                             const search_hyp_t *h) {
-    FILE *f = t->attn;
-    const char *const *sv = (const char *const *)t->mf->info.vocab;
-    const char *const *tv = (const char *const *)t->mf->info.tgt_vocab;
-    int bad = fprintf(f, "{\"line\": %llu, \"source\": [", (unsigned long long)lineno) < 0;
-    for (int i = 0; i < slen; i++)
-        bad |= fputs(i ? ", " : "", f) < 0 || json_write_string(f, sv[src[i]]) < 0;
-    bad |= fputs("], \"target\": [", f) < 0;
-    for (int i = 0; i < h->len; i++)
-        bad |= fputs(i ? ", " : "", f) < 0 || json_write_string(f, tv[h->tokens[i]]) < 0;
-    bad |= fputs("], \"attention\": [", f) < 0;
-    for (int i = 0; i < h->len; i++) {
-        bad |= fputs(i ? ", [" : "[", f) < 0;
-        for (int j = 0; j < slen; j++)
-            bad |= fprintf(f, "%s%.6g", j ? ", " : "", h->attn[(size_t)i * slen + j]) < 0;
-        bad |= fputc(']', f) == EOF;
-    }
-    bad |= fputs("]}\n", f) < 0;
-    if (bad) out_fail(t->o->attention_out);
+    if (attention_out_line(t->attn, lineno, (const char *const *)t->mf->info.vocab, src, slen,
+                           (const char *const *)t->mf->info.tgt_vocab, h->tokens, h->len,
+                           h->attn) != 0)
+        out_fail(t->o->attention_out);
 }
 
 /* Decodes and prints the pending lines. */

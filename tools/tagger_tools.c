@@ -17,6 +17,7 @@
 #include "io/textfile.h"
 #include "io/tokenize.h"
 #include "model/tagger.h"
+#include "tools/attention_out.h"
 #include "tools/confusion.h"
 #include "tools/tools.h"
 #include "trainer/cls_data.h"
@@ -107,6 +108,7 @@ typedef struct {
     int Tmax;
     uint32_t *ids;
     size_t cap;
+    FILE *attn; /* --attention-out, or NULL */
 } line_tagger_t;
 
 /* The ids of LINE's whitespace-separated items into L->ids; returns their count. */
@@ -156,6 +158,10 @@ static int tag_line(void *arg, const char *line, size_t len, uint64_t lineno) {
     for (size_t t = 0; t < n; t++)
         printf("%s%s", t ? " " : "", L->mf->info.labels[tagger_predict(L->m, (int)t, 0)]);
     putchar('\n');
+    const char *const *v = (const char *const *)L->mf->info.vocab;
+    if (L->attn && attention_out_line(L->attn, lineno, v, L->ids, (int)n, v, L->ids, (int)n,
+                                      tagger_attention(L->m)) != 0)
+        drnn_die(74, "--attention-out %s: cannot write", L->o->attention_out);
     return 0;
 }
 
@@ -166,9 +172,11 @@ static int tagger_sample(const sample_opts_t *o, const model_file_t *m, const to
         drnn_die(64, "%s is a tagger: give --input FILE (or - for stdin) with lines to tag",
                  m->path);
     char err[4400];
-    line_tagger_t L = {o, m, tv, NULL, 0, NULL, 0};
+    line_tagger_t L = {o, m, tv, NULL, 0, NULL, 0, NULL};
+    L.attn = attention_out_open_self(o->attention_out, m->info.desc.self_attention, m->path);
     int rc = textfile_lines(o->input, tag_line, &L, NULL, err, sizeof err);
     tagger_free(L.m);
+    attention_out_close(L.attn, o->attention_out);
     free(L.ids);
     if (rc) drnn_die(rc, "--input: %s", err);
     if (fflush(stdout) != 0) drnn_die(74, "cannot write to stdout");

@@ -29,7 +29,12 @@ embedding row used only there is exactly 0.
 
 Cases: every cell x layers 1, 2 x uni-/bidirectional x pool last, mean, max, each with lengths
 that include T and 1; then EDGE_CASES (no row of length T, so the last steps are all padding;
-T = 1; B = 1). The file list goes to OUT/cases.txt.
+T = 1; B = 1); then RES_CASES (tag "res", attribute residual = 1, absent elsewhere): rnn, gru,
+lstm x layers 2, 3 x uni-/bidirectional x every pool with residual connections, the encoder being
+residual_rnn.py's ResidualRNN (same keys): from the second layer up a layer's input is added to
+its output, and pool "last" reads the top layer's outputs (forward half at the row's last token,
+reverse half at position 0), which then include the residual sum and are not h_n. The file list
+goes to OUT/cases.txt.
 
 Usage: /usr/bin/python3 tests/reference/classifier_reference.py OUT_DIR
 """
@@ -65,16 +70,22 @@ EDGE_CASES = [
     ("gru", 1, True, "mean", 1, 3, [1, 1, 1], "t1"),
     ("lstm", 2, True, "max", 6, 1, [6], "b1"),
 ]
+RES = "res"  # the tag of residual cases
+RES_CASES = [(cell, layers, bi, pool, T, B, None, RES)
+             for cell in ("rnn", "gru", "lstm") for layers in (2, 3) for bi in (False, True)
+             for pool in POOLS]
 
 
 class Classifier(nn.Module):
     """The module whose state_dict keys drnn's parameter table copies (DESIGN §4)."""
 
-    def __init__(self, cell, layers, bidirectional, pool):
+    def __init__(self, cell, layers, bidirectional, pool, residual=False):
         super().__init__()
         self.cell, self.bidirectional, self.pool = cell, bidirectional, pool
+        self.residual = residual
         self.embedding = nn.Embedding(V, E)
-        self.encoder = make_rnn(cell, layers, bidirectional, inputs=E, hidden=H)
+        self.encoder = make_rnn(cell, layers, bidirectional, inputs=E, hidden=H,
+                                residual=residual)
         self.classifier = nn.Linear(2 * H if bidirectional else H, C)
 
     def sentence(self, tokens, lens):
@@ -82,11 +93,16 @@ class Classifier(nn.Module):
         steps = tokens.shape[0]
         packed = pack_padded_sequence(self.embedding(tokens), lens, enforce_sorted=False)
         out, final = self.encoder(packed)
-        if self.pool == "last":
+        if self.pool == "last" and not self.residual:
             # h_n comes back in the caller's row order (enforce_sorted=False undoes the sort).
             h_n = final[0] if self.cell == "lstm" else final
             return torch.cat([h_n[-2], h_n[-1]], 1) if self.bidirectional else h_n[-1]
         out, _ = pad_packed_sequence(out, total_length=steps)  # [T, B, D], zeros at padding
+        if self.pool == "last":
+            # Residual: the top outputs, forward half after the row's last token and reverse half
+            # after position 0 (what h_n would be without the residual sum).
+            fwd = out[lens - 1, torch.arange(out.shape[1]), :H]
+            return torch.cat([fwd, out[0, :, H:]], 1) if self.bidirectional else fwd
         if self.pool == "mean":
             return out.sum(0) / lens.unsqueeze(1).to(out.dtype)
         real = (torch.arange(steps).unsqueeze(1) < lens.unsqueeze(0)).unsqueeze(2)  # [T, B, 1]
@@ -106,7 +122,8 @@ class Classifier(nn.Module):
                 # Forward direction after the row's last token; reverse after its first one.
                 d = H if self.bidirectional else 0
                 vec = torch.cat([out[n - 1, 0, :H], out[0, 0, H:]]) if d else out[n - 1, 0]
-                assert torch.allclose(vec, torch.cat(list(h_n[-2:, 0])) if d else h_n[-1, 0])
+                if not self.residual:  # with it, the outputs are h_n plus the layer's input
+                    assert torch.allclose(vec, torch.cat(list(h_n[-2:, 0])) if d else h_n[-1, 0])
             elif self.pool == "mean":
                 vec = out[:, 0].mean(0)
             else:
@@ -155,7 +172,7 @@ def run_case(case, seed, name):
     """The model, batch and results of one case from one seed (TinyGradient: try another)."""
     cell, layers, bi, pool, steps, rows, lens, tag = case
     torch.manual_seed(seed)
-    model = Classifier(cell, layers, bi, pool).float()
+    model = Classifier(cell, layers, bi, pool, tag == RES).float()
     with torch.no_grad():
         for p in model.parameters():
             p.uniform_(-WEIGHT_RANGE, WEIGHT_RANGE)
@@ -168,7 +185,8 @@ def run_case(case, seed, name):
     if not torch.allclose(vec, rowwise, rtol=1e-5, atol=1e-6):
         raise RuntimeError(f"{name}: packed and row-by-row sentence vectors differ by "
                            f"{(vec - rowwise).abs().max().item():.3g}")
-    grad_sum = grads_of(model, F.cross_entropy(logits, labels, reduction="sum"), name, not tag)
+    grad_sum = grads_of(model, F.cross_entropy(logits, labels, reduction="sum"), name,
+                        tag in ("", RES))
     logits, vec = model(tokens, lens)
     grad_mean = grads_of(model, F.cross_entropy(logits, labels, reduction="mean"), name, False)
     logits = logits.detach()
@@ -177,7 +195,7 @@ def run_case(case, seed, name):
 
 
 def make_case(index, case, path):
-    cell, layers, bi, pool, steps, rows, _, _ = case
+    cell, layers, bi, pool, steps, rows, _, tag = case
     name = os.path.basename(path)
     # Seeds per case, so adding or reordering cases leaves the others' numbers unchanged as long
     # as the case keeps its index. A seed whose ReLU units happen to leave a tensor without
@@ -198,6 +216,8 @@ def make_case(index, case, path):
         f.attrs["kind"] = "classifier"
         f.attrs["cell"] = cell
         f.attrs["pool"] = pool
+        if tag == RES:
+            f.attrs["residual"] = 1
         for k, v in (("layers", layers), ("bidirectional", int(bi)), ("vocab", V), ("embed", E),
                      ("hidden", H), ("classes", C), ("T", steps), ("B", rows)):
             f.attrs[k] = v
@@ -226,7 +246,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(1)  # deterministic sums, and gentle on shared machines
     names = []
-    for index, case in enumerate(CASES + EDGE_CASES):
+    for index, case in enumerate(CASES + EDGE_CASES + RES_CASES):
         cell, layers, bi, pool, _, _, _, tag = case
         name = case_name(cell, layers, bi, pool, tag)
         loss, lens = make_case(index, case, os.path.join(out, name))

@@ -30,8 +30,14 @@ fixed random R, so d loss / d outputs = R reaches every output position of both 
   loss         float64 scalar: sum(R * outputs) in double over the float32 outputs
   grad/<key>   d loss / d tensor
 
-The file list goes to OUT/cases.txt, after a line "# cover lm encoder" (the kinds whose every
-cell test_reference requires; adaptive_reference.py writes "# cover adaptive"). Every cell
+Residual cases of both kinds (RES_LM_CASES, RES_ENC_CASES; files *_res.h5) have the attribute
+residual = 1 (absent: 0): the recurrent module is residual_rnn.py's ResidualRNN around the same
+nn.RNN/GRU/LSTM (same keys), whose layers from the second up add their input to their output;
+h0/hT are the RNNs' own states. They have seeds of their own (RES_SEED, RES_ENC_SEED).
+
+The file list goes to OUT/cases.txt, after a line "# cover lm encoder residual" (the kinds whose
+every cell test_reference requires, and residual: 2- and 3-layer residual LM and bidirectional
+encoder cases of rnn, gru and lstm; adaptive_reference.py writes "# cover adaptive"). Every cell
 PyTorch has is generated whether or not drnn implements it yet; the C test reports the ones drnn lacks as SKIPPED. A new case is one more
 entry in LM_CASES or ENC_CASES.
 
@@ -46,6 +52,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from residual_rnn import ResidualRNN  # noqa: E402  # same folder
+
 FORMAT, VERSION = "drnn-reference", 2  # 2: kind attribute, encoder cases
 
 CELLS = ("rnn", "rnn_relu", "gru", "lstm")  # drnn cell names as on the --cell flag
@@ -54,35 +63,44 @@ LM_CASES = [(cell, layers) for cell in CELLS for layers in (1, 2)]
 # (cell, layers, bidirectional): bidirectional is what encoders use; unidirectional as a check
 # that the encoder path and the LM path agree on the plain stack.
 ENC_CASES = [(cell, layers, bi) for cell in CELLS for layers in (1, 2) for bi in (True, False)]
+# Residual stacks (--residual): 2 and 3 layers.
+RES_LM_CASES = [(cell, layers) for cell in CELLS for layers in (2, 3)]
+RES_ENC_CASES = [(cell, layers, bi) for cell in ("rnn", "gru", "lstm") for layers in (2, 3)
+                 for bi in (True, False)]
 
 # Small but with every dimension distinct (E != H != V, T != B) so shape or transpose mix-ups
 # cannot cancel out.
 T, B, V, E, H = 7, 3, 11, 5, 6
 SEED = 1234
 ENC_SEED = 98765
+RES_SEED = 24680
+RES_ENC_SEED = 13579
 
 
-def make_rnn(cell, layers, bidirectional=False, inputs=E, hidden=H):
+def make_rnn(cell, layers, bidirectional=False, inputs=E, hidden=H, residual=False):
     """torch's recurrent module for a drnn cell name (seq-first, float32); also used by
-    classifier_reference.py with its own sizes."""
+    classifier_reference.py with its own sizes. residual: the same module (same parameters, drawn
+    alike) inside residual_rnn.py's ResidualRNN."""
     if cell == "gru":
-        return nn.GRU(inputs, hidden, num_layers=layers, bidirectional=bidirectional)
-    if cell == "lstm":
-        return nn.LSTM(inputs, hidden, num_layers=layers, bidirectional=bidirectional)
-    if cell in ("rnn", "rnn_relu"):
+        rnn = nn.GRU(inputs, hidden, num_layers=layers, bidirectional=bidirectional)
+    elif cell == "lstm":
+        rnn = nn.LSTM(inputs, hidden, num_layers=layers, bidirectional=bidirectional)
+    elif cell in ("rnn", "rnn_relu"):
         nl = "relu" if cell == "rnn_relu" else "tanh"
-        return nn.RNN(inputs, hidden, num_layers=layers, nonlinearity=nl,
-                      bidirectional=bidirectional)
-    raise ValueError(f"unknown cell {cell!r}")
+        rnn = nn.RNN(inputs, hidden, num_layers=layers, nonlinearity=nl,
+                     bidirectional=bidirectional)
+    else:
+        raise ValueError(f"unknown cell {cell!r}")
+    return ResidualRNN(rnn) if residual else rnn
 
 
 class LM(nn.Module):
     """The module whose state_dict keys drnn's parameter table copies (DESIGN §4)."""
 
-    def __init__(self, cell, layers):
+    def __init__(self, cell, layers, residual=False):
         super().__init__()
         self.embedding = nn.Embedding(V, E)
-        self.rnn = make_rnn(cell, layers)
+        self.rnn = make_rnn(cell, layers, residual=residual)
         self.decoder = nn.Linear(H, V)
 
     def forward(self, inputs, state):
@@ -93,20 +111,20 @@ class LM(nn.Module):
 class Encoder(nn.Module):
     """The encoder part of the classifier and seq2seq models: state_dict keys encoder.* (§4)."""
 
-    def __init__(self, cell, layers, bidirectional):
+    def __init__(self, cell, layers, bidirectional, residual=False):
         super().__init__()
-        self.encoder = make_rnn(cell, layers, bidirectional)
+        self.encoder = make_rnn(cell, layers, bidirectional, residual=residual)
 
     def forward(self, x, state):
         return self.encoder(x, state)
 
 
-def case_name(cell, layers):
-    return f"lm_{cell}_l{layers}.h5"
+def case_name(cell, layers, residual=False):
+    return f"lm_{cell}_l{layers}{'_res' if residual else ''}.h5"
 
 
-def enc_case_name(cell, layers, bi):
-    return f"enc_{cell}_l{layers}_{'bi' if bi else 'uni'}.h5"
+def enc_case_name(cell, layers, bi, residual=False):
+    return f"enc_{cell}_l{layers}_{'bi' if bi else 'uni'}{'_res' if residual else ''}.h5"
 
 
 def write_header(f, kind, cell, layers, sizes):
@@ -146,10 +164,13 @@ def write_state(f, cell, h0, c0, final):
         f.create_dataset("cT", data=final[1].detach().numpy())
 
 
-def make_case(cell, layers, path):
+def make_case(cell, layers, path, residual=False):
     # One seed per case, so adding or reordering cases leaves the others' numbers unchanged.
-    torch.manual_seed(SEED + 100 * LM_CASES.index((cell, layers)))
-    model = LM(cell, layers).float()
+    if residual:
+        torch.manual_seed(RES_SEED + 100 * RES_LM_CASES.index((cell, layers)))
+    else:
+        torch.manual_seed(SEED + 100 * LM_CASES.index((cell, layers)))
+    model = LM(cell, layers, residual).float()
     inputs = torch.randint(0, V, (T, B))
     targets = torch.randint(0, V, (T, B))
     # A non-zero carried-in state exercises the h_0 path of the first step.
@@ -165,7 +186,9 @@ def make_case(cell, layers, path):
     with h5py.File(path, "w") as f:
         sizes = (("vocab", V), ("embed", E), ("hidden", H), ("T", T), ("B", B))
         write_header(f, "lm", cell, layers, sizes)
-        write_params(f, model, case_name(cell, layers))
+        if residual:
+            f.attrs["residual"] = 1
+        write_params(f, model, case_name(cell, layers, residual))
         f.create_dataset("inputs", data=inputs.numpy().astype(np.uint32))
         f.create_dataset("targets", data=targets.numpy().astype(np.uint32))
         write_state(f, cell, h0, c0, final)
@@ -173,9 +196,12 @@ def make_case(cell, layers, path):
     return loss.item()
 
 
-def make_enc_case(cell, layers, bi, path):
-    torch.manual_seed(ENC_SEED + 100 * ENC_CASES.index((cell, layers, bi)))
-    model = Encoder(cell, layers, bi).float()
+def make_enc_case(cell, layers, bi, path, residual=False):
+    if residual:
+        torch.manual_seed(RES_ENC_SEED + 100 * RES_ENC_CASES.index((cell, layers, bi)))
+    else:
+        torch.manual_seed(ENC_SEED + 100 * ENC_CASES.index((cell, layers, bi)))
+    model = Encoder(cell, layers, bi, residual).float()
     dirs = 2 if bi else 1
     x = (torch.rand(T, B, E) - 0.5).requires_grad_()
     h0 = torch.rand(layers * dirs, B, H) - 0.5
@@ -192,7 +218,9 @@ def make_enc_case(cell, layers, bi, path):
     with h5py.File(path, "w") as f:
         sizes = (("bidirectional", int(bi)), ("input", E), ("hidden", H), ("T", T), ("B", B))
         write_header(f, "encoder", cell, layers, sizes)
-        write_params(f, model, enc_case_name(cell, layers, bi))
+        if residual:
+            f.attrs["residual"] = 1
+        write_params(f, model, enc_case_name(cell, layers, bi, residual))
         f.create_dataset("x", data=x.detach().numpy())
         f.create_dataset("grad/x", data=x.grad.numpy())
         f.create_dataset("R", data=R.numpy())
@@ -224,7 +252,12 @@ def main():
     cases = [(case_name(c, n), lambda p, c=c, n=n: make_case(c, n, p)) for c, n in LM_CASES]
     cases += [(enc_case_name(c, n, bi), lambda p, c=c, n=n, bi=bi: make_enc_case(c, n, bi, p))
               for c, n, bi in ENC_CASES]
-    write_cases(out, "lm encoder", cases)
+    cases += [(case_name(c, n, True), lambda p, c=c, n=n: make_case(c, n, p, True))
+              for c, n in RES_LM_CASES]
+    cases += [(enc_case_name(c, n, bi, True),
+               lambda p, c=c, n=n, bi=bi: make_enc_case(c, n, bi, p, True))
+              for c, n, bi in RES_ENC_CASES]
+    write_cases(out, "lm encoder residual", cases)
 
 
 if __name__ == "__main__":

@@ -34,8 +34,8 @@ class ResidualRNN(nn.Module):
     def __init__(self, rnn, residual=True):
         super().__init__()
         assert not rnn.batch_first and getattr(rnn, "proj_size", 0) == 0
-        self.mode, self.num_layers, self.dropout = rnn.mode, rnn.num_layers, rnn.dropout
-        self.hidden_size, self.bias, self.bidirectional = rnn.hidden_size, rnn.bias, rnn.bidirectional
+        self.mode, self.num_layers, self.hidden_size = rnn.mode, rnn.num_layers, rnn.hidden_size
+        self.bias, self.bidirectional, self.dropout = rnn.bias, rnn.bidirectional, rnn.dropout
         self.residual = residual
         for name, p in rnn.named_parameters():  # adopted, not copied: rnn keeps sharing them
             self.register_parameter(name, p)
@@ -98,9 +98,11 @@ def _self_check():
             x = torch.randn(T, B, E, dtype=torch.double)
             h0 = torch.randn(layers * dirs, B, H, dtype=torch.double)
             hx = (h0, torch.randn_like(h0)) if rnn.mode == "LSTM" else h0
-            flat = lambda r: torch.cat([t.reshape(-1) for t in (r if isinstance(r, tuple) else (r,))])
+            def flat(r):
+                return torch.cat([t.reshape(-1) for t in (r if isinstance(r, tuple) else (r,))])
             for want, got in ((rnn(x, hx), plain(x, hx)), (rnn(x), plain(x))):
-                assert torch.allclose(want[0], got[0]) and torch.allclose(flat(want[1]), flat(got[1]))
+                assert torch.allclose(want[0], got[0])
+                assert torch.allclose(flat(want[1]), flat(got[1]))
             pk = pack_padded_sequence(x, lens, enforce_sorted=False)
             want, got = rnn(pk, hx), plain(pk, hx)
             assert torch.allclose(want[0].data, got[0].data)
@@ -118,8 +120,11 @@ def _self_check():
                                          rnn.state_dict().items() if f"_l{k}" in n_})
                     hk = tuple(s[k * dirs:(k + 1) * dirs, b:b + 1] for s in
                                (hx if isinstance(hx, tuple) else (hx,)))
-                    z, _ = one(y, hk if rnn.mode == "LSTM" else hk[0])
+                    z, fk = one(y, hk if rnn.mode == "LSTM" else hk[0])
                     y = z + y if k > 0 else z
+                    got = [s[k * dirs:(k + 1) * dirs, b:b + 1] for s in
+                           (fin if isinstance(fin, tuple) else (fin,))]
+                    assert torch.allclose(flat(tuple(got)), flat(fk))  # the RNNs' own states
                 assert torch.allclose(out[:n, b:b + 1], y) and (out[n:, b] == 0).all()
     print("residual_rnn.py: ok")
 
