@@ -76,7 +76,7 @@ def main():
     for ax, r in zip(axes[0], rows):
         ax.imshow(r["attention"], cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
         ax.set_xticks(range(len(r["source"])))
-        ax.set_xticklabels([shown(t) for t in r["source"]], fontsize=8)
+        ax.set_xticklabels([shown(t) for t in r["source"]], fontsize=8, rotation=90)
         ax.set_yticks(range(len(r["target"])))
         ax.set_yticklabels([shown(t) for t in r["target"]], fontsize=8)
         ax.set_xlabel("source")

@@ -14,7 +14,9 @@
  * relative error of each kind where the relative tolerance applies, |torch| >= 0.1), every tensor
  * with -v or when it fails, then the worst of each kind over all cases. Nothing is skipped: a
  * missing file, tensor or cell fails, and every cell x layers 1, 2 x uni-/bidirectional x pool
- * must have run.
+ * must have run. Files with the attribute residual = 1 (absent: 0) run with residual connections
+ * (model_desc_t.residual; the reference is tests/reference/residual_rnn.py): rnn, gru and lstm x
+ * layers 2, 3 x uni-/bidirectional x every pool must have run so too.
  *
  * Usage: test_ref_classifier [-v] OUT_DIR
  */
@@ -41,8 +43,9 @@ static const char *const check_names[N_CHECKS] = {"loss", "probs", "grad", "grad
 
 typedef struct {
     int passed, failed;
-    ref_stats_t worst[N_CHECKS];                   /* over all cases */
-    unsigned char covered[N_CELLS][2][2][N_POOLS]; /* [cell][layers - 1][bi][pool] */
+    ref_stats_t worst[N_CHECKS];                       /* over all cases */
+    unsigned char covered[N_CELLS][2][2][N_POOLS];     /* [cell][layers - 1][bi][pool] */
+    unsigned char res_covered[N_CELLS][2][2][N_POOLS]; /* residual: [cell][layers - 2][bi][pool] */
 } tally_t;
 
 typedef struct {
@@ -84,6 +87,8 @@ static int read_header(hid_t f, case_hdr_t *h, const char *file) {
     d->layers = attr_int(f, "layers", 1, file);
     d->bidirectional = attr_int(f, "bidirectional", 0, file);
     EXPECT(d->bidirectional <= 1, "%s: attribute bidirectional is not 0 or 1", file);
+    d->residual = H5Aexists(f, "residual") > 0 ? attr_int(f, "residual", 0, file) : 0;
+    EXPECT(d->residual <= 1, "%s: attribute residual is not 0 or 1", file);
     d->vocab = attr_int(f, "vocab", 1, file);
     d->embed = attr_int(f, "embed", 1, file);
     d->hidden = attr_int(f, "hidden", 1, file);
@@ -91,8 +96,8 @@ static int read_header(hid_t f, case_hdr_t *h, const char *file) {
     h->T = attr_int(f, "T", 1, file);
     h->B = attr_int(f, "B", 1, file);
     if (d->cell < 0 || d->pool < 0 || d->layers < 0 || d->bidirectional < 0 ||
-        d->bidirectional > 1 || d->vocab < 0 || d->embed < 0 || d->hidden < 0 || d->classes < 0 ||
-        h->T < 0 || h->B < 0)
+        d->bidirectional > 1 || d->residual < 0 || d->residual > 1 || d->vocab < 0 ||
+        d->embed < 0 || d->hidden < 0 || d->classes < 0 || h->T < 0 || h->B < 0)
         return -1;
     int rc = model_validate(&classifier_model_ops, d, file, err, sizeof err);
     EXPECT(rc == 0, "%s: drnn rejects the description: %s", file, err);
@@ -229,10 +234,10 @@ static void run_case(const char *dir, const char *name, int index, int verbose, 
     const model_desc_t *d = &h.d;
     int roomy = index % 2;
     if (verbose)
-        printf("%s (cell %s, layers %d, %s, pool %s, V %d, E %d, H %d, C %d, T %d, B %d%s)\n", name,
-               cell_name(d->cell), d->layers, d->bidirectional ? "bi" : "uni",
-               model_pool_name(d->pool), d->vocab, d->embed, d->hidden, d->classes, h.T, h.B,
-               roomy ? ", larger arena" : "");
+        printf("%s (cell %s, layers %d%s, %s, pool %s, V %d, E %d, H %d, C %d, T %d, B %d%s)\n",
+               name, cell_name(d->cell), d->layers, d->residual ? " residual" : "",
+               d->bidirectional ? "bi" : "uni", model_pool_name(d->pool), d->vocab, d->embed,
+               d->hidden, d->classes, h.T, h.B, roomy ? ", larger arena" : "");
     ref_stats_t st[N_CHECKS] = {{0}};
     size_t bad = run_classifier(f, &h, roomy, verbose, name, st);
     ref_stats_t all = {0};
@@ -250,7 +255,10 @@ static void run_case(const char *dir, const char *name, int index, int verbose, 
         tally->failed++;
     } else {
         tally->passed++;
-        if (d->layers <= 2) tally->covered[d->cell][d->layers - 1][d->bidirectional][d->pool] = 1;
+        if (d->residual && d->layers >= 2 && d->layers <= 3)
+            tally->res_covered[d->cell][d->layers - 2][d->bidirectional][d->pool] = 1;
+        else if (!d->residual && d->layers <= 2)
+            tally->covered[d->cell][d->layers - 1][d->bidirectional][d->pool] = 1;
     }
     H5Fclose(f);
 }
@@ -289,6 +297,15 @@ int main(int argc, char **argv) {
                     EXPECT(tally.covered[c][l][bi][p],
                            "no passing case for cell %s, %d layer%s, %s, pool %s", cell_name(c),
                            l + 1, l ? "s" : "", bi ? "bidirectional" : "unidirectional",
+                           model_pool_name(p));
+    static const int res_cells[] = {CELL_RNN_TANH, CELL_GRU, CELL_LSTM};
+    for (size_t c = 0; c < sizeof res_cells / sizeof res_cells[0]; c++)
+        for (int l = 0; l < 2; l++)
+            for (int bi = 0; bi < 2; bi++)
+                for (int p = 0; p < N_POOLS; p++)
+                    EXPECT(tally.res_covered[res_cells[c]][l][bi][p],
+                           "no passing residual case for cell %s, %d layers, %s, pool %s",
+                           cell_name(res_cells[c]), l + 2, bi ? "bidirectional" : "unidirectional",
                            model_pool_name(p));
 
     printf("worst over all cases (max rel: where |torch| >= %g, the relative tolerance's range):\n",

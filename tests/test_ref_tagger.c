@@ -33,7 +33,10 @@
  * error of each kind where the relative tolerance applies, |torch| >= 0.1, and the finite
  * differences' worst figure), every tensor with -v or when it fails, then the worst of each kind
  * over all cases. Nothing is skipped: a missing file, tensor or cell fails, and every cell x
- * layers 1, 2 x uni-/bidirectional must have run.
+ * layers 1, 2 x uni-/bidirectional must have run. Files with the attribute residual = 1 (absent:
+ * 0) run with residual connections (model_desc_t.residual; the reference is
+ * tests/reference/residual_rnn.py), all of the above included: rnn, gru and lstm x layers 2, 3 x
+ * uni-/bidirectional must have run so too.
  *
  * Usage: test_ref_tagger [-v] OUT_DIR
  */
@@ -65,10 +68,11 @@ static const char *const check_names[N_CHECKS] = {"loss", "probs", "grad", "grad
 
 typedef struct {
     int passed, failed;
-    ref_stats_t worst[N_CHECKS];          /* over all cases */
-    double fd_worst;                      /* worst finite-difference figure */
-    int fd_entries;                       /* entries compared */
-    unsigned char covered[N_CELLS][2][2]; /* [cell][layers - 1][bi] */
+    ref_stats_t worst[N_CHECKS];              /* over all cases */
+    double fd_worst;                          /* worst finite-difference figure */
+    int fd_entries;                           /* entries compared */
+    unsigned char covered[N_CELLS][2][2];     /* [cell][layers - 1][bi] */
+    unsigned char res_covered[N_CELLS][2][2]; /* residual: [cell][layers - 2][bi] */
 } tally_t;
 
 typedef struct {
@@ -108,6 +112,8 @@ static int read_header(hid_t f, case_hdr_t *h, const char *file) {
     d->layers = attr_int(f, "layers", 1, file);
     d->bidirectional = attr_int(f, "bidirectional", 0, file);
     EXPECT(d->bidirectional <= 1, "%s: attribute bidirectional is not 0 or 1", file);
+    d->residual = H5Aexists(f, "residual") > 0 ? attr_int(f, "residual", 0, file) : 0;
+    EXPECT(d->residual <= 1, "%s: attribute residual is not 0 or 1", file);
     d->vocab = attr_int(f, "vocab", 1, file);
     d->embed = attr_int(f, "embed", 1, file);
     d->hidden = attr_int(f, "hidden", 1, file);
@@ -116,8 +122,8 @@ static int read_header(hid_t f, case_hdr_t *h, const char *file) {
     h->B = attr_int(f, "B", 1, file);
     h->ntokens = attr_int(f, "ntokens", 1, file);
     if (d->cell < 0 || d->layers < 0 || d->bidirectional < 0 || d->bidirectional > 1 ||
-        d->vocab < 0 || d->embed < 0 || d->hidden < 0 || d->classes < 0 || h->T < 0 || h->B < 0 ||
-        h->ntokens < 0)
+        d->residual < 0 || d->residual > 1 || d->vocab < 0 || d->embed < 0 || d->hidden < 0 ||
+        d->classes < 0 || h->T < 0 || h->B < 0 || h->ntokens < 0)
         return -1;
     int rc = model_validate(&tagger_model_ops, d, file, err, sizeof err);
     EXPECT(rc == 0, "%s: drnn rejects the description: %s", file, err);
@@ -359,10 +365,10 @@ static void run_case(const char *dir, const char *name, int index, int verbose, 
     }
     const model_desc_t *d = &h.d;
     if (verbose)
-        printf("%s (cell %s, layers %d, %s, V %d, E %d, H %d, C %d, T %d, B %d, %d tokens%s)\n",
-               name, cell_name(d->cell), d->layers, d->bidirectional ? "bi" : "uni", d->vocab,
-               d->embed, d->hidden, d->classes, h.T, h.B, h.ntokens,
-               index % 2 ? ", larger arena" : "");
+        printf("%s (cell %s, layers %d%s, %s, V %d, E %d, H %d, C %d, T %d, B %d, %d tokens%s)\n",
+               name, cell_name(d->cell), d->layers, d->residual ? " residual" : "",
+               d->bidirectional ? "bi" : "uni", d->vocab, d->embed, d->hidden, d->classes, h.T, h.B,
+               h.ntokens, index % 2 ? ", larger arena" : "");
     ref_stats_t st[N_CHECKS] = {{0}};
     fd_result_t fd;
     size_t bad = run_tagger(f, &h, index, verbose, name, st, &fd);
@@ -383,7 +389,10 @@ static void run_case(const char *dir, const char *name, int index, int verbose, 
         tally->failed++;
     } else {
         tally->passed++;
-        if (d->layers <= 2) tally->covered[d->cell][d->layers - 1][d->bidirectional] = 1;
+        if (d->residual && d->layers >= 2 && d->layers <= 3)
+            tally->res_covered[d->cell][d->layers - 2][d->bidirectional] = 1;
+        else if (!d->residual && d->layers <= 2)
+            tally->covered[d->cell][d->layers - 1][d->bidirectional] = 1;
     }
     H5Fclose(f);
 }
@@ -419,6 +428,13 @@ int main(int argc, char **argv) {
             for (int bi = 0; bi < 2; bi++)
                 EXPECT(tally.covered[c][l][bi], "no passing case for cell %s, %d layer%s, %s",
                        cell_name(c), l + 1, l ? "s" : "", bi ? "bidirectional" : "unidirectional");
+    static const int res_cells[] = {CELL_RNN_TANH, CELL_GRU, CELL_LSTM};
+    for (size_t c = 0; c < sizeof res_cells / sizeof res_cells[0]; c++)
+        for (int l = 0; l < 2; l++)
+            for (int bi = 0; bi < 2; bi++)
+                EXPECT(tally.res_covered[res_cells[c]][l][bi],
+                       "no passing residual case for cell %s, %d layers, %s",
+                       cell_name(res_cells[c]), l + 2, bi ? "bidirectional" : "unidirectional");
 
     printf("worst over all cases (max rel: where |torch| >= %g, the relative tolerance's range):\n",
            REF_ABS_TOL / REF_REL_TOL);

@@ -24,6 +24,11 @@ The model (Luong attention, no input feeding), with D = H, or 2H when bidirectio
   loss           the sum over real target positions (t < tgt_len) of cross_entropy(logits_t, y_t),
                  in double over the float32 logits
 
+With residual connections (--residual; RES_CASES, tag "res", attribute residual = 1, absent
+elsewhere) the encoder and the decoder are residual_rnn.py's ResidualRNN around the same modules
+(same keys): from the second layer up, each layer's input is added to its output. h_n (so the
+bridge's input) is still the RNNs' own state; attention reads the outputs, residual sums included.
+
 State_dict keys (registration order) are drnn's parameter names and order. Dropout 0. Special
 target ids: <unk> 0, <pad> 1, <bos> 2, <eos> 3; real target tokens are drawn from [4, Vt), real
 source tokens from [4, Vs).
@@ -31,7 +36,9 @@ source tokens from [4, Vs).
 1. Forward/backward cases (CASES, EDGE_CASES), files s2s_<cell>_l<L>_<uni|bi>_<attention>[_tag].h5:
    weights uniform in ±0.5 from one torch seed per case (larger than PyTorch's init, so gradients
    are far above the comparison's absolute tolerance); every dimension distinct (Vs 13, Vt 11,
-   E 6, H 5, Ts 7, Tt 6, B 4).
+   E 6, H 5, Ts 7, Tt 6, B 4). RES_CASES: gru and lstm encoders x layers 2, 3 x uni-/bidirectional
+   (dot attention when unidirectional, general when bidirectional), residual; files
+   s2s_<cell>_l<L>_<uni|bi>_<attention>_res.h5.
 
   attributes   format="drnn-seq2seq-reference", version, kind="seq2seq", cell, layers,
                bidirectional (0/1), attention ("dot"|"general"), src_vocab, tgt_vocab, embed,
@@ -115,6 +122,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from lm_reference import make_rnn  # noqa: E402  # same folder: one mapping of drnn cells to torch
+from residual_rnn import ResidualRNN  # noqa: E402
 
 FORMAT, VERSION = "drnn-seq2seq-reference", 1
 
@@ -150,6 +158,9 @@ EDGE_CASES = [
     # targets longer than sources
     ("rnn", 1, False, "general", 3, 8, 3, None, None, "long"),
 ]
+RES = "res"  # the tag of residual cases
+RES_CASES = [(cell, layers, bi, "general" if bi else "dot", TS, TT, B, None, None, RES)
+             for cell in ("gru", "lstm") for layers in (2, 3) for bi in (False, True)]
 
 # Decoding: models, a batch of sources, and the searches run on each.
 DEC_CASES = [("gru", 2, True, "general"), ("lstm", 1, False, "dot"), ("rnn", 2, False, "general")]
@@ -182,18 +193,22 @@ RUNS = [
 class Seq2Seq(nn.Module):
     """The module whose state_dict keys drnn's parameter table copies (DESIGN §4)."""
 
-    def __init__(self, cell, layers, bidirectional, attention, sizes=None):
-        """sizes: (Vs, Vt, E, H), by default this file's case sizes."""
+    def __init__(self, cell, layers, bidirectional, attention, sizes=None, residual=False):
+        """sizes: (Vs, Vt, E, H), by default this file's case sizes; residual: residual
+        connections in both stacks."""
         super().__init__()
         self.cell, self.layers, self.bidirectional = cell, layers, bidirectional
-        self.attention = attention
+        self.attention, self.residual = attention, residual
         vs, vt, e, h = sizes or (VS, VT, E, H)
         self.H, self.VT = h, vt
         d = 2 * h if bidirectional else h
         self.src_embedding = nn.Embedding(vs, e)
         self.tgt_embedding = nn.Embedding(vt, e)
-        self.encoder = make_rnn(cell, layers, bidirectional, inputs=e, hidden=h)
+        self.encoder = make_rnn(cell, layers, bidirectional, inputs=e, hidden=h,
+                                residual=residual)
         self.decoder = nn.GRU(e, h, num_layers=layers)
+        if residual:
+            self.decoder = ResidualRNN(self.decoder)
         self.bridge = nn.Linear(d, h)
         if attention == "general":
             self.attn = nn.Linear(d, h, bias=False)
@@ -251,7 +266,7 @@ class Seq2Seq(nn.Module):
             # one (reverse): the layout this file documents.
             want = torch.cat([out[n - 1, 0, :self.H], out[0, 0, self.H:]]) if self.bidirectional \
                 else out[n - 1, 0]
-            assert torch.allclose(torch.cat(list(top[:, 0])), want)
+            assert self.residual or torch.allclose(torch.cat(list(top[:, 0])), want)
             keys = self.attn(out) if self.attention == "general" else out
             s, _ = self.decoder(self.tgt_embedding(tgt_in[:m, b:b + 1]),
                                 self.start(h_n).contiguous())
@@ -345,7 +360,8 @@ def grads_of(model, loss, name, check_size):
 def finite_difference_check(model, batch, key, name, gen, samples=12):
     """Autograd against central differences in double on up to `samples` entries of one tensor:
     the loss as written here is differentiated as PyTorch would."""
-    m64 = Seq2Seq(model.cell, model.layers, model.bidirectional, model.attention).double()
+    m64 = Seq2Seq(model.cell, model.layers, model.bidirectional, model.attention,
+                  residual=model.residual).double()
     m64.load_state_dict({k: v.double() for k, v in model.state_dict().items()})
     loss, _, _ = loss_sum(m64, batch, torch.float64)
     m64.zero_grad()
@@ -397,8 +413,8 @@ def case_name(prefix, cell, layers, bi, attention, tag=""):
 
 def run_case(case, seed, name, check_size, fd_key_index):
     """The model, batch and results of one case from one seed (TinyGradient: try another)."""
-    cell, layers, bi, att, ts, tt, rows, src_lens, tgt_lens, _ = case
-    model = Seq2Seq(cell, layers, bi, att).float()
+    cell, layers, bi, att, ts, tt, rows, src_lens, tgt_lens, tag = case
+    model = Seq2Seq(cell, layers, bi, att, residual=tag == RES).float()
     uniform_(model, seed)
     src_lens = make_lens(ts, rows) if src_lens is None else torch.tensor(src_lens)
     tgt_lens = make_lens(tt, rows) if tgt_lens is None else torch.tensor(tgt_lens)
@@ -437,6 +453,8 @@ def write_header(f, kind, model, seed):
     f.attrs["kind"] = kind
     f.attrs["cell"] = model.cell
     f.attrs["attention"] = model.attention
+    if model.residual:
+        f.attrs["residual"] = 1
     for k, v in (("layers", model.layers), ("bidirectional", int(model.bidirectional)),
                  ("src_vocab", VS), ("tgt_vocab", VT), ("embed", E), ("hidden", H),
                  ("bos", BOS), ("eos", EOS), ("seed", seed)):
@@ -456,7 +474,7 @@ def make_case(index, case, path):
     for seed in range(SEED + 100 * index, SEED + 100 * index + 10):
         torch.manual_seed(seed)
         try:
-            res = run_case(case, seed, name, not tag, index)
+            res = run_case(case, seed, name, tag in ("", RES), index)
             break
         except TinyGradient as e:
             print(f"{e}; seed {seed + 1} instead")
@@ -738,7 +756,8 @@ def check_export(model_path, corpus_path, want_loss):
     attention = a["attention"].decode() if isinstance(a["attention"], bytes) else str(a["attention"])
     cell = a["cell"].decode() if isinstance(a["cell"], bytes) else str(a["cell"])
     sizes = (int(a["vocab_size"]), int(a["tgt_vocab_size"]), int(a["embed"]), int(a["hidden"]))
-    model = Seq2Seq(cell, int(a["layers"]), bool(a["bidirectional"]), attention, sizes)
+    model = Seq2Seq(cell, int(a["layers"]), bool(a["bidirectional"]), attention, sizes,
+                    residual=bool(a.get("residual", 0)))
     sd = {k: torch.from_numpy(np.asarray(f[k])) for k in f if k not in ("vocab", "tgt_vocab")}
     model.load_state_dict(sd, strict=True)
     so = c["valid/src_offsets"][...].astype(np.int64)
@@ -773,7 +792,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(1)  # deterministic sums, and gentle on shared machines
     names = []
-    for index, case in enumerate(CASES + EDGE_CASES):
+    for index, case in enumerate(CASES + EDGE_CASES + RES_CASES):
         cell, layers, bi, att, _, _, _, _, _, tag = case
         assert valid(bi, att)
         name = case_name("s2s", cell, layers, bi, att, tag)

@@ -31,8 +31,11 @@ used only there is exactly 0.
   grad_mean/<key>  d (loss / ntokens) / d tensor (drnn's backward with scale 1/ntokens)
 
 Cases: every cell x layers 1, 2 x uni-/bidirectional, each with lengths that include T and 1;
-then EDGE_CASES (no row of length T, so the last steps are all padding; T = 1; B = 1). The file
-list goes to OUT/cases.txt.
+then EDGE_CASES (no row of length T, so the last steps are all padding; T = 1; B = 1); then
+RES_CASES (tag "res", attribute residual = 1, absent elsewhere): rnn, gru, lstm x layers 2, 3 x
+uni-/bidirectional with residual connections, the encoder being residual_rnn.py's ResidualRNN
+(same keys): from the second layer up a layer's input is added to its output. The file list goes
+to OUT/cases.txt.
 
 Self-checks (failures abort): the packed batch's logits equal the same model run one row at a
 time on its real tokens without packing; autograd's gradient of one tensor per case (rotating
@@ -77,16 +80,21 @@ EDGE_CASES = [
     ("rnn_relu", 1, False, 5, 1, [5], "b1"),
     ("gru", 1, True, 1, 1, [1], "t1b1"),
 ]
+RES = "res"  # the tag of residual cases
+RES_CASES = [(cell, layers, bi, T, B, None, RES)
+             for cell in ("rnn", "gru", "lstm") for layers in (2, 3) for bi in (False, True)]
 
 
 class Tagger(nn.Module):
     """The module whose state_dict keys drnn's parameter table copies (DESIGN §4)."""
 
-    def __init__(self, cell, layers, bidirectional):
+    def __init__(self, cell, layers, bidirectional, residual=False):
         super().__init__()
         self.cell, self.layers, self.bidirectional = cell, layers, bidirectional
+        self.residual = residual
         self.embedding = nn.Embedding(V, E)
-        self.encoder = make_rnn(cell, layers, bidirectional, inputs=E, hidden=H)
+        self.encoder = make_rnn(cell, layers, bidirectional, inputs=E, hidden=H,
+                                residual=residual)
         self.tagger = nn.Linear(2 * H if bidirectional else H, C)
 
     def forward(self, tokens, lens):
@@ -154,7 +162,7 @@ def grads_of(model, loss, name, check_size):
 def finite_difference_check(model, batch, key, name, gen):
     """Autograd against central differences in double on up to FD_SAMPLES entries of one tensor:
     the loss as written here is differentiated as PyTorch would."""
-    m64 = Tagger(model.cell, model.layers, model.bidirectional).double()
+    m64 = Tagger(model.cell, model.layers, model.bidirectional, model.residual).double()
     m64.load_state_dict({k: v.double() for k, v in model.state_dict().items()})
     loss, _ = loss_sum(m64, *batch)
     m64.zero_grad()
@@ -183,9 +191,9 @@ def finite_difference_check(model, batch, key, name, gen):
 
 def run_case(case, seed, name, check_size, fd_key_index):
     """The model, batch and results of one case from one seed (TinyGradient: try another)."""
-    cell, layers, bi, steps, rows, lens, _ = case
+    cell, layers, bi, steps, rows, lens, tag = case
     torch.manual_seed(seed)
-    model = Tagger(cell, layers, bi).float()
+    model = Tagger(cell, layers, bi, tag == RES).float()
     with torch.no_grad():
         for p in model.parameters():
             p.uniform_(-WEIGHT_RANGE, WEIGHT_RANGE)
@@ -221,7 +229,7 @@ def make_case(index, case, path):
     # as the case keeps its index.
     for seed in range(SEED + 100 * index, SEED + 100 * index + 10):
         try:
-            res = run_case(case, seed, name, not tag, index)
+            res = run_case(case, seed, name, tag in ("", RES), index)
             break
         except TinyGradient as e:
             print(f"{e}; seed {seed + 1} instead")
@@ -234,6 +242,8 @@ def make_case(index, case, path):
         f.attrs["version"] = VERSION
         f.attrs["kind"] = "tagger"
         f.attrs["cell"] = cell
+        if tag == RES:
+            f.attrs["residual"] = 1
         for k, v in (("layers", layers), ("bidirectional", int(bi)), ("vocab", V), ("embed", E),
                      ("hidden", H), ("classes", C), ("T", steps), ("B", rows), ("ntokens", ntok)):
             f.attrs[k] = v
@@ -262,7 +272,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(1)  # deterministic sums, and gentle on shared machines
     names = []
-    for index, case in enumerate(CASES + EDGE_CASES):
+    for index, case in enumerate(CASES + EDGE_CASES + RES_CASES):
         cell, layers, bi, _, _, _, tag = case
         name = case_name(cell, layers, bi, tag)
         loss, lens, (fd_key, fd_err) = make_case(index, case, os.path.join(out, name))
