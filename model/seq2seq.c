@@ -7,6 +7,7 @@
 #include "model/kernels.h"
 #include "model/rng.h"
 #include "model/rnn_stack.h"
+#include "model/self_attn.h"
 #include "base/util.h"
 
 /* Philox keys of the three dropout sites: the encoder's and the decoder's masks must differ. */
@@ -18,13 +19,15 @@ struct seq2seq {
     param_table_t tab;
     int i_semb, i_temb, i_bw, i_bb, i_attn, i_comb, i_gw, i_gb; /* i_attn -1 for dot */
     rnn_stack_t *enc, *dec;
+    self_attn_t *sattn; /* --self-attention over the encoder's outputs, or NULL */
+    float *dstack;      /* [N, D] with sattn: the gradient of the encoder stack's outputs */
     int Tmax, Bmax, D, H, L, dirs, lstm;
     dropout_ctx_t drop;
     backward_hooks_t hooks;
     /* The last forward: its batch (the caller keeps the arrays alive), whether it dropped. */
     seq2seq_batch_t bt;
     int dropped;
-    const float *enc_out; /* [Ts*B, D] encoder outputs (the stack's buffer) */
+    const float *enc_out; /* [Ts*B, D] encoder outputs (the stack's, or the self-attention's) */
     const float *keys;    /* [Ts*B, H] attn.weight h_i ("general", own buffer) or enc_out ("dot") */
     const float *dec_out; /* [Tt*B, H] decoder top states */
     /* Sources kept by seq2seq_encode for decoding steps. */
@@ -68,6 +71,11 @@ seq2seq_t *seq2seq_create(const model_desc_t *d, int Tmax, int Bmax) {
     m->i_temb = params_add(&m->tab, "tgt_embedding.weight", 2, d->tgt_vocab, d->embed);
     stack_config_t ec = {d->cell, d->embed, d->hidden, d->layers, d->bidirectional, d->residual};
     m->enc = stack_create(&ec, &m->tab, "encoder", Tmax, Bmax);
+    if (d->self_attention > 0) { /* z = LayerNorm(y + MHA(y)) over the encoder's outputs y */
+        m->sattn =
+            self_attn_create(stack_output_size(m->enc), d->self_attention, &m->tab, Tmax, Bmax);
+        m->dstack = drnn_calloc((size_t)Tmax * Bmax * stack_output_size(m->enc), sizeof(float));
+    }
     stack_config_t dc = {CELL_GRU, d->embed, d->hidden, d->layers, 0, d->residual};
     m->dec = stack_create(&dc, &m->tab, "decoder", Tmax, Bmax);
     m->D = stack_output_size(m->enc);
@@ -107,6 +115,7 @@ seq2seq_t *seq2seq_create(const model_desc_t *d, int Tmax, int Bmax) {
 void seq2seq_free(seq2seq_t *m) {
     if (!m) return;
     stack_free(m->enc), stack_free(m->dec);
+    self_attn_free(m->sattn), free(m->dstack);
     free(m->arena), free(m->enc_lens), free(m->targets);
     free(m);
 }
@@ -136,6 +145,9 @@ void seq2seq_init_params(const seq2seq_t *m, float *params, uint64_t seed) {
     const float kc = 1.0f / sqrtf((float)(m->D + m->H));
     for (int i = 0; i < m->tab.n; i++) {
         const param_tensor_t *t = &m->tab.t[i];
+        if (m->sattn && i >= self_attn_first_tensor(m->sattn) &&
+            i <= self_attn_last_tensor(m->sattn))
+            continue; /* self_attn_init_params below */
         /* nn.Linear(fan_in, out): U(±1/sqrt(fan_in)) for weight and bias; recurrent U(±1/sqrt(H)).
          */
         float k = kh;
@@ -147,11 +159,13 @@ void seq2seq_init_params(const seq2seq_t *m, float *params, uint64_t seed) {
         else
             rng_fill_uniform(params + t->offset, t->size, -k, k, seed, RNG_INIT, (uint32_t)i, 0);
     }
+    if (m->sattn) self_attn_init_params(m->sattn, params, seed);
 }
 
 void seq2seq_set_dropout(seq2seq_t *m, float p, uint64_t seed, uint32_t step, uint32_t example0) {
     DRNN_ASSERT(p >= 0.0f && p < 1.0f);
     m->drop.p = p, m->drop.seed = seed, m->drop.step = step, m->drop.stream0 = example0;
+    if (m->sattn) self_attn_set_dropout(m->sattn, p, seed, step, example0);
 }
 
 void seq2seq_set_backward_hooks(seq2seq_t *m, const backward_hooks_t *hooks) {
@@ -161,6 +175,7 @@ void seq2seq_set_backward_hooks(seq2seq_t *m, const backward_hooks_t *hooks) {
         memset(&m->hooks, 0, sizeof m->hooks);
     stack_set_hooks(m->enc, &m->hooks);
     stack_set_hooks(m->dec, &m->hooks);
+    if (m->sattn) self_attn_set_hooks(m->sattn, &m->hooks);
 }
 
 #define P(idx)  (params + m->tab.t[(idx)].offset)
@@ -202,6 +217,8 @@ static void encode(seq2seq_t *m, const float *params, const int *src_lens, int T
     const size_t BH = (size_t)B * H;
     memset(m->enc_state, 0, sizeof(float) * (size_t)stack_state_size(m->enc) * B);
     m->enc_out = stack_forward(m->enc, params, m->x_src, src_lens, m->enc_state, Ts, B, drop);
+    if (m->sattn) /* the decoder attends over z; the bridge reads the stack's final states */
+        m->enc_out = self_attn_forward(m->sattn, params, m->enc_out, src_lens, Ts, B, drop != NULL);
     if (m->i_attn >= 0) {
         linear_forward(m->keybuf, m->enc_out, P(m->i_attn), NULL, Ts * B, H, D, 0);
         m->keys = m->keybuf;
@@ -357,7 +374,13 @@ void seq2seq_backward(seq2seq_t *m, const float *params, float *grads, float sca
             for (int b = 0; b < B; b++)
                 memcpy(m->denc_end + (size_t)(k * m->dirs + d) * BH + (size_t)b * H,
                        m->dhbar + ((size_t)k * B + b) * D + (size_t)d * H, sizeof(float) * H);
-    stack_backward(m->enc, params, grads, m->denc, m->dx_src, m->x_src, Ts, B, m->denc_end, NULL);
+    float *dy = m->denc;
+    if (m->sattn) { /* denc is dL/dz: the block's backward gives the stack's dL/dy */
+        memset(m->dstack, 0, sizeof(float) * (size_t)Ts * B * D);
+        self_attn_backward(m->sattn, params, grads, m->denc, m->dstack);
+        dy = m->dstack;
+    }
+    stack_backward(m->enc, params, grads, dy, m->dx_src, m->x_src, Ts, B, m->denc_end, NULL);
     embed_backward(GR(m->i_semb), m->dx_src, bt->src, bt->src_lens, Ts, B, E);
     tensors_ready(m, m->i_semb, m->i_semb);
 }
@@ -369,6 +392,8 @@ void seq2seq_report_ready(seq2seq_t *m) {
     stack_report_ready(m->dec);
     tensors_ready(m, m->i_temb, m->i_temb);
     tensors_ready(m, m->i_bw, m->i_bb);
+    if (m->sattn)
+        tensors_ready(m, self_attn_first_tensor(m->sattn), self_attn_last_tensor(m->sattn));
     stack_report_ready(m->enc);
     tensors_ready(m, m->i_semb, m->i_semb);
 }
@@ -456,7 +481,7 @@ static void s2s_op_hooks(void *m, const backward_hooks_t *h) {
 }
 
 const model_ops_t seq2seq_model_ops = {
-    .uses = MODEL_USES_TARGET,
+    .uses = MODEL_USES_TARGET | MODEL_USES_SELF_ATTN,
     .validate = s2s_validate,
     .create = s2s_op_create,
     .destroy = s2s_op_destroy,

@@ -26,6 +26,9 @@
  * file, tensor or run fails; every cell rnn, gru, lstm x layers 1, 2 x uni-/bidirectional x
  * attention dot, general (dot with a bidirectional encoder is not a model: drnn must refuse it)
  * and rnn_relu must have passed, and decoding files with greedy and beam runs of each kind.
+ * Files with the attribute residual = 1 (absent: 0) run with residual connections in the encoder
+ * and decoder stacks (model_desc_t.residual; the reference is tests/reference/residual_rnn.py):
+ * gru and lstm encoders x layers 2, 3 x uni-/bidirectional must have passed so too.
  *
  * Usage: test_ref_seq2seq [-v] OUT_DIR
  */
@@ -66,8 +69,9 @@ enum {
 
 typedef struct {
     int passed, failed;
-    ref_stats_t worst[N_CHECKS];             /* over all files */
-    unsigned char covered[N_CELLS][2][2][3]; /* [cell][layers - 1][bi][attention] */
+    ref_stats_t worst[N_CHECKS];              /* over all files */
+    unsigned char covered[N_CELLS][2][2][3];  /* [cell][layers - 1][bi][attention] */
+    unsigned char res_covered[N_CELLS][2][2]; /* residual: [cell][layers - 2][bi] */
     int dec_passed, runs_passed;
     unsigned features;
 } tally_t;
@@ -113,6 +117,8 @@ static int read_header(hid_t f, case_hdr_t *h, char *kind, size_t kindlen, const
     d->layers = attr_int(f, "layers", 1, file);
     d->bidirectional = attr_int(f, "bidirectional", 0, file);
     EXPECT(d->bidirectional <= 1, "%s: attribute bidirectional is not 0 or 1", file);
+    d->residual = H5Aexists(f, "residual") > 0 ? attr_int(f, "residual", 0, file) : 0;
+    EXPECT(d->residual <= 1, "%s: attribute residual is not 0 or 1", file);
     d->vocab = attr_int(f, "src_vocab", 4, file);
     d->tgt_vocab = attr_int(f, "tgt_vocab", 4, file);
     d->embed = attr_int(f, "embed", 1, file);
@@ -122,8 +128,9 @@ static int read_header(hid_t f, case_hdr_t *h, char *kind, size_t kindlen, const
     h->B = attr_int(f, "B", 1, file);
     int bos = attr_int(f, "bos", 0, file), eos = attr_int(f, "eos", 0, file);
     if (d->cell < 0 || d->attention < 0 || d->layers < 0 || d->bidirectional < 0 ||
-        d->bidirectional > 1 || d->vocab < 0 || d->tgt_vocab < 0 || d->embed < 0 || d->hidden < 0 ||
-        h->Ts < 0 || h->Tt < 0 || h->B < 0 || bos < 0 || eos < 0)
+        d->bidirectional > 1 || d->residual < 0 || d->residual > 1 || d->vocab < 0 ||
+        d->tgt_vocab < 0 || d->embed < 0 || d->hidden < 0 || h->Ts < 0 || h->Tt < 0 || h->B < 0 ||
+        bos < 0 || eos < 0)
         return -1;
     EXPECT(bos < d->tgt_vocab && eos < d->tgt_vocab && bos != eos, "%s: bad bos/eos", file);
     if (bos >= d->tgt_vocab || eos >= d->tgt_vocab || bos == eos) return -1;
@@ -635,11 +642,11 @@ static void run_case(const char *dir, const char *name, int index, int verbose, 
     const int decode = strcmp(kind, "seq2seq-decode") == 0;
     int roomy = index % 2;
     if (verbose)
-        printf("%s (%s: cell %s, layers %d, %s, attention %s, Vs %d, Vt %d, E %d, H %d, Ts %d, "
+        printf("%s (%s: cell %s, layers %d%s, %s, attention %s, Vs %d, Vt %d, E %d, H %d, Ts %d, "
                "Tt %d, B %d%s)\n",
-               name, kind, cell_name(d->cell), d->layers, d->bidirectional ? "bi" : "uni",
-               model_attention_name(d->attention), d->vocab, d->tgt_vocab, d->embed, d->hidden,
-               h.Ts, h.Tt, h.B, roomy ? ", larger arena" : "");
+               name, kind, cell_name(d->cell), d->layers, d->residual ? " residual" : "",
+               d->bidirectional ? "bi" : "uni", model_attention_name(d->attention), d->vocab,
+               d->tgt_vocab, d->embed, d->hidden, h.Ts, h.Tt, h.B, roomy ? ", larger arena" : "");
     ref_stats_t st[N_CHECKS] = {{0}};
     unsigned features = 0;
     int runs = 0;
@@ -670,6 +677,9 @@ static void run_case(const char *dir, const char *name, int index, int verbose, 
             tally->dec_passed++;
             tally->runs_passed += runs;
             tally->features |= features;
+        } else if (d->residual) {
+            if (d->layers >= 2 && d->layers <= 3)
+                tally->res_covered[d->cell][d->layers - 2][d->bidirectional] = 1;
         } else if (d->layers <= 2) {
             tally->covered[d->cell][d->layers - 1][d->bidirectional][d->attention] = 1;
         }
@@ -736,6 +746,13 @@ int main(int argc, char **argv) {
         for (int bi = 0; bi < 2; bi++)
             for (int a = 0; a < 3; a++) relu |= tally.covered[CELL_RNN_RELU][l][bi][a];
     EXPECT(relu, "no passing case for cell rnn_relu");
+    static const int res_cells[] = {CELL_GRU, CELL_LSTM};
+    for (size_t c = 0; c < sizeof res_cells / sizeof res_cells[0]; c++)
+        for (int l = 0; l < 2; l++)
+            for (int bi = 0; bi < 2; bi++)
+                EXPECT(tally.res_covered[res_cells[c]][l][bi],
+                       "no passing residual case for cell %s, %d layers, %s",
+                       cell_name(res_cells[c]), l + 2, bi ? "bidirectional" : "unidirectional");
     check_invalid_combination();
     EXPECT(tally.dec_passed >= 1, "no decoding file passed");
     EXPECT(tally.features == F_ALL,

@@ -78,10 +78,6 @@ static int s2s_describe(model_desc_t *d, const kind_opts_t *o, const corpus_t *c
                         size_t errlen) {
     int rc = kind_describe_common(d, o, c, err, errlen);
     if (rc) return rc;
-    if (o->self_attention)
-        return drnn_errf(err, errlen, 64,
-                         "--self-attention: this drnn builds the block for the classifier's and "
-                         "the tagger's encoders; a seq2seq encoder's is not built yet");
     d->tgt_vocab = corpus_tgt_vocab_size(c);
     d->attention = model_attention_parse(o->attention);
     if (d->attention < 0)

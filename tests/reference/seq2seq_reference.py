@@ -263,7 +263,7 @@ class Seq2Seq(nn.Module):
             h_n = final[0] if self.cell == "lstm" else final
             top = h_n[-2:] if self.bidirectional else h_n[-1:]
             # The top layer's h_n is its output after the last token (forward) and after the first
-            # one (reverse): the layout this file documents.
+            # one (reverse): the layout this file documents (residual: the output adds the input).
             want = torch.cat([out[n - 1, 0, :self.H], out[0, 0, self.H:]]) if self.bidirectional \
                 else out[n - 1, 0]
             assert self.residual or torch.allclose(torch.cat(list(top[:, 0])), want)
