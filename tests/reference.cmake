@@ -5,7 +5,8 @@ add_library(drnn_refutil STATIC refutil.c)
 target_link_libraries(drnn_refutil PUBLIC drnn_model drnn_io)
 
 # ref_lm: test_reference replays the cases written by reference/lm_reference.py through drnn's LM
-# and encoder stack and compares loss, final state and every gradient.
+# and encoder stack and compares loss, final state and every gradient; residual stacks (2, 3
+# layers) against reference/residual_rnn.py too.
 add_executable(test_reference test_reference.c)
 target_link_libraries(test_reference drnn_refutil)
 add_test(NAME ref_lm
@@ -23,7 +24,8 @@ set_tests_properties(ref_adaptive PROPERTIES LABELS "reference" TIMEOUT 300)
 
 # ref_classifier: test_ref_classifier replays the cases written by
 # reference/classifier_reference.py through model/classifier.h (every cell x 1, 2 layers x uni/bi x
-# pool last/mean/max): summed loss, class probabilities, every gradient of the sum and the mean.
+# pool last/mean/max; residual: rnn, gru, lstm x 2, 3 layers x uni/bi x every pool): summed loss,
+# class probabilities, every gradient of the sum and the mean.
 add_executable(test_ref_classifier test_ref_classifier.c)
 target_link_libraries(test_ref_classifier drnn_refutil)
 add_test(NAME ref_classifier
@@ -32,9 +34,10 @@ add_test(NAME ref_classifier
 set_tests_properties(ref_classifier PROPERTIES LABELS "reference" TIMEOUT 300)
 
 # ref_tagger: test_ref_tagger replays the cases written by reference/tagger_reference.py through
-# model/tagger.h (every cell x 1, 2 layers x uni/bi, edge batches): summed loss, tag probabilities
-# at the real positions, every gradient of the sum and of the token mean, and drnn's gradient
-# against central finite differences of its own forward on one tensor per case.
+# model/tagger.h (every cell x 1, 2 layers x uni/bi, edge batches; residual: rnn, gru, lstm x 2, 3
+# layers x uni/bi): summed loss, tag probabilities at the real positions, every gradient of the sum
+# and of the token mean, and drnn's gradient against central finite differences of its own forward
+# on one tensor per case.
 add_executable(test_ref_tagger test_ref_tagger.c)
 target_link_libraries(test_ref_tagger drnn_refutil)
 add_test(NAME ref_tagger
@@ -44,9 +47,10 @@ set_tests_properties(ref_tagger PROPERTIES LABELS "reference" TIMEOUT 300)
 
 # ref_seq2seq: test_ref_seq2seq replays the files written by reference/seq2seq_reference.py
 # through model/seq2seq.h and model/search.h (rnn, gru, lstm x 1, 2 layers x uni/bi x attention
-# dot/general where valid, rnn_relu, edge batches): summed loss, probabilities, attention, every
-# gradient of the sum and of the token mean, the one-step decoder; greedy and beam search
-# (K = 1, 3, 5, length penalty 0 and 1, n_best) token for token, with scores and attention.
+# dot/general where valid, rnn_relu, edge batches; residual encoder and decoder: gru, lstm x 2, 3
+# layers x uni/bi): summed loss, probabilities, attention, every gradient of the sum and of the
+# token mean, the one-step decoder; greedy and beam search (K = 1, 3, 5, length penalty 0 and 1,
+# n_best) token for token, with scores and attention.
 add_executable(test_ref_seq2seq test_ref_seq2seq.c)
 target_link_libraries(test_ref_seq2seq drnn_refutil)
 add_test(NAME ref_seq2seq

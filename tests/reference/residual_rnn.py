@@ -15,11 +15,13 @@ nn.LSTM/GRU/RNN state_dict load as they are:
     enc.load_state_dict({k[len("encoder."):]: v for k, v in sd.items() if k.startswith("encoder.")})
     out, (h_n, c_n) = enc(x, lengths=lens)   # x [T, B, E]: out [T, B, 2H], 0 at padding
 
-Sequence-first only. Calls take what the wrapped module takes, plus lengths: a padded [T, B, *]
-tensor (every row of length T, or `lengths` [B] on the CPU: then the outputs past a row's length
-are 0 and h_n is the state after its last token), or a PackedSequence (then the outputs are one
-too, as the wrapped module's). hx: h_0 [L*dirs, B, H] ((h_0, c_0) for LSTM), zero if None.
-With residual=False it computes what the wrapped module does.
+forward(x, hx=None, lengths=None), sequence-first: x is a padded [T, B, *] tensor, every row of
+length T unless `lengths` [B] (on the CPU) says otherwise, or a PackedSequence. hx: h_0
+[L*dirs, B, H] ((h_0, c_0) for LSTM), zero if None. Returns (outputs, h_n or (h_n, c_n)), h_n and
+c_n [L*dirs, B, H], each row's state after its last token (reverse direction: after its first),
+outputs [T, B, dirs*H], 0 past each row's length (a PackedSequence for a PackedSequence, as the
+wrapped module gives). Each layer runs on torch._VF's kernels, as nn.LSTM/GRU/RNN.forward runs
+them all at once, so with residual=False it computes exactly what the wrapped module does.
 
 Usage: /usr/bin/python3 tests/reference/residual_rnn.py   (self-check against nn.LSTM/GRU/RNN)
 """
