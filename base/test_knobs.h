@@ -1,6 +1,7 @@
 /* base/test_knobs.h — the environment variables tests set to inject faults, delays and traces.
  * Read here and nowhere else, so that one list says what a test can change in a program's
- * behaviour; none of them is for users (README's test list names the tests that use them). */
+ * behaviour; none of them is for users (docs/TESTS.md's test list names the tests that use
+ * them). */
 #ifndef DRNN_BASE_TEST_KNOBS_H
 #define DRNN_BASE_TEST_KNOBS_H
 

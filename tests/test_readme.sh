@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# README against the programs, as a newcomer reads it:
-#   - the option list of every program in README's "### Options" equals its --help (long names);
-#   - every option a README command gives to build/drnn-* is one that program has;
+# README and the manual against the programs, as a newcomer reads them:
+#   - the option list of every program in docs/MANUAL.md's "### Options" equals its --help (long
+#     names);
+#   - every option a command of README.md or of docs/*.md gives to build/drnn-* is one that
+#     program has;
 #   - every Markdown link and image of the repository's .md files resolves to a file inside the
 #     repository (no external address, nothing outside the repository such as ../shared).
 # Needs only the build and python3's standard library; runs in about a second.
@@ -10,7 +12,7 @@ for p in prep train sample eval export; do
     "$BUILD/drnn-$p" --help >"$WORK/help-$p.txt" 2>&1 || fail "drnn-$p --help: exit $?"
 done
 /usr/bin/python3 - "$SRC" "$WORK" <<'PY' || FAILS=$((FAILS + 1))
-import os, re, sys
+import glob, os, re, sys
 
 src, work = sys.argv[1], sys.argv[2]
 progs = ["prep", "train", "sample", "eval", "export"]
@@ -31,13 +33,13 @@ for p in progs:
     if len(helps[p]) < 3:
         fail("drnn-%s --help lists %d options: its format changed?" % (p, len(helps[p])))
 
-with open(os.path.join(src, "README.md")) as f:
-    readme = f.read()
+with open(os.path.join(src, "docs", "MANUAL.md")) as f:
+    manual = f.read()
 
-# README's ### Options: one bullet "- **drnn-NAME** ..." per program (with its sub-bullets).
-m = re.search(r"^### Options\n(.*?)^#", readme, re.M | re.S)
+# The manual's ### Options: one bullet "- **drnn-NAME** ..." per program (with its sub-bullets).
+m = re.search(r"^### Options\n(.*?)^#", manual, re.M | re.S)
 if not m:
-    fail("README has no '### Options' section")
+    fail("docs/MANUAL.md has no '### Options' section")
     sys.exit(1)
 items = re.split(r"^- \*\*drnn-", m.group(1), flags=re.M)[1:]
 listed = {}
@@ -46,31 +48,36 @@ for item in items:
     listed[name] = set(re.findall(r"--([a-z][a-z0-9-]*)", item))
 for p in progs:
     if p not in listed:
-        fail("README's Options lists no drnn-%s" % p)
+        fail("docs/MANUAL.md's Options lists no drnn-%s" % p)
         continue
     for o in sorted(helps[p] - listed[p]):
-        fail("drnn-%s --%s is in --help but not in README's Options" % (p, o))
+        fail("drnn-%s --%s is in --help but not in docs/MANUAL.md's Options" % (p, o))
     for o in sorted(listed[p] - helps[p]):
-        fail("README's Options lists drnn-%s --%s, which --help does not have" % (p, o))
+        fail("docs/MANUAL.md's Options lists drnn-%s --%s, which --help does not have" % (p, o))
     if helps[p] == listed[p]:
-        print("ok: drnn-%s: README lists the %d options of --help" % (p, len(helps[p])))
+        print("ok: drnn-%s: docs/MANUAL.md lists the %d options of --help" % (p, len(helps[p])))
 
-# Commands in ```sh blocks: the options after build/drnn-NAME must be NAME's.
+# Commands in ```sh blocks of README.md and of every docs/*.md: the options after
+# build/drnn-NAME must be NAME's.
 ncmd = 0
-for block in re.findall(r"^```sh\n(.*?)^```", readme, re.M | re.S):
-    text = re.sub(r"\\\n", " ", block)
-    for line in text.splitlines():
-        line = re.sub(r"\s#\s.*$", "", line)  # a trailing comment
-        for seg in re.split(r"\||;|&&", line):
-            m = re.search(r"build/drnn-([a-z]+)(.*)", seg)
-            if not m or m.group(1) not in helps:
-                continue
-            ncmd += 1
-            for o in re.findall(r"(?:^|\s)--([a-z][a-z0-9-]*)", m.group(2)):
-                if o not in helps[m.group(1)]:
-                    fail("README command uses drnn-%s --%s, which does not exist: %s"
-                         % (m.group(1), o, seg.strip()))
-print("ok: %d README commands checked against --help" % ncmd)
+for path in [os.path.join(src, "README.md")] + sorted(glob.glob(os.path.join(src, "docs", "*.md"))):
+    rel = os.path.relpath(path, src)
+    with open(path) as f:
+        md = f.read()
+    for block in re.findall(r"^```sh\n(.*?)^```", md, re.M | re.S):
+        text = re.sub(r"\\\n", " ", block)
+        for line in text.splitlines():
+            line = re.sub(r"\s#\s.*$", "", line)  # a trailing comment
+            for seg in re.split(r"\||;|&&", line):
+                m = re.search(r"build/drnn-([a-z]+)(.*)", seg)
+                if not m or m.group(1) not in helps:
+                    continue
+                ncmd += 1
+                for o in re.findall(r"(?:^|\s)--([a-z][a-z0-9-]*)", m.group(2)):
+                    if o not in helps[m.group(1)]:
+                        fail("%s: command uses drnn-%s --%s, which does not exist: %s"
+                             % (rel, m.group(1), o, seg.strip()))
+print("ok: %d commands of README.md and docs/*.md checked against --help" % ncmd)
 
 # Links of every tracked-looking .md file (build folders and runs excluded).
 nlinks = 0

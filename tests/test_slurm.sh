@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# jobs/drnn.sbatch under a real Slurm on localhost (README: Checkpoints and resume, Slurm): a 2-rank job is told to stop
+# jobs/drnn.sbatch under a real Slurm on localhost (docs/MANUAL.md: Checkpoints and resume, Slurm): a 2-rank job is told to stop
 # (`scancel -b -s USR1`: the batch shell's trap forwards USR1 to mpirun, which forwards it to the
 # ranks); drnn-train checkpoints and exits 75; the script requeues the job; the rerun resumes
 # with --resume auto and completes. Its per-step losses equal an uninterrupted mpirun run of the

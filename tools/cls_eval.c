@@ -144,4 +144,8 @@ static int cls_sample(const sample_opts_t *o, const model_file_t *m, const tok_v
     return label_lines(o, m, tv);
 }
 
-const tool_kind_t classifier_tools = {.eval = eval_classifier, .sample = cls_sample};
+const tool_kind_t classifier_tools = {.noun = "classifier",
+                                      .eval_options = "data split batch",
+                                      .sample_options = "input attention-out",
+                                      .eval = eval_classifier,
+                                      .sample = cls_sample};

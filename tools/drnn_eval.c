@@ -83,7 +83,8 @@ int main(int argc, char **argv) {
     drnn_set_prog("drnn-eval");
     eval_opts_t o;
     char err[8192];
-    int rc = config_parse(&o, spec, NSPEC, NULL, argc, argv, err, sizeof err);
+    config_cli_t cli = {0};
+    int rc = config_parse_cli(&o, spec, NSPEC, NULL, &cli, argc, argv, err, sizeof err);
     if (rc) drnn_die(rc, "%s", err);
     if (o.help) {
         usage();
@@ -104,7 +105,11 @@ int main(int argc, char **argv) {
         drnn_die(rc, "%s", err);
     if ((rc = model_load(&m, o.best ? best : o.ckpt, o.seq_len, B, err, sizeof err)))
         drnn_die(rc, "%s", err);
-    rc = kinds_find(m.info.desc.kind)->tools->eval(&o, &m);
+    const tool_kind_t *tk = kinds_find(m.info.desc.kind)->tools;
+    tools_check_options(&cli, spec, NSPEC, TOOLS_EVAL_KIND_OPTIONS, tk->eval_options, tk->noun,
+                        m.path);
+    config_cli_free(&cli);
+    rc = tk->eval(&o, &m);
     model_unload(&m);
     if (rc) return rc;
     return fflush(stdout) == 0 && fflush(stderr) == 0 ? 0 : 74;

@@ -58,7 +58,8 @@ int main(int argc, char **argv) {
     drnn_set_prog("drnn-sample");
     sample_opts_t o;
     char err[8192];
-    int rc = config_parse(&o, spec, NSPEC, reserved, argc, argv, err, sizeof err);
+    config_cli_t cli = {0};
+    int rc = config_parse_cli(&o, spec, NSPEC, reserved, &cli, argc, argv, err, sizeof err);
     if (rc) drnn_die(rc, "%s", err);
     if (o.help) {
         printf("usage: drnn-sample --ckpt RUN|CKPT|MODEL.h5 [--prime TEXT] [options]   (LM)\n"
@@ -91,7 +92,11 @@ int main(int argc, char **argv) {
     if (!(tv = tok_vocab_new(kind, (const char *const *)m.info.vocab, (size_t)m.info.desc.vocab,
                              err, sizeof err)))
         drnn_die(65, "%s", err);
-    rc = kinds_find(m.info.desc.kind)->tools->sample(&o, &m, tv, kind);
+    const tool_kind_t *tk = kinds_find(m.info.desc.kind)->tools;
+    tools_check_options(&cli, spec, NSPEC, TOOLS_SAMPLE_KIND_OPTIONS, tk->sample_options, tk->noun,
+                        m.path);
+    config_cli_free(&cli);
+    rc = tk->sample(&o, &m, tv, kind);
     tok_vocab_free(tv);
     model_unload(&m);
     return rc;

@@ -201,4 +201,8 @@ static int lm_sample(const sample_opts_t *o, const model_file_t *m, const tok_vo
     return generate(o, m, tv, (tok_kind_t)kind);
 }
 
-const tool_kind_t lm_tools = {.eval = eval_lm, .sample = lm_sample};
+const tool_kind_t lm_tools = {.noun = "language model",
+                              .eval_options = "data text split batch seq-len",
+                              .sample_options = "prime length temperature top-k seed",
+                              .eval = eval_lm,
+                              .sample = lm_sample};

@@ -193,4 +193,9 @@ static int s2s_sample(const sample_opts_t *o, const model_file_t *m, const tok_v
     return s2s_translate(&so, m);
 }
 
-const tool_kind_t seq2seq_tools = {.eval = eval_seq2seq, .sample = s2s_sample};
+const tool_kind_t seq2seq_tools = {
+    .noun = "seq2seq model",
+    .eval_options = "data split batch beam length-penalty max-ratio hyp-out",
+    .sample_options = "input beam length-penalty n-best max-ratio batch attention-out",
+    .eval = eval_seq2seq,
+    .sample = s2s_sample};

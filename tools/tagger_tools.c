@@ -183,4 +183,8 @@ static int tagger_sample(const sample_opts_t *o, const model_file_t *m, const to
     return 0;
 }
 
-const tool_kind_t tagger_tools = {.eval = tagger_eval, .sample = tagger_sample};
+const tool_kind_t tagger_tools = {.noun = "tagger",
+                                  .eval_options = "data split batch",
+                                  .sample_options = "input attention-out",
+                                  .eval = tagger_eval,
+                                  .sample = tagger_sample};

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "base/config.h"
+
 struct model_file; /* trainer/model_load.h */
 struct tok_vocab;  /* io/tokenize.h */
 
@@ -31,7 +33,18 @@ typedef struct {
     int help;
 } sample_opts_t;
 
+/* The options of drnn-eval and drnn-sample that only some kinds read (space-separated); a
+ * kind's row lists those it reads. */
+#define TOOLS_EVAL_KIND_OPTIONS                                                                    \
+    "data text split batch seq-len beam length-penalty max-ratio hyp-out"
+#define TOOLS_SAMPLE_KIND_OPTIONS                                                                  \
+    "prime length temperature top-k seed input beam length-penalty n-best max-ratio batch "        \
+    "attention-out"
+
 typedef struct tool_kind {
+    const char *noun;           /* what messages call a model of the kind ("language model") */
+    const char *eval_options;   /* of TOOLS_EVAL_KIND_OPTIONS, those eval reads */
+    const char *sample_options; /* of TOOLS_SAMPLE_KIND_OPTIONS, those sample reads */
     /* drnn-eval: scores --data's split (or --text) with model m and prints the figures (one
      * JSON object on stdout with --json). Returns the exit code; dies with a message on
      * errors. */
@@ -42,5 +55,11 @@ typedef struct tool_kind {
     int (*sample)(const sample_opts_t *o, const struct model_file *m, const struct tok_vocab *tv,
                   int tok_kind);
 } tool_kind_t;
+
+/* Refuses (64) an option of KIND_SHAPED given on the command line (cli) that the loaded model
+ * (a NOUN, in file PATH) does not read: not in READS. */
+void tools_check_options(const config_cli_t *cli, const opt_spec_t *spec, int nspec,
+                         const char *kind_shaped, const char *reads, const char *noun,
+                         const char *path);
 
 #endif

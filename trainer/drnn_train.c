@@ -25,8 +25,9 @@ int main(int argc, char **argv) {
     comm_init(&argc, &argv, "drnn-train");
     train_opts_t o;
     char err[8192];
-    int rc = config_parse(&o, train_opt_spec, train_opt_count, train_opt_reserved, argc, argv, err,
-                          sizeof err);
+    config_cli_t cli = {0};
+    int rc = config_parse_cli(&o, train_opt_spec, train_opt_count, train_opt_reserved, &cli, argc,
+                              argv, err, sizeof err);
     if (rc) comm_fail(rc, "%s", err);
     if (o.help) {
         if (comm_rank() == 0) usage(stdout);
@@ -40,5 +41,7 @@ int main(int argc, char **argv) {
     /* A corpus that hangs libhdf5 is damaged data (65) before the watchdog calls it a hang (70);
      * never less than 5 s, so that a tiny --hang-timeout does not make a good corpus "damaged". */
     corpus_set_check_timeout(o.hang_timeout / 2 > 5 ? o.hang_timeout / 2 : 5);
-    comm_exit(train_run(&o));
+    rc = train_run(&o, &cli);
+    config_cli_free(&cli);
+    comm_exit(rc);
 }

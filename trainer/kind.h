@@ -69,7 +69,10 @@ struct ckpt_meta; /* io/ckpt.h */
 
 typedef struct train_kind {
     const char *data; /* corpus data kind it trains on: "text", "labels", "pairs", "tags" */
-    int nsums;        /* entries of kind_sums_t.v a step fills (3 to KIND_SUMS_MAX - 1) */
+    /* The options of train_kind_options (trainer/train_opts.h) it reads, space-separated; the
+     * others are refused when given. */
+    const char *options;
+    int nsums; /* entries of kind_sums_t.v a step fills (3 to KIND_SUMS_MAX - 1) */
     /* The model the options and the corpus describe. 0, or 64 (option) / 65 with err. */
     int (*describe)(model_desc_t *d, const kind_opts_t *o, const corpus_t *c, char *err,
                     size_t errlen);

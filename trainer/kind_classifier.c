@@ -137,6 +137,7 @@ static double cls_metric(const kind_sums_t *s, const char *name) {
 
 const train_kind_t classifier_train_kind = {
     .data = "labels",
+    .options = "cell embed hidden layers bidirectional residual self-attention dropout pool",
     .nsums = CLS_NSUMS,
     .step_report = kind_report_accuracy,
     .describe = cls_describe,

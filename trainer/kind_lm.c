@@ -258,6 +258,8 @@ static double lm_metric(const kind_sums_t *s, const char *name) {
 
 const train_kind_t lm_train_kind = {
     .data = "text",
+    .options = "cell embed hidden layers residual dropout softmax cutoffs div-value seq-len "
+               "trace-bptt",
     .nsums = 3,
     .step_report = lm_step_report,
     .resume_check = lm_resume_check,

@@ -361,6 +361,8 @@ static int s2s_resume_check(const kind_ctx_t *k, const ckpt_meta_t *m, const cha
 
 const train_kind_t seq2seq_train_kind = {
     .data = "pairs",
+    .options = "cell embed hidden layers bidirectional residual self-attention dropout attention "
+               "batch-tokens",
     .nsums = 3,
     .batch_text = s2s_batch_text,
     .step_report = s2s_step_report,

@@ -139,6 +139,7 @@ static double tag_metric(const kind_sums_t *s, const char *name) {
 
 const train_kind_t tagger_train_kind = {
     .data = "tags",
+    .options = "cell embed hidden layers bidirectional residual self-attention dropout",
     .nsums = TAG_NSUMS,
     .describe = tag_describe,
     .open = tag_open,

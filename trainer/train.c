@@ -54,6 +54,7 @@ static void install_stop_handlers(void) {
 /* Everything one rank needs during the loop. */
 typedef struct {
     const train_opts_t *o;
+    const config_cli_t *cli; /* which options the command line or --config gave */
     int rank, nranks, B, Bl;
     corpus_t *corpus;
     const train_kind_t *kind;
@@ -85,6 +86,33 @@ typedef struct {
 
 /* ---- setup ------------------------------------------------------------------------------- */
 
+static int in_list(const char *list, const char *name);
+
+/* Why option NAME does not act in this run (a model option the kind does not read, an Adam
+ * option with SGD, --max-skips without skipping), or NULL when it does. */
+static const char *not_applied(const run_t *r, const char *name) {
+    static char why[512];
+    const train_opts_t *o = r->o;
+    if (in_list(train_kind_options, name) && !in_list(r->kind->options, name)) {
+        snprintf(why, sizeof why, "does not apply to --model %s; its model options are: %s",
+                 o->model, r->kind->options);
+        return why;
+    }
+    if (in_list("beta1 beta2 eps", name) && optim_parse(o->optimizer) == OPTIM_SGD)
+        return "is Adam's and AdamW's; --optimizer sgd does not use it";
+    if (strcmp(name, "max-skips") == 0 && strcmp(o->on_nonfinite, "skip") != 0)
+        return "counts skipped steps; it needs --on-nonfinite skip";
+    return NULL;
+}
+
+/* NAME is one of the space-separated words of LIST. */
+static int in_list(const char *list, const char *name) {
+    const size_t len = strlen(name);
+    for (const char *p = list; *p; p += strcspn(p, " "), p += *p == ' ')
+        if (strncmp(p, name, len) == 0 && (p[len] == ' ' || p[len] == '\0')) return 1;
+    return 0;
+}
+
 static void validate(run_t *r) {
     const train_opts_t *o = r->o;
     if (!o->data[0]) comm_fail(64, "--data is required (a corpus from drnn-prep; see --help)");
@@ -93,6 +121,13 @@ static void validate(run_t *r) {
     if (!kd) comm_fail(64, "--model %s: expected one of %s", o->model, kinds_names());
     r->kind = kd->train, r->mops = kd->model;
     r->kopts = kind_opts_from(o);
+    /* Options that do not act in this run are refused, not ignored (before the run folder is
+     * touched). */
+    for (int i = 0; i < train_opt_count; i++) {
+        const char *why = not_applied(r, train_opt_spec[i].name);
+        if (why && config_given(r->cli, train_opt_spec, train_opt_count, train_opt_spec[i].name))
+            comm_fail(64, "--%s %s", train_opt_spec[i].name, why);
+    }
     if (cell_parse(o->cell) < 0)
         comm_fail(64, "--cell %s: expected rnn, rnn_relu, gru or lstm", o->cell);
     if (optim_parse(o->optimizer) < 0)
@@ -172,14 +207,6 @@ static char *step_extras(const run_t *r, double norm, int clipped, const double 
     return s;
 }
 
-/* NAME is one of the space-separated words of LIST. */
-static int in_list(const char *list, const char *name) {
-    const size_t len = strlen(name);
-    for (const char *p = list; *p; p += strcspn(p, " "), p += *p == ' ')
-        if (strncmp(p, name, len) == 0 && (p[len] == ' ' || p[len] == '\0')) return 1;
-    return 0;
-}
-
 /* --metric must be a figure the kind reports; without it, the kind's first. */
 static void choose_metric(run_t *r) {
     static char first[16];
@@ -230,10 +257,15 @@ static void open_data_and_model(run_t *r) {
 }
 
 /* config.txt and the start lines show what the run does: --epochs does nothing when --steps is
- * given. */
-static const char *const *unused_options(const train_opts_t *o) {
-    static const char *const epochs[] = {"epochs", NULL};
-    return o->steps > 0 ? epochs : NULL;
+ * given, and the model options the kind does not read are left out (given, they are refused). */
+static const char *const *unused_options(const run_t *r) {
+    static const char *skip[128];
+    int n = 0;
+    if (r->o->steps > 0) skip[n++] = "epochs";
+    for (int i = 0; i < train_opt_count && n < 127; i++)
+        if (not_applied(r, train_opt_spec[i].name)) skip[n++] = train_opt_spec[i].name;
+    skip[n] = NULL;
+    return skip;
 }
 
 /* Rank 0 creates the run folder (locking it, if it did not exist when the job started) and its
@@ -253,7 +285,7 @@ static void prepare_run_dir(run_t *r) {
         if (!f) {
             rc = drnn_errf(err, sizeof err, 74, "%s: cannot write: %s", path, strerror(errno));
         } else {
-            config_write(f, r->o, train_opt_spec, train_opt_count, unused_options(r->o));
+            config_write(f, r->o, train_opt_spec, train_opt_count, unused_options(r));
             if (fclose(f) != 0)
                 rc = drnn_errf(err, sizeof err, 74, "%s: cannot write: %s", path, strerror(errno));
         }
@@ -469,7 +501,7 @@ static void print_start(const run_t *r, int threads) {
            "(%ld per epoch)\n",
            r->o->model, r->nranks, r->nranks > 1 ? "s" : "", hosts, threads, threads > 1 ? "s" : "",
            r->P, r->total_steps, batch, r->steps_per_epoch);
-    config_write(stdout, r->o, train_opt_spec, train_opt_count, unused_options(r->o));
+    config_write(stdout, r->o, train_opt_spec, train_opt_count, unused_options(r));
     if (r->nranks > 1)
         printf("drnn-train: gradient all-reduce: %s in %d bucket%s of at most %g MiB, "
                "comm_bytes %.0f per rank per step\n",
@@ -648,8 +680,8 @@ static int after_step(run_t *r, long step) {
     return r->stopped;
 }
 
-int train_run(const train_opts_t *o) {
-    run_t r = {.o = o, .rank = comm_rank(), .nranks = comm_size(), .B = o->batch};
+int train_run(const train_opts_t *o, const config_cli_t *cli) {
+    run_t r = {.o = o, .cli = cli, .rank = comm_rank(), .nranks = comm_size(), .B = o->batch};
     long start = setup(&r);
     for (long step = start + 1; step <= r.total_steps; step++) {
         step_run(&r, step);

@@ -15,7 +15,7 @@
 
 /* Runs training on every rank (after comm_init). Returns the exit code (0 on success); errors
  * that every rank sees end the job through comm_fail. */
-int train_run(const train_opts_t *o);
+int train_run(const train_opts_t *o, const config_cli_t *cli);
 
 /* --init-from (rank-local; the caller broadcasts): resolves o->init_from (a model.h5 or a run
  * folder), checks it in a child process, compares drnn attributes, if the file has them, with the

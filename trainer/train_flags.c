@@ -136,3 +136,7 @@ const int train_opt_count = sizeof train_opt_spec / sizeof train_opt_spec[0];
 
 /* Named in the design, not built yet: using one says so instead of "unknown option". */
 const char *const train_opt_reserved[] = {"input-feed", NULL};
+
+const char *const train_kind_options = "cell embed hidden layers bidirectional residual "
+                                       "self-attention dropout attention pool softmax cutoffs "
+                                       "div-value seq-len batch-tokens trace-bptt";

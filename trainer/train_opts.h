@@ -46,5 +46,8 @@ typedef struct {
 extern const opt_spec_t train_opt_spec[];
 extern const int train_opt_count;
 extern const char *const train_opt_reserved[];
+/* The options that shape a model kind or its data, space-separated: a kind reads those of its
+ * row's `options` (trainer/kind.h) and refuses the others when given. */
+extern const char *const train_kind_options;
 
 #endif
