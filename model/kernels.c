@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <string.h>
 
 #include "base/util.h"
 #include "model/vecmath.h"
@@ -121,4 +122,27 @@ void softmax_xent_backward(float *probs, const uint32_t *targets, int M, int V, 
 
 void model_set_threads(int n) {
     openblas_set_num_threads(n < 1 ? 1 : n);
+}
+
+void embed_rows(float *x, const float *emb, const uint32_t *ids, const int *lens, int T, int B,
+                int V, int E) {
+    for (int t = 0; t < T; t++)
+        for (int b = 0; b < B; b++) {
+            size_t i = (size_t)t * B + b;
+            uint32_t id = !lens || t < lens[b] ? ids[i] : 0;
+            DRNN_ASSERT(id < (uint32_t)V);
+            memcpy(x + i * E, emb + (size_t)id * E, sizeof(float) * E);
+        }
+}
+
+void embed_rows_backward(float *demb, const float *dx, const uint32_t *ids, const int *lens, int T,
+                         int B, int E) {
+    for (int t = 0; t < T; t++)
+        for (int b = 0; b < B; b++) {
+            if (t >= lens[b]) continue; /* padding: no gradient */
+            size_t i = (size_t)t * B + b;
+            float *row = demb + (size_t)ids[i] * E;
+            const float *g = dx + i * E;
+            for (int j = 0; j < E; j++) row[j] += g[j];
+        }
 }

@@ -42,6 +42,15 @@ void log_softmax_rows(float *x, int M, int V);
 /* probs: [M, V] (from softmax_xent_forward) overwritten with d(scale * loss)/d logits. */
 void softmax_xent_backward(float *probs, const uint32_t *targets, int M, int V, float scale);
 
+/* x [T*B, E] := the rows of emb [V, E] of ids [T*B] (time-major); positions t >= lens[b] read
+ * row 0 (they are never used; lens NULL: every row has T). */
+void embed_rows(float *x, const float *emb, const uint32_t *ids, const int *lens, int T, int B,
+                int V, int E);
+/* The embedding's gradient: the rows of dx [T*B, E] at real positions added (+=) to the rows of
+ * their ids in demb [V, E]. */
+void embed_rows_backward(float *demb, const float *dx, const uint32_t *ids, const int *lens, int T,
+                         int B, int E);
+
 /* OpenBLAS threads for the following products (base/cpus.h says how many). */
 void model_set_threads(int n);
 

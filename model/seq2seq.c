@@ -185,31 +185,6 @@ static void tensors_ready(const seq2seq_t *m, int first, int last) {
     params_report_ready(&m->tab, &m->hooks, first, last);
 }
 
-/* x [T*B, E] := rows of emb for ids (positions t >= lens[b] read id 0: they are never used). */
-static void embed(float *x, const float *emb, const uint32_t *ids, const int *lens, int T, int B,
-                  int V, int E) {
-    for (int t = 0; t < T; t++)
-        for (int b = 0; b < B; b++) {
-            size_t i = (size_t)t * B + b;
-            uint32_t id = !lens || t < lens[b] ? ids[i] : 0;
-            DRNN_ASSERT(id < (uint32_t)V);
-            memcpy(x + i * E, emb + (size_t)id * E, sizeof(float) * E);
-        }
-}
-
-/* Embedding gradient: rows of dx at real positions added to the rows of their ids. */
-static void embed_backward(float *demb, const float *dx, const uint32_t *ids, const int *lens,
-                           int T, int B, int E) {
-    for (int t = 0; t < T; t++)
-        for (int b = 0; b < B; b++) {
-            if (t >= lens[b]) continue;
-            size_t i = (size_t)t * B + b;
-            float *row = demb + (size_t)ids[i] * E;
-            const float *g = dx + i * E;
-            for (int j = 0; j < E; j++) row[j] += g[j];
-        }
-}
-
 /* Encoder over B sources (x_src filled), then the attention keys, hbar and the bridge's s0. */
 static void encode(seq2seq_t *m, const float *params, const int *src_lens, int Ts, int B,
                    const dropout_ctx_t *drop) {
@@ -259,8 +234,8 @@ double seq2seq_forward(seq2seq_t *m, const float *params, const seq2seq_batch_t 
     m->bt = *bt;
     m->dropped = train && m->drop.p > 0.0f;
     const dropout_ctx_t *drop = train ? &m->drop : NULL;
-    embed(m->x_src, P(m->i_semb), bt->src, bt->src_lens, Ts, B, m->d.vocab, E);
-    embed(m->x_tgt, P(m->i_temb), bt->tgt_in, bt->tgt_lens, Tt, B, Vt, E);
+    embed_rows(m->x_src, P(m->i_semb), bt->src, bt->src_lens, Ts, B, m->d.vocab, E);
+    embed_rows(m->x_tgt, P(m->i_temb), bt->tgt_in, bt->tgt_lens, Tt, B, Vt, E);
     encode(m, params, bt->src_lens, Ts, B, drop);
     memcpy(m->dec_state, m->s0, sizeof(float) * (size_t)L * B * H);
     dropout_ctx_t ddrop = m->drop;
@@ -360,7 +335,7 @@ void seq2seq_backward(seq2seq_t *m, const float *params, float *grads, float sca
 
     /* Decoder (its layers report themselves), target embedding, bridge. */
     stack_backward(m->dec, params, grads, m->ddec, m->dx_tgt, m->x_tgt, Tt, B, NULL, m->ds0);
-    embed_backward(GR(m->i_temb), m->dx_tgt, bt->tgt_in, bt->tgt_lens, Tt, B, E);
+    embed_rows_backward(GR(m->i_temb), m->dx_tgt, bt->tgt_in, bt->tgt_lens, Tt, B, E);
     tensors_ready(m, m->i_temb, m->i_temb);
     for (size_t i = 0; i < (size_t)L * BH; i++) m->ds0[i] *= 1.0f - m->s0[i] * m->s0[i];
     linear_backward_params(GR(m->i_bw), GR(m->i_bb), m->ds0, m->hbar, L * B, H, D);
@@ -381,7 +356,7 @@ void seq2seq_backward(seq2seq_t *m, const float *params, float *grads, float sca
         dy = m->dstack;
     }
     stack_backward(m->enc, params, grads, dy, m->dx_src, m->x_src, Ts, B, m->denc_end, NULL);
-    embed_backward(GR(m->i_semb), m->dx_src, bt->src, bt->src_lens, Ts, B, E);
+    embed_rows_backward(GR(m->i_semb), m->dx_src, bt->src, bt->src_lens, Ts, B, E);
     tensors_ready(m, m->i_semb, m->i_semb);
 }
 
@@ -404,7 +379,7 @@ void seq2seq_encode(seq2seq_t *m, const float *params, const uint32_t *src, cons
                     int Ts, int B) {
     DRNN_ASSERT(Ts > 0 && Ts <= m->Tmax && B > 0 && B <= m->Bmax);
     for (int b = 0; b < B; b++) DRNN_ASSERT(src_lens[b] >= 1 && src_lens[b] <= Ts);
-    embed(m->x_src, P(m->i_semb), src, src_lens, Ts, B, m->d.vocab, m->d.embed);
+    embed_rows(m->x_src, P(m->i_semb), src, src_lens, Ts, B, m->d.vocab, m->d.embed);
     encode(m, params, src_lens, Ts, B, NULL);
     memcpy(m->enc_lens, src_lens, sizeof(int) * (size_t)B);
     m->enc_B = B, m->enc_Ts = Ts;
@@ -427,7 +402,7 @@ void seq2seq_decode_step(seq2seq_t *m, const float *params, const uint32_t *prev
                          const int *src_row, int N, float *state, float *logp, float *attn) {
     const int H = m->H, D = m->D, W = D + H, Bs = m->enc_B, Ts = m->enc_Ts, Vt = m->d.tgt_vocab;
     DRNN_ASSERT(N > 0 && N <= m->Bmax);
-    embed(m->x_tgt, P(m->i_temb), prev, NULL, 1, N, Vt, m->d.embed);
+    embed_rows(m->x_tgt, P(m->i_temb), prev, NULL, 1, N, Vt, m->d.embed);
     const float *s = stack_forward(m->dec, params, m->x_tgt, NULL, state, 1, N, NULL);
     const int ldk = m->i_attn >= 0 ? H : D;
     for (int n = 0; n < N; n++) {

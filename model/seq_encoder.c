@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "model/kernels.h"
 #include "model/rng.h"
 #include "model/rnn_stack.h"
 #include "model/self_attn.h"
@@ -96,16 +97,9 @@ void seq_encoder_set_hooks(seq_encoder_t *e, const backward_hooks_t *hooks) {
 const float *seq_encoder_forward(seq_encoder_t *e, const float *params, const uint32_t *tokens,
                                  const int *lens, int T, int B, int train) {
     DRNN_ASSERT(T > 0 && T <= e->Tmax && B > 0 && B <= e->Bmax);
-    const int E = e->d.embed;
-    const float *emb = params + e->tab->t[e->i_emb].offset;
-    for (int t = 0; t < T; t++)
-        for (int b = 0; b < B; b++) {
-            size_t i = (size_t)t * B + b;
-            /* Padded positions: any id; they are never read as state. */
-            uint32_t id = t < lens[b] ? tokens[i] : 0;
-            DRNN_ASSERT(id < (uint32_t)e->d.vocab);
-            memcpy(e->x_emb + i * E, emb + (size_t)id * E, sizeof(float) * E);
-        }
+    /* Padded positions: any id; they are never read as state. */
+    embed_rows(e->x_emb, params + e->tab->t[e->i_emb].offset, tokens, lens, T, B, e->d.vocab,
+               e->d.embed);
     e->T = T, e->B = B, e->lens = lens, e->tokens = tokens;
     memset(e->state, 0, sizeof(float) * (size_t)stack_state_size(e->stack) * B);
     const float *top =
@@ -129,14 +123,6 @@ void seq_encoder_backward(seq_encoder_t *e, const float *params, float *grads, f
         dtop = e->dstack;
     }
     stack_backward(e->stack, params, grads, dtop, e->demb, e->x_emb, T, B, NULL, NULL);
-    float *demb = grads + e->tab->t[e->i_emb].offset;
-    for (int t = 0; t < T; t++)
-        for (int b = 0; b < B; b++) {
-            if (t >= e->lens[b]) continue; /* padding: no gradient (dx is zero there anyway) */
-            size_t i = (size_t)t * B + b;
-            float *row = demb + (size_t)e->tokens[i] * E;
-            const float *g = e->demb + i * E;
-            for (int j = 0; j < E; j++) row[j] += g[j];
-        }
+    embed_rows_backward(grads + e->tab->t[e->i_emb].offset, e->demb, e->tokens, e->lens, T, B, E);
     params_report_ready(e->tab, &e->hooks, e->i_emb, e->i_emb);
 }

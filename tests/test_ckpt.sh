@@ -63,6 +63,13 @@ expect_exit 65 "different corpus" run 1 --steps 50 --run-dir "$WORK/split1" --re
     --data "$WORK/other.h5" && grep -q "corpus" "$WORK/err" || fail "message does not name the corpus"
 expect_exit 66 "missing --resume folder" run 1 --steps 50 --run-dir "$WORK/new" --resume "$WORK/nope"
 [[ $(cat "$WORK/split1/ckpt/latest") == "$before" ]] || fail "a refused resume changed latest"
+# The same text prepared again (another uuid, equal split checksums and sizes): a job script that
+# re-preps on requeue resumes, from a copy of the run so the checks below see the original.
+make_corpus "$WORK/again.h5" 200000
+cp -r "$WORK/split1" "$WORK/reprep"
+run 1 --steps 45 --run-dir "$WORK/reprep" --resume auto --data "$WORK/again.h5" \
+    >"$WORK/log" 2>&1 && pass "resume on a re-prepped corpus" ||
+    fail "resume on the same text prepared again was refused: $(tail -2 "$WORK/log")"
 # Damaged files (DESIGN §7): 65, one line naming the damaged file; the run folder untouched.
 flip_byte() { # file offset: inverts one byte in place
     local b

@@ -27,10 +27,11 @@ export TMPDIR="$WORK/tmp"
 MNT="$WORK/mnt"
 RUN="$MNT/run"
 mkdir -p "$MNT"
-# 4 MiB: the filler leaves each trial its own small room; the rest must hold the metrics.jsonl
-# that the log-every-step trials grow (faster code, more lines) and, at the final resume, its
-# rewritten copy beside it.
-if ! mount -t tmpfs -o size=4m drnn-full-disk "$MNT" 2>"$WORK/mount.err"; then
+# 12 MiB: the filler leaves each trial its own small room; the rest must hold the metrics.jsonl
+# that the log-every-step trials grow (up to 5000 lines of about 230 bytes each, four of them
+# when the machine runs every trial to its end) and, at the final resume, its rewritten copy
+# beside it (4 MiB was too small on an idle machine: the final rewrite met the full disk).
+if ! mount -t tmpfs -o size=12m drnn-full-disk "$MNT" 2>"$WORK/mount.err"; then
     echo "SKIPPED: cannot mount a tmpfs ($(cat "$WORK/mount.err")); full disk NOT TESTED"
     exit 77
 fi

@@ -199,9 +199,12 @@ static int check_options(const ckpt_meta_t *m, const train_ckpt_ctx_t *c, const 
     char where[4300];
     snprintf(where, sizeof where, "the checkpoint %s", dir);
     int rc = model_desc_compare(c->desc, &m->desc, where, err, n);
-    if (rc == 65 || (!rc && (strcmp(corpus_uuid(c->corpus), m->corpus_uuid) != 0 ||
-                             corpus_split_crc32(c->corpus, CORPUS_TRAIN) != m->train_crc32 ||
-                             corpus_split_tokens(c->corpus, CORPUS_TRAIN) != m->train_tokens)))
+    /* The same content, not the same file: a corpus made again from the same text (a job script
+     * that re-preps on requeue) has another uuid but equal split checksums and sizes. */
+    if (rc == 65 || (!rc && (corpus_split_crc32(c->corpus, CORPUS_TRAIN) != m->train_crc32 ||
+                             corpus_split_tokens(c->corpus, CORPUS_TRAIN) != m->train_tokens ||
+                             corpus_split_crc32(c->corpus, CORPUS_VALID) != m->valid_crc32 ||
+                             corpus_split_tokens(c->corpus, CORPUS_VALID) != m->valid_tokens)))
         return drnn_errf(err, n, 65,
                          "--data %s is not the corpus the checkpoint %s was trained on (uuid %s, "
                          "train crc32 %08x); resume with that corpus",
