@@ -21,23 +21,23 @@ typedef enum { SOFTMAX_FULL = 0, SOFTMAX_ADAPTIVE } softmax_kind_t;
 #define MODEL_MAX_CLUSTERS 16 /* adaptive softmax: tail clusters (cutoffs) at most */
 
 /* The kind-shaped fields below, as a kind declares which it reads (model/model.h). */
-#define MODEL_USES_CLASSES 1u /* classes: labels or tags */
-#define MODEL_USES_POOL    2u /* pool */
-#define MODEL_USES_TARGET  4u /* tgt_vocab, attention */
-#define MODEL_USES_SOFTMAX 8u /* softmax, ncutoffs, cutoffs, div_value */
+#define MODEL_USES_CLASSES   1u  /* classes: labels or tags */
+#define MODEL_USES_POOL      2u  /* pool */
+#define MODEL_USES_TARGET    4u  /* tgt_vocab, attention */
+#define MODEL_USES_SOFTMAX   8u  /* softmax, ncutoffs, cutoffs, div_value */
 #define MODEL_USES_SELF_ATTN 16u /* self_attention */
 
 typedef struct {
     char kind[16]; /* the kind's name in the one table of kinds (kinds/kinds.c) */
     int cell;      /* cell_kind_t (seq2seq: the encoder's; its decoder is a GRU) */
     int vocab, embed, hidden, layers; /* vocab: the (source) vocabulary */
-    int bidirectional; /* 0/1 (classifier and seq2seq encoders; the LM is unidirectional) */
+    int bidirectional;  /* 0/1 (classifier and seq2seq encoders; the LM is unidirectional) */
     int residual;       /* 0/1: residual connections from the second stacked layer up */
     int self_attention; /* heads of the self-attention block over the top encoder layer; 0 none */
-    int classes;       /* classifier: number of labels; 0 otherwise */
-    int pool;          /* classifier: pool_kind_t */
-    int tgt_vocab;     /* seq2seq: target vocabulary; 0 otherwise */
-    int attention;     /* seq2seq: attention_kind_t; ATTN_NONE otherwise */
+    int classes;        /* classifier: number of labels; 0 otherwise */
+    int pool;           /* classifier: pool_kind_t */
+    int tgt_vocab;      /* seq2seq: target vocabulary; 0 otherwise */
+    int attention;      /* seq2seq: attention_kind_t; ATTN_NONE otherwise */
     /* LM: softmax_kind_t. Adaptive: ncutoffs tail clusters split by cutoffs[0] < ... < vocab
      * (PyTorch's cutoffs without the final vocab), div_value as PyTorch's. Full softmax and the
      * other kinds: SOFTMAX_FULL, ncutoffs 0, div_value 0. */
