@@ -7,7 +7,10 @@
  *              again after one without;
  *   grad       every tensor of classifier_params after backward with scale 1 (d loss sum);
  *   grad_mean  the same after a second forward and a backward with scale 1/B into zeroed
- *              gradients (PyTorch's reduction='mean').
+ *              gradients (PyTorch's reduction='mean');
+ *   sa_attn    with self-attention, classifier_attention's head-averaged weights (row b's
+ *              [lens[b], lens[b]] block) against nn.MultiheadAttention's, after the first
+ *              forward and after the one without labels.
  * Odd-numbered cases run in an arena larger than their batch (Tmax = T + 2, Bmax = B + 3).
  *
  * Prints one line per case (its worst error as a fraction of the tolerance, and the largest
@@ -16,7 +19,10 @@
  * missing file, tensor or cell fails, and every cell x layers 1, 2 x uni-/bidirectional x pool
  * must have run. Files with the attribute residual = 1 (absent: 0) run with residual connections
  * (model_desc_t.residual; the reference is tests/reference/residual_rnn.py): rnn, gru and lstm x
- * layers 2, 3 x uni-/bidirectional x every pool must have run so too.
+ * layers 2, 3 x uni-/bidirectional x every pool must have run so too. Files with the attribute
+ * self_attention = heads (absent: 0) put model/self_attn.h's block over the top layer
+ * (model_desc_t.self_attention; nn.MultiheadAttention + nn.LayerNorm in the reference): lstm and
+ * gru x 2 layers x uni-/bidirectional x heads 1, 4 x residual off/on x every pool must have run.
  *
  * Usage: test_ref_classifier [-v] OUT_DIR
  */
@@ -38,14 +44,16 @@
 #define N_CELLS     4
 #define N_POOLS     3
 
-enum { K_LOSS, K_PROBS, K_GRAD, K_GRAD_MEAN, N_CHECKS };
-static const char *const check_names[N_CHECKS] = {"loss", "probs", "grad", "grad_mean"};
+enum { K_LOSS, K_PROBS, K_GRAD, K_GRAD_MEAN, K_SA_ATTN, N_CHECKS };
+static const char *const check_names[N_CHECKS] = {"loss", "probs", "grad", "grad_mean", "sa_attn"};
 
 typedef struct {
     int passed, failed;
     ref_stats_t worst[N_CHECKS];                       /* over all cases */
     unsigned char covered[N_CELLS][2][2][N_POOLS];     /* [cell][layers - 1][bi][pool] */
     unsigned char res_covered[N_CELLS][2][2][N_POOLS]; /* residual: [cell][layers - 2][bi][pool] */
+    unsigned char sa_covered[N_CELLS][2][2][2]
+                            [N_POOLS]; /* 2 layers: [cell][bi][heads 4][res][pool] */
 } tally_t;
 
 typedef struct {
@@ -89,6 +97,8 @@ static int read_header(hid_t f, case_hdr_t *h, const char *file) {
     EXPECT(d->bidirectional <= 1, "%s: attribute bidirectional is not 0 or 1", file);
     d->residual = H5Aexists(f, "residual") > 0 ? attr_int(f, "residual", 0, file) : 0;
     EXPECT(d->residual <= 1, "%s: attribute residual is not 0 or 1", file);
+    d->self_attention =
+        H5Aexists(f, "self_attention") > 0 ? attr_int(f, "self_attention", 1, file) : 0;
     d->vocab = attr_int(f, "vocab", 1, file);
     d->embed = attr_int(f, "embed", 1, file);
     d->hidden = attr_int(f, "hidden", 1, file);
@@ -96,8 +106,8 @@ static int read_header(hid_t f, case_hdr_t *h, const char *file) {
     h->T = attr_int(f, "T", 1, file);
     h->B = attr_int(f, "B", 1, file);
     if (d->cell < 0 || d->pool < 0 || d->layers < 0 || d->bidirectional < 0 ||
-        d->bidirectional > 1 || d->residual < 0 || d->residual > 1 || d->vocab < 0 ||
-        d->embed < 0 || d->hidden < 0 || d->classes < 0 || h->T < 0 || h->B < 0)
+        d->bidirectional > 1 || d->residual < 0 || d->residual > 1 || d->self_attention < 0 ||
+        d->vocab < 0 || d->embed < 0 || d->hidden < 0 || d->classes < 0 || h->T < 0 || h->B < 0)
         return -1;
     int rc = model_validate(&classifier_model_ops, d, file, err, sizeof err);
     EXPECT(rc == 0, "%s: drnn rejects the description: %s", file, err);
@@ -154,6 +164,24 @@ static size_t check_grads(ref_stats_t *kind, hid_t f, const char *prefix, const 
     return bad;
 }
 
+/* Row b's [lens[b], lens[b]] blocks of w [B, T, T], one after another, into out. */
+static void gather_attn(float *out, const float *w, const int *lens, int T, int B) {
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < lens[b]; i++)
+            for (int j = 0; j < lens[b]; j++) *out++ = w[((size_t)b * T + i) * T + j];
+}
+
+/* With self-attention: classifier_attention of the last forward against want [n]. */
+static size_t check_sa_attn(ref_stats_t *kind, const char *label, const classifier_t *m,
+                            const float *want, float *got, size_t n, const int *lens, int T, int B,
+                            int verbose, const char *file) {
+    const float *w = classifier_attention(m);
+    EXPECT(w != NULL, "%s: classifier_attention is NULL with self-attention", file);
+    if (!w) return 1;
+    gather_attn(got, w, lens, T, B);
+    return check(kind, label, got, want, n, verbose, file);
+}
+
 /* Forward, probabilities and both backwards on the file's weights and batch; fills st.
  * Returns elements/tensors that failed (0 = pass). */
 static size_t run_classifier(hid_t f, const case_hdr_t *h, int roomy, int verbose, const char *file,
@@ -167,6 +195,11 @@ static size_t run_classifier(hid_t f, const case_hdr_t *h, int roomy, int verbos
     uint32_t *tokens = ref_calloc((size_t)T * B, sizeof(uint32_t));
     uint32_t *labels = ref_calloc(B, sizeof(uint32_t));
     int *lens = ref_calloc(B, sizeof(int));
+    const int sa = h->d.self_attention > 0;
+    /* With self-attention: PyTorch's weights [sum lens^2] and drnn's gathered alike. */
+    float *want_attn = ref_calloc((size_t)B * T * T, sizeof(float));
+    float *got_attn = ref_calloc((size_t)B * T * T, sizeof(float));
+    size_t nattn = 0;
     double want_loss = 0.0;
     hsize_t bc[2] = {(hsize_t)B, (hsize_t)C};
     char why[128];
@@ -179,6 +212,15 @@ static size_t run_classifier(hid_t f, const case_hdr_t *h, int roomy, int verbos
         EXPECT(0, "%s: probs or loss: %s", file, why);
         bad++;
     }
+    if (sa && !bad) {
+        for (int b = 0; b < B; b++) nattn += (size_t)lens[b] * lens[b];
+        hsize_t ad[1] = {(hsize_t)nattn};
+        if (ref_read_dataset(f, "self_attn_weights", H5T_NATIVE_FLOAT, want_attn, 1, ad, why,
+                             sizeof why) < 0) {
+            EXPECT(0, "%s: self_attn_weights: %s", file, why);
+            bad++;
+        }
+    }
     if (bad) goto done; /* a model with missing weights proves nothing */
 
     classifier_set_dropout(m, 0.0f, 0, 0, 0);
@@ -186,6 +228,9 @@ static size_t run_classifier(hid_t f, const case_hdr_t *h, int roomy, int verbos
     bad += check_loss(&st[K_LOSS], loss, want_loss, verbose, file);
     bad +=
         check(&st[K_PROBS], "probs", classifier_probs(m), want_probs, (size_t)B * C, verbose, file);
+    if (sa)
+        bad += check_sa_attn(&st[K_SA_ATTN], "self-attention", m, want_attn, got_attn, nattn, lens,
+                             T, B, verbose, file);
     classifier_backward(m, params, grads, 1.0f);
     bad += check_grads(&st[K_GRAD], f, "grad/", tab, grads, verbose, file);
 
@@ -200,8 +245,12 @@ static size_t run_classifier(hid_t f, const case_hdr_t *h, int roomy, int verbos
     classifier_forward(m, params, tokens, lens, NULL, T, B);
     bad += check(&st[K_PROBS], "probs (no labels)", classifier_probs(m), want_probs, (size_t)B * C,
                  verbose, file);
+    if (sa)
+        bad += check_sa_attn(&st[K_SA_ATTN], "self-attention (no labels)", m, want_attn, got_attn,
+                             nattn, lens, T, B, verbose, file);
 done:
     free(params), free(grads), free(want_probs), free(tokens), free(labels), free(lens);
+    free(want_attn), free(got_attn);
     classifier_free(m);
     return bad;
 }
@@ -234,10 +283,11 @@ static void run_case(const char *dir, const char *name, int index, int verbose, 
     const model_desc_t *d = &h.d;
     int roomy = index % 2;
     if (verbose)
-        printf("%s (cell %s, layers %d%s, %s, pool %s, V %d, E %d, H %d, C %d, T %d, B %d%s)\n",
+        printf("%s (cell %s, layers %d%s, %s, pool %s, self-attention heads %d, V %d, E %d, H %d, "
+               "C %d, T %d, B %d%s)\n",
                name, cell_name(d->cell), d->layers, d->residual ? " residual" : "",
-               d->bidirectional ? "bi" : "uni", model_pool_name(d->pool), d->vocab, d->embed,
-               d->hidden, d->classes, h.T, h.B, roomy ? ", larger arena" : "");
+               d->bidirectional ? "bi" : "uni", model_pool_name(d->pool), d->self_attention,
+               d->vocab, d->embed, d->hidden, d->classes, h.T, h.B, roomy ? ", larger arena" : "");
     ref_stats_t st[N_CHECKS] = {{0}};
     size_t bad = run_classifier(f, &h, roomy, verbose, name, st);
     ref_stats_t all = {0};
@@ -245,17 +295,23 @@ static void run_case(const char *dir, const char *name, int index, int verbose, 
         ref_stats_merge(&all, &st[k]);
         ref_stats_merge(&tally->worst[k], &st[k]);
     }
-    char r[N_CHECKS][16];
+    char r[N_CHECKS][16], sa[48] = "";
+    if (d->self_attention)
+        snprintf(sa, sizeof sa, "  self-attention %s", rel_str(r[4], 16, &st[K_SA_ATTN]));
     printf("%-4s %-34s worst %.3f of tol  max rel: loss %-7s  probs %-7s  grad %-7s  "
-           "grad_mean %s\n",
+           "grad_mean %s%s\n",
            bad ? "FAIL" : "ok", name, all.worst, rel_str(r[0], 16, &st[K_LOSS]),
            rel_str(r[1], 16, &st[K_PROBS]), rel_str(r[2], 16, &st[K_GRAD]),
-           rel_str(r[3], 16, &st[K_GRAD_MEAN]));
+           rel_str(r[3], 16, &st[K_GRAD_MEAN]), sa);
     if (bad) {
         tally->failed++;
     } else {
         tally->passed++;
-        if (d->residual && d->layers >= 2 && d->layers <= 3)
+        if (d->self_attention) {
+            if (d->layers == 2 && (d->self_attention == 1 || d->self_attention == 4))
+                tally->sa_covered[d->cell][d->bidirectional][d->self_attention == 4][d->residual]
+                                 [d->pool] = 1;
+        } else if (d->residual && d->layers >= 2 && d->layers <= 3)
             tally->res_covered[d->cell][d->layers - 2][d->bidirectional][d->pool] = 1;
         else if (!d->residual && d->layers <= 2)
             tally->covered[d->cell][d->layers - 1][d->bidirectional][d->pool] = 1;
@@ -307,6 +363,17 @@ int main(int argc, char **argv) {
                            "no passing residual case for cell %s, %d layers, %s, pool %s",
                            cell_name(res_cells[c]), l + 2, bi ? "bidirectional" : "unidirectional",
                            model_pool_name(p));
+    static const int sa_cells[] = {CELL_LSTM, CELL_GRU};
+    for (size_t c = 0; c < sizeof sa_cells / sizeof sa_cells[0]; c++)
+        for (int bi = 0; bi < 2; bi++)
+            for (int h4 = 0; h4 < 2; h4++)
+                for (int res = 0; res < 2; res++)
+                    for (int p = 0; p < N_POOLS; p++)
+                        EXPECT(tally.sa_covered[sa_cells[c]][bi][h4][res][p],
+                               "no passing self-attention case for cell %s, 2 layers, %s, %d "
+                               "head%s, %sresidual, pool %s",
+                               cell_name(sa_cells[c]), bi ? "bidirectional" : "unidirectional",
+                               h4 ? 4 : 1, h4 ? "s" : "", res ? "" : "not ", model_pool_name(p));
 
     printf("worst over all cases (max rel: where |torch| >= %g, the relative tolerance's range):\n",
            REF_ABS_TOL / REF_REL_TOL);

@@ -28,7 +28,13 @@
  * and rnn_relu must have passed, and decoding files with greedy and beam runs of each kind.
  * Files with the attribute residual = 1 (absent: 0) run with residual connections in the encoder
  * and decoder stacks (model_desc_t.residual; the reference is tests/reference/residual_rnn.py):
- * gru and lstm encoders x layers 2, 3 x uni-/bidirectional must have passed so too.
+ * gru and lstm encoders x layers 2, 3 x uni-/bidirectional must have passed so too. Files with
+ * the attribute self_attention = heads (absent: 0) put model/self_attn.h's block over the encoder's
+ * outputs, which the decoder attends over (model_desc_t.self_attention; nn.MultiheadAttention +
+ * nn.LayerNorm in the reference; the bridge still reads the stack's final states): gru and lstm
+ * encoders x 2 layers x uni-/bidirectional x attention dot, general x heads 1, 4 must have passed
+ * all of the above, each cell and head count with and without residual connections, and a
+ * decoding file with self-attention too.
  *
  * Usage: test_ref_seq2seq [-v] OUT_DIR
  */
@@ -69,10 +75,12 @@ enum {
 
 typedef struct {
     int passed, failed;
-    ref_stats_t worst[N_CHECKS];              /* over all files */
-    unsigned char covered[N_CELLS][2][2][3];  /* [cell][layers - 1][bi][attention] */
-    unsigned char res_covered[N_CELLS][2][2]; /* residual: [cell][layers - 2][bi] */
-    int dec_passed, runs_passed;
+    ref_stats_t worst[N_CHECKS];                 /* over all files */
+    unsigned char covered[N_CELLS][2][2][3];     /* [cell][layers - 1][bi][attention] */
+    unsigned char res_covered[N_CELLS][2][2];    /* residual: [cell][layers - 2][bi] */
+    unsigned char sa_covered[N_CELLS][2][3][2];  /* 2 layers: [cell][bi][attention][heads 4] */
+    unsigned char sa_res_covered[N_CELLS][2][2]; /* [cell][heads 4][residual] */
+    int dec_passed, dec_sa_passed, runs_passed;
     unsigned features;
 } tally_t;
 
@@ -119,6 +127,8 @@ static int read_header(hid_t f, case_hdr_t *h, char *kind, size_t kindlen, const
     EXPECT(d->bidirectional <= 1, "%s: attribute bidirectional is not 0 or 1", file);
     d->residual = H5Aexists(f, "residual") > 0 ? attr_int(f, "residual", 0, file) : 0;
     EXPECT(d->residual <= 1, "%s: attribute residual is not 0 or 1", file);
+    d->self_attention =
+        H5Aexists(f, "self_attention") > 0 ? attr_int(f, "self_attention", 1, file) : 0;
     d->vocab = attr_int(f, "src_vocab", 4, file);
     d->tgt_vocab = attr_int(f, "tgt_vocab", 4, file);
     d->embed = attr_int(f, "embed", 1, file);
@@ -128,9 +138,9 @@ static int read_header(hid_t f, case_hdr_t *h, char *kind, size_t kindlen, const
     h->B = attr_int(f, "B", 1, file);
     int bos = attr_int(f, "bos", 0, file), eos = attr_int(f, "eos", 0, file);
     if (d->cell < 0 || d->attention < 0 || d->layers < 0 || d->bidirectional < 0 ||
-        d->bidirectional > 1 || d->residual < 0 || d->residual > 1 || d->vocab < 0 ||
-        d->tgt_vocab < 0 || d->embed < 0 || d->hidden < 0 || h->Ts < 0 || h->Tt < 0 || h->B < 0 ||
-        bos < 0 || eos < 0)
+        d->bidirectional > 1 || d->residual < 0 || d->residual > 1 || d->self_attention < 0 ||
+        d->vocab < 0 || d->tgt_vocab < 0 || d->embed < 0 || d->hidden < 0 || h->Ts < 0 ||
+        h->Tt < 0 || h->B < 0 || bos < 0 || eos < 0)
         return -1;
     EXPECT(bos < d->tgt_vocab && eos < d->tgt_vocab && bos != eos, "%s: bad bos/eos", file);
     if (bos >= d->tgt_vocab || eos >= d->tgt_vocab || bos == eos) return -1;
@@ -642,11 +652,12 @@ static void run_case(const char *dir, const char *name, int index, int verbose, 
     const int decode = strcmp(kind, "seq2seq-decode") == 0;
     int roomy = index % 2;
     if (verbose)
-        printf("%s (%s: cell %s, layers %d%s, %s, attention %s, Vs %d, Vt %d, E %d, H %d, Ts %d, "
-               "Tt %d, B %d%s)\n",
+        printf("%s (%s: cell %s, layers %d%s, %s, attention %s, self-attention heads %d, Vs %d, "
+               "Vt %d, E %d, H %d, Ts %d, Tt %d, B %d%s)\n",
                name, kind, cell_name(d->cell), d->layers, d->residual ? " residual" : "",
-               d->bidirectional ? "bi" : "uni", model_attention_name(d->attention), d->vocab,
-               d->tgt_vocab, d->embed, d->hidden, h.Ts, h.Tt, h.B, roomy ? ", larger arena" : "");
+               d->bidirectional ? "bi" : "uni", model_attention_name(d->attention),
+               d->self_attention, d->vocab, d->tgt_vocab, d->embed, d->hidden, h.Ts, h.Tt, h.B,
+               roomy ? ", larger arena" : "");
     ref_stats_t st[N_CHECKS] = {{0}};
     unsigned features = 0;
     int runs = 0;
@@ -675,8 +686,15 @@ static void run_case(const char *dir, const char *name, int index, int verbose, 
         tally->passed++;
         if (decode) {
             tally->dec_passed++;
+            tally->dec_sa_passed += d->self_attention > 0;
             tally->runs_passed += runs;
             tally->features |= features;
+        } else if (d->self_attention) {
+            if (d->layers == 2 && (d->self_attention == 1 || d->self_attention == 4)) {
+                tally->sa_covered[d->cell][d->bidirectional][d->attention][d->self_attention == 4] =
+                    1;
+                tally->sa_res_covered[d->cell][d->self_attention == 4][d->residual] = 1;
+            }
         } else if (d->residual) {
             if (d->layers >= 2 && d->layers <= 3)
                 tally->res_covered[d->cell][d->layers - 2][d->bidirectional] = 1;
@@ -753,8 +771,26 @@ int main(int argc, char **argv) {
                 EXPECT(tally.res_covered[res_cells[c]][l][bi],
                        "no passing residual case for cell %s, %d layers, %s",
                        cell_name(res_cells[c]), l + 2, bi ? "bidirectional" : "unidirectional");
+    for (size_t c = 0; c < sizeof res_cells / sizeof res_cells[0]; c++) {
+        for (int bi = 0; bi < 2; bi++)
+            for (int a = ATTN_DOT; a <= ATTN_GENERAL; a++)
+                for (int h4 = 0; h4 < 2; h4++) {
+                    if (bi && a == ATTN_DOT) continue;
+                    EXPECT(tally.sa_covered[res_cells[c]][bi][a][h4],
+                           "no passing self-attention case for cell %s, 2 layers, %s, attention "
+                           "%s, %d head%s",
+                           cell_name(res_cells[c]), bi ? "bidirectional" : "unidirectional",
+                           model_attention_name(a), h4 ? 4 : 1, h4 ? "s" : "");
+                }
+        for (int h4 = 0; h4 < 2; h4++)
+            for (int res = 0; res < 2; res++)
+                EXPECT(tally.sa_res_covered[res_cells[c]][h4][res],
+                       "no passing self-attention case for cell %s, %d head%s, %sresidual",
+                       cell_name(res_cells[c]), h4 ? 4 : 1, h4 ? "s" : "", res ? "" : "not ");
+    }
     check_invalid_combination();
     EXPECT(tally.dec_passed >= 1, "no decoding file passed");
+    EXPECT(tally.dec_sa_passed >= 1, "no decoding file with self-attention passed");
     EXPECT(tally.features == F_ALL,
            "decoding runs missing or failed (features passed %#x of %#x: greedy, greedy with a "
            "length penalty, beam 1, beam > 1 at alpha 0 and > 0, n_best < K, max_ratio < 1)",
@@ -770,7 +806,8 @@ int main(int argc, char **argv) {
                check_names[k], s->n, s->max_abs, rel_str(r, sizeof r, s), s->n_rel_tol, s->worst,
                s->bad ? "  FAIL" : "");
     }
-    printf("decoding: %d files and %d searches passed\n", tally.dec_passed, tally.runs_passed);
+    printf("decoding: %d files (%d with self-attention) and %d searches passed\n", tally.dec_passed,
+           tally.dec_sa_passed, tally.runs_passed);
     printf("%d files: %d passed, %d failed\n", tally.passed + tally.failed, tally.passed,
            tally.failed);
     return TEST_RESULT("test_ref_seq2seq");

@@ -9,7 +9,10 @@
  *              loss is compared again too);
  *   grad       every tensor of tagger_params after backward with scale 1 (d loss sum);
  *   grad_mean  the same after a second forward and a backward with scale 1/ntokens into zeroed
- *              gradients (the loss per real token).
+ *              gradients (the loss per real token);
+ *   sa_attn    with self-attention, tagger_attention's head-averaged weights (row b's
+ *              [lens[b], lens[b]] block) against nn.MultiheadAttention's, after the first
+ *              forward and after the one without tags.
  * Odd-numbered cases run in an arena larger than their batch (Tmax = T + 2, Bmax = B + 3).
  *
  * Then drnn's gradient of the sum against drnn's own forward, by central finite differences on
@@ -36,7 +39,10 @@
  * layers 1, 2 x uni-/bidirectional must have run. Files with the attribute residual = 1 (absent:
  * 0) run with residual connections (model_desc_t.residual; the reference is
  * tests/reference/residual_rnn.py), all of the above included: rnn, gru and lstm x layers 2, 3 x
- * uni-/bidirectional must have run so too.
+ * uni-/bidirectional must have run so too. Files with the attribute self_attention = heads
+ * (absent: 0) put model/self_attn.h's block over the top layer (model_desc_t.self_attention;
+ * nn.MultiheadAttention + nn.LayerNorm in the reference), all of the above included: lstm and gru
+ * x layers 2, 3 x uni-/bidirectional x heads 1, 4 x residual off/on must have run.
  *
  * Usage: test_ref_tagger [-v] OUT_DIR
  */
@@ -63,16 +69,17 @@
 #define FD_TOL     1e-4 /* seq2seq_reference.py's bound on autograd against finite differences */
 #define FD_FLOOR   0.5  /* |gradient| below which the figure is absolute (see above) */
 
-enum { K_LOSS, K_PROBS, K_GRAD, K_GRAD_MEAN, N_CHECKS };
-static const char *const check_names[N_CHECKS] = {"loss", "probs", "grad", "grad_mean"};
+enum { K_LOSS, K_PROBS, K_GRAD, K_GRAD_MEAN, K_SA_ATTN, N_CHECKS };
+static const char *const check_names[N_CHECKS] = {"loss", "probs", "grad", "grad_mean", "sa_attn"};
 
 typedef struct {
     int passed, failed;
-    ref_stats_t worst[N_CHECKS];              /* over all cases */
-    double fd_worst;                          /* worst finite-difference figure */
-    int fd_entries;                           /* entries compared */
-    unsigned char covered[N_CELLS][2][2];     /* [cell][layers - 1][bi] */
-    unsigned char res_covered[N_CELLS][2][2]; /* residual: [cell][layers - 2][bi] */
+    ref_stats_t worst[N_CHECKS];                   /* over all cases */
+    double fd_worst;                               /* worst finite-difference figure */
+    int fd_entries;                                /* entries compared */
+    unsigned char covered[N_CELLS][2][2];          /* [cell][layers - 1][bi] */
+    unsigned char res_covered[N_CELLS][2][2];      /* residual: [cell][layers - 2][bi] */
+    unsigned char sa_covered[N_CELLS][2][2][2][2]; /* [cell][layers - 2][bi][heads 4][residual] */
 } tally_t;
 
 typedef struct {
@@ -114,6 +121,8 @@ static int read_header(hid_t f, case_hdr_t *h, const char *file) {
     EXPECT(d->bidirectional <= 1, "%s: attribute bidirectional is not 0 or 1", file);
     d->residual = H5Aexists(f, "residual") > 0 ? attr_int(f, "residual", 0, file) : 0;
     EXPECT(d->residual <= 1, "%s: attribute residual is not 0 or 1", file);
+    d->self_attention =
+        H5Aexists(f, "self_attention") > 0 ? attr_int(f, "self_attention", 1, file) : 0;
     d->vocab = attr_int(f, "vocab", 1, file);
     d->embed = attr_int(f, "embed", 1, file);
     d->hidden = attr_int(f, "hidden", 1, file);
@@ -122,8 +131,8 @@ static int read_header(hid_t f, case_hdr_t *h, const char *file) {
     h->B = attr_int(f, "B", 1, file);
     h->ntokens = attr_int(f, "ntokens", 1, file);
     if (d->cell < 0 || d->layers < 0 || d->bidirectional < 0 || d->bidirectional > 1 ||
-        d->residual < 0 || d->residual > 1 || d->vocab < 0 || d->embed < 0 || d->hidden < 0 ||
-        d->classes < 0 || h->T < 0 || h->B < 0 || h->ntokens < 0)
+        d->residual < 0 || d->residual > 1 || d->self_attention < 0 || d->vocab < 0 ||
+        d->embed < 0 || d->hidden < 0 || d->classes < 0 || h->T < 0 || h->B < 0 || h->ntokens < 0)
         return -1;
     int rc = model_validate(&tagger_model_ops, d, file, err, sizeof err);
     EXPECT(rc == 0, "%s: drnn rejects the description: %s", file, err);
@@ -192,6 +201,24 @@ static size_t check_grads(ref_stats_t *kind, hid_t f, const char *prefix, const 
     size_t bad = ref_check_grads(f, prefix, tab, grads, file, verbose, kind);
     EXPECT(bad == 0, "%s: gradients (%s*) differ from PyTorch", file, prefix);
     return bad;
+}
+
+/* Row b's [lens[b], lens[b]] blocks of w [B, T, T], one after another, into out. */
+static void gather_attn(float *out, const float *w, const int *lens, int T, int B) {
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < lens[b]; i++)
+            for (int j = 0; j < lens[b]; j++) *out++ = w[((size_t)b * T + i) * T + j];
+}
+
+/* With self-attention: tagger_attention of the last forward against want [n]. */
+static size_t check_sa_attn(ref_stats_t *kind, const char *label, const tagger_t *m,
+                            const float *want, float *got, size_t n, const int *lens, int T, int B,
+                            int verbose, const char *file) {
+    const float *w = tagger_attention(m);
+    EXPECT(w != NULL, "%s: tagger_attention is NULL with self-attention", file);
+    if (!w) return 1;
+    gather_attn(got, w, lens, T, B);
+    return check(kind, label, got, want, n, verbose, file);
 }
 
 /* ---- finite differences --------------------------------------------------------------------- */
@@ -270,6 +297,11 @@ static size_t run_tagger(hid_t f, const case_hdr_t *h, int index, int verbose, c
     uint32_t *junk_tokens = ref_calloc((size_t)T * B, sizeof(uint32_t));
     uint32_t *junk_tags = ref_calloc((size_t)T * B, sizeof(uint32_t));
     int *lens = ref_calloc(B, sizeof(int));
+    const int sa = h->d.self_attention > 0;
+    /* With self-attention: PyTorch's weights [sum lens^2] and drnn's gathered alike. */
+    float *want_attn = ref_calloc((size_t)B * T * T, sizeof(float));
+    float *got_attn = ref_calloc((size_t)B * T * T, sizeof(float));
+    size_t nattn = 0;
     double want_loss = 0.0;
     hsize_t tbc[3] = {(hsize_t)T, (hsize_t)B, (hsize_t)C};
     char why[128];
@@ -282,6 +314,15 @@ static size_t run_tagger(hid_t f, const case_hdr_t *h, int index, int verbose, c
         ref_read_dataset(f, "loss", H5T_NATIVE_DOUBLE, &want_loss, 0, NULL, why, sizeof why) < 0) {
         EXPECT(0, "%s: probs or loss: %s", file, why);
         bad++;
+    }
+    if (sa && !bad) {
+        for (int b = 0; b < B; b++) nattn += (size_t)lens[b] * lens[b];
+        hsize_t ad[1] = {(hsize_t)nattn};
+        if (ref_read_dataset(f, "self_attn_weights", H5T_NATIVE_FLOAT, want_attn, 1, ad, why,
+                             sizeof why) < 0) {
+            EXPECT(0, "%s: self_attn_weights: %s", file, why);
+            bad++;
+        }
     }
     int fd_tensor = params_find(tab, h->fd_key);
     EXPECT(fd_tensor >= 0, "%s: fd_key %s is not a drnn tensor", file, h->fd_key);
@@ -299,6 +340,9 @@ static size_t run_tagger(hid_t f, const case_hdr_t *h, int index, int verbose, c
     bad += check_loss(&st[K_LOSS], "loss (sum)", loss, want_loss, verbose, file);
     gather_real(got, tagger_probs(m), lens, T, B, C);
     bad += check(&st[K_PROBS], "probs", got, want, n * C, verbose, file);
+    if (sa)
+        bad += check_sa_attn(&st[K_SA_ATTN], "self-attention", m, want_attn, got_attn, nattn, lens,
+                             T, B, verbose, file);
     tagger_backward(m, params, grads, 1.0f);
     bad += check_grads(&st[K_GRAD], f, "grad/", tab, grads, verbose, file);
 
@@ -313,6 +357,9 @@ static size_t run_tagger(hid_t f, const case_hdr_t *h, int index, int verbose, c
     tagger_forward(m, params, tokens, lens, NULL, T, B);
     gather_real(got, tagger_probs(m), lens, T, B, C);
     bad += check(&st[K_PROBS], "probs (no tags)", got, want, n * C, verbose, file);
+    if (sa)
+        bad += check_sa_attn(&st[K_SA_ATTN], "self-attention (no tags)", m, want_attn, got_attn,
+                             nattn, lens, T, B, verbose, file);
 
     /* Out-of-range ids and tags at the padded positions: ignored, as tagger.h says. */
     for (int t = 0; t < T; t++)
@@ -335,6 +382,7 @@ static size_t run_tagger(hid_t f, const case_hdr_t *h, int index, int verbose, c
 done:
     free(params), free(grads), free(want_all), free(want), free(got);
     free(tokens), free(tags), free(junk_tokens), free(junk_tags), free(lens);
+    free(want_attn), free(got_attn);
     tagger_free(m);
     return bad;
 }
@@ -365,10 +413,11 @@ static void run_case(const char *dir, const char *name, int index, int verbose, 
     }
     const model_desc_t *d = &h.d;
     if (verbose)
-        printf("%s (cell %s, layers %d%s, %s, V %d, E %d, H %d, C %d, T %d, B %d, %d tokens%s)\n",
+        printf("%s (cell %s, layers %d%s, %s, self-attention heads %d, V %d, E %d, H %d, C %d, "
+               "T %d, B %d, %d tokens%s)\n",
                name, cell_name(d->cell), d->layers, d->residual ? " residual" : "",
-               d->bidirectional ? "bi" : "uni", d->vocab, d->embed, d->hidden, d->classes, h.T, h.B,
-               h.ntokens, index % 2 ? ", larger arena" : "");
+               d->bidirectional ? "bi" : "uni", d->self_attention, d->vocab, d->embed, d->hidden,
+               d->classes, h.T, h.B, h.ntokens, index % 2 ? ", larger arena" : "");
     ref_stats_t st[N_CHECKS] = {{0}};
     fd_result_t fd;
     size_t bad = run_tagger(f, &h, index, verbose, name, st, &fd);
@@ -379,17 +428,24 @@ static void run_case(const char *dir, const char *name, int index, int verbose, 
     }
     tally->fd_worst = fmax(tally->fd_worst, fd.worst);
     tally->fd_entries += fd.entries;
-    char r[N_CHECKS][16];
+    char r[N_CHECKS][16], sa[48] = "";
+    if (d->self_attention)
+        snprintf(sa, sizeof sa, "  self-attention %s", rel_str(r[4], 16, &st[K_SA_ATTN]));
     printf("%-4s %-28s worst %.3f of tol  max rel: loss %-7s  probs %-7s  grad %-7s  grad_mean "
-           "%-7s  finite differences on %s: rel %.1e\n",
+           "%-7s%s  finite differences on %s: rel %.1e\n",
            bad ? "FAIL" : "ok", name, all.worst, rel_str(r[0], 16, &st[K_LOSS]),
            rel_str(r[1], 16, &st[K_PROBS]), rel_str(r[2], 16, &st[K_GRAD]),
-           rel_str(r[3], 16, &st[K_GRAD_MEAN]), fd.tensor[0] ? fd.tensor : "-", fd.worst);
+           rel_str(r[3], 16, &st[K_GRAD_MEAN]), sa, fd.tensor[0] ? fd.tensor : "-", fd.worst);
     if (bad) {
         tally->failed++;
     } else {
         tally->passed++;
-        if (d->residual && d->layers >= 2 && d->layers <= 3)
+        if (d->self_attention) {
+            if (d->layers >= 2 && d->layers <= 3 &&
+                (d->self_attention == 1 || d->self_attention == 4))
+                tally->sa_covered[d->cell][d->layers - 2][d->bidirectional][d->self_attention == 4]
+                                 [d->residual] = 1;
+        } else if (d->residual && d->layers >= 2 && d->layers <= 3)
             tally->res_covered[d->cell][d->layers - 2][d->bidirectional] = 1;
         else if (!d->residual && d->layers <= 2)
             tally->covered[d->cell][d->layers - 1][d->bidirectional] = 1;
@@ -435,6 +491,18 @@ int main(int argc, char **argv) {
                 EXPECT(tally.res_covered[res_cells[c]][l][bi],
                        "no passing residual case for cell %s, %d layers, %s",
                        cell_name(res_cells[c]), l + 2, bi ? "bidirectional" : "unidirectional");
+    static const int sa_cells[] = {CELL_LSTM, CELL_GRU};
+    for (size_t c = 0; c < sizeof sa_cells / sizeof sa_cells[0]; c++)
+        for (int l = 0; l < 2; l++)
+            for (int bi = 0; bi < 2; bi++)
+                for (int h4 = 0; h4 < 2; h4++)
+                    for (int res = 0; res < 2; res++)
+                        EXPECT(tally.sa_covered[sa_cells[c]][l][bi][h4][res],
+                               "no passing self-attention case for cell %s, %d layers, %s, %d "
+                               "head%s, %sresidual",
+                               cell_name(sa_cells[c]), l + 2,
+                               bi ? "bidirectional" : "unidirectional", h4 ? 4 : 1, h4 ? "s" : "",
+                               res ? "" : "not ");
 
     printf("worst over all cases (max rel: where |torch| >= %g, the relative tolerance's range):\n",
            REF_ABS_TOL / REF_REL_TOL);

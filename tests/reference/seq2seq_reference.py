@@ -29,6 +29,14 @@ elsewhere) the encoder and the decoder are residual_rnn.py's ResidualRNN around 
 (same keys): from the second layer up, each layer's input is added to its output. h_n (so the
 bridge's input) is still the RNNs' own state; attention reads the outputs, residual sums included.
 
+With self-attention (--self-attention HEADS; SA_CASES, SA_EDGE_CASES, DEC_SA_CASES, tag
+"sa<heads>[_res]", attribute self_attention = heads, absent elsewhere) self_attn_reference.py's
+block sits over the encoder's padded outputs y: z = LayerNorm(y + MHA(y, y, y)) with
+nn.MultiheadAttention(D, heads, dropout=0) called with key_padding_mask (True at padding) and
+nn.LayerNorm(D) (eps 1e-5), keys self_attn.* and self_attn_norm.* (between encoder.* and
+decoder.*). The decoder's attention reads z in place of the outputs h_i (keys attn(z_i) for
+"general", z_i for "dot"); the bridge still reads the stack's h_n.
+
 State_dict keys (registration order) are drnn's parameter names and order. Dropout 0. Special
 target ids: <unk> 0, <pad> 1, <bos> 2, <eos> 3; real target tokens are drawn from [4, Vt), real
 source tokens from [4, Vs).
@@ -38,11 +46,15 @@ source tokens from [4, Vs).
    are far above the comparison's absolute tolerance); every dimension distinct (Vs 13, Vt 11,
    E 6, H 5, Ts 7, Tt 6, B 4). RES_CASES: gru and lstm encoders x layers 2, 3 x uni-/bidirectional
    (dot attention when unidirectional, general when bidirectional), residual; files
-   s2s_<cell>_l<L>_<uni|bi>_<attention>_res.h5.
+   s2s_<cell>_l<L>_<uni|bi>_<attention>_res.h5. SA_CASES: gru and lstm encoders x 2 layers x
+   uni-/bidirectional x attention dot, general (where valid) x heads 1, 4, with residual stacks
+   on half of them (each cell meets each head count with and without); heads 4 use H 8 (D = 8 or
+   16), heads 1 keep H 5; SA_EDGE_CASES: no row of full length, B = 1, Ts = Tt = 1. Files
+   s2s_<cell>_l<L>_<uni|bi>_<attention>_sa<heads>[_res][_edge].h5.
 
   attributes   format="drnn-seq2seq-reference", version, kind="seq2seq", cell, layers,
                bidirectional (0/1), attention ("dot"|"general"), src_vocab, tgt_vocab, embed,
-               hidden, Ts, Tt, B, bos, eos, seed, torch
+               hidden, Ts, Tt, B, bos, eos, seed, torch; residual and self_attention when set
   <key>        every state_dict tensor under its key
   keys         the state_dict keys in order (so the C side can see tensors drnn lacks)
   src          uint32 [Ts, B] time-major: position (t, b) is drnn's row t*B + b; random ids (from
@@ -60,9 +72,12 @@ source tokens from [4, Vs).
   grad/<key>       d loss / d tensor (drnn's backward with scale 1)
   grad_mean/<key>  d (loss / ntok) / d tensor (scale 1/ntok)
 
-2. Decoding cases (DEC_CASES), files dec_<cell>_l<L>_<uni|bi>_<attention>.h5: greedy and beam
-   search exactly as model/search.h says, one source at a time, on the model's math one step at a
-   time (log_softmax of the float32 logits; raw scores summed in double; lp(n) = ((5 + n)/6)^alpha).
+2. Decoding cases (DEC_CASES; DEC_SA_CASES with self-attention: an lstm 2-layer bidirectional
+   encoder with general attention, 4 heads and residual stacks, a gru 1-layer unidirectional one
+   with dot attention and 1 head), files dec_<cell>_l<L>_<uni|bi>_<attention>[_sa<heads>[_res]].h5:
+   greedy and beam search exactly as model/search.h says, one source at a time, on the model's
+   math one step at a time (log_softmax of the float32 logits; raw scores summed in double;
+   lp(n) = ((5 + n)/6)^alpha).
    The weights are uniform ±0.5 with the generator scaled up (peaked distributions), a "timer"
    unit in the top decoder layer that makes <eos> likelier at each step, and an <eos> bias
    (decoding_weights_), so that hypotheses end at varied lengths, some with <eos>, some at
@@ -102,6 +117,9 @@ batch forward's log-probabilities and attention; greedy equals beam K=1 at alpha
 hypotheses end at several lengths, with <eos> and at max_len; in each decoding file some beam
 search stops early (live hypotheses left, by the stopping rule) and some goes on past n_best
 finished hypotheses and finds a better one (so stopping at n_best, or with a looser bound, fails).
+A forward case whose seed leaves a tensor's gradient below 1e-3 everywhere, or, with
+self-attention, whose float32 gradients stray too far from float64 ones (f32_noise.py), gives way
+to the next seed.
 
 Usage: /usr/bin/python3 tests/reference/seq2seq_reference.py OUT_DIR
        /usr/bin/python3 tests/reference/seq2seq_reference.py --check-export MODEL.h5 CORPUS.h5 LOSS
@@ -123,6 +141,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from lm_reference import make_rnn  # noqa: E402  # same folder: one mapping of drnn cells to torch
 from residual_rnn import ResidualRNN  # noqa: E402
+import f32_noise  # noqa: E402
 
 FORMAT, VERSION = "drnn-seq2seq-reference", 1
 
@@ -161,9 +180,34 @@ EDGE_CASES = [
 RES = "res"  # the tag of residual cases
 RES_CASES = [(cell, layers, bi, "general" if bi else "dot", TS, TT, B, None, None, RES)
              for cell in ("gru", "lstm") for layers in (2, 3) for bi in (False, True)]
+# Self-attention over the encoder's outputs: (..., tag, heads, residual). Heads 1 keep H; heads 4
+# use H_SA so that they divide D (and D = H for dot attention). Residual connections on half of
+# them: each cell meets each head count with and without.
+H_SA = 8
+SA_CASES = [(cell, 2, bi, att, TS, TT, B, None, None, f"sa{heads}{'_res' if res else ''}", heads,
+             res)
+            for cell in ("gru", "lstm") for bi in (False, True) for att in ATTENTIONS
+            if valid(bi, att) for heads in (1, 4)
+            for res in [((heads == 4) + bi + (cell == "lstm")) % 2 == 1]]
+SA_EDGE_CASES = [
+    ("lstm", 2, True, "general", 7, 6, 4, [5, 1, 3, 5], [4, 2, 1, 3], "sa4_short", 4, False),
+    ("gru", 2, False, "dot", 6, 5, 1, [6], [5], "sa4_res_b1", 4, True),
+    ("gru", 2, True, "general", 1, 1, 3, [1, 1, 1], [1, 1, 1], "sa1_t1", 1, False),
+]
+
+
+def options(case):
+    """(self-attention heads, residual, sizes (Vs, Vt, E, H)) of a forward case: SA cases carry
+    the first two, the others' tag says whether they are residual."""
+    if len(case) > 10:
+        heads, res = case[10:]
+        return heads, res, (VS, VT, E, H_SA if heads == 4 else H)
+    return 0, case[9] == RES, (VS, VT, E, H)
 
 # Decoding: models, a batch of sources, and the searches run on each.
 DEC_CASES = [("gru", 2, True, "general"), ("lstm", 1, False, "dot"), ("rnn", 2, False, "general")]
+# With self-attention (and residual stacks): (cell, layers, bi, attention, heads, residual)
+DEC_SA_CASES = [("lstm", 2, True, "general", 4, True), ("gru", 1, False, "dot", 1, False)]
 DEC_TS, DEC_B = 7, 6
 DEC_SEED = 97531
 GEN_SCALE = 3.0          # generator weights x this: peaked next-token distributions
@@ -193,19 +237,24 @@ RUNS = [
 class Seq2Seq(nn.Module):
     """The module whose state_dict keys drnn's parameter table copies (DESIGN §4)."""
 
-    def __init__(self, cell, layers, bidirectional, attention, sizes=None, residual=False):
+    def __init__(self, cell, layers, bidirectional, attention, sizes=None, residual=False, heads=0):
         """sizes: (Vs, Vt, E, H), by default this file's case sizes; residual: residual
-        connections in both stacks."""
+        connections in both stacks; heads: the self-attention block over the encoder's outputs
+        (0: none)."""
         super().__init__()
         self.cell, self.layers, self.bidirectional = cell, layers, bidirectional
-        self.attention, self.residual = attention, residual
-        vs, vt, e, h = sizes or (VS, VT, E, H)
+        self.attention, self.residual, self.heads = attention, residual, heads
+        self.sizes = sizes or (VS, VT, E, H)
+        vs, vt, e, h = self.sizes
         self.H, self.VT = h, vt
         d = 2 * h if bidirectional else h
         self.src_embedding = nn.Embedding(vs, e)
         self.tgt_embedding = nn.Embedding(vt, e)
         self.encoder = make_rnn(cell, layers, bidirectional, inputs=e, hidden=h,
                                 residual=residual)
+        if heads:  # z = LayerNorm(y + MHA(y, y, y)), registered where drnn's table has it
+            self.self_attn = nn.MultiheadAttention(d, heads, dropout=0.0)
+            self.self_attn_norm = nn.LayerNorm(d)
         self.decoder = nn.GRU(e, h, num_layers=layers)
         if residual:
             self.decoder = ResidualRNN(self.decoder)
@@ -223,13 +272,23 @@ class Seq2Seq(nn.Module):
             hbar = h_n
         return torch.tanh(self.bridge(hbar))
 
+    def self_attend(self, y, pad):
+        """The self-attention block: y [Ts, B, D], pad [B, Ts] (True at padding; None: none) ->
+        z [Ts, B, D], head-averaged weights [B, Ts, Ts]."""
+        a, w = self.self_attn(y, y, y, key_padding_mask=pad, need_weights=True)
+        return self.self_attn_norm(y + a), w
+
     def encode(self, src, src_lens):
-        """src [Ts, B] long, src_lens [B] long (cpu) -> outputs [Ts, B, D] (0 at padding),
-        attention keys [Ts, B, self.H or D], decoder start states [L, B, self.H]."""
+        """src [Ts, B] long, src_lens [B] long (cpu) -> outputs [Ts, B, D] (0 at padding; with
+        self-attention z, not 0 there but never weighed), attention keys [Ts, B, self.H or D],
+        decoder start states [L, B, self.H]."""
         steps = src.shape[0]
         packed = pack_padded_sequence(self.src_embedding(src), src_lens, enforce_sorted=False)
         out, final = self.encoder(packed)
         out, _ = pad_packed_sequence(out, total_length=steps)
+        if self.heads:  # the decoder attends over z; the bridge still reads h_n
+            out, _ = self.self_attend(
+                out, torch.arange(steps).unsqueeze(0) >= src_lens.unsqueeze(1))
         h_n = final[0] if self.cell == "lstm" else final  # caller's row order (sort undone)
         keys = self.attn(out) if self.attention == "general" else out
         return out, keys, self.start(h_n).contiguous()
@@ -267,6 +326,8 @@ class Seq2Seq(nn.Module):
             want = torch.cat([out[n - 1, 0, :self.H], out[0, 0, self.H:]]) if self.bidirectional \
                 else out[n - 1, 0]
             assert self.residual or torch.allclose(torch.cat(list(top[:, 0])), want)
+            if self.heads:  # the block on the row alone, no mask
+                out, _ = self.self_attend(out, None)
             keys = self.attn(out) if self.attention == "general" else out
             s, _ = self.decoder(self.tgt_embedding(tgt_in[:m, b:b + 1]),
                                 self.start(h_n).contiguous())
@@ -360,8 +421,8 @@ def grads_of(model, loss, name, check_size):
 def finite_difference_check(model, batch, key, name, gen, samples=12):
     """Autograd against central differences in double on up to `samples` entries of one tensor:
     the loss as written here is differentiated as PyTorch would."""
-    m64 = Seq2Seq(model.cell, model.layers, model.bidirectional, model.attention,
-                  residual=model.residual).double()
+    m64 = Seq2Seq(model.cell, model.layers, model.bidirectional, model.attention, model.sizes,
+                  residual=model.residual, heads=model.heads).double()
     m64.load_state_dict({k: v.double() for k, v in model.state_dict().items()})
     loss, _, _ = loss_sum(m64, batch, torch.float64)
     m64.zero_grad()
@@ -413,8 +474,9 @@ def case_name(prefix, cell, layers, bi, attention, tag=""):
 
 def run_case(case, seed, name, check_size, fd_key_index):
     """The model, batch and results of one case from one seed (TinyGradient: try another)."""
-    cell, layers, bi, att, ts, tt, rows, src_lens, tgt_lens, tag = case
-    model = Seq2Seq(cell, layers, bi, att, residual=tag == RES).float()
+    cell, layers, bi, att, ts, tt, rows, src_lens, tgt_lens, tag = case[:10]
+    heads, residual, sizes = options(case)
+    model = Seq2Seq(cell, layers, bi, att, sizes, residual=residual, heads=heads).float()
     uniform_(model, seed)
     src_lens = make_lens(ts, rows) if src_lens is None else torch.tensor(src_lens)
     tgt_lens = make_lens(tt, rows) if tgt_lens is None else torch.tensor(tgt_lens)
@@ -434,6 +496,12 @@ def run_case(case, seed, name, check_size, fd_key_index):
     if (alpha.detach().masked_select(pad) != 0).any():
         raise RuntimeError(f"{name}: attention on a padded source position")
     step_check(model, batch, logits.detach(), alpha.detach(), name)
+    noise = None
+    if heads:  # a case where float32 rounding nears the tolerance gives way (f32_noise.py)
+        noise = f32_noise.check(
+            lambda: Seq2Seq(cell, layers, bi, att, sizes, residual=residual, heads=heads),
+            model.state_dict(), lambda m: loss_sum(m, batch, m.generator.weight.dtype)[0], name,
+            seed)
     grad_sum = grads_of(model, loss, name, check_size)
     loss, _, _ = loss_sum(model, batch)
     grad_mean = grads_of(model, loss / ntok, name, False)
@@ -444,7 +512,7 @@ def run_case(case, seed, name, check_size, fd_key_index):
     fd_worst = finite_difference_check(model, batch, fd_key, name,
                                        torch.Generator().manual_seed(seed))
     return model, batch, ntok, logits.detach(), alpha.detach(), loss, grad_sum, grad_mean, \
-        (fd_key, fd_worst)
+        (fd_key, fd_worst), noise
 
 
 def write_header(f, kind, model, seed):
@@ -455,8 +523,11 @@ def write_header(f, kind, model, seed):
     f.attrs["attention"] = model.attention
     if model.residual:
         f.attrs["residual"] = 1
+    if model.heads:
+        f.attrs["self_attention"] = model.heads
+    vs, vt, e, h = model.sizes
     for k, v in (("layers", model.layers), ("bidirectional", int(model.bidirectional)),
-                 ("src_vocab", VS), ("tgt_vocab", VT), ("embed", E), ("hidden", H),
+                 ("src_vocab", vs), ("tgt_vocab", vt), ("embed", e), ("hidden", h),
                  ("bos", BOS), ("eos", EOS), ("seed", seed)):
         f.attrs[k] = v
     f.attrs["torch"] = str(torch.__version__)  # a str subclass h5py rejects
@@ -467,20 +538,22 @@ def write_header(f, kind, model, seed):
 
 
 def make_case(index, case, path):
-    cell, layers, bi, att, ts, tt, rows, _, _, tag = case
+    cell, layers, bi, att, ts, tt, rows, _, _, tag = case[:10]
     name = os.path.basename(path)
     # Seeds per case, so adding or reordering cases leaves the others' numbers unchanged as long
-    # as the case keeps its index.
+    # as the case keeps its index; with self-attention, a seed whose float32 gradients stray too
+    # far from float64's gives way too (f32_noise.py).
     for seed in range(SEED + 100 * index, SEED + 100 * index + 10):
         torch.manual_seed(seed)
         try:
-            res = run_case(case, seed, name, tag in ("", RES), index)
+            res = run_case(case, seed, name, tag in ("", RES) or case in SA_CASES, index)
             break
-        except TinyGradient as e:
+        except (TinyGradient, f32_noise.IllConditioned) as e:
             print(f"{e}; seed {seed + 1} instead")
     else:
-        raise RuntimeError(f"{name}: no seed gave gradients above 1e-3")
-    model, batch, ntok, logits, alpha, loss, grad_sum, grad_mean, fd = res
+        raise RuntimeError(f"{name}: no seed gave gradients above 1e-3 (and, with self-attention, "
+                           f"float32 noise well below the tolerance)")
+    model, batch, ntok, logits, alpha, loss, grad_sum, grad_mean, fd, noise = res
     src, src_lens, tgt_in, tgt_out, tgt_lens = batch
 
     with h5py.File(path, "w") as f:
@@ -500,7 +573,7 @@ def make_case(index, case, path):
         f.create_dataset("logits", data=logits.numpy().astype(np.float32))
         f.create_dataset("probs", data=torch.softmax(logits, 2).numpy().astype(np.float32))
         f.create_dataset("attention", data=alpha.numpy().astype(np.float32))
-    return loss, src_lens.tolist(), tgt_lens.tolist(), fd
+    return loss, src_lens.tolist(), tgt_lens.tolist(), fd, noise
 
 
 # ---- decoding (model/search.h) ----------------------------------------------------------------
@@ -647,7 +720,7 @@ def decoding_weights_(model, seed, eos_bias):
     htilde_0 = tanh(2 s_0) reads it alone, and the generator's <eos> row weighs
     htilde_0 by TIMER_WEIGHT (plus eos_bias). Everything else stays random."""
     uniform_(model, seed)
-    top = model.layers - 1
+    top, H = model.layers - 1, model.H
     with torch.no_grad():
         model.generator.weight.mul_(GEN_SCALE)
         model.generator.bias[EOS] += eos_bias
@@ -695,12 +768,14 @@ def check_decoding(results, name):
 
 
 def make_dec_case(index, case, path):
-    cell, layers, bi, att = case
+    cell, layers, bi, att = case[:4]
+    heads, residual = case[4:] if len(case) > 4 else (0, False)
+    sizes = (VS, VT, E, H_SA if heads == 4 else H)
     name = os.path.basename(path)
     # The first (seed, <eos> bias) whose decoding is clear-cut and varied.
     for seed, eos_bias in ((s, e) for s in range(DEC_SEED + 100 * index,
                                                   DEC_SEED + 100 * index + 20) for e in EOS_BIASES):
-        model = Seq2Seq(cell, layers, bi, att).float()
+        model = Seq2Seq(cell, layers, bi, att, sizes, residual=residual, heads=heads).float()
         decoding_weights_(model, seed, eos_bias)
         src_lens = make_lens(DEC_TS, DEC_B)
         src = make_sources(DEC_TS, DEC_B, src_lens)
@@ -757,7 +832,7 @@ def check_export(model_path, corpus_path, want_loss):
     cell = a["cell"].decode() if isinstance(a["cell"], bytes) else str(a["cell"])
     sizes = (int(a["vocab_size"]), int(a["tgt_vocab_size"]), int(a["embed"]), int(a["hidden"]))
     model = Seq2Seq(cell, int(a["layers"]), bool(a["bidirectional"]), attention, sizes,
-                    residual=bool(a.get("residual", 0)))
+                    residual=bool(a.get("residual", 0)), heads=int(a.get("self_attention", 0)))
     sd = {k: torch.from_numpy(np.asarray(f[k])) for k in f if k not in ("vocab", "tgt_vocab")}
     model.load_state_dict(sd, strict=True)
     so = c["valid/src_offsets"][...].astype(np.int64)
@@ -792,17 +867,20 @@ def main():
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(1)  # deterministic sums, and gentle on shared machines
     names = []
-    for index, case in enumerate(CASES + EDGE_CASES + RES_CASES):
-        cell, layers, bi, att, _, _, _, _, _, tag = case
+    for index, case in enumerate(CASES + EDGE_CASES + RES_CASES + SA_CASES + SA_EDGE_CASES):
+        cell, layers, bi, att, _, _, _, _, _, tag = case[:10]
         assert valid(bi, att)
         name = case_name("s2s", cell, layers, bi, att, tag)
-        loss, src_lens, tgt_lens, (fd_key, fd_err) = make_case(index, case, os.path.join(out, name))
+        loss, src_lens, tgt_lens, (fd_key, fd_err), noise = make_case(index, case,
+                                                                     os.path.join(out, name))
         print(f"{name}: loss {loss:.7f}  src_lens {src_lens}  tgt_lens {tgt_lens}  "
-              f"finite differences on {fd_key}: rel {fd_err:.1e}")
+              f"finite differences on {fd_key}: rel {fd_err:.1e}" +
+              (f"  float32 noise {noise:.2f} of tol" if noise else ""))
         names.append(name)
-    for index, case in enumerate(DEC_CASES):
+    for index, case in enumerate(DEC_CASES + DEC_SA_CASES):
         assert valid(case[2], case[3])
-        name = case_name("dec", *case)
+        tag = f"sa{case[4]}{'_res' if case[5] else ''}" if len(case) > 4 else ""
+        name = case_name("dec", *case[:4], tag)
         seed, eos_bias, results, gap, stats, src_lens = make_dec_case(index, case,
                                                                       os.path.join(out, name))
         print(f"{name}: seed {seed}  <eos> bias {eos_bias}  src_lens {src_lens}  "
