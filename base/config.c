@@ -1,8 +1,9 @@
-/* trainer/config.c — see config.h. */
+/* base/config.c — see config.h. */
 #include "base/config.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -156,11 +157,58 @@ static void set_zero(void *opts, const opt_spec_t *o) {
     }
 }
 
-static int unknown(opt_reserved_t reserved, const char *where, const char *name, size_t len,
-                   char *err, size_t errlen) {
+/* Edits (insert, delete, replace, or swap two neighbours) that turn A[0..la) into B; names of 64
+ * characters or more are "far" (INT_MAX). */
+static int edit_distance(const char *a, size_t la, const char *b) {
+    const size_t lb = strlen(b);
+    int d[64][64];
+    if (la >= 64 || lb >= 64) return INT_MAX;
+    for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < v) v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[la][lb];
+}
+
+/* The option an unknown NAME[0..len) most likely meant: the only one it begins ("--hid"), else
+ * the only nearest within two edits, fewer than NAME has characters ("--hiden"; "--x" gets none).
+ * --config is no key of a config file. NULL when there is no such option. */
+static const char *nearest(const opt_spec_t *spec, int n, const char *name, size_t len,
+                           int in_file) {
+    const char *prefix = NULL, *best = NULL;
+    int nprefix = 0, nbest = 0, dbest = 3;
+    for (int i = 0; i < n; i++) {
+        const char *c = spec[i].name;
+        if (in_file && !strcmp(c, "config")) continue;
+        if (len > 0 && strlen(c) > len && !strncmp(c, name, len)) prefix = c, nprefix++;
+        const int d = edit_distance(name, len, c);
+        if (d < dbest)
+            best = c, dbest = d, nbest = 1;
+        else if (d == dbest)
+            nbest++;
+    }
+    if (nprefix == 1) return prefix;
+    return nbest == 1 && (size_t)dbest < len ? best : NULL;
+}
+
+/* WHERE is "" on the command line, "FILE:LINE: " in a config file. */
+static int unknown(const opt_spec_t *spec, int n, opt_reserved_t reserved, const char *where,
+                   const char *name, size_t len, char *err, size_t errlen) {
     if (in_list(reserved, name, len))
         return drnn_errf(err, errlen, 64, "%s--%.*s is not implemented in this version of drnn",
                          where, (int)len, name);
+    const char *guess = nearest(spec, n, name, len, where[0] != '\0');
+    if (guess)
+        return drnn_errf(err, errlen, 64, "%sunknown option --%.*s; did you mean --%s?", where,
+                         (int)len, name, guess);
     return drnn_errf(err, errlen, 64, "%sunknown option --%.*s (see --help)", where, (int)len,
                      name);
 }
@@ -203,7 +251,7 @@ static int parse_file(void *opts, const opt_spec_t *spec, int n, opt_reserved_t 
         char *key = trim(s), *val = trim(eq + 1);
         const opt_spec_t *o = find(spec, n, key, strlen(key));
         if (!o || !strcmp(key, "config")) {
-            rc = unknown(reserved, where, key, strlen(key), err, errlen);
+            rc = unknown(spec, n, reserved, where, key, strlen(key), err, errlen);
         } else {
             rc = set_value(opts, o, val, where, err, errlen);
             mark_given(cli, spec, o);
@@ -257,7 +305,7 @@ static int parse_option(void *opts, const opt_spec_t *spec, int nspec, opt_reser
         eq = strchr(name, '=');
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
         o = find(spec, nspec, name, len);
-        if (!o) return unknown(reserved, "", name, len, err, errlen);
+        if (!o) return unknown(spec, nspec, reserved, "", name, len, err, errlen);
     }
     const char *val;
     if (eq)
@@ -376,22 +424,73 @@ void config_write(FILE *f, const void *opts, const opt_spec_t *spec, int nspec,
     }
 }
 
+/* ---- --help ------------------------------------------------------------------------------ */
+
+/* Terminal columns of S[0..len): UTF-8 continuation bytes take none. */
+static int columns(const char *s, size_t len) {
+    int n = 0;
+    for (size_t i = 0; i < len; i++) n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+/* Prints WORD[0..len) after a space, or first on a new line indented to USAGE_COLUMN when it
+ * would pass CONFIG_USAGE_WIDTH. *col is the current column; USAGE_COLUMN: nothing on the line
+ * yet (a word longer than a whole line stays whole there). */
+static void put_word(FILE *f, int *col, const char *word, size_t len) {
+    const int w = columns(word, len);
+    if (*col > USAGE_COLUMN && *col + 1 + w > CONFIG_USAGE_WIDTH) {
+        fprintf(f, "\n%*s", USAGE_COLUMN, "");
+        *col = USAGE_COLUMN;
+    }
+    if (*col > USAGE_COLUMN) fputc(' ', f), (*col)++;
+    fwrite(word, 1, len, f);
+    *col += w;
+}
+
+/* The help of O from USAGE_COLUMN on, then "(default V)" kept whole, then a newline. */
+static void put_help(FILE *f, const opt_spec_t *o) {
+    int col = USAGE_COLUMN;
+    for (const char *h = o->help; *h;) {
+        size_t len = strcspn(h, " \n");
+        if (len) put_word(f, &col, h, len);
+        h += len;
+        if (*h == '\n') fprintf(f, "\n%*s", USAGE_COLUMN, ""), col = USAGE_COLUMN;
+        if (*h) h++;
+    }
+    if (o->defval && o->defval[0] && o->type != OPT_FLAG) {
+        char def[160];
+        snprintf(def, sizeof def, "(default %s)", o->defval);
+        put_word(f, &col, def, strlen(def));
+    }
+    fputc('\n', f);
+}
+
+static const char *arg_name(const opt_spec_t *o) {
+    if (o->arg) return o->arg;
+    switch (o->type) {
+    case OPT_DOUBLE:
+        return "X";
+    case OPT_STR:
+        return "NAME";
+    default:
+        return "N";
+    }
+}
+
 void config_usage_cli(FILE *f, const opt_spec_t *spec, int nspec, const opt_alias_t *aliases) {
     for (int i = 0; i < nspec; i++) {
         const opt_spec_t *o = &spec[i];
-        char left[64], letter[8] = "";
+        char left[160], letter[8] = "";
         for (int k = 0; aliases && aliases[k].letter; k++)
             if (!strcmp(aliases[k].name, o->name))
                 snprintf(letter, sizeof letter, "-%c, ", aliases[k].letter);
-        snprintf(left, sizeof left, "%s--%s%s", letter, o->name, o->type == OPT_FLAG ? "" : " X");
-        fprintf(f, "  %-*s ", USAGE_COLUMN - 3, left);
-        for (const char *h = o->help; *h; h++) {
-            fputc(*h, f);
-            if (*h == '\n') fprintf(f, "%*s", USAGE_COLUMN, "");
-        }
-        if (o->defval && o->defval[0] && o->type != OPT_FLAG)
-            fprintf(f, " (default %s)", o->defval);
-        fputc('\n', f);
+        snprintf(left, sizeof left, "%s--%s%s%s", letter, o->name, o->type == OPT_FLAG ? "" : " ",
+                 o->type == OPT_FLAG ? "" : arg_name(o));
+        if (2 + columns(left, strlen(left)) + 1 > USAGE_COLUMN) /* help on the next line */
+            fprintf(f, "  %s\n%*s", left, USAGE_COLUMN, "");
+        else
+            fprintf(f, "  %-*s ", USAGE_COLUMN - 3, left);
+        put_help(f, o);
     }
 }
 

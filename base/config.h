@@ -4,7 +4,9 @@
  * the command line (a repeated flag: the last wins). Options are "--name value", "--name=value",
  * flags "--name" alone, and one-letter aliases "-o value" where a program declares them. Numbers
  * are decimal: hexadecimal, inf and nan are refused. Every error names the option (and the file
- * and line for config files) and returns 64 (EX_USAGE). No MPI; nothing printed.
+ * and line for config files) and returns 64 (EX_USAGE); an unknown name suggests the option it
+ * most likely meant (the only one it begins, or the only nearest within two edits). No MPI;
+ * nothing printed.
  */
 #ifndef DRNN_BASE_CONFIG_H
 #define DRNN_BASE_CONFIG_H
@@ -21,8 +23,10 @@ typedef struct {
     size_t size;        /* buffer size for OPT_STR */
     const char *defval; /* NULL: no default (empty string / 0, not range-checked) */
     double min, max;    /* numeric range, inclusive */
-    const char *help;   /* may hold "\n": config_usage indents the next line */
+    const char *help;   /* config_usage wraps it; a "\n" in it starts a new line there */
     int saved;          /* written by config_write (drnn-train: RUN/config.txt, the start lines) */
+    const char *arg;    /* the value's name in --help ("RATE", "rnn|gru"); NULL: N for integers,
+                           X for reals, NAME for strings (flags take no value) */
 } opt_spec_t;
 
 /* Option names kept for features this build does not implement: using one is a usage error that
@@ -73,9 +77,13 @@ void config_write(FILE *f, const void *opts, const opt_spec_t *spec, int nspec,
 int config_int_list(const char *flag, const char *value, int *out, int max, long lo, long hi,
                     char *err, size_t errlen);
 
-/* Prints "  --name X  help (default X)" lines; an empty default is not shown. */
+#define CONFIG_USAGE_WIDTH 100 /* no line config_usage prints is longer */
+
+/* Prints "  --name ARG  help (default V)" lines, the help wrapped at CONFIG_USAGE_WIDTH columns
+ * and indented under itself ("\n" in it breaks the line there); an empty default is not shown. A
+ * long "--name ARG" puts the help on the next line. */
 void config_usage(FILE *f, const opt_spec_t *spec, int nspec);
-/* The same with "-o, --output X" for the options that have an alias in ALIASES (may be NULL). */
+/* The same with "-o, --output FILE" for the options that have an alias in ALIASES (may be NULL). */
 void config_usage_cli(FILE *f, const opt_spec_t *spec, int nspec, const opt_alias_t *aliases);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +45,32 @@ void drnn_set_die_hook(const drnn_die_hook_t *hook) {
     die_hook = hook ? *hook : (drnn_die_hook_t){NULL, NULL};
 }
 
+/* The temporaries drnn_die removes, each with the process that registered it: a forked child
+ * (io/isolate.c) that dies must not remove its parent's files. */
+static struct {
+    char *path;
+    pid_t pid;
+} die_unlink[DRNN_DIE_UNLINK_MAX];
+
+int drnn_die_unlink_add(const char *path) {
+    for (int i = 0; i < DRNN_DIE_UNLINK_MAX; i++) {
+        if (die_unlink[i].path) continue;
+        die_unlink[i].path = strdup(path);
+        die_unlink[i].pid = getpid();
+        return die_unlink[i].path ? 0 : -1;
+    }
+    return -1;
+}
+
+void drnn_die_unlink_remove(const char *path) {
+    for (int i = 0; i < DRNN_DIE_UNLINK_MAX; i++) {
+        if (die_unlink[i].path && strcmp(die_unlink[i].path, path) == 0) {
+            free(die_unlink[i].path);
+            die_unlink[i].path = NULL;
+        }
+    }
+}
+
 void drnn_die(int code, const char *fmt, ...) {
     char prefix[64] = "";
     if (die_hook.prefix) die_hook.prefix(prefix, sizeof prefix);
@@ -53,6 +80,8 @@ void drnn_die(int code, const char *fmt, ...) {
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+    for (int i = 0; i < DRNN_DIE_UNLINK_MAX; i++) /* a stream may still be open: unlink is fine */
+        if (die_unlink[i].path && die_unlink[i].pid == getpid()) unlink(die_unlink[i].path);
     fflush(NULL);
     if (die_hook.end) die_hook.end(code);
     _exit(code); /* no exit handlers: libhdf5's would close a file whose close just failed */

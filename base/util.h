@@ -47,4 +47,14 @@ void drnn_set_die_hook(const drnn_die_hook_t *hook);
  * libhdf5's would touch a file whose close just failed). Never returns. */
 void drnn_die(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 
+/* Files drnn_die removes before it ends the program: the temporaries of outputs being written
+ * (io/fsutil.h's fs_tmp_*), so a program that dies midway leaves no partial file behind (exit
+ * handlers would not run: drnn_die skips them). drnn_die_unlink_add copies PATH; at most
+ * DRNN_DIE_UNLINK_MAX at once: 0, or -1 when the table is full. drnn_die_unlink_remove forgets
+ * PATH (no-op if absent) once it has been renamed into place or removed. Only the process that
+ * added a path removes it (not a forked child). Not thread-safe: call from one thread. */
+#define DRNN_DIE_UNLINK_MAX 8
+int drnn_die_unlink_add(const char *path);
+void drnn_die_unlink_remove(const char *path);
+
 #endif

@@ -287,24 +287,22 @@ static int write_tables(hid_t f, const param_table_t *tab, const size_t *lo, con
     return bad;
 }
 
-/* Writes a small text file durably: tmp name, fsync, rename, fsync folder. 0; -1 when PATH was
- * not replaced (the tmp file is removed); -2 when it was, but its folder could not be synced.
- * errno tells why. */
+/* Writes a small text file durably (io/fsutil.h's fs_tmp_*). 0; -1 when PATH was not replaced
+ * (the temporary is removed); -2 when it was, but its folder could not be synced. errno tells
+ * why. */
 static int write_text_atomic(const char *path, const char *text) {
     char tmp[4400];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    FILE *f = fs_tmp_fopen(tmp, sizeof tmp, path);
     if (!f) return -1;
-    int ok = fputs(text, f) >= 0;
-    ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        errno = e;
+    if (fputs(text, f) < 0) {
+        fs_tmp_discard(f, tmp);
         return -1;
     }
-    return fs_fsync_parent(path) == 0 ? 0 : -2;
+    if (fs_tmp_fclose(f) != 0) {
+        fs_tmp_discard(NULL, tmp);
+        return -1;
+    }
+    return fs_tmp_commit(tmp, path);
 }
 
 static int cmp_names(const void *a, const void *b) {

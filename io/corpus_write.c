@@ -385,10 +385,9 @@ static int writer_init(corpus_writer_t *w, const char *path, const char *tokeniz
     make_uuid(w->uuid);
     size_t len = strlen(path) + 32;
     w->path = strdup(path);
-    w->tmp = malloc(len);
+    w->tmp = calloc(1, len);
     if (!w->path || !w->tmp) return -1;
-    snprintf(w->tmp, len, "%s.tmp.%ld", path, (long)getpid());
-    return 0;
+    return fs_tmp_begin(w->tmp, len, path);
 }
 
 static int writer_create_file(corpus_writer_t *w, char *err, size_t errlen) {
@@ -676,11 +675,9 @@ static int write_attributes(corpus_writer_t *w) {
 }
 
 static int rename_into_place(corpus_writer_t *w, char *err, size_t errlen) {
-    if (fs_fsync_path(w->tmp) != 0) return sys_fail("fsync", w->tmp, err, errlen);
-    if (rename(w->tmp, w->path) != 0) return sys_fail("rename to", w->path, err, errlen);
     /* The rename is durable once the folder is synced. The file is complete either way, so a
-     * folder that cannot be synced is not reported as a failed write. */
-    (void)fs_fsync_parent(w->path);
+     * folder that cannot be synced (-2) is not reported as a failed write. */
+    if (fs_tmp_commit(w->tmp, w->path) == -1) return sys_fail("put in place", w->path, err, errlen);
     return 0;
 }
 
@@ -720,7 +717,7 @@ void corpus_writer_abort(corpus_writer_t *w) {
     for (int k = 0; k < CORPUS_NSPLITS; k++) split_close(&w->split[k]);
     if (w->file >= 0) H5Fclose(w->file);
     H5Eclear2(H5E_DEFAULT);
-    if (w->tmp) unlink(w->tmp);
+    if (w->tmp) fs_tmp_discard(NULL, w->tmp); /* removes and unregisters the temporary */
     free(w->path);
     free(w->tmp);
     free(w);

@@ -8,7 +8,10 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
+
+#include "base/util.h"
 
 int fs_fsync_path(const char *path) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -31,9 +34,9 @@ void fs_writeback_start(int fd) {
 #endif
 }
 
-int fs_fsync_parent(const char *path) {
-    char dir[PATH_MAX];
-    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir) {
+/* PATH's folder into dir [n] ("." for a bare name). 0 or -1 (ENAMETOOLONG). */
+static int parent_dir(char *dir, size_t n, const char *path) {
+    if (snprintf(dir, n, "%s", path) >= (int)n) {
         errno = ENAMETOOLONG;
         return -1;
     }
@@ -44,7 +47,12 @@ int fs_fsync_parent(const char *path) {
         dir[1] = '\0';
     else
         *slash = '\0';
-    return fs_fsync_path(dir);
+    return 0;
+}
+
+int fs_fsync_parent(const char *path) {
+    char dir[PATH_MAX];
+    return parent_dir(dir, sizeof dir, path) == 0 ? fs_fsync_path(dir) : -1;
 }
 
 int fs_mkdirs(const char *path) {
@@ -89,4 +97,67 @@ int fs_lock_file(const char *path, char *holder, size_t n) {
         return -1;
     }
     return 0; /* fd stays open: the lock is held until the process ends */
+}
+
+/* ---- writing a file whole ------------------------------------------------------------------ */
+
+int fs_tmp_begin(char *tmp, size_t n, const char *path) {
+    if (snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid()) >= (int)n) {
+        if (n) tmp[0] = '\0';
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (drnn_die_unlink_add(tmp) != 0) {
+        tmp[0] = '\0';
+        errno = ENOMEM;
+        return -1;
+    }
+    return 0;
+}
+
+FILE *fs_tmp_fopen(char *tmp, size_t n, const char *path) {
+    if (fs_tmp_begin(tmp, n, path) != 0) return NULL;
+    FILE *f = fopen(tmp, "w");
+    if (!f) fs_tmp_discard(NULL, tmp);
+    return f;
+}
+
+int fs_tmp_fclose(FILE *f) {
+    int rc = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;
+    int e = errno;
+    if (fclose(f) != 0 && rc == 0) {
+        rc = -1;
+        e = errno;
+    }
+    errno = e;
+    return rc;
+}
+
+int fs_tmp_commit(const char *tmp, const char *path) {
+    if (fs_fsync_path(tmp) != 0 || rename(tmp, path) != 0) {
+        fs_tmp_discard(NULL, tmp);
+        return -1;
+    }
+    drnn_die_unlink_remove(tmp);
+    return fs_fsync_parent(path) == 0 ? 0 : -2;
+}
+
+void fs_tmp_discard(FILE *f, const char *tmp) {
+    int e = errno;
+    if (f) fclose(f);
+    if (tmp[0]) {
+        unlink(tmp);
+        drnn_die_unlink_remove(tmp);
+    }
+    errno = e;
+}
+
+const char *fs_write_reason(int e, const char *path, unsigned long long need) {
+    if (e == ENOSPC || e == EDQUOT) return "disk full";
+    char dir[PATH_MAX];
+    struct statvfs sv;
+    if (need && parent_dir(dir, sizeof dir, path) == 0 && statvfs(dir, &sv) == 0 &&
+        (unsigned long long)sv.f_bavail * sv.f_frsize < need)
+        return "disk full";
+    return e ? strerror(e) : "I/O error";
 }

@@ -26,30 +26,61 @@ static int write_tensor(hid_t f, const param_tensor_t *t, const float *data) {
     return rc;
 }
 
+/* Formats why writing PATH (through its temporary) failed and returns 74. e: the errno seen right
+ * after the failure; HDF5 does not always leave one, so less free space than the file needs
+ * (need bytes) counts as a full disk too. */
+static int write_fail(const char *path, int e, unsigned long long need, const char *what, char *err,
+                      size_t errlen) {
+    return drnn_errf(err, errlen, 74, "%s: cannot %s: %s", path, what,
+                     fs_write_reason(e, path, need));
+}
+
 int weights_write(const char *path, const param_table_t *tab, const float *params,
                   const model_info_t *mi, char *err, size_t errlen) {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return drnn_errf(err, errlen, 74, "%s: path too long", path);
+    char tmp[4200];
+    const unsigned long long need = (unsigned long long)tab->total * sizeof(float) + (1u << 16);
+    if (fs_tmp_begin(tmp, sizeof tmp, path) != 0)
+        return drnn_errf(err, errlen, 74, "%s: %s", path, strerror(errno));
+    /* A plain open first: its errno names a missing folder or a permission clearly. */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        int rc = write_fail(path, errno, 0, "create it", err, errlen); /* errno says it all */
+        fs_tmp_discard(NULL, tmp);
+        return rc;
+    }
+    close(fd);
     h5_quiet();
     hid_t fapl = h5_fapl_latest();
+    errno = 0;
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    int e = errno;
     H5Pclose(fapl);
-    if (f < 0)
-        return drnn_errf(err, errlen, 74, "%s: cannot create (is the folder writable?)", tmp);
+    if (f < 0) {
+        int rc = write_fail(path, e, need, "create it", err, errlen);
+        fs_tmp_discard(NULL, tmp);
+        return rc;
+    }
+    errno = 0;
     int bad = h5_attr_set_string(f, "format", WEIGHTS_FORMAT);
     bad |= h5_attr_set_i64(f, "version", WEIGHTS_VERSION);
     bad |= model_attrs_write(f, &mi->desc, mi->tokenizer, (const char *const *)mi->vocab,
                              (const char *const *)mi->labels, (const char *const *)mi->tgt_vocab);
     for (int i = 0; i < tab->n && !bad; i++)
         bad |= write_tensor(f, &tab->t[i], params + tab->t[i].offset);
-    if (H5Fclose(f) < 0) bad = 1;
-    if (bad || fs_fsync_path(tmp) != 0 || rename(tmp, path) != 0 || fs_fsync_parent(path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return drnn_errf(err, errlen, 74, "%s: write failed (%s); check free space and permissions",
-                         path, e ? strerror(e) : "HDF5 error");
+    e = errno;
+    if (H5Fclose(f) < 0 && !bad) {
+        bad = 1;
+        e = errno;
     }
+    if (bad) {
+        int rc = write_fail(path, e, need, "write it", err, errlen);
+        fs_tmp_discard(NULL, tmp);
+        return rc;
+    }
+    int c = fs_tmp_commit(tmp, path);
+    if (c != 0)
+        return write_fail(path, errno, 0, c == -1 ? "put it in place" : "sync its folder", err,
+                          errlen);
     return 0;
 }
 

@@ -15,8 +15,10 @@
 #define WEIGHTS_FORMAT  "drnn-model"
 #define WEIGHTS_VERSION 1
 
-/* Writes params (laid out by tab), the description, tokenizer, vocab and labels of mi to PATH.
- * Returns 0, or 74 with a message naming the file in err. */
+/* Writes params (laid out by tab), the description, tokenizer, vocab and labels of mi to PATH,
+ * through a temporary beside it renamed into place when complete (io/fsutil.h; removed on every
+ * failure, so an earlier PATH stays as it was). Returns 0, or 74 with a message naming the file
+ * and why ("disk full", or the errno text) in err. */
 int weights_write(const char *path, const param_table_t *tab, const float *params,
                   const model_info_t *mi, char *err, size_t errlen);
 

@@ -13,6 +13,9 @@ import argparse
 import json
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in jobs/
+from savepng import save_png  # noqa: E402 (jobs/savepng.py, beside this script)
+
 
 def die(code, msg):
     print(f"plot_attention.py: {msg}", file=sys.stderr)
@@ -84,10 +87,7 @@ def main():
     axes[0][0].set_ylabel("target")
     fig.tight_layout()
     out = a.output or (a.attention.rsplit(".", 1)[0] + ".png")
-    try:
-        fig.savefig(out, dpi=110)
-    except OSError as e:
-        die(74, f"{out}: cannot write: {e.strerror}")
+    save_png(fig, out, 110, "plot_attention.py")
     print(f"wrote {out}")
 
 

@@ -18,6 +18,9 @@ import math
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in jobs/
+from savepng import save_png  # noqa: E402 (jobs/savepng.py, beside this script)
+
 
 def die(code, msg):
     print(f"plot_gradients.py: {msg}", file=sys.stderr)
@@ -114,10 +117,7 @@ def main():
         ax.legend(fontsize=6)
     fig.tight_layout()
     out = a.output or os.path.join(a.runs[0], "gradients.png")
-    try:
-        fig.savefig(out, dpi=100)
-    except OSError as e:
-        die(74, f"{out}: cannot write: {e.strerror}")
+    save_png(fig, out, 100, "plot_gradients.py")
     print(f"wrote {out}")
 
 

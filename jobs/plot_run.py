@@ -14,6 +14,9 @@ import math
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in jobs/
+from savepng import save_png  # noqa: E402 (jobs/savepng.py, beside this script)
+
 
 def die(code, msg):
     print(f"plot_run.py: {msg}", file=sys.stderr)
@@ -78,12 +81,7 @@ def main():
     comm.plot(steps, [100 * r.get("comm_frac", float("nan")) for r in train], lw=1, color="C3")
     comm.set_ylabel("communication %", color="C3")
     fig.tight_layout()
-    tmp = out + ".tmp.png"
-    try:
-        fig.savefig(tmp, dpi=100)
-        os.replace(tmp, out)
-    except OSError as e:
-        die(74, f"{out}: cannot write: {e.strerror}")
+    save_png(fig, out, 100, "plot_run.py")
     print(f"wrote {out}: {len(train)} training and {len(valid)} evaluation records")
 
 

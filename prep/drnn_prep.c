@@ -85,29 +85,31 @@ typedef struct {
 #define STR(f) OPT_STR, OFF(f), sizeof(((prep_args_t *)0)->f)
 static const opt_spec_t spec[] = {
     {"output", STR(output), NULL, 0, 0,
-     "output file OUT.h5; built as OUT.h5.tmp.PID and renamed when complete", 0},
+     "output file OUT.h5; built as OUT.h5.tmp.PID and renamed when complete", 0, "OUT.h5"},
     {"tokenizer", STR(tokenizer), "char", 0, 0,
-     "byte, char or word (see below); pairs: default word;\ntags: word (default) or char", 0},
+     "byte, char or word (see below); pairs: default word;\ntags: word (default) or char", 0,
+     "byte|char|word"},
     {"vocab-size", OPT_U64, OFF(vocab_size), 0, NULL, 1, INT32_MAX,
      "keep the N most frequent train symbols, the specials included;\n"
      "the rest become <unk> (char, word, pairs; default: all);\n"
      "pairs: N caps each vocabulary",
-     0},
+     0, "N"},
     {"valid-fraction", OPT_DOUBLE, OFF(valid_fraction), 0, "0.05", 0, 1,
-     "share of the tokens (labels, pairs, tags: of the examples)\nfor valid, taken after train", 0},
+     "share of the tokens (labels, pairs, tags: of the examples)\nfor valid, taken after train", 0,
+     "F"},
     {"test-fraction", OPT_DOUBLE, OFF(test_fraction), 0, "0", 0, 1,
-     "share of the tokens (labels, pairs, tags: of the examples)\nfor test, taken last", 0},
+     "share of the tokens (labels, pairs, tags: of the examples)\nfor test, taken last", 0, "F"},
     {"valid", STR(valid), NULL, 0, 0,
-     "valid split from FILE (same format as INPUT)\ninstead of --valid-fraction", 0},
+     "valid split from FILE (same format as INPUT)\ninstead of --valid-fraction", 0, "FILE"},
     {"format", STR(format), "text", 0, 0,
      "text; labels: lines 'label<TAB>text';\npairs: lines 'source<TAB>target' (seq2seq);\n"
      "tags: lines 'w1 ... wn<TAB>t1 ... tn' (sequence tagging)",
-     0},
+     0, "text|labels|pairs|tags"},
     {"shared-vocab", OPT_FLAG, OFF(shared_vocab), 0, NULL, 0, 1,
-     "pairs: one vocabulary for source and target,\ncounted over both sides", 0},
+     "pairs: one vocabulary for source and target,\ncounted over both sides", 0, NULL},
     {"max-len", OPT_U64, OFF(max_len), 0, NULL, 1, INT32_MAX,
-     "pairs: drop pairs with more than N tokens on a side\n(default: no limit)", 0},
-    {"help", OPT_FLAG, OFF(help), 0, NULL, 0, 1, "print this help", 0},
+     "pairs: drop pairs with more than N tokens on a side\n(default: no limit)", 0, "N"},
+    {"help", OPT_FLAG, OFF(help), 0, NULL, 0, 1, "print this help", 0, NULL},
 };
 #define NSPEC ((int)(sizeof spec / sizeof spec[0]))
 static const opt_alias_t aliases[] = {{'o', "output"}, {'h', "help"}, {0, NULL}};

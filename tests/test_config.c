@@ -1,7 +1,8 @@
-/* trainer/config.c: decimal-only numbers (no hex, inf, nan), --config FILE (a folder is 64),
+/* base/config.c: decimal-only numbers (no hex, inf, nan), --config FILE (a folder is 64),
  * one-letter aliases, arguments collected in order ("-" and everything after "--" included),
- * which options were given, the errors that name the option, and config_write's file read back
- * with --config giving the same options (a skipped option left out). */
+ * which options were given, the errors that name the option, the option an unknown name likely
+ * meant, config_write's file read back with --config giving the same options (a skipped option
+ * left out), and --help lines: argument names, wrapping within CONFIG_USAGE_WIDTH columns. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,12 +23,12 @@ typedef struct {
 
 #define OFF(f) offsetof(opts_t, f)
 static const opt_spec_t spec[] = {
-    {"output", OPT_STR, OFF(out), sizeof(((opts_t *)0)->out), NULL, 0, 0, "output", 0},
-    {"lr", OPT_DOUBLE, OFF(lr), 0, "0.5", 0, 100, "rate", 1},
-    {"n", OPT_INT, OFF(n), 0, NULL, 1, 1000, "count, no default (0, unchecked)", 1},
-    {"big", OPT_U64, OFF(big), 0, "7", 0, 9e18, "u64", 1},
-    {"flag", OPT_FLAG, OFF(flag), 0, NULL, 0, 1, "a flag", 0},
-    {"config", OPT_STR, OFF(config), sizeof(((opts_t *)0)->config), NULL, 0, 0, "file", 0},
+    {"output", OPT_STR, OFF(out), sizeof(((opts_t *)0)->out), NULL, 0, 0, "output", 0, "OUT.h5"},
+    {"lr", OPT_DOUBLE, OFF(lr), 0, "0.5", 0, 100, "rate", 1, "RATE"},
+    {"n", OPT_INT, OFF(n), 0, NULL, 1, 1000, "count, no default (0, unchecked)", 1, NULL},
+    {"big", OPT_U64, OFF(big), 0, "7", 0, 9e18, "u64", 1, NULL},
+    {"flag", OPT_FLAG, OFF(flag), 0, NULL, 0, 1, "a flag", 0, NULL},
+    {"config", OPT_STR, OFF(config), sizeof(((opts_t *)0)->config), NULL, 0, 0, "file", 0, "FILE"},
 };
 #define NSPEC ((int)(sizeof spec / sizeof spec[0]))
 static const opt_alias_t aliases[] = {{'o', "output"}, {'f', "flag"}, {0, NULL}};
@@ -178,10 +179,108 @@ static void command_lines(void) {
     EXPECT(rc == 64 && strstr(err, "-o"), "aliases refused without a cli: '%s'", err);
 }
 
+/* An unknown option names the one it likely meant, on the command line and in a config file
+ * (file:line); a far or ambiguous name gets the plain message. Always 64. */
+static void suggestions(void) {
+    static const struct {
+        const char *arg, *want;
+    } cases[] = {
+        {"--outptu=x", "unknown option --outptu; did you mean --output?"}, /* two letters swapped */
+        {"--ouput", "unknown option --ouput; did you mean --output?"},     /* a letter missing */
+        {"--lrr", "unknown option --lrr; did you mean --lr?"},             /* one too many */
+        {"--fla", "unknown option --fla; did you mean --flag?"},           /* the only prefix */
+        {"--co=1", "unknown option --co; did you mean --config?"},
+        {"--bogus", "unknown option --bogus (see --help)"}, /* 3 edits from everything */
+        {"--x", "unknown option --x (see --help)"},         /* one edit from --n: as long as it */
+        {"--ln=1", "unknown option --ln (see --help)"},     /* --lr and --n both one edit away */
+    };
+    opts_t o;
+    char err[512], dir[] = "/tmp/drnn-test-config.XXXXXX", file[300];
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int rc = parse(&o, NULL, err, sizeof err, cases[i].arg, (char *)NULL);
+        EXPECT(rc == 64 && !strcmp(err, cases[i].want), "%s: rc %d, '%s', expected '%s'",
+               cases[i].arg, rc, err, cases[i].want);
+    }
+    EXPECT(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(file, sizeof file, "%s/c.txt", dir);
+    FILE *f = fopen(file, "w");
+    fprintf(f, "lr = 1\nbigg = 3\n");
+    fclose(f);
+    int rc = parse(&o, NULL, err, sizeof err, "--config", file, (char *)NULL);
+    EXPECT(rc == 64 && strstr(err, ":2: unknown option --bigg; did you mean --big?"),
+           "config file: rc %d, '%s'", rc, err);
+    f = fopen(file, "w");
+    fprintf(f, "confi = x\n"); /* --config is no key of a config file: nothing to suggest */
+    fclose(f);
+    rc = parse(&o, NULL, err, sizeof err, "--config", file, (char *)NULL);
+    EXPECT(rc == 64 && strstr(err, ":1: unknown option --confi (see --help)"),
+           "config file, --config: rc %d, '%s'", rc, err);
+    unlink(file);
+    rmdir(dir);
+}
+
+/* config_usage_cli: "  [-o, ]--name ARG" then the help from column 25, wrapped within
+ * CONFIG_USAGE_WIDTH columns without losing or splitting a word ("(default V)" is one); "\n" in a
+ * help breaks the line; a long "--name ARG" puts its help on the next line; ARG by type. */
+static void usage_lines(void) {
+    static const char long_help[] =
+        "recurrent cell: rnn, rnn_relu, gru or lstm (seq2seq: the encoder's; its decoder is a "
+        "GRU), a help long enough to wrap three times at a hundred columns, so that every "
+        "line of it must break between words and start under the first";
+    static const opt_spec_t uspec[] = {
+        {"cell", OPT_STR, OFF(out), sizeof(((opts_t *)0)->out), "gru", 0, 0, long_help, 0,
+         "rnn|rnn_relu|gru|lstm"},
+        {"output", OPT_STR, OFF(out), sizeof(((opts_t *)0)->out), NULL, 0, 0, "output", 0, NULL},
+        {"lr", OPT_DOUBLE, OFF(lr), 0, "0.5", 0, 100, "learning rate", 1, "RATE"},
+        {"x", OPT_DOUBLE, OFF(lr), 0, NULL, 0, 100, "first line\nsecond line", 1, NULL},
+        {"n", OPT_INT, OFF(n), 0, "1000", 1, 1000,
+         "count, with a help just long enough that its default must go below it", 1, NULL},
+        {"flag", OPT_FLAG, OFF(flag), 0, NULL, 0, 1, "a flag", 0, NULL},
+    };
+    static const char *const want[] = {
+        "  -o, --output NAME      output",
+        "  --lr RATE              learning rate (default 0.5)",
+        "  --x X                  first line",
+        "                         second line",
+        "  --n N                  count, with a help just long enough that its default must go "
+        "below it",
+        "                         (default 1000)",
+        "  -f, --flag             a flag",
+    };
+    FILE *f = tmpfile();
+    EXPECT(f != NULL, "tmpfile");
+    if (!f) return;
+    config_usage_cli(f, uspec, (int)(sizeof uspec / sizeof *uspec), aliases);
+    rewind(f);
+    char lines[16][256], help[1024] = "", whole[1024];
+    int n = 0, i = 1;
+    while (n < 16 && fgets(lines[n], sizeof lines[n], f)) {
+        lines[n][strcspn(lines[n], "\n")] = '\0';
+        EXPECT(strlen(lines[n]) <= CONFIG_USAGE_WIDTH, "line %d has %zu columns (over %d): '%s'",
+               n + 1, strlen(lines[n]), CONFIG_USAGE_WIDTH, lines[n]);
+        n++;
+    }
+    fclose(f);
+    EXPECT(n > 0 && !strcmp(lines[0], "  --cell rnn|rnn_relu|gru|lstm"), "first line: '%s'",
+           lines[0]);
+    /* The long help's lines, from column 25: joined back they give the help and its default. */
+    for (; i < n && !strncmp(lines[i], "                         ", 25) && lines[i][25] != ' '; i++)
+        snprintf(help + strlen(help), sizeof help - strlen(help), "%s%s", i > 1 ? " " : "",
+                 lines[i] + 25);
+    snprintf(whole, sizeof whole, "%s (default gru)", long_help);
+    EXPECT(i == 5 && !strcmp(help, whole), "long help in %d lines: '%s'", i - 1, help);
+    for (int k = 0; k < (int)(sizeof want / sizeof *want); k++, i++)
+        EXPECT(i < n && !strcmp(lines[i], want[k]), "line %d: '%s', expected '%s'", i + 1,
+               i < n ? lines[i] : "(none)", want[k]);
+    EXPECT(i == n, "%d lines, expected %d", n, i);
+}
+
 int main(void) {
     numbers();
     config_files();
     write_read_back();
     command_lines();
+    suggestions();
+    usage_lines();
     return TEST_RESULT("unit_config");
 }

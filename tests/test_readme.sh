@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README and the manual against the programs, as a newcomer reads them:
 #   - the option list of every program in docs/MANUAL.md's "### Options" equals its --help (long
-#     names);
+#     names), and no line of a --help is longer than 100 columns;
 #   - every option a command of README.md or of docs/*.md gives to build/drnn-* is one that
 #     program has;
 #   - every Markdown link and image of the repository's .md files resolves to a file inside the
@@ -32,6 +32,11 @@ for p in progs:
         helps[p] = set(re.findall(r"^  (?:-[A-Za-z], )?--([a-z][a-z0-9-]*)", f.read(), re.M))
     if len(helps[p]) < 3:
         fail("drnn-%s --help lists %d options: its format changed?" % (p, len(helps[p])))
+    with open(os.path.join(work, "help-%s.txt" % p), encoding="utf-8") as f:
+        for n, line in enumerate(f.read().splitlines(), 1):
+            if len(line) > 100:
+                fail("drnn-%s --help line %d has %d columns (more than 100): %s"
+                     % (p, n, len(line), line))
 
 with open(os.path.join(src, "docs", "MANUAL.md")) as f:
     manual = f.read()

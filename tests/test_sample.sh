@@ -44,4 +44,17 @@ cmp -s "$WORK/s1" "$WORK/s2" || fail "same seed gave different samples"
 "$BUILD/drnn-sample" --ckpt "$WORK/run" --length 120 --seed 6 --temperature 0.5 --top-k 5 \
     >"$WORK/s3" || fail "drnn-sample with --top-k failed"
 cmp -s "$WORK/s1" "$WORK/s3" && fail "different seed and settings gave the same sample"
+# --top-k and --temperature act: top-k 1 is greedy (the same text whatever the seed); a very low
+# temperature is greedy too; a very high one, with every symbol, draws another text per seed.
+smp() { "$BUILD/drnn-sample" --ckpt "$WORK/run" --prime "And God" --length 80 "$@"; }
+smp --seed 1 --top-k 1 >"$WORK/k1a" && smp --seed 2 --top-k 1 >"$WORK/k1b" &&
+    smp --seed 3 --temperature 0.001 >"$WORK/t0" || fail "drnn-sample --top-k 1 / --temperature failed"
+cmp -s "$WORK/k1a" "$WORK/k1b" && pass "--top-k 1: the same text for seeds 1 and 2" ||
+    fail "--top-k 1 gave different texts for two seeds: top-k is ignored"
+cmp -s "$WORK/k1a" "$WORK/t0" && pass "--temperature 0.001: the greedy text" ||
+    fail "--temperature 0.001 is not greedy: temperature is ignored"
+smp --seed 1 --temperature 100 >"$WORK/hot1" && smp --seed 2 --temperature 100 >"$WORK/hot2" ||
+    fail "drnn-sample --temperature 100 failed"
+cmp -s "$WORK/hot1" "$WORK/hot2" && fail "--temperature 100: two seeds gave the same text"
+cmp -s "$WORK/hot1" "$WORK/k1a" && fail "--temperature 100 gave the greedy text: temperature is ignored"
 finish

@@ -15,6 +15,20 @@
 #include "model/classifier.h"
 #include "trainer/cls_data.h"
 
+/* S cut to its first W characters (whole UTF-8 sequences: a label may be any text), padded with
+ * spaces to W columns, on the left when RIGHT (over a column of counts) or on the right. */
+static void put_cell(FILE *h, const char *s, int w, int right) {
+    size_t len = 0;
+    int cols = 0;
+    while (s[len] && cols < w) {
+        len++, cols++;
+        while (((unsigned char)s[len] & 0xC0) == 0x80) len++; /* the character's other bytes */
+    }
+    if (right) fprintf(h, "%*s", w - cols, "");
+    fprintf(h, "%.*s", (int)len, s);
+    if (!right) fprintf(h, "%*s", w - cols, "");
+}
+
 int cls_eval_run(const model_file_t *m, const char *data, int split, int batch, int json) {
     char err[8192];
     const model_desc_t *d = &m->info.desc;
@@ -44,9 +58,11 @@ int cls_eval_run(const model_file_t *m, const char *data, int split, int batch, 
     FILE *h = json ? stderr : stdout;
     fprintf(h, "%s on %s %s: accuracy %.4f | macro-F1 %.4f | loss %.4f | %llu examples\n", m->path,
             data, split_name, acc, f1, loss, (unsigned long long)n);
-    fprintf(h, "confusion matrix (rows: label, columns: prediction):\n");
+    fprintf(h, "confusion matrix (rows: label, columns: prediction):\n  %16s", "");
+    for (int j = 0; j < C; j++) fputc(' ', h), put_cell(h, m->info.labels[j], 8, 1);
+    fputc('\n', h);
     for (int k = 0; k < C; k++) {
-        fprintf(h, "  %-16.16s", m->info.labels[k]);
+        fputs("  ", h), put_cell(h, m->info.labels[k], 16, 0);
         for (int j = 0; j < C; j++)
             fprintf(h, " %8llu", (unsigned long long)conf[(size_t)k * C + j]);
         fputc('\n', h);
@@ -83,7 +99,7 @@ typedef struct {
     const tok_vocab_t *tv;
     classifier_t *m; /* grown to the longest line so far */
     int Tmax;
-    FILE *attn; /* --attention-out, or NULL */
+    attention_out_t *attn; /* --attention-out, or NULL */
 } labeller_t;
 
 /* One input line: "LABEL<TAB>P" with the most probable label and its probability. */
@@ -106,9 +122,7 @@ static int label_line(void *arg, const char *line, size_t len, uint64_t lineno) 
     int best = classifier_predict(L->m, 0);
     printf("%s\t%.6f\n", L->mf->info.labels[best], classifier_probs(L->m)[best]);
     const char *const *v = (const char *const *)L->mf->info.vocab;
-    if (L->attn && attention_out_line(L->attn, lineno, v, ids, (int)n, v, ids, (int)n,
-                                      classifier_attention(L->m)) != 0)
-        drnn_die(74, "--attention-out %s: cannot write", L->o->attention_out);
+    attention_out_line(L->attn, lineno, v, ids, (int)n, v, ids, (int)n, classifier_attention(L->m));
     free(ids);
     return 0;
 }
@@ -120,8 +134,8 @@ static int label_lines(const sample_opts_t *o, const model_file_t *mf, const tok
     L.attn = attention_out_open_self(o->attention_out, mf->info.desc.self_attention, mf->path);
     int rc = textfile_lines(o->input, label_line, &L, NULL, err, sizeof err);
     classifier_free(L.m);
-    attention_out_close(L.attn, o->attention_out);
     if (rc) drnn_die(rc, "--input: %s", err);
+    attention_out_commit(L.attn); /* complete: in place of an earlier file */
     if (fflush(stdout) != 0) drnn_die(74, "cannot write to stdout");
     return 0;
 }

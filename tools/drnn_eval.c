@@ -32,37 +32,42 @@
 #define STR(f) OPT_STR, OFF(f), sizeof(((eval_opts_t *)0)->f)
 static const opt_spec_t spec[] = {
     {"ckpt", STR(ckpt), NULL, 0, 0,
-     "run folder, step-N checkpoint (RUN/ckpt/step-N, RUN/ckpt/best) or model.h5 (required)", 0},
+     "run folder, step-N checkpoint (RUN/ckpt/step-N, RUN/ckpt/best) or model.h5 (required)", 0,
+     "RUN|CKPT|MODEL.h5"},
     {"best", OPT_FLAG, OFF(best), 0, NULL, 0, 1,
-     "with --ckpt RUN: the run's best checkpoint (RUN/ckpt/best)", 0},
-    {"data", STR(data), NULL, 0, 0, "score a split of this corpus (drnn-prep output)", 0},
-    {"split", STR(split), "valid", 0, 0, "split of --data: valid or test", 0},
+     "with --ckpt RUN: the run's best checkpoint (RUN/ckpt/best)", 0, NULL},
+    {"data", STR(data), NULL, 0, 0, "score a split of this corpus (drnn-prep output)", 0,
+     "CORPUS.h5"},
+    {"split", STR(split), "valid", 0, 0, "split of --data: valid or test", 0, "valid|test"},
     {"text", STR(text), NULL, 0, 0,
-     "score this text file (plain, .gz or - for stdin) as one stream", 0},
+     "score this text file (plain, .gz or - for stdin) as one stream", 0, "FILE"},
     {"batch", OPT_INT, OFF(batch), 0, "32", 1, 1 << 20,
-     "--data: LM streams B (the run's --batch gives its validation figure); classifier,\n"
+     "--data: LM streams B (the run's --batch gives its validation figure); classifier, "
      "seq2seq: examples scored together",
-     0},
+     0, "B"},
     {"seq-len", OPT_INT, OFF(seq_len), 0, "256", 1, 1 << 16,
-     "LM: window length (changes only float rounding)", 0},
+     "LM: window length (changes only float rounding)", 0, "T"},
     {"threads", OPT_INT, OFF(threads), 0, "0", 0, 4096,
-     "OpenBLAS threads (0: the CPUs this process may use)", 0},
-    {"beam", OPT_INT, OFF(beam), 0, "1", 1, 1024, "seq2seq: decode with this beam (1: greedy)", 0},
+     "OpenBLAS threads (0: the CPUs this process may use)", 0, "N"},
+    {"beam", OPT_INT, OFF(beam), 0, "1", 1, 1024, "seq2seq: decode with this beam (1: greedy)", 0,
+     "K"},
     {"length-penalty", OPT_DOUBLE, OFF(length_penalty), 0, "0", 0, 10,
-     "seq2seq beam: scores divided by ((5 + length) / 6)^A", 0},
+     "seq2seq beam: scores divided by ((5 + length) / 6)^A", 0, "A"},
     {"max-ratio", OPT_DOUBLE, OFF(max_ratio), 0, "2", 0.01, 1000,
-     "seq2seq: at most R x source length target tokens", 0},
+     "seq2seq: at most R x source length target tokens", 0, "R"},
     {"hyp-out", STR(hyp_out), NULL, 0, 0,
-     "seq2seq: write each hypothesis to FILE and each reference to FILE.ref, one per line", 0},
+     "seq2seq: write each hypothesis to FILE and each reference to FILE.ref, one per line", 0,
+     "FILE"},
     {"json", OPT_FLAG, OFF(json), 0, NULL, 0, 1,
-     "print one JSON object on stdout, everything else on stderr", 0},
-    {"help", OPT_FLAG, OFF(help), 0, NULL, 0, 1, "print this help", 0},
+     "print one JSON object on stdout, everything else on stderr", 0, NULL},
+    {"help", OPT_FLAG, OFF(help), 0, NULL, 0, 1, "print this help", 0, NULL},
 };
 #define NSPEC ((int)(sizeof spec / sizeof spec[0]))
 
 static void usage(void) {
-    printf("usage: drnn-eval --ckpt RUN|CKPT|MODEL.h5 [--best] (--data CORPUS.h5 [--split "
-           "valid|test] | --text FILE) [--json]\n\noptions:\n");
+    printf("usage: drnn-eval --ckpt RUN|CKPT|MODEL.h5 [--best]\n"
+           "                 (--data CORPUS.h5 [--split valid|test] | --text FILE) [--json]\n"
+           "\noptions:\n");
     config_usage(stdout, spec, NSPEC);
     printf("\nLanguage model: prints the mean cross-entropy (loss, nats), perplexity exp(loss),\n"
            "bits per token loss/ln 2, the number of scored targets (tokens) and how many of\n"

@@ -25,10 +25,10 @@ typedef struct {
 #define OFF(f) offsetof(export_opts_t, f)
 static const opt_spec_t spec[] = {
     {"output", OPT_STR, OFF(output), sizeof(((export_opts_t *)0)->output), NULL, 0, 0,
-     "output file OUT.h5; built as OUT.h5.tmp.PID and renamed when complete", 0},
+     "output file OUT.h5; built as OUT.h5.tmp.PID and renamed when complete", 0, "OUT.h5"},
     {"best", OPT_FLAG, OFF(best), 0, NULL, 0, 1, "export the run's best checkpoint (RUN/ckpt/best)",
-     0},
-    {"help", OPT_FLAG, OFF(help), 0, NULL, 0, 1, "print this help", 0},
+     0, NULL},
+    {"help", OPT_FLAG, OFF(help), 0, NULL, 0, 1, "print this help", 0, NULL},
 };
 #define NSPEC ((int)(sizeof spec / sizeof spec[0]))
 static const opt_alias_t aliases[] = {{'o', "output"}, {'h', "help"}, {0, NULL}};
@@ -77,7 +77,7 @@ int main(int argc, char **argv) {
     if ((rc = model_load(&m, in, 1, 1, err, sizeof err))) drnn_die(rc, "%s", err);
     const param_table_t *tab = model_file_params(&m);
     rc = weights_write(o.output, tab, m.params, &m.info, err, sizeof err);
-    if (rc) drnn_die(rc, "%s", err);
+    if (rc) drnn_die(rc, "--output %s", err);
     printf("wrote %s: %s %s, %d tensors, %zu parameters\n", o.output, m.info.desc.kind,
            cell_name(m.info.desc.cell), tab->n, tab->total);
     model_unload(&m);

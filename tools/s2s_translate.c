@@ -22,7 +22,7 @@ typedef struct {
     int spaced;
     search_t *search; /* for sources up to Tmax tokens */
     int Tmax;
-    FILE *attn;
+    attention_out_t *attn; /* --attention-out, or NULL */
     /* The pending batch: up to o->batch lines, empty ones included. */
     uint32_t **ids;
     int *lens;
@@ -38,15 +38,6 @@ typedef struct {
 
 static void out_fail(const char *what) {
     drnn_die(74, "cannot write %s", what);
-}
-
-/* The best hypothesis of one line as a JSON object in the attention file. */
-static void write_attention(translator_t *t, uint64_t lineno, const uint32_t *src, int slen,
-                            const search_hyp_t *h) {
-    if (attention_out_line(t->attn, lineno, (const char *const *)t->mf->info.vocab, src, slen,
-                           (const char *const *)t->mf->info.tgt_vocab, h->tokens, h->len,
-                           h->attn) != 0)
-        out_fail(t->o->attention_out);
 }
 
 /* Decodes and prints the pending lines. */
@@ -100,7 +91,9 @@ static void flush_batch(translator_t *t) {
                     bad |= printf("%llu\t%.6f\t%s\n", (unsigned long long)t->lineno[i], h[k].score,
                                   s) < 0;
             }
-            if (t->attn) write_attention(t, t->lineno[i], t->ids[i], t->lens[i], h);
+            /* the best hypothesis of the line, as a JSON object */
+            attention_out_line(t->attn, t->lineno[i], (const char *const *)t->mf->info.vocab,
+                               t->ids[i], t->lens[i], tv, h->tokens, h->len, h->attn);
         }
         if (bad) out_fail("stdout");
         free(t->ids[i]);
@@ -135,8 +128,7 @@ int s2s_translate(const s2s_translate_opts_t *o, const model_file_t *mf) {
     t.src_vocab =
         tok_vocab_new(kind, (const char *const *)mf->info.vocab, (size_t)d->vocab, err, sizeof err);
     if (!t.src_vocab) drnn_die(65, "%s: %s", mf->path, err);
-    if (o->attention_out && !(t.attn = fopen(o->attention_out, "w")))
-        drnn_die(74, "--attention-out %s: cannot create", o->attention_out);
+    t.attn = attention_out_open(o->attention_out);
     t.ids = drnn_calloc((size_t)o->batch, sizeof *t.ids);
     t.lens = drnn_calloc((size_t)o->batch, sizeof *t.lens);
     t.lineno = drnn_calloc((size_t)o->batch, sizeof *t.lineno);
@@ -148,12 +140,13 @@ int s2s_translate(const s2s_translate_opts_t *o, const model_file_t *mf) {
     if (t.n) flush_batch(&t);
     double dt = drnn_wtime() - t0;
     if (fflush(stdout) != 0) out_fail("stdout");
-    if (t.attn && fclose(t.attn) != 0) out_fail(o->attention_out);
+    attention_out_commit(t.attn);
     fprintf(stderr,
-            "drnn-sample: %ld sentences, %ld tokens in %.2f s: %.1f sentences/s, %.0f tokens/s "
+            "drnn-sample: %ld sentence%s, %ld token%s in %.2f s: %.1f sentences/s, %.0f tokens/s "
             "(%s, batch %d)\n",
-            t.sentences, t.tokens, dt, t.sentences / (dt > 0 ? dt : 1e-9),
-            t.tokens / (dt > 0 ? dt : 1e-9), o->beam > 1 ? "beam" : "greedy", o->batch);
+            t.sentences, t.sentences == 1 ? "" : "s", t.tokens, t.tokens == 1 ? "" : "s", dt,
+            t.sentences / (dt > 0 ? dt : 1e-9), t.tokens / (dt > 0 ? dt : 1e-9),
+            o->beam > 1 ? "beam" : "greedy", o->batch);
     search_free(t.search);
     tok_vocab_free(t.src_vocab);
     free(t.ids), free(t.lens), free(t.lineno), free(t.src_lens), free(t.hyp), free(t.src);

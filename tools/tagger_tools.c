@@ -108,7 +108,7 @@ typedef struct {
     int Tmax;
     uint32_t *ids;
     size_t cap;
-    FILE *attn; /* --attention-out, or NULL */
+    attention_out_t *attn; /* --attention-out, or NULL */
 } line_tagger_t;
 
 /* The ids of LINE's whitespace-separated items into L->ids; returns their count. */
@@ -159,9 +159,8 @@ static int tag_line(void *arg, const char *line, size_t len, uint64_t lineno) {
         printf("%s%s", t ? " " : "", L->mf->info.labels[tagger_predict(L->m, (int)t, 0)]);
     putchar('\n');
     const char *const *v = (const char *const *)L->mf->info.vocab;
-    if (L->attn && attention_out_line(L->attn, lineno, v, L->ids, (int)n, v, L->ids, (int)n,
-                                      tagger_attention(L->m)) != 0)
-        drnn_die(74, "--attention-out %s: cannot write", L->o->attention_out);
+    attention_out_line(L->attn, lineno, v, L->ids, (int)n, v, L->ids, (int)n,
+                       tagger_attention(L->m));
     return 0;
 }
 
@@ -176,9 +175,9 @@ static int tagger_sample(const sample_opts_t *o, const model_file_t *m, const to
     L.attn = attention_out_open_self(o->attention_out, m->info.desc.self_attention, m->path);
     int rc = textfile_lines(o->input, tag_line, &L, NULL, err, sizeof err);
     tagger_free(L.m);
-    attention_out_close(L.attn, o->attention_out);
     free(L.ids);
     if (rc) drnn_die(rc, "--input: %s", err);
+    attention_out_commit(L.attn); /* complete: in place of an earlier file */
     if (fflush(stdout) != 0) drnn_die(74, "cannot write to stdout");
     return 0;
 }

@@ -29,6 +29,20 @@ int cls_examples_read(cls_examples_t *e, corpus_t *c, int split, char *err, size
     return rc;
 }
 
+void cls_examples_cap(cls_examples_t *e, int cap) {
+    if (cap <= 0) return;
+    e->cap = cap, e->capped = 0, e->longest = 0;
+    for (uint64_t i = 0; i < e->n; i++) {
+        e->capped += e->off[i + 1] - e->off[i] > (uint64_t)cap;
+        if (cls_example_len(e, i) > e->longest) e->longest = cls_example_len(e, i);
+    }
+}
+
+int cls_example_len(const cls_examples_t *e, uint64_t i) {
+    uint64_t len = e->off[i + 1] - e->off[i];
+    return e->cap > 0 && len > (uint64_t)e->cap ? e->cap : (int)len;
+}
+
 void cls_examples_free(cls_examples_t *e) {
     free(e->off), free(e->labels);
     memset(e, 0, sizeof *e);
@@ -53,7 +67,7 @@ int cls_batch_read(cls_batch_t *b, corpus_t *c, const cls_examples_t *e, const u
     int T = 0;
     for (int i = 0; i < n; i++) {
         uint64_t id = ids ? ids[i] : first + (uint64_t)i;
-        b->lens[i] = (int)(e->off[id + 1] - e->off[id]);
+        b->lens[i] = cls_example_len(e, id);
         b->labels[i] = e->labels ? e->labels[id] : 0;
         T = b->lens[i] > T ? b->lens[i] : T;
     }
@@ -72,7 +86,7 @@ int cls_batch_read(cls_batch_t *b, corpus_t *c, const cls_examples_t *e, const u
 }
 
 static uint64_t ex_len(const cls_examples_t *e, uint64_t i) {
-    return e->off[i + 1] - e->off[i];
+    return (uint64_t)cls_example_len(e, i);
 }
 
 /* qsort context-free: sort pairs (length, position) so ties keep their order. */
@@ -143,6 +157,14 @@ int cls_feed_open(cls_feed_t *f, corpus_t *c, const char *data, const char *unit
     cls_sorted_ids(f->vorder, &f->valid);
     cls_batch_alloc(&f->batch, f->Tmax, f->Bl);
     return 0;
+}
+
+uint64_t cls_feed_cap(cls_feed_t *f, int cap) {
+    cls_examples_cap(&f->train, cap), cls_examples_cap(&f->valid, cap);
+    f->Tmax = f->train.longest > f->valid.longest ? f->train.longest : f->valid.longest;
+    cls_batch_free(&f->batch);
+    cls_batch_alloc(&f->batch, f->Tmax, f->Bl);
+    return f->train.capped + f->valid.capped;
 }
 
 void cls_feed_close(cls_feed_t *f) {

@@ -18,7 +18,9 @@ typedef struct {
     int tagged;       /* corpus data "tags": a tag per token, read with the tokens */
     uint64_t n, *off; /* examples, offsets [n+1] */
     uint32_t *labels; /* [n], NULL for tagged data */
-    int longest;      /* tokens of the longest example (0 when n is 0) */
+    int longest;      /* tokens of the longest example as read (0 when n is 0) */
+    int cap;          /* > 0: an example is read as its first `cap` tokens (cls_examples_cap) */
+    uint64_t capped;  /* examples longer than cap */
 } cls_examples_t;
 
 /* Reads the offsets and labels of SPLIT (n = 0 when it is absent) and checks that every example
@@ -26,6 +28,11 @@ typedef struct {
  * Free with cls_examples_free (also after a failure). */
 int cls_examples_read(cls_examples_t *e, corpus_t *c, int split, char *err, size_t errlen);
 void cls_examples_free(cls_examples_t *e);
+/* From now on, e's examples longer than CAP tokens are read as their first CAP (their tags
+ * too); counts them into e->capped and lowers e->longest. CAP 0: no change. */
+void cls_examples_cap(cls_examples_t *e, int cap);
+/* Tokens of example i as read (after the cap). */
+int cls_example_len(const cls_examples_t *e, uint64_t i);
 
 /* A padded batch: tokens [T*n] time-major (0 at padded positions), lens [n], labels [n] (of
  * labelled data) or tags [T*n] time-major (of tagged data, 0 at padded positions). The buffers
@@ -75,6 +82,9 @@ typedef struct {
  * train examples than B), 65, 70 with err. Close with cls_feed_close (also after a failure). */
 int cls_feed_open(cls_feed_t *f, corpus_t *c, const char *data, const char *unit, int B, int rank,
                   int nranks, uint64_t seed, char *err, size_t errlen);
+/* Caps both splits at CAP tokens an example (cls_examples_cap; before the first load) and
+ * returns how many train and valid examples it cuts. */
+uint64_t cls_feed_cap(cls_feed_t *f, int cap);
 void cls_feed_close(cls_feed_t *f);
 /* The B example ids of global batch `step` (1-based) into *global, and this rank's share of
  * them read into f->batch. 0, or 65 with err. */

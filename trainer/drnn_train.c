@@ -17,8 +17,8 @@ static void usage(FILE *f) {
     config_usage(f, train_opt_spec, train_opt_count);
     fprintf(f, "\nmodel kinds (--model): %s\n", kinds_names());
     fprintf(f, "\nexit codes: 0 done, 64 usage, 65 bad data, 66 input missing, 70 internal error "
-               "or non-finite loss, 74 write failure, 75 stopped by a signal or --time-limit after "
-               "a checkpoint\n");
+               "or non-finite loss,\n74 write failure, 75 stopped by a signal or --time-limit "
+               "after a checkpoint\n");
 }
 
 int main(int argc, char **argv) {

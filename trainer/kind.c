@@ -23,6 +23,7 @@ kind_opts_t kind_opts_from(const train_opts_t *o) {
                          .attention = o->attention,
                          .batch_tokens = o->batch_tokens,
                          .seq_len = o->seq_len,
+                         .truncate = o->truncate,
                          .softmax = o->softmax,
                          .cutoffs = o->cutoffs,
                          .div_value = o->div_value};
@@ -44,6 +45,13 @@ int kind_describe_common(model_desc_t *d, const kind_opts_t *o, const corpus_t *
                          "(--hidden, twice with --bidirectional); give a divisor of %d",
                          o->self_attention, D, D);
     return 0;
+}
+
+void kind_report_truncated(const kind_env_t *env, uint64_t cut) {
+    if (cut && env->rank == 0)
+        printf("drnn-train: %llu example%s longer than --truncate %d tokens read as their first "
+               "%d (memory and time grow with the longest example of a batch)\n",
+               (unsigned long long)cut, cut == 1 ? "" : "s", env->o->truncate, env->o->truncate);
 }
 
 int kind_check_layer_dropout(const kind_opts_t *o, char *err, size_t errlen) {

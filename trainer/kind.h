@@ -37,6 +37,7 @@ typedef struct {
     const char *attention; /* seq2seq */
     int batch_tokens;      /* seq2seq */
     int seq_len;           /* LM */
+    int truncate;          /* classifier, tagger: longer examples read as their first N */
     const char *softmax, *cutoffs;
     double div_value; /* LM output layer (the other kinds refuse them) */
 } kind_opts_t;
@@ -135,6 +136,8 @@ typedef struct train_kind {
  * --self-attention's heads do not divide the encoder width. */
 int kind_describe_common(model_desc_t *d, const kind_opts_t *o, const corpus_t *c, char *err,
                          size_t errlen);
+/* Rank 0 says how many examples --truncate cuts (nothing when none). */
+void kind_report_truncated(const kind_env_t *env, uint64_t cut);
 /* --dropout acting only between stacked layers needs two of them: 0, or 64 with err. */
 int kind_check_layer_dropout(const kind_opts_t *o, char *err, size_t errlen);
 /* For the kinds without the LM's adaptive softmax: --softmax adaptive, --cutoffs or a

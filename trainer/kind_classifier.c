@@ -58,6 +58,7 @@ static int cls_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *e
     rc = cls_feed_open(&k->feed, env->corpus, env->o->data, "examples", env->B, env->rank,
                        env->nranks, env->o->seed, err, errlen);
     if (rc) return rc;
+    kind_report_truncated(env, cls_feed_cap(&k->feed, env->o->truncate));
     k->m = classifier_create(d, k->feed.Tmax, env->Bl);
     return 0;
 }
@@ -137,7 +138,8 @@ static double cls_metric(const kind_sums_t *s, const char *name) {
 
 const train_kind_t classifier_train_kind = {
     .data = "labels",
-    .options = "cell embed hidden layers bidirectional residual self-attention dropout pool",
+    .options =
+        "cell embed hidden layers bidirectional residual self-attention dropout pool truncate",
     .nsums = CLS_NSUMS,
     .step_report = kind_report_accuracy,
     .describe = cls_describe,

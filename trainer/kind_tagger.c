@@ -57,6 +57,7 @@ static int tag_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *e
     rc = cls_feed_open(&k->feed, env->corpus, env->o->data, "sentences", env->B, env->rank,
                        env->nranks, env->o->seed, err, errlen);
     if (rc) return rc;
+    kind_report_truncated(env, cls_feed_cap(&k->feed, env->o->truncate));
     k->m = tagger_create(d, k->feed.Tmax, env->Bl);
     return 0;
 }
@@ -73,9 +74,8 @@ static long tag_spe(const kind_ctx_t *k) {
 static int tag_load_batch(kind_ctx_t *k, long step, char *err, size_t errlen) {
     const uint64_t *global;
     int rc = cls_feed_load(&k->feed, step, &global, err, errlen);
-    const uint64_t *off = k->feed.train.off;
     k->norm = 0.0;
-    for (int j = 0; j < k->env.B; j++) k->norm += (double)(off[global[j] + 1] - off[global[j]]);
+    for (int j = 0; j < k->env.B; j++) k->norm += cls_example_len(&k->feed.train, global[j]);
     return rc;
 }
 
@@ -139,7 +139,7 @@ static double tag_metric(const kind_sums_t *s, const char *name) {
 
 const train_kind_t tagger_train_kind = {
     .data = "tags",
-    .options = "cell embed hidden layers bidirectional residual self-attention dropout",
+    .options = "cell embed hidden layers bidirectional residual self-attention dropout truncate",
     .nsums = TAG_NSUMS,
     .describe = tag_describe,
     .open = tag_open,

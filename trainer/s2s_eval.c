@@ -1,19 +1,19 @@
 #include "trainer/s2s_eval.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
-
-#include "base/util.h"
+#include "io/fsutil.h"
 
 int s2s_eval_pairs(const s2s_eval_t *e, const float *params, const s2s_pairs_t *p, double *sums) {
     const int Bmax = e->batch->Bmax;
     s2s_score_t *ids = s2s_score_new(), *text = s2s_score_new();
     char *hb = NULL, *rb = NULL;
     size_t hc = 0, rc = 0;
-    int bad = 0;
+    int bad = 0, werr = 0;
     search_hyp_t *hyp = drnn_calloc((size_t)Bmax * search_n_best(e->search), sizeof *hyp);
     for (uint64_t i = 0; i < p->n; i += (uint64_t)Bmax) {
         int m = p->n - i < (uint64_t)Bmax ? (int)(p->n - i) : Bmax;
@@ -32,8 +32,9 @@ int s2s_eval_pairs(const s2s_eval_t *e, const float *params, const s2s_pairs_t *
             const char *rt = s2s_ids_text(e->tgt_vocab, ref, rl, e->spaced, &rb, &rc);
             s2s_score_add_ids(ids, h->tokens, (size_t)hl, ref, (size_t)rl);
             s2s_score_add_text(text, ht, rt);
-            if (e->hyp && fprintf(e->hyp, "%s\n", ht) < 0) bad = 1;
-            if (e->ref && fprintf(e->ref, "%s\n", rt) < 0) bad = 1;
+            /* After a failed write, no more: errno keeps the reason for the caller. */
+            if (!bad && e->hyp && fprintf(e->hyp, "%s\n", ht) < 0) bad = 1, werr = errno;
+            if (!bad && e->ref && fprintf(e->ref, "%s\n", rt) < 0) bad = 1, werr = errno;
         }
     }
     uint64_t c[S2S_SCORE_NCOUNTS];
@@ -43,6 +44,7 @@ int s2s_eval_pairs(const s2s_eval_t *e, const float *params, const s2s_pairs_t *
     for (int j = 0; j < S2S_SCORE_NCOUNTS; j++) sums[S2S_EVAL_TEXT + j] += (double)c[j];
     s2s_score_free(ids), s2s_score_free(text);
     free(hb), free(rb), free(hyp);
+    errno = werr;
     return bad ? 74 : 0;
 }
 
@@ -78,6 +80,48 @@ void s2s_eval_format(const double *sums, char *text, size_t tn, char *json, size
              "\"bleu\": %.9g, \"bp\": %.9g, \"pairs\": %llu, \"tokens\": %.17g",
              loss, exp(loss), ids.exact_match, ids.edit_rate, txt.bleu, txt.bp,
              (unsigned long long)ids.pairs, sums[S2S_EVAL_TGT]);
+}
+
+/* ---- --hyp-out: hypotheses to PATH, references to PATH.ref -------------------------------------
+ * Both are written through temporaries (io/fsutil.h) and renamed into place only once both are
+ * complete, so a good earlier pair is never truncated or left half-written. */
+typedef struct {
+    char path[2][4200], tmp[2][4300];
+    FILE *f[2];
+} hyp_out_t;
+
+/* Removes both temporaries and dies naming file k's path, the flag and why (errno e). */
+static void hyp_out_fail(hyp_out_t *h, int k, const char *what, int e) {
+    for (int i = 0; i < 2; i++) fs_tmp_discard(h->f[i], h->tmp[i]);
+    drnn_die(74, "--hyp-out %s: cannot %s: %s", h->path[k], what,
+             fs_write_reason(e, h->path[k], 0));
+}
+
+static void hyp_out_open(hyp_out_t *h, const char *path) {
+    memset(h, 0, sizeof *h);
+    snprintf(h->path[0], sizeof h->path[0], "%s", path);
+    snprintf(h->path[1], sizeof h->path[1], "%s.ref", path);
+    for (int k = 0; k < 2; k++)
+        if (!(h->f[k] = fs_tmp_fopen(h->tmp[k], sizeof h->tmp[k], h->path[k])))
+            hyp_out_fail(h, k, "create it", errno);
+}
+
+/* Flushes, syncs and closes both (rc: 74 when a write already failed, errno telling why). */
+static void hyp_out_close(hyp_out_t *h, int rc) {
+    if (rc) hyp_out_fail(h, ferror(h->f[0]) ? 0 : 1, "write it", errno);
+    for (int k = 0; k < 2; k++) {
+        FILE *f = h->f[k];
+        h->f[k] = NULL;
+        if (fs_tmp_fclose(f) != 0) hyp_out_fail(h, k, "write it", errno);
+    }
+}
+
+static void hyp_out_commit(hyp_out_t *h) {
+    for (int k = 0; k < 2; k++) {
+        int c = fs_tmp_commit(h->tmp[k], h->path[k]);
+        h->tmp[k][0] = '\0';
+        if (c != 0) hyp_out_fail(h, k, c == -1 ? "put it in place" : "sync its folder", errno);
+    }
 }
 
 int s2s_eval_run(const model_file_t *m, const s2s_eval_opts_t *o) {
@@ -116,21 +160,19 @@ int s2s_eval_run(const model_file_t *m, const s2s_eval_opts_t *o) {
                     strcmp(m->info.tokenizer, "word") == 0,
                     NULL,
                     NULL};
+    hyp_out_t h;
     if (o->hyp_out) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s.ref", o->hyp_out);
-        if (!(e.hyp = fopen(o->hyp_out, "w")))
-            drnn_die(74, "--hyp-out %s: cannot create", o->hyp_out);
-        if (!(e.ref = fopen(path, "w"))) drnn_die(74, "--hyp-out: %s: cannot create", path);
+        hyp_out_open(&h, o->hyp_out);
+        e.hyp = h.f[0], e.ref = h.f[1];
     }
     double sums[S2S_EVAL_N] = {0};
     rc = s2s_eval_pairs(&e, m->params, &p, sums);
-    if (e.hyp && fclose(e.hyp) != 0) rc = 74;
-    if (e.ref && fclose(e.ref) != 0) rc = 74;
-    if (rc) drnn_die(74, "--hyp-out %s: write failed; check free space", o->hyp_out);
+    if (o->hyp_out) hyp_out_close(&h, rc);
+    /* dying here removes the temporaries (drnn_die): an earlier good pair stays */
     if (!isfinite(sums[S2S_EVAL_LOSS]))
         drnn_die(70, "%s: non-finite loss on %s (does the model hold NaN or Inf?)", m->path,
                  o->data);
+    if (o->hyp_out) hyp_out_commit(&h);
     char text[512], json[1024];
     s2s_eval_format(sums, text, sizeof text, json, sizeof json);
     fprintf(o->json ? stderr : stdout, "%s on %s %s (%s): %s\n", m->path, o->data, split,

@@ -34,12 +34,14 @@ typedef struct {
 } s2s_eval_t;
 
 /* Adds the figures of pairs [0, p->n) into sums [S2S_EVAL_N] (not zeroed). Returns 0, or 74 when
- * writing hyp/ref failed. */
+ * writing hyp/ref failed (nothing more is written after the first failure; errno tells why and
+ * ferror which). */
 int s2s_eval_pairs(const s2s_eval_t *e, const float *params, const s2s_pairs_t *p, double *sums);
 
 /* drnn-eval for a seq2seq model: every pair of a split of the pair corpus DATA in batches of
  * `batch`, decoded with beam (<= 1: greedy). Prints the figures (json: one JSON object on
- * stdout, the rest on stderr); hyp_out: hypotheses to that file, references to hyp_out.ref.
+ * stdout, the rest on stderr); hyp_out: hypotheses to that file, references to hyp_out.ref, both
+ * renamed into place from temporaries once both are complete (io/fsutil.h).
  * Returns 0; errors end the program through drnn_die (64, 65, 66, 74). */
 typedef struct {
     const char *data;

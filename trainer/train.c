@@ -78,6 +78,7 @@ typedef struct {
     /* The loop's running figures. */
     double tokens;                       /* seen since the run's start (resumed runs: restored) */
     double t0, t_log, comm_log, tok_log; /* start, last log line, and since it */
+    long start_step;                     /* the step this job resumed from (0: a fresh run) */
     int stopped, over_time;              /* a stop signal or --time-limit ended this step */
     long skipped_total;                  /* non-finite steps skipped in this job */
     int trace_L, trace_T;
@@ -464,7 +465,8 @@ static void progress(run_t *r, long step, const kind_sums_t *s, double norm, int
                      double tps, double comm_frac, double elapsed) {
     char eta[32], fig[64];
     const double loss = s->v[KIND_LOSS] / s->v[KIND_COUNT];
-    fmt_duration(eta, sizeof eta, elapsed / step * (r->total_steps - step));
+    /* ELAPSED is this job's time: per step of this job, not of the resumed ones too */
+    fmt_duration(eta, sizeof eta, elapsed / (step - r->start_step) * (r->total_steps - step));
     r->kind->step_report(s, fig, sizeof fig);
     int tty = live_tty();
     printf("%sstep %ld/%ld | epoch %ld | loss %.4f | %s | lr %g | gnorm %.3f%s | %.0f tok/s | "
@@ -683,6 +685,7 @@ static int after_step(run_t *r, long step) {
 int train_run(const train_opts_t *o, const config_cli_t *cli) {
     run_t r = {.o = o, .cli = cli, .rank = comm_rank(), .nranks = comm_size(), .B = o->batch};
     long start = setup(&r);
+    r.start_step = start;
     for (long step = start + 1; step <= r.total_steps; step++) {
         step_run(&r, step);
         if (after_step(&r, step)) break;

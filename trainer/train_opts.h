@@ -20,6 +20,7 @@ typedef struct {
     double div_value;               /* adaptive softmax: cluster i projects to H // X^(i+1) */
     int embed, hidden, layers, bidirectional, seq_len, batch, batch_tokens;
     int residual, self_attention; /* residual connections; self-attention heads (0: none) */
+    int truncate;                 /* classifier, tagger: examples cut to their first N tokens */
     char optimizer[8];
     double lr, momentum, clip, dropout;
     double beta1, beta2, eps, weight_decay;
