@@ -4,14 +4,15 @@
 # verse labelled by its section of the Bible, jobs/kjv_labels.sh), next to the same model without
 # --residual for the same steps; prints both validation accuracies and losses, and draws the
 # self-attention of the first validation verses to OUTDIR/self_attention.png.
-#   bash jobs/lecture_model.sh OUTDIR [STEPS]      (default 1200 steps on 2 ranks)
+#   bash jobs/lecture_model.sh OUTDIR [STEPS]      (default: $STEPS if set, else 1200 steps on
+#                                                   2 ranks)
 # DRNN_BUILD=DIR uses the programs there (default: build/, made by jobs/setup.sh if missing).
 set -euo pipefail
 if [[ $# -lt 1 || $1 == -* ]]; then
     echo "usage: bash jobs/lecture_model.sh OUTDIR [STEPS]" >&2
     exit 64
 fi
-out=$1 steps=${2:-1200}
+out=$1 steps=${2:-${STEPS:-1200}}
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${DRNN_BUILD:-$here/build}
 [[ -x $build/drnn-train ]] || bash "$here/jobs/setup.sh"

@@ -5,9 +5,19 @@
 #   bash jobs/setup.sh --tests    also PyTorch, h5py, NumPy for the reference tests, and Slurm
 #                                 (slurm-wlm, munge) for the local Slurm test, iproute2 for the
 #                                 emulated hosts (tests/cluster)
-# CI=true turns warnings into errors (-DDRNN_WERROR=ON).
+# CI=true turns warnings into errors (-DDRNN_WERROR=ON). DRNN_BUILD=DIR: the programs are built
+# in DIR already (tests/test_readme_run.sh sets it); install and build nothing, only check them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [[ -n ${DRNN_BUILD:-} ]]; then
+    for p in prep train sample eval export; do
+        if [[ ! -x $DRNN_BUILD/drnn-$p ]]; then
+            echo "setup: DRNN_BUILD=$DRNN_BUILD has no drnn-$p; unset DRNN_BUILD to build" >&2
+            exit 66
+        fi
+    done
+    exit 0
+fi
 
 pkgs=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libopenblas-dev libhdf5-dev
       hdf5-tools zlib1g-dev)

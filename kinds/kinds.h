@@ -9,6 +9,8 @@
 #ifndef DRNN_KINDS_KINDS_H
 #define DRNN_KINDS_KINDS_H
 
+#include <stdio.h>
+
 #include "model/model.h"
 #include "tools/tools.h"
 #include "trainer/kind.h"
@@ -27,6 +29,13 @@ typedef struct {
 const drnn_kind_t *kinds_find(const char *name);
 /* "lm, classifier, ..." (every kind's name), for messages. */
 const char *kinds_names(void);
+/* The options a kind's rows list as read by drnn-train (trainer/kind.h `options`), drnn-eval or
+ * drnn-sample (tools/tools.h `eval_options`, `sample_options`). */
+typedef enum { KINDS_TRAIN, KINDS_EVAL, KINDS_SAMPLE } kinds_program_t;
+/* --help's table of PROGRAM's kind options: the line TITLE, then one row per kind with the
+ * options it reads and a last row "(all)" with ALL (space-separated, the program's whole list;
+ * a kind refuses those it does not read), as --name words wrapped within 100 columns. */
+void kinds_usage(FILE *f, kinds_program_t program, const char *all, const char *title);
 /* The names of the kinds that train on corpus data DATA ("text", "labels", ...), "a or b"; ""
  * when none does. */
 const char *kinds_for_data(const char *data);

@@ -78,7 +78,7 @@ typedef struct {
     char output[PATH_MAX], valid[PATH_MAX], tokenizer[16], format[16];
     uint64_t vocab_size, max_len;
     double valid_fraction, test_fraction;
-    int shared_vocab, help;
+    int shared_vocab, keep_cr, help;
 } prep_args_t;
 
 #define OFF(f) offsetof(prep_args_t, f)
@@ -109,6 +109,10 @@ static const opt_spec_t spec[] = {
      "pairs: one vocabulary for source and target,\ncounted over both sides", 0, NULL},
     {"max-len", OPT_U64, OFF(max_len), 0, NULL, 1, INT32_MAX,
      "pairs: drop pairs with more than N tokens on a side\n(default: no limit)", 0, "N"},
+    {"keep-cr", OPT_FLAG, OFF(keep_cr), 0, NULL, 0, 1,
+     "keep a CR before a newline or at the end of a file\n(default: dropped, CRLF read as LF; "
+     "not with tags)",
+     0, NULL},
     {"help", OPT_FLAG, OFF(help), 0, NULL, 0, 1, "print this help", 0, NULL},
 };
 #define NSPEC ((int)(sizeof spec / sizeof spec[0]))
@@ -130,6 +134,9 @@ static void usage(void) {
            "Split sizes are N*F rounded to the nearest token. Ids: specials first, then by\n"
            "descending frequency in the train split, ties in byte order; symbols unseen in train\n"
            "become <unk>.\n"
+           "CRLF: in every format a CR that stands right before a newline or ends a file is\n"
+           "dropped, as if the file had LF line endings; the summary counts them. --keep-cr\n"
+           "keeps them (the char and byte tokenizers then see a CR symbol).\n"
            "\n"
            "--format labels: every non-empty line is one example, 'label<TAB>text' (the text is\n"
            "everything after the first TAB); several INPUTs are read one after the other, each\n"
@@ -154,7 +161,7 @@ static void usage(void) {
            "\n"
            "--format tags (sequence tagging): every non-empty line is one sequence,\n"
            "'w1 w2 ... wn<TAB>t1 t2 ... tn': n words and exactly n tags, the tag of each word,\n"
-           "both separated by whitespace; read like labels, a trailing CR (CRLF) cut off.\n"
+           "both separated by whitespace; read like labels (--keep-cr is refused).\n"
            "--tokenizer word (the default): every word is one token (vocabulary as for labels);\n"
            "char: every word must be one character (UTF-8 code point), e.g. for Chinese\n"
            "segmentation '我 爱 你<TAB>S S S'; byte is refused (64). A line without a TAB, with\n"
@@ -193,9 +200,13 @@ static void parse_command_line(int argc, char **argv, prep_opts_t *o, config_cli
                  "--tokenizer byte does not go with --format tags; give --tokenizer word or char");
     if (a.valid[0] && config_given(cli, spec, NSPEC, "valid-fraction"))
         prep_die(64, "--valid FILE and --valid-fraction exclude each other; give one of them");
+    if (o->tags && a.keep_cr)
+        prep_die(64,
+                 "--keep-cr does not go with --format tags: a CR separates tags as a space does");
     if (!o->pairs && (a.shared_vocab || a.max_len))
         prep_die(64, "--%s goes with --format pairs only", a.max_len ? "max-len" : "shared-vocab");
     o->shared_vocab = a.shared_vocab;
+    o->keep_cr = a.keep_cr;
     o->max_len = a.max_len;
     o->vocab_size = a.vocab_size;
     o->valid_file = a.valid[0] ? a.valid : NULL;
@@ -208,13 +219,12 @@ static void parse_command_line(int argc, char **argv, prep_opts_t *o, config_cli
     if (!o->names) prep_die(70, "out of memory");
 }
 
-/* Special entries at the front of the (each) vocabulary. */
-static size_t num_specials(const prep_opts_t *o) {
+size_t prep_num_specials(const prep_opts_t *o) {
     return o->pairs ? TOK_SEQ2SEQ_SPECIALS : tok_num_specials(o->kind);
 }
 
 static void check_options(const prep_opts_t *o) {
-    size_t nspec = num_specials(o);
+    size_t nspec = prep_num_specials(o);
     int stdin_uses = o->valid_file && !strcmp(o->valid_file, "-");
     if (!o->out[0]) prep_die(64, "missing -o OUT.h5; see drnn-prep --help");
     if (o->ninputs == 0) prep_die(64, "no INPUT given: name text files, .gz files or - for stdin");
@@ -316,18 +326,20 @@ static void die_reading(int rc, const char *err, const char *file, const char *n
     prep_die(rc, "%s", err);
 }
 
-/* Feeds FILES[0..n) as one stream, runs of one-byte symbols to RUN; dies on read errors (66, 65,
- * 74) and when emit reports running out of memory (-1). NAMES are the files as the user gave
+/* Feeds FILES[0..n) as one stream, runs of one-byte symbols to RUN, CR line endings dropped
+ * unless --keep-cr (prep/prep_cr.c) and added to *CRS (CRS may be NULL); dies on read errors (66,
+ * 65, 74) and when emit reports running out of memory (-1). NAMES are the files as the user gave
  * them. Returns 1 when emit stopped the stream early, else 0. */
-static int feed_files(tok_kind_t kind, const char *const *files, const char *const *names, int n,
-                      tok_emit_fn emit, tok_emit_run_fn run, void *arg) {
+static int feed_files(const prep_opts_t *o, const char *const *files, const char *const *names,
+                      int n, tok_emit_fn emit, tok_emit_run_fn run, void *arg, uint64_t *crs) {
     char err[PATH_MAX + 256];
     int stop = 0;
-    tok_splitter_t *s = tok_splitter_new(kind);
+    tok_splitter_t *s = tok_splitter_new(o->kind);
     if (!s) prep_die(70, "out of memory");
     tok_splitter_set_run(s, run);
+    prep_cr_t f = {.s = s, .emit = emit, .arg = arg, .keep = o->keep_cr};
     for (int i = 0; i < n && !stop; i++) {
-        int rc = tok_feed_file(s, files[i], emit, arg, &stop, err, sizeof err);
+        int rc = prep_cr_feed_file(&f, files[i], &stop, err, sizeof err);
         if (rc) {
             tok_splitter_free(s);
             die_reading(rc, err, files[i], names[i]);
@@ -336,15 +348,18 @@ static int feed_files(tok_kind_t kind, const char *const *files, const char *con
     if (!stop) stop = tok_splitter_finish(s, emit, arg);
     tok_splitter_free(s);
     if (stop < 0) prep_die(70, "out of memory counting symbols");
+    if (crs) *crs += f.crs;
     return stop;
 }
 
-static int feed_inputs(const prep_opts_t *o, tok_emit_fn emit, tok_emit_run_fn run, void *arg) {
-    return feed_files(o->kind, o->inputs, o->names, o->ninputs, emit, run, arg);
+static int feed_inputs(const prep_opts_t *o, tok_emit_fn emit, tok_emit_run_fn run, void *arg,
+                       uint64_t *crs) {
+    return feed_files(o, o->inputs, o->names, o->ninputs, emit, run, arg, crs);
 }
 
-static int feed_valid(const prep_opts_t *o, tok_emit_fn emit, tok_emit_run_fn run, void *arg) {
-    return feed_files(o->kind, &o->valid_file, &o->valid_name, 1, emit, run, arg);
+static int feed_valid(const prep_opts_t *o, tok_emit_fn emit, tok_emit_run_fn run, void *arg,
+                      uint64_t *crs) {
+    return feed_files(o, &o->valid_file, &o->valid_name, 1, emit, run, arg, crs);
 }
 
 typedef struct {
@@ -406,8 +421,9 @@ static void *count_half(void *arg) {
         return NULL;
     }
     tok_splitter_set_run(s, count_run);
-    h->rc = tok_feed_range(s, h->o->inputs[0], h->off, h->len, count_emit, &h->c, &h->stop, h->err,
-                           sizeof h->err);
+    prep_cr_t f = {.s = s, .emit = count_emit, .arg = &h->c, .keep = h->o->keep_cr};
+    h->rc =
+        prep_cr_feed_range(&f, h->o->inputs[0], h->off, h->len, &h->stop, h->err, sizeof h->err);
     if (h->rc == 0 && !h->stop) h->stop = tok_splitter_finish(s, count_emit, &h->c);
     tok_splitter_free(s);
     return NULL;
@@ -470,11 +486,11 @@ static void plan_and_count(const prep_opts_t *o, uint64_t n[CORPUS_NSPLITS],
     int no_tail = o->valid_frac == 0 && o->test_frac == 0;
     int need_freq = o->kind != TOK_BYTE;
     count_ctx_t c = {0, UINT64_MAX, no_tail && need_freq ? counter : NULL};
-    feed_inputs(o, count_emit, count_run, &c);
+    feed_inputs(o, count_emit, count_run, &c, NULL);
     plan_splits(o, c.n, n);
     if (no_tail || !need_freq) return;
     count_ctx_t f = {0, n[CORPUS_TRAIN], counter};
-    feed_inputs(o, count_emit, count_run, &f);
+    feed_inputs(o, count_emit, count_run, &f, NULL);
     if (f.n != n[CORPUS_TRAIN])
         prep_die(65, "the input changed while drnn-prep was reading it; run it again");
 }
@@ -482,7 +498,7 @@ static void plan_and_count(const prep_opts_t *o, uint64_t n[CORPUS_NSPLITS],
 static uint64_t count_valid_file(const prep_opts_t *o) {
     count_ctx_t c = {0, UINT64_MAX, NULL};
     if (!o->valid_file) return 0;
-    feed_valid(o, count_emit, count_run, &c);
+    feed_valid(o, count_emit, count_run, &c, NULL);
     if (c.n == 0)
         prep_die(65, "--valid '%s' has no %s tokens; give a non-empty text", o->valid_name,
                  tok_kind_name(o->kind));
@@ -498,6 +514,7 @@ typedef struct {
     uint64_t pos;
     int split;
     uint64_t unknown[CORPUS_NSPLITS];
+    uint64_t crs; /* CR line endings of the inputs and the --valid file */
     size_t fill;
     uint32_t ids[WRITE_BATCH];
     int rc;
@@ -552,7 +569,7 @@ static void write_splits(const prep_opts_t *o, write_ctx_t *c, const uint64_t n[
     c->end[CORPUS_TRAIN] = n[CORPUS_TRAIN];
     c->end[CORPUS_VALID] = c->end[CORPUS_TRAIN] + n[CORPUS_VALID];
     c->end[CORPUS_TEST] = c->end[CORPUS_VALID] + n[CORPUS_TEST];
-    feed_inputs(o, write_emit, write_run, c);
+    feed_inputs(o, write_emit, write_run, c, &c->crs);
     if (write_flush(c) != 0) prep_die(c->rc, "%s", c->err);
     if (c->split == CORPUS_NSPLITS || c->pos != c->end[CORPUS_TEST])
         prep_die(65, "the input changed while drnn-prep was reading it; run it again");
@@ -560,7 +577,7 @@ static void write_splits(const prep_opts_t *o, write_ctx_t *c, const uint64_t n[
     c->split = CORPUS_VALID;
     c->pos = 0;
     c->end[CORPUS_VALID] = UINT64_MAX;
-    feed_valid(o, write_emit, write_run, c);
+    feed_valid(o, write_emit, write_run, c, &c->crs);
     if (write_flush(c) != 0) prep_die(c->rc, "%s", c->err);
     if (c->pos != nvalid_file)
         prep_die(65, "'%s' changed while drnn-prep was reading it; run it again", o->valid_name);
@@ -585,6 +602,7 @@ static void prep_text_run(const prep_opts_t *o, prep_stats_t *st) {
     }
     write_splits(o, c, n, nvalid_file);
     for (int k = 0; k < CORPUS_NSPLITS; k++) st->unknown[k] = c->unknown[k];
+    st->crs = c->crs;
     prep_commit(st);
     tok_vocab_free(vocab);
     free(c);
@@ -650,76 +668,6 @@ static double seconds_since(const struct timespec *t0) {
     return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
 }
 
-/* Labelled data: the examples of split K per label, "  labels: a 12, b 30"; tagged data: the
- * tokens per tag, "  tags: B 7, E 7, S 3". */
-static void print_label_counts(const prep_opts_t *o, const prep_stats_t *st, int k) {
-    fprintf(stderr, "drnn-prep:         %s:", o->tags ? "tags" : "labels");
-    for (size_t l = 0; l < st->num_labels; l++)
-        fprintf(stderr, "%s %s %llu", l ? "," : "", st->label_names[l],
-                (unsigned long long)st->label_counts[(size_t)k * st->num_labels + l]);
-    fputc('\n', stderr);
-}
-
-/* ", NAME vocab N (kept K of D train symbols)": the part after the specials, when it is short. */
-static void print_vocab(const prep_opts_t *o, const char *name, size_t n, size_t distinct) {
-    size_t kept = n - num_specials(o);
-    fprintf(stderr, ", %svocab %zu", name, n);
-    if ((o->kind != TOK_BYTE || o->pairs) && kept < distinct)
-        fprintf(stderr, " (kept %zu of %zu train symbols)", kept, distinct);
-}
-
-/* Pairs: "  train  900 pairs, 12 dropped by --max-len, 9000 + 9000 tokens (source + target),
- * crc32 ..., <unk> 3 + 5". */
-static void print_pairs_summary(const prep_opts_t *o, const prep_stats_t *st) {
-    fprintf(stderr, "drnn-prep: wrote %s (uuid %s): %s tokenizer, pairs", o->out, st->uuid,
-            tok_kind_name(o->kind));
-    print_vocab(o, o->shared_vocab ? "shared " : "source ", st->vocab, st->distinct);
-    if (!o->shared_vocab) print_vocab(o, "target ", st->tgt_vocab, st->tgt_distinct);
-    fputc('\n', stderr);
-    for (int k = 0; k < CORPUS_NSPLITS; k++) {
-        fprintf(stderr, "drnn-prep:   %-5s %9llu pairs", corpus_split_names[k],
-                (unsigned long long)st->examples[k]);
-        if (o->max_len)
-            fprintf(stderr, ", %llu dropped by --max-len", (unsigned long long)st->dropped[k]);
-        if (st->examples[k])
-            fprintf(stderr, ", %llu + %llu tokens (source + target), crc32 %08x, <unk> %llu + %llu",
-                    (unsigned long long)st->tokens[k], (unsigned long long)st->tgt_tokens[k],
-                    st->crc[k], (unsigned long long)st->unknown[k],
-                    (unsigned long long)st->tgt_unknown[k]);
-        fputc('\n', stderr);
-    }
-}
-
-static void print_summary(const prep_opts_t *o, const prep_stats_t *st, double secs) {
-    if (o->pairs) {
-        print_pairs_summary(o, st);
-        fprintf(stderr, "drnn-prep: done in %.2f s\n", secs);
-        return;
-    }
-    fprintf(stderr, "drnn-prep: wrote %s (uuid %s): %s tokenizer", o->out, st->uuid,
-            tok_kind_name(o->kind));
-    print_vocab(o, "", st->vocab, st->distinct);
-    fprintf(stderr, ", uint%d ids", 8 * st->width);
-    if (o->labels || o->tags)
-        fprintf(stderr, ", %zu %s", st->num_labels, o->tags ? "tags" : "labels");
-    fputc('\n', stderr);
-    for (int k = 0; k < CORPUS_NSPLITS; k++) {
-        uint64_t t = st->tokens[k];
-        fprintf(stderr, "drnn-prep:   %-5s ", corpus_split_names[k]);
-        if (o->labels || o->tags)
-            fprintf(stderr, "%9llu %s, ", (unsigned long long)st->examples[k],
-                    o->tags ? "sequences" : "examples");
-        fprintf(stderr, "%12llu tokens", (unsigned long long)t);
-        if (t) fprintf(stderr, ", crc32 %08x", st->crc[k]);
-        if (t && o->kind != TOK_BYTE)
-            fprintf(stderr, ", %llu <unk> (%.3f%%)", (unsigned long long)st->unknown[k],
-                    100.0 * (double)st->unknown[k] / (double)t);
-        fputc('\n', stderr);
-        if ((o->labels || o->tags) && st->examples[k]) print_label_counts(o, st, k);
-    }
-    fprintf(stderr, "drnn-prep: done in %.2f s\n", secs);
-}
-
 static void prepare_inputs(prep_opts_t *o) {
     for (int i = 0; i < o->ninputs; i++) check_input(o->inputs[i], o->out);
     if (o->valid_file) check_input(o->valid_file, o->out);
@@ -757,7 +705,7 @@ int main(int argc, char **argv) {
     else
         prep_text_run(&o, &st);
     prep_cleanup(); /* the spooled inputs */
-    print_summary(&o, &st, seconds_since(&t0));
+    prep_print_summary(&o, &st, seconds_since(&t0));
     free(st.label_names);
     free(st.label_counts);
     config_cli_free(&cli);

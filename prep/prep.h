@@ -1,8 +1,8 @@
-/* prep/prep.h — the parts of drnn-prep (DESIGN §6) that its text path (prep/drnn_prep.c),
- * its passes over one example per line (prep/prep_lines.c) and their three formats, labelled
- * data (prep/prep_labels.c), pairs (prep/prep_pairs.c) and tagged data (prep/prep_tags.c),
- * share. All these files build the one program; this is not a library: every error ends the
- * process through prep_die.
+/* prep/prep.h — the parts of drnn-prep (DESIGN §6) that its text path (prep/drnn_prep.c, its
+ * CR line endings in prep/prep_cr.c), its passes over one example per line (prep/prep_lines.c)
+ * and their three formats, labelled data (prep/prep_labels.c), pairs (prep/prep_pairs.c) and
+ * tagged data (prep/prep_tags.c), and the summary (prep/prep_summary.c) share. All these files
+ * build the one program; this is not a library: every error ends the process through prep_die.
  */
 #ifndef DRNN_TRAINER_PREP_H
 #define DRNN_TRAINER_PREP_H
@@ -21,6 +21,7 @@ typedef struct {
     int labels;          /* --format labels */
     int pairs;           /* --format pairs */
     int tags;            /* --format tags */
+    int keep_cr;         /* --keep-cr: CR line endings stay in the text */
     int shared_vocab;    /* pairs: one vocabulary for source and target */
     uint64_t max_len;    /* pairs: drop pairs with more tokens on a side; 0: no limit */
     uint64_t vocab_size; /* 0: every symbol seen in train */
@@ -47,7 +48,39 @@ typedef struct {
     size_t tgt_vocab, tgt_distinct; /* pairs: */
     uint64_t tgt_tokens[CORPUS_NSPLITS], tgt_unknown[CORPUS_NSPLITS];
     uint64_t dropped[CORPUS_NSPLITS]; /* pairs over --max-len */
+    uint64_t crs; /* CR line endings in the inputs and the --valid file (dropped unless kept) */
 } prep_stats_t;
+
+/* Special entries at the front of the (each) vocabulary: pairs' four, else the tokenizer's. */
+size_t prep_num_specials(const prep_opts_t *o);
+
+/* Prints the summary of the corpus written (prep/prep_summary.c): the vocabulary, per split the
+ * examples, tokens, CRC and <unk>; for labelled and tagged data the most frequent labels (tags)
+ * of each split, at most PREP_SUMMARY_LABELS, each name cut at PREP_SUMMARY_NAME bytes; the CR
+ * line endings; the time taken. */
+#define PREP_SUMMARY_LABELS 20
+#define PREP_SUMMARY_NAME   40
+void prep_print_summary(const prep_opts_t *o, const prep_stats_t *st, double secs);
+
+/* ---- CR line endings in text (prep/prep_cr.c) ------------------------------------------------
+ * Feeds a file to a splitter as tok_feed_file does, but drops every "
+" that stands right
+ * before a "
+" or ends the file (a CR line ending), unless KEEP, and counts them in CRS either
+ * way. Set s, emit, arg and keep; crs adds up over calls; pending is the filter's own. */
+typedef struct {
+    tok_splitter_t *s;
+    tok_emit_fn emit;
+    void *arg;
+    int keep;
+    int pending;  /* the last chunk ended with "\r" */
+    uint64_t crs; /* CR line endings seen */
+} prep_cr_t;
+/* Returns as tok_feed_file (0, or 66, 65, 74 with a message in err; *stop set when emit stops). */
+int prep_cr_feed_file(prep_cr_t *f, const char *path, int *stop, char *err, size_t errlen);
+/* The same over bytes [off, off + len) of the uncompressed file PATH, as tok_feed_range. */
+int prep_cr_feed_range(prep_cr_t *f, const char *path, uint64_t off, uint64_t len, int *stop,
+                       char *err, size_t errlen);
 
 /* Removes the temporary and spool files of earlier drnn-prep runs to OUT that were killed
  * (SIGKILL): their PID no longer runs and nobody holds a lock on them (prep/prep_stale.c).
@@ -156,7 +189,7 @@ struct prep_lines {
     prep_line_fn on_line;
     void *fmt;       /* the format's own state */
     int need_counts; /* the vocabulary needs the train symbols counted */
-    int crlf;        /* set after prep_lines_init: a trailing "\r" is cut off every line */
+    int crlf;        /* a trailing "\r" is cut off every line (not --keep-cr) */
     tok_splitter_t *splitter;
     /* the pass being run */
     int pass;
@@ -166,6 +199,7 @@ struct prep_lines {
     uint64_t end[CORPUS_NSPLITS]; /* example index where each split of the inputs ends */
     int split;                    /* PREP_WRITE: the split of this example */
     int done;                     /* PREP_COUNT: every train example counted */
+    uint64_t crs;                 /* PREP_WRITE: lines that ended in "\r" (cut off or kept) */
     int rc;
     char err[PATH_MAX + 256];
 };

@@ -148,6 +148,7 @@ void prep_labels_run(const prep_opts_t *o, prep_stats_t *st) {
                                       err, sizeof err);
     if (rc) prep_die(rc, "%s", err);
     prep_lines_write(&L->lines, n);
+    st->crs = L->lines.crs;
     prep_commit(st);
     tok_vocab_free(vocab);
     prep_lines_free(&L->lines);

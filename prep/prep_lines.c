@@ -18,6 +18,7 @@ void prep_lines_init(prep_lines_t *c, const prep_opts_t *o, const char *expect, 
     c->on_line = fn;
     c->fmt = fmt;
     c->need_counts = need_counts;
+    c->crlf = !o->keep_cr;
     c->splitter = tok_splitter_new(o->kind);
     if (!c->splitter) prep_die(70, "out of memory");
 }
@@ -102,8 +103,10 @@ int prep_lines_tokenize(prep_lines_t *c, prep_text_t *t, const char *text, size_
 /* textfile_line_fn: one line of an input in the current pass. */
 static int on_line(void *arg, const char *line, size_t len, uint64_t lineno) {
     prep_lines_t *c = arg;
-    if (c->crlf && len > 0 && line[len - 1] == '\r') len--; /* CRLF: the line ends before "\r" */
-    if (len == 0) return 0;                                 /* empty lines are skipped */
+    int cr = len > 0 && line[len - 1] == '\r'; /* before "\n", or the file's last byte */
+    c->crs += cr && c->pass == PREP_WRITE;     /* every line is read once in that pass */
+    if (cr && c->crlf) len--;                  /* CRLF: the line ends before "\r" */
+    if (len == 0) return 0;                    /* empty lines are skipped */
     if (c->pass == PREP_COUNT && (c->done = c->example == c->end[CORPUS_TRAIN])) return 1;
     while (c->pass == PREP_WRITE && c->example == c->end[c->split])
         if (++c->split == CORPUS_NSPLITS) return prep_lines_changed(c); /* more than pass 1 saw */

@@ -94,6 +94,7 @@ void prep_pairs_run(const prep_opts_t *o, prep_stats_t *st) {
     P->src = (prep_text_t){.enc.v = src};
     P->tgt = (prep_text_t){.enc.v = tgt};
     prep_lines_write(&P->lines, n);
+    st->crs = P->lines.crs;
     prep_commit(st);
     tok_vocab_free(src);
     tok_vocab_free(tgt);

@@ -165,7 +165,6 @@ void prep_tags_run(const prep_opts_t *o, prep_stats_t *st) {
     if (!T) prep_die(70, "out of memory");
     T->st = st;
     prep_lines_init(&T->lines, o, "w1 ... wn<TAB>t1 ... tn", tag_line, T, 1);
-    T->lines.crlf = 1;
     T->items = tok_splitter_new(TOK_WORD);
     tok_counter_t *counter = tok_counter_new(o->kind);
     if (!T->items || !counter) prep_die(70, "out of memory");
@@ -183,6 +182,7 @@ void prep_tags_run(const prep_opts_t *o, prep_stats_t *st) {
                                     sizeof err);
     if (rc) prep_die(rc, "%s", err);
     prep_lines_write(&T->lines, n);
+    st->crs = T->lines.crs;
     prep_commit(st);
     tok_vocab_free(vocab);
     tok_splitter_free(T->items);

@@ -36,3 +36,12 @@ foreach(group tags tags_errors)
                    $<TARGET_FILE:prep_check> ${group})
   set_tests_properties(prep_${group} PROPERTIES LABELS "integration;prep" TIMEOUT 300)
 endforeach()
+
+# CRLF input (every format and tokenizer: the same ids as the LF twin, counted, --keep-cr) and the
+# bounded per-label summary of 2000 long labels.
+foreach(group crlf long_labels)
+  add_test(NAME prep_${group}
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_prep_crlf.sh $<TARGET_FILE:drnn-prep>
+                   $<TARGET_FILE:prep_check> ${group})
+  set_tests_properties(prep_${group} PROPERTIES LABELS "integration;prep" TIMEOUT 300)
+endforeach()

@@ -7,8 +7,9 @@
 #   - stopped before the early stop and resumed, the run ends at the same step with the same
 #     best, losses bit for bit (the early-stopping state is in the checkpoint);
 #   - --lr-plateau 0.5 --patience 2: the rate of every step equals PyTorch's ReduceLROnPlateau
-#     (factor 0.5, patience 1, threshold 0) fed the same validation losses, and a run stopped at
-#     step 500 and resumed follows the same rates and losses bit for bit;
+#     (factor 0.5, patience 1, threshold 1e-4 rel: --min-delta's default) fed the same
+#     validation losses, and a run stopped at step 500 and resumed follows the same rates and
+#     losses bit for bit;
 #   - misuse: --metric the model does not report, --early-stop without --eval-every -> 64.
 source "$(dirname "$0")/lib.sh"
 (set +o pipefail; zcat "$SRC/data/kjv.txt.gz" | head -c 24000) >"$WORK/small.txt"
@@ -62,7 +63,7 @@ valid = {r["step"]: r["loss"] for r in recs if r.get("split") == "valid"}
 p = torch.nn.Parameter(torch.zeros(1))
 opt = torch.optim.SGD([p], lr=2.0)
 sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=0.5, patience=1,
-                                                   threshold=0.0)
+                                                   threshold=1e-4, threshold_mode="rel")
 bad = 0
 for step in range(1, 1001):
     lr = opt.param_groups[0]["lr"]

@@ -82,6 +82,8 @@ static void usage(void) {
            "decoded (greedy, or --beam K): exact match, token edit rate and BLEU.\n"
            "Exit codes: 0 done, 64 usage, 65 bad model, corpus or text, 66 input missing,\n"
            "70 internal error or non-finite loss, 74 cannot write.\n");
+    kinds_usage(stdout, KINDS_EVAL, TOOLS_EVAL_KIND_OPTIONS,
+                "\noptions each model kind reads (given for a model that does not: exit 64):");
 }
 
 int main(int argc, char **argv) {

@@ -79,6 +79,8 @@ int main(int argc, char **argv) {
                "LINE<TAB>SCORE<TAB>TEXT each; sentences/s and tokens/s go to stderr.\n"
                "Exit codes: 0 done, 64 usage, 65 bad model or input, 66 input missing,\n"
                "70 internal error, 74 cannot write.\n");
+        kinds_usage(stdout, KINDS_SAMPLE, TOOLS_SAMPLE_KIND_OPTIONS,
+                    "\noptions each model kind reads (given for a model that does not: exit 64):");
         return 0;
     }
     if (!o.ckpt[0]) drnn_die(64, "--ckpt is required (a run folder, a checkpoint or a model.h5)");

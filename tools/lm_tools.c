@@ -21,7 +21,6 @@
 #include "io/corpus.h"
 #include "io/tokenize.h"
 #include "model/lm.h"
-#include "model/rng.h"
 #include "tools/tools.h"
 #include "trainer/lm_eval.h"
 #include "trainer/model_load.h"
@@ -126,38 +125,6 @@ static int eval_lm(const eval_opts_t *o, model_file_t *m) {
     return 0;
 }
 
-/* Draws an id from logits [V] at temperature tau among the top k (k <= 0: all). */
-static uint32_t draw(const float *logits, int V, double tau, long k, double *p, uint64_t seed,
-                     long pos) {
-    double mx = -INFINITY;
-    for (int j = 0; j < V; j++) mx = fmax(mx, logits[j]);
-    double kth = -INFINITY;
-    if (k > 0 && k < V) {
-        /* k-th largest logit by repeated selection of the max below the previous one. */
-        double prev = INFINITY;
-        for (long r = 0; r < k; r++) {
-            double best = -INFINITY;
-            for (int j = 0; j < V; j++)
-                if (logits[j] < prev && logits[j] > best) best = logits[j];
-            prev = best;
-        }
-        kth = prev;
-    }
-    double sum = 0;
-    for (int j = 0; j < V; j++) {
-        p[j] = logits[j] >= kth ? exp((logits[j] - mx) / tau) : 0.0;
-        sum += p[j];
-    }
-    double u = rng_uniform(seed, RNG_SAMPLE, 0, 0, (uint64_t)pos) * sum, acc = 0;
-    for (int j = 0; j < V; j++) {
-        acc += p[j];
-        if (u < acc) return (uint32_t)j;
-    }
-    for (int j = V - 1; j >= 0; j--)
-        if (p[j] > 0) return (uint32_t)j;
-    return 0;
-}
-
 /* Runs the prime through the model and prints o->length drawn tokens. Returns the exit code. */
 static int generate(const sample_opts_t *o, const model_file_t *mf, const tok_vocab_t *tv,
                     tok_kind_t kind) {
@@ -181,8 +148,7 @@ static int generate(const sample_opts_t *o, const model_file_t *mf, const tok_vo
         cur = ids[i];
     }
     for (long pos = 0; pos < o->length; pos++) {
-        lm_forward(m, mf->params, &cur, NULL, state, 1, 1);
-        cur = draw(lm_logits(m), V, o->temperature, o->top_k, p, o->seed, pos);
+        cur = lm_sample_next(m, mf->params, state, cur, o->temperature, o->top_k, p, o->seed, pos);
         if (tok_decode_write(tv, &cur, 1, &dstate, stdout) != 0)
             drnn_die(74, "cannot write to stdout");
     }

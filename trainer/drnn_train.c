@@ -15,10 +15,12 @@ static void usage(FILE *f) {
                "       drnn-train --selftest        (gradient check + tiny run, one rank)\n\n"
                "options:\n");
     config_usage(f, train_opt_spec, train_opt_count);
-    fprintf(f, "\nmodel kinds (--model): %s\n", kinds_names());
     fprintf(f, "\nexit codes: 0 done, 64 usage, 65 bad data, 66 input missing, 70 internal error "
                "or non-finite loss,\n74 write failure, 75 stopped by a signal or --time-limit "
                "after a checkpoint\n");
+    fprintf(f, "\nmodel kinds (--model): %s\n", kinds_names());
+    kinds_usage(f, KINDS_TRAIN, train_kind_options,
+                "model options each kind reads (given to a kind that does not: exit 64):");
 }
 
 int main(int argc, char **argv) {

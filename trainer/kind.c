@@ -2,9 +2,11 @@
 #include "trainer/kind.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
+#include "io/tokenize.h"
 
 kind_opts_t kind_opts_from(const train_opts_t *o) {
     return (kind_opts_t){.model = o->model,
@@ -24,6 +26,7 @@ kind_opts_t kind_opts_from(const train_opts_t *o) {
                          .batch_tokens = o->batch_tokens,
                          .seq_len = o->seq_len,
                          .truncate = o->truncate,
+                         .max_pair_len = o->max_pair_len,
                          .softmax = o->softmax,
                          .cutoffs = o->cutoffs,
                          .div_value = o->div_value};
@@ -86,4 +89,27 @@ int kind_check_batch_ranks(const kind_env_t *env, char *err, size_t errlen) {
 
 void kind_report_accuracy(const kind_sums_t *s, char *text, size_t n) {
     snprintf(text, n, "acc %.3f", s->v[3] / s->v[KIND_COUNT]);
+}
+
+tok_vocab_t *kind_sample_vocab(const corpus_t *c, int target, char *err, size_t errlen) {
+    tok_kind_t kind;
+    if (tok_kind_parse(corpus_tokenizer(c), &kind) != 0) {
+        drnn_errf(err, errlen, 65, "corpus: unknown tokenizer %s", corpus_tokenizer(c));
+        return NULL;
+    }
+    const char *const *v = target ? corpus_tgt_vocab(c) : corpus_vocab(c);
+    size_t n = (size_t)(target ? corpus_tgt_vocab_size(c) : corpus_vocab_size(c));
+    return tok_vocab_new(kind, v, n, err, errlen);
+}
+
+void kind_sample_line(const char *prefix, const tok_vocab_t *v, const uint32_t *ids, size_t n) {
+    size_t len = 0;
+    char *text = tok_decode(v, ids, n, &len);
+    if (!text) drnn_die(70, "--sample-every: out of memory");
+    size_t cut = len > 100 ? 100 : len;
+    while (cut < len && cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80) cut--; /* UTF-8 */
+    for (size_t i = 0; i < cut; i++)
+        if (text[i] == '\n' || text[i] == '\t' || text[i] == '\0') text[i] = ' ';
+    printf("%s%.*s%s\n", prefix, (int)cut, text, cut < len ? "..." : "");
+    free(text);
 }

@@ -38,6 +38,7 @@ typedef struct {
     int batch_tokens;      /* seq2seq */
     int seq_len;           /* LM */
     int truncate;          /* classifier, tagger: longer examples read as their first N */
+    int max_pair_len;      /* seq2seq: pairs with a longer side left out (0: keep all) */
     const char *softmax, *cutoffs;
     double div_value; /* LM output layer (the other kinds refuse them) */
 } kind_opts_t;
@@ -129,6 +130,12 @@ typedef struct train_kind {
     int (*state_has_c)(const kind_ctx_t *k);
     void (*state_pack)(const kind_ctx_t *k, float *h, float *c);
     void (*state_unpack)(kind_ctx_t *k, const float *h, const float *c);
+    /* --sample-every (NULL: the kind has none, and the option is refused): rank 0 alone prints
+     * to stdout a few lines of what the model with params does at `step` (LM: generated text;
+     * the others: the first validation examples, prediction next to truth). Dropout off; it
+     * must leave what training reads alone (data position, carried state, random streams), so
+     * the losses do not change. 0, or 65/70 with err. */
+    int (*sample)(kind_ctx_t *k, const float *params, long step, char *err, size_t errlen);
 } train_kind_t;
 
 /* The fields every kind describes the same way from o and the corpus c: kind, cell, vocab,
@@ -147,5 +154,11 @@ int kind_check_full_softmax(const kind_opts_t *o, char *err, size_t errlen);
 int kind_check_batch_ranks(const kind_env_t *env, char *err, size_t errlen);
 /* The step figure of the kinds that count correct predictions in v[3]: "acc 0.912". */
 void kind_report_accuracy(const kind_sums_t *s, char *text, size_t n);
+/* --sample-every: the corpus's vocabulary (target: pairs' target side) for tok_decode_write;
+ * the caller frees it (tok_vocab_free). NULL with err (65) when it cannot be built. */
+struct tok_vocab *kind_sample_vocab(const corpus_t *c, int target, char *err, size_t errlen);
+/* Writes "PREFIX<text of ids [n]>\n" to stdout: newlines and tabs as spaces, cut at 100 bytes
+ * ("..." then). */
+void kind_sample_line(const char *prefix, const struct tok_vocab *v, const uint32_t *ids, size_t n);
 
 #endif

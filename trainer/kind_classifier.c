@@ -12,6 +12,7 @@
 #include "model/classifier.h"
 #include "model/rng.h"
 #include "base/util.h"
+#include "io/tokenize.h"
 #include "trainer/cls_data.h"
 #include "trainer/kind.h"
 
@@ -136,6 +137,31 @@ static double cls_metric(const kind_sums_t *s, const char *name) {
     return s->v[strcmp(name, "loss") == 0 ? KIND_LOSS : CLS_CORRECT] / s->v[KIND_COUNT];
 }
 
+/* --sample-every: the first 3 validation examples (file order), the label the model predicts
+ * next to the truth. It reads them into the feed's batch, which the next step loads afresh. */
+static int cls_sample(kind_ctx_t *k, const float *params, long step, char *err, size_t errlen) {
+    corpus_t *c = k->env.corpus;
+    tok_vocab_t *tv = kind_sample_vocab(c, 0, err, errlen);
+    if (!tv) return 65;
+    const char *const *names = corpus_label_names(c);
+    const cls_batch_t *b = &k->feed.batch;
+    const int n = k->feed.valid.n < 3 ? (int)k->feed.valid.n : 3;
+    printf("drnn-train: sample at step %ld (the first %d validation examples):\n", step, n);
+    classifier_set_dropout(k->m, 0.0f, 0, 0, 0);
+    int rc = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        rc = cls_batch_read(&k->feed.batch, c, &k->feed.valid, NULL, (uint64_t)i, 1, err, errlen);
+        if (rc) break;
+        classifier_forward(k->m, params, b->tokens, b->lens, NULL, b->T, 1);
+        char prefix[256];
+        snprintf(prefix, sizeof prefix, "  predicted %s | truth %s | ",
+                 names[classifier_predict(k->m, 0)], names[b->labels[0]]);
+        kind_sample_line(prefix, tv, b->tokens, (size_t)b->lens[0]);
+    }
+    tok_vocab_free(tv);
+    return rc;
+}
+
 const train_kind_t classifier_train_kind = {
     .data = "labels",
     .options =
@@ -156,4 +182,5 @@ const train_kind_t classifier_train_kind = {
     .metrics = "accuracy loss",
     .higher_better = "accuracy",
     .metric = cls_metric,
+    .sample = cls_sample,
 };

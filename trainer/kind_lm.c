@@ -11,6 +11,7 @@
 #include "base/util.h"
 #include "base/config.h"
 #include "io/ckpt.h"
+#include "io/tokenize.h"
 #include "trainer/kind.h"
 #include "trainer/lm_eval.h"
 
@@ -256,6 +257,32 @@ static double lm_metric(const kind_sums_t *s, const char *name) {
     return strcmp(name, "ppl") == 0 ? exp(loss) : loss;
 }
 
+/* --sample-every: 80 tokens drawn at temperature 0.8 after a newline (<eos> for words), as
+ * drnn-sample does without a prime (trainer/lm_eval.h), from a state of its own: the streams'
+ * carried state and the dropout masks are untouched. */
+static int lm_sample(kind_ctx_t *k, const float *params, long step, char *err, size_t errlen) {
+    tok_vocab_t *tv = kind_sample_vocab(k->env.corpus, 0, err, errlen);
+    if (!tv) return 65;
+    const int V = lm_desc(k->lm)->vocab;
+    float *state = calloc((size_t)lm_state_size(k->lm), sizeof(float));
+    double *p = calloc((size_t)V, sizeof(double));
+    uint32_t *ids = calloc(80, sizeof(uint32_t));
+    if (!state || !p || !ids) {
+        free(state), free(p), free(ids), tok_vocab_free(tv);
+        return drnn_errf(err, errlen, 70, "--sample-every: out of memory");
+    }
+    uint32_t cur =
+        tok_vocab_kind(tv) == TOK_WORD ? TOK_EOS : tok_vocab_id(tv, (const unsigned char *)"\n", 1);
+    for (long pos = 0; pos < 80; pos++)
+        ids[pos] = cur = lm_sample_next(k->lm, params, state, cur, 0.8, 0, p, k->env.o->seed, pos);
+    int dstate = 0;
+    printf("drnn-train: sample at step %ld (80 tokens after a newline, temperature 0.8):\n", step);
+    tok_decode_write(tv, ids, 80, &dstate, stdout);
+    printf("\n");
+    free(state), free(p), free(ids), tok_vocab_free(tv);
+    return 0;
+}
+
 const train_kind_t lm_train_kind = {
     .data = "text",
     .options = "cell embed hidden layers residual dropout softmax cutoffs div-value seq-len "
@@ -284,4 +311,5 @@ const train_kind_t lm_train_kind = {
     .state_has_c = lm_state_has_c,
     .state_pack = lm_state_pack,
     .state_unpack = lm_state_unpack,
+    .sample = lm_sample,
 };

@@ -1,22 +1,23 @@
 /* Sequence-to-sequence with attention on the training seam (trainer/kind.h, DESIGN §5).
  *
  * Batches are made once, from the seed alone, and never depend on the rank count: the train
- * pairs in a Philox order keyed by the seed are sorted by length (padded size max(source, target
- * with <eos>), then target, then source, ties by that order), then cut into consecutive global
- * batches — of --batch pairs (the first ⌊n/B⌋·B pairs of the Philox order), or, with
- * --batch-tokens N, as many pairs as keep (pairs × longest padded size) <= N (at least one). So
- * padding stays small, and a pair that is longer than the budget is a batch alone. Each epoch
- * takes the batches in a Philox order keyed by (seed, epoch). Rank r of N takes pairs
- * [r·n/N, (r+1)·n/N) of each global batch of n pairs, reading them from the corpus when the
- * batch comes (it keeps the pair boundaries, 16 bytes a pair, and its pairs' ids, not their
- * tokens). The loss is normalized by the global batch's target tokens, so N
- * ranks equal one rank; the data position is a function of the step, so a resumed run, on any
- * rank count, takes the very next batch.
+ * pairs in a Philox order keyed by the seed, less those with a side longer than --max-pair-len
+ * tokens (the buffers are sized by the longest pair: one very long pair would take the machine),
+ * are sorted by length (padded size max(source, target with <eos>), then target, then source,
+ * ties by that order), then cut into consecutive global batches — of --batch pairs (the first
+ * ⌊n/B⌋·B kept pairs of the Philox order), or, with --batch-tokens N, as many pairs as keep
+ * (pairs × longest padded size) <= N (at least one). So padding stays small, and a pair that is
+ * longer than the budget is a batch alone. Each epoch takes the batches in a Philox order keyed by
+ * (seed, epoch). Rank r of N takes pairs [r·n/N, (r+1)·n/N) of each global batch of n pairs,
+ * reading them from the corpus when the batch comes (it keeps the pair boundaries, 16 bytes a pair,
+ * and its pairs' ids, not their tokens). The loss is normalized by the global batch's target
+ * tokens, so N ranks equal one rank; the data position is a function of the step, so a resumed run,
+ * on any rank count, takes the very next batch.
  *
- * Validation: the valid pairs sorted by length, rank r scoring [r·n/N, (r+1)·n/N): teacher-forced
- * loss per target token, then greedy decoding (model/search.h) scored by exact match, token edit
- * rate (on ids) and corpus BLEU (on the detokenized text, sacreBLEU's defaults; trainer/
- * s2s_score.h), all from counts added over ranks.
+ * Validation: the valid pairs (less those longer than --max-pair-len) sorted by length, rank r
+ * scoring [r·n/N, (r+1)·n/N): teacher-forced loss per target token, then greedy decoding
+ * (model/search.h) scored by exact match, token edit rate (on ids) and corpus BLEU (on the
+ * detokenized text, sacreBLEU's defaults; trainer/s2s_score.h), all from counts added over ranks.
  */
 #include <math.h>
 #include <stdio.h>
@@ -65,6 +66,8 @@ struct kind_ctx {
     uint64_t *slot0;  /* [spe] slot in batch b of this rank's first pair (dropout keys) */
     long *border;     /* [spe] batch order of epoch `epoch` */
     long epoch, cur;  /* cur: the loaded batch */
+    uint64_t nvalid;  /* valid pairs kept (on every rank: the global count) */
+    uint64_t cut[2];  /* train and valid pairs left out by --max-pair-len */
     s2s_index_t ix;   /* the train pairs' boundaries */
     uint64_t *ids;    /* [lstart[spe]] this rank's train pairs, batch after batch */
     s2s_pairs_t bp;   /* the loaded batch's pairs (Bmax of up to Tmax tokens a side) */
@@ -122,6 +125,17 @@ static keyed_t key_of(const s2s_index_t *ix, uint64_t id, uint64_t pos) {
     return k;
 }
 
+/* Whether --max-pair-len keeps pair id: both sides (the target with <eos>) within it. */
+static int pair_kept(const kind_opts_t *o, const s2s_index_t *ix, uint64_t id) {
+    return o->max_pair_len == 0 || key_of(ix, id, 0).size <= o->max_pair_len;
+}
+
+static uint64_t count_kept(const kind_opts_t *o, const s2s_index_t *ix) {
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < ix->n; i++) n += (uint64_t)pair_kept(o, ix, i);
+    return n;
+}
+
 /* A permutation of [0, n) from Philox (seed, purpose RNG_SHUFFLE, a, b). */
 static void permute(uint64_t *p, uint64_t n, uint64_t seed, uint32_t a, uint32_t b) {
     for (uint64_t i = 0; i < n; i++) p[i] = i;
@@ -137,9 +151,10 @@ static void permute(uint64_t *p, uint64_t n, uint64_t seed, uint32_t a, uint32_t
 /* The global batches (file comment) into k->bstart/norm; returns the sorted pair ids. */
 static uint64_t *make_batches(kind_ctx_t *k, const s2s_index_t *ix) {
     const kind_opts_t *o = k->env.o;
-    uint64_t n = ix->n;
-    uint64_t *perm = drnn_calloc(n + 1, sizeof *perm);
-    permute(perm, n, o->seed, 0xFFFFFFFFu, 0);
+    uint64_t *perm = drnn_calloc(ix->n + 1, sizeof *perm), n = 0;
+    permute(perm, ix->n, o->seed, 0xFFFFFFFFu, 0);
+    for (uint64_t i = 0; i < ix->n; i++) /* the kept pairs, still in the Philox order */
+        if (pair_kept(o, ix, perm[i])) perm[n++] = perm[i];
     if (!o->batch_tokens) n = n / (uint64_t)o->batch * (uint64_t)o->batch;
     keyed_t *kv = drnn_calloc(n + 1, sizeof *kv);
     for (uint64_t i = 0; i < n; i++) kv[i] = key_of(ix, perm[i], i);
@@ -204,9 +219,12 @@ static int read_valid(kind_ctx_t *k, corpus_t *c, char *err, size_t errlen) {
         s2s_index_free(&vx);
         return rc;
     }
-    const uint64_t n = vx.n, N = (uint64_t)k->env.nranks, r = (uint64_t)k->env.rank;
-    keyed_t *kv = drnn_calloc(n + 1, sizeof *kv);
-    for (uint64_t i = 0; i < n; i++) kv[i] = key_of(&vx, i, i);
+    const uint64_t N = (uint64_t)k->env.nranks, r = (uint64_t)k->env.rank;
+    keyed_t *kv = drnn_calloc(vx.n + 1, sizeof *kv);
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < vx.n; i++)
+        if (pair_kept(k->env.o, &vx, i)) kv[n++] = key_of(&vx, i, i);
+    k->nvalid = n, k->cut[1] = vx.n - n;
     qsort(kv, n, sizeof *kv, by_size);
     uint64_t lo = n * r / N, hi = n * (r + 1) / N;
     uint64_t *ids = drnn_calloc(hi - lo + 1, sizeof *ids);
@@ -215,6 +233,35 @@ static int read_valid(kind_ctx_t *k, corpus_t *c, char *err, size_t errlen) {
     free(kv), free(ids);
     s2s_index_free(&vx);
     return rc;
+}
+
+/* The train split must hold a batch after --max-pair-len: 64 naming the option to change (65
+ * for a split with no pairs at all). Sets k->cut[0]. */
+static int check_train_size(kind_ctx_t *k, char *err, size_t errlen) {
+    const kind_opts_t *o = k->env.o;
+    const uint64_t n = k->ix.n, kept = count_kept(o, &k->ix);
+    const unsigned long long cut = n - kept;
+    k->cut[0] = cut;
+    if (!o->batch_tokens && kept < (uint64_t)o->batch && cut == 0)
+        return drnn_errf(err, errlen, 64,
+                         "--data %s: the train split has %llu pairs, fewer than --batch %d; lower "
+                         "--batch",
+                         o->data, (unsigned long long)n, o->batch);
+    if (n == 0)
+        return drnn_errf(err, errlen, 65, "--data %s: the train split has no pairs", o->data);
+    if (!o->batch_tokens && kept < (uint64_t)o->batch)
+        return drnn_errf(err, errlen, 64,
+                         "--data %s: %llu of the %llu train pairs have a side longer than "
+                         "--max-pair-len %d tokens; the %llu left are fewer than --batch %d: raise "
+                         "--max-pair-len (0 keeps all) or lower --batch",
+                         o->data, cut, (unsigned long long)n, o->max_pair_len,
+                         (unsigned long long)kept, o->batch);
+    if (kept == 0)
+        return drnn_errf(err, errlen, 64,
+                         "--data %s: all %llu train pairs have a side longer than --max-pair-len "
+                         "%d tokens; raise --max-pair-len (0 keeps all)",
+                         o->data, cut, o->max_pair_len);
+    return 0;
 }
 
 static int s2s_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *env, char *err,
@@ -226,18 +273,17 @@ static int s2s_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *e
     s2s_index_t *ix = &k->ix;
     int rc = o->batch_tokens ? 0 : kind_check_batch_ranks(env, err, errlen);
     if (!rc) rc = s2s_index_read(ix, env->corpus, CORPUS_TRAIN, err, errlen);
-    if (!rc && !o->batch_tokens && ix->n < (uint64_t)o->batch)
-        rc = drnn_errf(err, errlen, 64,
-                       "--data %s: the train split has %llu pairs, fewer than --batch %d; lower "
-                       "--batch",
-                       o->data, (unsigned long long)ix->n, o->batch);
-    if (!rc && ix->n == 0)
-        rc = drnn_errf(err, errlen, 65, "--data %s: the train split has no pairs", o->data);
+    if (!rc) rc = check_train_size(k, err, errlen);
     if (rc) return rc;
     uint64_t *sorted = make_batches(k, ix);
     share_train(k, ix, sorted);
     free(sorted);
     if ((rc = read_valid(k, env->corpus, err, errlen)) != 0) return rc;
+    if (env->rank == 0 && k->cut[0] + k->cut[1] > 0)
+        printf("drnn-train: %llu pair%s with a side longer than --max-pair-len %d tokens left out "
+               "(%llu train, %llu valid; memory grows with the longest pair of a batch)\n",
+               (unsigned long long)(k->cut[0] + k->cut[1]), k->cut[0] + k->cut[1] == 1 ? "" : "s",
+               o->max_pair_len, (unsigned long long)k->cut[0], (unsigned long long)k->cut[1]);
     k->Tmax = k->Tmax > k->valid.longest ? k->Tmax : k->valid.longest;
     k->Tmax = k->Tmax > 1 ? k->Tmax : 1;
     k->Bmax = k->Bmax > 1 ? k->Bmax : 1;
@@ -305,7 +351,7 @@ static void s2s_step(kind_ctx_t *k, const float *params, float *grads, long step
 }
 
 static int s2s_has_valid(const kind_ctx_t *k) {
-    return corpus_split_examples(k->env.corpus, CORPUS_VALID) > 0;
+    return k->nvalid > 0;
 }
 
 static int s2s_evaluate(kind_ctx_t *k, const float *params, kind_sums_t *s, char *err,
@@ -359,10 +405,45 @@ static int s2s_resume_check(const kind_ctx_t *k, const ckpt_meta_t *m, const cha
     return 0;
 }
 
+/* --sample-every: the first 3 pairs of the validation order (this rank's slice, the shortest
+ * first), each source greedily translated next to its reference. It fills the batch buffers,
+ * which the next step loads afresh. */
+static int s2s_sample(kind_ctx_t *k, const float *params, long step, char *err, size_t errlen) {
+    (void)err, (void)errlen;
+    if (!k->greedy) {
+        search_opts_t so = {0, 1, 0.0f, 2.0f, S2S_BOS, S2S_EOS, 0};
+        k->greedy = search_create(seq2seq_desc(k->m), &so, k->Tmax, k->Bmax);
+    }
+    int n = k->valid.n < 3 ? (int)k->valid.n : 3;
+    n = n < k->Bmax ? n : k->Bmax;
+    printf("drnn-train: sample at step %ld (the first %d validation pairs, greedy):\n", step, n);
+    if (n == 0) return 0;
+    s2s_batch_fill(&k->batch, &k->valid, 0, n);
+    search_hyp_t hyp[3];
+    search_run(k->greedy, params, k->batch.bt.src, k->batch.bt.src_lens, k->batch.bt.Ts, n, hyp);
+    const corpus_t *c = k->env.corpus;
+    char *buf = NULL;
+    size_t cap = 0;
+    for (int j = 0; j < n; j++) {
+        const s2s_pairs_t *p = &k->valid;
+        const search_hyp_t *h = &hyp[j];
+        printf("  source     : %s\n",
+               s2s_ids_text(corpus_vocab(c), p->src + p->soff[j],
+                            (int)(p->soff[j + 1] - p->soff[j]), k->spaced, &buf, &cap));
+        printf("  translation: %s\n",
+               s2s_ids_text(corpus_tgt_vocab(c), h->tokens, h->len, k->spaced, &buf, &cap));
+        printf("  reference  : %s\n",
+               s2s_ids_text(corpus_tgt_vocab(c), p->tgt + p->toff[j],
+                            (int)(p->toff[j + 1] - p->toff[j]), k->spaced, &buf, &cap));
+    }
+    free(buf);
+    return 0;
+}
+
 const train_kind_t seq2seq_train_kind = {
     .data = "pairs",
     .options = "cell embed hidden layers bidirectional residual self-attention dropout attention "
-               "batch-tokens",
+               "batch-tokens max-pair-len",
     .nsums = 3,
     .batch_text = s2s_batch_text,
     .step_report = s2s_step_report,
@@ -381,4 +462,5 @@ const train_kind_t seq2seq_train_kind = {
     .metrics = "loss ppl bleu exact_match edit_rate",
     .higher_better = "bleu exact_match",
     .metric = s2s_metric,
+    .sample = s2s_sample,
 };

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "io/tokenize.h"
 #include "model/tagger.h"
 #include "trainer/cls_data.h"
 #include "trainer/kind.h"
@@ -137,6 +138,40 @@ static double tag_metric(const kind_sums_t *s, const char *name) {
     return s->v[strcmp(name, "loss") == 0 ? KIND_LOSS : TAG_CORRECT] / s->v[KIND_COUNT];
 }
 
+/* "  LABEL: T1 T2 ..." for the first 20 tags [n] of names. */
+static void print_tags(const char *label, const char *const *names, const uint32_t *tags, int n) {
+    printf("  %s:", label);
+    for (int t = 0; t < n && t < 20; t++) printf(" %s", names[tags[t]]);
+    printf("%s\n", n > 20 ? " ..." : "");
+}
+
+/* --sample-every: the first 3 validation sentences (file order), the tags the model predicts
+ * next to the true ones. It reads them into the feed's batch, which the next step loads
+ * afresh. */
+static int tag_sample(kind_ctx_t *k, const float *params, long step, char *err, size_t errlen) {
+    corpus_t *c = k->env.corpus;
+    tok_vocab_t *tv = kind_sample_vocab(c, 0, err, errlen);
+    if (!tv) return 65;
+    const char *const *names = corpus_label_names(c);
+    const cls_batch_t *b = &k->feed.batch;
+    const int n = k->feed.valid.n < 3 ? (int)k->feed.valid.n : 3;
+    printf("drnn-train: sample at step %ld (the first %d validation sentences):\n", step, n);
+    uint32_t pred[20];
+    int rc = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        rc = cls_batch_read(&k->feed.batch, c, &k->feed.valid, NULL, (uint64_t)i, 1, err, errlen);
+        if (rc) break;
+        tagger_forward(k->m, params, b->tokens, b->lens, NULL, b->T, 1); /* no dropout */
+        for (int t = 0; t < b->lens[0] && t < 20; t++)
+            pred[t] = (uint32_t)tagger_predict(k->m, t, 0);
+        kind_sample_line("  text     : ", tv, b->tokens, (size_t)b->lens[0]);
+        print_tags("predicted", names, pred, b->lens[0]);
+        print_tags("truth    ", names, b->tags, b->lens[0]);
+    }
+    tok_vocab_free(tv);
+    return rc;
+}
+
 const train_kind_t tagger_train_kind = {
     .data = "tags",
     .options = "cell embed hidden layers bidirectional residual self-attention dropout truncate",
@@ -156,4 +191,5 @@ const train_kind_t tagger_train_kind = {
     .metrics = "accuracy loss",
     .higher_better = "accuracy",
     .metric = tag_metric,
+    .sample = tag_sample,
 };

@@ -1,6 +1,9 @@
 #include "trainer/lm_eval.h"
 
+#include <math.h>
 #include <string.h>
+
+#include "model/rng.h"
 
 int lm_window_load(uint32_t *inputs, uint32_t *targets, uint32_t *window, stream_reader_t *rd,
                    int B, uint64_t c, int T, char *err, size_t errlen) {
@@ -47,4 +50,41 @@ void lm_eval_sequence(lm_score_t *s, const lm_eval_t *e, const uint32_t *ids, si
         s->targets += T;
         s->unknown += count_id(ids + c + 1, (size_t)T, e->unk_id);
     }
+}
+
+uint32_t lm_sample_draw(const float *logits, int V, double tau, long k, double *p, uint64_t seed,
+                        long pos) {
+    double mx = -INFINITY;
+    for (int j = 0; j < V; j++) mx = fmax(mx, logits[j]);
+    double kth = -INFINITY;
+    if (k > 0 && k < V) {
+        /* k-th largest logit by repeated selection of the max below the previous one. */
+        double prev = INFINITY;
+        for (long r = 0; r < k; r++) {
+            double best = -INFINITY;
+            for (int j = 0; j < V; j++)
+                if (logits[j] < prev && logits[j] > best) best = logits[j];
+            prev = best;
+        }
+        kth = prev;
+    }
+    double sum = 0;
+    for (int j = 0; j < V; j++) {
+        p[j] = logits[j] >= kth ? exp((logits[j] - mx) / tau) : 0.0;
+        sum += p[j];
+    }
+    double u = rng_uniform(seed, RNG_SAMPLE, 0, 0, (uint64_t)pos) * sum, acc = 0;
+    for (int j = 0; j < V; j++) {
+        acc += p[j];
+        if (u < acc) return (uint32_t)j;
+    }
+    for (int j = V - 1; j >= 0; j--)
+        if (p[j] > 0) return (uint32_t)j;
+    return 0;
+}
+
+uint32_t lm_sample_next(lm_t *m, const float *params, float *state, uint32_t cur, double tau,
+                        long k, double *p, uint64_t seed, long pos) {
+    lm_forward(m, params, &cur, NULL, state, 1, 1);
+    return lm_sample_draw(lm_logits(m), lm_desc(m)->vocab, tau, k, p, seed, pos);
 }

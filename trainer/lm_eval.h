@@ -51,4 +51,14 @@ int lm_eval_streams(lm_score_t *s, const lm_eval_t *e, stream_reader_t *rd, char
  * first); adds n - 1 targets to *s. Uses e->state only (inputs and targets point into ids). */
 void lm_eval_sequence(lm_score_t *s, const lm_eval_t *e, const uint32_t *ids, size_t n);
 
+/* Sampling, shared by drnn-sample and drnn-train --sample-every: draws an id from logits [V] at
+ * temperature tau among the k largest (k <= 0: all), with p [V] as scratch; the draw is Philox
+ * keyed by (seed, pos), so the same seed gives the same text. */
+uint32_t lm_sample_draw(const float *logits, int V, double tau, long k, double *p, uint64_t seed,
+                        long pos);
+/* Feeds token cur (B = 1, carried state [lm_state_size]) through the model, dropout off, and
+ * returns the id drawn from the next-token logits as lm_sample_draw does. */
+uint32_t lm_sample_next(lm_t *m, const float *params, float *state, uint32_t cur, double tau,
+                        long k, double *p, uint64_t seed, long pos);
+
 #endif

@@ -2,6 +2,7 @@
 #include "base/test_knobs.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stddef.h>
@@ -103,6 +104,14 @@ static const char *not_applied(const run_t *r, const char *name) {
         return "is Adam's and AdamW's; --optimizer sgd does not use it";
     if (strcmp(name, "max-skips") == 0 && strcmp(o->on_nonfinite, "skip") != 0)
         return "counts skipped steps; it needs --on-nonfinite skip";
+    if (strcmp(name, "min-delta") == 0 && o->lr_plateau >= 1.0 && o->early_stop <= 0 &&
+        !o->keep_best)
+        return "tells improvements apart for --lr-plateau, --early-stop and --keep-best; give one";
+    if (strcmp(name, "sample-every") == 0 && !r->kind->sample) {
+        snprintf(why, sizeof why, "does not apply to --model %s: it has no sample to print",
+                 o->model);
+        return why;
+    }
     return NULL;
 }
 
@@ -112,6 +121,22 @@ static int in_list(const char *list, const char *name) {
     for (const char *p = list; *p; p += strcspn(p, " "), p += *p == ' ')
         if (strncmp(p, name, len) == 0 && (p[len] == ' ' || p[len] == '\0')) return 1;
     return 0;
+}
+
+/* The longest path drnn makes under the run folder is a checkpoint shard being written,
+ * RUN/ckpt/step-N.tmp/shard-R-of-W.h5: a folder too deep for it would train and then fail at
+ * the first checkpoint, so it is refused before anything is created. */
+static void check_run_dir_length(const run_t *r) {
+    const train_opts_t *o = r->o;
+    const long step = o->steps > 99999999 ? o->steps : 99999999;
+    const int w = r->nranks > 99999 ? r->nranks : 99999;
+    int n =
+        snprintf(NULL, 0, "%s/ckpt/step-%08ld.tmp/shard-%05d-of-%05d.h5", o->run_dir, step, w, w);
+    if (n >= PATH_MAX)
+        comm_fail(64,
+                  "--run-dir %.60s...: %zu characters; its checkpoint files would have paths of "
+                  "%d, longer than the system allows (%d); choose a shorter folder",
+                  o->run_dir, strlen(o->run_dir), n, PATH_MAX - 1);
 }
 
 static void validate(run_t *r) {
@@ -144,6 +169,7 @@ static void validate(run_t *r) {
         comm_fail(64, "--lr-decay %g needs --decay-every N (steps between decays)", o->lr_decay);
     if (strcmp(o->allreduce_dtype, "fp32") != 0 && strcmp(o->allreduce_dtype, "bf16") != 0)
         comm_fail(64, "--allreduce-dtype %s: expected fp32 or bf16", o->allreduce_dtype);
+    check_run_dir_length(r);
 }
 
 /* Test-only fault injection: DRNN_TEST_FAIL="WHAT:RANK" makes rank RANK fail at WHAT ("open":
@@ -394,7 +420,10 @@ static int track_metric(run_t *r, long step, const kind_sums_t *v) {
     double m = r->kind->metric(v, r->metric);
     if (higher_better(r)) m = -m; /* lower is better from here on */
     train_state_t *s = &r->state;
-    if (s->best_step == 0 || m < s->best_metric) {
+    /* ReduceLROnPlateau's threshold_mode 'rel': below best * (1 - X) when lower is better,
+     * above best * (1 + X) when higher is (negated: below best * (1 + X)); the best is
+     * positive and negated figures negative in every kind, so both read as follows. */
+    if (s->best_step == 0 || m < s->best_metric - o->min_delta * fabs(s->best_metric)) {
         s->best_metric = m, s->best_step = step, s->bad_evals = 0;
         return 1;
     }
@@ -637,6 +666,17 @@ static void step_run(run_t *r, long step) {
     }
 }
 
+/* --sample-every: rank 0 prints what the model does now; the others go on (nothing of it is
+ * shared, and the kind leaves what training reads alone). */
+static void sample(run_t *r, long step) {
+    if (r->rank != 0) return;
+    char err[4400] = "";
+    if (live_tty()) printf("\n");
+    int rc = r->kind->sample(r->k, r->params, step, err, sizeof err);
+    fflush(stdout);
+    if (rc) drnn_die(rc, "%s", err); /* rank 0 alone: MPI_Abort ends the job */
+}
+
 /* After step `step`: validation, checkpoint, the best checkpoint, early stop and a stop
  * signal's end. Returns 1 when the run ends here. */
 static int after_step(run_t *r, long step) {
@@ -652,6 +692,7 @@ static int after_step(run_t *r, long step) {
         best = track_metric(r, step, &v) && (o->keep_best || o->early_stop > 0);
         early = o->early_stop > 0 && r->state.bad_evals >= o->early_stop;
     }
+    if (o->sample_every > 0 && step % o->sample_every == 0) sample(r, step);
     if (step == r->total_steps || r->stopped || best || early ||
         (o->checkpoint_every > 0 && step % o->checkpoint_every == 0))
         train_ckpt_save(&r->ck, step, (step - 1) / r->steps_per_epoch,
@@ -682,7 +723,19 @@ static int after_step(run_t *r, long step) {
     return r->stopped;
 }
 
-int train_run(const train_opts_t *o, const config_cli_t *cli) {
+/* The options in effect: o, with the defaults that depend on another option filled in as PyTorch
+ * has them (--weight-decay: AdamW's 0.01, SGD's and Adam's 0), so that config.txt and the start
+ * lines show the value the run uses and --config RUN/config.txt repeats it. */
+static void effective_opts(train_opts_t *eff, const train_opts_t *o, const config_cli_t *cli) {
+    *eff = *o;
+    if (!config_given(cli, train_opt_spec, train_opt_count, "weight-decay"))
+        eff->weight_decay = optim_parse(o->optimizer) == OPTIM_ADAMW ? 0.01 : 0.0;
+}
+
+int train_run(const train_opts_t *opts, const config_cli_t *cli) {
+    static train_opts_t eff; /* 20 KiB: not on the stack */
+    effective_opts(&eff, opts, cli);
+    const train_opts_t *o = &eff;
     run_t r = {.o = o, .cli = cli, .rank = comm_rank(), .nranks = comm_size(), .B = o->batch};
     long start = setup(&r);
     r.start_step = start;

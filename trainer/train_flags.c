@@ -60,6 +60,10 @@ const opt_spec_t train_opt_spec[] = {
     {"batch-tokens", OPT_INT, OFF(batch_tokens), 0, "0", 0, 1 << 30,
      "seq2seq: global batches of about N padded target tokens instead of --batch pairs (0: off)", 1,
      "N"},
+    {"max-pair-len", OPT_INT, OFF(max_pair_len), 0, "1024", 0, 1 << 30,
+     "seq2seq: pairs with a side longer than N tokens (target with <eos>) are left out of "
+     "training and validation (0: keep all); memory grows with the longest pair of a batch",
+     1, "N"},
     {"lr", OPT_DOUBLE, OFF(lr), 0, "1", 0, 1e6,
      "learning rate (of every optimizer; the schedule's base)", 1, "RATE"},
     {"optimizer", STR(optimizer), "sgd", 0, 0,
@@ -69,8 +73,10 @@ const opt_spec_t train_opt_spec[] = {
     {"beta2", OPT_DOUBLE, OFF(beta2), 0, "0.999", 0, 0.999999999, "Adam: second-moment decay", 1,
      "B2"},
     {"eps", OPT_DOUBLE, OFF(eps), 0, "1e-8", 0, 1, "Adam: added to the denominator", 1, "EPS"},
-    {"weight-decay", OPT_DOUBLE, OFF(weight_decay), 0, "0", 0, 1e3,
-     "L2 penalty (sgd, adam) or decoupled decay (adamw, PyTorch's default there is 0.01)", 1, "WD"},
+    {"weight-decay", OPT_DOUBLE, OFF(weight_decay), 0, NULL, 0, 1e3,
+     "L2 penalty (sgd, adam) or decoupled decay (adamw); default as PyTorch's: 0.01 with adamw, 0 "
+     "with sgd and adam",
+     1, "WD"},
     {"lr-decay", OPT_DOUBLE, OFF(lr_decay), 0, "1", 1e-9, 1,
      "multiply the rate by FACTOR every --decay-every steps (1: constant)", 1, "FACTOR"},
     {"decay-every", OPT_LONG, OFF(decay_every), 0, "0", 0, 1e15, "steps between decays", 1, "N"},
@@ -88,6 +94,10 @@ const opt_spec_t train_opt_spec[] = {
     {"early-stop", OPT_INT, OFF(early_stop), 0, "0", 0, 1 << 30,
      "end the run (exit 0) after N evaluations without improvement (0: never); keeps the best", 1,
      "N"},
+    {"min-delta", OPT_DOUBLE, OFF(min_delta), 0, "1e-4", 0, 1,
+     "an evaluation improves only when it beats the best by more than X relative (loss: below "
+     "best * (1 - X); accuracy: above best * (1 + X)), as ReduceLROnPlateau's threshold",
+     1, "X"},
     {"metric", STR(metric), "", 0, 0,
      "validation figure to watch (empty: the kind's first): loss, ppl, accuracy, bleu, "
      "exact_match, edit_rate, as the kind reports them",
@@ -137,6 +147,10 @@ const opt_spec_t train_opt_spec[] = {
      "seconds of training after which the run checkpoints and exits 75 (0: none)", 1, "SECONDS"},
     {"config", STR(config), NULL, 0, 0, "read key = value options from FILE (flags win)", 0,
      "FILE"},
+    {"sample-every", OPT_LONG, OFF(sample_every), 0, "0", 0, 1e15,
+     "every N steps rank 0 prints what the model does: LM 80 tokens from a newline; the other "
+     "kinds their first 3 validation examples against the truth (0: never)",
+     1, "N"},
     {"log-grad-norms", OPT_FLAG, OFF(log_grad_norms), 0, NULL, 0, 1,
      "metrics.jsonl: every parameter tensor's gradient norm before clipping, and the clip factor",
      1, NULL},
@@ -155,4 +169,5 @@ const char *const train_opt_reserved[] = {"input-feed", NULL};
 
 const char *const train_kind_options = "cell embed hidden layers bidirectional residual "
                                        "self-attention dropout attention pool softmax cutoffs "
-                                       "div-value seq-len batch-tokens trace-bptt truncate";
+                                       "div-value seq-len batch-tokens trace-bptt truncate "
+                                       "max-pair-len";

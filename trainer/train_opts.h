@@ -21,6 +21,7 @@ typedef struct {
     int embed, hidden, layers, bidirectional, seq_len, batch, batch_tokens;
     int residual, self_attention; /* residual connections; self-attention heads (0: none) */
     int truncate;                 /* classifier, tagger: examples cut to their first N tokens */
+    int max_pair_len;             /* seq2seq: pairs with a longer side left out (0: none) */
     char optimizer[8];
     double lr, momentum, clip, dropout;
     double beta1, beta2, eps, weight_decay;
@@ -28,12 +29,14 @@ typedef struct {
     long decay_every, decay_start; /* decay every N steps after step decay_start */
     long warmup;                   /* linear warm-up over the first N steps (0: none) */
     double lr_plateau;             /* factor on the rate after `patience` flat evaluations */
+    double min_delta;              /* relative margin an evaluation must beat the best by */
     int patience, early_stop;      /* early_stop: end after N flat evaluations (0: never) */
     int keep_best;                 /* keep and name the best checkpoint (RUN/ckpt/best) */
     char metric[16];               /* validation figure they watch ("" : the kind's default) */
     long steps, epochs, checkpoint_every;
     int keep, ckpt_deflate;
     int log_every, eval_every, threads;
+    long sample_every; /* steps between rank 0's samples of what the model does (0: never) */
     double bucket_mb, hang_timeout; /* gradient bucket size (MiB); watchdog timeout (s) */
     double time_limit;              /* seconds of training before a graceful stop; 0: none */
     char allreduce_dtype[8];        /* fp32 or bf16 */
