@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One very long example does not take the machine: a labelled corpus with one 200 000-character
 # example (and a tagged one with one 50 000-word sentence) trains with default sizes — the
-# example is read as its first --truncate tokens (default 1024), drnn says how many it cut, and
+# example is read as its first --truncate tokens (default 256), drnn says how many it cut, and
 # the peak RSS stays that of a small run (before --truncate: SIGABRT asking for 100 GB);
 # --truncate 0 keeps every token. A pairs corpus with one 100 000-token source trains seq2seq
 # with default sizes: the pair is left out (--max-pair-len, default 1024), drnn says so (before:
@@ -39,14 +39,14 @@ done
 cls=(--model classifier --steps 30 --batch 8 --log-every 10 --threads 1)
 train_rss "$WORK/rss" "$WORK/log" "classifier with one 200 000-character example" \
     "${cls[@]}" --data "$WORK/long.h5" --run-dir "$WORK/cls"
-grep -q "1 example longer than --truncate 1024 tokens" "$WORK/log" &&
+grep -q "1 example longer than --truncate 256 tokens" "$WORK/log" &&
     pass "classifier: the long example is cut and drnn says so" ||
     fail "no word of the cut example: $(grep truncate "$WORK/log")"
 train_rss "$WORK/rss0" "$WORK/log0" "classifier without the long example" \
     "${cls[@]}" --data "$WORK/short.h5" --run-dir "$WORK/cls0"
-# The batch that holds the cut example is 8 x 1024 tokens: about 36 MB more than a batch of
-# short examples at default sizes (about 1.95x here; --truncate 256 would give 1.26x).
-rss_close classifier "$(cat "$WORK/rss")" "$(cat "$WORK/rss0")" 25
+# The batch that holds the cut example is 8 x 256 tokens: about 10 MB more than a batch of
+# short examples at default sizes (about 1.26x here; the default was 1024 and gave 1.95x).
+rss_close classifier "$(cat "$WORK/rss")" "$(cat "$WORK/rss0")" 15
 
 # A tagged corpus with one 50 000-word sentence.
 {
@@ -60,7 +60,7 @@ rss_close classifier "$(cat "$WORK/rss")" "$(cat "$WORK/rss0")" 25
     >/dev/null 2>&1 || { echo "FATAL: drnn-prep --format tags failed"; exit 1; }
 train_rss "$WORK/rss" "$WORK/log" "tagger with one 50 000-word sentence" --model tagger \
     --data "$WORK/tags.h5" --run-dir "$WORK/tag" --steps 10 --batch 8 --threads 1
-grep -q "1 example longer than --truncate 1024" "$WORK/log" && pass "tagger: the long sentence is cut" ||
+grep -q "1 example longer than --truncate 256" "$WORK/log" && pass "tagger: the long sentence is cut" ||
     fail "tagger: no word of the cut sentence"
 rss=$(cat "$WORK/rss")
 ((rss < 400000)) && pass "tagger: peak RSS $rss kB" || fail "tagger: peak RSS $rss kB"

@@ -31,7 +31,7 @@ const opt_spec_t train_opt_spec[] = {
      "encoders: a multi-head self-attention block with HEADS heads over the top layer's outputs, "
      "z = LayerNorm(y + Dropout(MHA(y, y, y))) (0: none; not for a language model)",
      1, "HEADS"},
-    {"truncate", OPT_INT, OFF(truncate), 0, "1024", 0, 1 << 20,
+    {"truncate", OPT_INT, OFF(truncate), 0, "256", 0, 1 << 20,
      "classifier, tagger: an example longer than N tokens is read as its first N (0: never); a "
      "batch's memory grows with its longest example",
      1, NULL},
