@@ -340,8 +340,10 @@ int ckpt_mark_best(const char *run_dir, long step, char *err, size_t errlen) {
 
 /* Keeps the newest `keep` complete step-* folders, always including the one just committed
  * (NEWEST, which may not be the highest step when a run was resumed from an older one) and the
- * one RUN/ckpt/best names, and removes leftover step-*.tmp folders of crashed writes. Housekeeping:
- * when memory runs out, nothing is removed rather than the wrong folder. */
+ * one RUN/ckpt/best names, and removes leftover step-*.tmp folders and latest.tmp.PID /
+ * best.tmp.PID files of crashed writes (this job holds the run folder's lock, and its own
+ * pointer temporaries are renamed by now). Housekeeping: when memory runs out, nothing is
+ * removed rather than the wrong folder. */
 static void prune(const char *run_dir, long newest, int keep) {
     char dir[4200], p[4400];
     snprintf(dir, sizeof dir, "%s/ckpt", run_dir);
@@ -352,6 +354,10 @@ static void prune(const char *run_dir, long newest, int keep) {
     int ok = 1;
     struct dirent *e;
     while (ok && (e = readdir(d))) {
+        if (strncmp(e->d_name, "latest.tmp.", 11) == 0 || strncmp(e->d_name, "best.tmp.", 9) == 0) {
+            if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) < (int)sizeof p) unlink(p);
+            continue;
+        }
         if (strncmp(e->d_name, "step-", 5) != 0) continue;
         if (n == cap) {
             cap = cap ? 2 * cap : 64;

@@ -35,6 +35,9 @@ for trial in $(seq 1 20); do
     elif ! grep -q "resuming from .*$name" "$WORK/vlog"; then
         fail "trial $trial: did not resume from the newest complete checkpoint $name"
     fi
+    # The resumed job's checkpoint cleared what the killed one left: no pointer temporaries.
+    left=$(ls "$WORK/verify/ckpt" | grep -E '^(latest|best)\.tmp\.' | head -3)
+    [[ -z $left ]] || fail "trial $trial: pointer temporaries left after the next checkpoint: $left"
 done
 echo "kills that landed while a checkpoint folder was being written: $inside of 20"
 ((inside >= 5)) || fail "only $inside of 20 kills hit a checkpoint write; the test proves little"
