@@ -27,6 +27,7 @@
 #include "trainer/kind.h"
 #include "trainer/mem_report.h"
 #include "trainer/train_ckpt.h"
+#include "trainer/train_run.h"
 
 /* Graceful stop (DESIGN §9): SIGUSR1 (mpirun forwards it to every rank), and SIGTERM or SIGINT
  * received by a rank itself (srun, scancel), set a flag that rides along the next step's scalar
@@ -51,40 +52,6 @@ static void install_stop_handlers(void) {
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
 }
-
-/* Everything one rank needs during the loop. */
-typedef struct {
-    const train_opts_t *o;
-    const config_cli_t *cli; /* which options the command line or --config gave */
-    int rank, nranks, B, Bl;
-    corpus_t *corpus;
-    const train_kind_t *kind;
-    kind_opts_t kopts; /* what the kind sees of o */
-    const model_ops_t *mops;
-    kind_ctx_t *k;
-    model_desc_t desc;
-    float *params, *grads;
-    optim_t opt;
-    train_state_t state;
-    const char *metric; /* --metric, or the kind's default */
-    size_t P;
-    long steps_per_epoch, total_steps;
-    metrics_t metrics;
-    comm_reduce_t *red;  /* bucketed gradient all-reduce over grads */
-    double comm_time;    /* exposed: waiting for the gradients and the step's scalars */
-    double kind_bytes;   /* heap the model kind took when it opened (trainer/mem_report.h) */
-    double rss_before;   /* peak RSS before the kind opened: the process's own */
-    train_ckpt_ctx_t ck; /* what a checkpoint saves and a resume restores */
-    int threads;
-    /* The loop's running figures. */
-    double tokens;                       /* seen since the run's start (resumed runs: restored) */
-    double t0, t_log, comm_log, tok_log; /* start, last log line, and since it */
-    long start_step;                     /* the step this job resumed from (0: a fresh run) */
-    int stopped, over_time;              /* a stop signal or --time-limit ended this step */
-    long skipped_total;                  /* non-finite steps skipped in this job */
-    int trace_L, trace_T;
-    double *trace; /* --trace-bptt: [L, T] of a logged step */
-} run_t;
 
 /* ---- setup ------------------------------------------------------------------------------- */
 
@@ -196,44 +163,6 @@ static int injected_nan(const run_t *r, long step) {
     return 0;
 }
 
-/* The extra members of a logged step's metrics record (--log-grad-norms, --trace-bptt), malloc'd
- * or NULL. */
-static char *step_extras(const run_t *r, double norm, int clipped, const double *trace, int L,
-                         int T, double trace_s) {
-    const train_opts_t *o = r->o;
-    if (!o->log_grad_norms && !trace) return NULL;
-    const param_table_t *tab = r->mops->params(r->kind->model(r->k));
-    size_t cap = 64 + (size_t)tab->n * (PARAM_NAME_MAX + 24) + (size_t)L * T * 20 + (size_t)L * 4;
-    char *s = calloc(cap, 1);
-    if (!s) return NULL;
-    size_t n = 0;
-#define PUT(...) n += (size_t)snprintf(s + n, cap - n, __VA_ARGS__)
-    if (o->log_grad_norms) {
-        double coef = clipped ? o->clip / (norm + 1e-6) : 1.0;
-        PUT(", \"clip_factor\": %.9g, \"grad_norms\": {", coef);
-        for (int i = 0; i < tab->n; i++) {
-            const param_tensor_t *t = &tab->t[i];
-            double sq = 0.0;
-            for (size_t j = 0; j < t->size; j++)
-                sq += (double)r->grads[t->offset + j] * r->grads[t->offset + j];
-            PUT("%s\"%s\": %.9g", i ? ", " : "", t->name, sqrt(sq));
-        }
-        PUT("}");
-    }
-    if (trace) {
-        PUT(", \"trace_seconds\": %.6g, \"dJdh\": [", trace_s);
-        for (int l = 0; l < L; l++) {
-            PUT("%s[", l ? ", " : "");
-            for (int t = 0; t < T; t++) PUT("%s%.9g", t ? ", " : "", trace[(size_t)l * T + t]);
-            PUT("]");
-        }
-        PUT("]");
-    }
-#undef PUT
-    DRNN_ASSERT(n < cap); /* cap counted every member above */
-    return s;
-}
-
 /* --metric must be a figure the kind reports; without it, the kind's first. */
 static void choose_metric(run_t *r) {
     static char first[16];
@@ -285,7 +214,7 @@ static void open_data_and_model(run_t *r) {
 
 /* config.txt and the start lines show what the run does: --epochs does nothing when --steps is
  * given, and the model options the kind does not read are left out (given, they are refused). */
-static const char *const *unused_options(const run_t *r) {
+const char *const *train_unused_options(const run_t *r) {
     static const char *skip[128];
     int n = 0;
     if (r->o->steps > 0) skip[n++] = "epochs";
@@ -312,7 +241,7 @@ static void prepare_run_dir(run_t *r) {
         if (!f) {
             rc = drnn_errf(err, sizeof err, 74, "%s: cannot write: %s", path, strerror(errno));
         } else {
-            config_write(f, r->o, train_opt_spec, train_opt_count, unused_options(r));
+            config_write(f, r->o, train_opt_spec, train_opt_count, train_unused_options(r));
             if (fclose(f) != 0)
                 rc = drnn_errf(err, sizeof err, 74, "%s: cannot write: %s", path, strerror(errno));
         }
@@ -402,7 +331,7 @@ static double lr_at(const train_opts_t *o, long n) {
 }
 
 /* The rate in effect at step n: the schedule times the plateau factor. */
-static double rate(const run_t *r, long n) {
+double train_rate(const run_t *r, long n) {
     double lr = lr_at(r->o, n) * r->state.lr_scale;
     return r->state.lr_scale < 1.0 && lr < r->o->min_lr ? r->o->min_lr : lr;
 }
@@ -434,7 +363,7 @@ static int track_metric(run_t *r, long step, const kind_sums_t *v) {
             printf("drnn-train: %s has not improved for %ld evaluations (best %.6g at step %ld): "
                    "rate now %g\n",
                    r->metric, s->bad_evals, higher_better(r) ? -s->best_metric : s->best_metric,
-                   s->best_step, rate(r, step + 1));
+                   s->best_step, train_rate(r, step + 1));
     }
     return 0;
 }
@@ -452,7 +381,7 @@ static void clip_and_update(run_t *r, long step, double norm, int *clipped) {
         coef = (float)(r->o->clip / (norm + 1e-6));
         *clipped = 1;
     }
-    optim_step(&r->opt, r->params, r->grads, coef, rate(r, step));
+    optim_step(&r->opt, r->params, r->grads, coef, train_rate(r, step));
 }
 
 /* The kind's validation figures over every rank's part: identical for any rank count. */
@@ -467,79 +396,6 @@ static kind_sums_t evaluate(run_t *r) {
     comm_allreduce_sum_doubles(s.v, KIND_SUMS_MAX);
     comm_phase_end();
     return s;
-}
-
-static void fmt_duration(char *buf, size_t n, double s) {
-    if (s < 0 || !isfinite(s))
-        snprintf(buf, n, "?");
-    else if (s < 60)
-        snprintf(buf, n, "%.0fs", s);
-    else if (s < 3600)
-        snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
-    else
-        snprintf(buf, n, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
-}
-
-/* One updating line only when run alone on a terminal: Open MPI gives ranks a pseudo-terminal
- * even when mpirun's own output goes to a file or a pipe, so launched ranks print plain lines. */
-static int live_tty(void) {
-    static int tty = -1;
-    if (tty < 0)
-        tty = isatty(STDOUT_FILENO) && !getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMI_RANK") &&
-              !getenv("PMIX_RANK") && !getenv("SLURM_PROCID");
-    return tty;
-}
-
-static void progress(run_t *r, long step, const kind_sums_t *s, double norm, int clipped,
-                     double tps, double comm_frac, double elapsed) {
-    char eta[32], fig[64];
-    const double loss = s->v[KIND_LOSS] / s->v[KIND_COUNT];
-    /* ELAPSED is this job's time: per step of this job, not of the resumed ones too */
-    fmt_duration(eta, sizeof eta, elapsed / (step - r->start_step) * (r->total_steps - step));
-    r->kind->step_report(s, fig, sizeof fig);
-    int tty = live_tty();
-    printf("%sstep %ld/%ld | epoch %ld | loss %.4f | %s | lr %g | gnorm %.3f%s | %.0f tok/s | "
-           "comm %.1f%% | ETA %s%s",
-           tty ? "\r" : "", step, r->total_steps, (step - 1) / r->steps_per_epoch + 1, loss, fig,
-           rate(r, step), norm, clipped ? " (clipped)" : "", tps, 100.0 * comm_frac, eta,
-           tty ? "\033[K" : "\n");
-    fflush(stdout);
-}
-
-/* Rank 0 alone writes metrics.jsonl: a write that fails ends the job with 74 naming it. */
-static void report_eval(run_t *r, long step, const kind_sums_t *s) {
-    if (r->rank != 0) return;
-    char text[512], json[1024], err[4400] = "";
-    r->kind->eval_report(s, text, sizeof text, json, sizeof json);
-    printf("%svalid step %ld | %s\n", live_tty() ? "\n" : "", step, text);
-    int rc = metrics_eval_fields(&r->metrics, step, "valid", json, err, sizeof err);
-    fflush(stdout);
-    if (rc) drnn_die(rc, "%s", err);
-}
-
-static void print_start(const run_t *r, int threads) {
-    if (r->rank != 0) return;
-    char batch[64];
-    if (r->kind->batch_text)
-        r->kind->batch_text(r->k, batch, sizeof batch);
-    else
-        snprintf(batch, sizeof batch, "%d", r->B);
-    char hosts[64] = "";
-    if (comm_hosts() > 1)
-        snprintf(hosts, sizeof hosts, " on %d hosts (at most %d per host)", comm_hosts(),
-                 comm_most_per_host());
-    printf("drnn-train: %s, %d rank%s%s x %d thread%s, %zu parameters, %ld steps of batch %s "
-           "(%ld per epoch)\n",
-           r->o->model, r->nranks, r->nranks > 1 ? "s" : "", hosts, threads, threads > 1 ? "s" : "",
-           r->P, r->total_steps, batch, r->steps_per_epoch);
-    config_write(stdout, r->o, train_opt_spec, train_opt_count, unused_options(r));
-    if (r->nranks > 1)
-        printf("drnn-train: gradient all-reduce: %s in %d bucket%s of at most %g MiB, "
-               "comm_bytes %.0f per rank per step\n",
-               r->o->allreduce_dtype, comm_reduce_buckets(r->red),
-               comm_reduce_buckets(r->red) > 1 ? "s" : "", r->o->bucket_mb,
-               comm_reduce_bytes_per_step(r->red));
-    fflush(stdout);
 }
 
 /* ---- the run: setup, one step, what follows a step -------------------------------------- */
@@ -566,7 +422,7 @@ static long setup(run_t *r) {
     long start = train_ckpt_resume(&r->ck, &r->tokens);
     if (r->rank == 0 && o->resume[0]) ckpt_trim_metrics(o->run_dir, start);
     prepare_run_dir(r);
-    print_start(r, r->threads);
+    train_print_start(r, r->threads);
     if (o->trace_bptt) {
         if (!r->kind->trace_request)
             comm_fail(64,
@@ -656,10 +512,10 @@ static void step_run(run_t *r, long step) {
         double now = comm_wtime(), dt = now - r->t_log;
         double tps = r->tok_log / (dt > 0 ? dt : 1e-9);
         double cf = (r->comm_time - r->comm_log) / (dt > 0 ? dt : 1e-9);
-        progress(r, step, &ks, norm, clipped, tps, cf, now - r->t0);
-        char *extra = step_extras(r, norm, clipped, trace, r->trace_L, r->trace_T, trace_s);
-        int mrc = metrics_train(&r->metrics, step, r->tokens, loss, rate(r, step), norm, clipped,
-                                tps, cf, now - r->t0, extra, err, sizeof err);
+        train_progress(r, step, &ks, norm, clipped, tps, cf, now - r->t0);
+        char *extra = train_step_extras(r, norm, clipped, trace, r->trace_L, r->trace_T, trace_s);
+        int mrc = metrics_train(&r->metrics, step, r->tokens, loss, train_rate(r, step), norm,
+                                clipped, tps, cf, now - r->t0, extra, err, sizeof err);
         free(extra);
         if (mrc != 0) drnn_die(mrc, "%s", err); /* rank 0 alone: MPI_Abort ends the job */
         r->t_log = now, r->comm_log = r->comm_time, r->tok_log = 0.0;
@@ -671,7 +527,7 @@ static void step_run(run_t *r, long step) {
 static void sample(run_t *r, long step) {
     if (r->rank != 0) return;
     char err[4400] = "";
-    if (live_tty()) printf("\n");
+    if (train_live_tty()) printf("\n");
     int rc = r->kind->sample(r->k, r->params, step, err, sizeof err);
     fflush(stdout);
     if (rc) drnn_die(rc, "%s", err); /* rank 0 alone: MPI_Abort ends the job */
@@ -688,7 +544,7 @@ static int after_step(run_t *r, long step) {
     if (r->kind->has_valid(r->k) &&
         ((o->eval_every > 0 && step % o->eval_every == 0) || step == r->total_steps)) {
         kind_sums_t v = evaluate(r);
-        report_eval(r, step, &v);
+        train_report_eval(r, step, &v);
         best = track_metric(r, step, &v) && (o->keep_best || o->early_stop > 0);
         early = o->early_stop > 0 && r->state.bad_evals >= o->early_stop;
     }
