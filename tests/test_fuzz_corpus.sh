@@ -44,11 +44,11 @@ TRAIN=(--hidden 8 --embed 4 --batch 4 --steps 2 --log-every 1 --threads 1 --hang
 declare -A KIND_ARGS=([text]="--seq-len 8" [labels]="" [pairs]="") # options a kind does not read are refused
 # metrics.jsonl without the fields that measure time.
 figures() { sed -E 's/, "(tok_per_s|comm_frac|time)": [^,}]+//g' "$1/metrics.jsonl"; }
-train() { # KIND CORPUS RUN: drnn-train's exit code; its output in RUN.log
+train() { # KIND CORPUS RUN [OPTIONS]: drnn-train's exit code; its output in RUN.log
     rm -rf "$3"
     # shellcheck disable=SC2086 # KIND_ARGS: words
     timeout -k 5 60 "$BUILD/drnn-train" --model "${MODEL[$1]}" --data "$2" --run-dir "$3" \
-        "${TRAIN[@]}" ${KIND_ARGS[$1]} >"$3.log" 2>&1
+        "${TRAIN[@]}" ${KIND_ARGS[$1]} "${@:4}" >"$3.log" 2>&1
 }
 evaluate() { # KIND CORPUS OUT: drnn-eval's exit code, its JSON in OUT, stderr in OUT.err
     DRNN_TEST_ISOLATE_TIMEOUT=5 timeout -k 5 60 "$BUILD/drnn-eval" --ckpt "base-$1" --data "$2" \
@@ -74,7 +74,9 @@ outcome() {
 start=$SECONDS
 ok0=0 ok65=0
 for kind in text labels pairs; do
-    train "$kind" "$kind.h5" "base-$kind" ||
+    # The clean run's corpus check may take longer than 5 s under ASan on a busy machine: a clean
+    # corpus gets half of --hang-timeout 60 (the last --hang-timeout wins).
+    train "$kind" "$kind.h5" "base-$kind" --hang-timeout 60 ||
         { cat "base-$kind.log"; fail "clean $kind run failed"; continue; }
     evaluate "$kind" "$kind.h5" "base-$kind.json" ||
         { cat "base-$kind.json.err"; fail "clean $kind eval failed"; continue; }
