@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "io/model_attrs.h"
 #include "model/desc.h"
 #include "model/params.h"
 
@@ -56,6 +57,7 @@ typedef struct ckpt_meta {
      * skipped in a row. */
     double lr_scale, best_metric;
     long best_step, bad_evals, skips;
+    model_spm_t spm;  /* spm tokenizer: the SentencePiece models (borrowed when writing) */
     int state_floats; /* hidden (+ cell) state floats per stream */
     int streams;      /* streams of carried state over all shards (LM: batch; classifier: 0) */
 } ckpt_meta_t;
@@ -140,6 +142,7 @@ const char *ckpt_dir(const ckpt_t *c);
 const char *const *ckpt_vocab(const ckpt_t *c);
 const char *const *ckpt_labels(const ckpt_t *c);    /* NULL unless a classifier */
 const char *const *ckpt_tgt_vocab(const ckpt_t *c); /* NULL unless seq2seq */
+const model_info_t *ckpt_info(const ckpt_t *c);     /* description, vocabularies, spm models */
 
 /* Checks that the checkpoint's tensor table equals tab (names, shapes, offsets). 0 or 64 naming
  * the first tensor that differs. */

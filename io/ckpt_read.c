@@ -233,6 +233,7 @@ int ckpt_open(ckpt_t **out, const char *path, char *err, size_t errlen) {
     if (rc) goto fail;
     c->meta.desc = c->mi.desc;
     snprintf(c->meta.tokenizer, sizeof c->meta.tokenizer, "%s", c->mi.tokenizer);
+    c->meta.spm = model_info_spm(&c->mi);
     *out = c;
     return 0;
 fail:
@@ -257,6 +258,10 @@ const char *ckpt_dir(const ckpt_t *c) {
 const char *const *ckpt_labels(const ckpt_t *c) {
     return (const char *const *)c->mi.labels;
 }
+const model_info_t *ckpt_info(const ckpt_t *c) {
+    return &c->mi;
+}
+
 const char *const *ckpt_tgt_vocab(const ckpt_t *c) {
     return (const char *const *)c->mi.tgt_vocab;
 }

@@ -399,7 +399,7 @@ static int write_manifest(const char *tmpdir, const ckpt_meta_t *meta, const par
     hid_t f = create_file(path);
     if (f < 0) return drnn_errf(err, errlen, 74, "%s: cannot create; check free space", path);
     int bad = write_meta(f, meta);
-    bad |= model_attrs_write(f, &meta->desc, meta->tokenizer, vocab, labels, tgt_vocab);
+    bad |= model_attrs_write(f, &meta->desc, meta->tokenizer, vocab, labels, tgt_vocab, &meta->spm);
     bad |= write_tables(f, tab, lo, hi, crc, meta->world, deflate);
     if (bad) {
         H5Fclose(f);

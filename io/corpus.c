@@ -47,7 +47,25 @@ struct corpus {
     uint64_t tgt_tokens[CORPUS_NSPLITS];
     hid_t tgt_dset[CORPUS_NSPLITS];    /* -1 when absent or not pairs */
     hid_t tgt_offsets[CORPUS_NSPLITS]; /* -1 when absent or not pairs */
+    void *spm[2]; /* tokenizer spm: the SentencePiece models (/spm_model, /tgt_spm_model) */
+    size_t spm_len[2];
 };
+
+/* /spm_model (and /tgt_spm_model) of an spm corpus. 0, or 65. */
+static int open_spm(corpus_t *c, char *err, size_t errlen) {
+    static const char *const names[2] = {"spm_model", "tgt_spm_model"};
+    for (int k = 0; k < 2; k++)
+        if (h5_read_bytes(c->file, names[k], &c->spm[k], &c->spm_len[k]) < 0)
+            return drnn_errf(err, errlen, 65,
+                             "corpus %s: /%s is damaged (its CRC-32 does not match); re-create "
+                             "it with drnn-prep",
+                             c->path, names[k]);
+    if (strcmp(c->tokenizer, "spm") == 0 && !c->spm_len[0])
+        return drnn_errf(err, errlen, 65,
+                         "corpus %s: tokenizer spm but no /spm_model; re-create it with drnn-prep",
+                         c->path);
+    return 0;
+}
 
 static int is_pairs(const corpus_t *c) {
     return c->tgt_vocab_size > 0;
@@ -352,6 +370,7 @@ static int open_here(corpus_t **out, const char *path, char *err, size_t errlen)
     c->vocab_size = (int)vsize;
     rc = read_table(c, "vocab", "vocab_size", c->vocab_size, &c->vocab, err, errlen);
     if (rc == 0) rc = open_data_kind(c, err, errlen);
+    if (rc == 0) rc = open_spm(c, err, errlen);
     for (int s = 0; s < CORPUS_NSPLITS && rc == 0; s++) rc = open_split(c, s, err, errlen);
 out:
     if (rc != 0) {
@@ -477,6 +496,8 @@ void corpus_close(corpus_t *c) {
     table_free(&c->vocab);
     table_free(&c->labels);
     table_free(&c->tgt_vocab);
+    free(c->spm[0]);
+    free(c->spm[1]);
     free(c->path);
     free(c);
 }
@@ -522,6 +543,9 @@ const char *const *corpus_tgt_vocab(const corpus_t *c) {
 }
 int corpus_shared_vocab(const corpus_t *c) {
     return c->shared_vocab;
+}
+model_spm_t corpus_spm(const corpus_t *c) {
+    return (model_spm_t){{c->spm[0], c->spm[1]}, {c->spm_len[0], c->spm_len[1]}};
 }
 uint64_t corpus_split_tgt_tokens(const corpus_t *c, int split) {
     return c->tgt_tokens[split];

@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "io/model_attrs.h"
+
 /* Version 1 (variable-length /vocab strings, no checksums) is refused with 65: re-run drnn-prep. */
 #define CORPUS_FORMAT        "drnn-corpus"
 #define CORPUS_VERSION       2
@@ -98,6 +100,9 @@ int corpus_read(corpus_t *c, int split, uint64_t off, uint64_t n, uint32_t *dst,
 int corpus_tgt_vocab_size(const corpus_t *c);           /* 0 but for pairs */
 const char *const *corpus_tgt_vocab(const corpus_t *c); /* [tgt_vocab_size], NULL but for pairs */
 int corpus_shared_vocab(const corpus_t *c); /* 1: one vocabulary for both sides (pairs) */
+/* Tokenizer spm: the SentencePiece models (/spm_model; pairs without one joint model also
+ * /tgt_spm_model), valid while C is open; len 0 for the other tokenizers. */
+model_spm_t corpus_spm(const corpus_t *c);
 uint64_t corpus_split_tgt_tokens(const corpus_t *c, int split); /* 0 when absent or not pairs */
 /* src_off and tgt_off [n+1] of a whole pair split (n = corpus_split_examples; the caller
  * allocates both; an absent split gives src_off[0] = tgt_off[0] = 0). Checks that both start at

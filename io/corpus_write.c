@@ -4,6 +4,8 @@
 #include "io/chunk_pack.h"
 #include "io/corpus.h"
 #include "io/fsutil.h"
+#include "io/h5util.h"
+#include "io/tokenize.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -409,9 +411,10 @@ int corpus_writer_open(corpus_writer_t **out, const char *path, const char *toke
                        const char *const *vocab, size_t vocab_size, char *err, size_t errlen) {
     int rc = 64;
     *out = NULL;
-    if (strcmp(tokenizer, "byte") && strcmp(tokenizer, "char") && strcmp(tokenizer, "word")) {
-        return drnn_errf(err, errlen, 64, "unknown tokenizer '%s' (byte, char or word)", tokenizer);
-    }
+    tok_kind_t kind;
+    if (tok_kind_parse(tokenizer, &kind) != 0)
+        return drnn_errf(err, errlen, 64, "unknown tokenizer '%s' (byte, char, word or spm)",
+                         tokenizer);
     if (vocab_size < 1 || vocab_size > INT32_MAX) {
         return drnn_errf(err, errlen, 64, "vocabulary size %zu is out of range", vocab_size);
     }
@@ -460,6 +463,16 @@ int corpus_writer_set_tags(corpus_writer_t *w, const char *const *names, size_t 
     w->num_labels = (uint32_t)n;
     for (int k = 0; k < CORPUS_NSPLITS; k++)
         column_set_width(&w->split[k].col[COL_TAGS], id_width(n));
+    return 0;
+}
+
+int corpus_writer_set_spm(corpus_writer_t *w, int side, const void *bytes, size_t len, char *err,
+                          size_t errlen) {
+    if (h5_write_bytes(w->file, side ? "tgt_spm_model" : "spm_model", bytes, len) != 0)
+        return drnn_errf(err, errlen, 74,
+                         "%s: cannot write the SentencePiece model; check free "
+                         "space",
+                         w->tmp);
     return 0;
 }
 

@@ -116,6 +116,11 @@ int corpus_writer_append_tagged(corpus_writer_t *w, int split, const uint32_t *i
  * recorded as shared_vocab (the caller passes the same table twice then). Call once, before any
  * append. Returns 0, 74 on a write failure, 64 for a bad size, 70 when called twice or late;
  * after a failure W can only be aborted. */
+/* Tokenizer spm: stores the serialized SentencePiece model of SIDE (0: the text or the source,
+ * 1: a pair corpus's target when it has its own) as /spm_model or /tgt_spm_model with its
+ * CRC-32. 0, or 74. */
+int corpus_writer_set_spm(corpus_writer_t *w, int side, const void *bytes, size_t len, char *err,
+                          size_t errlen);
 int corpus_writer_set_pairs(corpus_writer_t *w, const char *const *tgt_vocab, size_t tgt_size,
                             int shared, char *err, size_t errlen);
 

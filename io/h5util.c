@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 void h5_quiet(void) {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -238,4 +239,47 @@ int h5_exists(hid_t file, const char *path) {
         }
     }
     return 1;
+}
+
+int h5_write_bytes(hid_t file, const char *path, const void *bytes, size_t len) {
+    hsize_t dims[1] = {(hsize_t)len};
+    hid_t sp = H5Screate_simple(1, dims, NULL);
+    hid_t d = H5Dcreate2(file, path, H5T_STD_U8LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = d >= 0 && (len == 0 ||
+                        H5Dwrite(d, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes) >= 0)
+                 ? 0
+                 : -1;
+    if (rc == 0) rc = h5_attr_set_u64(d, "crc32", crc32(0L, bytes, (uInt)len));
+    if (d >= 0) H5Dclose(d);
+    H5Sclose(sp);
+    return rc;
+}
+
+int h5_read_bytes(hid_t file, const char *path, void **out, size_t *len) {
+    *out = NULL;
+    *len = 0;
+    if (!h5_exists(file, path)) return 1;
+    int rc = -1;
+    uint64_t want = 0;
+    hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
+    hid_t ft = d >= 0 ? H5Dget_type(d) : -1, sp = d >= 0 ? H5Dget_space(d) : -1;
+    if (ft < 0 || sp < 0 || H5Tget_class(ft) != H5T_INTEGER || H5Tget_size(ft) != 1 ||
+        H5Sget_simple_extent_ndims(sp) != 1 || h5_attr_get_u64(d, "crc32", &want) != 0)
+        goto done;
+    hssize_t n = H5Sget_simple_extent_npoints(sp);
+    if (n <= 0 || n > ((hssize_t)1 << 30)) goto done;
+    unsigned char *buf = malloc((size_t)n);
+    if (buf && H5Dread(d, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0 &&
+        crc32(0L, buf, (uInt)n) == want) {
+        *out = buf;
+        *len = (size_t)n;
+        rc = 0;
+    } else {
+        free(buf);
+    }
+done:
+    if (sp >= 0) H5Sclose(sp);
+    if (ft >= 0) H5Tclose(ft);
+    if (d >= 0) H5Dclose(d);
+    return rc;
 }

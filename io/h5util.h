@@ -41,4 +41,12 @@ int h5_write_strings(hid_t file, const char *path, const char *const *s, int n);
 /* 1 if the link PATH exists (intermediate groups included), else 0. */
 int h5_exists(hid_t file, const char *path);
 
+/* An opaque byte string as a 1-D uint8 dataset PATH (contiguous) with its CRC-32 as the uint64
+ * attribute "crc32" (a SentencePiece model). 0, or -1. */
+int h5_write_bytes(hid_t file, const char *path, const void *bytes, size_t len);
+/* Reads it into *out (malloc'd, *len bytes; the caller frees it). 0; 1 when PATH is absent
+ * (*out NULL); -1 when it is of another shape or type, has no crc32, or the bytes do not match
+ * it (damaged). */
+int h5_read_bytes(hid_t file, const char *path, void **out, size_t *len);
+
 #endif

@@ -12,12 +12,47 @@ void model_info_free(model_info_t *mi) {
     h5_free_strings(mi->labels, mi->desc.classes);
     h5_free_strings(mi->tgt_vocab, mi->desc.tgt_vocab);
     mi->vocab = mi->labels = mi->tgt_vocab = NULL;
+    for (int k = 0; k < 2; k++) {
+        free(mi->spm[k]);
+        mi->spm[k] = NULL;
+        mi->spm_len[k] = 0;
+    }
+}
+
+int model_info_set_spm(model_info_t *mi, int side, const void *bytes, size_t len) {
+    free(mi->spm[side]);
+    mi->spm[side] = NULL;
+    mi->spm_len[side] = 0;
+    if (!len) return 0;
+    if (!(mi->spm[side] = malloc(len))) return -1;
+    memcpy(mi->spm[side], bytes, len);
+    mi->spm_len[side] = len;
+    return 0;
+}
+
+model_spm_t model_info_spm(const model_info_t *mi) {
+    return (model_spm_t){{mi->spm[0], mi->spm[1]}, {mi->spm_len[0], mi->spm_len[1]}};
+}
+
+tok_vocab_t *model_info_vocab(const model_info_t *mi, int target, char *err, size_t errlen) {
+    tok_kind_t kind;
+    if (tok_kind_parse(mi->tokenizer, &kind) != 0) {
+        snprintf(err, errlen, "tokenizer '%s' is not byte, char, word or spm", mi->tokenizer);
+        return NULL;
+    }
+    int side = target && mi->spm_len[1] ? 1 : 0;
+    return tok_vocab_open(kind, (const char *const *)(target ? mi->tgt_vocab : mi->vocab),
+                          (size_t)(target ? mi->desc.tgt_vocab : mi->desc.vocab), mi->spm[side],
+                          mi->spm_len[side], err, errlen);
 }
 
 int model_attrs_write(hid_t f, const model_desc_t *d, const char *tokenizer,
                       const char *const *vocab, const char *const *labels,
-                      const char *const *tgt_vocab) {
+                      const char *const *tgt_vocab, const model_spm_t *spm) {
     int bad = h5_attr_set_string(f, "model", d->kind);
+    static const char *const spm_names[2] = {"spm_model", "tgt_spm_model"};
+    for (int k = 0; spm && k < 2; k++)
+        if (spm->len[k]) bad |= h5_write_bytes(f, spm_names[k], spm->bytes[k], spm->len[k]);
     bad |= h5_attr_set_string(f, "cell", cell_name(d->cell));
     bad |= h5_attr_set_string(f, "tokenizer", tokenizer);
     bad |= h5_attr_set_i64(f, "embed", d->embed);
@@ -129,6 +164,15 @@ int model_attrs_read(hid_t f, const char *path, model_info_t *mi, char *err, siz
                          path);
     }
     mi->desc.tgt_vocab = nt;
+    static const char *const spm_names[2] = {"spm_model", "tgt_spm_model"};
+    for (int k = 0; k < 2; k++) {
+        int got = h5_read_bytes(f, spm_names[k], &mi->spm[k], &mi->spm_len[k]);
+        if (got < 0)
+            return drnn_errf(err, errlen, 65, "%s: /%s damaged (its CRC-32 does not match)", path,
+                             spm_names[k]);
+    }
+    if (strcmp(mi->tokenizer, "spm") == 0 && !mi->spm_len[0])
+        return drnn_errf(err, errlen, 65, "%s: tokenizer spm without /spm_model", path);
     rc = model_desc_validate(&mi->desc, path, err, errlen);
     return rc;
 }

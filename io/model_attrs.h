@@ -13,7 +13,16 @@
 
 #include <hdf5.h>
 
+#include "io/tokenize.h"
 #include "model/desc.h"
+
+/* The SentencePiece models of an spm model (io/spm.h, serialized): [0] the text's or the
+ * source's, [1] the target's (seq2seq); len 0: none. Stored as /spm_model and /tgt_spm_model
+ * (io/h5util.h h5_write_bytes). Borrowed. */
+typedef struct {
+    const void *bytes[2];
+    size_t len[2];
+} model_spm_t;
 
 /* What a trained model carries besides its tensors. vocab [desc.vocab], labels [desc.classes]
  * (NULL unless a classifier) and tgt_vocab [desc.tgt_vocab] (NULL unless seq2seq) are owned
@@ -24,15 +33,24 @@ typedef struct {
     char **vocab;
     char **labels;
     char **tgt_vocab;
+    void *spm[2]; /* spm tokenizer: the models (owned), as model_spm_t */
+    size_t spm_len[2];
 } model_info_t;
 
 void model_info_free(model_info_t *mi);
+/* Sets mi's SentencePiece model of SIDE to a copy of BYTES[0..len). 0, or -1 out of memory. */
+int model_info_set_spm(model_info_t *mi, int side, const void *bytes, size_t len);
+/* mi's models as model_spm_t. */
+model_spm_t model_info_spm(const model_info_t *mi);
+/* The vocabulary of mi (TARGET: a seq2seq model's target side) as a lookup table, with its
+ * SentencePiece model for spm. NULL with a message in err (65: damaged). */
+tok_vocab_t *model_info_vocab(const model_info_t *mi, int target, char *err, size_t errlen);
 
 /* Writes the attributes and /vocab (and /labels when desc.classes > 0, /tgt_vocab when
- * desc.tgt_vocab > 0). 0, or -1. */
+ * desc.tgt_vocab > 0, the SentencePiece models SPM has). 0, or -1. */
 int model_attrs_write(hid_t f, const model_desc_t *d, const char *tokenizer,
                       const char *const *vocab, const char *const *labels,
-                      const char *const *tgt_vocab);
+                      const char *const *tgt_vocab, const model_spm_t *spm);
 
 /* Reads what model_attrs_write wrote into *mi (zeroed first; free with model_info_free even on
  * failure). 0, or 65 with a message naming PATH: attributes missing, of another type, out of

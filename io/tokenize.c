@@ -1,6 +1,7 @@
 /* io/tokenize.c — see tokenize.h for the symbol and vocabulary rules. */
 #include "io/tokenize.h"
 
+#include "io/spm.h"
 #include "io/textfile.h"
 #include "base/util.h"
 
@@ -36,8 +37,8 @@ static int is_special_word(tok_kind_t kind, int seq2seq, const unsigned char *s,
 }
 
 int tok_kind_parse(const char *name, tok_kind_t *out) {
-    static const char *const names[] = {"byte", "char", "word"};
-    for (int k = 0; k < 3; k++) {
+    static const char *const names[] = {"byte", "char", "word", "spm"};
+    for (int k = 0; k < 4; k++) {
         if (strcmp(name, names[k]) == 0) {
             *out = (tok_kind_t)k;
             return 0;
@@ -47,7 +48,10 @@ int tok_kind_parse(const char *name, tok_kind_t *out) {
 }
 
 const char *tok_kind_name(tok_kind_t kind) {
-    return kind == TOK_BYTE ? "byte" : kind == TOK_CHAR ? "char" : "word";
+    return kind == TOK_BYTE   ? "byte"
+           : kind == TOK_CHAR ? "char"
+           : kind == TOK_WORD ? "word"
+                              : "spm";
 }
 
 size_t tok_num_specials(tok_kind_t kind) {
@@ -161,6 +165,9 @@ static sym_slot_t *symtab_insert(symtab_t *t, const unsigned char *s, size_t len
 
 struct tok_splitter {
     tok_kind_t kind;
+    const spm_t *spm; /* spm: the model, and the line gathered so far */
+    char *line;
+    size_t len, cap;
     int skipping;        /* word: inside an overlong word whose bytes are being dropped */
     tok_emit_run_fn run; /* NULL: one emit call per symbol */
     size_t have;         /* bytes in buf not yet split (a carried partial symbol, then new input) */
@@ -168,9 +175,13 @@ struct tok_splitter {
 };
 
 tok_splitter_t *tok_splitter_new(tok_kind_t kind) {
+    DRNN_ASSERT(kind != TOK_SPM); /* tok_splitter_new_spm */
     tok_splitter_t *s = malloc(sizeof *s);
     if (!s) return NULL;
     s->kind = kind;
+    s->spm = NULL;
+    s->line = NULL;
+    s->len = s->cap = 0;
     s->skipping = 0;
     s->run = NULL;
     s->have = 0;
@@ -181,8 +192,62 @@ void tok_splitter_set_run(tok_splitter_t *s, tok_emit_run_fn run) {
     s->run = run;
 }
 
+tok_splitter_t *tok_splitter_new_spm(const spm_t *m) {
+    tok_splitter_t *s = tok_splitter_new(TOK_WORD);
+    if (s) {
+        s->kind = TOK_SPM;
+        s->spm = m;
+    }
+    return s;
+}
+
 void tok_splitter_free(tok_splitter_t *s) {
+    if (s) free(s->line);
     free(s);
+}
+
+/* ---- spm: a line at a time through the model ---- */
+
+typedef struct {
+    tok_emit_fn emit;
+    void *arg;
+} spm_emit_t;
+
+static int spm_piece_emit(void *arg, const char *piece, size_t len) {
+    const spm_emit_t *e = arg;
+    return e->emit(e->arg, (const unsigned char *)piece, len);
+}
+
+/* Encodes the gathered line and empties it; emit's stop value, or -1 when the library fails. */
+static int spm_flush(tok_splitter_t *s, tok_emit_fn emit, void *arg) {
+    spm_emit_t e = {emit, arg};
+    int rc = s->len ? spm_encode(s->spm, s->line, s->len, spm_piece_emit, &e) : 0;
+    s->len = 0;
+    return rc;
+}
+
+static int spm_feed(tok_splitter_t *s, const unsigned char *p, size_t n, tok_emit_fn emit,
+                    void *arg) {
+    while (n > 0) {
+        const unsigned char *nl = memchr(p, '\n', n);
+        size_t take = nl ? (size_t)(nl - p) : n;
+        if (s->len + take > s->cap) {
+            size_t cap = 2 * (s->len + take) + 256;
+            char *line = realloc(s->line, cap);
+            if (!line) return -1;
+            s->line = line;
+            s->cap = cap;
+        }
+        memcpy(s->line + s->len, p, take);
+        s->len += take;
+        if (!nl) break;
+        int rc = spm_flush(s, emit, arg);
+        if (!rc) rc = emit(arg, (const unsigned char *)"\n", 1);
+        if (rc) return rc;
+        p += take + 1;
+        n -= take + 1;
+    }
+    return 0;
 }
 
 /* Length of the UTF-8 sequence at p[0..n): 1-4 when valid, 0 when p[0] starts no valid sequence,
@@ -312,6 +377,7 @@ static int split_buffer(tok_splitter_t *s, int final, tok_emit_fn emit, void *ar
 int tok_splitter_feed(tok_splitter_t *s, const void *buf, size_t len, tok_emit_fn emit, void *arg) {
     const unsigned char *src = buf;
     int stop = 0;
+    if (s->spm) return spm_feed(s, src, len, emit, arg);
     while (len > 0) {
         if (s->have == 0) {
             size_t used = split_any(s, src, len, 0, emit, arg, &stop);
@@ -338,6 +404,7 @@ int tok_splitter_feed(tok_splitter_t *s, const void *buf, size_t len, tok_emit_f
 }
 
 int tok_splitter_finish(tok_splitter_t *s, tok_emit_fn emit, void *arg) {
+    if (s->spm) return spm_flush(s, emit, arg);
     int stop = split_buffer(s, 1, emit, arg);
     s->have = 0;
     s->skipping = 0;
@@ -570,6 +637,8 @@ done:
 
 struct tok_vocab {
     tok_kind_t kind;
+    spm_t *spm;   /* spm: the model */
+    int role[4];  /* spm: the model's id of each special entry (-1: it has none) */
     int seq2seq;  /* the table starts with the seq2seq specials */
     size_t nspec; /* special entries at the front */
     size_t n;
@@ -616,7 +685,7 @@ static int vocab_index(tok_vocab_t *v, char *err, size_t errlen) {
     for (size_t i = v->nspec; i < v->n; i++) {
         const unsigned char *s = (const unsigned char *)v->str[i];
         int added = 1;
-        if (v->len[i] == 0 && v->kind == TOK_WORD) {
+        if (v->len[i] == 0 && (v->kind == TOK_WORD || v->kind == TOK_SPM)) {
             snprintf(err, errlen, "word vocabulary entry %zu is empty", i);
             return -1;
         }
@@ -667,12 +736,74 @@ static int vocab_fill(tok_vocab_t *v, const char *const *strings, char *err, siz
         }
         e->val = v->seq2seq ? TOK_UNK : i;
     }
-    if (v->kind == TOK_WORD && !v->seq2seq) v->single['\n'] = TOK_EOS;
+    if ((v->kind == TOK_WORD || v->kind == TOK_SPM) && !v->seq2seq) v->single['\n'] = TOK_EOS;
     return vocab_index(v, err, errlen);
+}
+
+/* The model's ids of the special roles of the layout: unk, eos (text); unk, pad, bos, eos. */
+static void spm_roles(const spm_t *m, int seq2seq, int role[4]) {
+    role[0] = spm_unk_id(m);
+    role[1] = seq2seq ? spm_pad_id(m) : spm_eos_id(m);
+    role[2] = seq2seq ? spm_bos_id(m) : -1;
+    role[3] = seq2seq ? spm_eos_id(m) : -1;
+}
+
+char **tok_spm_vocab(const spm_t *m, int seq2seq, size_t *n) {
+    int role[4];
+    spm_roles(m, seq2seq, role);
+    size_t np = spm_size(m), nspec = seq2seq ? TOK_SEQ2SEQ_SPECIALS : 2, k = 0;
+    const unsigned char **s = malloc((np + nspec) * sizeof *s);
+    size_t *lens = malloc((np + nspec) * sizeof *lens);
+    char **out = NULL;
+    if (s && lens) {
+        for (; k < nspec; k++) {
+            s[k] = (const unsigned char *)specials_of(seq2seq)[k];
+            lens[k] = 5;
+        }
+        for (size_t id = 0; id < np; id++) {
+            int special = 0;
+            for (size_t r = 0; r < nspec; r++) special |= role[r] == (int)id;
+            if (special) continue;
+            s[k] = (const unsigned char *)spm_piece(m, id);
+            lens[k++] = strlen(spm_piece(m, id));
+        }
+        out = pack_strings(s, lens, k);
+        if (out) *n = k;
+    }
+    free(s);
+    free(lens);
+    return out;
+}
+
+/* An spm vocabulary's model: loaded, and the table checked against it. */
+static int vocab_spm(tok_vocab_t *v, const void *bytes, size_t len, char *err, size_t errlen) {
+    if (!bytes || len == 0) {
+        snprintf(err, errlen, "an spm vocabulary comes with its SentencePiece model; it has none");
+        return -1;
+    }
+    if (spm_load(bytes, len, "the stored SentencePiece model", &v->spm, err, errlen) != 0)
+        return -1;
+    spm_roles(v->spm, v->seq2seq, v->role);
+    size_t n = 0;
+    char **want = tok_spm_vocab(v->spm, v->seq2seq, &n);
+    if (!want) {
+        snprintf(err, errlen, "out of memory loading the vocabulary");
+        return -1;
+    }
+    int same = n == v->n;
+    for (size_t i = 0; same && i < n; i++) same = strcmp(want[i], v->str[i]) == 0;
+    free(want);
+    if (!same) snprintf(err, errlen, "the spm vocabulary does not match its SentencePiece model");
+    return same ? 0 : -1;
 }
 
 tok_vocab_t *tok_vocab_new(tok_kind_t kind, const char *const *strings, size_t n, char *err,
                            size_t errlen) {
+    return tok_vocab_open(kind, strings, n, NULL, 0, err, errlen);
+}
+
+tok_vocab_t *tok_vocab_open(tok_kind_t kind, const char *const *strings, size_t n, const void *spm,
+                            size_t spm_len, char *err, size_t errlen) {
     tok_vocab_t *v = calloc(1, sizeof *v);
     if (!v) {
         snprintf(err, errlen, "out of memory loading the vocabulary");
@@ -683,7 +814,8 @@ tok_vocab_t *tok_vocab_new(tok_kind_t kind, const char *const *strings, size_t n
     v->len = malloc((n ? n : 1) * sizeof *v->len);
     if (!v->len) {
         snprintf(err, errlen, "out of memory loading the vocabulary");
-    } else if (vocab_fill(v, strings, err, errlen) == 0) {
+    } else if (vocab_fill(v, strings, err, errlen) == 0 &&
+               (kind != TOK_SPM || vocab_spm(v, spm, spm_len, err, errlen) == 0)) {
         return v;
     }
     tok_vocab_free(v);
@@ -692,6 +824,7 @@ tok_vocab_t *tok_vocab_new(tok_kind_t kind, const char *const *strings, size_t n
 
 void tok_vocab_free(tok_vocab_t *v) {
     if (!v) return;
+    spm_free(v->spm);
     free(v->str);
     free(v->len);
     symtab_free(&v->tab);
@@ -709,6 +842,14 @@ int tok_vocab_seq2seq(const tok_vocab_t *v) {
 }
 int tok_vocab_is_unk(const tok_vocab_t *v, uint32_t id) {
     return id == TOK_UNK && (v->kind != TOK_BYTE || v->seq2seq);
+}
+
+tok_splitter_t *tok_vocab_splitter(const tok_vocab_t *v) {
+    return v->spm ? tok_splitter_new_spm(v->spm) : tok_splitter_new(v->kind);
+}
+
+const spm_t *tok_vocab_spm(const tok_vocab_t *v) {
+    return v->spm;
 }
 
 const char *tok_vocab_string(const tok_vocab_t *v, uint32_t id) {
@@ -751,7 +892,7 @@ static void encode_done(tok_ids_t *e, uint32_t **ids, size_t *n, size_t *unknown
 int tok_encode(const tok_vocab_t *v, const void *text, size_t len, uint32_t **ids, size_t *n,
                size_t *unknown) {
     tok_ids_t e = {v, NULL, 0, 0, 0};
-    tok_splitter_t *s = tok_splitter_new(v->kind);
+    tok_splitter_t *s = tok_vocab_splitter(v);
     int rc = s ? tok_splitter_feed(s, text, len, tok_ids_emit, &e) : -1;
     if (rc == 0) rc = tok_splitter_finish(s, tok_ids_emit, &e);
     tok_splitter_free(s);
@@ -767,7 +908,7 @@ int tok_encode_file(const tok_vocab_t *v, const char *path, uint32_t **ids, size
                     size_t *unknown, char *err, size_t errlen) {
     tok_ids_t e = {v, NULL, 0, 0, 0};
     int stop = -1, rc = 70;
-    tok_splitter_t *s = tok_splitter_new(v->kind);
+    tok_splitter_t *s = tok_vocab_splitter(v);
     if (s) rc = tok_feed_file(s, path, tok_ids_emit, &e, &stop, err, errlen);
     if (rc == 0 && stop == 0) stop = tok_splitter_finish(s, tok_ids_emit, &e);
     tok_splitter_free(s);
@@ -801,7 +942,43 @@ static int decode_one(const tok_vocab_t *v, uint32_t id, int *state, FILE *f) {
     return fputs(w, f) == EOF ? -1 : 0;
 }
 
+/* The model's piece for ID (NULL: a special the model has not, which has no text). */
+static const char *spm_id_piece(const tok_vocab_t *v, uint32_t id) {
+    if (id >= v->n) id = TOK_UNK;
+    if (id >= v->nspec) return v->str[id];
+    return v->role[id] >= 0 ? spm_piece(v->spm, (size_t)v->role[id]) : NULL;
+}
+
+/* spm: each line's pieces detokenized by the model. Mid-line (*state), a piece that starts a
+ * word ("\xE2\x96\x81", U+2581) gets the space the model drops at the start of a sentence. */
+static int spm_decode_write(const tok_vocab_t *v, const uint32_t *ids, size_t n, int *state,
+                            FILE *f) {
+    const char **pieces = malloc((n ? n : 1) * sizeof *pieces);
+    int rc = pieces ? 0 : -1;
+    for (size_t i = 0; i < n && rc == 0;) {
+        if (!v->seq2seq && ids[i] == TOK_EOS) {
+            *state = 0;
+            rc = putc('\n', f) == EOF ? -1 : 0;
+            i++;
+            continue;
+        }
+        size_t k = 0, len = 0;
+        for (; i < n && (v->seq2seq || ids[i] != TOK_EOS); i++)
+            if ((pieces[k] = spm_id_piece(v, ids[i])) != NULL) k++;
+        char *text = k ? spm_decode(v->spm, pieces, k, &len) : NULL;
+        if (k && !text) rc = -1;
+        if (rc == 0 && *state && len && strncmp(pieces[0], "\xE2\x96\x81", 3) == 0)
+            rc = putc(' ', f) == EOF ? -1 : 0;
+        if (rc == 0 && len) rc = fwrite(text, 1, len, f) == len ? 0 : -1;
+        *state |= len > 0;
+        free(text);
+    }
+    free(pieces);
+    return rc;
+}
+
 int tok_decode_write(const tok_vocab_t *v, const uint32_t *ids, size_t n, int *state, FILE *f) {
+    if (v->spm) return spm_decode_write(v, ids, n, state, f);
     for (size_t i = 0; i < n; i++) {
         if (decode_one(v, ids[i], state, f) != 0) return -1;
     }

@@ -44,7 +44,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-typedef enum { TOK_BYTE = 0, TOK_CHAR = 1, TOK_WORD = 2 } tok_kind_t;
+typedef enum { TOK_BYTE = 0, TOK_CHAR = 1, TOK_WORD = 2, TOK_SPM = 3 } tok_kind_t;
+
+typedef struct spm spm_t; /* io/spm.h */
 
 #define TOK_UNK      0u   /* <unk> id for char and word */
 #define TOK_EOS      1u   /* <eos> id for word */
@@ -55,10 +57,10 @@ typedef enum { TOK_BYTE = 0, TOK_CHAR = 1, TOK_WORD = 2 } tok_kind_t;
 #define TOK_SEQ2SEQ_EOS      3u
 #define TOK_SEQ2SEQ_SPECIALS 4
 
-/* "byte", "char", "word" -> *out. Returns 0, or -1 for any other name. */
+/* "byte", "char", "word", "spm" -> *out. Returns 0, or -1 for any other name. */
 int tok_kind_parse(const char *name, tok_kind_t *out);
 const char *tok_kind_name(tok_kind_t kind);
-/* Number of special entries at the front of the vocabulary: 0 byte, 1 char, 2 word. */
+/* Number of special entries at the front of the vocabulary: 0 byte, 1 char, 2 word and spm. */
 size_t tok_num_specials(tok_kind_t kind);
 
 /* --- Splitter: bytes -> symbols ------------------------------------------------------------ */
@@ -70,8 +72,11 @@ typedef int (*tok_emit_fn)(void *arg, const unsigned char *sym, size_t len);
 
 typedef struct tok_splitter tok_splitter_t;
 
-/* Returns a splitter (about 70 KiB) or NULL when out of memory. */
+/* Returns a splitter (about 70 KiB) or NULL when out of memory. Not for spm: */
 tok_splitter_t *tok_splitter_new(tok_kind_t kind);
+/* spm: the splitter gathers each line and hands the pieces M encodes it into (io/spm.h), then
+ * "\n" for its newline; a last line without one is encoded at finish. M must outlive it. */
+tok_splitter_t *tok_splitter_new_spm(const spm_t *m);
 void tok_splitter_free(tok_splitter_t *s);
 /* Runs of one-byte symbols in one call, for callers that would otherwise pay a call per byte:
  * RUN(arg, syms, n) stands for n emit calls with the symbols syms[0], syms[1], ... of one byte
@@ -128,6 +133,12 @@ char **tok_counter_vocab(const tok_counter_t *c, size_t max_size, size_t *n);
 
 /* --- Vocab: a loaded vocabulary ------------------------------------------------------------- */
 
+/* spm vocabularies follow a SentencePiece model: drnn's specials first (text: <unk> <eos>;
+ * seq2seq: <unk> <pad> <bos> <eos>), standing for the model's pieces of those roles, then every
+ * other piece of the model in the model's id order. A model trained by drnn-prep puts its own
+ * specials at those ids, so there drnn's ids are the model's ids. Returns the table as
+ * tok_counter_vocab does (free(result)); NULL when out of memory. */
+char **tok_spm_vocab(const spm_t *m, int seq2seq, size_t *n);
 typedef struct tok_vocab tok_vocab_t;
 
 /* Builds the lookup table of STRINGS[0..n) (copied; the caller keeps its own). A table that starts
@@ -137,7 +148,15 @@ typedef struct tok_vocab tok_vocab_t;
  * one-line reason in err (or when out of memory). The caller owns the result (tok_vocab_free). */
 tok_vocab_t *tok_vocab_new(tok_kind_t kind, const char *const *strings, size_t n, char *err,
                            size_t errlen);
+/* The same for any kind; an spm vocabulary also needs its serialized SentencePiece model
+ * SPM[0..spm_len) (other kinds: NULL, 0), loaded and checked against the table. */
+tok_vocab_t *tok_vocab_open(tok_kind_t kind, const char *const *strings, size_t n, const void *spm,
+                            size_t spm_len, char *err, size_t errlen);
 void tok_vocab_free(tok_vocab_t *v);
+/* A splitter for V's kind (spm: with V's model, valid while V lives); NULL when out of memory. */
+tok_splitter_t *tok_vocab_splitter(const tok_vocab_t *v);
+/* The SentencePiece model of an spm vocabulary; NULL for the other kinds. */
+const spm_t *tok_vocab_spm(const tok_vocab_t *v);
 size_t tok_vocab_size(const tok_vocab_t *v);
 tok_kind_t tok_vocab_kind(const tok_vocab_t *v);
 int tok_vocab_seq2seq(const tok_vocab_t *v); /* 1 for a seq2seq vocabulary */
@@ -174,9 +193,10 @@ int tok_encode_file(const tok_vocab_t *v, const char *path, uint32_t **ids, size
 /* Writes the text of ids[0..n) to F. byte: the bytes; char: the strings, "" as a NUL byte and
  * <unk> as U+FFFD; word: words joined by single spaces, <eos> as "\n" (no space around it),
  * "<unk>" literally. Seq2seq vocabularies: byte as char, every special as U+FFFD; word: the
- * specials written as their names, like words. Ids >= size are written as <unk> (byte: as U+FFFD).
- * *state carries the spacing across calls for streaming output: set it to 0 at the start of a text.
- * Returns 0, or -1 on a write error. */
+ * specials written as their names, like words. spm: the pieces of each line detokenized by the
+ * model (io/spm.h), <eos> of a text vocabulary as "\n". Ids >= size are written as <unk> (byte: as
+ * U+FFFD). *state carries the spacing across calls for streaming output: set it to 0 at the start
+ * of a text. Returns 0, or -1 on a write error. */
 int tok_decode_write(const tok_vocab_t *v, const uint32_t *ids, size_t n, int *state, FILE *f);
 /* The same into a malloc'd, NUL-terminated buffer of *len bytes (byte/char text may itself hold
  * NUL bytes). The caller frees it. NULL when out of memory. */

@@ -63,8 +63,10 @@ int weights_write(const char *path, const param_table_t *tab, const float *param
     errno = 0;
     int bad = h5_attr_set_string(f, "format", WEIGHTS_FORMAT);
     bad |= h5_attr_set_i64(f, "version", WEIGHTS_VERSION);
+    model_spm_t spm = model_info_spm(mi);
     bad |= model_attrs_write(f, &mi->desc, mi->tokenizer, (const char *const *)mi->vocab,
-                             (const char *const *)mi->labels, (const char *const *)mi->tgt_vocab);
+                             (const char *const *)mi->labels, (const char *const *)mi->tgt_vocab,
+                             &spm);
     for (int i = 0; i < tab->n && !bad; i++)
         bad |= write_tensor(f, &tab->t[i], params + tab->t[i].offset);
     e = errno;

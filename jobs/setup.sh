@@ -20,10 +20,10 @@ if [[ -n ${DRNN_BUILD:-} ]]; then
 fi
 
 pkgs=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libopenblas-dev libhdf5-dev
-      hdf5-tools zlib1g-dev)
+      hdf5-tools zlib1g-dev libsentencepiece-dev)
 if [[ "${1:-}" == "--tests" ]]; then
-    pkgs+=(python3 python3-torch python3-h5py python3-numpy python3-matplotlib slurm-wlm munge
-           iproute2)
+    pkgs+=(python3 python3-torch python3-h5py python3-numpy python3-matplotlib python3-sentencepiece
+           slurm-wlm munge iproute2)
 fi
 
 missing=()

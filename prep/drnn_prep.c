@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io/spm.h"
 #include "io/textfile.h"
 #include "base/cpus.h"
 #include "base/util.h"
@@ -76,9 +77,10 @@ static void install_signal_handlers(void) {
 
 typedef struct {
     char output[PATH_MAX], valid[PATH_MAX], tokenizer[16], format[16];
+    char spm_model[PATH_MAX], spm_type[16], spm_args[1024];
     uint64_t vocab_size, max_len;
-    double valid_fraction, test_fraction;
-    int shared_vocab, keep_cr, help;
+    double valid_fraction, test_fraction, character_coverage;
+    int shared_vocab, keep_cr, spm_joint, help;
 } prep_args_t;
 
 #define OFF(f) offsetof(prep_args_t, f)
@@ -87,13 +89,29 @@ static const opt_spec_t spec[] = {
     {"output", STR(output), NULL, 0, 0,
      "output file OUT.h5; built as OUT.h5.tmp.PID and renamed when complete", 0, "OUT.h5"},
     {"tokenizer", STR(tokenizer), "char", 0, 0,
-     "byte, char or word (see below); pairs: default word;\ntags: word (default) or char", 0,
-     "byte|char|word"},
+     "byte, char, word or spm (SentencePiece subwords; see below);\npairs: default word; "
+     "tags: word (default) or char",
+     0, "byte|char|word|spm"},
     {"vocab-size", OPT_U64, OFF(vocab_size), 0, NULL, 1, INT32_MAX,
      "keep the N most frequent train symbols, the specials included;\n"
      "the rest become <unk> (char, word, pairs; default: all);\n"
-     "pairs: N caps each vocabulary",
+     "pairs: N caps each vocabulary; spm: the pieces of the model\nto train (default 8000)",
      0, "N"},
+    {"spm-model", STR(spm_model), NULL, 0, 0,
+     "spm: tokenize with this SentencePiece .model (from spm_train,\nthe Python package or "
+     "drnn-export) instead of training one",
+     0, "FILE"},
+    {"spm-type", STR(spm_type), "unigram", 0, 0, "spm: the model to train", 0,
+     "unigram|bpe|char|word"},
+    {"character-coverage", OPT_DOUBLE, OFF(character_coverage), 0, "0.9995", 0.5, 1,
+     "spm: share of the characters the trained model covers;\nthe rarest others become <unk>", 0,
+     "X"},
+    {"spm-joint", OPT_FLAG, OFF(spm_joint), 0, NULL, 0, 1,
+     "spm, pairs: one model and vocabulary for source and target\n(default: one per side)", 0,
+     NULL},
+    {"spm-args", STR(spm_args), NULL, 0, 0,
+     "spm: more spm_train flags for training, e.g.\n'--byte_fallback=true --num_threads=8'", 0,
+     "'FLAGS'"},
     {"valid-fraction", OPT_DOUBLE, OFF(valid_fraction), 0, "0.05", 0, 1,
      "share of the tokens (labels, pairs, tags: of the examples)\nfor valid, taken after train", 0,
      "F"},
@@ -131,6 +149,14 @@ static void usage(void) {
            "Tokenizers: byte: the 256 byte values, id = byte value; char: UTF-8 code points, a\n"
            "byte that is not valid UTF-8 being a symbol of its own; word: runs of non-whitespace,\n"
            "every newline is the token <eos>.\n"
+           "spm: SentencePiece subword pieces, from --spm-model FILE or a model trained on the\n"
+           "inputs' lines (--vocab-size, --spm-type, --character-coverage, --spm-args; one\n"
+           "thread, so the same text and options give the same model). Every line is encoded\n"
+           "by the model, then <eos> (id 1) for its newline; ids are the model's own ids\n"
+           "when drnn-prep trained it (specials: <unk> 0, </s> 1; pairs: <unk> 0, <pad> 1,\n"
+           "<s> 2, </s> 3), else drnn's specials first and the other pieces in the model's\n"
+           "order. The model is stored in the corpus (/spm_model; pairs without --spm-joint\n"
+           "also /tgt_spm_model) and goes on into checkpoints and model.h5.\n"
            "Split sizes are N*F rounded to the nearest token. Ids: specials first, then by\n"
            "descending frequency in the train split, ties in byte order; symbols unseen in train\n"
            "become <unk>.\n"
@@ -175,6 +201,43 @@ static void usage(void) {
            "write.\n");
 }
 
+/* The --spm-* options: only with --tokenizer spm, and no training options with --spm-model. */
+static void check_spm_options(prep_args_t *a, prep_opts_t *o, const config_cli_t *cli) {
+    static const char *const train_only[] = {"spm-type", "character-coverage", "spm-args",
+                                             "vocab-size"};
+    const char *given = config_given(cli, spec, NSPEC, "spm-model")  ? "spm-model"
+                        : config_given(cli, spec, NSPEC, "spm-type") ? "spm-type"
+                        : config_given(cli, spec, NSPEC, "character-coverage")
+                            ? "character-coverage"
+                        : config_given(cli, spec, NSPEC, "spm-args") ? "spm-args"
+                        : a->spm_joint                               ? "spm-joint"
+                                                                     : NULL;
+    if (o->kind != TOK_SPM) {
+        if (given) prep_die(64, "--%s goes with --tokenizer spm only", given);
+        return;
+    }
+    if (o->tags)
+        prep_die(64, "--tokenizer spm does not go with --format tags: a tag belongs to a whole "
+                     "word; give --tokenizer word or char");
+    if (a->spm_joint && !o->pairs) prep_die(64, "--spm-joint goes with --format pairs only");
+    if (a->shared_vocab)
+        prep_die(64, "--shared-vocab does not go with --tokenizer spm; give --spm-joint for one "
+                     "model and vocabulary on both sides");
+    for (int i = 0; a->spm_model[0] && i < 4; i++)
+        if (config_given(cli, spec, NSPEC, train_only[i]))
+            prep_die(64, "--%s trains a model; --spm-model %s brings one (give one of them)",
+                     train_only[i], a->spm_model);
+    if (strcmp(a->spm_type, "unigram") && strcmp(a->spm_type, "bpe") &&
+        strcmp(a->spm_type, "char") && strcmp(a->spm_type, "word"))
+        prep_die(64, "--spm-type '%s' is not unigram, bpe, char or word", a->spm_type);
+    o->spm_model = a->spm_model[0] ? a->spm_model : NULL;
+    o->spm_type = a->spm_type;
+    o->character_coverage = a->character_coverage;
+    o->spm_joint = a->spm_joint || (o->pairs && o->spm_model); /* one model: one vocabulary */
+    o->spm_args = a->spm_args[0] ? a->spm_args : NULL;
+    a->shared_vocab = o->spm_joint;
+}
+
 /* Fills O from argv; its inputs point into CLI (config_cli_free after the last use). */
 static void parse_command_line(int argc, char **argv, prep_opts_t *o, config_cli_t *cli) {
     static prep_args_t a; /* o points into it */
@@ -194,7 +257,8 @@ static void parse_command_line(int argc, char **argv, prep_opts_t *o, config_cli
     if ((o->pairs || o->tags) && !config_given(cli, spec, NSPEC, "tokenizer"))
         snprintf(a.tokenizer, sizeof a.tokenizer, "word");
     if (tok_kind_parse(a.tokenizer, &o->kind) != 0)
-        prep_die(64, "--tokenizer '%s' is not byte, char or word", a.tokenizer);
+        prep_die(64, "--tokenizer '%s' is not byte, char, word or spm", a.tokenizer);
+    check_spm_options(&a, o, cli);
     if (o->tags && o->kind == TOK_BYTE)
         prep_die(64,
                  "--tokenizer byte does not go with --format tags; give --tokenizer word or char");
@@ -334,8 +398,7 @@ static int feed_files(const prep_opts_t *o, const char *const *files, const char
                       int n, tok_emit_fn emit, tok_emit_run_fn run, void *arg, uint64_t *crs) {
     char err[PATH_MAX + 256];
     int stop = 0;
-    tok_splitter_t *s = tok_splitter_new(o->kind);
-    if (!s) prep_die(70, "out of memory");
+    tok_splitter_t *s = prep_splitter(o, 0);
     tok_splitter_set_run(s, run);
     prep_cr_t f = {.s = s, .emit = emit, .arg = arg, .keep = o->keep_cr};
     for (int i = 0; i < n && !stop; i++) {
@@ -413,7 +476,8 @@ typedef struct {
 
 static void *count_half(void *arg) {
     half_t *h = arg;
-    tok_splitter_t *s = tok_splitter_new(h->o->kind);
+    tok_splitter_t *s =
+        h->o->kind == TOK_SPM ? tok_splitter_new_spm(h->o->spm[0]) : tok_splitter_new(h->o->kind);
     h->stop = 0;
     h->c.n = 0;
     if (!s) {
@@ -455,7 +519,7 @@ static int plan_and_count_halves(const prep_opts_t *o, uint64_t n[CORPUS_NSPLITS
         !textfile_midline(o->inputs[0], PREP_HALVES_MIN, &size, &mid))
         return 0;
     int no_tail = o->valid_frac == 0 && o->test_frac == 0;
-    int need_freq = o->kind != TOK_BYTE;
+    int need_freq = o->kind != TOK_BYTE && o->kind != TOK_SPM;
     tok_counter_t *second = need_freq ? tok_counter_new(o->kind) : NULL;
     if (need_freq && !second) prep_die(70, "out of memory");
     half_t h[2] = {{.o = o, .off = 0, .len = mid}, {.o = o, .off = mid, .len = size - mid}};
@@ -484,7 +548,7 @@ static void plan_and_count(const prep_opts_t *o, uint64_t n[CORPUS_NSPLITS],
     if (plan_and_count_halves(o, n, counter)) return;
     /* Without a tail every token is train: pass 1 can count the frequencies as well. */
     int no_tail = o->valid_frac == 0 && o->test_frac == 0;
-    int need_freq = o->kind != TOK_BYTE;
+    int need_freq = o->kind != TOK_BYTE && o->kind != TOK_SPM;
     count_ctx_t c = {0, UINT64_MAX, no_tail && need_freq ? counter : NULL};
     feed_inputs(o, count_emit, count_run, &c, NULL);
     plan_splits(o, c.n, n);
@@ -610,12 +674,16 @@ static void prep_text_run(const prep_opts_t *o, prep_stats_t *st) {
 
 /* ---- output and summary --------------------------------------------------------------------- */
 
-tok_vocab_t *prep_vocab(const prep_opts_t *o, const tok_counter_t *counter, char ***strings,
-                        size_t *n) {
+tok_vocab_t *prep_vocab(const prep_opts_t *o, const tok_counter_t *counter, int side,
+                        char ***strings, size_t *n) {
     char err[256];
-    *strings = tok_counter_vocab(counter, o->vocab_size, n);
+    size_t len = 0;
+    const void *spm = o->kind == TOK_SPM ? spm_bytes(o->spm[side], &len) : NULL;
+    *strings = o->kind == TOK_SPM ? tok_spm_vocab(o->spm[side], o->pairs, n)
+                                  : tok_counter_vocab(counter, o->vocab_size, n);
     if (!*strings) prep_die(70, "out of memory building the vocabulary");
-    tok_vocab_t *v = tok_vocab_new(o->kind, (const char *const *)*strings, *n, err, sizeof err);
+    tok_vocab_t *v =
+        tok_vocab_open(o->kind, (const char *const *)*strings, *n, spm, len, err, sizeof err);
     if (!v) prep_die(70, "internal error: %s", err);
     return v;
 }
@@ -625,12 +693,13 @@ tok_vocab_t *prep_open_output(const prep_opts_t *o, tok_counter_t *counter, prep
     char err[PATH_MAX + 256], **strings = NULL;
     size_t nvocab = 0;
     st->distinct = tok_counter_distinct(counter);
-    tok_vocab_t *v = prep_vocab(o, counter, &strings, &nvocab);
+    tok_vocab_t *v = prep_vocab(o, counter, 0, &strings, &nvocab);
     snprintf(g_tmp, sizeof g_tmp, "%s.tmp.%ld", o->out, (long)getpid());
     g_tmp_set = 1; /* before the file exists, so a signal never leaves it behind */
     int rc = corpus_writer_open(&g_writer, o->out, tok_kind_name(o->kind),
                                 (const char *const *)strings, nvocab, err, sizeof err);
     free(strings);
+    if (rc == 0) rc = prep_spm_store(o, g_writer, 0, err, sizeof err);
     if (rc) prep_die(rc, "%s", err);
     /* This thread reads and tokenizes while a worker per other CPU encodes chunks; when the
      * workers fall behind, it encodes too (io/chunk_pack.h). Deflate is most of the work (3 of 4
@@ -696,6 +765,7 @@ int main(int argc, char **argv) {
     parse_command_line(argc, argv, &o, &cli);
     check_options(&o);
     prepare_inputs(&o);
+    prep_spm_setup(&o);
     if (o.labels)
         prep_labels_run(&o, &st);
     else if (o.pairs)
@@ -705,6 +775,7 @@ int main(int argc, char **argv) {
     else
         prep_text_run(&o, &st);
     prep_cleanup(); /* the spooled inputs */
+    prep_spm_free(&o);
     prep_print_summary(&o, &st, seconds_since(&t0));
     free(st.label_names);
     free(st.label_counts);

@@ -32,6 +32,13 @@ typedef struct {
     const char **inputs; /* after spooling, the files actually read */
     const char **names;  /* as given, for messages ("stdin" for -) */
     int ninputs;
+    /* --tokenizer spm (prep/prep_spm.c) */
+    const char *spm_model;     /* --spm-model FILE, or NULL: train one */
+    const char *spm_type;      /* --spm-type */
+    double character_coverage; /* --character-coverage */
+    int spm_joint;             /* pairs: one model for both sides */
+    const char *spm_args;      /* --spm-args: more spm_train flags, or NULL */
+    spm_t *spm[2];             /* the text's or source's model, the target's (may be the same) */
 } prep_opts_t;
 
 /* What drnn-prep prints at the end. For pairs the figures without tgt_ are the source side's. */
@@ -106,8 +113,8 @@ uint64_t prep_share(uint64_t total, double frac);
 
 /* The vocabulary of COUNTER's symbols (specials first, at most o->vocab_size entries): sets
  * *strings (one allocation: free) and *n, returns the lookup table (tok_vocab_free). */
-tok_vocab_t *prep_vocab(const prep_opts_t *o, const tok_counter_t *counter, char ***strings,
-                        size_t *n);
+tok_vocab_t *prep_vocab(const prep_opts_t *o, const tok_counter_t *counter, int side,
+                        char ***strings, size_t *n);
 
 /* Builds the vocabulary from the train counts and opens the output writer with it (*w; drnn-prep
  * owns it: prep_commit or prep_cleanup end it). Returns the vocabulary (tok_vocab_free). */
@@ -116,6 +123,18 @@ tok_vocab_t *prep_open_output(const prep_opts_t *o, tok_counter_t *counter, prep
 
 /* Copies the writer's split figures into ST, then commits the file under its name. */
 void prep_commit(prep_stats_t *st);
+
+/* ---- --tokenizer spm (prep/prep_spm.c) ---------------------------------------------------- */
+/* Loads --spm-model or trains the model(s) on the inputs into o->spm; nothing for the other
+ * tokenizers. Dies with 64 (training options the text cannot satisfy), 65 (not a model; no
+ * text), 66 (cannot open). */
+void prep_spm_setup(prep_opts_t *o);
+void prep_spm_free(prep_opts_t *o);
+/* A splitter for o's tokenizer; SIDE 1: a pair's target (spm: the target's model). */
+tok_splitter_t *prep_splitter(const prep_opts_t *o, int side);
+/* Stores the model of SIDE in the corpus W (spm only; side 1 only when the target has its own).
+ * 0, or 74 with a message in err. */
+int prep_spm_store(const prep_opts_t *o, corpus_writer_t *w, int side, char *err, size_t errlen);
 
 /* --format labels: reads "label<TAB>text" lines, writes the labelled corpus, fills ST. */
 void prep_labels_run(const prep_opts_t *o, prep_stats_t *st);
@@ -165,9 +184,10 @@ enum { PREP_TOK_LEN, PREP_TOK_COUNT, PREP_TOK_IDS };
 
 /* One text of an example (a label's text, a pair's source or target). */
 typedef struct {
-    tok_counter_t *counter; /* PREP_TOK_COUNT counts its symbols here */
-    tok_ids_t enc;          /* PREP_TOK_IDS: enc.v maps its symbols to enc.ids [enc.n] */
-    uint64_t n;             /* tokens of the last text tokenized */
+    tok_splitter_t *splitter; /* its own (a pair's target with its own spm model), or NULL */
+    tok_counter_t *counter;   /* PREP_TOK_COUNT counts its symbols here */
+    tok_ids_t enc;            /* PREP_TOK_IDS: enc.v maps its symbols to enc.ids [enc.n] */
+    uint64_t n;               /* tokens of the last text tokenized */
 } prep_text_t;
 
 /* A line cut at its first TAB: text[0] (len[0] bytes) before it, text[1] after it. */

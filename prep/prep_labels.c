@@ -131,7 +131,8 @@ void prep_labels_run(const prep_opts_t *o, prep_stats_t *st) {
     labels_ctx_t *L = calloc(1, sizeof *L);
     if (!L) prep_die(70, "out of memory");
     L->st = st;
-    prep_lines_init(&L->lines, o, "label<TAB>text", label_line, L, o->kind != TOK_BYTE);
+    prep_lines_init(&L->lines, o, "label<TAB>text", label_line, L,
+                    o->kind != TOK_BYTE && o->kind != TOK_SPM);
     tok_counter_t *counter = tok_counter_new(o->kind);
     if (!counter) prep_die(70, "out of memory");
     L->text.counter = counter;

@@ -19,8 +19,7 @@ void prep_lines_init(prep_lines_t *c, const prep_opts_t *o, const char *expect, 
     c->fmt = fmt;
     c->need_counts = need_counts;
     c->crlf = !o->keep_cr;
-    c->splitter = tok_splitter_new(o->kind);
-    if (!c->splitter) prep_die(70, "out of memory");
+    c->splitter = prep_splitter(o, 0);
 }
 
 void prep_lines_free(prep_lines_t *c) {
@@ -89,8 +88,9 @@ int prep_lines_tokenize(prep_lines_t *c, prep_text_t *t, const char *text, size_
     t->n = 0;
     t->enc.n = 0;
     t->enc.unknown = 0;
-    int stop = tok_splitter_feed(c->splitter, text, len, text_emit, &e);
-    if (!stop) stop = tok_splitter_finish(c->splitter, text_emit, &e);
+    tok_splitter_t *s = t->splitter ? t->splitter : c->splitter;
+    int stop = tok_splitter_feed(s, text, len, text_emit, &e);
+    if (!stop) stop = tok_splitter_finish(s, text_emit, &e);
     if (stop) { /* emit stops only when out of memory */
         snprintf(c->err, sizeof c->err, "out of memory tokenizing %s", c->name);
         c->rc = 70;

@@ -62,11 +62,12 @@ static int pair_line(prep_lines_t *c, const char *line, size_t len, uint64_t lin
 /* The target vocabulary, written as /tgt_vocab; returns its lookup table. */
 static tok_vocab_t *open_target(const prep_opts_t *o, pairs_ctx_t *P) {
     char err[PATH_MAX + 256], **strings = NULL;
-    tok_vocab_t *v = prep_vocab(o, P->tgt.counter, &strings, &P->st->tgt_vocab);
+    tok_vocab_t *v = prep_vocab(o, P->tgt.counter, 1, &strings, &P->st->tgt_vocab);
     P->st->tgt_distinct = tok_counter_distinct(P->tgt.counter);
     int rc = corpus_writer_set_pairs(P->w, (const char *const *)strings, P->st->tgt_vocab,
                                      o->shared_vocab, err, sizeof err);
     free(strings);
+    if (rc == 0) rc = prep_spm_store(o, P->w, 1, err, sizeof err);
     if (rc) prep_die(rc, "%s", err);
     return v;
 }
@@ -77,6 +78,10 @@ void prep_pairs_run(const prep_opts_t *o, prep_stats_t *st) {
     if (!P) prep_die(70, "out of memory");
     P->st = st;
     prep_lines_init(&P->lines, o, "source<TAB>target", pair_line, P, 1);
+    /* a target with its own SentencePiece model is split by it */
+    tok_splitter_t *tgt_splitter =
+        o->kind == TOK_SPM && o->spm[1] != o->spm[0] ? prep_splitter(o, 1) : NULL;
+    P->tgt.splitter = tgt_splitter;
     P->src.counter = tok_counter_new_seq2seq(o->kind);
     P->tgt.counter = o->shared_vocab ? P->src.counter : tok_counter_new_seq2seq(o->kind);
     if (!P->src.counter || !P->tgt.counter) prep_die(70, "out of memory");
@@ -92,13 +97,14 @@ void prep_pairs_run(const prep_opts_t *o, prep_stats_t *st) {
     if (P->tgt.counter != P->src.counter) tok_counter_free(P->tgt.counter);
     tok_counter_free(P->src.counter);
     P->src = (prep_text_t){.enc.v = src};
-    P->tgt = (prep_text_t){.enc.v = tgt};
+    P->tgt = (prep_text_t){.splitter = tgt_splitter, .enc.v = tgt};
     prep_lines_write(&P->lines, n);
     st->crs = P->lines.crs;
     prep_commit(st);
     tok_vocab_free(src);
     tok_vocab_free(tgt);
     prep_lines_free(&P->lines);
+    tok_splitter_free(tgt_splitter);
     free(P->src.enc.ids);
     free(P->tgt.enc.ids);
     free(P);

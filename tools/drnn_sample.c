@@ -94,9 +94,7 @@ int main(int argc, char **argv) {
     tok_vocab_t *tv = NULL;
     if (tok_kind_parse(m.info.tokenizer, &kind) != 0)
         drnn_die(65, "%s: unknown tokenizer %s", m.path, m.info.tokenizer);
-    if (!(tv = tok_vocab_new(kind, (const char *const *)m.info.vocab, (size_t)m.info.desc.vocab,
-                             err, sizeof err)))
-        drnn_die(65, "%s", err);
+    if (!(tv = model_info_vocab(&m.info, 0, err, sizeof err))) drnn_die(65, "%s: %s", m.path, err);
     const tool_kind_t *tk = kinds_find(m.info.desc.kind)->tools;
     tools_check_options(&cli, spec, NSPEC, TOOLS_SAMPLE_KIND_OPTIONS, tk->sample_options, tk->noun,
                         m.path);

@@ -78,9 +78,9 @@ static int score_text(lm_score_t *sc, const eval_opts_t *o, model_file_t *m, cha
         snprintf(err, errlen, "%s: unknown tokenizer", m->path);
         return 65;
     }
-    tok_vocab_t *tv = tok_vocab_new(kind, (const char *const *)m->info.vocab,
-                                    (size_t)m->info.desc.vocab, err, errlen);
-    if (!tv) return 65;
+    char why[512];
+    tok_vocab_t *tv = model_info_vocab(&m->info, 0, why, sizeof why);
+    if (!tv) return drnn_errf(err, errlen, 65, "%s: %s", m->path, why);
     uint32_t *ids = NULL;
     size_t n = 0;
     int rc = tok_encode_file(tv, o->text, &ids, &n, NULL, err, errlen);

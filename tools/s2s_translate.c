@@ -19,6 +19,7 @@ typedef struct {
     const s2s_translate_opts_t *o;
     const model_file_t *mf;
     tok_vocab_t *src_vocab;
+    tok_vocab_t *tgt_spm; /* spm: the target vocabulary, to detokenize; NULL otherwise */
     int spaced;
     search_t *search; /* for sources up to Tmax tokens */
     int Tmax;
@@ -83,8 +84,8 @@ static void flush_batch(translator_t *t) {
         } else {
             const search_hyp_t *h = &t->hyp[(size_t)row[i] * o->n_best];
             for (int k = 0; k < o->n_best && h[k].tokens; k++) {
-                const char *s =
-                    s2s_ids_text(tv, h[k].tokens, h[k].len, t->spaced, &t->text, &t->cap);
+                const char *s = s2s_ids_text(tv, h[k].tokens, h[k].len, t->spaced, t->tgt_spm,
+                                             &t->text, &t->cap);
                 if (o->n_best == 1)
                     bad |= printf("%s\n", s) < 0;
                 else
@@ -117,7 +118,6 @@ static int take_line(void *arg, const char *line, size_t len, uint64_t lineno) {
 }
 
 int s2s_translate(const s2s_translate_opts_t *o, const model_file_t *mf) {
-    const model_desc_t *d = &mf->info.desc;
     if (o->n_best < 1 || o->n_best > (o->beam > 1 ? o->beam : 1))
         drnn_die(64, "--n-best %d: give 1 to --beam (%d) hypotheses", o->n_best, o->beam);
     char err[4400];
@@ -125,9 +125,9 @@ int s2s_translate(const s2s_translate_opts_t *o, const model_file_t *mf) {
     if (tok_kind_parse(mf->info.tokenizer, &kind) != 0)
         drnn_die(65, "%s: unknown tokenizer %s", mf->path, mf->info.tokenizer);
     translator_t t = {.o = o, .mf = mf, .spaced = kind == TOK_WORD};
-    t.src_vocab =
-        tok_vocab_new(kind, (const char *const *)mf->info.vocab, (size_t)d->vocab, err, sizeof err);
-    if (!t.src_vocab) drnn_die(65, "%s: %s", mf->path, err);
+    t.src_vocab = model_info_vocab(&mf->info, 0, err, sizeof err);
+    if (t.src_vocab && kind == TOK_SPM) t.tgt_spm = model_info_vocab(&mf->info, 1, err, sizeof err);
+    if (!t.src_vocab || (kind == TOK_SPM && !t.tgt_spm)) drnn_die(65, "%s: %s", mf->path, err);
     t.attn = attention_out_open(o->attention_out);
     t.ids = drnn_calloc((size_t)o->batch, sizeof *t.ids);
     t.lens = drnn_calloc((size_t)o->batch, sizeof *t.lens);
@@ -149,6 +149,7 @@ int s2s_translate(const s2s_translate_opts_t *o, const model_file_t *mf) {
             o->beam > 1 ? "beam" : "greedy", o->batch);
     search_free(t.search);
     tok_vocab_free(t.src_vocab);
+    tok_vocab_free(t.tgt_spm);
     free(t.ids), free(t.lens), free(t.lineno), free(t.src_lens), free(t.hyp), free(t.src);
     free(t.text);
     return 0;

@@ -99,7 +99,9 @@ tok_vocab_t *kind_sample_vocab(const corpus_t *c, int target, char *err, size_t 
     }
     const char *const *v = target ? corpus_tgt_vocab(c) : corpus_vocab(c);
     size_t n = (size_t)(target ? corpus_tgt_vocab_size(c) : corpus_vocab_size(c));
-    return tok_vocab_new(kind, v, n, err, errlen);
+    model_spm_t spm = corpus_spm(c);
+    int side = target && spm.len[1] ? 1 : 0;
+    return tok_vocab_open(kind, v, n, spm.bytes[side], spm.len[side], err, errlen);
 }
 
 void kind_sample_line(const char *prefix, const tok_vocab_t *v, const uint32_t *ids, size_t n) {

@@ -73,8 +73,9 @@ struct kind_ctx {
     s2s_pairs_t bp;   /* the loaded batch's pairs (Bmax of up to Tmax tokens a side) */
     s2s_pairs_t valid;
     s2s_batch_t batch;
-    int spaced;  /* word tokens: text joins them with spaces */
-    FILE *trace; /* DRNN_TRACE_BATCHES: rank 0 writes "step batch" per step */
+    int spaced;          /* word tokens: text joins them with spaces */
+    tok_vocab_t *spm[2]; /* spm: the source and target vocabularies, to detokenize; else NULL */
+    FILE *trace;         /* DRNN_TRACE_BATCHES: rank 0 writes "step batch" per step */
 };
 
 static int s2s_describe(model_desc_t *d, const kind_opts_t *o, const corpus_t *c, char *err,
@@ -98,6 +99,7 @@ static void s2s_close(kind_ctx_t *k) {
     if (!k) return;
     seq2seq_free(k->m);
     search_free(k->greedy);
+    tok_vocab_free(k->spm[0]), tok_vocab_free(k->spm[1]);
     free(k->bstart), free(k->norm), free(k->lstart), free(k->slot0), free(k->border);
     s2s_index_free(&k->ix), free(k->ids);
     s2s_pairs_free(&k->bp), s2s_pairs_free(&k->valid);
@@ -292,6 +294,8 @@ static int s2s_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *e
     s2s_batch_alloc(&k->batch, k->Tmax, k->Bmax);
     s2s_pairs_alloc(&k->bp, k->Bmax, k->Tmax);
     k->spaced = strcmp(corpus_tokenizer(env->corpus), "word") == 0;
+    for (int side = 0; side < 2 && strcmp(corpus_tokenizer(env->corpus), "spm") == 0; side++)
+        if (!(k->spm[side] = kind_sample_vocab(env->corpus, side, err, errlen))) return 65;
     const char *trace = test_knob(KNOB_TRACE_BATCHES);
     if (trace && env->rank == 0 && !(k->trace = fopen(trace, "a")))
         return drnn_errf(err, errlen, 74, "DRNN_TRACE_BATCHES=%s: cannot open", trace);
@@ -362,7 +366,7 @@ static int s2s_evaluate(kind_ctx_t *k, const float *params, kind_sums_t *s, char
         k->greedy = search_create(seq2seq_desc(k->m), &so, k->Tmax, k->Bmax);
     }
     s2s_eval_t e = {k->m,      k->greedy, &k->batch, corpus_tgt_vocab(k->env.corpus),
-                    k->spaced, NULL,      NULL};
+                    k->spaced, k->spm[1], NULL,      NULL};
     double sums[S2S_EVAL_N] = {0};
     int rc = s2s_eval_pairs(&e, params, &k->valid, sums);
     if (rc) return drnn_errf(err, errlen, rc, "validation: write failed");
@@ -429,12 +433,12 @@ static int s2s_sample(kind_ctx_t *k, const float *params, long step, char *err, 
         const search_hyp_t *h = &hyp[j];
         printf("  source     : %s\n",
                s2s_ids_text(corpus_vocab(c), p->src + p->soff[j],
-                            (int)(p->soff[j + 1] - p->soff[j]), k->spaced, &buf, &cap));
-        printf("  translation: %s\n",
-               s2s_ids_text(corpus_tgt_vocab(c), h->tokens, h->len, k->spaced, &buf, &cap));
+                            (int)(p->soff[j + 1] - p->soff[j]), k->spaced, k->spm[0], &buf, &cap));
+        printf("  translation: %s\n", s2s_ids_text(corpus_tgt_vocab(c), h->tokens, h->len,
+                                                   k->spaced, k->spm[1], &buf, &cap));
         printf("  reference  : %s\n",
                s2s_ids_text(corpus_tgt_vocab(c), p->tgt + p->toff[j],
-                            (int)(p->toff[j + 1] - p->toff[j]), k->spaced, &buf, &cap));
+                            (int)(p->toff[j + 1] - p->toff[j]), k->spaced, k->spm[1], &buf, &cap));
     }
     free(buf);
     return 0;

@@ -87,7 +87,10 @@ static int load_ckpt(model_file_t *m, const char *dir, int Tmax, int Bmax, char 
     m->info.vocab = copy_strings(ckpt_vocab(ck), cm->desc.vocab);
     m->info.labels = copy_strings(ckpt_labels(ck), cm->desc.classes);
     m->info.tgt_vocab = copy_strings(ckpt_tgt_vocab(ck), cm->desc.tgt_vocab);
-    if (!m->info.vocab || (cm->desc.classes && !m->info.labels) ||
+    int oom = 0;
+    for (int k = 0; k < 2; k++)
+        oom |= model_info_set_spm(&m->info, k, ckpt_info(ck)->spm[k], ckpt_info(ck)->spm_len[k]);
+    if (oom || !m->info.vocab || (cm->desc.classes && !m->info.labels) ||
         (cm->desc.tgt_vocab && !m->info.tgt_vocab)) {
         rc = drnn_errf(err, errlen, 70, "out of memory");
         goto out;

@@ -172,9 +172,18 @@ void s2s_batch_fill(s2s_batch_t *b, const s2s_pairs_t *p, uint64_t first, int n)
     b->bt = v;
 }
 
-char *s2s_ids_text(const char *const *vocab, const uint32_t *ids, int n, int spaced, char **buf,
-                   size_t *cap) {
+char *s2s_ids_text(const char *const *vocab, const uint32_t *ids, int n, int spaced,
+                   const tok_vocab_t *spm, char **buf, size_t *cap) {
     if (n > 0 && ids[n - 1] == S2S_EOS) n--;
+    if (spm) {
+        size_t len = 0;
+        char *text = tok_decode(spm, ids, (size_t)n, &len);
+        if (!text) drnn_die(70, "out of memory detokenizing");
+        free(*buf);
+        *buf = text;
+        *cap = len + 1;
+        return text;
+    }
     size_t need = 1;
     for (int i = 0; i < n; i++) need += strlen(vocab[ids[i]]) + 1;
     if (need > *cap) {

@@ -76,8 +76,9 @@ void s2s_batch_free(s2s_batch_t *b);
 void s2s_batch_fill(s2s_batch_t *b, const s2s_pairs_t *p, uint64_t first, int n);
 
 /* Target ids [n] as text into *buf (grown as needed, *cap its size): vocab strings joined by a
- * space when spaced (word tokens), else concatenated; a final <eos> is left out. Returns *buf. */
-char *s2s_ids_text(const char *const *vocab, const uint32_t *ids, int n, int spaced, char **buf,
-                   size_t *cap);
+ * space when spaced (word tokens), else concatenated; spm (SPM not NULL): detokenized by the
+ * model of the vocabulary SPM; a final <eos> is left out. Returns *buf. */
+char *s2s_ids_text(const char *const *vocab, const uint32_t *ids, int n, int spaced,
+                   const tok_vocab_t *spm, char **buf, size_t *cap);
 
 #endif

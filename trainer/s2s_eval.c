@@ -28,8 +28,8 @@ int s2s_eval_pairs(const s2s_eval_t *e, const float *params, const s2s_pairs_t *
             const uint32_t *ref = p->tgt + p->toff[i + j];
             int rl = (int)(p->toff[i + j + 1] - p->toff[i + j]);
             int hl = h->len - (h->len > 0 && h->tokens[h->len - 1] == S2S_EOS);
-            const char *ht = s2s_ids_text(e->tgt_vocab, h->tokens, hl, e->spaced, &hb, &hc);
-            const char *rt = s2s_ids_text(e->tgt_vocab, ref, rl, e->spaced, &rb, &rc);
+            const char *ht = s2s_ids_text(e->tgt_vocab, h->tokens, hl, e->spaced, e->spm, &hb, &hc);
+            const char *rt = s2s_ids_text(e->tgt_vocab, ref, rl, e->spaced, e->spm, &rb, &rc);
             s2s_score_add_ids(ids, h->tokens, (size_t)hl, ref, (size_t)rl);
             s2s_score_add_text(text, ht, rt);
             /* After a failed write, no more: errno keeps the reason for the caller. */
@@ -159,7 +159,13 @@ int s2s_eval_run(const model_file_t *m, const s2s_eval_opts_t *o) {
                     (const char *const *)m->info.tgt_vocab,
                     strcmp(m->info.tokenizer, "word") == 0,
                     NULL,
+                    NULL,
                     NULL};
+    tok_vocab_t *spm = NULL;
+    if (strcmp(m->info.tokenizer, "spm") == 0 &&
+        !(spm = model_info_vocab(&m->info, 1, err, sizeof err)))
+        drnn_die(65, "%s: %s", m->path, err);
+    e.spm = spm;
     hyp_out_t h;
     if (o->hyp_out) {
         hyp_out_open(&h, o->hyp_out);
@@ -168,6 +174,7 @@ int s2s_eval_run(const model_file_t *m, const s2s_eval_opts_t *o) {
     double sums[S2S_EVAL_N] = {0};
     rc = s2s_eval_pairs(&e, m->params, &p, sums);
     if (o->hyp_out) hyp_out_close(&h, rc);
+    tok_vocab_free(spm);
     /* dying here removes the temporaries (drnn_die): an earlier good pair stays */
     if (!isfinite(sums[S2S_EVAL_LOSS]))
         drnn_die(70, "%s: non-finite loss on %s (does the model hold NaN or Inf?)", m->path,

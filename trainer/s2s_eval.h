@@ -29,8 +29,9 @@ typedef struct {
     search_t *search;   /* decoding */
     s2s_batch_t *batch; /* Bmax pairs at a time */
     const char *const *tgt_vocab;
-    int spaced;      /* word tokens: joined by spaces in the text */
-    FILE *hyp, *ref; /* when not NULL: each hypothesis / reference text as a line */
+    int spaced;             /* word tokens: joined by spaces in the text */
+    const tok_vocab_t *spm; /* spm: the target vocabulary, whose model detokenizes; else NULL */
+    FILE *hyp, *ref;        /* when not NULL: each hypothesis / reference text as a line */
 } s2s_eval_t;
 
 /* Adds the figures of pairs [0, p->n) into sums [S2S_EVAL_N] (not zeroed). Returns 0, or 74 when

@@ -101,6 +101,7 @@ static void fill_meta(ckpt_meta_t *m, const train_ckpt_ctx_t *c, long step, long
     memset(m, 0, sizeof *m);
     m->step = step, m->epoch = epoch, m->batch_in_epoch = batch_in_epoch, m->tokens = tokens;
     m->world = c->nranks, m->batch = c->B, m->seq_len = o->seq_len;
+    m->spm = corpus_spm(c->corpus);
     m->batch_tokens = o->batch_tokens;
     m->desc = *c->desc;
     snprintf(m->tokenizer, sizeof m->tokenizer, "%s", corpus_tokenizer(c->corpus));
