@@ -223,7 +223,10 @@ typedef struct {
 static herr_t find_extra(hid_t g, const char *name, const H5L_info_t *info, void *arg) {
     (void)g, (void)info;
     extras_t *x = arg;
-    if (!strcmp(name, "vocab") || !strcmp(name, "labels") || !strcmp(name, "tgt_vocab")) return 0;
+    static const char *const not_tensors[] = {"vocab", "labels", "tgt_vocab", "spm_model",
+                                              "tgt_spm_model"};
+    for (size_t i = 0; i < sizeof not_tensors / sizeof not_tensors[0]; i++)
+        if (!strcmp(name, not_tensors[i])) return 0;
     for (int i = 0; i < x->tab->n; i++)
         if (strcmp(name, x->tab->t[i].name) == 0) return 0;
     printable(name, x->extra, sizeof x->extra);

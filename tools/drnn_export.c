@@ -1,18 +1,21 @@
 /* drnn-export — one trained model to one model.h5 whose datasets are PyTorch state_dict keys
- * (DESIGN §1, §4, §8): a float32 dataset per tensor, /vocab, and the model attributes, so that
+ * (DESIGN §1, §4, §8): a float32 dataset per tensor, /vocab (/labels, /tgt_vocab, /spm_model,
+ * /tgt_spm_model as the model has them), and the model attributes, so that
  *
- *     sd = {k: torch.from_numpy(f[k][...]) for k in f if k != "vocab"}
+ *     sd = {k: torch.from_numpy(f[k][...]) for k in f if f[k].dtype.kind == "f"}
  *     model.load_state_dict(sd, strict=True)
  *
  * works on the equivalent torch module. The input is a run folder (its newest complete checkpoint),
  * a step-N checkpoint folder or a model.h5 (trainer/model_load.c resolves the argument). Written
  * under a temporary name, fsynced and renamed. */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
+#include "io/fsutil.h"
 #include "io/weights.h"
 #include "base/config.h"
 #include "trainer/model_load.h"
@@ -52,6 +55,26 @@ static void usage(void) {
            "74 cannot write.\n");
 }
 
+/* An spm model's SentencePiece model beside OUT: OUT without ".h5", then ".model" (a pair
+ * model's own target model: ".tgt.model"), written to a temporary and renamed. */
+static void write_spm(const char *out, int side, const void *bytes, size_t len) {
+    char path[4200], tmp[4300];
+    size_t n = strlen(out);
+    if (n > 3 && strcmp(out + n - 3, ".h5") == 0) n -= 3;
+    snprintf(path, sizeof path, "%.*s%s", (int)n, out, side ? ".tgt.model" : ".model");
+    FILE *f = fs_tmp_fopen(tmp, sizeof tmp, path);
+    if (!f) drnn_die(74, "--output: cannot write %s: %s", path, strerror(errno));
+    int bad = fwrite(bytes, 1, len, f) != len;
+    if (fs_tmp_fclose(f) != 0 || bad) {
+        int e = errno;
+        fs_tmp_discard(NULL, tmp);
+        drnn_die(74, "--output: cannot write %s (%s)", path, fs_write_reason(e, path, len));
+    }
+    if (fs_tmp_commit(tmp, path) == -1)
+        drnn_die(74, "--output: cannot put %s in place: %s", path, strerror(errno));
+    printf("wrote %s: its SentencePiece model\n", path);
+}
+
 int main(int argc, char **argv) {
     char err[8192];
     export_opts_t o;
@@ -80,6 +103,8 @@ int main(int argc, char **argv) {
     if (rc) drnn_die(rc, "--output %s", err);
     printf("wrote %s: %s %s, %d tensors, %zu parameters\n", o.output, m.info.desc.kind,
            cell_name(m.info.desc.cell), tab->n, tab->total);
+    for (int side = 0; side < 2; side++)
+        if (m.info.spm_len[side]) write_spm(o.output, side, m.info.spm[side], m.info.spm_len[side]);
     model_unload(&m);
     return fflush(stdout) == 0 ? 0 : 74;
 }
