@@ -134,7 +134,9 @@ void comm_psgd_free(comm_psgd_t *p) {
 
 /* ---- one matrix -------------------------------------------------------------------------- */
 
-/* The matrix's last stage: M^ = P Q^T over M, e = M - M^. */
+/* The matrix's last stage: M^ = P Q^T over M, e = M - M^ / N (this rank's share of the sum's
+ * residual: PyTorch's e = M - mean on its scale, divided by N; the residuals of all ranks add
+ * up to sum(M) - M^). */
 static void decompress(comm_psgd_t *p, mat_t *m) {
     float *M = p->buf + m->off;
     const size_t nm = m->n * m->m;
@@ -142,7 +144,8 @@ static void decompress(comm_psgd_t *p, mat_t *m) {
     /* P: [n, r], Q: [m, r] -> M: [n, m] */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m->n, (int)m->m, m->r, 1.0f, m->P,
                 m->r, m->Q, m->r, 0.0f, M, (int)m->m);
-    for (size_t x = 0; x < nm; x++) m->e[x] -= M[x];
+    const float N = (float)p->size;
+    for (size_t x = 0; x < nm; x++) m->e[x] -= M[x] / N;
     m->state = M_DONE;
 }
 

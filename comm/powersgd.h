@@ -12,7 +12,7 @@
  *   P  = orth(P)                                                   │ as backward reports it
  *   Q  = Mᵀ P               [m, r]      all-reduce Q (sum)        ─┘ final, like a bucket
  *   M̂  = P Qᵀ               written over M in the buffer
- *   e  = M − M̂              kept by this rank for the next step
+ *   e  = M − M̂ / N          kept by this rank for the next step
  *
  * Every other float (vectors, small matrices) is gathered into one packed buffer and summed by a
  * comm/reduce.h reduction (fp32 or bf16) as before, its buckets started as backward reports
@@ -22,7 +22,8 @@
  * (DESIGN §5), where PyTorch's ranks hold local means and divide the sums by N. With drnn's
  * g = M_pytorch / N, orth(Σ g Q) = orth(Σ M Q), Σ gᵀ P = (Σ Mᵀ P) / N is PyTorch's Q after its
  * division, and P Qᵀ is PyTorch's decompressed mean: the same P, Q and M̂ with no division here,
- * and e = e_pytorch / N.
+ * and e = e_pytorch / N. P, Q and M̂ depend on the ranks' M only through their sum, so only the
+ * sum of the ranks' e matters (a resume on another rank count keeps it: trainer/train_ckpt.c).
  *
  * Gram-Schmidt as PyTorch's _orthogonalize_gram_schmidt with epsilon 0, except that a column of
  * zero norm is set to zeros (PyTorch would divide by zero). PyTorch switches to QR for r > 2;

@@ -437,7 +437,7 @@ static long setup(run_t *r) {
     setup_reduce(r);
     r->ck =
         (train_ckpt_ctx_t){o,         r->corpus, r->kind,   r->mops, r->k,      &r->desc, r->rank,
-                           r->nranks, r->B,      r->params, &r->opt, &r->state, r->P};
+                           r->nranks, r->B,      r->params, &r->opt, &r->state, r->P,     r->psgd};
     long start = train_ckpt_resume(&r->ck, &r->tokens);
     if (r->rank == 0 && o->resume[0]) ckpt_trim_metrics(o->run_dir, start);
     prepare_run_dir(r);
