@@ -10,6 +10,7 @@ const char *test_knob(test_knob_t knob) {
         [KNOB_CKPT_DELAY_MS] = "DRNN_TEST_CKPT_DELAY_MS",
         [KNOB_ISOLATE_TIMEOUT] = "DRNN_TEST_ISOLATE_TIMEOUT",
         [KNOB_CORPUS_CHECK] = "DRNN_TEST_CORPUS_CHECK",
+        [KNOB_POWERSGD_DUMP] = "DRNN_TEST_POWERSGD_DUMP",
     };
     return getenv(names[knob]);
 }

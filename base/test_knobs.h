@@ -12,6 +12,7 @@ typedef enum {
     KNOB_CKPT_DELAY_MS,   /* DRNN_TEST_CKPT_DELAY_MS: a pause inside a checkpoint write */
     KNOB_ISOLATE_TIMEOUT, /* DRNN_TEST_ISOLATE_TIMEOUT: the isolated check's time cap (s) */
     KNOB_CORPUS_CHECK,    /* DRNN_TEST_CORPUS_CHECK: how a corpus is checked before opening */
+    KNOB_POWERSGD_DUMP,   /* DRNN_TEST_POWERSGD_DUMP=DIR: PowerSGD's inputs, P, Q, results */
 } test_knob_t;
 
 /* The knob's value, or NULL when it is not set. */

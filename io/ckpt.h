@@ -60,6 +60,9 @@ typedef struct ckpt_meta {
     model_spm_t spm;  /* spm tokenizer: the SentencePiece models (borrowed when writing) */
     int state_floats; /* hidden (+ cell) state floats per stream */
     int streams;      /* streams of carried state over all shards (LM: batch; classifier: 0) */
+    /* --powersgd R of the run (0: off), and whether the shards hold its state (/powersgd/q,
+     * /powersgd/error; absent in checkpoints written without it). */
+    int powersgd_rank, powersgd_state;
 } ckpt_meta_t;
 
 /* What one rank writes. Slices are [lo, hi) of the flat buffer; streams are global ids. */
@@ -76,6 +79,10 @@ typedef struct {
     const float *h;             /* [nstreams, hfloats] */
     const float *c;             /* [nstreams, hfloats] or NULL */
     int hfloats;
+    /* PowerSGD (comm/powersgd.h): every Q [npsgd_q] (the same on all ranks) and this rank's
+     * error feedback [npsgd_error], written when npsgd_q > 0. */
+    const float *psgd_q, *psgd_error;
+    size_t npsgd_q, npsgd_error;
 } ckpt_shard_t;
 
 /* Slice of rank r of world N over P floats: [P*r/N, P*(r+1)/N). */
@@ -155,6 +162,12 @@ int ckpt_check_table(const ckpt_t *c, const param_table_t *tab, char *err, size_
  * the file. */
 int ckpt_read(ckpt_t *c, float *params, int nopt, const char *const *opt_names, float *const *opt,
               float *h, float *cst, char *err, size_t errlen);
+
+/* PowerSGD's state in shard `shard` (verifying its CRC32 first): /powersgd/q into q [nq] unless
+ * q is NULL, /powersgd/error into e [ne] unless e is NULL. 0 or 65 naming the file (missing,
+ * another size, damaged). */
+int ckpt_read_powersgd(const ckpt_t *c, int shard, float *q, size_t nq, float *e, size_t ne,
+                       char *err, size_t errlen);
 
 /* CRC32 (zlib) of a whole file. 0, or -1 with errno. */
 int ckpt_file_crc32(const char *path, uint32_t *crc);

@@ -140,6 +140,12 @@ static int read_meta(hid_t f, ckpt_meta_t *m) {
                         "valid_tokens", "train_crc32", "valid_crc32"};
     for (int i = 0; i < 6; i++)
         if (h5_attr_get_u64(f, nu[i], &u[i]) < 0) return -1;
+    int64_t pr = 0, ps = 0; /* absent before --powersgd existed */
+    if ((H5Aexists(f, "powersgd_rank") > 0 && h5_attr_get_i64(f, "powersgd_rank", &pr) < 0) ||
+        (H5Aexists(f, "powersgd_state") > 0 && h5_attr_get_i64(f, "powersgd_state", &ps) < 0) ||
+        pr < 0 || pr > (1 << 20))
+        return -1;
+    m->powersgd_rank = (int)pr, m->powersgd_state = ps != 0;
     int64_t bt = 0;
     if (H5Aexists(f, "batch_tokens") > 0 && h5_attr_get_i64(f, "batch_tokens", &bt) < 0) return -1;
     if (bt < 0 || bt > (1LL << 40)) return -1;
@@ -368,6 +374,25 @@ out:
     free(ids), free(cur), free(hb), free(cb);
     H5Fclose(f);
     return rc;
+}
+
+int ckpt_read_powersgd(const ckpt_t *c, int shard, float *q, size_t nq, float *e, size_t ne,
+                       char *err, size_t errlen) {
+    char path[4600];
+    snprintf(path, sizeof path, "%s/shard-%05d-of-%05d.h5", c->dir, shard, c->meta.world);
+    int rc = verify_crc(path, c->crc[shard], err, errlen);
+    if (rc) return rc;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return drnn_errf(err, errlen, 65, "%s: HDF5 cannot open it", path);
+    int bad = (q && read_array(f, "powersgd/q", H5T_NATIVE_FLOAT, nq, q) < 0) ||
+              (e && read_array(f, "powersgd/error", H5T_NATIVE_FLOAT, ne, e) < 0);
+    H5Fclose(f);
+    if (bad)
+        return drnn_errf(err, errlen, 65,
+                         "%s: cannot read PowerSGD's state /powersgd/q and /powersgd/error of "
+                         "%zu and %zu floats (missing, another size, or damaged)",
+                         path, nq, ne);
+    return 0;
 }
 
 int ckpt_read(ckpt_t *c, float *params, int nopt, const char *const *opt_names, float *const *opt,

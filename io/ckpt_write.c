@@ -208,6 +208,14 @@ int ckpt_write_shard(const char *run_dir, long step, const ckpt_shard_t *s, int 
             bad |=
                 write_array(f, "streams/c", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, hd, s->c, deflate);
     }
+    if (s->npsgd_q > 0) {
+        hsize_t nq = s->npsgd_q, ne = s->npsgd_error;
+        bad |= make_group(f, "powersgd");
+        bad |= write_array(f, "powersgd/q", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &nq, s->psgd_q,
+                           deflate);
+        bad |= write_array(f, "powersgd/error", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &ne,
+                           s->psgd_error, deflate);
+    }
     if (bad) {
         H5Fclose(f);
         return drnn_errf(err, errlen, 74, "%s: write failed; check free space", path);
@@ -252,6 +260,8 @@ static int write_meta(hid_t f, const ckpt_meta_t *m) {
     bad |= h5_attr_set_i64(f, "bad_evals", m->bad_evals);
     bad |= h5_attr_set_i64(f, "skips", m->skips);
     bad |= h5_attr_set_i64(f, "state_floats", m->state_floats);
+    bad |= h5_attr_set_i64(f, "powersgd_rank", m->powersgd_rank);
+    bad |= h5_attr_set_i64(f, "powersgd_state", m->powersgd_state);
     return bad;
 }
 

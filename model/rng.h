@@ -10,7 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum rng_purpose { RNG_INIT = 1, RNG_DROPOUT = 2, RNG_SHUFFLE = 3, RNG_SAMPLE = 4 };
+/* RNG_POWERSGD: PowerSGD's initial Q of matrix a at step b (trainer/train_psgd.c). */
+enum rng_purpose {
+    RNG_INIT = 1,
+    RNG_DROPOUT = 2,
+    RNG_SHUFFLE = 3,
+    RNG_SAMPLE = 4,
+    RNG_POWERSGD = 5
+};
 
 /* One Philox4x32-10 block: out = philox(counter ctr, key key). */
 void rng_philox4x32(uint32_t out[4], const uint32_t ctr[4], const uint32_t key[2]);

@@ -27,6 +27,7 @@
 #include "trainer/kind.h"
 #include "trainer/mem_report.h"
 #include "trainer/train_ckpt.h"
+#include "trainer/train_psgd.h"
 #include "trainer/train_run.h"
 
 /* Graceful stop (DESIGN §9): SIGUSR1 (mpirun forwards it to every rank), and SIGTERM or SIGINT
@@ -74,6 +75,8 @@ static const char *not_applied(const run_t *r, const char *name) {
     if (strcmp(name, "min-delta") == 0 && o->lr_plateau >= 1.0 && o->early_stop <= 0 &&
         !o->keep_best)
         return "tells improvements apart for --lr-plateau, --early-stop and --keep-best; give one";
+    if (strcmp(name, "powersgd-start") == 0 && o->powersgd == 0)
+        return "sets when PowerSGD starts; it needs --powersgd R";
     if (strcmp(name, "sample-every") == 0 && !r->kind->sample) {
         snprintf(why, sizeof why, "does not apply to --model %s: it has no sample to print",
                  o->model);
@@ -286,13 +289,29 @@ static void grads_progress(void *ctx) {
     comm_reduce_progress(ctx);
 }
 
+static void psgd_ready(void *ctx, size_t offset, size_t count) {
+    comm_psgd_ready(ctx, offset, count);
+}
+static void psgd_progress(void *ctx) {
+    comm_psgd_progress(ctx);
+}
+
 static void setup_reduce(run_t *r) {
     comm_reduce_dtype_t dt =
         strcmp(r->o->allreduce_dtype, "bf16") == 0 ? COMM_REDUCE_BF16 : COMM_REDUCE_FP32;
     size_t bytes = (size_t)(r->o->bucket_mb * 1048576.0);
+    void *m = r->kind->model(r->k);
+    if (r->o->powersgd > 0) { /* trainer/train_psgd.h */
+        r->psgd =
+            train_psgd_create(r->grads, r->mops->params(m), r->o->powersgd, bytes, dt, r->rank);
+        r->red = comm_psgd_full(r->psgd);
+        backward_hooks_t hooks = {psgd_ready, psgd_progress, r->psgd};
+        r->mops->set_hooks(m, &hooks);
+        return;
+    }
     r->red = comm_reduce_create(r->grads, r->P, bytes, dt, MPI_COMM_WORLD);
     backward_hooks_t hooks = {grads_ready, grads_progress, r->red};
-    r->mops->set_hooks(r->kind->model(r->k), &hooks);
+    r->mops->set_hooks(m, &hooks);
 }
 
 /* ---- one step ---------------------------------------------------------------------------- */
@@ -418,7 +437,7 @@ static long setup(run_t *r) {
     setup_reduce(r);
     r->ck =
         (train_ckpt_ctx_t){o,         r->corpus, r->kind,   r->mops, r->k,      &r->desc, r->rank,
-                           r->nranks, r->B,      r->params, &r->opt, &r->state, r->P};
+                           r->nranks, r->B,      r->params, &r->opt, &r->state, r->P,     r->psgd};
     long start = train_ckpt_resume(&r->ck, &r->tokens);
     if (r->rank == 0 && o->resume[0]) ckpt_trim_metrics(o->run_dir, start);
     prepare_run_dir(r);
@@ -454,6 +473,8 @@ static void nonfinite(run_t *r, long step, const char *what) {
                   "diverged; lower --lr or set --clip and resume from the last checkpoint",
                   what, step, r->state.skips, o->max_skips);
     r->skipped_total++;
+    /* The error feedback holds the non-finite gradient too: PowerSGD starts again. */
+    if (r->psgd) comm_psgd_set_state(r->psgd, 0);
     if (r->rank == 0) {
         printf("drnn-train: step %ld: non-finite %s, update skipped (%ld in a row, %ld in all)\n",
                step, what, r->state.skips, r->skipped_total);
@@ -478,6 +499,8 @@ static void step_run(run_t *r, long step) {
     const int logged = step % o->log_every == 0 || step == r->total_steps;
     double *trace = r->trace && logged ? r->trace : NULL, trace_s = 0.0;
     if (trace) r->kind->trace_request(r->k, trace, &trace_s);
+    const int compressed =
+        r->psgd ? train_psgd_begin(r->psgd, step, o->powersgd_start, o->seed, r->rank) : 0;
     /* Starts each gradient bucket's reduction as soon as backward has finished it. */
     r->kind->forward_backward(r->k, r->params, r->grads, step, scale, &ks);
     if (trace) { /* the mean over every rank's streams (each has Bl) */
@@ -489,7 +512,11 @@ static void step_run(run_t *r, long step) {
     const int ns = step_sums_pack(sums, &ks, r->kind->nsums, (stop_signal != 0) + r->over_time);
     double tc = comm_wtime();
     comm_phase_begin(step, "grad-allreduce");
-    comm_reduce_wait(r->red);
+    if (r->psgd)
+        comm_psgd_wait(r->psgd);
+    else
+        comm_reduce_wait(r->red);
+    if (compressed) train_psgd_dump(r->psgd, step, r->rank);
     comm_phase_begin(step, "scalar-reduce");
     comm_allreduce_sum_doubles(sums, ns);
     const double stop_flag = step_sums_unpack(&ks, sums, r->kind->nsums);
@@ -602,7 +629,10 @@ int train_run(const train_opts_t *opts, const config_cli_t *cli) {
     char err[4400] = "";
     mem_budget_t mb = {4.0 * r.P, 4.0 * r.P, 4.0 * r.P * r.opt.nstate, r.kind_bytes, r.rss_before};
     mem_report(&mb, r.rank, r.nranks);
-    comm_reduce_free(r.red);
+    if (r.psgd)
+        comm_psgd_free(r.psgd); /* and r.red, its own */
+    else
+        comm_reduce_free(r.red);
     comm_watchdog_stop();
     if (metrics_close(&r.metrics, err, sizeof err) != 0) drnn_die(74, "%s", err);
     r.kind->close(r.k);

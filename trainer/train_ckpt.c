@@ -123,6 +123,10 @@ static void fill_meta(ckpt_meta_t *m, const train_ckpt_ctx_t *c, long step, long
     m->bad_evals = ts->bad_evals, m->skips = ts->skips;
     m->streams = ss.items;
     m->state_floats = ss.hf * (ss.has_c ? 2 : 1);
+    size_t nq = 0;
+    m->powersgd_rank = o->powersgd;
+    m->powersgd_state =
+        c->psgd && comm_psgd_has_state(c->psgd) && (comm_psgd_q_all(c->psgd, &nq), nq > 0);
 }
 
 void train_ckpt_save(const train_ckpt_ctx_t *c, long step, long epoch, long batch_in_epoch,
@@ -158,6 +162,10 @@ void train_ckpt_save(const train_ckpt_ctx_t *c, long step, long epoch, long batc
     for (int i = 0; i < sh.nopt; i++) {
         sh.opt_names[i] = optim_state_name(c->opt, i);
         sh.opt[i] = c->opt->state[i] + sh.lo;
+    }
+    if (c->psgd && comm_psgd_has_state(c->psgd)) {
+        sh.psgd_q = comm_psgd_q_all(c->psgd, &sh.npsgd_q);
+        sh.psgd_error = comm_psgd_error(c->psgd, &sh.npsgd_error);
     }
     uint32_t crc = 0;
     rc = ckpt_write_shard(o->run_dir, step, &sh, o->ckpt_deflate, &crc, err, sizeof err);
@@ -237,7 +245,8 @@ static int check_options(const ckpt_meta_t *m, const train_ckpt_ctx_t *c, const 
 
 /* Rank 0: open, verify, check, read everything. rc -1: no checkpoint and --resume auto. */
 static int load_rank0(const train_ckpt_ctx_t *c, float *h_all, float *c_all, long *step,
-                      double *tokens, double *optim_steps, int *have_state, char *err, size_t n) {
+                      double *tokens, double *optim_steps, int *have_state, int psgd[3], char *err,
+                      size_t n) {
     const train_opts_t *o = c->o;
     int autom = strcmp(o->resume, "auto") == 0;
     /* Step folders without latest: ckpt_open refuses (64) and names the newest. */
@@ -257,6 +266,7 @@ static int load_rank0(const train_ckpt_ctx_t *c, float *h_all, float *c_all, lon
         *step = m->step, *tokens = m->tokens;
         *optim_steps = (double)m->optim_steps;
         *have_state = nopt > 0;
+        psgd[0] = m->powersgd_rank, psgd[1] = m->powersgd_state, psgd[2] = m->world;
         train_state_t *ts = c->state;
         ts->lr_scale = m->lr_scale, ts->best_metric = m->best_metric;
         ts->best_step = m->best_step, ts->bad_evals = m->bad_evals, ts->skips = m->skips;
@@ -267,6 +277,53 @@ static int load_rank0(const train_ckpt_ctx_t *c, float *h_all, float *c_all, lon
     }
     ckpt_close(ck);
     return rc;
+}
+
+/* PowerSGD's state of a checkpoint written by `world` ranks with --powersgd `R` (see
+ * train_ckpt_resume). Collective. */
+static void resume_psgd(const train_ckpt_ctx_t *c, int R, int world) {
+    const train_opts_t *o = c->o;
+    if (!c->psgd || R != o->powersgd) {
+        if (c->rank == 0)
+            printf("drnn-train: note: the checkpoint's PowerSGD state (rank %d) is dropped: this "
+                   "run has --powersgd %d%s\n",
+                   R, o->powersgd, o->powersgd ? "; its next compressed step starts afresh" : "");
+        return;
+    }
+    char err[ERRLEN] = "--resume: ";
+    const size_t pre = strlen(err);
+    size_t nq = 0, ne = 0;
+    float *q = comm_psgd_q_all(c->psgd, &nq), *e = comm_psgd_error(c->psgd, &ne);
+    const int same = world == c->nranks;
+    ckpt_t *ck = NULL;
+    int rc = 0;
+    if (same || c->rank == 0)
+        rc = ckpt_open(&ck, strcmp(o->resume, "auto") == 0 ? o->run_dir : o->resume, err + pre,
+                       sizeof err - pre);
+    if (!rc && same) {
+        rc = ckpt_read_powersgd(ck, c->rank, q, nq, e, ne, err + pre, sizeof err - pre);
+    } else if (!rc && c->rank == 0) { /* the error feedback of every old rank, summed */
+        float *tmp = calloc(ne + 1, sizeof *tmp);
+        if (!tmp) drnn_die(70, "out of memory (resume)");
+        rc = ckpt_read_powersgd(ck, 0, q, nq, e, ne, err + pre, sizeof err - pre);
+        for (int s = 1; s < world && !rc; s++) {
+            rc = ckpt_read_powersgd(ck, s, NULL, 0, tmp, ne, err + pre, sizeof err - pre);
+            for (size_t i = 0; i < ne && !rc; i++) e[i] += tmp[i];
+        }
+        free(tmp);
+    }
+    if (ck) ckpt_close(ck);
+    comm_agree(rc, err);
+    if (!same) {
+        comm_bcast_floats(q, nq, 0);
+        if (c->rank != 0) memset(e, 0, sizeof(float) * ne);
+        if (c->rank == 0)
+            printf("drnn-train: note: PowerSGD's state was written by %d rank%s: Q goes on and "
+                   "their error feedback, summed, goes to rank 0 (the compression sees only the "
+                   "sum over ranks)\n",
+                   world, world > 1 ? "s" : "");
+    }
+    comm_psgd_set_state(c->psgd, 1);
 }
 
 long train_ckpt_resume(const train_ckpt_ctx_t *c, double *tokens) {
@@ -281,10 +338,10 @@ long train_ckpt_resume(const train_ckpt_ctx_t *c, double *tokens) {
     if (!h_all || (ss.has_c && !c_all)) drnn_die(70, "out of memory (resume)");
     long step = 0;
     int rc = 0;
-    double scal[9] = {0}, optim_steps = 0.0;
-    int have_state = 0;
+    double scal[12] = {0}, optim_steps = 0.0;
+    int have_state = 0, psgd[3] = {0, 0, 0};
     if (c->rank == 0)
-        rc = load_rank0(c, h_all, c_all, &step, tokens, &optim_steps, &have_state, err + pre,
+        rc = load_rank0(c, h_all, c_all, &step, tokens, &optim_steps, &have_state, psgd, err + pre,
                         sizeof err - pre);
     comm_agree(rc > 0 ? rc : 0, err);
     if (comm_allreduce_max_int(rc == -1)) { /* auto, nothing to resume */
@@ -299,8 +356,9 @@ long train_ckpt_resume(const train_ckpt_ctx_t *c, double *tokens) {
         scal[0] = (double)step, scal[1] = *tokens, scal[2] = optim_steps;
         scal[3] = ts->lr_scale, scal[4] = ts->best_metric, scal[5] = (double)ts->best_step;
         scal[6] = (double)ts->bad_evals, scal[7] = (double)ts->skips, scal[8] = have_state;
+        scal[9] = psgd[0], scal[10] = psgd[1], scal[11] = psgd[2];
     }
-    comm_allreduce_sum_doubles(scal, 9); /* rank 0's values, exactly: the others add zeros */
+    comm_allreduce_sum_doubles(scal, 12); /* rank 0's values, exactly: the others add zeros */
     step = (long)scal[0], *tokens = scal[1], c->opt->steps = (long)scal[2];
     ts->lr_scale = scal[3], ts->best_metric = scal[4], ts->best_step = (long)scal[5];
     ts->bad_evals = (long)scal[6], ts->skips = (long)scal[7];
@@ -316,6 +374,7 @@ long train_ckpt_resume(const train_ckpt_ctx_t *c, double *tokens) {
         c->kind->state_unpack(c->k, h_all + first, ss.has_c ? c_all + first : NULL);
     }
     free(h_all), free(c_all);
+    if (scal[10] != 0.0) resume_psgd(c, (int)scal[9], (int)scal[11]);
     if (c->rank == 0)
         printf("checkpoint step-%08ld verified, read and distributed in %.2f s\n", step,
                comm_wtime() - t0);

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "comm/powersgd.h"
 #include "io/corpus.h"
 #include "trainer/kind.h"
 #include "trainer/optim.h"
@@ -36,6 +37,7 @@ typedef struct {
     optim_t *opt;  /* its state is saved and restored */
     train_state_t *state;
     size_t P;
+    comm_psgd_t *psgd; /* --powersgd: its Q and error feedback are saved and restored; or NULL */
 } train_ckpt_ctx_t;
 
 /* One job per run folder (DESIGN §7). Rank 0 locks RUN/.lock (writing its host and pid into
@@ -51,9 +53,13 @@ void ckpt_lock_run_dir(const train_opts_t *o, int rank, int created);
 void ckpt_guard(const train_opts_t *o);
 
 /* With --resume: loads the checkpoint into the context's buffers on every rank and returns its
- * step (0 when --resume auto finds none; step folders without ckpt/latest are refused with 64
- * naming the newest, for --resume PATH). Dies with 64 (options differ, naming the option),
- * 65 (damaged, other corpus) or 66 (no such checkpoint). *tokens gets the tokens seen. */
+ * step. PowerSGD's state: on the rank count and rank R that wrote it, each rank reads its own
+ * (bit for bit); on another rank count Q is kept and the ranks' error feedback summed onto rank
+ * 0 (compression sees only the sum over ranks); with another R, or without --powersgd, it is
+ * dropped with a note (the next compressed step starts afresh) (0 when --resume auto finds none;
+ * step folders without ckpt/latest are refused with 64 naming the newest, for --resume PATH). Dies
+ * with 64 (options differ, naming the option), 65 (damaged, other corpus) or 66 (no such
+ * checkpoint). *tokens gets the tokens seen. */
 long train_ckpt_resume(const train_ckpt_ctx_t *c, double *tokens);
 
 /* Writes the checkpoint of `step` (the state after that many updates; data position: `epoch`

@@ -135,6 +135,12 @@ const opt_spec_t train_opt_spec[] = {
     {"allreduce-dtype", STR(allreduce_dtype), "fp32", 0, 0,
      "gradients travel as fp32 or bf16 (half the bytes, each element rounded at most twice)", 1,
      "fp32|bf16"},
+    {"powersgd", OPT_INT, OFF(powersgd), 0, "0", 0, 1024,
+     "compress each large gradient matrix to rank R before it travels (PowerSGD with error "
+     "feedback, as PyTorch's powerSGD_hook; vectors and small matrices travel whole; 0: off)",
+     1, "R"},
+    {"powersgd-start", OPT_LONG, OFF(powersgd_start), 0, "10", 0, 1e15,
+     "--powersgd: the first N steps travel uncompressed (PyTorch's start_powerSGD_iter)", 1, "N"},
     {"on-nonfinite", STR(on_nonfinite), "abort", 0, 0,
      "a non-finite loss or gradient norm: abort (exit 70) or skip the step's update", 1,
      "abort|skip"},

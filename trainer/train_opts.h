@@ -40,6 +40,8 @@ typedef struct {
     double bucket_mb, hang_timeout; /* gradient bucket size (MiB); watchdog timeout (s) */
     double time_limit;              /* seconds of training before a graceful stop; 0: none */
     char allreduce_dtype[8];        /* fp32 or bf16 */
+    int powersgd;                   /* PowerSGD rank R of the gradient matrices (0: off) */
+    long powersgd_start;            /* uncompressed steps before PowerSGD starts */
     char on_nonfinite[8];           /* abort or skip */
     int max_skips;                  /* skip: more non-finite steps in a row than this: exit 70 */
     uint64_t seed;

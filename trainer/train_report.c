@@ -118,5 +118,8 @@ void train_print_start(const run_t *r, int threads) {
                r->o->allreduce_dtype, comm_reduce_buckets(r->red),
                comm_reduce_buckets(r->red) > 1 ? "s" : "", r->o->bucket_mb,
                comm_reduce_bytes_per_step(r->red));
+    if (r->nranks > 1 && r->psgd)
+        printf("drnn-train: powersgd from step %ld: comm_bytes %.0f per rank per step\n",
+               r->o->powersgd_start + 1, comm_psgd_bytes_per_step(r->psgd));
     fflush(stdout);
 }

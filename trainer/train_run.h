@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "base/config.h"
+#include "comm/powersgd.h"
 #include "comm/reduce.h"
 #include "io/metrics.h"
 #include "model/model.h"
@@ -32,7 +33,8 @@ typedef struct {
     size_t P;
     long steps_per_epoch, total_steps;
     metrics_t metrics;
-    comm_reduce_t *red;  /* bucketed gradient all-reduce over grads */
+    comm_reduce_t *red;  /* bucketed gradient all-reduce over grads (--powersgd: psgd's) */
+    comm_psgd_t *psgd;   /* --powersgd R: the compressed reduction over grads, or NULL */
     double comm_time;    /* exposed: waiting for the gradients and the step's scalars */
     double kind_bytes;   /* heap the model kind took when it opened (trainer/mem_report.h) */
     double rss_before;   /* peak RSS before the kind opened: the process's own */

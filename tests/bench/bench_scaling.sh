@@ -15,7 +15,10 @@
 # rank gives the all-reduce time t(S) = a + S / bw by a two-point fit. The model predicts the two
 # multi-host settings from the baseline's step time and that fit alone; the prediction error is
 # printed. A benchmark: it prints figures and asserts nothing about time. Needs root.
-# Environment: RATE (tc rate, default 1gbit), QUICK=1 for a short smoke run.
+# With POWERSGD=R, 2 hosts x 1 rank also trains with --powersgd R (--powersgd-start
+# POWERSGD_START, default 10), and the corpus keeps 1 % as a valid split: tokens/s against one
+# rank's, and the validation loss after the same steps against the uncompressed run's.
+# Environment: RATE (tc rate, default 1gbit), QUICK=1 for a short smoke run, POWERSGD=R.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
@@ -35,7 +38,10 @@ echo "drnn across emulated hosts: GRU LM, char KJV, float32, links shaped to $RA
 machine_line "$NCPU"
 "$CL/up.sh" --hosts 2 --rate "$RATE" || exit 1
 CORPUS=$WORK/kjv.h5
-"$BUILD/drnn-prep" --tokenizer char --valid-fraction 0 -o "$CORPUS" "$SRC/data/kjv.txt.gz" \
+PSGD=${POWERSGD:-0} PSGD_START=${POWERSGD_START:-10}
+VALID=0
+((PSGD > 0)) && VALID=0.01
+"$BUILD/drnn-prep" --tokenizer char --valid-fraction "$VALID" -o "$CORPUS" "$SRC/data/kjv.txt.gz" \
     >"$WORK/prep.log" 2>&1 || { cat "$WORK/prep.log"; exit 65; }
 
 BL=16 T=64 HID=512 # per-rank batch, sequence length, hidden size
@@ -77,6 +83,15 @@ for s in "1 1" "1 2" "2 1" "2 2" "1 4"; do
     run "$name" "$h" "$p" "$STEPS" $((BL * h * p * T)) "${MODEL[@]}" --batch $((BL * h * p))
     TPS[$name]=$R_TPS STEP[$name]=${R_STEP:-0} COMM[$name]=${R_COMM:-0} BYTES[$name]=${R_BYTES:-0}
 done
+if ((PSGD > 0)); then
+    run h2x1p 2 1 "$STEPS" $((BL * 2 * T)) "${MODEL[@]}" --batch $((BL * 2)) --powersgd "$PSGD" \
+        --powersgd-start "$PSGD_START"
+    TPS[h2x1p]=$R_TPS STEP[h2x1p]=${R_STEP:-0} COMM[h2x1p]=${R_COMM:-0}
+    BYTES[h2x1p]=$(sed -nE 's/.*powersgd from step [0-9]+: comm_bytes ([0-9.e+]+) per rank.*/\1/p' \
+        "$WORK/h2x1p.log")
+fi
+# valid_loss RUN: the loss of RUN's last validation record.
+valid_loss() { grep '"split": "valid"' "$1/metrics.jsonl" | tail -1 | sed -E 's/.*"loss": ([^,}]+).*/\1/'; }
 # The link: models whose step is all all-reduce (batch 2, 1 time step: next to nothing to
 # compute), a tiny one for the latency and a large one for the bandwidth.
 declare -A LS LT
@@ -131,5 +146,18 @@ for s in "1 1" "1 2" "1 4" "2 1" "2 2"; do
         "$(awk -v b="${BYTES[$name]}" 'BEGIN { print b / 1e6 }')" \
         "$(ratio "${TPS[$name]}" "${TPS[h1x1]}")" "$(fmt "$pred" none)" "${err:--}"
 done
+if ((PSGD > 0)); then
+    echo
+    lp=$(valid_loss "$WORK/h2x1p") lu=$(valid_loss "$WORK/h2x1")
+    printf 'PowerSGD, 2 hosts x 1 rank, --powersgd %s --powersgd-start %s (measured):\n' "$PSGD" "$PSGD_START"
+    printf '  tok/s %s = %s one rank'"'"'s (uncompressed: %s = %s); step %.1f ms, comm %.1f%%, %.2f MB/rank/step compressed\n' \
+        "$(fmt "${TPS[h2x1p]}" none)" "$(ratio "${TPS[h2x1p]}" "${TPS[h1x1]}")" \
+        "$(fmt "${TPS[h2x1]}" none)" "$(ratio "${TPS[h2x1]}" "${TPS[h1x1]}")" \
+        "$(awk -v s="${STEP[h2x1p]}" 'BEGIN { print 1000 * s }')" \
+        "$(awk -v c="${COMM[h2x1p]}" 'BEGIN { print 100 * c }')" \
+        "$(awk -v b="${BYTES[h2x1p]:-0}" 'BEGIN { print b / 1e6 }')"
+    printf '  validation loss after %s steps: %s, uncompressed %s (%s)\n' "$STEPS" "${lp:-?}" "${lu:-?}" \
+        "$(awk -v a="${lp:-0}" -v b="${lu:-0}" 'BEGIN { if (b > 0) printf "%+.2f%%", 100 * (a - b) / b; else print "-" }')"
+fi
 echo "load average at end $(cut -d' ' -f1-3 /proc/loadavg)"
 exit 0
