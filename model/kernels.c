@@ -91,6 +91,10 @@ DRNN_VEC_CLONES double vec_sumsq(const float *x, size_t n) {
     return lanes_sum(x, n, 1);
 }
 
+DRNN_VEC_CLONES void vec_tanh(float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) x[i] = tanhf(x[i]);
+}
+
 /* Three vectorized passes over each row: maximum; exp (libmvec) and its sum; scale. */
 DRNN_VEC_CLONES double softmax_xent_forward(float *logits, const uint32_t *targets, int M, int V) {
     double loss = 0.0;

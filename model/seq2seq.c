@@ -405,19 +405,24 @@ void seq2seq_decode_step(seq2seq_t *m, const float *params, const uint32_t *prev
     embed_rows(m->x_tgt, P(m->i_temb), prev, NULL, 1, N, Vt, m->d.embed);
     const float *s = stack_forward(m->dec, params, m->x_tgt, NULL, state, 1, N, NULL);
     const int ldk = m->i_attn >= 0 ? H : D;
-    for (int n = 0; n < N; n++) {
-        const int r = src_row[n], len = m->enc_lens[r];
-        float *al = m->alpha + (size_t)n * Ts;
-        gemm(0, 1, 1, len, H, 1.0f, s + (size_t)n * H, H, m->keys + (size_t)r * ldk, Bs * ldk, 0.0f,
-             al, len);
-        attn_softmax(al, len, Ts);
-        gemm(0, 0, 1, D, len, 1.0f, al, len, m->enc_out + (size_t)r * D, Bs * D, 0.0f,
-             m->cat + (size_t)n * W, W);
-        memcpy(m->cat + (size_t)n * W + D, s + (size_t)n * H, sizeof(float) * H);
-        if (attn) memcpy(attn + (size_t)n * Ts, al, sizeof(float) * Ts);
+    /* The hypotheses of one source are consecutive rows: one product of their S queries with the
+     * source's keys, one of their weights with its outputs. */
+    for (int n0 = 0, n1; n0 < N; n0 = n1) {
+        const int r = src_row[n0], len = m->enc_lens[r];
+        for (n1 = n0 + 1; n1 < N && src_row[n1] == r;) n1++;
+        const int S = n1 - n0;
+        float *al = m->alpha + (size_t)n0 * Ts;
+        gemm(0, 1, S, len, H, 1.0f, s + (size_t)n0 * H, H, m->keys + (size_t)r * ldk, Bs * ldk,
+             0.0f, al, Ts);
+        for (int q = 0; q < S; q++) attn_softmax(al + (size_t)q * Ts, len, Ts);
+        gemm(0, 0, S, D, len, 1.0f, al, Ts, m->enc_out + (size_t)r * D, Bs * D, 0.0f,
+             m->cat + (size_t)n0 * W, W);
     }
+    for (int n = 0; n < N; n++)
+        memcpy(m->cat + (size_t)n * W + D, s + (size_t)n * H, sizeof(float) * H);
+    if (attn) memcpy(attn, m->alpha, sizeof(float) * (size_t)N * Ts);
     linear_forward(m->htilde, m->cat, P(m->i_comb), NULL, N, H, W, 0);
-    for (size_t i = 0; i < (size_t)N * H; i++) m->htilde[i] = tanhf(m->htilde[i]);
+    vec_tanh(m->htilde, (size_t)N * H);
     linear_forward(logp, m->htilde, P(m->i_gw), P(m->i_gb), N, Vt, H, 0);
     log_softmax_rows(logp, N, Vt);
 }

@@ -107,7 +107,8 @@ void seq2seq_decoder_start(seq2seq_t *m, const float *params, const int *src_row
 /* One decoder step for N hypotheses (N <= Bmax): prev [N] the previous token of each (first
  * <bos>), src_row [N] the encoded source each one reads, state [L, N, H] in and out. Writes
  * logp [N, Vt] log-probabilities (log_softmax, float) and, unless NULL, attn [N, Ts] the attention
- * weights over the encoded sources' positions (0 past each source's length). */
+ * weights over the encoded sources' positions (0 past each source's length). Consecutive
+ * hypotheses of the same source share one attention product (order them source by source). */
 void seq2seq_decode_step(seq2seq_t *m, const float *params, const uint32_t *prev,
                          const int *src_row, int N, float *state, float *logp, float *attn);
 

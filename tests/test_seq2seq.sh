@@ -99,6 +99,12 @@ cut -f1 "$WORK/valid.tsv" >"$WORK/src.txt"
 cmp -s "$WORK/sample.txt" "$WORK/hyp.txt" && pass "drnn-sample greedy = drnn-eval hypotheses" ||
     fail "drnn-sample differs from drnn-eval: $(diff "$WORK/sample.txt" "$WORK/hyp.txt" | head -4)"
 grep -q "sentences/s" "$WORK/sample.err" || fail "drnn-sample printed no throughput"
+# drnn-sample sorts a window of lines by length into batches: the output keeps the input's order
+# and a line's translation does not depend on which lines share its batch.
+"$BUILD/drnn-sample" --ckpt "$run" --input "$WORK/src.txt" --batch 1 >"$WORK/sample1.txt" \
+    2>"$WORK/sample1.err" || fail "drnn-sample --batch 1 failed: $(cat "$WORK/sample1.err")"
+cmp -s "$WORK/sample1.txt" "$WORK/sample.txt" && pass "drnn-sample --batch 1 = --batch 7" ||
+    fail "drnn-sample --batch 1 differs from --batch 7: $(diff "$WORK/sample1.txt" "$WORK/sample.txt" | head -4)"
 /usr/bin/python3 - "$WORK/att.jsonl" "$WORK/src.txt" <<'PY' || fail "--attention-out is not as documented"
 import json, sys
 src = open(sys.argv[2]).read().split("\n")[:-1]

@@ -1,5 +1,8 @@
 /* tools/s2s_translate.h — drnn-sample for a seq2seq model: translates the lines of a file,
- * a batch of lines at a time, greedily or by beam search (model/search.h).
+ * a batch of lines at a time, greedily or by beam search (model/search.h). Lines are read 16
+ * batches ahead and sorted by length, longest first, before they are cut into batches (less
+ * padding, hypotheses that end together); the output keeps the input's order. A line's
+ * translation does not depend on which lines share its batch.
  *
  * Output on stdout, one line per input line: the best translation (the target tokens joined by
  * spaces for word vocabularies, concatenated otherwise; no <eos>). With n_best > 1, n_best lines

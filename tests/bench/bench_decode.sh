@@ -16,7 +16,8 @@
 # Other work on the machine skews the figures: the load average is printed first.
 #
 # Environment: PYTHON (default /usr/bin/python3); REPEAT (default 3); SENTS (default 1000);
-# ALPHA (beam length penalty, default 0.6); QUICK=1 for a short smoke run.
+# ALPHA (beam length penalty, default 0.6); QUICK=1 for a short smoke run; KEEP=1 keeps the work
+# folder (data, models, outputs) and prints its name.
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are left as the caller set them.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -37,7 +38,11 @@ export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 WORK=$(mktemp -d /tmp/drnn-bench-decode.XXXXXX)
 exec 3>&1 # the helpers' detail lines go to fd 3 (stdout) while $(...) captures their result
-trap 'rm -rf "$WORK"' EXIT
+if [[ ${KEEP:-0} == 1 ]]; then
+    trap 'echo "work folder kept: $WORK"' EXIT
+else
+    trap 'rm -rf "$WORK"' EXIT
+fi
 
 # ---- configs --------------------------------------------------------------------------------
 # name | drnn-train model and step args (global batch 64, SGD lr 1, clip 1)
@@ -75,12 +80,11 @@ echo "data: $NPAIRS training pairs (jobs/date_pairs.py --seed 1), $SENTS source 
     "--max-ratio 2; median of $REPEAT runs after a warm-up"
 echo "raw measurements:"
 
-# ---- helpers --------------------------------------------------------------------------------
+# ---- helpers (drnn_decode, torch_decode and same are lib.sh's) -------------------------------
 
 # exact OUT -> share of the lines equal to the reference ISO date
 exact() { paste -d '\t' "$1" "$WORK/ref.txt" |
     awk -F'\t' '$1 == $2 { s++ } END { printf "%.1f%%", 100 * s / NR }'; }
-
 
 # ---- runs -----------------------------------------------------------------------------------
 ROWS=()

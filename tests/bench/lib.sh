@@ -1,6 +1,7 @@
 # tests/bench/lib.sh — helpers shared by the benchmarks: the machine line, Open MPI's environment,
 # medians, how much other work shared the machine during a run (probe_*, mark and star use WORK
-# when called), and the figures' formatting.
+# when called), the figures' formatting, and seq2seq decoding runs (drnn_decode, torch_decode,
+# same: bench_decode.sh and run).
 
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan";
     else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
@@ -40,3 +41,70 @@ machine_line() { echo "machine: $1 CPUs, $(grep -m1 'model name' /proc/cpuinfo |
 # mpi_env: what Open MPI needs to run here: as root, more ranks than cores, no CMA in containers.
 mpi_env() { export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
     OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none; }
+
+# ---- seq2seq decoding (bench_decode.sh, run) ------------------------------------------------
+# These read BUILD, PYTHON, HERE (tests/bench), WORK, REPEAT, BATCH and $WORK/src.txt (the source
+# lines) when called.
+
+# drnn_decode NAME MODEL ARGS... -> prints "sent/s tok/s" medians (or "fail fail"); translations
+# of the last run in $WORK/NAME.out
+drnn_decode() {
+    local name=$1 model=$2
+    shift 2
+    local r probe
+    probe_start
+    for ((r = 0; r <= REPEAT; r++)); do # run 0: warm-up
+        if ! "$BUILD/drnn-sample" --ckpt "$model" --input "$WORK/src.txt" --batch "$BATCH" "$@" \
+            >"$WORK/$name.out" 2>"$WORK/$name.err"; then
+            { echo "drnn-sample $name failed:"; tail -n 5 "$WORK/$name.err"; } >&3
+            echo fail fail
+            return
+        fi
+        ((r > 0)) && sed -nE 's/.* ([0-9.]+) sentences\/s, ([0-9.]+) tokens\/s.*/\1 \2/p' \
+            "$WORK/$name.err" >>"$WORK/$name.runs"
+    done
+    probe_end >"$WORK/probe" # not $(...): see probe_start
+    probe=$(<"$WORK/probe")
+    mark "$name" "$probe"
+    printf '  %-24s %d runs: %s sentences/s  (%s)\n' "$name" "$REPEAT" \
+        "$(cut -d' ' -f1 "$WORK/$name.runs" | sort -g | tr '\n' ' ')" "$probe" >&3
+    echo "$(cut -d' ' -f1 "$WORK/$name.runs" | median) $(cut -d' ' -f2 "$WORK/$name.runs" | median)"
+}
+
+# torch_decode NAME MODEL ARGS... -> prints "sent/s tok/s" medians (or "fail fail"); translations
+# in $WORK/NAME.out
+torch_decode() {
+    local name=$1 model=$2
+    shift 2
+    local probe
+    probe_start
+    if ! "$PYTHON" "$HERE/torch_decode.py" --model "$model" --input "$WORK/src.txt" \
+        --batch "$BATCH" --threads 1 --warmup 1 --repeat "$REPEAT" -o "$WORK/$name.out" "$@" \
+        >"$WORK/$name.json" 2>"$WORK/$name.err"; then
+        { echo "torch_decode.py $name failed:"; tail -n 5 "$WORK/$name.err"; } >&3
+        echo fail fail
+        return
+    fi
+    probe_end >"$WORK/probe" # not $(...): see probe_start
+    probe=$(<"$WORK/probe")
+    mark "$name" "$probe"
+    printf '  %-24s %d runs: %s sentences/s  (%s)\n' "$name" "$REPEAT" \
+        "$(sed -E 's/.*"sentences": ([0-9]+),.*"run_s": \[([^]]*)\].*/\1 \2/' "$WORK/$name.json" |
+            tr -d , | awk '{ for (i = 2; i <= NF; i++) printf "%.1f ", $1 / $i }' |
+            tr ' ' '\n' | sort -g | tr '\n' ' ')" "$probe" >&3
+    sed -E 's/.*"sent_per_s": ([^,]+),.*"tok_per_s": ([^,]+),.*/\1 \2/' "$WORK/$name.json"
+}
+
+# same A B -> "N/M" identical lines; prints up to 3 differing lines to fd 3.
+same() {
+    local n m
+    n=$(paste -d '\n' "$1" "$2" | awk 'NR % 2 { a = $0; next } $0 == a { s++ } END { print s + 0 }')
+    m=$(wc -l <"$1")
+    if ((n != m)) || [[ $(wc -l <"$2") != "$m" ]]; then
+        echo "  $(basename "$1" .out) and $(basename "$2" .out) differ;" \
+            "first differing lines (line: source | drnn | torch):" >&3
+        paste -d '\t' "$WORK/src.txt" "$1" "$2" | awk -F'\t' '$2 != $3 {
+            print "    " NR ": " $1 " | " $2 " | " $3; if (++k == 3) exit }' >&3
+    fi
+    echo "$n/$m"
+}
