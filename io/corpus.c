@@ -28,6 +28,7 @@ struct corpus {
     hid_t file;
     hid_t dset[CORPUS_NSPLITS]; /* -1 when the split is absent */
     uint64_t tokens[CORPUS_NSPLITS];
+    uint64_t chars[CORPUS_NSPLITS]; /* text: <split>_chars, 0 when absent */
     uint32_t crc[CORPUS_NSPLITS];
     char tokenizer[16];
     char uuid[64];
@@ -187,6 +188,10 @@ static int open_split(corpus_t *c, int s, char *err, size_t errlen) {
     int rc = get_split_u64(c, s, "tokens", &c->tokens[s], err, errlen);
     if (rc == 0) rc = get_split_u64(c, s, "crc32", &crc, err, errlen);
     if (rc) return rc;
+    char chars[32];
+    snprintf(chars, sizeof chars, "%s_chars", corpus_split_names[s]);
+    if (H5Aexists(c->file, chars) > 0 && h5_attr_get_u64(c->file, chars, &c->chars[s]) < 0)
+        return damaged(c, "attribute <split>_chars unreadable", err, errlen);
     c->crc[s] = (uint32_t)crc;
     /* A bounded cache, the same whatever the corpus size: the stream reader keeps its own
      * read-ahead and reads every chunk once; examples read one by one (classifier) find their
@@ -519,6 +524,9 @@ const char *corpus_uuid(const corpus_t *c) {
 }
 uint64_t corpus_split_tokens(const corpus_t *c, int split) {
     return c->tokens[split];
+}
+uint64_t corpus_split_chars(const corpus_t *c, int split) {
+    return c->chars[split];
 }
 uint32_t corpus_split_crc32(const corpus_t *c, int split) {
     return c->crc[split];

@@ -103,6 +103,9 @@ int corpus_shared_vocab(const corpus_t *c); /* 1: one vocabulary for both sides 
 /* Tokenizer spm: the SentencePiece models (/spm_model; pairs without one joint model also
  * /tgt_spm_model), valid while C is open; len 0 for the other tokenizers. */
 model_spm_t corpus_spm(const corpus_t *c);
+/* Text: the characters (Unicode code points) of the split's detokenized text, for bits per
+ * character; 0 when the corpus predates them or for other data. */
+uint64_t corpus_split_chars(const corpus_t *c, int split);
 uint64_t corpus_split_tgt_tokens(const corpus_t *c, int split); /* 0 when absent or not pairs */
 /* src_off and tgt_off [n+1] of a whole pair split (n = corpus_split_examples; the caller
  * allocates both; an absent split gives src_off[0] = tgt_off[0] = 0). Checks that both start at

@@ -60,7 +60,8 @@ static const char *const col_names[NDATA][NCOLS] = {
 };
 
 typedef struct {
-    hid_t group; /* -1 until the split's first token (text) or example (labels, pairs) */
+    hid_t group;    /* -1 until the split's first token (text) or example (labels, pairs) */
+    uint64_t chars; /* text: characters of the detokenized split (corpus_writer_add_chars) */
     column_t col[NCOLS];
 } split_out_t;
 
@@ -602,6 +603,10 @@ int corpus_writer_append_pair(corpus_writer_t *w, int split, const uint32_t *src
     return sequence_append(w, split, COL_TGT_TOKENS, tgt, ntgt, err, errlen);
 }
 
+void corpus_writer_add_chars(corpus_writer_t *w, int split, uint64_t n) {
+    w->split[split].chars += n;
+}
+
 uint64_t corpus_writer_tokens(const corpus_writer_t *w, int split) {
     return column_count(&w->split[split].col[COL_TOKENS]);
 }
@@ -676,6 +681,8 @@ static int write_attributes(corpus_writer_t *w) {
         char name[32];
         if (w->split[k].group < 0) continue;
         bad = write_u64(root, k, "tokens", corpus_writer_tokens(w, k)) < 0;
+        if (!bad && w->data == DATA_TEXT && w->split[k].chars)
+            bad = write_u64(root, k, "chars", w->split[k].chars) < 0;
         if (!bad && w->data != DATA_TEXT)
             bad = write_u64(root, k, "examples", corpus_writer_examples(w, k));
         if (!bad && w->data == DATA_PAIRS)

@@ -119,6 +119,9 @@ int corpus_writer_append_tagged(corpus_writer_t *w, int split, const uint32_t *i
 /* Tokenizer spm: stores the serialized SentencePiece model of SIDE (0: the text or the source,
  * 1: a pair corpus's target when it has its own) as /spm_model or /tgt_spm_model with its
  * CRC-32. 0, or 74. */
+/* Text: adds N to the characters of SPLIT's detokenized text, written as <split>_chars (uint64)
+ * for bits per character (io/tokenize.h tok_count_chars). */
+void corpus_writer_add_chars(corpus_writer_t *w, int split, uint64_t n);
 int corpus_writer_set_spm(corpus_writer_t *w, int side, const void *bytes, size_t len, char *err,
                           size_t errlen);
 int corpus_writer_set_pairs(corpus_writer_t *w, const char *const *tgt_vocab, size_t tgt_size,

@@ -985,6 +985,27 @@ int tok_decode_write(const tok_vocab_t *v, const uint32_t *ids, size_t n, int *s
     return 0;
 }
 
+int tok_count_chars(const tok_vocab_t *v, const uint32_t *ids, size_t n, int *state,
+                    uint64_t *chars) {
+    if (v->kind == TOK_CHAR) {
+        *chars += n;
+        return 0;
+    }
+    if (v->kind == TOK_BYTE && !v->seq2seq) {
+        for (size_t i = 0; i < n; i++) *chars += (ids[i] & 0xC0) != 0x80;
+        return 0;
+    }
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    if (!f) return -1;
+    int rc = tok_decode_write(v, ids, n, state, f);
+    if (fclose(f) != 0) rc = -1;
+    for (size_t i = 0; rc == 0 && i < size; i++) *chars += ((unsigned char)buf[i] & 0xC0) != 0x80;
+    free(buf);
+    return rc;
+}
+
 char *tok_decode(const tok_vocab_t *v, const uint32_t *ids, size_t n, size_t *len) {
     char *buf = NULL;
     size_t size = 0;

@@ -198,6 +198,12 @@ int tok_encode_file(const tok_vocab_t *v, const char *path, uint32_t **ids, size
  * U+FFFD). *state carries the spacing across calls for streaming output: set it to 0 at the start
  * of a text. Returns 0, or -1 on a write error. */
 int tok_decode_write(const tok_vocab_t *v, const uint32_t *ids, size_t n, int *state, FILE *f);
+/* Adds to *chars the characters (Unicode code points: bytes that do not continue a UTF-8
+ * sequence) of the text tok_decode_write writes for ids[0..n), with *state as there; char
+ * counts one per id (every char token is one character), byte counts the bytes that start a
+ * character. Returns 0, or -1 when out of memory. */
+int tok_count_chars(const tok_vocab_t *v, const uint32_t *ids, size_t n, int *state,
+                    uint64_t *chars);
 /* The same into a malloc'd, NUL-terminated buffer of *len bytes (byte/char text may itself hold
  * NUL bytes). The caller frees it. NULL when out of memory. */
 char *tok_decode(const tok_vocab_t *v, const uint32_t *ids, size_t n, size_t *len);

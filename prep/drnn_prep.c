@@ -578,7 +578,8 @@ typedef struct {
     uint64_t pos;
     int split;
     uint64_t unknown[CORPUS_NSPLITS];
-    uint64_t crs; /* CR line endings of the inputs and the --valid file */
+    int dstate[CORPUS_NSPLITS]; /* tok_count_chars's state per split */
+    uint64_t crs;               /* CR line endings of the inputs and the --valid file */
     size_t fill;
     uint32_t ids[WRITE_BATCH];
     int rc;
@@ -586,6 +587,11 @@ typedef struct {
 } write_ctx_t;
 
 static int write_flush(write_ctx_t *c) {
+    uint64_t chars = 0;
+    if (c->fill && !c->rc &&
+        tok_count_chars(c->vocab, c->ids, c->fill, &c->dstate[c->split], &chars) != 0)
+        c->rc = drnn_errf(c->err, sizeof c->err, 70, "out of memory counting characters");
+    corpus_writer_add_chars(c->w, c->split, chars);
     if (c->fill && !c->rc)
         c->rc = corpus_writer_append(c->w, c->split, c->ids, c->fill, c->err, sizeof c->err);
     c->fill = 0;
@@ -622,6 +628,10 @@ static int write_run(void *arg, const unsigned char *syms, size_t n) {
                                             c->unk_bytes ? &c->unknown[c->split] : NULL, c->err,
                                             sizeof c->err);
         if (c->rc) return 1;
+        uint64_t chars = take; /* char runs are ASCII; byte: the bytes that start a character */
+        if (tok_vocab_kind(c->vocab) == TOK_BYTE)
+            for (size_t i = 0; i < take; i++) chars -= (syms[i] & 0xC0) == 0x80;
+        corpus_writer_add_chars(c->w, c->split, chars);
         c->pos += take, syms += take, n -= take;
     }
     return 0;

@@ -12,7 +12,10 @@
 #      losses (LM); 10 + 10 steps resumed equal 20 straight (parameters bit for bit);
 #      drnn-export writes model.h5 with /spm_model and OUT.model byte-equal to the corpus's;
 #      drnn-sample prints text without piece markers, from the checkpoint and from model.h5;
-#      seq2seq references in drnn-eval --hyp-out are the detokenized targets.
+#      seq2seq references in drnn-eval --hyp-out are the detokenized targets;
+#   e. bits per character: drnn-eval --text on a few lines equals the summed bits of the scored
+#      tokens over their characters, computed by hand from sentencepiece; for a char model it
+#      equals bits per token, in drnn-eval and in the validation record.
 source "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 CHECK="$SRC/tests/spm_check.py"
@@ -104,6 +107,43 @@ train lm2 2 "${lm[@]}" --steps 20
 d=$(max_rel_diff "$(train_losses "$WORK/lm1")" "$(train_losses "$WORK/lm2")")
 awk -v d="$d" 'BEGIN { exit !(d != "inf" && d < 1e-5) }' &&
     pass "LM: -n 1 and -n 2 losses agree (max rel diff $d)" || fail "LM: -n 1 vs -n 2 differ ($d)"
+grep -q "bits/char" "$WORK/lm1.log" || fail "the spm LM's validation line has no bits/char"
+
+# ---- e. bits per character, by hand ----
+(set +o pipefail; zcat "$SRC/data/kjv.txt.gz" | sed -n '5000,5003p') >"$WORK/t.txt"
+"$BUILD/drnn-eval" --ckpt "$WORK/lm1" --text "$WORK/t.txt" --json >"$WORK/e.json" 2>"$WORK/err" ||
+    fail "drnn-eval --text: $(cat "$WORK/err")"
+"$PY" - "$WORK/e.json" "$WORK/a.h5" "$WORK/t.txt" <<'PYEOF' >"$WORK/bpc.out" 2>&1 &&
+import json, math, sys, h5py, sentencepiece as spm
+r = json.load(open(sys.argv[1]))
+sp = spm.SentencePieceProcessor(model_proto=bytes(h5py.File(sys.argv[2], "r")["spm_model"][()]))
+text = open(sys.argv[3]).read()
+lines = text.split("\n")[:-1]
+ids = [i for l in lines for i in sp.encode(l) + [1]]
+# the scored text: every token but the first; its characters: all but the first token's
+chars = len(text) - len(sp.decode(ids[:1]))
+want = r["loss"] * (len(ids) - 1) / math.log(2) / chars
+print(f"bpc {r['bpc']:.6f}, by hand {want:.6f} ({len(ids) - 1} scored tokens, {chars} characters)")
+sys.exit(0 if r["tokens"] == len(ids) - 1 and abs(r["bpc"] - want) <= 1e-6 * want else 1)
+PYEOF
+    pass "spm: drnn-eval's bits per character equal the summed bits over the characters: $(cat "$WORK/bpc.out")" ||
+    fail "spm bits per character: $(cat "$WORK/bpc.out") $(cat "$WORK/e.json")"
+make_corpus "$WORK/c.h5" 100000
+train ch 1 --data "$WORK/c.h5" --embed 16 --hidden 32 --batch 8 --seq-len 16 --threads 1 --steps 10 \
+    --eval-every 10
+"$BUILD/drnn-eval" --ckpt "$WORK/ch" --text "$WORK/t.txt" --json >"$WORK/c.json" 2>"$WORK/err" ||
+    fail "drnn-eval --text (char): $(cat "$WORK/err")"
+"$PY" - "$WORK/c.json" "$WORK/ch/metrics.jsonl" <<'PYEOF' >"$WORK/bpcc.out" 2>&1 &&
+import json, sys
+r = json.load(open(sys.argv[1]))
+v = [json.loads(l) for l in open(sys.argv[2]) if '"split"' in l][-1]
+print(f"eval {r['bpc']:.6f} = {r['bpt']:.6f}, validation {v['bpc']:.6f} = {v['bpt']:.6f}")
+ok = abs(r["bpc"] - r["bpt"]) <= 1e-9 * r["bpt"] and abs(v["bpc"] - v["bpt"]) <= 1e-9 * v["bpt"]
+sys.exit(0 if ok else 1)
+PYEOF
+    pass "char: bits per character equal bits per token ($(cat "$WORK/bpcc.out"))" ||
+    fail "char bits per character: $(cat "$WORK/bpcc.out")"
+
 train r 2 "${lm[@]}" --steps 10
 train r 2 "${lm[@]}" --steps 20 --resume auto
 "$PY" "$SRC/tests/ckpt_compare.py" "$WORK/lm2" "$WORK/r" 0 >"$WORK/cmp.out" 2>&1 &&

@@ -64,6 +64,7 @@ static int score_data(lm_score_t *sc, const eval_opts_t *o, model_file_t *m, cha
         goto out;
     }
     rc = lm_eval_streams(sc, &e, rd, err, errlen);
+    sc->text_tokens = (double)L, sc->text_chars = (double)corpus_split_chars(c, split);
 out:
     free(e.state), free(e.inputs), free(e.targets), free(e.window);
     stream_reader_free(rd);
@@ -84,8 +85,10 @@ static int score_text(lm_score_t *sc, const eval_opts_t *o, model_file_t *m, cha
     uint32_t *ids = NULL;
     size_t n = 0;
     int rc = tok_encode_file(tv, o->text, &ids, &n, NULL, err, errlen);
-    tok_vocab_free(tv);
-    if (rc) return rc;
+    if (rc) {
+        tok_vocab_free(tv);
+        return rc;
+    }
     lm_eval_t e = {.lm = m->model, .params = m->params, .B = 1, .T = o->seq_len};
     e.unk_id = tok_num_specials(kind) > 0 ? (int64_t)TOK_UNK : -1;
     e.state = calloc((size_t)lm_state_size(e.lm), sizeof(float));
@@ -97,10 +100,18 @@ static int score_text(lm_score_t *sc, const eval_opts_t *o, model_file_t *m, cha
         snprintf(err, errlen, "out of memory");
         rc = 70;
     } else {
+        /* the scored text: every token but the first, and the characters after the first's */
+        int state = 0, first_state = 0;
+        uint64_t chars = 0, first = 0;
         lm_eval_sequence(sc, &e, ids, n);
+        sc->text_tokens = (double)(n - 1);
+        if (tok_count_chars(tv, ids, n, &state, &chars) == 0 &&
+            tok_count_chars(tv, ids, 1, &first_state, &first) == 0 && chars > first)
+            sc->text_chars = (double)(chars - first);
     }
     free(e.state);
     free(ids);
+    tok_vocab_free(tv);
     return rc;
 }
 
@@ -114,14 +125,20 @@ static int eval_lm(const eval_opts_t *o, model_file_t *m) {
     double loss = sc.loss / sc.targets;
     if (!isfinite(loss))
         drnn_die(70, "%s: non-finite loss on %s (does the model hold NaN or Inf?)", m->path, what);
+    char bpc[64] = "", bpc_json[64] = "";
+    if (sc.text_chars > 0) {
+        double b = lm_bits_per_char(loss, sc.text_tokens, sc.text_chars);
+        snprintf(bpc, sizeof bpc, " | bits/char %.4f", b);
+        snprintf(bpc_json, sizeof bpc_json, ", \"bpc\": %.9g, \"chars\": %.0f", b, sc.text_chars);
+    }
     fprintf(o->json ? stderr : stdout,
-            "%s on %s%s%s: loss %.4f | ppl %.3f | bits/token %.4f | %.0f tokens | %.0f unknown\n",
+            "%s on %s%s%s: loss %.4f | ppl %.3f | bits/token %.4f%s | %.0f tokens | %.0f unknown\n",
             m->path, what, o->data[0] ? " " : "", o->data[0] ? o->split : "", loss, exp(loss),
-            loss / log(2.0), sc.targets, sc.unknown);
+            loss / log(2.0), bpc, sc.targets, sc.unknown);
     if (o->json)
-        printf(
-            "{\"loss\": %.9g, \"ppl\": %.9g, \"bpt\": %.9g, \"tokens\": %.0f, \"unknown\": %.0f}\n",
-            loss, exp(loss), loss / log(2.0), sc.targets, sc.unknown);
+        printf("{\"loss\": %.9g, \"ppl\": %.9g, \"bpt\": %.9g%s, \"tokens\": %.0f, "
+               "\"unknown\": %.0f}\n",
+               loss, exp(loss), loss / log(2.0), bpc_json, sc.targets, sc.unknown);
     return 0;
 }
 

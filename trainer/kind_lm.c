@@ -15,6 +15,10 @@
 #include "trainer/kind.h"
 #include "trainer/lm_eval.h"
 
+/* The LM's own sums, filled at validation by rank 0: the valid split's tokens and characters. */
+#define LM_SPLIT_TOKENS 3
+#define LM_SPLIT_CHARS  4
+
 struct kind_ctx {
     kind_env_t env;
     lm_t *lm;
@@ -196,6 +200,10 @@ static int lm_evaluate(kind_ctx_t *k, const float *params, kind_sums_t *s, char 
                    .unk_id = -1};
     int rc = lm_eval_streams(&sc, &e, k->valid, err, errlen);
     s->v[KIND_LOSS] = sc.loss, s->v[KIND_COUNT] = s->v[KIND_TOKENS] = sc.targets;
+    if (k->env.rank == 0) { /* the split's tokens and characters, once in the sum */
+        s->v[LM_SPLIT_TOKENS] = (double)corpus_split_tokens(k->env.corpus, CORPUS_VALID);
+        s->v[LM_SPLIT_CHARS] = (double)corpus_split_chars(k->env.corpus, CORPUS_VALID);
+    }
     return rc;
 }
 
@@ -232,9 +240,15 @@ static void lm_state_unpack(kind_ctx_t *k, const float *h, const float *c) {
 
 static void lm_eval_report(const kind_sums_t *s, char *text, size_t tn, char *json, size_t jn) {
     double loss = s->v[KIND_LOSS] / s->v[KIND_COUNT];
-    snprintf(text, tn, "loss %.4f | ppl %.3f | bits/token %.4f", loss, exp(loss), loss / log(2.0));
-    snprintf(json, jn, "\"loss\": %.9g, \"ppl\": %.9g, \"bpt\": %.9g", loss, exp(loss),
-             loss / log(2.0));
+    int n = snprintf(text, tn, "loss %.4f | ppl %.3f | bits/token %.4f", loss, exp(loss),
+                     loss / log(2.0));
+    int m = snprintf(json, jn, "\"loss\": %.9g, \"ppl\": %.9g, \"bpt\": %.9g", loss, exp(loss),
+                     loss / log(2.0));
+    if (s->v[LM_SPLIT_CHARS] > 0 && n > 0 && m > 0 && (size_t)n < tn && (size_t)m < jn) {
+        double bpc = lm_bits_per_char(loss, s->v[LM_SPLIT_TOKENS], s->v[LM_SPLIT_CHARS]);
+        snprintf(text + n, tn - (size_t)n, " | bits/char %.4f", bpc);
+        snprintf(json + m, jn - (size_t)m, ", \"bpc\": %.9g", bpc);
+    }
 }
 
 static void lm_step_report(const kind_sums_t *s, char *text, size_t n) {
@@ -287,7 +301,7 @@ const train_kind_t lm_train_kind = {
     .data = "text",
     .options = "cell embed hidden layers residual dropout softmax cutoffs div-value seq-len "
                "trace-bptt",
-    .nsums = 3,
+    .nsums = 5,
     .step_report = lm_step_report,
     .resume_check = lm_resume_check,
     .describe = lm_describe,

@@ -88,3 +88,7 @@ uint32_t lm_sample_next(lm_t *m, const float *params, float *state, uint32_t cur
     lm_forward(m, params, &cur, NULL, state, 1, 1);
     return lm_sample_draw(lm_logits(m), lm_desc(m)->vocab, tau, k, p, seed, pos);
 }
+
+double lm_bits_per_char(double loss, double tokens, double chars) {
+    return loss / log(2.0) * tokens / chars;
+}

@@ -22,7 +22,15 @@ typedef struct {
     double loss;    /* sum of cross-entropies, nats */
     double targets; /* scored targets */
     double unknown; /* scored targets equal to unk_id */
+    /* the text's tokens and characters, for bits per character (drnn-eval; 0: not known) */
+    double text_tokens, text_chars;
 } lm_score_t;
+
+/* Bits per character of a text of TOKENS tokens and CHARS characters (its detokenized Unicode
+ * code points) scored at LOSS nats per token: bits per token times tokens per character, so
+ * the summed bits over the characters when every token is scored; equal to bits per token for
+ * the char tokenizer. */
+double lm_bits_per_char(double loss, double tokens, double chars);
 
 /* Buffers and sizes of a scoring pass; the caller allocates them. */
 typedef struct {
