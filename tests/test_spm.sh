@@ -167,11 +167,33 @@ for from in "$WORK/lm1" "$WORK/m.h5"; do
         fail "drnn-sample from $(basename "$from"): '$out' $(cat "$WORK/err")"
     fi
 done
-train cls 2 --model classifier --data "$WORK/l.h5" --embed 16 --hidden 16 --batch 8 --steps 10 \
-    --threads 1 --eval-every 10
-grep -q "acc" "$WORK/cls.log" && pass "classifier trains on an spm corpus" || fail "classifier"
-train s2s 1 --model seq2seq --data "$WORK/p.h5" --embed 16 --hidden 16 --batch 8 --steps 10 \
-    --threads 1 --eval-every 10
+# The classifier and seq2seq: -n 1 and -n 2 agree, and 10 + 10 steps resumed equal 20 straight.
+cls=(--model classifier --data "$WORK/l.h5" --embed 16 --hidden 16 --batch 8 --threads 1
+     --log-every 1 --eval-every 10 --checkpoint-every 10 --keep 5)
+s2s=(--model seq2seq --data "$WORK/p.h5" --embed 16 --hidden 16 --batch 8 --threads 1 --log-every 1
+     --eval-every 10 --checkpoint-every 10 --keep 5)
+for k in cls s2s; do
+    declare -n args=$k
+    train "${k}1" 1 "${args[@]}" --steps 20
+    train "${k}2" 2 "${args[@]}" --steps 20
+    d=$(max_rel_diff "$(train_losses "$WORK/${k}1")" "$(train_losses "$WORK/${k}2")")
+    awk -v d="$d" 'BEGIN { exit !(d != "inf" && d < 1e-5) }' &&
+        pass "$k: -n 1 and -n 2 losses agree (max rel diff $d)" || fail "$k: -n 1 vs -n 2 ($d)"
+    train "${k}r" 2 "${args[@]}" --steps 10
+    train "${k}r" 2 "${args[@]}" --steps 20 --resume auto
+    "$PY" "$SRC/tests/ckpt_compare.py" "$WORK/${k}2" "$WORK/${k}r" 0 >"$WORK/cmp.out" 2>&1 &&
+        pass "$k: 10 + 10 steps resumed equal 20 straight, bit for bit" ||
+        fail "$k resume: $(cat "$WORK/cmp.out")"
+done
+"$BUILD/drnn-export" "$WORK/s2s1" -o "$WORK/s.h5" >"$WORK/export.log" 2>&1 &&
+    [[ -s $WORK/s.model && -s $WORK/s.tgt.model ]] &&
+    pass "drnn-export of seq2seq writes s.model and s.tgt.model" ||
+    fail "drnn-export seq2seq: $(cat "$WORK/export.log")"
+head -3 "$WORK/l.tsv" | cut -f2 >"$WORK/lin.txt"
+out=$("$BUILD/drnn-sample" --ckpt "$WORK/cls1" --input "$WORK/lin.txt" 2>"$WORK/err")
+[[ $(grep -cE "short|long" <<<"$out") -eq 3 ]] && pass "classifier drnn-sample labels spm lines" ||
+    fail "classifier drnn-sample: '$out' $(cat "$WORK/err")"
+mv "$WORK/s2s1" "$WORK/s2s"
 "$BUILD/drnn-eval" --ckpt "$WORK/s2s" --data "$WORK/p.h5" --hyp-out "$WORK/hyp.txt" \
     >"$WORK/eval.log" 2>&1 || fail "drnn-eval seq2seq: $(tail -3 "$WORK/eval.log")"
 "$PY" - "$WORK/p.tsv" "$WORK/hyp.txt.ref" <<'PYEOF' >"$WORK/ref.out" 2>&1 &&
