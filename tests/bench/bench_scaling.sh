@@ -156,6 +156,13 @@ if ((PSGD > 0)); then
         "$(awk -v s="${STEP[h2x1p]}" 'BEGIN { print 1000 * s }')" \
         "$(awk -v c="${COMM[h2x1p]}" 'BEGIN { print 100 * c }')" \
         "$(awk -v b="${BYTES[h2x1p]:-0}" 'BEGIN { print b / 1e6 }')"
+    if [[ ${TPS[h2x1p]} != fail ]]; then
+        pred=$("$PYTHON" "$HERE/scaling_model.py" step "${MODEL_ARGS[@]}" --seq-len "$T" \
+            --batch "$BL" --ranks 2 --per-host 1 --alpha "$A" --beta "$BW" --flops "$F" \
+            --powersgd "$PSGD" | cut -d' ' -f1)
+        printf '  model: %s tok/s (%s)\n' "$(fmt "$pred" none)" \
+            "$(awk -v p="$pred" -v m="${TPS[h2x1p]}" 'BEGIN { printf "%+.1f%%", 100 * (p - m) / m }')"
+    fi
     printf '  validation loss after %s steps: %s, uncompressed %s (%s)\n' "$STEPS" "${lp:-?}" "${lu:-?}" \
         "$(awk -v a="${lp:-0}" -v b="${lu:-0}" 'BEGIN { if (b > 0) printf "%+.2f%%", 100 * (a - b) / b; else print "-" }')"
 fi

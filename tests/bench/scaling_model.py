@@ -18,6 +18,14 @@ figure). Traffic inside a host is left out. The step ends when backward and the 
 add past the end of backward is the exposed communication. Compute time is FLOPs / F, with F the
 sustained FLOP/s of one rank measured on the machine (forward GEMM FLOPs x 3 per token).
 
+With PowerSGD (--powersgd R, comm/powersgd.h), each weight matrix [n, m] of a group with
+(n + m) r 2 < n m (r = min(n, m, R)) is compressed once backward has finished the group: the
+rank computes P = M Q (2 n m r FLOPs), all-reduces P (4 n r bytes), orthonormalizes it, computes
+Q = M^T P (2 n m r), all-reduces Q (4 m r bytes), and after the last all-reduce decompresses
+M = P Q^T (2 n m r). The two all-reduces of a matrix run one after the other (Q needs the summed
+P); the group's other floats (biases, small matrices) go in one uncompressed all-reduce. The
+compression products run on the rank's core at the same F as the model's own GEMMs.
+
 Used by tests/bench/bench_scaling.sh (check against measurements) and for the predictions in
 docs/SCALING.md:
     scaling_model.py flops --hidden 512 --tok-per-s 10400     (F of one rank)
@@ -32,16 +40,32 @@ GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 
 def groups(cell, V, E, H, L):
     """(name, parameters, forward FLOPs per token) in backward's order."""
+    return [(n, p, f) for n, p, f, _ in groups_with_matrices(cell, V, E, H, L)]
+
+
+def groups_with_matrices(cell, V, E, H, L):
+    """groups(), each with its 2-D tensors [(rows, cols)] as drnn lays them out."""
     g = GATES[cell]
-    dec = ("decoder", V * H + V, 2 * V * H)
+    dec = ("decoder", V * H + V, 2 * V * H, [(V, H)])
     layers = []
     for k in range(L):
         inp = E if k == 0 else H
-        layers.append((f"layer {k}", g * H * (inp + H) + 2 * g * H, 2 * g * H * (inp + H)))
+        layers.append((f"layer {k}", g * H * (inp + H) + 2 * g * H, 2 * g * H * (inp + H),
+                       [(g * H, inp), (g * H, H)]))
     top_down = [dec] + layers[:0:-1]
     bottom = layers[0]
-    top_down.append(("layer 0 + embedding", bottom[1] + V * E, bottom[2]))
+    top_down.append(("layer 0 + embedding", bottom[1] + V * E, bottom[2], bottom[3] + [(V, E)]))
     return top_down
+
+
+def compressed(mats, R):
+    """The [(n, m, r)] of mats PowerSGD compresses at rank R (PyTorch's min_compression_rate 2)."""
+    out = []
+    for n, m in mats:
+        r = min(n, m, R)
+        if R > 0 and (n + m) * r * 2 < n * m:
+            out.append((n, m, r))
+    return out
 
 
 def t_ar(S, N, M, alpha, beta):
@@ -50,19 +74,28 @@ def t_ar(S, N, M, alpha, beta):
     return 2 * math.log2(N) * alpha + 2 * (M - 1) / M * S / beta
 
 
-def step(cell, V, E, H, L, T, b, N, alpha, beta, F, slow=1.0, per_host=1):
+def step(cell, V, E, H, L, T, b, N, alpha, beta, F, slow=1.0, per_host=1, powersgd=0):
     """Seconds of one step and of its exposed communication; slow > 1: ranks share cores."""
     M = max(1, N // per_host)
-    gs = groups(cell, V, E, H, L)
+    gs = groups_with_matrices(cell, V, E, H, L)
     tokens = b * T
-    fwd = sum(f for _, _, f in gs) * tokens / F * slow
+    fwd = sum(f for _, _, f, _ in gs) * tokens / F * slow
     t = fwd
     link = 0.0
-    for _, params, flops in gs:
+    decompress = 0.0
+    for _, params, flops, mats in gs:
         t += 2 * flops * tokens / F * slow  # backward of this group: 2x its forward
-        start = max(t, link)
-        link = start + t_ar(4.0 * params, N, M, alpha, beta)
+        comp = compressed(mats, powersgd)
+        rest = params - sum(n * m for n, m, _ in comp)
+        link = max(t, link) + t_ar(4.0 * rest, N, M, alpha, beta)
+        for n, m, r in comp:
+            t += 2 * n * m * r / F * slow  # P = M Q
+            link = max(t, link) + t_ar(4.0 * n * r, N, M, alpha, beta)
+            link += 2 * n * m * r / F * slow  # Q = M^T P, once the summed P is back
+            link += t_ar(4.0 * m * r, N, M, alpha, beta)
+            decompress += 2 * n * m * r / F * slow  # M = P Q^T
     compute = t
+    link += decompress
     # then the step's scalars (loss, token count, stop flag) in one small all-reduce: latency only
     total = max(compute, link) + (2 * math.log2(N) * alpha if N > 1 else 0.0)
     return total, total - compute
@@ -74,7 +107,7 @@ def params_of(cell, V, E, H, L):
 
 def cmd_step(a):
     total, exposed = step(a.cell, a.vocab, a.embed, a.hidden, a.layers, a.seq_len, a.batch,
-                          a.ranks, a.alpha, a.beta, a.flops, a.slow, a.per_host)
+                          a.ranks, a.alpha, a.beta, a.flops, a.slow, a.per_host, a.powersgd)
     tok = a.ranks * a.batch * a.seq_len / total
     print(f"{tok:.0f} {total:.6f} {exposed / total:.4f}")
 
@@ -140,6 +173,7 @@ def main():
     for n in ["--alpha", "--beta", "--flops"]:
         s.add_argument(n, type=float, required=True)
     s.add_argument("--slow", type=float, default=1.0, help="compute slow-down (ranks per core)")
+    s.add_argument("--powersgd", type=int, default=0, help="PowerSGD rank R (0: uncompressed)")
     c.add_argument("--tok-per-s", type=float, required=True)
     q = sub.add_parser("predict", help="the prediction tables of docs/SCALING.md")
     q.add_argument("--alpha", type=float, required=True)
