@@ -194,8 +194,9 @@ static int open_split(corpus_t *c, int s, char *err, size_t errlen) {
         return damaged(c, "attribute <split>_chars unreadable", err, errlen);
     c->crc[s] = (uint32_t)crc;
     /* A bounded cache, the same whatever the corpus size: the stream reader keeps its own
-     * read-ahead and reads every chunk once; examples read one by one (classifier) find their
-     * neighbours' chunks here. Fully read chunks leave first. */
+     * read-ahead and reads every chunk once; a batch of examples (classifier, tagger: one read
+     * over all of them, corpus_read_ranges) finds the chunks earlier batches inflated here.
+     * Fully read chunks leave first. */
     hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
     H5Pset_chunk_cache(dapl, 521, CORPUS_CHUNK_CACHE, 1.0);
     rc = open_1d(c, path, dapl, c->tokens[s], &c->dset[s], err, errlen);
@@ -650,10 +651,10 @@ static inline uint32_t id_at(const void *ids, int width, uint64_t i) {
 static int read_ids(corpus_t *c, hid_t d, int s, const char *name, uint64_t total, int vsize,
                     const char *vattr, int nr, const uint64_t *off, const uint64_t *len, void *dst,
                     int width, char *err, size_t errlen) {
-    uint64_t n = 0;
-    for (int k = 0; k < nr; k++) {
+    uint64_t n = 0, prev = 0; /* ids so far; end of the range before */
+    for (int k = 0; k < nr; prev = off[k] + len[k], k++) {
         uint64_t end = off[k] + len[k];
-        if (d < 0 || end > total || end < off[k] || (k > 0 && off[k] < off[k - 1] + len[k - 1]))
+        if (d < 0 || end > total || end < off[k] || off[k] < prev)
             return drnn_errf(err, errlen, 65,
                              "corpus %s: read of /%s/%s [%llu, %llu) out of range or order",
                              c->path, corpus_split_names[s], name, (unsigned long long)off[k],

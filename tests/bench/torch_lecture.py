@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """PyTorch twin of drnn-train's classifier with the lecture's options, for throughput comparison
-(tests/bench/bench_lecture.sh).
+(tests/bench/bench_lecture.sh; tests/bench/run with --padded).
 
 Same model, float32: nn.Embedding(V, E) -> a packed bidirectional nn.LSTM/GRU of --layers (one
 nn.LSTM of L layers, or with --residual one single-layer module per layer run on the packed
