@@ -194,8 +194,9 @@ static int open_split(corpus_t *c, int s, char *err, size_t errlen) {
         return damaged(c, "attribute <split>_chars unreadable", err, errlen);
     c->crc[s] = (uint32_t)crc;
     /* A bounded cache, the same whatever the corpus size: the stream reader keeps its own
-     * read-ahead and reads every chunk once; examples read one by one (classifier) find their
-     * neighbours' chunks here. Fully read chunks leave first. */
+     * read-ahead and reads every chunk once; a batch of examples (classifier, tagger: one read
+     * over all of them, corpus_read_ranges) finds the chunks earlier batches inflated here.
+     * Fully read chunks leave first. */
     hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
     H5Pset_chunk_cache(dapl, 521, CORPUS_CHUNK_CACHE, 1.0);
     rc = open_1d(c, path, dapl, c->tokens[s], &c->dset[s], err, errlen);
@@ -641,27 +642,38 @@ static inline uint32_t id_at(const void *ids, int width, uint64_t i) {
                         : ((const uint32_t *)ids)[i];
 }
 
-/* N ids of split s's token dataset D (NAME, TOTAL ids, a vocabulary of VSIZE entries named
- * VATTR) from OFF into DST as native unsigned integers of WIDTH bytes (1, 2 or 4; no narrower
- * than the file's), each checked < VSIZE. The same for the tags (NAME "tags", VSIZE the number
- * of tags). */
+/* The ids of NR ranges of split s's token dataset D (NAME, TOTAL ids, a vocabulary of VSIZE
+ * entries named VATTR), range k being [off[k], off[k] + len[k]) (sorted, not overlapping), into
+ * DST one after another as native unsigned integers of WIDTH bytes (1, 2 or 4; no narrower than
+ * the file's), each checked < VSIZE. One H5Dread over the union of the ranges: libhdf5 sets up
+ * one read and visits each chunk once, however many ranges fall in it. The same for the tags
+ * (NAME "tags", VSIZE the number of tags). */
 static int read_ids(corpus_t *c, hid_t d, int s, const char *name, uint64_t total, int vsize,
-                    const char *vattr, uint64_t off, uint64_t n, void *dst, int width, char *err,
-                    size_t errlen) {
-    if (d < 0 || off + n > total || off + n < off)
-        return drnn_errf(err, errlen, 65, "corpus %s: read of /%s/%s [%llu, %llu) out of range",
-                         c->path, corpus_split_names[s], name, (unsigned long long)off,
-                         (unsigned long long)(off + n));
+                    const char *vattr, int nr, const uint64_t *off, const uint64_t *len, void *dst,
+                    int width, char *err, size_t errlen) {
+    uint64_t n = 0, prev = 0; /* ids so far; end of the range before */
+    for (int k = 0; k < nr; prev = off[k] + len[k], k++) {
+        uint64_t end = off[k] + len[k];
+        if (d < 0 || end > total || end < off[k] || off[k] < prev)
+            return drnn_errf(err, errlen, 65,
+                             "corpus %s: read of /%s/%s [%llu, %llu) out of range or order",
+                             c->path, corpus_split_names[s], name, (unsigned long long)off[k],
+                             (unsigned long long)end);
+        n += len[k];
+    }
     if (n == 0) return 0;
-    hsize_t start[1] = {off}, count[1] = {n};
+    hsize_t count[1] = {n};
     hid_t mtype = width == 1   ? H5T_NATIVE_UINT8
                   : width == 2 ? H5T_NATIVE_UINT16
                                : H5T_NATIVE_UINT32;
     hid_t fsp = H5Dget_space(d);
     hid_t msp = H5Screate_simple(1, count, NULL);
-    int ok = fsp >= 0 && msp >= 0 &&
-             H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
-             H5Dread(d, mtype, msp, fsp, H5P_DEFAULT, dst) >= 0;
+    int ok = fsp >= 0 && msp >= 0 && H5Sselect_none(fsp) >= 0;
+    for (int k = 0; ok && k < nr; k++) {
+        hsize_t start[1] = {off[k]}, cnt[1] = {len[k]};
+        ok = len[k] == 0 || H5Sselect_hyperslab(fsp, H5S_SELECT_OR, start, NULL, cnt, NULL) >= 0;
+    }
+    ok = ok && H5Dread(d, mtype, msp, fsp, H5P_DEFAULT, dst) >= 0;
     if (msp >= 0) H5Sclose(msp);
     if (fsp >= 0) H5Sclose(fsp);
     if (!ok) {
@@ -673,26 +685,40 @@ static int read_ids(corpus_t *c, hid_t d, int s, const char *name, uint64_t tota
     uint32_t most = 0; /* a maximum first: the common case is one vectorized pass */
     for (uint64_t i = 0; i < n; i++)
         most = id_at(dst, width, i) > most ? id_at(dst, width, i) : most;
-    for (uint64_t i = 0; most >= (uint32_t)vsize && i < n; i++)
+    for (uint64_t i = 0, k = 0, at = 0; most >= (uint32_t)vsize && i < n; i++, at++) {
+        while (at == len[k]) k++, at = 0; /* i is position at of range k */
         if (id_at(dst, width, i) >= (uint32_t)vsize)
             return drnn_errf(
                 err, errlen, 65, "corpus %s: %s id %u at /%s/%s position %llu >= %s %d", c->path,
                 strcmp(name, "tags") ? "token" : "tag", id_at(dst, width, i), corpus_split_names[s],
-                name, (unsigned long long)(off + i), vattr, vsize);
+                name, (unsigned long long)(off[k] + at), vattr, vsize);
+    }
     return 0;
 }
 
 int corpus_read(corpus_t *c, int split, uint64_t off, uint64_t n, uint32_t *dst, char *err,
                 size_t errlen) {
     return read_ids(c, c->dset[split], split, is_pairs(c) ? "src_tokens" : "tokens",
-                    c->tokens[split], c->vocab_size, "vocab_size", off, n, dst, 4, err, errlen);
+                    c->tokens[split], c->vocab_size, "vocab_size", 1, &off, &n, dst, 4, err,
+                    errlen);
+}
+
+int corpus_read_ranges(corpus_t *c, int split, int tags, int nr, const uint64_t *off,
+                       const uint64_t *len, uint32_t *dst, char *err, size_t errlen) {
+    if (tags && !is_tags(c)) return not_data(c, "tags", err, errlen);
+    if (tags)
+        return read_ids(c, c->tag_ids[split], split, "tags", c->tokens[split], c->num_labels,
+                        "num_labels", nr, off, len, dst, 4, err, errlen);
+    return read_ids(c, c->dset[split], split, is_pairs(c) ? "src_tokens" : "tokens",
+                    c->tokens[split], c->vocab_size, "vocab_size", nr, off, len, dst, 4, err,
+                    errlen);
 }
 
 int corpus_read_tags(corpus_t *c, int split, uint64_t off, uint64_t n, uint32_t *dst, char *err,
                      size_t errlen) {
     if (!is_tags(c)) return not_data(c, "tags", err, errlen);
     return read_ids(c, c->tag_ids[split], split, "tags", c->tokens[split], c->num_labels,
-                    "num_labels", off, n, dst, 4, err, errlen);
+                    "num_labels", 1, &off, &n, dst, 4, err, errlen);
 }
 
 int corpus_read_side(corpus_t *c, int split, int side, uint64_t off, uint64_t n, uint32_t *dst,
@@ -702,7 +728,7 @@ int corpus_read_side(corpus_t *c, int split, int side, uint64_t off, uint64_t n,
     if (side != 1)
         return drnn_errf(err, errlen, 70, "internal error: pair side %d is not 0 or 1", side);
     return read_ids(c, c->tgt_dset[split], split, "tgt_tokens", c->tgt_tokens[split],
-                    c->tgt_vocab_size, "tgt_vocab_size", off, n, dst, 4, err, errlen);
+                    c->tgt_vocab_size, "tgt_vocab_size", 1, &off, &n, dst, 4, err, errlen);
 }
 
 /* ---- stream reader ---------------------------------------------------------------------
@@ -784,8 +810,9 @@ static int refill(stream_reader_t *r, int s, uint64_t cursor, size_t n, char *er
     r->base[s] = cursor, r->have[s] = keep;
     DRNN_ASSERT(end >= at + n && end - at <= r->cap);
     corpus_t *c = r->c;
+    const uint64_t from = at + keep, count = end - at - keep;
     int rc = read_ids(c, c->dset[r->split], r->split, is_pairs(c) ? "src_tokens" : "tokens",
-                      c->tokens[r->split], c->vocab_size, "vocab_size", at + keep, end - at - keep,
+                      c->tokens[r->split], c->vocab_size, "vocab_size", 1, &from, &count,
                       b + keep * w, r->width, err, errlen);
     if (rc == 0) r->have[s] = (size_t)(end - at);
     return rc;

@@ -96,6 +96,15 @@ int corpus_read_tags(corpus_t *c, int split, uint64_t off, uint64_t n, uint32_t 
 int corpus_read(corpus_t *c, int split, uint64_t off, uint64_t n, uint32_t *dst, char *err,
                 size_t errlen);
 
+/* Reads NR ranges of SPLIT's token ids (TAGS 1: its tag ids, tagged data only) in one HDF5
+ * read, range k being the LEN[k] ids from OFF[k]; the ranges sorted by offset, none overlapping
+ * the next (adjacent is fine). DST receives them one after another (the sum of LEN ids). A batch
+ * of examples so costs one read's set-up and inflates each chunk it touches once, not once per
+ * example. Returns 0, or 65 as corpus_read and corpus_read_tags (unsorted or overlapping ranges
+ * too). */
+int corpus_read_ranges(corpus_t *c, int split, int tags, int nr, const uint64_t *off,
+                       const uint64_t *len, uint32_t *dst, char *err, size_t errlen);
+
 /* --- Pair data (seq2seq) ------------------------------------------------------------------ */
 int corpus_tgt_vocab_size(const corpus_t *c);           /* 0 but for pairs */
 const char *const *corpus_tgt_vocab(const corpus_t *c); /* [tgt_vocab_size], NULL but for pairs */

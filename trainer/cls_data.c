@@ -48,18 +48,58 @@ void cls_examples_free(cls_examples_t *e) {
     memset(e, 0, sizeof *e);
 }
 
+struct cls_span {
+    uint64_t off;
+    int row;
+};
+
 void cls_batch_alloc(cls_batch_t *b, int Tmax, int Bmax) {
     memset(b, 0, sizeof *b);
     b->tokens = drnn_calloc((size_t)Tmax * Bmax, sizeof *b->tokens);
     b->labels = drnn_calloc((size_t)Bmax, sizeof *b->labels);
     b->tags = drnn_calloc((size_t)Tmax * Bmax, sizeof *b->tags);
-    b->row = drnn_calloc((size_t)Tmax, sizeof *b->row);
     b->lens = drnn_calloc((size_t)Bmax, sizeof *b->lens);
+    b->flat = drnn_calloc((size_t)Tmax * Bmax, sizeof *b->flat);
+    b->spans = drnn_calloc((size_t)Bmax, sizeof *b->spans);
+    b->roff = drnn_calloc((size_t)Bmax, sizeof *b->roff);
+    b->rlen = drnn_calloc((size_t)Bmax, sizeof *b->rlen);
+    b->at = drnn_calloc((size_t)Bmax, sizeof *b->at);
 }
 
 void cls_batch_free(cls_batch_t *b) {
-    free(b->tokens), free(b->labels), free(b->tags), free(b->row), free(b->lens);
+    free(b->tokens), free(b->labels), free(b->tags), free(b->lens);
+    free(b->flat), free(b->spans), free(b->roff), free(b->rlen), free(b->at);
     memset(b, 0, sizeof *b);
+}
+
+static int by_off(const void *a, const void *b) {
+    const struct cls_span *x = a, *y = b;
+    if (x->off != y->off) return x->off < y->off ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* The rows' token ranges sorted by offset and merged where they touch or overlap (an example
+ * read twice, or one cut by the cap and its neighbour) into b->roff/rlen; b->at[i] is where row
+ * i's tokens start among the merged ranges read one after another. Returns the range count. */
+static int batch_ranges(cls_batch_t *b, const cls_examples_t *e, const uint64_t *ids,
+                        uint64_t first, int n) {
+    for (int i = 0; i < n; i++)
+        b->spans[i] = (struct cls_span){e->off[ids ? ids[i] : first + (uint64_t)i], i};
+    qsort(b->spans, (size_t)n, sizeof *b->spans, by_off);
+    int nr = 0;
+    size_t base = 0; /* start of the last range in the flat buffer */
+    for (int j = 0; j < n; j++) {
+        const uint64_t lo = b->spans[j].off, hi = lo + (uint64_t)b->lens[b->spans[j].row];
+        if (nr > 0 && lo <= b->roff[nr - 1] + b->rlen[nr - 1]) {
+            uint64_t end = b->roff[nr - 1] + b->rlen[nr - 1];
+            b->rlen[nr - 1] = (hi > end ? hi : end) - b->roff[nr - 1];
+        } else {
+            if (nr > 0) base += b->rlen[nr - 1];
+            b->roff[nr] = lo, b->rlen[nr] = hi - lo, nr++;
+        }
+        b->at[b->spans[j].row] = base + (size_t)(lo - b->roff[nr - 1]);
+    }
+    return nr;
 }
 
 int cls_batch_read(cls_batch_t *b, corpus_t *c, const cls_examples_t *e, const uint64_t *ids,
@@ -71,15 +111,15 @@ int cls_batch_read(cls_batch_t *b, corpus_t *c, const cls_examples_t *e, const u
         b->labels[i] = e->labels ? e->labels[id] : 0;
         T = b->lens[i] > T ? b->lens[i] : T;
     }
-    for (int i = 0; i < n; i++) {
-        uint64_t id = ids ? ids[i] : first + (uint64_t)i;
-        int rc = corpus_read(c, e->split, e->off[id], (uint64_t)b->lens[i], b->row, err, errlen);
+    const int nr = batch_ranges(b, e, ids, first, n);
+    for (int pass = 0; pass <= e->tagged; pass++) { /* tokens, then the tags of tagged data */
+        uint32_t *dst = pass ? b->tags : b->tokens;
+        int rc = corpus_read_ranges(c, e->split, pass, nr, b->roff, b->rlen, b->flat, err, errlen);
         if (rc) return rc;
-        for (int t = 0; t < T; t++) b->tokens[(size_t)t * n + i] = t < b->lens[i] ? b->row[t] : 0;
-        if (!e->tagged) continue;
-        rc = corpus_read_tags(c, e->split, e->off[id], (uint64_t)b->lens[i], b->row, err, errlen);
-        if (rc) return rc;
-        for (int t = 0; t < T; t++) b->tags[(size_t)t * n + i] = t < b->lens[i] ? b->row[t] : 0;
+        for (int i = 0; i < n; i++) {
+            const uint32_t *src = b->flat + b->at[i];
+            for (int t = 0; t < T; t++) dst[(size_t)t * n + i] = t < b->lens[i] ? src[t] : 0;
+        }
     }
     b->T = T, b->n = n;
     return 0;

@@ -36,18 +36,25 @@ int cls_example_len(const cls_examples_t *e, uint64_t i);
 
 /* A padded batch: tokens [T*n] time-major (0 at padded positions), lens [n], labels [n] (of
  * labelled data) or tags [T*n] time-major (of tagged data, 0 at padded positions). The buffers
- * hold at least Tmax*Bmax, Bmax, Bmax, Tmax*Bmax and (row) Tmax entries. */
+ * hold at least Tmax*Bmax, Bmax, Bmax, Tmax*Bmax entries; the rest is cls_batch_read's scratch
+ * (its examples' token ranges in file order, merged where they touch, and what was read). */
+struct cls_span;
 typedef struct {
-    uint32_t *tokens, *labels, *tags, *row;
+    uint32_t *tokens, *labels, *tags;
     int *lens;
-    int T, n; /* longest row, rows */
+    int T, n;               /* longest row, rows */
+    uint32_t *flat;         /* [Tmax*Bmax] the ranges' ids, one range after another */
+    struct cls_span *spans; /* [Bmax] rows by file offset */
+    uint64_t *roff, *rlen;  /* [Bmax] merged ranges */
+    size_t *at;             /* [Bmax] where each row starts in flat */
 } cls_batch_t;
 
 /* Buffers for up to Bmax examples of up to Tmax tokens (dies on out of memory). */
 void cls_batch_alloc(cls_batch_t *b, int Tmax, int Bmax);
 void cls_batch_free(cls_batch_t *b);
 
-/* Examples ids[0..n) of e into b (ids NULL: examples first .. first+n-1). 0, or 65 with err. */
+/* Examples ids[0..n) of e into b (ids NULL: examples first .. first+n-1), with one corpus read
+ * for the tokens (and one for the tags) of all of them (corpus_read_ranges). 0, or 65 with err. */
 int cls_batch_read(cls_batch_t *b, corpus_t *c, const cls_examples_t *e, const uint64_t *ids,
                    uint64_t first, int n, char *err, size_t errlen);
 
