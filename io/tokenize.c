@@ -1,6 +1,6 @@
 /* io/tokenize.c — see tokenize.h for the symbol and vocabulary rules. */
 #include "io/tokenize.h"
-#include "io/tokenize_internal.h"
+#include "io/tokenize_symtab.h"
 
 #include "io/spm.h"
 #include "io/textfile.h"
@@ -468,22 +468,6 @@ static int cand_cmp(const void *pa, const void *pb) {
     int r = memcmp(a->s, b->s, m);
     if (r) return r;
     return (a->len > b->len) - (a->len < b->len);
-}
-
-/* Packs N strings (lens[i] bytes at s[i]) into one allocation: pointer array, then the bytes. */
-char **tok_pack_strings(const unsigned char *const *s, const size_t *lens, size_t n) {
-    size_t bytes = n * sizeof(char *);
-    for (size_t i = 0; i < n; i++) bytes += lens[i] + 1;
-    char **out = malloc(bytes ? bytes : 1);
-    if (!out) return NULL;
-    char *p = (char *)(out + n);
-    for (size_t i = 0; i < n; i++) {
-        out[i] = p;
-        memcpy(p, s[i], lens[i]);
-        p[lens[i]] = '\0';
-        p += lens[i] + 1;
-    }
-    return out;
 }
 
 static char **byte_vocab(size_t *n) {

@@ -62,6 +62,11 @@ int tok_kind_parse(const char *name, tok_kind_t *out);
 const char *tok_kind_name(tok_kind_t kind);
 /* Number of special entries at the front of the vocabulary: 0 byte, 1 char, 2 word and spm. */
 size_t tok_num_specials(tok_kind_t kind);
+/* The special entries at the front of a vocabulary of each layout (text: "<unk>" "<eos>";
+ * seq2seq: "<unk>" "<pad>" "<bos>" "<eos>"; all 5 bytes long), and how many a vocabulary of
+ * KIND in that layout has (text: tok_num_specials). */
+const char *const *tok_specials_of(int seq2seq);
+size_t tok_nspecials_of(tok_kind_t kind, int seq2seq);
 
 /* --- Splitter: bytes -> symbols ------------------------------------------------------------ */
 

@@ -1,5 +1,5 @@
-/* io/tokenize_symtab.c — the tokenizers' symbol table (io/tokenize_internal.h). */
-#include "io/tokenize_internal.h"
+/* io/tokenize_symtab.c — the tokenizers' symbol table and string packing (io/tokenize_symtab.h). */
+#include "io/tokenize_symtab.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -88,4 +88,20 @@ sym_slot_t *tok_symtab_insert(symtab_t *t, const unsigned char *s, size_t len, i
     e->val = 0;
     t->count++;
     return e;
+}
+
+/* Packs N strings (lens[i] bytes at s[i]) into one allocation: pointer array, then the bytes. */
+char **tok_pack_strings(const unsigned char *const *s, const size_t *lens, size_t n) {
+    size_t bytes = n * sizeof(char *);
+    for (size_t i = 0; i < n; i++) bytes += lens[i] + 1;
+    char **out = malloc(bytes ? bytes : 1);
+    if (!out) return NULL;
+    char *p = (char *)(out + n);
+    for (size_t i = 0; i < n; i++) {
+        out[i] = p;
+        memcpy(p, s[i], lens[i]);
+        p[lens[i]] = '\0';
+        p += lens[i] + 1;
+    }
+    return out;
 }

@@ -1,6 +1,6 @@
 /* io/tokenize_vocab.c — loaded vocabularies, encoding and decoding (io/tokenize.h). */
 #include "io/tokenize.h"
-#include "io/tokenize_internal.h"
+#include "io/tokenize_symtab.h"
 
 #include <stdio.h>
 #include <stdlib.h>
