@@ -173,6 +173,13 @@ def main():
         times.append(time.perf_counter() - t0)
         ntok.append(int(ln.sum()))
         losses.append(loss.item())
+    print_report(a, model, times, ntok, losses)
+
+
+def print_report(a, model, times, ntok, losses):
+    """The one JSON line every torch_*.py training benchmark prints: tokens/s as the median of
+    a.every-step segments after a.warmup steps, and what the run was (torch_seq2seq.py uses it)."""
+    import torch
     tt, tn = times[a.warmup:], ntok[a.warmup:]
     segs = [sum(tn[s:s + a.every]) / sum(tt[s:s + a.every])
             for s in range(0, len(tt) - a.every + 1, a.every)] or [sum(tn) / sum(tt)]

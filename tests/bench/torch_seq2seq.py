@@ -22,10 +22,8 @@ way —, "step_s_median", ...}. Every step (forward, backward, clip, update) is 
       --hidden 128 --bidirectional --batch 64
 """
 import argparse
-import json
 import os
 import random
-import statistics
 import sys
 import time
 
@@ -76,6 +74,7 @@ def main():
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                                     "reference"))
     from seq2seq_reference import BOS, EOS, PAD, Seq2Seq
+    from torch_lecture import print_report
 
     torch.set_num_threads(a.threads)
     try:
@@ -137,21 +136,7 @@ def main():
         times.append(time.perf_counter() - t0)
         ntok.append(tokens)
         losses.append(loss.item())
-    tt, tn = times[a.warmup:], ntok[a.warmup:]
-    segs = [sum(tn[s:s + a.every]) / sum(tt[s:s + a.every])
-            for s in range(0, len(tt) - a.every + 1, a.every)] or [sum(tn) / sum(tt)]
-    print(json.dumps({
-        "tok_per_s": statistics.median(segs),
-        "step_s_median": statistics.median(tt),
-        "timed_steps": len(tt),
-        "segments": len(segs),
-        "tokens_per_step": sum(tn) / len(tn),
-        "parameters": sum(p.numel() for p in model.parameters()),
-        "threads": torch.get_num_threads(),
-        "first_loss": losses[0],
-        "last_loss": losses[-1],
-        "torch": torch.__version__,
-    }))
+    print_report(a, model, times, ntok, losses)
 
 
 if __name__ == "__main__":
