@@ -120,7 +120,7 @@ def cmd_calibrate(a):
 
 def cmd_predict(a):
     Ns = [16, 128, 1024]
-    rates = [10e9, 100e9]
+    rates = [1e9, 10e9, 100e9]
     eff = a.efficiency
     print(f"alpha {a.alpha * 1e6:.0f} us per round, F {a.flops / 1e9:.1f} GFLOP/s per rank,"
           f" link efficiency {eff:.2f}")
@@ -128,17 +128,21 @@ def cmd_predict(a):
                ("char GRU E128 H512 2 layers", "gru", 64, 128, 512, 2, 64, 16),
                ("word GRU V10k E512 H512", "gru", 10000, 512, 512, 1, 35, 32),
                ("word LSTM V10k E1024 H1024 2 layers", "lstm", 10000, 1024, 1024, 2, 35, 32)]
-    print("| model | params | Gbit/s | " + " | ".join(f"N={n}" for n in Ns) + " |")
-    print("| --- | ---: | ---: | " + " | ".join("---:" for _ in Ns) + " |")
+    print("| model | params | Gbit/s | gradients | " + " | ".join(f"N={n}" for n in Ns) + " |")
+    print("| --- | ---: | ---: | --- | " + " | ".join("---:" for _ in Ns) + " |")
     for name, cell, V, E, H, L, T, b in configs:
         for r in rates:
-            cells = []
-            for n in Ns:
-                total, exp = step(cell, V, E, H, L, T, b, n, a.alpha, eff * r / 8, a.flops)
+            for R in (0, a.powersgd) if a.powersgd else (0,):
+                cells = []
+                # the speedup is over one rank without compression
                 one, _ = step(cell, V, E, H, L, T, b, 1, a.alpha, eff * r / 8, a.flops)
-                cells.append(f"{n * one / total:.0f}x, {100 * exp / total:.0f}% exposed")
-            print(f"| {name} | {params_of(cell, V, E, H, L) / 1e6:.2f}M | {r / 1e9:.0f} | "
-                  + " | ".join(cells) + " |")
+                for n in Ns:
+                    total, exp = step(cell, V, E, H, L, T, b, n, a.alpha, eff * r / 8, a.flops,
+                                      powersgd=R)
+                    cells.append(f"{n * one / total:.0f}x, {100 * exp / total:.0f}% exposed")
+                how = f"PowerSGD {R}" if R else "fp32"
+                print(f"| {name} | {params_of(cell, V, E, H, L) / 1e6:.2f}M | {r / 1e9:.0f} | {how} | "
+                      + " | ".join(cells) + " |")
     print()
     print("smallest per-rank batch (sequences of 64 tokens) with at most 5% of the step exposed,")
     print("GRU char model (V=64, E=128), 2 layers:")
@@ -179,6 +183,7 @@ def main():
     q.add_argument("--alpha", type=float, required=True)
     q.add_argument("--flops", type=float, required=True)
     q.add_argument("--efficiency", type=float, default=0.9, help="share of the link rate reached")
+    q.add_argument("--powersgd", type=int, default=0, help="also each setting with PowerSGD rank R")
     a = p.parse_args()
     {"step": cmd_step, "flops": cmd_calibrate, "predict": cmd_predict}[a.cmd](a)
 
