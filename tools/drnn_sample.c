@@ -18,9 +18,11 @@
 #include <sys/stat.h>
 
 #include "base/config.h"
+#include "base/cpus.h"
 #include "base/util.h"
 #include "io/tokenize.h"
 #include "kinds/kinds.h"
+#include "model/kernels.h"
 #include "tools/tools.h"
 #include "trainer/model_load.h"
 
@@ -48,6 +50,8 @@ static const opt_spec_t spec[] = {
     {"max-ratio", OPT_DOUBLE, OFF(max_ratio), 0, "2", 0.01, 1000,
      "seq2seq: at most R x source length target tokens", 0, "R"},
     {"batch", OPT_INT, OFF(batch), 0, "32", 1, 1 << 16, "seq2seq: lines decoded together", 0, "N"},
+    {"threads", OPT_INT, OFF(threads), 0, "0", 0, 4096,
+     "OpenBLAS threads (0: the CPUs this process may use)", 0, "N"},
     {"attention-out", OPT_STR, OFF(attention_out), 4096, "", 0, 0,
      "write each line's attention matrix to FILE (JSON lines): seq2seq's over the source, or "
      "an encoder's self-attention (--self-attention models)",
@@ -84,6 +88,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!o.ckpt[0]) drnn_die(64, "--ckpt is required (a run folder, a checkpoint or a model.h5)");
+    model_set_threads(cpus_threads_for(o.threads, 1));
     model_file_t m;
     char best[4200];
     if (o.best && (rc = model_best_path(o.ckpt, best, sizeof best, err, sizeof err)))

@@ -27,7 +27,7 @@ typedef struct {
 typedef struct {
     char ckpt[4096], prime[4096], input[4096], attention_out[4096];
     long length, top_k;
-    int beam, n_best, batch, best;
+    int beam, n_best, batch, best, threads;
     double temperature, length_penalty, max_ratio;
     uint64_t seed;
     int help;

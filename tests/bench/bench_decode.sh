@@ -7,7 +7,7 @@
 #   drnn   build/drnn-sample --input FILE --batch 64 (greedy, and --beam 5)
 #   torch  tests/bench/torch_decode.py: the same weights in PyTorch, the same search (model/
 #          search.h) batched over sources x beam, the same batches of lines
-# one thread each (OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1)). A figure is the median of
+# one thread each (OPENBLAS_NUM_THREADS=1 and drnn-sample --threads 1, torch.set_num_threads(1)). A figure is the median of
 # REPEAT runs after one warm-up run: sentences/s and generated tokens/s (best hypotheses, <eos>
 # included), both as the programs time themselves (reading, tokenizing, decoding, writing; the
 # model load left out). Both sides follow model/search.h, so their translations should be the same

@@ -54,7 +54,8 @@ drnn_decode() {
     local r probe
     probe_start
     for ((r = 0; r <= REPEAT; r++)); do # run 0: warm-up
-        if ! "$BUILD/drnn-sample" --ckpt "$model" --input "$WORK/src.txt" --batch "$BATCH" "$@" \
+        if ! "$BUILD/drnn-sample" --ckpt "$model" --input "$WORK/src.txt" --batch "$BATCH" \
+            --threads "${DECODE_THREADS:-1}" "$@" \
             >"$WORK/$name.out" 2>"$WORK/$name.err"; then
             { echo "drnn-sample $name failed:"; tail -n 5 "$WORK/$name.err"; } >&3
             echo fail fail
