@@ -374,7 +374,20 @@ int tok_count_chars(const tok_vocab_t *v, const uint32_t *ids, size_t n, int *st
         for (size_t i = 0; i < n; i++) *chars += (ids[i] & 0xC0) != 0x80;
         return 0;
     }
-    char *buf = NULL;
+    if (v->kind == TOK_WORD) { /* as decode_one writes them, without writing */
+        for (size_t i = 0; i < n; i++) {
+            if (ids[i] == TOK_EOS && !v->seq2seq) {
+                *chars += 1, *state = 0;
+                continue;
+            }
+            const char *w = ids[i] < v->n ? v->str[ids[i]] : "<unk>";
+            *chars += *state != 0;
+            for (; *w; w++) *chars += ((unsigned char)*w & 0xC0) != 0x80;
+            *state = 1;
+        }
+        return 0;
+    }
+    char *buf = NULL; /* spm: the model detokenizes */
     size_t size = 0;
     FILE *f = open_memstream(&buf, &size);
     if (!f) return -1;
