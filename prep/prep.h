@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/config.h"
 #include "base/util.h"
 #include "io/corpus.h"
 #include "io/corpus_write.h"
@@ -57,6 +58,10 @@ typedef struct {
     uint64_t dropped[CORPUS_NSPLITS]; /* pairs over --max-len */
     uint64_t crs; /* CR line endings in the inputs and the --valid file (dropped unless kept) */
 } prep_stats_t;
+
+/* drnn-prep's command line into O (prep/prep_args.c): --help prints and exits 0; a bad option
+ * or combination dies with 64. O's strings point into CLI (config_cli_free after the last use). */
+void prep_parse_args(int argc, char **argv, prep_opts_t *o, config_cli_t *cli);
 
 /* Special entries at the front of the (each) vocabulary: pairs' four, else the tokenizer's. */
 size_t prep_num_specials(const prep_opts_t *o);
