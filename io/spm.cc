@@ -4,6 +4,7 @@
 #include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -49,8 +50,8 @@ int load_bytes(std::string bytes, const char *what, spm_t **out, char *err, size
 // Sentences from the C callback, for the trainer.
 class CallbackIterator : public sentencepiece::SentenceIterator {
   public:
-    CallbackIterator(spm_next_fn next, void *arg, char *err, size_t errlen)
-        : next_(next), arg_(arg), err_(err), errlen_(errlen) {
+    CallbackIterator(spm_next_fn next, void *arg, const char *err)
+        : next_(next), arg_(arg), err_(err) {
         Next();
     }
     bool done() const override { return done_; }
@@ -73,8 +74,7 @@ class CallbackIterator : public sentencepiece::SentenceIterator {
   private:
     spm_next_fn next_;
     void *arg_;
-    char *err_;
-    size_t errlen_;
+    const char *err_; /* where NEXT leaves its message */
     bool done_ = false;
     std::string value_;
     sentencepiece::util::Status status_;
@@ -173,7 +173,7 @@ int spm_train(const char *args, spm_next_fn next, void *arg, spm_t **out, char *
               size_t errlen) {
     try {
         err[0] = '\0';
-        CallbackIterator it(next, arg, err, errlen);
+        CallbackIterator it(next, arg, err);
         std::string model;
         const auto st = sentencepiece::SentencePieceTrainer::Train(args, &it, &model);
         if (it.failed()) return 65;
