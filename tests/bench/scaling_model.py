@@ -8,13 +8,16 @@ has been through all of its time steps), last the bottom layer together with the
 all-reduces run one after another on the link, each starting when its gradients are ready and the
 link is free, and each takes
 
-    t_ar(S) = 2 log2(N) * alpha + 2 (M - 1) / M * S / beta
+    t_ar(S) = 2 log2(M) * alpha + 2 (M - 1) / M * S / beta
+            + 2 log2(P) * alpha_s + 2 (P - 1) / P * S / beta_s
 
-for N ranks on M hosts, beta the bandwidth of one host's link (Rabenseifner's reduce-scatter +
-all-gather, what drnn asks Open MPI's non-blocking all-reduce to use: with ranks placed host by
-host, its first rounds stay inside a host, so each host's link carries 2 (M - 1) / M of the
-gradient bytes whatever the ranks per host; with one rank per host M = N, the textbook ring
-figure). Traffic inside a host is left out. The step ends when backward and the last all-reduce have both finished; what the all-reduces
+for N = M P ranks on M hosts, P per host, beta the bandwidth of one host's link, alpha_s and
+beta_s those of shared memory inside a host (Rabenseifner's reduce-scatter + all-gather, what drnn
+asks Open MPI's non-blocking all-reduce to use: with ranks placed host by host, its first
+log2(P) rounds of each half stay inside a host, moving (P - 1) / P of the bytes, and each host's
+link carries 2 (M - 1) / M of the gradient bytes whatever the ranks per host; with one rank per
+host M = N, the textbook ring figure). Without alpha_s and beta_s, traffic inside a host is left
+out. The step ends when backward and the last all-reduce have both finished; what the all-reduces
 add past the end of backward is the exposed communication. Compute time is FLOPs / F, with F the
 sustained FLOP/s of one rank measured on the machine (forward GEMM FLOPs x 3 per token).
 
@@ -68,15 +71,23 @@ def compressed(mats, R):
     return out
 
 
-def t_ar(S, N, M, alpha, beta):
+def t_ar_shm(S, N, M, alpha, beta, shm=None):
+    """Seconds of one all-reduce of S bytes; shm = (alpha_s, beta_s) or None (left out)."""
     if N <= 1:
         return 0.0
-    return 2 * math.log2(N) * alpha + 2 * (M - 1) / M * S / beta
+    P = N // M
+    t = 2 * math.log2(M) * alpha + 2 * (M - 1) / M * S / beta
+    if shm and P > 1:
+        t += 2 * math.log2(P) * shm[0] + 2 * (P - 1) / P * S / shm[1]
+    return t
 
 
-def step(cell, V, E, H, L, T, b, N, alpha, beta, F, slow=1.0, per_host=1, powersgd=0):
+def step(cell, V, E, H, L, T, b, N, alpha, beta, F, slow=1.0, per_host=1, powersgd=0, shm=None):
     """Seconds of one step and of its exposed communication; slow > 1: ranks share cores."""
     M = max(1, N // per_host)
+
+    def t_ar(S, N, M, alpha, beta):
+        return t_ar_shm(S, N, M, alpha, beta, shm)
     gs = groups_with_matrices(cell, V, E, H, L)
     tokens = b * T
     fwd = sum(f for _, _, f, _ in gs) * tokens / F * slow
@@ -97,7 +108,7 @@ def step(cell, V, E, H, L, T, b, N, alpha, beta, F, slow=1.0, per_host=1, powers
     compute = t
     link += decompress
     # then the step's scalars (loss, token count, stop flag) in one small all-reduce: latency only
-    total = max(compute, link) + (2 * math.log2(N) * alpha if N > 1 else 0.0)
+    total = max(compute, link) + t_ar(0.0, N, M, alpha, beta)
     return total, total - compute
 
 
@@ -107,7 +118,8 @@ def params_of(cell, V, E, H, L):
 
 def cmd_step(a):
     total, exposed = step(a.cell, a.vocab, a.embed, a.hidden, a.layers, a.seq_len, a.batch,
-                          a.ranks, a.alpha, a.beta, a.flops, a.slow, a.per_host, a.powersgd)
+                          a.ranks, a.alpha, a.beta, a.flops, a.slow, a.per_host, a.powersgd,
+                          (a.alpha_shm, a.beta_shm) if a.beta_shm else None)
     tok = a.ranks * a.batch * a.seq_len / total
     print(f"{tok:.0f} {total:.6f} {exposed / total:.4f}")
 
@@ -176,6 +188,9 @@ def main():
         s.add_argument(n, type=int, default=d)
     for n in ["--alpha", "--beta", "--flops"]:
         s.add_argument(n, type=float, required=True)
+    s.add_argument("--alpha-shm", type=float, default=0.0, help="latency of a round inside a host")
+    s.add_argument("--beta-shm", type=float, default=0.0,
+                   help="bytes/s inside a host (0: traffic inside a host left out)")
     s.add_argument("--slow", type=float, default=1.0, help="compute slow-down (ranks per core)")
     s.add_argument("--powersgd", type=int, default=0, help="PowerSGD rank R (0: uncompressed)")
     c.add_argument("--tok-per-s", type=float, required=True)
