@@ -78,6 +78,7 @@ cut -f2 "$WORK/test.tsv" >"$WORK/ref.txt"
 echo "data: $NPAIRS training pairs (jobs/date_pairs.py --seed 1), $SENTS source lines to decode" \
     "(--seed 2); decoding: --batch $BATCH, greedy and --beam $BEAM --length-penalty $ALPHA," \
     "--max-ratio 2; median of $REPEAT runs after a warm-up"
+[[ -n ${CEIL:-} ]] || sgemm_ceiling "$( ((${QUICK:-0})) && echo 5 || echo 15)" # unless run passed it
 echo "raw measurements:"
 
 # ---- helpers (drnn_decode, torch_decode and same are lib.sh's) -------------------------------
@@ -115,19 +116,30 @@ for c in "${CONFIGS[@]}"; do
         read -r ds dt <<<"$(drnn_decode "drnn_${tag}_$mode" "$model" "${args[@]}")"
         read -r ts tt <<<"$(torch_decode "torch_${tag}_$mode" "$model" "${args[@]}")"
         ident=$(same "$WORK/drnn_${tag}_$mode.out" "$WORK/torch_${tag}_$mode.out")
-        ROWS+=("$(printf '%-12s %-7s %9s %9s %9s %9s %6s %10s %7s' "$name" "$mode" \
+        # GEMM FLOPs per sentence of drnn's translations (tests/bench/kind_flops.py; a lower bound)
+        read -ra ma <<<"$margs"
+        layers=$(arg_of layers "${ma[@]}")
+        f=$("$PYTHON" "$HERE/kind_flops.py" decode --src "$WORK/src.txt" \
+            --out "$WORK/drnn_${tag}_$mode.out" --data "$WORK/pairs.h5" --embed 32 --bidirectional \
+            --hidden "$(arg_of hidden "${ma[@]}")" --layers "${layers:-1}" \
+            --beam "$([[ $mode == greedy ]] && echo 0 || echo "$BEAM")" 2>/dev/null)
+        ROWS+=("$(printf '%-12s %-7s %9s %9s %9s %9s %6s %7s %7s %10s %7s' "$name" "$mode" \
             "$(fmt "$ds" "drnn_${tag}_$mode")" "$(fmt "$ts" "torch_${tag}_$mode")" \
             "$(fmt "$dt" "drnn_${tag}_$mode")" "$(fmt "$tt" "torch_${tag}_$mode")" \
-            "$(ratio "$ds" "$ts")" "$ident" "$(exact "$WORK/drnn_${tag}_$mode.out")")")
+            "$(ratio "$ds" "$ts")" "$(pct "$ds" "$f")" "$(pct "$ts" "$f")" "$ident" \
+            "$(exact "$WORK/drnn_${tag}_$mode.out")")")
     done
 done
 
 echo
 echo "sentences/s and generated tokens/s (median of $REPEAT runs, one thread each; d/t > 1: drnn"
 echo "faster); identical: output lines equal between drnn and torch; exact: drnn's translations"
-echo "equal to the ISO date"
-printf '%-12s %-7s %9s %9s %9s %9s %6s %10s %7s\n' config mode "drnn s/s" "torch s/s" \
-    "drnn t/s" "torch t/s" "d/t" identical exact
+echo "equal to the ISO date; drnn %, torch %: sentences/s x GEMM FLOPs per sentence"
+echo "(tests/bench/kind_flops.py: encoder, attention keys, and the decoder steps of drnn's"
+echo "translations, beam K counted as 1 + K (len - 1) hypothesis steps: a lower bound) over the"
+echo "sgemm ceiling${CEIL:+ of $(printf '%.1f' "$CEIL") GFLOP/s}; d/t = 2 would need drnn at twice torch's %"
+printf '%-12s %-7s %9s %9s %9s %9s %6s %7s %7s %10s %7s\n' config mode "drnn s/s" "torch s/s" \
+    "drnn t/s" "torch t/s" "d/t" "drnn %" "torch %" identical exact
 for r in "${ROWS[@]}"; do echo "$r"; done
 if compgen -G "$WORK/*.noisy" >/dev/null; then
     echo "* other work used more than 0.25 CPUs during that run (see raw measurements): rerun"

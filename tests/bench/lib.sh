@@ -1,7 +1,7 @@
 # tests/bench/lib.sh — helpers shared by the benchmarks: the machine line, Open MPI's environment,
 # medians, how much other work shared the machine during a run (probe_*, mark and star use WORK
 # when called), the figures' formatting, and seq2seq decoding runs (drnn_decode, torch_decode,
-# same: bench_decode.sh and run).
+# same: bench_decode.sh and run), arg_of, and the sgemm ceiling (sgemm_ceiling, pct).
 
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan";
     else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
@@ -41,6 +41,56 @@ machine_line() { echo "machine: $1 CPUs, $(grep -m1 'model name' /proc/cpuinfo |
 # mpi_env: what Open MPI needs to run here: as root, more ranks than cores, no CMA in containers.
 mpi_env() { export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
     OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none; }
+
+# arg_of NAME ARGS...: the value after --NAME in ARGS, or nothing.
+arg_of() {
+    local key=--$1
+    shift
+    while (($#)); do [[ $1 == "$key" ]] && { echo "$2"; return; }; shift; done
+}
+
+# ---- the ceiling ----------------------------------------------------------------------------
+# sgemm_ceiling REPS: sets CEIL to one core's OpenBLAS sgemm GFLOP/s (1024^3, median of REPS calls
+# after 2 warm-ups; empty if the probe cannot be built or run) and prints it. Reads WORK, CC.
+sgemm_ceiling() {
+    cat >"$WORK/sgemm.c" <<'EOF'
+/* sgemm N REPS: GFLOP/s of each of REPS calls of C = A B (N x N, float32), after 2 warm-ups. */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+int main(int argc, char **argv) {
+    const int n = atoi(argv[1]), reps = atoi(argv[2]);
+    float *a = malloc(sizeof(float) * n * n * 3), *b = a + n * n, *c = b + n * n;
+    if (!a) return 1;
+    for (long i = 0; i < 3L * n * n; i++) a[i] = (float)(i % 7) * 0.25f - 0.5f;
+    for (int r = -2; r < reps; r++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.f, a, n, b, n, 0.f, c, n);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        if (r >= 0) printf("%.3f\n", 2.0 * n * n * (double)n / s / 1e9);
+    }
+    free(a);
+    return 0;
+}
+EOF
+    CEIL=
+    if ${CC:-cc} -O2 -o "$WORK/sgemm" "$WORK/sgemm.c" -lopenblas 2>"$WORK/cc.log" &&
+        "$WORK/sgemm" 1024 "$1" >"$WORK/sgemm.out"; then
+        CEIL=$(median <"$WORK/sgemm.out")
+        printf 'ceiling: OpenBLAS sgemm 1024^3, 1 thread: %.1f GFLOP/s (median of %d; min %.1f max %.1f)\n' \
+            "$CEIL" "$(wc -l <"$WORK/sgemm.out")" "$(sort -g "$WORK/sgemm.out" | head -n 1)" \
+            "$(sort -g "$WORK/sgemm.out" | tail -n 1)"
+    else
+        echo "ceiling: could not build or run the sgemm probe ($(tail -n 1 "$WORK/cc.log")); % columns n/a"
+    fi
+}
+
+# pct PER_S FLOPS -> % of the ceiling CEIL (PER_S x FLOPS per unit over it), or n/a
+pct() { awk -v t="$1" -v f="$2" -v c="${CEIL:-0}" 'BEGIN { if (t + 0 > 0 && f + 0 > 0 && c > 0)
+    printf "%.0f%%", 100 * t * f / (c * 1e9); else printf "n/a" }'; }
 
 # ---- seq2seq decoding (bench_decode.sh, run) ------------------------------------------------
 # These read BUILD, PYTHON, HERE (tests/bench), WORK, REPEAT, BATCH and $WORK/src.txt (the source
