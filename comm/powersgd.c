@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <mpi.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,8 +68,9 @@ static void orthogonalize(float *a, size_t rows, int r) {
 /* ---- setup ------------------------------------------------------------------------------- */
 
 comm_psgd_t *comm_psgd_create(float *buf, size_t n, const comm_psgd_matrix_t *mats, int nmats,
-                              int R, size_t bucket_bytes, comm_reduce_dtype_t dtype, int keep_input,
-                              MPI_Comm comm) {
+                              int R, size_t bucket_bytes, comm_reduce_dtype_t dtype,
+                              int keep_input) {
+    const MPI_Comm comm = MPI_COMM_WORLD;
     comm_psgd_t *p = xcalloc(1, sizeof *p);
     p->buf = buf, p->n = n;
     COMM_CHECK(MPI_Comm_size(comm, &p->size));
@@ -110,8 +112,8 @@ comm_psgd_t *comm_psgd_create(float *buf, size_t n, const comm_psgd_matrix_t *ma
         m->in = p->inall ? p->inall + eo : NULL;
         po += m->n * m->r, qo += m->m * m->r, eo += m->n * m->m;
     }
-    p->full = comm_reduce_create(buf, n, bucket_bytes, dtype, comm);
-    p->unc = comm_reduce_create(p->u, p->nu, bucket_bytes, dtype, comm);
+    p->full = comm_reduce_create(buf, n, bucket_bytes, dtype);
+    p->unc = comm_reduce_create(p->u, p->nu, bucket_bytes, dtype);
     if (p->size > 1) {
         COMM_CHECK(MPI_Comm_dup(comm, &p->cp));
         COMM_CHECK(MPI_Comm_dup(comm, &p->cq));

@@ -36,7 +36,6 @@
 #ifndef DRNN_COMM_POWERSGD_H
 #define DRNN_COMM_POWERSGD_H
 
-#include <mpi.h>
 #include <stddef.h>
 
 #include "comm/reduce.h"
@@ -48,15 +47,15 @@ typedef struct {
 
 typedef struct comm_psgd comm_psgd_t;
 
-/* buf: [n] floats reduced in place over comm's ranks; mats: the buffer's 2-D tensors, in
+/* buf: [n] floats reduced in place over all ranks; mats: the buffer's 2-D tensors, in
  * increasing offset, not overlapping (copied); R >= 1 the approximation rank. Chooses the
  * matrices to compress, allocates every buffer (packed uncompressed floats, P, Q, error feedback,
  * and with keep_input a copy of each compressed matrix as this rank computed it) and two
  * comm/reduce.h reductions: one over the whole buffer (steps without compression), one over the
- * packed floats. Collective over comm. Dies (70) on MPI errors or out of memory. */
+ * packed floats. Collective. Dies (70) on MPI errors or out of memory. */
 comm_psgd_t *comm_psgd_create(float *buf, size_t n, const comm_psgd_matrix_t *mats, int nmats,
-                              int R, size_t bucket_bytes, comm_reduce_dtype_t dtype, int keep_input,
-                              MPI_Comm comm);
+                              int R, size_t bucket_bytes, comm_reduce_dtype_t dtype,
+                              int keep_input);
 /* Collective, after comm_psgd_wait. NULL is allowed. */
 void comm_psgd_free(comm_psgd_t *p);
 

@@ -1,5 +1,6 @@
 #include "comm/reduce.h"
 
+#include <mpi.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,7 +64,8 @@ float comm_bf16_to_float(uint16_t h) {
 /* ---- setup ------------------------------------------------------------------------------- */
 
 comm_reduce_t *comm_reduce_create(float *buf, size_t n, size_t bucket_bytes,
-                                  comm_reduce_dtype_t dtype, MPI_Comm comm) {
+                                  comm_reduce_dtype_t dtype) {
+    const MPI_Comm comm = MPI_COMM_WORLD;
     comm_reduce_t *r = xcalloc(1, sizeof *r);
     r->buf = buf, r->n = n, r->dtype = dtype;
     COMM_CHECK(MPI_Comm_rank(comm, &r->rank));

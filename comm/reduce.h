@@ -37,7 +37,6 @@
 #ifndef DRNN_COMM_REDUCE_H
 #define DRNN_COMM_REDUCE_H
 
-#include <mpi.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,12 +44,12 @@ typedef enum { COMM_REDUCE_FP32 = 0, COMM_REDUCE_BF16 = 1 } comm_reduce_dtype_t;
 
 typedef struct comm_reduce comm_reduce_t;
 
-/* buf: [n] floats summed in place over the ranks of comm (which is duplicated, not kept);
- * buckets of at most bucket_bytes of fp32 (at least 1 float). Allocates all scratch here, none
- * later. Collective over comm. Dies (70) on MPI errors or out of memory. */
+/* buf: [n] floats summed in place over all ranks (comm_init's world, duplicated for these
+ * reductions); buckets of at most bucket_bytes of fp32 (at least 1 float). Allocates all scratch
+ * here, none later. Collective. Dies (70) on MPI errors or out of memory. */
 comm_reduce_t *comm_reduce_create(float *buf, size_t n, size_t bucket_bytes,
-                                  comm_reduce_dtype_t dtype, MPI_Comm comm);
-/* Collective over comm, after comm_reduce_wait. NULL is allowed. */
+                                  comm_reduce_dtype_t dtype);
+/* Collective, after comm_reduce_wait. NULL is allowed. */
 void comm_reduce_free(comm_reduce_t *r);
 
 /* buf[offset, offset + count) is final for this step: the caller does not touch it again until

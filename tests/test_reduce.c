@@ -128,8 +128,7 @@ static void report(comm_reduce_t *r, int mode) {
 
 static void check_fp32(int rank, int size) {
     float *g = malloc(sizeof(float) * NF);
-    comm_reduce_t *r =
-        comm_reduce_create(g, NF, BUCKET_FLOATS * sizeof(float), COMM_REDUCE_FP32, MPI_COMM_WORLD);
+    comm_reduce_t *r = comm_reduce_create(g, NF, BUCKET_FLOATS * sizeof(float), COMM_REDUCE_FP32);
     EXPECT(size == 1 || comm_reduce_buckets(r) == (NF + BUCKET_FLOATS - 1) / BUCKET_FLOATS,
            "fp32: %d buckets", comm_reduce_buckets(r));
     for (int mode = 0; mode < 3; mode++) {
@@ -151,8 +150,7 @@ static void check_fp32(int rank, int size) {
 
 static void check_bf16(int rank, int size) {
     float *g = malloc(sizeof(float) * NF);
-    comm_reduce_t *r =
-        comm_reduce_create(g, NF, BUCKET_FLOATS * sizeof(float), COMM_REDUCE_BF16, MPI_COMM_WORLD);
+    comm_reduce_t *r = comm_reduce_create(g, NF, BUCKET_FLOATS * sizeof(float), COMM_REDUCE_BF16);
     for (int mode = 0; mode < 3; mode++) {
         for (int i = 0; i < NF; i++) g[i] = bf16_value(rank, i);
         report(r, mode);
@@ -180,7 +178,7 @@ static void check_bf16(int rank, int size) {
 
     /* N ranks each contributing 0.0425: rounded twice, not at every hop. */
     float one = 0.0425f, x[3] = {one, one, one};
-    r = comm_reduce_create(x, 3, 2 * sizeof(float), COMM_REDUCE_BF16, MPI_COMM_WORLD);
+    r = comm_reduce_create(x, 3, 2 * sizeof(float), COMM_REDUCE_BF16);
     comm_reduce_ready(r, 0, 3);
     comm_reduce_wait(r);
     float want = size == 1 ? one : bf((float)size * bf(one)), hop = bf(one);
@@ -197,8 +195,8 @@ static void check_bf16(int rank, int size) {
 
 static void check_bytes(int size) {
     float g[4096];
-    comm_reduce_t *a = comm_reduce_create(g, 4096, 4096, COMM_REDUCE_FP32, MPI_COMM_WORLD);
-    comm_reduce_t *b = comm_reduce_create(g, 4096, 4096, COMM_REDUCE_BF16, MPI_COMM_WORLD);
+    comm_reduce_t *a = comm_reduce_create(g, 4096, 4096, COMM_REDUCE_FP32);
+    comm_reduce_t *b = comm_reduce_create(g, 4096, 4096, COMM_REDUCE_BF16);
     double fa = comm_reduce_bytes_per_step(a), fb = comm_reduce_bytes_per_step(b);
     if (size == 1)
         EXPECT(fa == 0.0 && fb == 0.0, "one rank sends bytes: %g, %g", fa, fb);

@@ -309,7 +309,7 @@ static void setup_reduce(run_t *r) {
         r->mops->set_hooks(m, &hooks);
         return;
     }
-    r->red = comm_reduce_create(r->grads, r->P, bytes, dt, MPI_COMM_WORLD);
+    r->red = comm_reduce_create(r->grads, r->P, bytes, dt);
     backward_hooks_t hooks = {grads_ready, grads_progress, r->red};
     r->mops->set_hooks(m, &hooks);
 }

@@ -34,8 +34,8 @@ comm_psgd_t *train_psgd_create(float *grads, const param_table_t *tab, int R, si
         mats[i] = (comm_psgd_matrix_t){t->offset, t->shape[0], t->ndim == 2 ? t->shape[1] : 1};
     }
     const char *dump = test_knob(KNOB_POWERSGD_DUMP);
-    comm_psgd_t *p = comm_psgd_create(grads, tab->total, mats, tab->n, R, bucket_bytes, dtype,
-                                      dump != NULL, MPI_COMM_WORLD);
+    comm_psgd_t *p =
+        comm_psgd_create(grads, tab->total, mats, tab->n, R, bucket_bytes, dtype, dump != NULL);
     size_t whole = 0, sent = 0;
     for (int k = 0; k < comm_psgd_count(p); k++) {
         int r;
