@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "io/corpus_splits.h"
 #include "io/model_attrs.h"
 
 /* Version 1 (variable-length /vocab strings, no checksums) is refused with 65: re-run drnn-prep. */
@@ -36,9 +37,6 @@
 #define CORPUS_VERSION       2
 #define CORPUS_CHECK_TIMEOUT 30         /* s, plus 1 s per 200 MB, for corpus_open's child */
 #define CORPUS_CHUNK_CACHE   (4u << 20) /* bytes of inflated chunks libhdf5 keeps per dataset */
-
-enum { CORPUS_TRAIN = 0, CORPUS_VALID = 1, CORPUS_TEST = 2, CORPUS_NSPLITS = 3 };
-extern const char *const corpus_split_names[CORPUS_NSPLITS];
 
 typedef struct corpus corpus_t;
 
