@@ -31,7 +31,6 @@
 /* Write-back of the output is started after every WRITEBACK_BYTES of chunks. */
 #define WRITEBACK_BYTES (16u << 20)
 
-static const char *const split_names[CORPUS_NSPLITS] = {"train", "valid", "test"};
 
 /* One 1-D dataset of a split, written a chunk at a time. */
 typedef struct {
@@ -253,7 +252,7 @@ static int column_create(corpus_writer_t *w, hid_t group, const char *name, colu
 static int split_create(corpus_writer_t *w, int k, char *err, size_t errlen) {
     split_out_t *s = &w->split[k];
     int rc = 0;
-    s->group = H5Gcreate2(w->file, split_names[k], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    s->group = H5Gcreate2(w->file, corpus_split_names[k], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (s->group < 0) return h5_fail(w, "creating a split group", err, errlen);
     for (int c = 0; c < NCOLS && rc == 0; c++)
         if (col_names[w->data][c])
@@ -649,7 +648,7 @@ const char *corpus_writer_tmp_path(const corpus_writer_t *w) {
 
 static int write_u64(hid_t root, int k, const char *what, uint64_t v) {
     char name[32];
-    snprintf(name, sizeof name, "%s_%s", split_names[k], what);
+    snprintf(name, sizeof name, "%s_%s", corpus_split_names[k], what);
     return attr_write(root, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &v) < 0 ? -1 : 0;
 }
 
@@ -687,7 +686,7 @@ static int write_attributes(corpus_writer_t *w) {
             bad = write_u64(root, k, "examples", corpus_writer_examples(w, k));
         if (!bad && w->data == DATA_PAIRS)
             bad = write_u64(root, k, "tgt_tokens", corpus_writer_tgt_tokens(w, k));
-        snprintf(name, sizeof name, "%s_crc32", split_names[k]);
+        snprintf(name, sizeof name, "%s_crc32", corpus_split_names[k]);
         bad = bad || attr_write(root, name, H5T_STD_U32LE, H5T_NATIVE_UINT32, &crc) < 0;
     }
     if (root >= 0 && H5Gclose(root) < 0) bad = 1;
