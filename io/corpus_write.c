@@ -31,7 +31,6 @@
 /* Write-back of the output is started after every WRITEBACK_BYTES of chunks. */
 #define WRITEBACK_BYTES (16u << 20)
 
-
 /* One 1-D dataset of a split, written a chunk at a time. */
 typedef struct {
     hid_t dset;         /* -1 until created */
