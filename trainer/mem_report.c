@@ -12,6 +12,11 @@ size_t mem_heap_in_use(void) {
     return m.uordblks + m.hblkhd; /* in use from the heap, and mmap'd blocks */
 }
 
+void mem_kind_track(mem_kind_t *k, size_t before) {
+    k->bytes += (double)mem_heap_in_use() - (double)before;
+    if (k->bytes > k->peak) k->peak = k->bytes;
+}
+
 double mem_peak_rss(void) {
     struct rusage ru;
     return getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_maxrss * 1024.0 : 0.0; /* KiB */
