@@ -19,6 +19,12 @@ typedef struct {
     double before;                        /* peak RSS before the model kind opened, bytes */
 } mem_budget_t;
 
+/* Buffers of 4 MiB and more get their own mapping, whatever was freed before (glibc's
+ * M_MMAP_THRESHOLD, fixed): the model kinds' arenas grow with the batches, and glibc would
+ * otherwise raise its threshold to the first arena it frees and place the next ones on the
+ * heap, where the holes they leave stay resident. Call before the model is built. */
+void mem_policy_init(void);
+
 /* Bytes the C allocator holds for the program now (glibc's mallinfo2). */
 size_t mem_heap_in_use(void);
 

@@ -628,6 +628,7 @@ int train_run(const train_opts_t *opts, const config_cli_t *cli) {
     effective_opts(&eff, opts, cli);
     const train_opts_t *o = &eff;
     run_t r = {.o = o, .cli = cli, .rank = comm_rank(), .nranks = comm_size(), .B = o->batch};
+    mem_policy_init();
     long start = setup(&r);
     r.start_step = start;
     for (long step = start + 1; step <= r.total_steps; step++) {
