@@ -22,6 +22,13 @@ void *drnn_calloc_at(size_t n, size_t size, const char *file, int line) {
     return p;
 }
 
+void *drnn_grow_at(void *p, size_t *cap, size_t n, size_t size, const char *file, int line) {
+    if (n <= *cap && p) return p;
+    free(p);
+    *cap = n > *cap ? n : *cap;
+    return drnn_calloc_at(*cap, size, file, line);
+}
+
 int drnn_errf(char *err, size_t errlen, int code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

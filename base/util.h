@@ -19,6 +19,19 @@ void drnn_assert_fail(const char *what, const char *file, int line);
 #define drnn_calloc(n, size) drnn_calloc_at((n), (size), __FILE__, __LINE__)
 void *drnn_calloc_at(size_t n, size_t size, const char *file, int line);
 
+/* Buffers that only grow, sized by the largest batch seen so far rather than by a bound
+ * fixed in advance (the high-water mark is kept: a later smaller batch allocates nothing).
+ * drnn_grow: when n > *cap elements of SIZE bytes, frees p and returns a zeroed buffer of n
+ * elements (the contents are not kept) with *cap = n; else returns p. Dies on out of memory. */
+#define drnn_grow(p, cap, n, size) drnn_grow_at((p), (cap), (n), (size), __FILE__, __LINE__)
+void *drnn_grow_at(void *p, size_t *cap, size_t n, size_t size, const char *file, int line);
+/* Raises *cap to need; 1 when it rose (the caller then rebuilds what *cap sizes). */
+static inline int drnn_cap_raise(size_t *cap, size_t need) {
+    if (need <= *cap) return 0;
+    *cap = need;
+    return 1;
+}
+
 /* Formats a one-line message into err [errlen] and returns code: the one way a function that
  * returns a status (loading a checkpoint, reading a corpus, parsing options) reports what went
  * wrong. Programs end on such a code through drnn_die (comm/comm.h). */

@@ -14,37 +14,44 @@ struct classifier {
     param_table_t tab;
     int i_cls_w, i_cls_b;
     seq_encoder_t *enc;
-    int Tmax, Bmax, D, T, B; /* D: encoder output width; T, B: the last forward's sizes */
+    int D, T, B;       /* D: encoder output width; T, B: the last forward's sizes */
+    size_t ncap, bcap; /* the buffers hold N = ncap rows (T*B), B = bcap rows at most */
     backward_hooks_t hooks;
     const float *top;       /* [T*B, D] encoder outputs of the last forward */
     const int *lens;        /* [B] of the last forward */
     const uint32_t *labels; /* [B] of the last forward */
     float *arena;
-    float *vec;   /* [Bmax, D] sentence vectors */
-    int *argmax;  /* [Bmax, D] time of the max (pool max) */
-    float *probs; /* [Bmax, C] logits, then probabilities */
-    float *dvec;  /* [Bmax, D] */
-    float *dtop;  /* [Tmax*Bmax, D] */
+    float *vec;   /* [B, D] sentence vectors */
+    int *argmax;  /* [B, D] time of the max (pool max) */
+    float *probs; /* [B, C] logits, then probabilities */
+    float *dvec;  /* [B, D] */
+    float *dtop;  /* [N, D] */
 };
+
+/* (Re)builds the arena for m->ncap rows of m->bcap; what it held is not kept. */
+static void build_arena(classifier_t *m) {
+    free(m->arena), free(m->argmax);
+    const size_t N = m->ncap, B = m->bcap, D = m->D, C = m->d.classes;
+    m->arena = drnn_calloc(2 * B * D + B * C + N * D, sizeof(float));
+    float *p = m->arena;
+    m->vec = p, p += B * D;
+    m->dvec = p, p += B * D;
+    m->probs = p, p += B * C;
+    m->dtop = p;
+    m->argmax = drnn_calloc(B * D, sizeof(int));
+}
 
 classifier_t *classifier_create(const model_desc_t *d, int Tmax, int Bmax) {
     DRNN_ASSERT(model_validate(&classifier_model_ops, d, "classifier_create", NULL, 0) == 0);
     DRNN_ASSERT(Tmax > 0 && Bmax > 0);
     classifier_t *m = drnn_calloc(1, sizeof *m);
     m->d = *d;
-    m->Tmax = Tmax, m->Bmax = Bmax;
+    m->ncap = (size_t)Tmax * Bmax, m->bcap = (size_t)Bmax;
     m->enc = seq_encoder_create(d, &m->tab, Tmax, Bmax);
     m->D = seq_encoder_width(m->enc);
     m->i_cls_w = params_add(&m->tab, "classifier.weight", 2, d->classes, m->D);
     m->i_cls_b = params_add(&m->tab, "classifier.bias", 1, d->classes, 0);
-    size_t N = (size_t)Tmax * Bmax, D = m->D, C = d->classes;
-    m->arena = drnn_calloc(2 * Bmax * D + Bmax * C + N * D, sizeof(float));
-    float *p = m->arena;
-    m->vec = p, p += Bmax * D;
-    m->dvec = p, p += Bmax * D;
-    m->probs = p, p += Bmax * C;
-    m->dtop = p;
-    m->argmax = drnn_calloc((size_t)Bmax * D, sizeof(int));
+    build_arena(m);
     return m;
 }
 
@@ -157,7 +164,9 @@ static void pool_backward(classifier_t *m, int T, int B) {
 
 double classifier_forward(classifier_t *m, const float *params, const uint32_t *tokens,
                           const int *lens, const uint32_t *labels, int T, int B) {
-    DRNN_ASSERT(T > 0 && T <= m->Tmax && B > 0 && B <= m->Bmax);
+    DRNN_ASSERT(T > 0 && B > 0);
+    if (drnn_cap_raise(&m->ncap, (size_t)T * B) | drnn_cap_raise(&m->bcap, (size_t)B))
+        build_arena(m);
     const int C = m->d.classes;
     m->T = T, m->B = B, m->lens = lens, m->labels = labels;
     m->top = seq_encoder_forward(m->enc, params, tokens, lens, T, B, labels != NULL);

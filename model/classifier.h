@@ -10,8 +10,10 @@
  * positions.
  *
  * Parameters (one flat buffer, this order): embedding.weight [V,E], encoder.* (rnn_stack names),
- * classifier.weight [C,D], classifier.bias [C], D = H or 2H. Activations for up to Tmax x Bmax
- * live in one arena made by classifier_create; forward and backward allocate nothing.
+ * classifier.weight [C,D], classifier.bias [C], D = H or 2H. Activations live in arenas made by
+ * classifier_create for Tmax x Bmax; a forward of a larger batch (more padded positions T*B, or
+ * more rows) grows them to it, and the largest seen is kept: memory follows the largest batch
+ * actually given, not a bound fixed in advance. Otherwise forward and backward allocate nothing.
  */
 #ifndef DRNN_MODEL_CLASSIFIER_H
 #define DRNN_MODEL_CLASSIFIER_H

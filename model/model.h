@@ -22,7 +22,8 @@ typedef struct model_ops {
     /* The kind's own checks of d (its fields' ranges and combinations), after the generic
      * ones: 0, or 65 with a one-line message naming WHERE. */
     int (*validate)(const model_desc_t *d, const char *where, char *err, size_t errlen);
-    /* d validated by model_validate; activations for up to Tmax x Bmax. Dies on OOM. */
+    /* d validated by model_validate; activations for Tmax x Bmax (the LM's bound; the others
+     * grow theirs for a larger batch). Dies on OOM. */
     void *(*create)(const model_desc_t *d, int Tmax, int Bmax);
     void (*destroy)(void *m);
     const param_table_t *(*params)(const void *m);

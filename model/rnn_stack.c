@@ -18,15 +18,16 @@ typedef struct {
 struct rnn_stack {
     stack_config_t cfg;
     const param_table_t *tab;
-    int dirs, G, D, Tmax, Bmax;
-    unit_t *u;     /* [L * dirs], layer-major */
-    float **out;   /* [L] layer outputs [T*B, D] (bidirectional only; else the hs rows) */
-    float **xdrop; /* [L] dropped input of layer k > 0, [T*B, D] */
-    float **mask;  /* [L] dropout scale per element (0 or 1/(1-p)) */
-    float **res;   /* [L] residual: layer k > 0's output y_k = RNN_k + y_{k-1}, [T*B, D] */
-    float *dres;   /* [T*B, D] residual: dL/dy_k kept across layer k's backward */
-    int drop_on;   /* dropout applied in the last forward */
-    float *tmp;    /* [B, G] */
+    int dirs, G, D;
+    size_t ncap, bcap; /* the arena holds ncap time rows (T*B) of bcap streams at most */
+    unit_t *u;         /* [L * dirs], layer-major */
+    float **out;       /* [L] layer outputs [T*B, D] (bidirectional only; else the hs rows) */
+    float **xdrop;     /* [L] dropped input of layer k > 0, [T*B, D] */
+    float **mask;      /* [L] dropout scale per element (0 or 1/(1-p)) */
+    float **res;       /* [L] residual: layer k > 0's output y_k = RNN_k + y_{k-1}, [T*B, D] */
+    float *dres;       /* [T*B, D] residual: dL/dy_k kept across layer k's backward */
+    int drop_on;       /* dropout applied in the last forward */
+    float *tmp;        /* [B, G] */
     cell_scratch_t scr;
     float *dbuf[2]; /* [T*B, D] ping-pong gradients between layers */
     float *arena;
@@ -56,8 +57,9 @@ static void add_tensors(rnn_stack_t *s, param_table_t *tab, const char *prefix) 
         }
 }
 
+/* (Re)builds the arena for s->ncap rows of s->bcap streams; what it held is not kept. */
 static void build_arena(rnn_stack_t *s) {
-    size_t N = (size_t)s->Tmax * s->Bmax, B = s->Bmax, H = s->cfg.hidden, G = s->G, D = s->D;
+    size_t N = s->ncap, B = s->bcap, H = s->cfg.hidden, G = s->G, D = s->D;
     size_t In = s->cfg.input, W = In > D ? In : D, L = s->cfg.layers;
     int lstm = s->cfg.cell == CELL_LSTM;
     size_t per_unit = 2 * N * G + N * H + (N + B) * H * (lstm ? 2 : 1);
@@ -65,6 +67,7 @@ static void build_arena(rnn_stack_t *s) {
     size_t total = L * s->dirs * per_unit + (s->dirs == 2 ? L * N * D : 0) +
                    (L > 1 ? 2 * (L - 1) * N * D : 0) + 2 * B * G + 2 * N * G + 4 * B * H +
                    2 * N * W + nres;
+    free(s->arena);
     s->arena = drnn_calloc(total, sizeof(float));
     float *p = s->arena;
 #define TAKE(n) (p += (n), p - (n))
@@ -106,7 +109,7 @@ rnn_stack_t *stack_create(const stack_config_t *cfg, param_table_t *tab, const c
     s->dirs = cfg->bidirectional ? 2 : 1;
     s->G = cell_gates(cfg->cell) * cfg->hidden;
     s->D = s->dirs * cfg->hidden;
-    s->Tmax = Tmax, s->Bmax = Bmax;
+    s->ncap = (size_t)Tmax * Bmax, s->bcap = (size_t)Bmax;
     s->u = drnn_calloc((size_t)cfg->layers * s->dirs, sizeof *s->u);
     s->out = drnn_calloc(cfg->layers, sizeof *s->out);
     s->xdrop = drnn_calloc(cfg->layers, sizeof *s->xdrop);
@@ -165,7 +168,9 @@ static const float *apply_dropout(rnn_stack_t *s, int k, const float *x, int T, 
 
 const float *stack_forward(rnn_stack_t *s, const float *params, const float *x, const int *lens,
                            float *state, int T, int B, const dropout_ctx_t *drop) {
-    DRNN_ASSERT(T > 0 && T <= s->Tmax && B > 0 && B <= s->Bmax);
+    DRNN_ASSERT(T > 0 && B > 0);
+    if (drnn_cap_raise(&s->ncap, (size_t)T * B) | drnn_cap_raise(&s->bcap, (size_t)B))
+        build_arena(s);
     for (int b = 0; lens && b < B; b++) DRNN_ASSERT(lens[b] >= 1 && lens[b] <= T);
     const int H = s->cfg.hidden, L = s->cfg.layers, lstm = s->cfg.cell == CELL_LSTM;
     const size_t BH = (size_t)B * H, nh = (size_t)L * s->dirs * BH;

@@ -36,7 +36,8 @@ typedef struct {
 
 typedef struct rnn_stack rnn_stack_t;
 
-/* Adds the stack's tensors to tab and allocates its arena for windows up to Tmax x Bmax. */
+/* Adds the stack's tensors to tab and allocates its arena for windows of Tmax x Bmax; a larger
+ * window (more rows T*B, or more streams) grows it at stack_forward, to the largest seen. */
 rnn_stack_t *stack_create(const stack_config_t *cfg, param_table_t *tab, const char *prefix,
                           int Tmax, int Bmax);
 void stack_free(rnn_stack_t *s);
@@ -52,7 +53,8 @@ void stack_tensors(const rnn_stack_t *s, int k, int dir, int idx[4]);
  * reverse direction: after processing position 0) — with lens, each row's state after its own
  * last token, as PyTorch's h_n over a packed sequence. Returns the outputs [T*B, D], valid until
  * the next forward; rows at padded positions (t >= lens[b]) hold the last real state and must
- * not be used. drop may be NULL. lens must stay valid until the matching backward. */
+ * not be used. drop may be NULL. lens must stay valid until the matching backward. Allocates
+ * only when the window is larger than any before (the arena grows; earlier outputs are lost). */
 const float *stack_forward(rnn_stack_t *s, const float *params, const float *x, const int *lens,
                            float *state, int T, int B, const dropout_ctx_t *drop);
 

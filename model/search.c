@@ -64,7 +64,7 @@ search_t *search_create(const model_desc_t *d, const search_opts_t *o, int Tmax,
     s->Tmax = Tmax, s->Bmax = Bmax, s->NH = Bmax * s->K;
     int lm = (int)floor((double)o->max_ratio * Tmax);
     s->Lmax = lm > 1 ? lm : 1;
-    s->m = seq2seq_create(d, Tmax, s->NH);
+    s->m = seq2seq_create(d, 1, 1); /* grows with what search_run gives it */
     s->Vt = d->tgt_vocab, s->L = d->layers, s->H = d->hidden, s->SH = seq2seq_state_size(s->m);
     for (int i = 0; i < 2; i++) beam_alloc(&s->bm[i], s->NH, s->Lmax, Tmax, s->SH, o->attention);
     s->live = drnn_calloc(Bmax, sizeof(int));

@@ -50,7 +50,8 @@ typedef struct {
 typedef struct search search_t;
 
 /* A searcher for batches of up to Bmax sources of up to Tmax tokens; it creates its own model
- * instance sized for Bmax * max(beam, 1) hypotheses. Dies on out of memory. */
+ * instance, whose activations grow with the sources and hypotheses actually decoded (at most
+ * Bmax * max(beam, 1) hypotheses). Dies on out of memory. */
 search_t *search_create(const model_desc_t *d, const search_opts_t *o, int Tmax, int Bmax);
 void search_free(search_t *s);
 /* Hypotheses per source in search_run's output. */

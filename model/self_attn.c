@@ -18,7 +18,8 @@
 
 struct self_attn {
     param_table_t *tab;
-    int D, H, dh, Tmax, Bmax;
+    int D, H, dh;
+    size_t ncap, ttcap, bttcap; /* buffers for ncap rows (T*B), T*T and B*T*T entries at most */
     int i_win, i_bin, i_wout, i_bout, i_g, i_beta; /* six consecutive tensors of tab */
     int T, B, drop_on;                             /* of the last forward */
     const int *lens;                               /* [B] of the last forward */
@@ -26,7 +27,7 @@ struct self_attn {
     uint64_t seed;
     uint32_t step, example0;
     backward_hooks_t hooks;
-    float *y;           /* [N, D] the input, padded rows zeroed (N = Tmax*Bmax at most) */
+    float *y;           /* [N, D] the input, padded rows zeroed (N = T*B) */
     float *qkv;         /* [N, 3D] q | k | v per row */
     float *ctx;         /* [N, D] heads' contexts side by side, zero at padded rows */
     float *xhat;        /* [N, D] normalized y + dropout(out) */
@@ -44,33 +45,40 @@ struct self_attn {
 #define P(i) (params + a->tab->t[(i)].offset)
 #define G(i) (grads + a->tab->t[(i)].offset)
 
+/* (Re)allocates the buffers for a->ncap rows, a->ttcap = T*T and a->bttcap = B*T*T entries;
+ * what they held is not kept. */
+static void alloc_buffers(self_attn_t *a) {
+    float **f[] = {&a->y, &a->ctx, &a->xhat, &a->z, &a->dctx, &a->dout};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) free(*f[i]);
+    free(a->qkv), free(a->dqkv), free(a->rstd), free(a->probs), free(a->avg), free(a->blk);
+    free(a->dblk), free(a->keep_attn), free(a->keep_out);
+    const size_t N = a->ncap, D = (size_t)a->D, TT = a->ttcap, BTT = a->bttcap;
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) *f[i] = drnn_calloc(N * D, sizeof(float));
+    a->qkv = drnn_calloc(N * 3 * D, sizeof(float));
+    a->dqkv = drnn_calloc(N * 3 * D, sizeof(float));
+    a->rstd = drnn_calloc(N, sizeof(float));
+    a->probs = drnn_calloc(BTT * a->H, sizeof(float));
+    a->avg = drnn_calloc(BTT, sizeof(float));
+    a->blk = drnn_calloc(TT, sizeof(float));
+    a->dblk = drnn_calloc(TT, sizeof(float));
+    a->keep_attn = drnn_calloc(BTT * a->H, 1);
+    a->keep_out = drnn_calloc(N * D, 1);
+}
+
 self_attn_t *self_attn_create(int D, int heads, param_table_t *tab, int Tmax, int Bmax) {
     DRNN_ASSERT(D > 0 && heads > 0 && heads < (1 << 22) && D % heads == 0);
     DRNN_ASSERT(Tmax > 0 && Tmax <= (1 << 20) && Bmax > 0);
     self_attn_t *a = drnn_calloc(1, sizeof *a);
-    a->tab = tab, a->D = D, a->H = heads, a->dh = D / heads, a->Tmax = Tmax, a->Bmax = Bmax;
+    a->tab = tab, a->D = D, a->H = heads, a->dh = D / heads;
     a->i_win = params_add(tab, "self_attn.in_proj_weight", 2, 3 * (size_t)D, D);
     a->i_bin = params_add(tab, "self_attn.in_proj_bias", 1, 3 * (size_t)D, 0);
     a->i_wout = params_add(tab, "self_attn.out_proj.weight", 2, D, D);
     a->i_bout = params_add(tab, "self_attn.out_proj.bias", 1, D, 0);
     a->i_g = params_add(tab, "self_attn_norm.weight", 1, D, 0);
     a->i_beta = params_add(tab, "self_attn_norm.bias", 1, D, 0);
-    const size_t N = (size_t)Tmax * Bmax, TT = (size_t)Tmax * Tmax;
-    a->y = drnn_calloc(N * D, sizeof(float));
-    a->qkv = drnn_calloc(N * 3 * D, sizeof(float));
-    a->ctx = drnn_calloc(N * D, sizeof(float));
-    a->xhat = drnn_calloc(N * D, sizeof(float));
-    a->rstd = drnn_calloc(N, sizeof(float));
-    a->z = drnn_calloc(N * D, sizeof(float));
-    a->probs = drnn_calloc((size_t)Bmax * heads * TT, sizeof(float));
-    a->avg = drnn_calloc((size_t)Bmax * TT, sizeof(float));
-    a->blk = drnn_calloc(TT, sizeof(float));
-    a->dblk = drnn_calloc(TT, sizeof(float));
-    a->keep_attn = drnn_calloc((size_t)Bmax * heads * TT, 1);
-    a->keep_out = drnn_calloc(N * D, 1);
-    a->dqkv = drnn_calloc(N * 3 * D, sizeof(float));
-    a->dctx = drnn_calloc(N * D, sizeof(float));
-    a->dout = drnn_calloc(N * D, sizeof(float));
+    a->ncap = (size_t)Tmax * Bmax, a->ttcap = (size_t)Tmax * Tmax;
+    a->bttcap = a->ttcap * (size_t)Bmax;
+    alloc_buffers(a);
     return a;
 }
 
@@ -305,8 +313,12 @@ static void norm_backward(self_attn_t *a, const float *params, float *grads, con
 
 const float *self_attn_forward(self_attn_t *a, const float *params, const float *y, const int *lens,
                                int T, int B, int train) {
-    DRNN_ASSERT(T > 0 && T <= a->Tmax && B > 0 && B <= a->Bmax);
+    DRNN_ASSERT(T > 0 && T <= (1 << 20) && B > 0);
     for (int b = 0; b < B; b++) DRNN_ASSERT(lens[b] >= 1 && lens[b] <= T);
+    const size_t TT = (size_t)T * T;
+    if (drnn_cap_raise(&a->ncap, (size_t)T * B) | drnn_cap_raise(&a->ttcap, TT) |
+        drnn_cap_raise(&a->bttcap, TT * B))
+        alloc_buffers(a);
     const int D = a->D, N = T * B;
     a->T = T, a->B = B, a->lens = lens, a->drop_on = train && a->p > 0.0f;
     /* A copy with padded rows zeroed: whatever the caller left there stays out. */

@@ -8,8 +8,9 @@
  *   self_attn.in_proj_weight [3D,D], self_attn.in_proj_bias [3D], self_attn.out_proj.weight
  *   [D,D], self_attn.out_proj.bias [D], self_attn_norm.weight [D], self_attn_norm.bias [D].
  * The in- and out-projections are one sgemm each over all T·B rows; scores and contexts are one
- * strided sgemm per (row, head). Activations for up to Tmax x Bmax live in arenas made at
- * create; forward and backward allocate nothing. No files, no MPI.
+ * strided sgemm per (row, head). Activations live in buffers made at create for Tmax x Bmax;
+ * a forward of a larger batch grows them to it (the largest seen is kept), else forward and
+ * backward allocate nothing. No files, no MPI.
  *
  * Padding: a query at a real position attends over the real keys of its row only; padded
  * positions contribute nothing and get no gradient, whatever y holds there (the block reads a
@@ -24,8 +25,8 @@
 
 typedef struct self_attn self_attn_t;
 
-/* D % heads == 0 (caller checked). Adds the six tensors to tab (which outlives it); arenas for
- * up to Tmax x Bmax (Tmax <= 2^20); dies on OOM. */
+/* D % heads == 0 (caller checked). Adds the six tensors to tab (which outlives it); buffers
+ * for Tmax x Bmax to start with (T <= 2^20 always); dies on OOM. */
 self_attn_t *self_attn_create(int D, int heads, param_table_t *tab, int Tmax, int Bmax);
 void self_attn_free(self_attn_t *a);
 int self_attn_first_tensor(const self_attn_t *a); /* index in tab of in_proj_weight */

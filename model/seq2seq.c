@@ -20,8 +20,8 @@ struct seq2seq {
     int i_semb, i_temb, i_bw, i_bb, i_attn, i_comb, i_gw, i_gb; /* i_attn -1 for dot */
     rnn_stack_t *enc, *dec;
     self_attn_t *sattn; /* --self-attention over the encoder's outputs, or NULL */
-    float *dstack;      /* [N, D] with sattn: the gradient of the encoder stack's outputs */
-    int Tmax, Bmax, D, H, L, dirs, lstm;
+    float *dstack;      /* [Ns, D] with sattn: the gradient of the encoder stack's outputs */
+    int D, H, L, dirs, lstm;
     dropout_ctx_t drop;
     backward_hooks_t hooks;
     /* The last forward: its batch (the caller keeps the arrays alive), whether it dropped. */
@@ -32,54 +32,100 @@ struct seq2seq {
     const float *dec_out; /* [Tt*B, H] decoder top states */
     /* Sources kept by seq2seq_encode for decoding steps. */
     int enc_B, enc_Ts;
-    int *enc_lens;     /* [Bmax] */
-    uint32_t *targets; /* [Tmax*Bmax] targets, UINT32_MAX past tgt_lens */
-    float *arena;
-    float *x_src, *dx_src; /* [N, E] */
-    float *x_tgt, *dx_tgt; /* [N, E] */
-    float *enc_state;      /* [L*dirs*Bmax*H] (x2 LSTM): zero start, final states after */
+    /* Two arenas, each grown to the largest batch seen (what they held is then lost): the
+     * source side for Ns = Ts*B rows of B sources, kept by seq2seq_encode for the decoding
+     * steps; the target side for Nt = Tt*B rows (N hypotheses when decoding) and the attention
+     * weights, A = B*Tt*Ts (N*Ts), rewritten by every step. */
+    size_t ns_cap, bs_cap, nt_cap, a_cap;
+    float *src_arena, *tgt_arena;
+    int *enc_lens;         /* [B] */
+    uint32_t *targets;     /* [Nt] targets, UINT32_MAX past tgt_lens */
+    float *x_src, *dx_src; /* [Ns, E] */
+    float *x_tgt, *dx_tgt; /* [Nt, E] */
+    float *enc_state;      /* [L*dirs*B*H] (x2 LSTM): zero start, final states after */
     float *denc_end;       /* same size: gradient of the final states (from the bridge) */
-    float *hbar;           /* [L*Bmax, D] final states per layer, directions concatenated */
-    float *dhbar;          /* [L*Bmax, D] */
-    float *s0;             /* [L*Bmax, H] bridge output = decoder start state */
-    float *ds0;            /* [L*Bmax, H] */
-    float *dec_state;      /* [L*Bmax, H] */
-    float *keybuf;         /* [N, H] */
-    float *dkeys;          /* [N, H] */
-    float *alpha;          /* [Bmax, Tmax, Tmax] attention weights */
-    float *dalpha;         /* [Bmax, Tmax, Tmax] */
-    float *cat;            /* [N, D + H] [a_t; s_t] */
-    float *dcat;           /* [N, D + H] */
-    float *htilde;         /* [N, H] */
-    float *hmask;          /* [N, H] dropout scale on htilde */
-    float *hdrop;          /* [N, H] htilde after dropout */
-    float *dh;             /* [N, H] */
-    float *ddec;           /* [N, H] */
-    float *denc;           /* [N, D] */
-    float *probs;          /* [N, Vt] */
+    float *hbar;           /* [L*B, D] final states per layer, directions concatenated */
+    float *dhbar;          /* [L*B, D] */
+    float *s0;             /* [L*B, H] bridge output = decoder start state */
+    float *ds0;            /* [L*B, H] */
+    float *dec_state;      /* [L*B, H] */
+    float *keybuf;         /* [Ns, H] */
+    float *dkeys;          /* [Ns, H] */
+    float *alpha;          /* [A] attention weights, [B, Tt, Ts] */
+    float *dalpha;         /* [A] */
+    float *cat;            /* [Nt, D + H] [a_t; s_t] */
+    float *dcat;           /* [Nt, D + H] */
+    float *htilde;         /* [Nt, H] */
+    float *hmask;          /* [Nt, H] dropout scale on htilde */
+    float *hdrop;          /* [Nt, H] htilde after dropout */
+    float *dh;             /* [Nt, H] */
+    float *ddec;           /* [Nt, H] */
+    float *denc;           /* [Ns, D] */
+    float *probs;          /* [Nt, Vt] */
 };
+
+#define TAKE(n) (p += (n), p - (n))
+
+/* (Re)builds the source-side arena for ns_cap rows of bs_cap sources. */
+static void build_src(seq2seq_t *m) {
+    const size_t N = m->ns_cap, B = m->bs_cap, D = m->D, H = m->H, E = m->d.embed, L = m->L;
+    const size_t ns = (size_t)stack_state_size(m->enc) * B, nd = m->sattn ? N * D : 0;
+    const size_t total =
+        2 * N * E + 2 * ns + 2 * L * B * D + 3 * L * B * H + 2 * N * H + N * D + nd;
+    free(m->src_arena), free(m->enc_lens);
+    float *p = m->src_arena = drnn_calloc(total, sizeof(float));
+    m->x_src = TAKE(N * E), m->dx_src = TAKE(N * E);
+    m->enc_state = TAKE(ns), m->denc_end = TAKE(ns);
+    m->hbar = TAKE(L * B * D), m->dhbar = TAKE(L * B * D);
+    m->s0 = TAKE(L * B * H), m->ds0 = TAKE(L * B * H), m->dec_state = TAKE(L * B * H);
+    m->keybuf = TAKE(N * H), m->dkeys = TAKE(N * H);
+    m->denc = TAKE(N * D);
+    m->dstack = m->sattn ? TAKE(nd) : NULL;
+    DRNN_ASSERT((size_t)(p - m->src_arena) == total);
+    m->enc_lens = drnn_calloc(B, sizeof(int));
+}
+
+/* (Re)builds the target-side arena for nt_cap rows and a_cap attention weights. */
+static void build_tgt(seq2seq_t *m) {
+    const size_t N = m->nt_cap, A = m->a_cap, D = m->D, H = m->H, E = m->d.embed;
+    const size_t total = 2 * N * E + 2 * A + 2 * N * (D + H) + 5 * N * H + N * m->d.tgt_vocab;
+    free(m->tgt_arena), free(m->targets);
+    float *p = m->tgt_arena = drnn_calloc(total, sizeof(float));
+    m->x_tgt = TAKE(N * E), m->dx_tgt = TAKE(N * E);
+    m->alpha = TAKE(A), m->dalpha = TAKE(A);
+    m->cat = TAKE(N * (D + H)), m->dcat = TAKE(N * (D + H));
+    m->htilde = TAKE(N * H), m->hmask = TAKE(N * H), m->hdrop = TAKE(N * H);
+    m->dh = TAKE(N * H), m->ddec = TAKE(N * H);
+    m->probs = TAKE(N * m->d.tgt_vocab);
+    DRNN_ASSERT((size_t)(p - m->tgt_arena) == total);
+    m->targets = drnn_calloc(N, sizeof(uint32_t));
+}
+#undef TAKE
+
+/* Grows the source side to Ns rows of B sources, the target side to Nt rows and A weights. */
+static void reserve(seq2seq_t *m, size_t Ns, size_t B, size_t Nt, size_t A) {
+    if (drnn_cap_raise(&m->ns_cap, Ns) | drnn_cap_raise(&m->bs_cap, B)) build_src(m);
+    if (drnn_cap_raise(&m->nt_cap, Nt) | drnn_cap_raise(&m->a_cap, A)) build_tgt(m);
+}
 
 seq2seq_t *seq2seq_create(const model_desc_t *d, int Tmax, int Bmax) {
     DRNN_ASSERT(model_validate(&seq2seq_model_ops, d, "seq2seq_create", NULL, 0) == 0);
     DRNN_ASSERT(Tmax > 0 && Bmax > 0);
     seq2seq_t *m = drnn_calloc(1, sizeof *m);
     m->d = *d;
-    m->Tmax = Tmax, m->Bmax = Bmax;
     m->H = d->hidden, m->L = d->layers, m->dirs = d->bidirectional ? 2 : 1;
     m->lstm = d->cell == CELL_LSTM;
     m->i_semb = params_add(&m->tab, "src_embedding.weight", 2, d->vocab, d->embed);
     m->i_temb = params_add(&m->tab, "tgt_embedding.weight", 2, d->tgt_vocab, d->embed);
     stack_config_t ec = {d->cell, d->embed, d->hidden, d->layers, d->bidirectional, d->residual};
     m->enc = stack_create(&ec, &m->tab, "encoder", Tmax, Bmax);
-    if (d->self_attention > 0) { /* z = LayerNorm(y + MHA(y)) over the encoder's outputs y */
+    if (d->self_attention > 0) /* z = LayerNorm(y + MHA(y)) over the encoder's outputs y */
         m->sattn =
             self_attn_create(stack_output_size(m->enc), d->self_attention, &m->tab, Tmax, Bmax);
-        m->dstack = drnn_calloc((size_t)Tmax * Bmax * stack_output_size(m->enc), sizeof(float));
-    }
     stack_config_t dc = {CELL_GRU, d->embed, d->hidden, d->layers, 0, d->residual};
     m->dec = stack_create(&dc, &m->tab, "decoder", Tmax, Bmax);
     m->D = stack_output_size(m->enc);
-    const size_t D = m->D, H = m->H, E = d->embed, Vt = d->tgt_vocab, L = m->L;
+    const size_t D = m->D, H = m->H, Vt = d->tgt_vocab;
     m->i_bw = params_add(&m->tab, "bridge.weight", 2, H, D);
     m->i_bb = params_add(&m->tab, "bridge.bias", 1, H, 0);
     m->i_attn = d->attention == ATTN_GENERAL ? params_add(&m->tab, "attn.weight", 2, H, D) : -1;
@@ -87,36 +133,17 @@ seq2seq_t *seq2seq_create(const model_desc_t *d, int Tmax, int Bmax) {
     m->i_gw = params_add(&m->tab, "generator.weight", 2, Vt, H);
     m->i_gb = params_add(&m->tab, "generator.bias", 1, Vt, 0);
 
-    const size_t N = (size_t)Tmax * Bmax, B = Bmax, ns = (size_t)stack_state_size(m->enc) * B;
-    const size_t total = 4 * N * E + 2 * ns + 2 * L * B * D + 3 * L * B * H + 2 * N * H +
-                         2 * B * Tmax * Tmax + 2 * N * (D + H) + 5 * N * H + N * D + N * Vt;
-    m->arena = drnn_calloc(total, sizeof(float));
-    float *p = m->arena;
-#define TAKE(n) (p += (n), p - (n))
-    m->x_src = TAKE(N * E), m->dx_src = TAKE(N * E);
-    m->x_tgt = TAKE(N * E), m->dx_tgt = TAKE(N * E);
-    m->enc_state = TAKE(ns), m->denc_end = TAKE(ns);
-    m->hbar = TAKE(L * B * D), m->dhbar = TAKE(L * B * D);
-    m->s0 = TAKE(L * B * H), m->ds0 = TAKE(L * B * H), m->dec_state = TAKE(L * B * H);
-    m->keybuf = TAKE(N * H), m->dkeys = TAKE(N * H);
-    m->alpha = TAKE(B * Tmax * Tmax), m->dalpha = TAKE(B * Tmax * Tmax);
-    m->cat = TAKE(N * (D + H)), m->dcat = TAKE(N * (D + H));
-    m->htilde = TAKE(N * H), m->hmask = TAKE(N * H), m->hdrop = TAKE(N * H);
-    m->dh = TAKE(N * H), m->ddec = TAKE(N * H);
-    m->denc = TAKE(N * D);
-    m->probs = TAKE(N * Vt);
-#undef TAKE
-    DRNN_ASSERT((size_t)(p - m->arena) == total);
-    m->enc_lens = drnn_calloc(B, sizeof(int));
-    m->targets = drnn_calloc(N, sizeof(uint32_t));
+    const size_t N = (size_t)Tmax * Bmax;
+    m->ns_cap = m->nt_cap = N, m->bs_cap = (size_t)Bmax, m->a_cap = N * (size_t)Tmax;
+    build_src(m), build_tgt(m);
     return m;
 }
 
 void seq2seq_free(seq2seq_t *m) {
     if (!m) return;
     stack_free(m->enc), stack_free(m->dec);
-    self_attn_free(m->sattn), free(m->dstack);
-    free(m->arena), free(m->enc_lens), free(m->targets);
+    self_attn_free(m->sattn);
+    free(m->src_arena), free(m->tgt_arena), free(m->enc_lens), free(m->targets);
     free(m);
 }
 
@@ -227,7 +254,8 @@ static void attn_softmax(float *e, int len, int n) {
 double seq2seq_forward(seq2seq_t *m, const float *params, const seq2seq_batch_t *bt, int train) {
     const int Ts = bt->Ts, Tt = bt->Tt, B = bt->B, H = m->H, D = m->D, E = m->d.embed;
     const int Vt = m->d.tgt_vocab, L = m->L, W = D + H;
-    DRNN_ASSERT(Ts > 0 && Ts <= m->Tmax && Tt > 0 && Tt <= m->Tmax && B > 0 && B <= m->Bmax);
+    DRNN_ASSERT(Ts > 0 && Tt > 0 && B > 0);
+    reserve(m, (size_t)Ts * B, (size_t)B, (size_t)Tt * B, (size_t)B * Tt * Ts);
     for (int b = 0; b < B; b++)
         DRNN_ASSERT(bt->src_lens[b] >= 1 && bt->src_lens[b] <= Ts && bt->tgt_lens[b] >= 1 &&
                     bt->tgt_lens[b] <= Tt);
@@ -377,8 +405,9 @@ void seq2seq_report_ready(seq2seq_t *m) {
 
 void seq2seq_encode(seq2seq_t *m, const float *params, const uint32_t *src, const int *src_lens,
                     int Ts, int B) {
-    DRNN_ASSERT(Ts > 0 && Ts <= m->Tmax && B > 0 && B <= m->Bmax);
+    DRNN_ASSERT(Ts > 0 && B > 0);
     for (int b = 0; b < B; b++) DRNN_ASSERT(src_lens[b] >= 1 && src_lens[b] <= Ts);
+    reserve(m, (size_t)Ts * B, (size_t)B, 0, 0);
     embed_rows(m->x_src, P(m->i_semb), src, src_lens, Ts, B, m->d.vocab, m->d.embed);
     encode(m, params, src_lens, Ts, B, NULL);
     memcpy(m->enc_lens, src_lens, sizeof(int) * (size_t)B);
@@ -389,7 +418,7 @@ void seq2seq_decoder_start(seq2seq_t *m, const float *params, const int *src_row
                            float *state) {
     (void)params;
     const int H = m->H;
-    DRNN_ASSERT(N > 0 && N <= m->Bmax);
+    DRNN_ASSERT(N > 0);
     for (int k = 0; k < m->L; k++)
         for (int n = 0; n < N; n++) {
             DRNN_ASSERT(src_row[n] >= 0 && src_row[n] < m->enc_B);
@@ -401,7 +430,8 @@ void seq2seq_decoder_start(seq2seq_t *m, const float *params, const int *src_row
 void seq2seq_decode_step(seq2seq_t *m, const float *params, const uint32_t *prev,
                          const int *src_row, int N, float *state, float *logp, float *attn) {
     const int H = m->H, D = m->D, W = D + H, Bs = m->enc_B, Ts = m->enc_Ts, Vt = m->d.tgt_vocab;
-    DRNN_ASSERT(N > 0 && N <= m->Bmax);
+    DRNN_ASSERT(N > 0);
+    reserve(m, 0, 0, (size_t)N, (size_t)N * Ts);
     embed_rows(m->x_tgt, P(m->i_temb), prev, NULL, 1, N, Vt, m->d.embed);
     const float *s = stack_forward(m->dec, params, m->x_tgt, NULL, state, 1, N, NULL);
     const int ldk = m->i_attn >= 0 ? H : D;

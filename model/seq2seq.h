@@ -31,10 +31,13 @@
  * bridge.bias [H], attn.weight [H, D] (general only), attn_combine.weight [H, D + H],
  * generator.weight [Vt, H], generator.bias [Vt].
  *
- * Rows are time-major: position (t, b) is row t*B + b, as for the other models. Activations for
- * up to Tmax x Bmax live in one arena made by seq2seq_create (Tmax bounds source and target
- * lengths; Bmax bounds the batch, and for decoding the number of live hypotheses); forward,
- * backward and the decoding step allocate nothing. No files, no MPI, no globals.
+ * Rows are time-major: position (t, b) is row t*B + b, as for the other models. Activations live
+ * in arenas made by seq2seq_create for Tmax x Bmax (sources and targets of Tmax tokens, Bmax
+ * pairs or live hypotheses). A forward, an encode or a decoding step larger than any before
+ * (more source or target rows, more pairs or hypotheses, more attention weights) grows them to
+ * it, the largest seen kept: memory follows the largest batch actually given, not the longest
+ * pair times the largest batch. Otherwise forward, backward and the decoding step allocate
+ * nothing. No files, no MPI, no globals.
  */
 #ifndef DRNN_MODEL_SEQ2SEQ_H
 #define DRNN_MODEL_SEQ2SEQ_H
@@ -104,7 +107,7 @@ int seq2seq_state_size(const seq2seq_t *m);
 /* state [L, N, H] := the bridge's starting states of the encoded sources src_row[n]. */
 void seq2seq_decoder_start(seq2seq_t *m, const float *params, const int *src_row, int N,
                            float *state);
-/* One decoder step for N hypotheses (N <= Bmax): prev [N] the previous token of each (first
+/* One decoder step for N hypotheses: prev [N] the previous token of each (first
  * <bos>), src_row [N] the encoded source each one reads, state [L, N, H] in and out. Writes
  * logp [N, Vt] log-probabilities (log_softmax, float) and, unless NULL, attn [N, Ts] the attention
  * weights over the encoded sources' positions (0 past each source's length). Consecutive

@@ -15,35 +15,40 @@ struct seq_encoder {
     param_table_t *tab;
     int i_emb, i_last;
     rnn_stack_t *stack;
-    self_attn_t *attn;       /* NULL without --self-attention */
-    float *dstack;           /* [Tmax*Bmax, D] with attn: the gradient of the stack's outputs */
-    int Tmax, Bmax, D, T, B; /* T, B: the last forward's sizes */
+    self_attn_t *attn; /* NULL without --self-attention */
+    float *dstack;     /* [N, D] with attn: the gradient of the stack's outputs */
+    int D, T, B;       /* T, B: the last forward's sizes */
+    size_t ncap, bcap; /* the buffers hold N = ncap rows (T*B) of bcap rows at most */
     dropout_ctx_t drop;
     backward_hooks_t hooks;
     const int *lens;        /* [B] of the last forward */
     const uint32_t *tokens; /* [T*B] of the last forward */
-    float *x_emb;           /* [Tmax*Bmax, E] */
-    float *demb;            /* [Tmax*Bmax, E] */
-    float *state;           /* [L*dirs*Bmax*H] (x2 for LSTM): zero start, final states after */
+    float *x_emb;           /* [N, E] */
+    float *demb;            /* [N, E] */
+    float *state;           /* [L*dirs*B*H] (x2 for LSTM): zero start, final states after */
 };
+
+/* (Re)allocates the buffers for e->ncap rows of e->bcap rows; what they held is not kept. */
+static void alloc_buffers(seq_encoder_t *e) {
+    free(e->dstack), free(e->x_emb), free(e->demb), free(e->state);
+    const size_t N = e->ncap, E = (size_t)e->d.embed;
+    e->dstack = e->attn ? drnn_calloc(N * e->D, sizeof(float)) : NULL;
+    e->x_emb = drnn_calloc(N * E, sizeof(float));
+    e->demb = drnn_calloc(N * E, sizeof(float));
+    e->state = drnn_calloc((size_t)stack_state_size(e->stack) * e->bcap, sizeof(float));
+}
 
 seq_encoder_t *seq_encoder_create(const model_desc_t *d, param_table_t *tab, int Tmax, int Bmax) {
     DRNN_ASSERT(Tmax > 0 && Bmax > 0);
     seq_encoder_t *e = drnn_calloc(1, sizeof *e);
-    e->d = *d, e->tab = tab, e->Tmax = Tmax, e->Bmax = Bmax;
+    e->d = *d, e->tab = tab, e->ncap = (size_t)Tmax * Bmax, e->bcap = (size_t)Bmax;
     e->i_emb = params_add(tab, "embedding.weight", 2, d->vocab, d->embed);
     stack_config_t sc = {d->cell, d->embed, d->hidden, d->layers, d->bidirectional, d->residual};
     e->stack = stack_create(&sc, tab, "encoder", Tmax, Bmax);
     e->D = stack_output_size(e->stack);
-    if (d->self_attention > 0) {
-        e->attn = self_attn_create(e->D, d->self_attention, tab, Tmax, Bmax);
-        e->dstack = drnn_calloc((size_t)Tmax * Bmax * e->D, sizeof(float));
-    }
+    if (d->self_attention > 0) e->attn = self_attn_create(e->D, d->self_attention, tab, Tmax, Bmax);
     e->i_last = tab->n - 1;
-    size_t N = (size_t)Tmax * Bmax, E = d->embed;
-    e->x_emb = drnn_calloc(N * E, sizeof(float));
-    e->demb = drnn_calloc(N * E, sizeof(float));
-    e->state = drnn_calloc((size_t)stack_state_size(e->stack) * Bmax, sizeof(float));
+    alloc_buffers(e);
     return e;
 }
 
@@ -96,7 +101,9 @@ void seq_encoder_set_hooks(seq_encoder_t *e, const backward_hooks_t *hooks) {
 
 const float *seq_encoder_forward(seq_encoder_t *e, const float *params, const uint32_t *tokens,
                                  const int *lens, int T, int B, int train) {
-    DRNN_ASSERT(T > 0 && T <= e->Tmax && B > 0 && B <= e->Bmax);
+    DRNN_ASSERT(T > 0 && B > 0);
+    if (drnn_cap_raise(&e->ncap, (size_t)T * B) | drnn_cap_raise(&e->bcap, (size_t)B))
+        alloc_buffers(e);
     /* Padded positions: any id; they are never read as state. */
     embed_rows(e->x_emb, params + e->tab->t[e->i_emb].offset, tokens, lens, T, B, e->d.vocab,
                e->d.embed);

@@ -8,8 +8,9 @@
  * state and get no gradient; the reverse direction starts at each row's own last token.
  * Parameters, added to the caller's table in this order: embedding.weight [V,E], then
  * encoder.* (model/rnn_stack.h names), then self_attn.* and self_attn_norm.* when present.
- * Activations for up to Tmax x Bmax in one arena; forward and backward allocate nothing. No files,
- * no MPI.
+ * Activations in buffers made for Tmax x Bmax at create; a forward of a larger batch (more rows
+ * T*B, or more of them) grows them to it, the largest seen kept; else forward and backward allocate
+ * nothing. No files, no MPI.
  */
 #ifndef DRNN_MODEL_SEQ_ENCODER_H
 #define DRNN_MODEL_SEQ_ENCODER_H

@@ -14,29 +14,36 @@ struct tagger {
     param_table_t tab;
     int i_w, i_b;
     seq_encoder_t *enc;
-    int Tmax, Bmax, D, T, B; /* D: encoder output width; T, B: the last forward's sizes */
+    int D, T, B; /* D: encoder output width; T, B: the last forward's sizes */
+    size_t ncap; /* the buffers hold N = ncap rows (T*B) at most */
     backward_hooks_t hooks;
     const float *top;  /* [T*B, D] encoder outputs of the last forward */
     int has_targets;   /* the last forward had tags */
-    uint32_t *targets; /* [Tmax*Bmax] tags, UINT32_MAX at padded positions */
-    float *probs;      /* [Tmax*Bmax, C] logits, then probabilities, then dlogits */
-    float *dtop;       /* [Tmax*Bmax, D] */
+    uint32_t *targets; /* [N] tags, UINT32_MAX at padded positions */
+    float *probs;      /* [N, C] logits, then probabilities, then dlogits */
+    float *dtop;       /* [N, D] */
 };
+
+/* (Re)allocates the buffers for m->ncap rows; what they held is not kept. */
+static void alloc_buffers(tagger_t *m) {
+    free(m->targets), free(m->probs), free(m->dtop);
+    const size_t N = m->ncap;
+    m->targets = drnn_calloc(N, sizeof *m->targets);
+    m->probs = drnn_calloc(N * m->d.classes, sizeof(float));
+    m->dtop = drnn_calloc(N * m->D, sizeof(float));
+}
 
 tagger_t *tagger_create(const model_desc_t *d, int Tmax, int Bmax) {
     DRNN_ASSERT(model_validate(&tagger_model_ops, d, "tagger_create", NULL, 0) == 0);
     DRNN_ASSERT(Tmax > 0 && Bmax > 0);
     tagger_t *m = drnn_calloc(1, sizeof *m);
     m->d = *d;
-    m->Tmax = Tmax, m->Bmax = Bmax;
+    m->ncap = (size_t)Tmax * Bmax;
     m->enc = seq_encoder_create(d, &m->tab, Tmax, Bmax);
     m->D = seq_encoder_width(m->enc);
     m->i_w = params_add(&m->tab, "tagger.weight", 2, d->classes, m->D);
     m->i_b = params_add(&m->tab, "tagger.bias", 1, d->classes, 0);
-    size_t N = (size_t)Tmax * Bmax;
-    m->targets = drnn_calloc(N, sizeof *m->targets);
-    m->probs = drnn_calloc(N * d->classes, sizeof(float));
-    m->dtop = drnn_calloc(N * m->D, sizeof(float));
+    alloc_buffers(m);
     return m;
 }
 
@@ -92,9 +99,10 @@ void tagger_set_backward_hooks(tagger_t *m, const backward_hooks_t *hooks) {
 
 double tagger_forward(tagger_t *m, const float *params, const uint32_t *tokens, const int *lens,
                       const uint32_t *tags, int T, int B) {
-    DRNN_ASSERT(T > 0 && T <= m->Tmax && B > 0 && B <= m->Bmax);
+    DRNN_ASSERT(T > 0 && B > 0);
     const int C = m->d.classes;
     const size_t N = (size_t)T * B;
+    if (drnn_cap_raise(&m->ncap, N)) alloc_buffers(m);
     m->T = T, m->B = B, m->has_targets = tags != NULL;
     m->top = seq_encoder_forward(m->enc, params, tokens, lens, T, B, tags != NULL);
     /* top [T*B, D] -> logits [T*B, C]: one product over every position, padding included

@@ -6,8 +6,9 @@
  * Parameters (one flat buffer, this order): embedding.weight [V,E], encoder.* (rnn_stack
  * names), tagger.weight [C,D], tagger.bias [C], D = H or 2H — the state_dict of
  * nn.Embedding + nn.GRU/LSTM/RNN(batch_first=False) + nn.Linear(D, C) named so. The output
- * layer is one sgemm over all T·B positions. Activations for up to Tmax x Bmax live in arenas
- * made by tagger_create; forward and backward allocate nothing.
+ * layer is one sgemm over all T·B positions. Activations live in arenas made by tagger_create
+ * for Tmax x Bmax; a forward of a larger batch grows them to it (the largest seen is kept), else
+ * forward and backward allocate nothing.
  */
 #ifndef DRNN_MODEL_TAGGER_H
 #define DRNN_MODEL_TAGGER_H

@@ -53,17 +53,28 @@ struct cls_span {
     int row;
 };
 
+/* Grows b's buffers to `tokens` padded tokens and `rows` rows (cls_batch_read's sizes). */
+static void batch_reserve(cls_batch_t *b, size_t tokens, size_t rows) {
+    if (drnn_cap_raise(&b->ncap, tokens)) {
+        free(b->tokens), free(b->tags), free(b->flat);
+        b->tokens = drnn_calloc(b->ncap, sizeof *b->tokens);
+        b->tags = drnn_calloc(b->ncap, sizeof *b->tags);
+        b->flat = drnn_calloc(b->ncap, sizeof *b->flat);
+    }
+    if (drnn_cap_raise(&b->bcap, rows)) {
+        free(b->labels), free(b->lens), free(b->spans), free(b->roff), free(b->rlen), free(b->at);
+        b->labels = drnn_calloc(b->bcap, sizeof *b->labels);
+        b->lens = drnn_calloc(b->bcap, sizeof *b->lens);
+        b->spans = drnn_calloc(b->bcap, sizeof *b->spans);
+        b->roff = drnn_calloc(b->bcap, sizeof *b->roff);
+        b->rlen = drnn_calloc(b->bcap, sizeof *b->rlen);
+        b->at = drnn_calloc(b->bcap, sizeof *b->at);
+    }
+}
+
 void cls_batch_alloc(cls_batch_t *b, int Tmax, int Bmax) {
     memset(b, 0, sizeof *b);
-    b->tokens = drnn_calloc((size_t)Tmax * Bmax, sizeof *b->tokens);
-    b->labels = drnn_calloc((size_t)Bmax, sizeof *b->labels);
-    b->tags = drnn_calloc((size_t)Tmax * Bmax, sizeof *b->tags);
-    b->lens = drnn_calloc((size_t)Bmax, sizeof *b->lens);
-    b->flat = drnn_calloc((size_t)Tmax * Bmax, sizeof *b->flat);
-    b->spans = drnn_calloc((size_t)Bmax, sizeof *b->spans);
-    b->roff = drnn_calloc((size_t)Bmax, sizeof *b->roff);
-    b->rlen = drnn_calloc((size_t)Bmax, sizeof *b->rlen);
-    b->at = drnn_calloc((size_t)Bmax, sizeof *b->at);
+    batch_reserve(b, (size_t)Tmax * Bmax, (size_t)Bmax);
 }
 
 void cls_batch_free(cls_batch_t *b) {
@@ -105,12 +116,14 @@ static int batch_ranges(cls_batch_t *b, const cls_examples_t *e, const uint64_t 
 int cls_batch_read(cls_batch_t *b, corpus_t *c, const cls_examples_t *e, const uint64_t *ids,
                    uint64_t first, int n, char *err, size_t errlen) {
     int T = 0;
+    batch_reserve(b, 0, (size_t)n);
     for (int i = 0; i < n; i++) {
         uint64_t id = ids ? ids[i] : first + (uint64_t)i;
         b->lens[i] = cls_example_len(e, id);
         b->labels[i] = e->labels ? e->labels[id] : 0;
         T = b->lens[i] > T ? b->lens[i] : T;
     }
+    batch_reserve(b, (size_t)T * n, (size_t)n); /* the merged ranges hold at most T*n too */
     const int nr = batch_ranges(b, e, ids, first, n);
     for (int pass = 0; pass <= e->tagged; pass++) { /* tokens, then the tags of tagged data */
         uint32_t *dst = pass ? b->tags : b->tokens;
@@ -195,15 +208,13 @@ int cls_feed_open(cls_feed_t *f, corpus_t *c, const char *data, const char *unit
     f->order = drnn_calloc((size_t)f->spe * B, sizeof *f->order);
     f->vorder = drnn_calloc(f->valid.n + 1, sizeof *f->vorder);
     cls_sorted_ids(f->vorder, &f->valid);
-    cls_batch_alloc(&f->batch, f->Tmax, f->Bl);
+    cls_batch_alloc(&f->batch, 1, f->Bl); /* grown by each batch read */
     return 0;
 }
 
 uint64_t cls_feed_cap(cls_feed_t *f, int cap) {
     cls_examples_cap(&f->train, cap), cls_examples_cap(&f->valid, cap);
     f->Tmax = f->train.longest > f->valid.longest ? f->train.longest : f->valid.longest;
-    cls_batch_free(&f->batch);
-    cls_batch_alloc(&f->batch, f->Tmax, f->Bl);
     return f->train.capped + f->valid.capped;
 }
 

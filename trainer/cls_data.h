@@ -36,20 +36,23 @@ int cls_example_len(const cls_examples_t *e, uint64_t i);
 
 /* A padded batch: tokens [T*n] time-major (0 at padded positions), lens [n], labels [n] (of
  * labelled data) or tags [T*n] time-major (of tagged data, 0 at padded positions). The buffers
- * hold at least Tmax*Bmax, Bmax, Bmax, Tmax*Bmax entries; the rest is cls_batch_read's scratch
- * (its examples' token ranges in file order, merged where they touch, and what was read). */
+ * hold ncap padded tokens and bcap rows, grown by cls_batch_read to the largest batch read; the
+ * rest is its scratch (its examples' token ranges in file order, merged where they touch, and
+ * what was read). */
 struct cls_span;
 typedef struct {
     uint32_t *tokens, *labels, *tags;
     int *lens;
     int T, n;               /* longest row, rows */
-    uint32_t *flat;         /* [Tmax*Bmax] the ranges' ids, one range after another */
-    struct cls_span *spans; /* [Bmax] rows by file offset */
-    uint64_t *roff, *rlen;  /* [Bmax] merged ranges */
-    size_t *at;             /* [Bmax] where each row starts in flat */
+    uint32_t *flat;         /* [ncap] the ranges' ids, one range after another */
+    struct cls_span *spans; /* [bcap] rows by file offset */
+    uint64_t *roff, *rlen;  /* [bcap] merged ranges */
+    size_t *at;             /* [bcap] where each row starts in flat */
+    size_t ncap, bcap;      /* padded tokens and rows the buffers hold */
 } cls_batch_t;
 
-/* Buffers for up to Bmax examples of up to Tmax tokens (dies on out of memory). */
+/* Buffers for Bmax examples of Tmax tokens to start with; a larger batch grows them (dies on
+ * out of memory). */
 void cls_batch_alloc(cls_batch_t *b, int Tmax, int Bmax);
 void cls_batch_free(cls_batch_t *b);
 
@@ -81,7 +84,7 @@ typedef struct {
     long spe, epoch;   /* steps per epoch; epoch whose order is in `order` (-1: none) */
     uint64_t *order;   /* [spe * B] example ids of the current epoch, batch after batch */
     uint64_t *vorder;  /* [valid.n] valid ids sorted by length */
-    cls_batch_t batch; /* the loaded batch (Bl rows at most) */
+    cls_batch_t batch; /* the loaded batch (Bl rows at most; its buffers grow with the batches) */
 } cls_feed_t;
 
 /* Reads the train and valid splits of c (data: --data, for messages; unit: "examples",

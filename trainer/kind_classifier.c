@@ -60,7 +60,7 @@ static int cls_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *e
                        env->nranks, env->o->seed, err, errlen);
     if (rc) return rc;
     kind_report_truncated(env, cls_feed_cap(&k->feed, env->o->truncate));
-    k->m = classifier_create(d, k->feed.Tmax, env->Bl);
+    k->m = classifier_create(d, 1, env->Bl); /* its arenas grow with the batches */
     return 0;
 }
 

@@ -2,7 +2,7 @@
  *
  * Batches are made once, from the seed alone, and never depend on the rank count: the train
  * pairs in a Philox order keyed by the seed, less those with a side longer than --max-pair-len
- * tokens (the buffers are sized by the longest pair: one very long pair would take the machine),
+ * tokens (a batch's buffers grow with its longest pair: one very long pair would take the machine),
  * are sorted by length (padded size max(source, target with <eos>), then target, then source,
  * ties by that order), then cut into consecutive global batches — of --batch pairs (the first
  * ⌊n/B⌋·B kept pairs of the Philox order), or, with --batch-tokens N, as many pairs as keep
@@ -58,7 +58,8 @@ struct kind_ctx {
     kind_env_t env;
     seq2seq_t *m;
     search_t *greedy; /* validation decoding, made at the first evaluation */
-    int Tmax, Bmax;   /* this rank's largest pair and share of a batch */
+    int Tmax, Bmax;   /* this rank's largest pair and share of a batch (bounds; the buffers
+                       * grow with the batches actually loaded) */
     long spe;         /* global batches = steps per epoch */
     uint64_t *bstart; /* [spe+1] global batch b is sorted pairs [bstart[b], bstart[b+1]) */
     double *norm;     /* [spe] target tokens of global batch b */
@@ -70,7 +71,7 @@ struct kind_ctx {
     uint64_t cut[2];  /* train and valid pairs left out by --max-pair-len */
     s2s_index_t ix;   /* the train pairs' boundaries */
     uint64_t *ids;    /* [lstart[spe]] this rank's train pairs, batch after batch */
-    s2s_pairs_t bp;   /* the loaded batch's pairs (Bmax of up to Tmax tokens a side) */
+    s2s_pairs_t bp;   /* the loaded batch's pairs */
     s2s_pairs_t valid;
     s2s_batch_t batch;
     int spaced;          /* word tokens: text joins them with spaces */
@@ -290,9 +291,12 @@ static int s2s_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *e
     k->Tmax = k->Tmax > 1 ? k->Tmax : 1;
     k->Bmax = k->Bmax > 1 ? k->Bmax : 1;
     k->border = drnn_calloc((size_t)k->spe, sizeof *k->border);
-    k->m = seq2seq_create(d, k->Tmax, k->Bmax);
+    /* The model's arenas and the batch buffers start empty and grow to the largest batch
+     * loaded (model/seq2seq.h): a long pair costs memory in the batch that holds it, not
+     * (longest pair) x (largest share) from the start. */
+    k->m = seq2seq_create(d, 1, 1);
     s2s_batch_alloc(&k->batch, k->Tmax, k->Bmax);
-    s2s_pairs_alloc(&k->bp, k->Bmax, k->Tmax);
+    s2s_pairs_alloc(&k->bp, 1, 1);
     k->spaced = strcmp(corpus_tokenizer(env->corpus), "word") == 0;
     for (int side = 0; side < 2 && strcmp(corpus_tokenizer(env->corpus), "spm") == 0; side++)
         if (!(k->spm[side] = kind_sample_vocab(env->corpus, side, err, errlen))) return 65;
@@ -300,6 +304,14 @@ static int s2s_open(kind_ctx_t **out, const model_desc_t *d, const kind_env_t *e
     if (trace && env->rank == 0 && !(k->trace = fopen(trace, "a")))
         return drnn_errf(err, errlen, 74, "DRNN_TRACE_BATCHES=%s: cannot open", trace);
     return 0;
+}
+
+/* Validation's and --sample-every's greedy decoder: it only ever decodes valid pairs, so their
+ * longest bounds it (max_len depends on each source alone: the same translations). */
+static search_t *make_greedy(const kind_ctx_t *k) {
+    search_opts_t so = {0, 1, 0.0f, 2.0f, S2S_BOS, S2S_EOS, 0};
+    return search_create(seq2seq_desc(k->m), &so, k->valid.longest > 1 ? k->valid.longest : 1,
+                         k->Bmax);
 }
 
 static void *s2s_model(kind_ctx_t *k) {
@@ -361,10 +373,7 @@ static int s2s_has_valid(const kind_ctx_t *k) {
 static int s2s_evaluate(kind_ctx_t *k, const float *params, kind_sums_t *s, char *err,
                         size_t errlen) {
     memset(s, 0, sizeof *s);
-    if (!k->greedy) {
-        search_opts_t so = {0, 1, 0.0f, 2.0f, S2S_BOS, S2S_EOS, 0};
-        k->greedy = search_create(seq2seq_desc(k->m), &so, k->Tmax, k->Bmax);
-    }
+    if (!k->greedy) k->greedy = make_greedy(k);
     s2s_eval_t e = {k->m,      k->greedy, &k->batch, corpus_tgt_vocab(k->env.corpus),
                     k->spaced, k->spm[1], NULL,      NULL};
     double sums[S2S_EVAL_N] = {0};
@@ -414,10 +423,7 @@ static int s2s_resume_check(const kind_ctx_t *k, const ckpt_meta_t *m, const cha
  * which the next step loads afresh. */
 static int s2s_sample(kind_ctx_t *k, const float *params, long step, char *err, size_t errlen) {
     (void)err, (void)errlen;
-    if (!k->greedy) {
-        search_opts_t so = {0, 1, 0.0f, 2.0f, S2S_BOS, S2S_EOS, 0};
-        k->greedy = search_create(seq2seq_desc(k->m), &so, k->Tmax, k->Bmax);
-    }
+    if (!k->greedy) k->greedy = make_greedy(k);
     int n = k->valid.n < 3 ? (int)k->valid.n : 3;
     n = n < k->Bmax ? n : k->Bmax;
     printf("drnn-train: sample at step %ld (the first %d validation pairs, greedy):\n", step, n);

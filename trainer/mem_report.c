@@ -7,9 +7,18 @@
 
 #include "comm/comm.h"
 
+void mem_policy_init(void) {
+    mallopt(M_MMAP_THRESHOLD, 4 << 20); /* 0 only for a value above glibc's maximum */
+}
+
 size_t mem_heap_in_use(void) {
     struct mallinfo2 m = mallinfo2();
     return m.uordblks + m.hblkhd; /* in use from the heap, and mmap'd blocks */
+}
+
+void mem_kind_track(mem_kind_t *k, size_t before) {
+    k->bytes += (double)mem_heap_in_use() - (double)before;
+    if (k->bytes > k->peak) k->peak = k->bytes;
 }
 
 double mem_peak_rss(void) {

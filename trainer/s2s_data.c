@@ -94,17 +94,18 @@ int s2s_pairs_read(s2s_pairs_t *p, corpus_t *c, int split, const s2s_index_t *ix
 
 void s2s_pairs_alloc(s2s_pairs_t *p, int nmax, int Tmax) {
     memset(p, 0, sizeof *p);
-    p->soff = drnn_calloc((size_t)nmax + 1, sizeof(uint64_t));
-    p->toff = drnn_calloc((size_t)nmax + 1, sizeof(uint64_t));
-    p->src = drnn_calloc((size_t)nmax * Tmax + 1, sizeof(uint32_t));
-    p->tgt = drnn_calloc((size_t)nmax * Tmax + 1, sizeof(uint32_t));
+    p->soff = drnn_grow(NULL, &p->cap[0], (size_t)nmax + 1, sizeof(uint64_t));
+    p->toff = drnn_grow(NULL, &p->cap[1], (size_t)nmax + 1, sizeof(uint64_t));
+    p->src = drnn_grow(NULL, &p->cap[2], (size_t)nmax * Tmax + 1, sizeof(uint32_t));
+    p->tgt = drnn_grow(NULL, &p->cap[3], (size_t)nmax * Tmax + 1, sizeof(uint32_t));
 }
 
 int s2s_pairs_load(s2s_pairs_t *p, corpus_t *c, int split, const s2s_index_t *ix,
                    const uint64_t *ids, uint64_t n, char *err, size_t errlen) {
-    int rc = 0;
+    p->soff = drnn_grow(p->soff, &p->cap[0], n + 1, sizeof(uint64_t));
+    p->toff = drnn_grow(p->toff, &p->cap[1], n + 1, sizeof(uint64_t));
     p->n = n, p->longest = 0;
-    for (uint64_t i = 0; i < n && rc == 0; i++) {
+    for (uint64_t i = 0; i < n; i++) {
         uint64_t id = ids[i];
         DRNN_ASSERT(id < ix->n);
         int sl = s2s_src_len(ix, id), tl = s2s_tgt_len(ix, id);
@@ -112,10 +113,15 @@ int s2s_pairs_load(s2s_pairs_t *p, corpus_t *c, int split, const s2s_index_t *ix
         p->toff[i + 1] = p->toff[i] + (uint64_t)(tl - 1);
         p->longest = sl > p->longest ? sl : p->longest;
         p->longest = tl > p->longest ? tl : p->longest;
-        rc = corpus_read_side(c, split, 0, ix->src_off[id], (uint64_t)sl, p->src + p->soff[i], err,
-                              errlen);
+    }
+    p->src = drnn_grow(p->src, &p->cap[2], p->soff[n] + 1, sizeof(uint32_t));
+    p->tgt = drnn_grow(p->tgt, &p->cap[3], p->toff[n] + 1, sizeof(uint32_t));
+    int rc = 0;
+    for (uint64_t i = 0; i < n && rc == 0; i++) {
+        const uint64_t id = ids[i], sl = p->soff[i + 1] - p->soff[i];
+        rc = corpus_read_side(c, split, 0, ix->src_off[id], sl, p->src + p->soff[i], err, errlen);
         if (rc == 0)
-            rc = corpus_read_side(c, split, 1, ix->tgt_off[id], (uint64_t)(tl - 1),
+            rc = corpus_read_side(c, split, 1, ix->tgt_off[id], p->toff[i + 1] - p->toff[i],
                                   p->tgt + p->toff[i], err, errlen);
     }
     return rc;
@@ -128,13 +134,7 @@ void s2s_pairs_free(s2s_pairs_t *p) {
 
 void s2s_batch_alloc(s2s_batch_t *b, int Tmax, int Bmax) {
     memset(b, 0, sizeof *b);
-    const size_t N = (size_t)Tmax * Bmax;
-    b->Tmax = Tmax, b->Bmax = Bmax;
-    b->src = drnn_calloc(N, sizeof(uint32_t));
-    b->tgt_in = drnn_calloc(N, sizeof(uint32_t));
-    b->tgt_out = drnn_calloc(N, sizeof(uint32_t));
-    b->src_lens = drnn_calloc(Bmax, sizeof(int));
-    b->tgt_lens = drnn_calloc(Bmax, sizeof(int));
+    b->Tmax = Tmax, b->Bmax = Bmax; /* the buffers come with the batches (s2s_batch_fill) */
 }
 
 void s2s_batch_free(s2s_batch_t *b) {
@@ -146,6 +146,10 @@ void s2s_batch_fill(s2s_batch_t *b, const s2s_pairs_t *p, uint64_t first, int n)
     DRNN_ASSERT(n >= 1 && n <= b->Bmax && first + (uint64_t)n <= p->n);
     int Ts = 1, Tt = 1;
     b->tgt_tokens = b->tokens = 0;
+    if (!b->src_lens) { /* the rows' lengths: Bmax each, made with the first batch */
+        b->src_lens = drnn_calloc((size_t)b->Bmax, sizeof(int));
+        b->tgt_lens = drnn_calloc((size_t)b->Bmax, sizeof(int));
+    }
     for (int j = 0; j < n; j++) {
         uint64_t i = first + (uint64_t)j;
         b->src_lens[j] = (int)(p->soff[i + 1] - p->soff[i]);
@@ -156,6 +160,13 @@ void s2s_batch_fill(s2s_batch_t *b, const s2s_pairs_t *p, uint64_t first, int n)
         b->tokens += b->src_lens[j] + b->tgt_lens[j];
     }
     DRNN_ASSERT(Ts <= b->Tmax && Tt <= b->Tmax);
+    const size_t N = (size_t)(Ts > Tt ? Ts : Tt) * n;
+    if (drnn_cap_raise(&b->ncap, N)) {
+        free(b->src), free(b->tgt_in), free(b->tgt_out);
+        b->src = drnn_calloc(N, sizeof(uint32_t));
+        b->tgt_in = drnn_calloc(N, sizeof(uint32_t));
+        b->tgt_out = drnn_calloc(N, sizeof(uint32_t));
+    }
     for (int j = 0; j < n; j++) {
         uint64_t i = first + (uint64_t)j;
         const uint32_t *s = p->src + p->soff[i], *t = p->tgt + p->toff[i];

@@ -43,7 +43,8 @@ typedef struct {
     uint64_t n;
     uint64_t *soff, *toff; /* [n+1] into src, tgt */
     uint32_t *src, *tgt;
-    int longest; /* max over pairs of the source length and the target length with <eos> */
+    int longest;   /* max over pairs of the source length and the target length with <eos> */
+    size_t cap[4]; /* entries of soff, toff, src, tgt (s2s_pairs_alloc / s2s_pairs_load) */
 } s2s_pairs_t;
 
 /* Reads pairs ids[0..n) of SPLIT (any order, repeats allowed) into *p, with one read per block
@@ -52,20 +53,22 @@ int s2s_pairs_read(s2s_pairs_t *p, corpus_t *c, int split, const s2s_index_t *ix
                    const uint64_t *ids, uint64_t n, char *err, size_t errlen);
 void s2s_pairs_free(s2s_pairs_t *p);
 
-/* Buffers for up to NMAX pairs of up to TMAX tokens a side (dies when out of memory), for
+/* Buffers for NMAX pairs of TMAX tokens a side to start with (dies when out of memory), for
  * s2s_pairs_load. */
 void s2s_pairs_alloc(s2s_pairs_t *p, int nmax, int Tmax);
-/* Reads pairs ids[0..n) of SPLIT into P's buffers (n <= nmax, every side <= Tmax tokens, as
- * allocated), one read per side of each pair: no allocation, for a training step. 0 or 65 with
- * err. */
+/* Reads pairs ids[0..n) of SPLIT into P's buffers, one read per side of each pair, for a
+ * training step: the buffers grow when these pairs need more than any before (the largest
+ * kept), else nothing is allocated. 0 or 65 with err. */
 int s2s_pairs_load(s2s_pairs_t *p, corpus_t *c, int split, const s2s_index_t *ix,
                    const uint64_t *ids, uint64_t n, char *err, size_t errlen);
 
-/* A padded batch of up to Bmax pairs of up to Tmax tokens a side; bt views the arrays. */
+/* A padded batch of up to Bmax pairs of up to Tmax tokens a side; bt views the arrays, which
+ * s2s_batch_fill grows to the largest batch filled (ncap padded tokens a side). */
 typedef struct {
     uint32_t *src, *tgt_in, *tgt_out;
     int *src_lens, *tgt_lens;
     int Tmax, Bmax;
+    size_t ncap;
     long tgt_tokens, tokens; /* targets with <eos>; source + target tokens */
     seq2seq_batch_t bt;
 } s2s_batch_t;

@@ -207,7 +207,7 @@ static void open_data_and_model(run_t *r) {
     size_t heap0 = mem_heap_in_use();
     r->rss_before = mem_peak_rss();
     if (!rc) rc = r->kind->open(&r->k, &r->desc, &env, err, sizeof err);
-    r->kind_bytes = (double)mem_heap_in_use() - (double)heap0;
+    mem_kind_track(&r->kind_mem, heap0);
     comm_agree(rc, err);
     comm_phase_end();
     r->steps_per_epoch = r->kind->steps_per_epoch(r->k);
@@ -407,7 +407,9 @@ static void clip_and_update(run_t *r, long step, double norm, int *clipped) {
 static kind_sums_t evaluate(run_t *r) {
     char err[4400] = "";
     kind_sums_t s = {{0}};
+    const size_t heap0 = mem_heap_in_use(); /* the kind's buffers may grow: mem_report.h */
     int rc = r->kind->evaluate(r->k, r->params, &s, err, sizeof err);
+    mem_kind_track(&r->kind_mem, heap0);
     comm_phase_begin(0, "eval-reduce");
     comm_agree(rc, err);
     /* All of them, whatever the kind fills: the same count and positions on every run, so the
@@ -488,7 +490,9 @@ static void nonfinite(run_t *r, long step, const char *what) {
 static void step_run(run_t *r, long step) {
     const train_opts_t *o = r->o;
     char err[4400] = "";
+    size_t heap0 = mem_heap_in_use(); /* the kind's buffers grow with its batches: mem_report.h */
     int rc = r->kind->load_batch(r->k, step, err, sizeof err);
+    mem_kind_track(&r->kind_mem, heap0);
     if (!rc && step == 3 && injected_fault(r, "step3"))
         rc = drnn_errf(err, sizeof err, 65, "corpus %s: read failed at step 3 (injected)", o->data);
     if (rc) drnn_die(rc, "%s", err); /* this rank's corpus read: MPI_Abort ends the job */
@@ -502,7 +506,9 @@ static void step_run(run_t *r, long step) {
     const int compressed =
         r->psgd ? train_psgd_begin(r->psgd, step, o->powersgd_start, o->seed, r->rank) : 0;
     /* Starts each gradient bucket's reduction as soon as backward has finished it. */
+    heap0 = mem_heap_in_use();
     r->kind->forward_backward(r->k, r->params, r->grads, step, scale, &ks);
+    mem_kind_track(&r->kind_mem, heap0);
     if (trace) { /* the mean over every rank's streams (each has Bl) */
         comm_allreduce_sum_doubles(trace, (size_t)r->trace_L * r->trace_T);
         for (int i = 0; i < r->trace_L * r->trace_T; i++) trace[i] /= r->nranks;
@@ -555,7 +561,9 @@ static void sample(run_t *r, long step) {
     if (r->rank != 0) return;
     char err[4400] = "";
     if (train_live_tty()) printf("\n");
+    const size_t heap0 = mem_heap_in_use();
     int rc = r->kind->sample(r->k, r->params, step, err, sizeof err);
+    mem_kind_track(&r->kind_mem, heap0);
     fflush(stdout);
     if (rc) drnn_die(rc, "%s", err); /* rank 0 alone: MPI_Abort ends the job */
 }
@@ -620,6 +628,7 @@ int train_run(const train_opts_t *opts, const config_cli_t *cli) {
     effective_opts(&eff, opts, cli);
     const train_opts_t *o = &eff;
     run_t r = {.o = o, .cli = cli, .rank = comm_rank(), .nranks = comm_size(), .B = o->batch};
+    mem_policy_init();
     long start = setup(&r);
     r.start_step = start;
     for (long step = start + 1; step <= r.total_steps; step++) {
@@ -627,7 +636,8 @@ int train_run(const train_opts_t *opts, const config_cli_t *cli) {
         if (after_step(&r, step)) break;
     }
     char err[4400] = "";
-    mem_budget_t mb = {4.0 * r.P, 4.0 * r.P, 4.0 * r.P * r.opt.nstate, r.kind_bytes, r.rss_before};
+    mem_budget_t mb = {4.0 * r.P, 4.0 * r.P, 4.0 * r.P * r.opt.nstate, r.kind_mem.peak,
+                       r.rss_before};
     mem_report(&mb, r.rank, r.nranks);
     if (r.psgd)
         comm_psgd_free(r.psgd); /* and r.red, its own */

@@ -11,6 +11,7 @@
 #include "io/metrics.h"
 #include "model/model.h"
 #include "trainer/kind.h"
+#include "trainer/mem_report.h"
 #include "trainer/optim.h"
 #include "trainer/train_opts.h"
 #include "trainer/train_ckpt.h"
@@ -36,7 +37,7 @@ typedef struct {
     comm_reduce_t *red;  /* bucketed gradient all-reduce over grads (--powersgd: psgd's) */
     comm_psgd_t *psgd;   /* --powersgd R: the compressed reduction over grads, or NULL */
     double comm_time;    /* exposed: waiting for the gradients and the step's scalars */
-    double kind_bytes;   /* heap the model kind took when it opened (trainer/mem_report.h) */
+    mem_kind_t kind_mem; /* heap the model kind holds, and its most (trainer/mem_report.h) */
     double rss_before;   /* peak RSS before the kind opened: the process's own */
     train_ckpt_ctx_t ck; /* what a checkpoint saves and a resume restores */
     int threads;
