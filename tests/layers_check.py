@@ -32,7 +32,7 @@ ALLOWED = {
 }
 IO_MODEL_HEADERS = {"model/desc.h", "model/params.h", "model/cells.h"}
 # Programs' mains find kinds by name in the one table.
-MAINS = {"trainer/drnn_train.c", "trainer/train.c", "trainer/train_flags.c",
+MAINS = {"trainer/drnn_train.c", "trainer/train_setup.c", "trainer/train_flags.c",
          "trainer/model_load.c", "tools/drnn_eval.c", "tools/drnn_sample.c",
          "tools/drnn_export.c"}
 

@@ -51,6 +51,27 @@ typedef struct {
     double *trace; /* --trace-bptt: [L, T] of a logged step */
 } run_t;
 
+/* trainer/train_setup.c: the steps before the first training step, in the order the loop calls
+ * them. Options that are invalid together, or that the kind does not read, end the job (64). */
+void train_validate(run_t *r);
+/* Every rank opens the corpus and builds its part of the model kind; any rank's failure ends the
+ * job on every rank with that rank's message. */
+void train_open_data_and_model(run_t *r);
+/* --metric must be a figure the kind reports; without it, the kind's first. */
+void train_choose_metric(run_t *r);
+/* Parameters, gradients and optimizer; rank 0 draws or reads (--init-from) the weights, every
+ * rank gets its bytes. */
+void train_build_model(run_t *r);
+/* The gradient all-reduce (or PowerSGD's), hooked into the model's backward. */
+void train_setup_reduce(run_t *r);
+/* Rank 0 creates the run folder and its files (config.txt, metrics); every rank learns the
+ * outcome. */
+void train_prepare_run_dir(run_t *r);
+/* NAME is one of the space-separated words of LIST. */
+int train_in_list(const char *list, const char *name);
+/* Test-only fault injection (DRNN_TEST_FAIL="WHAT:RANK"): 1 when this rank is to fail at WHAT. */
+int train_injected_fault(const run_t *r, const char *what);
+
 /* The rate in effect at step n (schedule and plateau factor). */
 double train_rate(const run_t *r, long n);
 /* The options that do not act in this run, NULL-terminated (config.txt and the start lines leave
