@@ -97,8 +97,7 @@ typedef struct {
     const sample_opts_t *o;
     const model_file_t *mf;
     const tok_vocab_t *tv;
-    classifier_t *m; /* grown to the longest line so far */
-    int Tmax;
+    classifier_t *m;       /* its buffers grow with the longest line so far (model/classifier.h) */
     attention_out_t *attn; /* --attention-out, or NULL */
 } labeller_t;
 
@@ -112,11 +111,6 @@ static int label_line(void *arg, const char *line, size_t len, uint64_t lineno) 
     if (n == 0)
         drnn_die(65, "--input %s:%llu: empty line; every line needs text to label", L->o->input,
                  (unsigned long long)lineno);
-    if ((int)n > L->Tmax) {
-        classifier_free(L->m);
-        L->Tmax = (int)n * 2;
-        L->m = classifier_create(&L->mf->info.desc, L->Tmax, 1);
-    }
     int lens[1] = {(int)n};
     classifier_forward(L->m, L->mf->params, ids, lens, NULL, (int)n, 1);
     int best = classifier_predict(L->m, 0);
@@ -130,7 +124,7 @@ static int label_line(void *arg, const char *line, size_t len, uint64_t lineno) 
 /* Labels every line of o->input (plain, .gz or - for stdin). Returns the exit code. */
 static int label_lines(const sample_opts_t *o, const model_file_t *mf, const tok_vocab_t *tv) {
     char err[4400];
-    labeller_t L = {o, mf, tv, NULL, 0, NULL};
+    labeller_t L = {o, mf, tv, classifier_create(&mf->info.desc, 1, 1), NULL};
     L.attn = attention_out_open_self(o->attention_out, mf->info.desc.self_attention, mf->path);
     int rc = textfile_lines(o->input, label_line, &L, NULL, err, sizeof err);
     classifier_free(L.m);

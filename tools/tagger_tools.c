@@ -104,8 +104,7 @@ typedef struct {
     const sample_opts_t *o;
     const model_file_t *mf;
     const tok_vocab_t *tv;
-    tagger_t *m; /* grown to the longest line so far */
-    int Tmax;
+    tagger_t *m; /* its buffers grow with the longest line so far (model/tagger.h) */
     uint32_t *ids;
     size_t cap;
     attention_out_t *attn; /* --attention-out, or NULL */
@@ -148,11 +147,6 @@ static int tag_line(void *arg, const char *line, size_t len, uint64_t lineno) {
     if (n == 0)
         drnn_die(65, "--input %s:%llu: empty line; every line needs items to tag", L->o->input,
                  (unsigned long long)lineno);
-    if ((int)n > L->Tmax) {
-        tagger_free(L->m);
-        L->Tmax = (int)n * 2;
-        L->m = tagger_create(&L->mf->info.desc, L->Tmax, 1);
-    }
     int lens[1] = {(int)n};
     tagger_forward(L->m, L->mf->params, L->ids, lens, NULL, (int)n, 1);
     for (size_t t = 0; t < n; t++)
@@ -171,7 +165,7 @@ static int tagger_sample(const sample_opts_t *o, const model_file_t *m, const to
         drnn_die(64, "%s is a tagger: give --input FILE (or - for stdin) with lines to tag",
                  m->path);
     char err[4400];
-    line_tagger_t L = {o, m, tv, NULL, 0, NULL, 0, NULL};
+    line_tagger_t L = {o, m, tv, tagger_create(&m->info.desc, 1, 1), NULL, 0, NULL};
     L.attn = attention_out_open_self(o->attention_out, m->info.desc.self_attention, m->path);
     int rc = textfile_lines(o->input, tag_line, &L, NULL, err, sizeof err);
     tagger_free(L.m);
