@@ -36,6 +36,7 @@
 #include "model/cells.h"
 #include "model/classifier.h"
 #include "model/desc.h"
+#include "tests/refcheck.h"
 #include "tests/refutil.h"
 #include "tests/testutil.h"
 
@@ -134,43 +135,6 @@ static int read_batch(hid_t f, const case_hdr_t *h, uint32_t *tokens, int *lens,
     return ok ? 0 : -1;
 }
 
-/* One comparison folded into *kind; prints it when verbose or failing. Returns elements bad. */
-static size_t check(ref_stats_t *kind, const char *label, const float *got, const float *want,
-                    size_t n, int verbose, const char *file) {
-    ref_stats_t s;
-    size_t bad = ref_compare(&s, got, want, n);
-    if (verbose || bad) ref_stats_print(label, &s);
-    EXPECT(bad == 0, "%s: %s differs from PyTorch", file, label);
-    ref_stats_merge(kind, &s);
-    return bad;
-}
-
-static size_t check_loss(ref_stats_t *kind, double got, double want, int verbose,
-                         const char *file) {
-    ref_stats_t s;
-    size_t bad = ref_compare_double(&s, got, want);
-    if (verbose || bad)
-        printf("    %-24s drnn %.9f  torch %.9f  abs %.2e  %s\n", "loss (sum)", got, want,
-               s.max_abs, bad ? "FAIL" : "ok");
-    EXPECT(bad == 0, "%s: loss differs from PyTorch", file);
-    ref_stats_merge(kind, &s);
-    return bad;
-}
-
-static size_t check_grads(ref_stats_t *kind, hid_t f, const char *prefix, const param_table_t *tab,
-                          const float *grads, int verbose, const char *file) {
-    size_t bad = ref_check_grads(f, prefix, tab, grads, file, verbose, kind);
-    EXPECT(bad == 0, "%s: gradients (%s*) differ from PyTorch", file, prefix);
-    return bad;
-}
-
-/* Row b's [lens[b], lens[b]] blocks of w [B, T, T], one after another, into out. */
-static void gather_attn(float *out, const float *w, const int *lens, int T, int B) {
-    for (int b = 0; b < B; b++)
-        for (int i = 0; i < lens[b]; i++)
-            for (int j = 0; j < lens[b]; j++) *out++ = w[((size_t)b * T + i) * T + j];
-}
-
 /* With self-attention: classifier_attention of the last forward against want [n]. */
 static size_t check_sa_attn(ref_stats_t *kind, const char *label, const classifier_t *m,
                             const float *want, float *got, size_t n, const int *lens, int T, int B,
@@ -178,7 +142,7 @@ static size_t check_sa_attn(ref_stats_t *kind, const char *label, const classifi
     const float *w = classifier_attention(m);
     EXPECT(w != NULL, "%s: classifier_attention is NULL with self-attention", file);
     if (!w) return 1;
-    gather_attn(got, w, lens, T, B);
+    gather_self_attn(got, w, lens, T, B);
     return check(kind, label, got, want, n, verbose, file);
 }
 
@@ -225,7 +189,7 @@ static size_t run_classifier(hid_t f, const case_hdr_t *h, int roomy, int verbos
 
     classifier_set_dropout(m, 0.0f, 0, 0, 0);
     double loss = classifier_forward(m, params, tokens, lens, labels, T, B);
-    bad += check_loss(&st[K_LOSS], loss, want_loss, verbose, file);
+    bad += check_loss(&st[K_LOSS], "loss (sum)", loss, want_loss, verbose, file);
     bad +=
         check(&st[K_PROBS], "probs", classifier_probs(m), want_probs, (size_t)B * C, verbose, file);
     if (sa)
@@ -237,7 +201,7 @@ static size_t run_classifier(hid_t f, const case_hdr_t *h, int roomy, int verbos
     /* PyTorch's mean loss: a fresh forward, then scale 1/B into zeroed gradients. */
     memset(grads, 0, sizeof(float) * tab->total);
     loss = classifier_forward(m, params, tokens, lens, labels, T, B);
-    bad += check_loss(&st[K_LOSS], loss, want_loss, verbose, file);
+    bad += check_loss(&st[K_LOSS], "loss (sum)", loss, want_loss, verbose, file);
     classifier_backward(m, params, grads, 1.0f / (float)B);
     bad += check_grads(&st[K_GRAD_MEAN], f, "grad_mean/", tab, grads, verbose, file);
 

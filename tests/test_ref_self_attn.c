@@ -27,6 +27,7 @@
 
 #include "io/h5util.h"
 #include "model/self_attn.h"
+#include "tests/refcheck.h"
 #include "tests/refutil.h"
 #include "tests/testutil.h"
 
@@ -84,17 +85,6 @@ static int read_header(hid_t f, case_hdr_t *h, const char *file) {
     if (h->D < 0 || h->heads < 0 || h->T < 0 || h->B < 0 || h->ntokens < 0) return -1;
     EXPECT(h->D % h->heads == 0, "%s: D %d is not a multiple of heads %d", file, h->D, h->heads);
     return h->D % h->heads == 0 ? 0 : -1;
-}
-
-/* One comparison folded into *kind; prints it when verbose or failing. Returns elements bad. */
-static size_t check(ref_stats_t *kind, const char *label, const float *got, const float *want,
-                    size_t n, int verbose, const char *file) {
-    ref_stats_t s;
-    size_t bad = ref_compare(&s, got, want, n);
-    if (verbose || bad) ref_stats_print(label, &s);
-    EXPECT(bad == 0, "%s: %s differs from PyTorch", file, label);
-    ref_stats_merge(kind, &s);
-    return bad;
 }
 
 typedef struct {
@@ -164,13 +154,6 @@ static double gather_z(float *out, const float *z, const float *R, const int *le
     return loss;
 }
 
-/* Row b's [lens[b], lens[b]] blocks of w [B, T, T], one after another, into out. */
-static void gather_attn(float *out, const float *w, const int *lens, int T, int B) {
-    for (int b = 0; b < B; b++)
-        for (int i = 0; i < lens[b]; i++)
-            for (int j = 0; j < lens[b]; j++) *out++ = w[((size_t)b * T + i) * T + j];
-}
-
 /* want_grads [total] from grad/<name> of every tensor of tab; 0 or -1 after EXPECTing why. */
 static int read_grads(hid_t f, const param_table_t *tab, float *want_grads, const char *file) {
     char path[PARAM_NAME_MAX + 8], why[128];
@@ -203,7 +186,7 @@ static size_t forward_backward(self_attn_t *a, const param_table_t *tab, const f
     double loss = gather_z(c->got, z, c->R, c->lens, T, B, D);
     snprintf(label, sizeof label, "z%s", tag);
     bad += check(&st[K_Z], label, c->got, c->want_z, (size_t)h->ntokens * D, verbose, file);
-    gather_attn(c->got, self_attn_weights(a), c->lens, T, B);
+    gather_self_attn(c->got, self_attn_weights(a), c->lens, T, B);
     snprintf(label, sizeof label, "attn%s", tag);
     bad += check(&st[K_ATTN], label, c->got, c->want_attn, c->nattn, verbose, file);
     ref_stats_t s;

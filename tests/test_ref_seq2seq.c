@@ -50,6 +50,7 @@
 #include "model/desc.h"
 #include "model/search.h"
 #include "model/seq2seq.h"
+#include "tests/refcheck.h"
 #include "tests/refutil.h"
 #include "tests/testutil.h"
 
@@ -177,36 +178,6 @@ static int read_lens(hid_t f, const char *name, int *lens, int T, int B, const c
     for (int i = 0; i < B; i++) ok &= lens[i] >= 1 && lens[i] <= T;
     EXPECT(ok, "%s: a length of %s out of [1, %d]", file, name, T);
     return ok ? 0 : -1;
-}
-
-/* One comparison folded into *kind; prints it when verbose or failing. Returns elements bad. */
-static size_t check(ref_stats_t *kind, const char *label, const float *got, const float *want,
-                    size_t n, int verbose, const char *file) {
-    ref_stats_t s;
-    size_t bad = ref_compare(&s, got, want, n);
-    if (verbose || bad) ref_stats_print(label, &s);
-    EXPECT(bad == 0, "%s: %s differs from PyTorch", file, label);
-    ref_stats_merge(kind, &s);
-    return bad;
-}
-
-static size_t check_double(ref_stats_t *kind, const char *label, double got, double want,
-                           int verbose, const char *file) {
-    ref_stats_t s;
-    size_t bad = ref_compare_double(&s, got, want);
-    if (verbose || bad)
-        printf("    %-24s drnn %.9f  torch %.9f  abs %.2e  %s\n", label, got, want, s.max_abs,
-               bad ? "FAIL" : "ok");
-    EXPECT(bad == 0, "%s: %s differs from PyTorch", file, label);
-    ref_stats_merge(kind, &s);
-    return bad;
-}
-
-static size_t check_grads(ref_stats_t *kind, hid_t f, const char *prefix, const param_table_t *tab,
-                          const float *grads, int verbose, const char *file) {
-    size_t bad = ref_check_grads(f, prefix, tab, grads, file, verbose, kind);
-    EXPECT(bad == 0, "%s: gradients (%s*) differ from PyTorch", file, prefix);
-    return bad;
 }
 
 /* The model's parameters from the file: 0, or the number of tensors missing or misshapen. */
@@ -370,7 +341,7 @@ static size_t run_seq2seq(hid_t f, const case_hdr_t *h, int roomy, int verbose, 
                           .B = B};
     seq2seq_set_dropout(m, 0.0f, 0, 0, 0);
     double loss = seq2seq_forward(m, params, &bt, 1);
-    bad += check_double(&st[K_LOSS], "loss (sum)", loss, x.loss, verbose, file);
+    bad += check_loss(&st[K_LOSS], "loss (sum)", loss, x.loss, verbose, file);
     size_t n = gather_rows(want, x.probs, x.tgt_lens, Tt, B, Vt);
     gather_rows(got, seq2seq_probs(m), x.tgt_lens, Tt, B, Vt);
     bad += check(&st[K_PROBS], "probs", got, want, n * Vt, verbose, file);
@@ -383,7 +354,7 @@ static size_t run_seq2seq(hid_t f, const case_hdr_t *h, int roomy, int verbose, 
     /* Normalized by the real target tokens: a fresh forward, scale 1/ntok into zeroed grads. */
     memset(grads, 0, sizeof(float) * tab->total);
     loss = seq2seq_forward(m, params, &bt, 0);
-    bad += check_double(&st[K_LOSS], "loss (sum, again)", loss, x.loss, verbose, file);
+    bad += check_loss(&st[K_LOSS], "loss (sum, again)", loss, x.loss, verbose, file);
     seq2seq_backward(m, params, grads, 1.0f / (float)x.ntok);
     bad += check_grads(&st[K_GRAD_MEAN], f, "grad_mean/", tab, grads, verbose, file);
 

@@ -57,6 +57,7 @@
 #include "model/cells.h"
 #include "model/desc.h"
 #include "model/tagger.h"
+#include "tests/refcheck.h"
 #include "tests/refutil.h"
 #include "tests/testutil.h"
 
@@ -173,43 +174,6 @@ static size_t gather_real(float *out, const float *probs, const int *lens, int T
     return n;
 }
 
-/* One comparison folded into *kind; prints it when verbose or failing. Returns elements bad. */
-static size_t check(ref_stats_t *kind, const char *label, const float *got, const float *want,
-                    size_t n, int verbose, const char *file) {
-    ref_stats_t s;
-    size_t bad = ref_compare(&s, got, want, n);
-    if (verbose || bad) ref_stats_print(label, &s);
-    EXPECT(bad == 0, "%s: %s differs from PyTorch", file, label);
-    ref_stats_merge(kind, &s);
-    return bad;
-}
-
-static size_t check_loss(ref_stats_t *kind, const char *label, double got, double want, int verbose,
-                         const char *file) {
-    ref_stats_t s;
-    size_t bad = ref_compare_double(&s, got, want);
-    if (verbose || bad)
-        printf("    %-24s drnn %.9f  torch %.9f  abs %.2e  %s\n", label, got, want, s.max_abs,
-               bad ? "FAIL" : "ok");
-    EXPECT(bad == 0, "%s: %s differs from PyTorch", file, label);
-    ref_stats_merge(kind, &s);
-    return bad;
-}
-
-static size_t check_grads(ref_stats_t *kind, hid_t f, const char *prefix, const param_table_t *tab,
-                          const float *grads, int verbose, const char *file) {
-    size_t bad = ref_check_grads(f, prefix, tab, grads, file, verbose, kind);
-    EXPECT(bad == 0, "%s: gradients (%s*) differ from PyTorch", file, prefix);
-    return bad;
-}
-
-/* Row b's [lens[b], lens[b]] blocks of w [B, T, T], one after another, into out. */
-static void gather_attn(float *out, const float *w, const int *lens, int T, int B) {
-    for (int b = 0; b < B; b++)
-        for (int i = 0; i < lens[b]; i++)
-            for (int j = 0; j < lens[b]; j++) *out++ = w[((size_t)b * T + i) * T + j];
-}
-
 /* With self-attention: tagger_attention of the last forward against want [n]. */
 static size_t check_sa_attn(ref_stats_t *kind, const char *label, const tagger_t *m,
                             const float *want, float *got, size_t n, const int *lens, int T, int B,
@@ -217,7 +181,7 @@ static size_t check_sa_attn(ref_stats_t *kind, const char *label, const tagger_t
     const float *w = tagger_attention(m);
     EXPECT(w != NULL, "%s: tagger_attention is NULL with self-attention", file);
     if (!w) return 1;
-    gather_attn(got, w, lens, T, B);
+    gather_self_attn(got, w, lens, T, B);
     return check(kind, label, got, want, n, verbose, file);
 }
 

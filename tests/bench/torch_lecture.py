@@ -47,7 +47,13 @@ def parse_args():
     p.add_argument("--self-attention", type=int, default=0, metavar="HEADS")
     p.add_argument("--padded", action="store_true",
                    help="run the RNN over the padded batch, no packing (unidirectional only)")
-    p.add_argument("--batch", type=int, default=32)
+    add_run_args(p, batch=32)
+    return p.parse_args()
+
+
+def add_run_args(p, batch):
+    """The batch, SGD, timing and seed options of this script and torch_seq2seq.py."""
+    p.add_argument("--batch", type=int, default=batch)
     p.add_argument("--lr", type=float, default=1.0)
     p.add_argument("--clip", type=float, default=5.0)
     p.add_argument("--steps", type=int, default=60, help="total steps, warm-up included")
@@ -55,7 +61,6 @@ def parse_args():
     p.add_argument("--every", type=int, default=10, help="timed steps per tok/s segment")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=1)
-    return p.parse_args()
 
 
 def batch_order(lens, B, seed):

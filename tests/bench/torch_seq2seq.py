@@ -29,6 +29,8 @@ import time
 
 
 def parse_args():
+    sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+    from torch_lecture import add_run_args  # this folder's: the options both scripts share
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", required=True, help="drnn pairs corpus (drnn-prep --format pairs)")
     p.add_argument("--cell", choices=("gru", "lstm", "rnn", "rnn_relu"), default="gru")
@@ -37,14 +39,7 @@ def parse_args():
     p.add_argument("--layers", type=int, default=1)
     p.add_argument("--bidirectional", action="store_true")
     p.add_argument("--attention", choices=("general", "dot"), default="general")
-    p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1.0)
-    p.add_argument("--clip", type=float, default=5.0)
-    p.add_argument("--steps", type=int, default=60, help="total steps, warm-up included")
-    p.add_argument("--warmup", type=int, default=10, help="steps left out of the timing")
-    p.add_argument("--every", type=int, default=10, help="timed steps per tok/s segment")
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--seed", type=int, default=1)
+    add_run_args(p, batch=64)
     return p.parse_args()
 
 
