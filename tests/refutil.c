@@ -165,3 +165,28 @@ size_t ref_check_grads(hid_t f, const char *prefix, const param_table_t *tab, co
     }
     return bad;
 }
+
+int ref_run_cases(int argc, char **argv, const char *name, const char *script, ref_case_fn run,
+                  void *arg, int *verbose) {
+    *verbose = argc == 3 && strcmp(argv[1], "-v") == 0;
+    if (argc != 2 + *verbose) {
+        fprintf(stderr, "usage: %s [-v] OUT_DIR (written by tests/reference/%s)\n", name, script);
+        return 64;
+    }
+    const char *dir = argv[1 + *verbose];
+    h5_quiet();
+    char list[4096], line[512];
+    snprintf(list, sizeof list, "%s/cases.txt", dir);
+    FILE *fp = fopen(list, "r");
+    if (!fp) {
+        printf("FAIL: %s missing: run /usr/bin/python3 tests/reference/%s %s\n", list, script, dir);
+        return 1;
+    }
+    int index = 0;
+    while (fgets(line, sizeof line, fp)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0]) run(dir, line, index++, *verbose, arg);
+    }
+    fclose(fp);
+    return -1;
+}

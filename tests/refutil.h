@@ -58,4 +58,13 @@ int ref_load_params(hid_t f, const param_table_t *tab, float *params, const char
 size_t ref_check_grads(hid_t f, const char *prefix, const param_table_t *tab, const float *grads,
                        const char *file, int verbose, ref_stats_t *total);
 
+/* What each reference test's main does first: the command line "NAME [-v] OUT_DIR", then
+ * run(dir, case, index, verbose, arg) for every non-empty line of OUT_DIR/cases.txt (written by
+ * tests/reference/SCRIPT). Returns -1 when the cases ran (*verbose set), or the exit code for
+ * main: 64 on a wrong command line, 1 (after a FAIL line saying what to run) when the list is
+ * missing. */
+typedef void (*ref_case_fn)(const char *dir, const char *name, int index, int verbose, void *arg);
+int ref_run_cases(int argc, char **argv, const char *name, const char *script, ref_case_fn run,
+                  void *arg, int *verbose);
+
 #endif

@@ -306,7 +306,8 @@ done:
     return bad;
 }
 
-static void run_case(const char *dir, const char *name, int index, int verbose, tally_t *tally) {
+static void run_case(const char *dir, const char *name, int index, int verbose, void *arg) {
+    tally_t *tally = arg;
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -346,30 +347,11 @@ static void run_case(const char *dir, const char *name, int index, int verbose, 
 }
 
 int main(int argc, char **argv) {
-    int verbose = argc == 3 && strcmp(argv[1], "-v") == 0;
-    if (argc != 2 + verbose) {
-        fprintf(stderr, "usage: test_ref_self_attn [-v] OUT_DIR (written by tests/reference/"
-                        "self_attn_reference.py)\n");
-        return 64;
-    }
-    const char *dir = argv[1 + verbose];
-    h5_quiet();
-    char list[4096], line[512];
-    snprintf(list, sizeof list, "%s/cases.txt", dir);
-    FILE *fp = fopen(list, "r");
-    if (!fp) {
-        printf("FAIL: %s missing: run /usr/bin/python3 tests/reference/self_attn_reference.py "
-               "%s\n",
-               list, dir);
-        return 1;
-    }
     tally_t tally = {0};
-    int index = 0;
-    while (fgets(line, sizeof line, fp)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        if (line[0]) run_case(dir, line, index++, verbose, &tally);
-    }
-    fclose(fp);
+    int verbose;
+    int rc = ref_run_cases(argc, argv, "test_ref_self_attn", "self_attn_reference.py", run_case,
+                           &tally, &verbose);
+    if (rc >= 0) return rc;
 
     /* Every D x heads must have passed; a shrunken generator cannot pass by omission. */
     for (int i = 0; i < 2; i++)

@@ -360,7 +360,8 @@ static const char *rel_str(char *buf, size_t len, const ref_stats_t *s) {
     return buf;
 }
 
-static void run_case(const char *dir, const char *name, int index, int verbose, tally_t *tally) {
+static void run_case(const char *dir, const char *name, int index, int verbose, void *arg) {
+    tally_t *tally = arg;
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -418,29 +419,11 @@ static void run_case(const char *dir, const char *name, int index, int verbose, 
 }
 
 int main(int argc, char **argv) {
-    int verbose = argc == 3 && strcmp(argv[1], "-v") == 0;
-    if (argc != 2 + verbose) {
-        fprintf(stderr, "usage: test_ref_tagger [-v] OUT_DIR (written by tests/reference/"
-                        "tagger_reference.py)\n");
-        return 64;
-    }
-    const char *dir = argv[1 + verbose];
-    h5_quiet();
-    char list[4096], line[512];
-    snprintf(list, sizeof list, "%s/cases.txt", dir);
-    FILE *fp = fopen(list, "r");
-    if (!fp) {
-        printf("FAIL: %s missing: run /usr/bin/python3 tests/reference/tagger_reference.py %s\n",
-               list, dir);
-        return 1;
-    }
     tally_t tally = {0};
-    int index = 0;
-    while (fgets(line, sizeof line, fp)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        if (line[0]) run_case(dir, line, index++, verbose, &tally);
-    }
-    fclose(fp);
+    int verbose;
+    int rc = ref_run_cases(argc, argv, "test_ref_tagger", "tagger_reference.py", run_case, &tally,
+                           &verbose);
+    if (rc >= 0) return rc;
 
     /* Every combination must have passed; a shrunken generator cannot pass by omission. */
     for (int c = 0; c < N_CELLS; c++)
