@@ -190,3 +190,11 @@ int ref_run_cases(int argc, char **argv, const char *name, const char *script, r
     fclose(fp);
     return -1;
 }
+
+const char *ref_rel_str(char *buf, size_t len, const ref_stats_t *s) {
+    if (s->n_rel_tol)
+        snprintf(buf, len, "%.1e", s->max_rel_tol);
+    else
+        snprintf(buf, len, "-");
+    return buf;
+}

@@ -47,6 +47,9 @@ void ref_stats_merge(ref_stats_t *dst, const ref_stats_t *src);
  * failure how many elements and the first one. */
 void ref_stats_print(const char *label, const ref_stats_t *s);
 
+/* "%.1e" of s's max_rel_tol into buf, or "-" when no element was in the relative range. */
+const char *ref_rel_str(char *buf, size_t len, const ref_stats_t *s);
+
 /* Loads every tensor of tab from the dataset of its name (shape checked), and checks that each
  * name in the file's "keys" (the PyTorch state_dict) is in tab. Prints a FAIL line for each
  * problem; returns how many. */

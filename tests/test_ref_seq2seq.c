@@ -595,15 +595,6 @@ static size_t run_decode(hid_t f, const case_hdr_t *h, int roomy, int verbose, c
 
 /* ---- driver ------------------------------------------------------------------------------- */
 
-/* "%.1e" of s's max_rel_tol into buf, or "-" when no element was in the relative range. */
-static const char *rel_str(char *buf, size_t len, const ref_stats_t *s) {
-    if (s->n_rel_tol)
-        snprintf(buf, len, "%.1e", s->max_rel_tol);
-    else
-        snprintf(buf, len, "-");
-    return buf;
-}
-
 static void run_case(const char *dir, const char *name, int index, int verbose, void *arg) {
     tally_t *tally = arg;
     char path[4096], kind[32] = "";
@@ -643,15 +634,15 @@ static void run_case(const char *dir, const char *name, int index, int verbose, 
     char r[N_CHECKS][16];
     if (decode)
         printf("%-4s %-34s worst %.3f of tol  %d runs  max rel: score %-7s  attention %s\n",
-               bad ? "FAIL" : "ok", name, all.worst, runs, rel_str(r[0], 16, &st[K_SCORE]),
-               rel_str(r[1], 16, &st[K_DEC_ATTN]));
+               bad ? "FAIL" : "ok", name, all.worst, runs, ref_rel_str(r[0], 16, &st[K_SCORE]),
+               ref_rel_str(r[1], 16, &st[K_DEC_ATTN]));
     else
         printf("%-4s %-34s worst %.3f of tol  max rel: loss %-7s  probs %-7s  attn %-7s  "
                "grad %-7s  grad_mean %-7s  step %s\n",
-               bad ? "FAIL" : "ok", name, all.worst, rel_str(r[0], 16, &st[K_LOSS]),
-               rel_str(r[1], 16, &st[K_PROBS]), rel_str(r[2], 16, &st[K_ATTN]),
-               rel_str(r[3], 16, &st[K_GRAD]), rel_str(r[4], 16, &st[K_GRAD_MEAN]),
-               rel_str(r[5], 16, &st[K_STEP]));
+               bad ? "FAIL" : "ok", name, all.worst, ref_rel_str(r[0], 16, &st[K_LOSS]),
+               ref_rel_str(r[1], 16, &st[K_PROBS]), ref_rel_str(r[2], 16, &st[K_ATTN]),
+               ref_rel_str(r[3], 16, &st[K_GRAD]), ref_rel_str(r[4], 16, &st[K_GRAD_MEAN]),
+               ref_rel_str(r[5], 16, &st[K_STEP]));
     if (bad) {
         tally->failed++;
     } else {
@@ -757,8 +748,8 @@ int main(int argc, char **argv) {
         char r[16];
         printf("  %-10s %6zu values  max abs %.2e  max rel %-7s (over %zu)  worst %.3f of "
                "tolerance%s\n",
-               check_names[k], s->n, s->max_abs, rel_str(r, sizeof r, s), s->n_rel_tol, s->worst,
-               s->bad ? "  FAIL" : "");
+               check_names[k], s->n, s->max_abs, ref_rel_str(r, sizeof r, s), s->n_rel_tol,
+               s->worst, s->bad ? "  FAIL" : "");
     }
     printf("decoding: %d files (%d with self-attention) and %d searches passed\n", tally.dec_passed,
            tally.dec_sa_passed, tally.runs_passed);

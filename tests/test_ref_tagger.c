@@ -351,15 +351,6 @@ done:
     return bad;
 }
 
-/* "%.1e" of s's max_rel_tol into buf, or "-" when no element was in the relative range. */
-static const char *rel_str(char *buf, size_t len, const ref_stats_t *s) {
-    if (s->n_rel_tol)
-        snprintf(buf, len, "%.1e", s->max_rel_tol);
-    else
-        snprintf(buf, len, "-");
-    return buf;
-}
-
 static void run_case(const char *dir, const char *name, int index, int verbose, void *arg) {
     tally_t *tally = arg;
     char path[4096];
@@ -395,12 +386,12 @@ static void run_case(const char *dir, const char *name, int index, int verbose, 
     tally->fd_entries += fd.entries;
     char r[N_CHECKS][16], sa[48] = "";
     if (d->self_attention)
-        snprintf(sa, sizeof sa, "  self-attention %s", rel_str(r[4], 16, &st[K_SA_ATTN]));
+        snprintf(sa, sizeof sa, "  self-attention %s", ref_rel_str(r[4], 16, &st[K_SA_ATTN]));
     printf("%-4s %-28s worst %.3f of tol  max rel: loss %-7s  probs %-7s  grad %-7s  grad_mean "
            "%-7s%s  finite differences on %s: rel %.1e\n",
-           bad ? "FAIL" : "ok", name, all.worst, rel_str(r[0], 16, &st[K_LOSS]),
-           rel_str(r[1], 16, &st[K_PROBS]), rel_str(r[2], 16, &st[K_GRAD]),
-           rel_str(r[3], 16, &st[K_GRAD_MEAN]), sa, fd.tensor[0] ? fd.tensor : "-", fd.worst);
+           bad ? "FAIL" : "ok", name, all.worst, ref_rel_str(r[0], 16, &st[K_LOSS]),
+           ref_rel_str(r[1], 16, &st[K_PROBS]), ref_rel_str(r[2], 16, &st[K_GRAD]),
+           ref_rel_str(r[3], 16, &st[K_GRAD_MEAN]), sa, fd.tensor[0] ? fd.tensor : "-", fd.worst);
     if (bad) {
         tally->failed++;
     } else {
@@ -458,8 +449,8 @@ int main(int argc, char **argv) {
         char r[16];
         printf("  %-10s %6zu values  max abs %.2e  max rel %-7s (over %zu)  worst %.3f of "
                "tolerance%s\n",
-               check_names[k], s->n, s->max_abs, rel_str(r, sizeof r, s), s->n_rel_tol, s->worst,
-               s->bad ? "  FAIL" : "");
+               check_names[k], s->n, s->max_abs, ref_rel_str(r, sizeof r, s), s->n_rel_tol,
+               s->worst, s->bad ? "  FAIL" : "");
     }
     printf("  finite differences: %d entries, worst |fd - drnn| / max(|fd|, %g) %.2e (tolerance "
            "%.0e)\n",
