@@ -1,7 +1,7 @@
 /* tests/refutil.h — shared by the PyTorch reference tests (test_reference, test_ref_classifier,
- * test_ref_seq2seq): reading a case file's datasets with their shapes checked, loading a parameter
- * table from a state_dict dump, and the elementwise comparison
- * |drnn - torch| <= max(1e-6, 1e-5 * |torch|).
+ * test_ref_tagger, test_ref_self_attn, test_ref_seq2seq): their command line and case list,
+ * reading a case file's datasets with their shapes checked, loading a parameter table from a
+ * state_dict dump, and the elementwise comparison |drnn - torch| <= max(1e-6, 1e-5 * |torch|).
  *
  * Nothing here counts a test failure: functions return what failed (and print why), the caller
  * EXPECTs on it, since tests/testutil.h's failure counter belongs to each test's main file.
