@@ -1,14 +1,39 @@
-/* tests/refcheck.h — the comparisons the model-kind reference tests (test_ref_classifier,
- * test_ref_tagger, test_ref_self_attn, test_ref_seq2seq) EXPECT on: one header of static inline
- * functions, because a failure counts in the including test's own counter (tests/testutil.h).
- * Include it after testutil.h and refutil.h. */
+/* tests/refcheck.h — what the model-kind reference tests (test_ref_classifier, test_ref_tagger,
+ * test_ref_self_attn, test_ref_seq2seq) EXPECT on: their case files' attributes and their
+ * comparisons with PyTorch. Static inline functions in a header, because a failure counts in the
+ * including test's own counter (tests/testutil.h). */
 #ifndef DRNN_TESTS_REFCHECK_H
 #define DRNN_TESTS_REFCHECK_H
 
+#include <stdint.h>
 #include <stdio.h>
 
+#include "io/h5util.h"
+#include "model/desc.h"
 #include "tests/refutil.h"
 #include "tests/testutil.h"
+
+/* The integer attribute NAME of a case file, in [lo, 2^20]; -1 after EXPECTing why. */
+static inline int attr_int(hid_t f, const char *name, int lo, const char *file) {
+    int64_t v = 0;
+    if (h5_attr_get_i64(f, name, &v) < 0 || v < lo || v > 1 << 20) {
+        EXPECT(0, "%s: attribute %s missing or not an integer >= %d", file, name, lo);
+        return -1;
+    }
+    return (int)v;
+}
+
+/* The encoder's layers, bidirectional, residual and self_attention attributes into d (the last
+ * two 0 when absent); a bad value is EXPECTed and left for the caller's range check. */
+static inline void read_encoder_attrs(hid_t f, model_desc_t *d, const char *file) {
+    d->layers = attr_int(f, "layers", 1, file);
+    d->bidirectional = attr_int(f, "bidirectional", 0, file);
+    EXPECT(d->bidirectional <= 1, "%s: attribute bidirectional is not 0 or 1", file);
+    d->residual = H5Aexists(f, "residual") > 0 ? attr_int(f, "residual", 0, file) : 0;
+    EXPECT(d->residual <= 1, "%s: attribute residual is not 0 or 1", file);
+    d->self_attention =
+        H5Aexists(f, "self_attention") > 0 ? attr_int(f, "self_attention", 1, file) : 0;
+}
 
 /* got [n] against PyTorch's want: prints the stats line when verbose or failing, folds it into
  * *kind; returns the elements out of tolerance. */

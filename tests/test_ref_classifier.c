@@ -62,15 +62,6 @@ typedef struct {
     int T, B;
 } case_hdr_t;
 
-static int attr_int(hid_t f, const char *name, int lo, const char *file) {
-    int64_t v = 0;
-    if (h5_attr_get_i64(f, name, &v) < 0 || v < lo || v > 1 << 20) {
-        EXPECT(0, "%s: attribute %s missing or not an integer >= %d", file, name, lo);
-        return -1;
-    }
-    return (int)v;
-}
-
 /* The file's attributes as a model description; 0, or -1 after EXPECTing why. */
 static int read_header(hid_t f, case_hdr_t *h, const char *file) {
     char fmt[64] = "", kind[32] = "", cell[32] = "", pool[32] = "", err[256];
@@ -93,13 +84,7 @@ static int read_header(hid_t f, case_hdr_t *h, const char *file) {
     d->pool = model_pool_parse(pool);
     EXPECT(d->cell >= 0, "%s: unknown cell '%s'", file, cell);
     EXPECT(d->pool >= 0, "%s: unknown pool '%s'", file, pool);
-    d->layers = attr_int(f, "layers", 1, file);
-    d->bidirectional = attr_int(f, "bidirectional", 0, file);
-    EXPECT(d->bidirectional <= 1, "%s: attribute bidirectional is not 0 or 1", file);
-    d->residual = H5Aexists(f, "residual") > 0 ? attr_int(f, "residual", 0, file) : 0;
-    EXPECT(d->residual <= 1, "%s: attribute residual is not 0 or 1", file);
-    d->self_attention =
-        H5Aexists(f, "self_attention") > 0 ? attr_int(f, "self_attention", 1, file) : 0;
+    read_encoder_attrs(f, d, file);
     d->vocab = attr_int(f, "vocab", 1, file);
     d->embed = attr_int(f, "embed", 1, file);
     d->hidden = attr_int(f, "hidden", 1, file);

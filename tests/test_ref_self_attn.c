@@ -58,15 +58,6 @@ static void on_ready(void *ctx, size_t offset, size_t count) {
     h->offset = offset, h->count = count, h->calls++;
 }
 
-static int attr_int(hid_t f, const char *name, int lo, const char *file) {
-    int64_t v = 0;
-    if (h5_attr_get_i64(f, name, &v) < 0 || v < lo || v > 1 << 20) {
-        EXPECT(0, "%s: attribute %s missing or not an integer >= %d", file, name, lo);
-        return -1;
-    }
-    return (int)v;
-}
-
 static int read_header(hid_t f, case_hdr_t *h, const char *file) {
     char fmt[64] = "", kind[32] = "";
     int64_t version = 0;
