@@ -18,7 +18,8 @@
 # With POWERSGD=R, 2 hosts x 1 rank also trains with --powersgd R (--powersgd-start
 # POWERSGD_START, default 10), and the corpus keeps 1 % as a valid split: tokens/s against one
 # rank's, and the validation loss after the same steps against the uncompressed run's.
-# Each training setting runs REPEAT times (default 3) and the fastest run counts.
+# Each training setting runs REPEAT times (default 3; in rounds over all settings) and the
+# fastest run counts.
 # Environment: RATE (tc rate, default 1gbit), QUICK=1 for a short smoke run, POWERSGD=R, REPEAT.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -77,34 +78,35 @@ run() {
         "$(cut -d' ' -f1 /proc/loadavg)"
 }
 
-# best NAME HOSTS PER_HOST STEPS TOKENS_PER_STEP ARGS...: run REPEAT times (NAME.1, NAME.2, ...),
-# the settings one after the other; keeps the R_* of the fastest run: other work on a shared
-# machine only ever slows a run down.
-best() {
-    local name=$1 k bt=fail bs=0 bc=0 bb=0
-    shift
-    for k in $(seq 1 "$REPEAT"); do
-        run "$name.$k" "$@"
-        [[ $R_TPS == fail ]] && continue
-        if [[ $bt == fail ]] || awk -v a="$R_TPS" -v b="$bt" 'BEGIN { exit !(a > b) }'; then
-            bt=$R_TPS bs=$R_STEP bc=$R_COMM bb=$R_BYTES
-        fi
-    done
-    R_TPS=$bt R_STEP=$bs R_COMM=$bc R_BYTES=$bb
+# keep NAME: after run, NAME's R_* become its TPS, STEP, COMM and BYTES if it is NAME's fastest run
+# so far (other work on a shared machine only ever slows a run down).
+keep() {
+    [[ $R_TPS == fail ]] && return
+    if [[ ${TPS[$1]:-fail} == fail ]] || awk -v a="$R_TPS" -v b="${TPS[$1]}" 'BEGIN { exit !(a > b) }'; then
+        TPS[$1]=$R_TPS STEP[$1]=${R_STEP:-0} COMM[$1]=${R_COMM:-0} BYTES[$1]=${R_BYTES:-0}
+    fi
 }
 
 echo "raw measurements:"
 declare -A TPS STEP COMM BYTES
-for s in "1 1" "1 2" "2 1" "2 2" "1 4"; do
-    read -r h p <<<"$s"
-    name=h${h}x$p
-    best "$name" "$h" "$p" "$STEPS" $((BL * h * p * T)) "${MODEL[@]}" --batch $((BL * h * p))
-    TPS[$name]=$R_TPS STEP[$name]=${R_STEP:-0} COMM[$name]=${R_COMM:-0} BYTES[$name]=${R_BYTES:-0}
+# REPEAT rounds, each running every setting once (NAME.ROUND): a slow spell of the machine hits
+# one run of several settings rather than every run of one.
+SETTINGS=("1 1" "1 2" "2 1" "2 2" "1 4")
+((PSGD > 0)) && SETTINGS+=("2 1 p")
+for k in $(seq 1 "$REPEAT"); do
+    for s in "${SETTINGS[@]}"; do
+        read -r h p psgd <<<"$s"
+        name=h${h}x$p${psgd:-}
+        extra=()
+        [[ -n ${psgd:-} ]] && extra=(--powersgd "$PSGD" --powersgd-start "$PSGD_START")
+        run "$name.$k" "$h" "$p" "$STEPS" $((BL * h * p * T)) "${MODEL[@]}" --batch $((BL * h * p)) \
+            "${extra[@]}"
+        keep "$name"
+    done
 done
+for name in h1x1 h1x2 h2x1 h2x2 h1x4; do TPS[$name]=${TPS[$name]:-fail}; done
 if ((PSGD > 0)); then
-    best h2x1p 2 1 "$STEPS" $((BL * 2 * T)) "${MODEL[@]}" --batch $((BL * 2)) --powersgd "$PSGD" \
-        --powersgd-start "$PSGD_START"
-    TPS[h2x1p]=$R_TPS STEP[h2x1p]=${R_STEP:-0} COMM[h2x1p]=${R_COMM:-0}
+    TPS[h2x1p]=${TPS[h2x1p]:-fail}
     BYTES[h2x1p]=$(sed -nE 's/.*powersgd from step [0-9]+: comm_bytes ([0-9.e+]+) per rank.*/\1/p' \
         "$WORK/h2x1p.1.log")
 fi
