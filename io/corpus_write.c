@@ -3,6 +3,7 @@
 
 #include "io/chunk_pack.h"
 #include "io/corpus.h"
+#include "io/corpus_write_data.h"
 #include "io/fsutil.h"
 #include "io/h5util.h"
 #include "io/tokenize.h"
@@ -31,23 +32,7 @@
 /* Write-back of the output is started after every WRITEBACK_BYTES of chunks. */
 #define WRITEBACK_BYTES (16u << 20)
 
-/* One 1-D dataset of a split, written a chunk at a time. */
-typedef struct {
-    hid_t dset;         /* -1 until created */
-    hid_t type;         /* predefined little-endian unsigned type: never closed */
-    int width;          /* bytes per element */
-    uint64_t n;         /* elements in the dataset */
-    uint32_t crc;       /* of those elements as stored */
-    size_t fill;        /* elements packed in buf, not yet in the dataset */
-    unsigned char *buf; /* one chunk: CORPUS_WRITE_CHUNK * width bytes */
-} column_t;
-
-/* The datasets of a split; pair data keeps the source in tokens and offsets. */
-enum { COL_TOKENS, COL_OFFSETS, COL_LABELS, COL_TGT_TOKENS, COL_TGT_OFFSETS, COL_TAGS, NCOLS };
-enum { DATA_TEXT, DATA_LABELS, DATA_PAIRS, DATA_TAGS, NDATA };
-static const char *const data_names[NDATA] = {"text", "labels", "pairs", "tags"};
-/* The string tables; each has a <name>_crc32 attribute. */
-enum { TABLE_VOCAB, TABLE_LABELS, TABLE_TGT_VOCAB, NTABLES };
+const char *const cw_data_names[NDATA] = {"text", "labels", "pairs", "tags"};
 static const char *const table_names[NTABLES] = {"vocab", "labels", "tgt_vocab"};
 /* Dataset names of each kind of data; NULL: the column is not used. */
 static const char *const col_names[NDATA][NCOLS] = {
@@ -55,31 +40,6 @@ static const char *const col_names[NDATA][NCOLS] = {
     {"tokens", "offsets", "labels"},
     {"src_tokens", "src_offsets", NULL, "tgt_tokens", "tgt_offsets"},
     {"tokens", "offsets", NULL, NULL, NULL, "tags"},
-};
-
-typedef struct {
-    hid_t group;    /* -1 until the split's first token (text) or example (labels, pairs) */
-    uint64_t chars; /* text: characters of the detokenized split (corpus_writer_add_chars) */
-    column_t col[NCOLS];
-} split_out_t;
-
-struct corpus_writer {
-    hid_t file;
-    chunk_pool_t *pool; /* encodes full chunks; NULL until the first one */
-    int threads;        /* corpus_writer_set_threads */
-    size_t unsynced;    /* bytes of chunks written since write-back was last started */
-    int data;           /* DATA_* */
-    int width;          /* bytes per token id (pairs: source) */
-    uint32_t vocab_size;
-    uint32_t num_labels;     /* labels; tags: the number of tags */
-    uint32_t tgt_vocab_size; /* pairs */
-    int shared_vocab;        /* pairs */
-    char tokenizer[8];
-    char uuid[33];
-    char *path, *tmp;
-    uint32_t table_crc[NTABLES]; /* of /vocab, /labels, /tgt_vocab as stored */
-    unsigned tables;             /* bit t: table t is written */
-    split_out_t split[CORPUS_NSPLITS];
 };
 
 /* ---- errors --------------------------------------------------------------------------------- */
@@ -187,7 +147,7 @@ static size_t pack_ids(unsigned char *dst, const uint32_t *ids, size_t n, int wi
 }
 
 /* Packs V into WIDTH little-endian bytes at DST. */
-static void pack_u64(unsigned char *dst, uint64_t v, int width) {
+void cw_pack_u64(unsigned char *dst, uint64_t v, int width) {
     for (int b = 0; b < width; b++) dst[b] = (unsigned char)(v >> (8 * b));
 }
 
@@ -196,8 +156,8 @@ static void pack_u64(unsigned char *dst, uint64_t v, int width) {
 /* Table T: its entries, each followed by a NUL, as one 1-D uint8 dataset (no variable-length
  * strings: libhdf5 keeps those in its global heap, which has no checksum); their crc32 is kept
  * for the <name>_crc32 attribute. */
-static int write_strings(corpus_writer_t *w, int t, const char *const *strings, size_t n, char *err,
-                         size_t errlen) {
+int cw_write_strings(corpus_writer_t *w, int t, const char *const *strings, size_t n, char *err,
+                     size_t errlen) {
     const char *name = table_names[t];
     int rc = 0;
     char what[64];
@@ -248,7 +208,7 @@ static int column_create(corpus_writer_t *w, hid_t group, const char *name, colu
 }
 
 /* Creates split K's group and the datasets its kind of data has. */
-static int split_create(corpus_writer_t *w, int k, char *err, size_t errlen) {
+int cw_split_create(corpus_writer_t *w, int k, char *err, size_t errlen) {
     split_out_t *s = &w->split[k];
     int rc = 0;
     s->group = H5Gcreate2(w->file, corpus_split_names[k], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -288,7 +248,7 @@ static int pool_fail(corpus_writer_t *w, int rc, char *err, size_t errlen) {
 /* Hands the packed elements of column C, one chunk, to the pool that encodes and writes them
  * at the end of its dataset; they are CRC'd here, exactly the bytes HDF5 stores (file type =
  * memory type). */
-static int column_flush(corpus_writer_t *w, column_t *c, char *err, size_t errlen) {
+int cw_column_flush(corpus_writer_t *w, column_t *c, char *err, size_t errlen) {
     if (c->fill == 0) return 0;
     if (!w->pool)
         w->pool = chunk_pool_new(CORPUS_WRITE_CHUNK, DEFLATE_LEVEL, DEFLATE_STRATEGY, w->threads,
@@ -302,14 +262,14 @@ static int column_flush(corpus_writer_t *w, column_t *c, char *err, size_t errle
 }
 
 /* Appends one value to column C (offsets, labels). */
-static int column_push(corpus_writer_t *w, column_t *c, uint64_t v, char *err, size_t errlen) {
-    pack_u64(c->buf + c->fill * (size_t)c->width, v, c->width);
-    return ++c->fill == CORPUS_WRITE_CHUNK ? column_flush(w, c, err, errlen) : 0;
+int cw_column_push(corpus_writer_t *w, column_t *c, uint64_t v, char *err, size_t errlen) {
+    cw_pack_u64(c->buf + c->fill * (size_t)c->width, v, c->width);
+    return ++c->fill == CORPUS_WRITE_CHUNK ? cw_column_flush(w, c, err, errlen) : 0;
 }
 
 /* Appends ids[0..n) to the id column COL (COL_TOKENS, COL_TGT_TOKENS, COL_TAGS) of split K. */
-static int tokens_append(corpus_writer_t *w, int k, int col, const uint32_t *ids, size_t n,
-                         char *err, size_t errlen) {
+int cw_tokens_append(corpus_writer_t *w, int k, int col, const uint32_t *ids, size_t n, char *err,
+                     size_t errlen) {
     column_t *c = &w->split[k].col[col];
     uint32_t limit = col == COL_TOKENS       ? w->vocab_size
                      : col == COL_TGT_TOKENS ? w->tgt_vocab_size
@@ -327,7 +287,7 @@ static int tokens_append(corpus_writer_t *w, int k, int col, const uint32_t *ids
         c->fill += take;
         ids += take;
         n -= take;
-        int rc = c->fill == CORPUS_WRITE_CHUNK ? column_flush(w, c, err, errlen) : 0;
+        int rc = c->fill == CORPUS_WRITE_CHUNK ? cw_column_flush(w, c, err, errlen) : 0;
         if (rc) return rc;
     }
     return 0;
@@ -349,7 +309,7 @@ static int split_close(split_out_t *s) {
 }
 
 /* CRC of column C's elements so far, the ones still in its buffer included. */
-static uint32_t column_crc(const column_t *c) {
+uint32_t cw_column_crc(const column_t *c) {
     if (c->fill == 0) return c->crc; /* crc32(crc, NULL, 0) would give 0, not crc */
     return (uint32_t)crc32(c->crc, c->buf, (uInt)(c->fill * (size_t)c->width));
 }
@@ -357,11 +317,11 @@ static uint32_t column_crc(const column_t *c) {
 /* ---- public --------------------------------------------------------------------------------- */
 
 /* The smallest width that holds the ids of a vocabulary of VSIZE entries. */
-static int id_width(size_t vsize) {
+int cw_id_width(size_t vsize) {
     return vsize <= 256 ? 1 : vsize <= 65536 ? 2 : 4;
 }
 
-static void column_set_width(column_t *col, int width) {
+void cw_column_set_width(column_t *col, int width) {
     col->width = width;
     col->type = width == 1   ? H5T_STD_U8LE
                 : width == 2 ? H5T_STD_U16LE
@@ -374,12 +334,12 @@ static int writer_init(corpus_writer_t *w, const char *path, const char *tokeniz
     static const int widths[NCOLS] = {0, 8, 4, 0, 8, 4};
     w->file = -1;
     w->vocab_size = (uint32_t)vsize;
-    w->width = id_width(vsize);
+    w->width = cw_id_width(vsize);
     for (int k = 0; k < CORPUS_NSPLITS; k++) {
         w->split[k].group = -1;
         for (int c = 0; c < NCOLS; c++) {
             w->split[k].col[c].dset = -1;
-            column_set_width(&w->split[k].col[c], widths[c] ? widths[c] : w->width);
+            cw_column_set_width(&w->split[k].col[c], widths[c] ? widths[c] : w->width);
         }
     }
     snprintf(w->tokenizer, sizeof w->tokenizer, "%s", tokenizer);
@@ -424,7 +384,7 @@ int corpus_writer_open(corpus_writer_t **out, const char *path, const char *toke
         goto fail;
     }
     if ((rc = writer_create_file(w, err, errlen)) != 0) goto fail;
-    rc = write_strings(w, TABLE_VOCAB, vocab, vocab_size, err, errlen);
+    rc = cw_write_strings(w, TABLE_VOCAB, vocab, vocab_size, err, errlen);
     if (rc) goto fail;
     *out = w;
     return 0;
@@ -433,214 +393,6 @@ fail:
     return rc;
 }
 
-/* Makes W's data KIND (labels, pairs): only once, before the first token. */
-static int set_data(corpus_writer_t *w, int kind, char *err, size_t errlen) {
-    int used = 0;
-    for (int k = 0; k < CORPUS_NSPLITS; k++) used |= w->split[k].group >= 0;
-    if (w->data != DATA_TEXT || used)
-        return drnn_errf(err, errlen, 70, "internal error: %s set twice or after tokens",
-                         data_names[kind]);
-    w->data = kind;
-    return 0;
-}
-
-int corpus_writer_set_labels(corpus_writer_t *w, const char *const *names, size_t n, char *err,
-                             size_t errlen) {
-    if (n < 1 || n > INT32_MAX) return drnn_errf(err, errlen, 64, "%zu labels is out of range", n);
-    int rc = set_data(w, DATA_LABELS, err, errlen);
-    if (rc == 0) rc = write_strings(w, TABLE_LABELS, names, n, err, errlen);
-    if (rc == 0) w->num_labels = (uint32_t)n;
-    return rc;
-}
-
-int corpus_writer_set_tags(corpus_writer_t *w, const char *const *names, size_t n, char *err,
-                           size_t errlen) {
-    if (n < 1 || n > INT32_MAX) return drnn_errf(err, errlen, 64, "%zu tags is out of range", n);
-    int rc = set_data(w, DATA_TAGS, err, errlen);
-    if (rc == 0) rc = write_strings(w, TABLE_LABELS, names, n, err, errlen);
-    if (rc) return rc;
-    w->num_labels = (uint32_t)n;
-    for (int k = 0; k < CORPUS_NSPLITS; k++)
-        column_set_width(&w->split[k].col[COL_TAGS], id_width(n));
-    return 0;
-}
-
-int corpus_writer_set_spm(corpus_writer_t *w, int side, const void *bytes, size_t len, char *err,
-                          size_t errlen) {
-    if (h5_write_bytes(w->file, side ? "tgt_spm_model" : "spm_model", bytes, len) != 0)
-        return drnn_errf(err, errlen, 74,
-                         "%s: cannot write the SentencePiece model; check free "
-                         "space",
-                         w->tmp);
-    return 0;
-}
-
-int corpus_writer_set_pairs(corpus_writer_t *w, const char *const *tgt_vocab, size_t tgt_size,
-                            int shared, char *err, size_t errlen) {
-    if (tgt_size < 1 || tgt_size > INT32_MAX)
-        return drnn_errf(err, errlen, 64, "target vocabulary size %zu is out of range", tgt_size);
-    int rc = set_data(w, DATA_PAIRS, err, errlen);
-    if (rc == 0) rc = write_strings(w, TABLE_TGT_VOCAB, tgt_vocab, tgt_size, err, errlen);
-    if (rc) return rc;
-    w->tgt_vocab_size = (uint32_t)tgt_size;
-    w->shared_vocab = shared != 0;
-    for (int k = 0; k < CORPUS_NSPLITS; k++)
-        column_set_width(&w->split[k].col[COL_TGT_TOKENS], id_width(tgt_size));
-    return 0;
-}
-
-static int check_split(const corpus_writer_t *w, int split, int kind, char *err, size_t errlen) {
-    if (split < 0 || split >= CORPUS_NSPLITS)
-        return drnn_errf(err, errlen, 70, "internal error: split %d does not exist", split);
-    if (kind != w->data)
-        return drnn_errf(err, errlen, 70, "internal error: %s data appended to a %s corpus",
-                         data_names[kind], data_names[w->data]);
-    return 0;
-}
-
-int corpus_writer_append(corpus_writer_t *w, int split, const uint32_t *ids, size_t n, char *err,
-                         size_t errlen) {
-    int rc = check_split(w, split, DATA_TEXT, err, errlen);
-    if (rc == 0 && n > 0 && w->split[split].group < 0) rc = split_create(w, split, err, errlen);
-    return rc ? rc : tokens_append(w, split, COL_TOKENS, ids, n, err, errlen);
-}
-
-int corpus_writer_append_mapped(corpus_writer_t *w, int split, const unsigned char *syms, size_t n,
-                                const uint32_t *map, uint64_t *zeros, char *err, size_t errlen) {
-    int rc = check_split(w, split, DATA_TEXT, err, errlen);
-    for (int b = 0; rc == 0 && b < 256; b++)
-        if (map[b] >= w->vocab_size)
-            rc = drnn_errf(err, errlen, 70, "internal error: token id %u >= vocabulary size %u",
-                           map[b], w->vocab_size);
-    if (rc == 0 && n > 0 && w->split[split].group < 0) rc = split_create(w, split, err, errlen);
-    if (rc) return rc;
-    column_t *c = &w->split[split].col[COL_TOKENS];
-    unsigned char packed[256][4]; /* each byte's id as stored */
-    unsigned char narrow[256];    /* the same for one-byte ids: a denser table */
-    for (int b = 0; b < 256; b++) {
-        pack_u64(packed[b], map[b], c->width);
-        narrow[b] = packed[b][0];
-    }
-    uint64_t nzero = 0;
-    while (n > 0 && rc == 0) {
-        size_t take = CORPUS_WRITE_CHUNK - c->fill;
-        if (take > n) take = n;
-        unsigned char *dst = c->buf + c->fill * (size_t)c->width;
-        if (c->width == 1) {
-            for (size_t i = 0; i < take; i++) dst[i] = narrow[syms[i]];
-            /* a separate loop: the lookups above do not vectorize, this count does */
-            for (size_t i = 0; zeros && i < take; i++) nzero += dst[i] == 0;
-        } else {
-            for (size_t i = 0; i < take; i++) {
-                memcpy(dst + i * (size_t)c->width, packed[syms[i]], (size_t)c->width);
-                nzero += zeros && map[syms[i]] == 0;
-            }
-        }
-        c->fill += take, syms += take, n -= take;
-        if (c->fill == CORPUS_WRITE_CHUNK) rc = column_flush(w, c, err, errlen);
-    }
-    if (zeros) *zeros += nzero;
-    return rc;
-}
-
-/* The split's group on its first example, with the leading 0 of its offsets columns. */
-static int example_split(corpus_writer_t *w, int split, char *err, size_t errlen) {
-    split_out_t *s = &w->split[split];
-    int rc = 0;
-    if (s->group >= 0) return 0;
-    if ((rc = split_create(w, split, err, errlen)) != 0) return rc;
-    rc = column_push(w, &s->col[COL_OFFSETS], 0, err, errlen);
-    if (rc == 0 && w->data == DATA_PAIRS)
-        rc = column_push(w, &s->col[COL_TGT_OFFSETS], 0, err, errlen);
-    return rc;
-}
-
-static uint64_t column_count(const column_t *c) {
-    return c->n + c->fill;
-}
-
-/* ids[0..n) to the token column COL of SPLIT, then its end to the offsets column after it. */
-static int sequence_append(corpus_writer_t *w, int split, int col, const uint32_t *ids, size_t n,
-                           char *err, size_t errlen) {
-    column_t *c = w->split[split].col;
-    int rc = tokens_append(w, split, col, ids, n, err, errlen);
-    return rc ? rc : column_push(w, &c[col + 1], column_count(&c[col]), err, errlen);
-}
-
-int corpus_writer_append_example(corpus_writer_t *w, int split, const uint32_t *ids, size_t n,
-                                 uint32_t label, char *err, size_t errlen) {
-    int rc = check_split(w, split, DATA_LABELS, err, errlen);
-    if (rc) return rc;
-    if (label >= w->num_labels)
-        return drnn_errf(err, errlen, 70, "internal error: label %u >= number of labels %u", label,
-                         w->num_labels);
-    if ((rc = example_split(w, split, err, errlen)) != 0) return rc;
-    if ((rc = sequence_append(w, split, COL_TOKENS, ids, n, err, errlen)) != 0) return rc;
-    return column_push(w, &w->split[split].col[COL_LABELS], label, err, errlen);
-}
-
-int corpus_writer_append_tagged(corpus_writer_t *w, int split, const uint32_t *ids,
-                                const uint32_t *tags, size_t n, char *err, size_t errlen) {
-    int rc = check_split(w, split, DATA_TAGS, err, errlen);
-    if (rc) return rc;
-    if (n == 0) return drnn_errf(err, errlen, 70, "internal error: a tagged sequence of no tokens");
-    if ((rc = example_split(w, split, err, errlen)) != 0) return rc;
-    if ((rc = sequence_append(w, split, COL_TOKENS, ids, n, err, errlen)) != 0) return rc;
-    return tokens_append(w, split, COL_TAGS, tags, n, err, errlen);
-}
-
-int corpus_writer_append_pair(corpus_writer_t *w, int split, const uint32_t *src, size_t nsrc,
-                              const uint32_t *tgt, size_t ntgt, char *err, size_t errlen) {
-    int rc = check_split(w, split, DATA_PAIRS, err, errlen);
-    if (rc) return rc;
-    if (nsrc == 0 || ntgt == 0)
-        return drnn_errf(err, errlen, 70, "internal error: a pair with an empty %s",
-                         nsrc ? "target" : "source");
-    if ((rc = example_split(w, split, err, errlen)) != 0) return rc;
-    if ((rc = sequence_append(w, split, COL_TOKENS, src, nsrc, err, errlen)) != 0) return rc;
-    return sequence_append(w, split, COL_TGT_TOKENS, tgt, ntgt, err, errlen);
-}
-
-void corpus_writer_add_chars(corpus_writer_t *w, int split, uint64_t n) {
-    w->split[split].chars += n;
-}
-
-uint64_t corpus_writer_tokens(const corpus_writer_t *w, int split) {
-    return column_count(&w->split[split].col[COL_TOKENS]);
-}
-
-uint64_t corpus_writer_tgt_tokens(const corpus_writer_t *w, int split) {
-    return column_count(&w->split[split].col[COL_TGT_TOKENS]);
-}
-
-uint64_t corpus_writer_examples(const corpus_writer_t *w, int split) {
-    uint64_t n = column_count(&w->split[split].col[COL_OFFSETS]); /* the leading 0 and the ends */
-    return n ? n - 1 : 0;
-}
-
-/* The CRC of column C continued after CRC (all of C's elements, as stored). */
-static uLong crc_then(uLong crc, const column_t *c) {
-    return crc32_combine(crc, column_crc(c), (z_off_t)(column_count(c) * (uint64_t)c->width));
-}
-
-/* Text: the CRC of the ids as stored. Labels: continued over the offsets, then the labels; tags
- * over the offsets, then the tags. Pairs: the source ids, then the target ids. */
-uint32_t corpus_writer_crc32(const corpus_writer_t *w, int split) {
-    const column_t *c = w->split[split].col;
-    uLong crc = column_crc(&c[COL_TOKENS]);
-    if (w->data == DATA_LABELS || w->data == DATA_TAGS) crc = crc_then(crc, &c[COL_OFFSETS]);
-    if (w->data == DATA_LABELS) crc = crc_then(crc, &c[COL_LABELS]);
-    if (w->data == DATA_TAGS) crc = crc_then(crc, &c[COL_TAGS]);
-    if (w->data == DATA_PAIRS) crc = crc_then(crc, &c[COL_TGT_TOKENS]);
-    return (uint32_t)crc;
-}
-
-int corpus_writer_width(const corpus_writer_t *w) {
-    return w->width;
-}
-const char *corpus_writer_uuid(const corpus_writer_t *w) {
-    return w->uuid;
-}
 const char *corpus_writer_tmp_path(const corpus_writer_t *w) {
     return w->tmp;
 }
@@ -659,7 +411,7 @@ static int write_attributes(corpus_writer_t *w) {
     hid_t root = H5Gopen2(w->file, "/", H5P_DEFAULT);
     int bad = root < 0 || attr_string(root, "format", CORPUS_FORMAT) < 0 ||
               attr_i32(root, "version", CORPUS_VERSION) < 0 ||
-              attr_string(root, "data", data_names[w->data]) < 0 ||
+              attr_string(root, "data", cw_data_names[w->data]) < 0 ||
               attr_string(root, "tokenizer", w->tokenizer) < 0 ||
               attr_i32(root, "vocab_size", (int)w->vocab_size) < 0 ||
               attr_string(root, "uuid", w->uuid) < 0;
@@ -708,7 +460,7 @@ int corpus_writer_commit(corpus_writer_t *w, char *err, size_t errlen) {
     for (int k = 0; k < CORPUS_NSPLITS; k++)
         for (int c = 0; c < NCOLS && rc == 0; c++)
             if (w->split[k].col[c].dset >= 0)
-                rc = column_flush(w, &w->split[k].col[c], err, errlen);
+                rc = cw_column_flush(w, &w->split[k].col[c], err, errlen);
     if (rc == 0 && w->pool) rc = pool_fail(w, chunk_pool_drain(w->pool), err, errlen);
     chunk_pool_free(w->pool);
     w->pool = NULL;
