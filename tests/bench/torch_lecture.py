@@ -51,6 +51,15 @@ def parse_args():
     return p.parse_args()
 
 
+def torch_threads(torch, n):
+    """n intra-op threads and one inter-op thread (the latter only before torch's first use)."""
+    torch.set_num_threads(n)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass
+
+
 def add_run_args(p, batch):
     """The batch, SGD, timing and seed options of this script and torch_seq2seq.py."""
     p.add_argument("--batch", type=int, default=batch)
@@ -89,11 +98,7 @@ def main():
     import torch.nn as nn
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-    torch.set_num_threads(a.threads)
-    try:
-        torch.set_num_interop_threads(1)
-    except RuntimeError:
-        pass
+    torch_threads(torch, a.threads)
     with h5py.File(a.data, "r") as f:
         tok = np.asarray(f["train/tokens"][:], dtype=np.int64)
         off = np.asarray(f["train/offsets"][:], dtype=np.int64)

@@ -69,13 +69,9 @@ def main():
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                                     "reference"))
     from seq2seq_reference import BOS, EOS, PAD, Seq2Seq
-    from torch_lecture import print_report
+    from torch_lecture import print_report, torch_threads
 
-    torch.set_num_threads(a.threads)
-    try:
-        torch.set_num_interop_threads(1)
-    except RuntimeError:
-        pass
+    torch_threads(torch, a.threads)
     with h5py.File(a.data, "r") as f:
         src = np.asarray(f["train/src_tokens"][:], dtype=np.int64)
         soff = np.asarray(f["train/src_offsets"][:], dtype=np.int64)
