@@ -21,12 +21,9 @@
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
-BUILD=$(cd "${1:-$SRC/build}" && pwd) || { echo "bench_kind_memory.sh: no build dir ${1:-}" >&2; exit 66; }
-for b in drnn-prep drnn-train; do
-    [[ -x $BUILD/$b ]] || { echo "bench_kind_memory.sh: $BUILD/$b missing; build first" >&2; exit 66; }
-done
+source "$HERE/lib.sh" # bench_build, mpi_env, machine_line
+bench_build bench_kind_memory.sh "${1:-}" drnn-prep drnn-train || exit $?
 [[ -x /usr/bin/time ]] || { echo "bench_kind_memory.sh: needs /usr/bin/time (apt-get install time)" >&2; exit 69; }
-source "$HERE/lib.sh" # mpi_env, machine_line
 mpi_env
 
 WORK=$(mktemp -d /tmp/drnn-bench-kind-memory.XXXXXX)

@@ -42,6 +42,17 @@ machine_line() { echo "machine: $1 CPUs, $(grep -m1 'model name' /proc/cpuinfo |
 mpi_env() { export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
     OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none; }
 
+# bench_build NAME [DIR] PROGRAM...: sets BUILD to DIR (default $SRC/build) after checking that
+# it holds every PROGRAM; otherwise says so, naming the benchmark, and returns 66.
+bench_build() {
+    local name=$1 dir=${2:-$SRC/build} b
+    shift 2
+    BUILD=$(cd "$dir" 2>/dev/null && pwd) || { echo "$name: no build dir $dir" >&2; return 66; }
+    for b in "$@"; do
+        [[ -x $BUILD/$b ]] || { echo "$name: $BUILD/$b missing; build first" >&2; return 66; }
+    done
+}
+
 # arg_of NAME ARGS...: the value after --NAME in ARGS, or nothing.
 arg_of() {
     local key=--$1
